@@ -1,0 +1,87 @@
+import pytest
+from guardian.shortcuts import assign_perm
+
+from tests.factories import PASSWORD, MembershipFactory, QueueFactory, UserFactory, WorkspaceFactory
+from tickets.querysets import QUEUE_PERMISSION
+from workspaces.models import Role
+
+
+@pytest.fixture(autouse=True)
+def _plain_http_in_tests(settings, tmp_path):
+    # CI runs with production settings (DEBUG off); the test client speaks plain HTTP.
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    if settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "default": {
+                "BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(tmp_path / "media")},
+            },
+        }
+    settings.PASSWORD_HASHERS = [
+        # Argon2 is what production uses (tested in test_user_model); tests sign in often.
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
+    ]
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def workspace(db):
+    return WorkspaceFactory(slug="acme", name="Acme")
+
+
+@pytest.fixture
+def other_workspace(db):
+    return WorkspaceFactory(slug="globex", name="Globex")
+
+
+@pytest.fixture
+def queue(workspace):
+    return QueueFactory(workspace=workspace, name="Support")
+
+
+@pytest.fixture
+def other_queue(workspace):
+    return QueueFactory(workspace=workspace, name="Billing")
+
+
+def make_member(workspace, role, **user_kwargs):
+    return MembershipFactory(workspace=workspace, role=role, user=UserFactory(**user_kwargs))
+
+
+@pytest.fixture
+def admin(workspace):
+    return make_member(workspace, Role.ADMIN)
+
+
+@pytest.fixture
+def agent(workspace, queue):
+    membership = make_member(workspace, Role.AGENT)
+    assign_perm(QUEUE_PERMISSION, membership.user, queue)
+    return membership
+
+
+@pytest.fixture
+def requester(workspace):
+    return make_member(workspace, Role.REQUESTER)
+
+
+@pytest.fixture
+def login(client):
+    def do_login(user_or_membership):
+        user = getattr(user_or_membership, "user", user_or_membership)
+        client.force_login(user)
+        return client
+
+    return do_login

@@ -1,0 +1,48 @@
+"""Resolving the workspace of a request, once, at the edge.
+
+Every page under ``/w/<slug>/`` is wrapped in ``workspace_view``: it loads the workspace and the
+signed-in person's membership in a single query and hands both to the view. A workspace the
+person does not belong to answers 404, exactly like one that does not exist.
+"""
+
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404
+
+from workspaces.models import Membership
+
+NOT_FOUND = "Not found."
+
+
+def membership_for(*, user, slug: str) -> Membership | None:
+    if not user.is_authenticated or not user.is_active:
+        return None
+    return (
+        Membership.objects.select_related("workspace", "user").filter(user=user, workspace__slug=slug).first()
+    )
+
+
+def workspace_view(*, roles: tuple[str, ...] | None = None):
+    """Decorate a view taking ``(request, membership, ...)`` reached at ``/w/<slug>/...``.
+
+    ``roles`` limits the view to those roles; anyone else gets the same 404 as a stranger, so a
+    page's existence is not revealed to a role that may not use it.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, slug, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            membership = membership_for(user=request.user, slug=slug)
+            if membership is None or (roles is not None and membership.role not in roles):
+                raise Http404(NOT_FOUND)
+            request.workspace = membership.workspace
+            request.membership = membership
+            return view(request, membership, *args, **kwargs)
+
+        wrapper.workspace_roles = roles
+        return wrapper
+
+    return decorator

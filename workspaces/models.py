@@ -1,0 +1,221 @@
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    @classmethod
+    def normalize_email(cls, email):
+        # The whole address is compared case-insensitively, so it is stored in one case.
+        return (email or "").strip().lower()
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=self.normalize_email(username))
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        extra_fields.setdefault("email_confirmed_at", timezone.now())
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. Email is the login; there is no username."""
+
+    email = models.EmailField("email address", max_length=254, unique=True)
+    display_name = models.CharField("name", max_length=150, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+    # Empty while a self-service sign-up waits for its confirmation link.
+    email_confirmed_at = models.DateTimeField(null=True, blank=True)
+    language = models.CharField(max_length=16, default="en", blank=True)
+    time_zone = models.CharField(max_length=64, default="UTC", blank=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self):
+        return self.display_name or self.email
+
+    def clean(self):
+        super().clean()
+        self.email = type(self).objects.normalize_email(self.email)
+
+    def get_full_name(self):
+        return self.display_name or self.email
+
+    def get_short_name(self):
+        return self.display_name or self.email.split("@")[0]
+
+
+class Workspace(models.Model):
+    """The tenant. Nothing crosses a workspace boundary."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=50, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # The last ticket number handed out; bumped under a row lock by ticket_create.
+    last_ticket_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    AGENT = "agent", "Agent"
+    REQUESTER = "requester", "Requester"
+
+
+class MembershipQuerySet(models.QuerySet):
+    def of_workspace(self, workspace):
+        return self.filter(workspace=workspace)
+
+    def admins(self):
+        return self.filter(role=Role.ADMIN)
+
+    def staff(self):
+        return self.filter(role__in=[Role.ADMIN, Role.AGENT])
+
+
+class Membership(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "user"], name="membership_unique"),
+        ]
+        ordering = ["workspace__name"]
+
+    def __str__(self):
+        return f"{self.user} in {self.workspace} as {self.role}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def is_agent(self) -> bool:
+        return self.role == Role.AGENT
+
+    @property
+    def is_staff(self) -> bool:
+        """Admins and agents: the people who work tickets and may read internal notes."""
+        return self.role in (Role.ADMIN, Role.AGENT)
+
+    @property
+    def is_requester(self) -> bool:
+        return self.role == Role.REQUESTER
+
+
+class QueueQuerySet(models.QuerySet):
+    def of_workspace(self, workspace):
+        return self.filter(workspace=workspace)
+
+
+class Queue(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="queues")
+    name = models.CharField(max_length=80)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = QueueQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="queue_name_unique"),
+        ]
+        ordering = ["name"]
+        permissions = [("work_queue", "View and work tickets in this queue")]
+
+    def __str__(self):
+        return self.name
+
+
+class Invitation(models.Model):
+    """An emailed, single-use, expiring invitation to join a workspace with a role."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(max_length=254)
+    role = models.CharField(max_length=16, choices=Role.choices)
+    # Only a hash of the token is kept, so a database reader cannot accept an invitation.
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Invitation of {self.email} to {self.workspace}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class QueueUserObjectPermission(UserObjectPermissionBase):
+    """Direct-foreign-key guardian permissions on queues.
+
+    An integer foreign key (instead of guardian's generic text ``object_pk``) lets the ticket
+    visibility query join on an index, one query whatever the number of grants.
+    """
+
+    content_object = models.ForeignKey(Queue, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        pass
+
+
+class QueueGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Queue, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        pass

@@ -1,0 +1,28 @@
+"""Telling open websockets that a person's access to a workspace changed.
+
+Every consumer joins ``member_group(workspace_id, user_id)`` on connect. When a member is removed
+or loses a queue grant, the service calls ``announce_access_changed`` and each consumer of that
+person re-checks its access (and closes when the answer is no). The send runs after commit, so a
+rolled-back change never disconnects anyone.
+"""
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+ACCESS_CHANGED = "access.changed"
+
+
+def member_group(workspace_id: int, user_id: int) -> str:
+    return f"member-{workspace_id}-{user_id}"
+
+
+def announce_access_changed(*, workspace_id: int, user_id: int) -> None:
+    def send():
+        layer = get_channel_layer()
+        if layer is not None:
+            async_to_sync(layer.group_send)(
+                member_group(workspace_id, user_id), {"type": ACCESS_CHANGED}
+            )
+
+    transaction.on_commit(send)
