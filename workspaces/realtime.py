@@ -21,8 +21,6 @@ def announce_access_changed(*, workspace_id: int, user_id: int) -> None:
     def send():
         layer = get_channel_layer()
         if layer is not None:
-            async_to_sync(layer.group_send)(
-                member_group(workspace_id, user_id), {"type": ACCESS_CHANGED}
-            )
+            async_to_sync(layer.group_send)(member_group(workspace_id, user_id), {"type": ACCESS_CHANGED})
 
     transaction.on_commit(send)

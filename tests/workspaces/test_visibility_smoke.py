@@ -2,7 +2,9 @@ from tests.factories import ParticipantFactory, TicketFactory
 from tickets.models import Ticket
 
 
-def test_each_role_sees_only_its_tickets(workspace, other_workspace, queue, other_queue, admin, agent, requester):
+def test_each_role_sees_only_its_tickets(
+    workspace, other_workspace, queue, other_queue, admin, agent, requester
+):
     own = TicketFactory(workspace=workspace, queue=queue, requester=requester.user)
     other_queue_ticket = TicketFactory(workspace=workspace, queue=other_queue)
     foreign = TicketFactory(workspace=other_workspace)

@@ -112,7 +112,7 @@ class Command(BaseCommand):
         requesters = [people["requester"], people["requester2"]]
         for index in range(TICKETS_PER_WORKSPACE):
             queue, agent = queues[index % len(queues)]
-            requester = requesters[index % len(requesters)]
+            requester = requesters[(index // 2) % len(requesters)]
             created = now - timezone.timedelta(days=TICKETS_PER_WORKSPACE - index, hours=rng.randint(0, 20))
             ticket = ticket_create(
                 workspace=workspace,
