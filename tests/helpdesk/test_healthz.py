@@ -1,0 +1,37 @@
+import httpx
+import pytest
+
+from tests.helpdesk.conftest import manage
+
+
+@pytest.mark.django_db
+def test_healthz_reports_database_and_channel_layer(client):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": True, "channel_layer": True}}
+    assert response["Cache-Control"].startswith("max-age=0")
+
+
+def test_booted_asgi_app_answers_healthz_and_serves_hashed_compressed_static(production_env, asgi_server):
+    manage(production_env, "collectstatic", "--no-input")
+    base = asgi_server(production_env)
+
+    health = httpx.get(f"{base}/healthz")
+    assert health.status_code == 200
+    assert health.json()["checks"] == {"database": True, "channel_layer": True}
+    assert "default-src 'self'" in health.headers["content-security-policy"]
+
+    login = httpx.get(f"{base}/accounts/login/")
+    assert login.status_code == 200
+    hashed = [
+        part
+        for part in login.text.split('"')
+        if part.startswith("/static/css/app.") and part.endswith(".css")
+    ]
+    assert hashed and hashed[0] != "/static/css/app.css", "the page must link the hashed stylesheet"
+
+    css = httpx.get(f"{base}{hashed[0]}", headers={"Accept-Encoding": "gzip"})
+    assert css.status_code == 200
+    assert css.headers["content-encoding"] == "gzip"
+    assert "immutable" in css.headers["cache-control"]

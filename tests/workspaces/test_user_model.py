@@ -1,0 +1,31 @@
+import pytest
+from django.contrib.auth import authenticate
+from django.db import IntegrityError
+
+from workspaces.models import User
+
+
+@pytest.mark.django_db
+def test_email_is_the_login_and_is_case_insensitive(rf):
+    user = User.objects.create_user(email="Jane.Doe@Example.COM", password="s3cret-enough-pw")
+
+    assert user.email == "jane.doe@example.com"
+    assert not hasattr(user, "username")
+    request = rf.post("/accounts/login/")
+    assert authenticate(request, username="JANE.DOE@example.com", password="s3cret-enough-pw") == user
+
+
+@pytest.mark.django_db
+def test_two_accounts_cannot_share_an_email_in_any_case():
+    User.objects.create_user(email="sam@example.com", password="x-password-1")
+    with pytest.raises(IntegrityError):
+        # Bypass the manager's normalisation: the database constraint itself must refuse.
+        User.objects.bulk_create([User(email="SAM@example.com", password="x")])
+
+
+@pytest.mark.django_db
+def test_passwords_are_hashed_with_argon2(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+    user = User.objects.create_user(email="argon@example.com", password="argon-password-1")
+
+    assert user.password.startswith("argon2$")
