@@ -5,6 +5,7 @@ in-memory channel layer, local media under ``var/media/``, background tasks run 
 email printed to the console. Production sets the variables listed in README.md.
 """
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -93,8 +94,9 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "helpdesk.sqlite3",
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
-            # A file, not memory, so browser tests' server threads share the test database.
-            "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
+            # A file, not memory, so browser tests' server threads share the test database;
+            # one per process, so parallel runs on one machine do not share it.
+            "TEST": {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from helpdesk import views
+from workspaces.onboarding_views import workspace_new
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("workspaces.urls_accounts")),
+    path("workspaces/new/", workspace_new, name="workspace_new"),
     path("w/<slug:slug>/", include("workspaces.urls")),
     path("w/<slug:slug>/", include("tickets.urls")),
     path("django-admin/", admin.site.urls),

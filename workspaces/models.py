@@ -189,6 +189,8 @@ class Invitation(models.Model):
         blank=True,
         related_name="+",
     )
+    # Queues an invited agent is granted on acceptance (same workspace; checked by the service).
+    queues = models.ManyToManyField("Queue", blank=True, related_name="+")
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,0 +1,93 @@
+"""Announcing ticket changes to open websockets.
+
+Services call ``broadcast_message`` and ``broadcast_ticket`` inside ``transaction.on_commit``, so
+a rolled-back change never announces itself. The events carry ids and the kind of event only,
+never a body or a field value: each consumer re-reads the row through the same visibility
+querysets the pages use and renders it for its own member. A note sent to the wrong group would
+therefore still never reach a requester; the separate staff group is a second wall, not the only
+one.
+
+Groups:
+
+- ``ticket-<id>-public``: replies and ticket changes, for everyone on the ticket page;
+- ``ticket-<id>-staff``: internal notes, joined only by admins and agents;
+- ``ws-<workspace_id>-queue-<queue_id>``: the ticket list of agents and admins of that queue;
+- ``ws-<workspace_id>-user-<user_id>``: the ticket list of a requester (their own tickets and
+  the ones they take part in).
+"""
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+# Channel-layer event types; a consumer handles ``message.created`` in ``message_created``.
+MESSAGE_CREATED = "message.created"
+TICKET_CHANGED = "ticket.changed"
+
+
+def ticket_public_group(ticket_id: int) -> str:
+    return f"ticket-{ticket_id}-public"
+
+
+def ticket_staff_group(ticket_id: int) -> str:
+    return f"ticket-{ticket_id}-staff"
+
+
+def queue_group(workspace_id: int, queue_id: int) -> str:
+    return f"ws-{workspace_id}-queue-{queue_id}"
+
+
+def user_list_group(workspace_id: int, user_id: int) -> str:
+    return f"ws-{workspace_id}-user-{user_id}"
+
+
+def _send(groups: list[str], event: dict) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    send = async_to_sync(layer.group_send)
+    for group in dict.fromkeys(groups):
+        send(group, event)
+
+
+def _people_groups(ticket) -> list[str]:
+    """The list groups of the requester and the participants of ``ticket``."""
+    from tickets.models import TicketParticipant
+
+    user_ids = list(
+        TicketParticipant.objects.filter(ticket_id=ticket.pk, workspace_id=ticket.workspace_id).values_list(
+            "user_id", flat=True
+        )
+    )
+    if ticket.requester_id is not None:
+        user_ids.insert(0, ticket.requester_id)
+    return [user_list_group(ticket.workspace_id, user_id) for user_id in user_ids]
+
+
+def broadcast_message(message) -> None:
+    """Announce a new message: a note to the staff group only, a reply to the public group.
+
+    Ticket lists hear that the ticket moved; a requester's list does not hear about notes.
+    Call it after commit (``transaction.on_commit(lambda: broadcast_message(message))``).
+    """
+    ticket = message.ticket
+    event = {"type": MESSAGE_CREATED, "ticket_id": message.ticket_id, "message_id": message.pk}
+    list_event = {"type": TICKET_CHANGED, "ticket_id": message.ticket_id}
+    if message.is_note:
+        _send([ticket_staff_group(message.ticket_id)], event)
+        _send([queue_group(ticket.workspace_id, ticket.queue_id)], list_event)
+        return
+    _send([ticket_public_group(message.ticket_id)], event)
+    _send([queue_group(ticket.workspace_id, ticket.queue_id), *_people_groups(ticket)], list_event)
+
+
+def broadcast_ticket(ticket, *, previous_queue_id: int | None = None) -> None:
+    """Announce that a ticket was created or changed (status, priority, assignee, queue...).
+
+    ``previous_queue_id`` names the queue a ticket was moved out of, so that list drops the row.
+    Call it after commit.
+    """
+    event = {"type": TICKET_CHANGED, "ticket_id": ticket.pk}
+    groups = [ticket_public_group(ticket.pk), queue_group(ticket.workspace_id, ticket.queue_id)]
+    if previous_queue_id is not None and previous_queue_id != ticket.queue_id:
+        groups.append(queue_group(ticket.workspace_id, previous_queue_id))
+    _send([*groups, *_people_groups(ticket)], event)

@@ -1,0 +1,47 @@
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.text import slugify
+
+from workspaces.models import Workspace
+from workspaces.onboarding import workspace_start
+
+SLUG_TAKEN = "That address is already taken; choose another."
+RESERVED_SLUGS = {"admin", "api", "static", "media", "new", "accounts", "account", "w"}
+
+
+class WorkspaceStartForm(forms.Form):
+    name = forms.CharField(label="Workspace name", max_length=120)
+    slug = forms.SlugField(
+        label="Address",
+        max_length=50,
+        required=False,
+        help_text="Lower-case letters, digits and hyphens; the workspace lives at /w/&lt;address&gt;/. "
+        "Leave empty to derive it from the name.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        slug = cleaned.get("slug") or slugify(cleaned.get("name", ""))[:50]
+        if not slug:
+            self.add_error("slug", "Choose an address made of letters or digits.")
+        elif slug in RESERVED_SLUGS or Workspace.objects.filter(slug=slug).exists():
+            self.add_error("slug", SLUG_TAKEN)
+        cleaned["slug"] = slug
+        return cleaned
+
+
+@login_required
+def workspace_new(request):
+    form = WorkspaceStartForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        workspace = workspace_start(
+            name=form.cleaned_data["name"],
+            slug=form.cleaned_data["slug"],
+            owner=request.user,
+            request=request,
+        )
+        messages.success(request, f"Workspace “{workspace.name}” is ready. Invite your team from Admin.")
+        return redirect("workspace_home", slug=workspace.slug)
+    return render(request, "workspaces/workspace_new.html", {"form": form})
