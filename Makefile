@@ -43,3 +43,12 @@ test: $(VENV)/.test-installed
 
 clean:
 	rm -rf var staticfiles .pytest_cache
+
+# Benchmarks (README "Benchmarks"): make bench BENCH_SIZES=10k,100k BENCH_ARGS="--reuse"
+BENCH_SIZES ?= 10k
+BENCH_ARGS ?=
+bench: $(VENV)/.test-installed
+	@command -v wrk >/dev/null 2>&1 || apt-get install -y -q wrk >/dev/null 2>&1 \
+		|| (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q wrk >/dev/null 2>&1) \
+		|| echo "wrk could not be installed (needs root and Debian): the throughput row will say so"
+	$(PY) -m bench --sizes $(BENCH_SIZES) $(BENCH_ARGS)

@@ -80,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "workspaces.context_processors.workspace_nav",
+                "privacy.context_processors.policy_notice",
             ],
         },
     },
@@ -105,6 +106,8 @@ AUTH_USER_MODEL = "workspaces.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Signing in during the grace period of an account deletion cancels it (issue 6).
+    "privacy.backends.PendingErasureBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 PASSWORD_HASHERS = [
@@ -135,6 +138,9 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0)
+# One failure count per address whatever its letter case; the lockout page says which limit hit.
+AXES_USERNAME_CALLABLE = "workspaces.auth_audit.axes_username"
+AXES_LOCKOUT_CALLABLE = "workspaces.auth_audit.lockout_response"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -193,6 +199,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE = {
+    "privacy-erasures-due": {"task": "privacy.tasks.erasures_run_due", "schedule": 60 * 15},
+    "privacy-exports-sweep": {"task": "privacy.tasks.exports_sweep", "schedule": 60 * 60},
     "purge-unconfirmed-signups": {
         "task": "workspaces.tasks.purge_unconfirmed_signups",
         "schedule": 60 * 60,
@@ -231,6 +239,10 @@ if not DEBUG:
 SIGNUP_CONFIRMATION_HOURS = 96
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 7)
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
+# Account self-service (issue 6): days before a requested deletion runs (0 = at once), and days
+# an export stays downloadable.
+ACCOUNT_ERASURE_GRACE_DAYS = env_int("ACCOUNT_ERASURE_GRACE_DAYS", 14)
+ACCOUNT_EXPORT_DAYS = env_int("ACCOUNT_EXPORT_DAYS", 7)
 
 LOGGING = {
     "version": 1,

@@ -3,14 +3,17 @@ from django.urls import include, path
 
 from helpdesk import views
 from workspaces.onboarding_views import workspace_new
+from workspaces.views import invitation_accept
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("workspaces.urls_accounts")),
     path("workspaces/new/", workspace_new, name="workspace_new"),
+    path("invitations/<str:token>/", invitation_accept, name="invitation_accept"),
     path("w/<slug:slug>/", include("workspaces.urls")),
     path("w/<slug:slug>/", include("tickets.urls")),
+    path("w/<slug:slug>/", include("privacy.urls")),
     path("django-admin/", admin.site.urls),
 ]
 

@@ -50,6 +50,22 @@ class AuditChainHead(models.Model):
     last_hash = models.CharField(max_length=64, default="")
 
 
+AUDIT_APPEND_ONLY = "Audit events are append-only: they cannot be changed or deleted."
+
+
+class AuditEventQuerySet(models.QuerySet):
+    """Bulk ``update()`` and ``delete()`` are refused like the model's; the documented paths
+    (retention purge, anonymization) live in privacy/audit_maintenance.py."""
+
+    def update(self, **kwargs):
+        raise PermissionError(AUDIT_APPEND_ONLY)
+
+    def delete(self):
+        raise PermissionError(AUDIT_APPEND_ONLY)
+
+    delete.queryset_only = True
+
+
 class AuditEvent(models.Model):
     """One security- or privacy-relevant act. Append-only: rows are never updated or deleted."""
 
@@ -82,6 +98,16 @@ class AuditEvent(models.Model):
     target_type = models.CharField(max_length=64, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    # Rate-limited and deduplicated events (access.refused, ticket.viewed) carry a key that
+    # audit_record looks up on a partial index before writing; empty for every other event.
+    dedupe_key = models.CharField(max_length=128, blank=True, default="")
+    # The personal columns (actor_label, ip_address, user_agent) enter the chain only through
+    # personal_hash = sha256(salt + values). Anonymization blanks them and the salt, keeps the
+    # hash, so the chain still verifies and the old values cannot be guessed back from it.
+    personal_salt = models.CharField(max_length=32, blank=True, default="")
+    personal_hash = models.CharField(max_length=64, blank=True, default="")
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -91,6 +117,13 @@ class AuditEvent(models.Model):
             models.Index(fields=["workspace", "-id"]),
             models.Index(fields=["actor", "-id"]),
             models.Index(fields=["target_type", "target_id"]),
+            models.Index(fields=["workspace", "action", "-id"], name="audit_ws_action_idx"),
+            models.Index(fields=["workspace", "actor_label", "-id"], name="audit_ws_actor_label_idx"),
+            models.Index(
+                fields=["dedupe_key", "created_at"],
+                name="audit_dedupe_idx",
+                condition=~models.Q(dedupe_key=""),
+            ),
         ]
         ordering = ["-id"]
 
@@ -99,8 +132,281 @@ class AuditEvent(models.Model):
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not kwargs.get("force_insert"):
-            raise PermissionError("Audit events are append-only and cannot be changed.")
+            raise PermissionError(AUDIT_APPEND_ONLY)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise PermissionError("Audit events are append-only and cannot be deleted.")
+        raise PermissionError(AUDIT_APPEND_ONLY)
+
+
+# Account self-service (issue 6): pseudonyms, preferences, email changes, consents, exports,
+# erasure requests. Their personal-data declarations are at the end of this module.
+
+
+class Pseudonym(models.Model):
+    """The stable stand-in of one erased (or anonymized) person: "Deleted user 7f3a".
+
+    One per person, never shared: the code is unique, so the audit trail and ticket histories
+    still tell erased people apart. Created on first use by ``privacy.pseudonyms.pseudonym_for``.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pseudonym")
+    code = models.CharField(max_length=16, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    LABEL = "Deleted user {code}"
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return self.LABEL.format(code=self.code)
+
+
+class NotificationPreferences(models.Model):
+    """Which emails a person wants. Absent row = the defaults below."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    email_on_reply = models.BooleanField("Email me when someone replies on my tickets", default=True)
+    email_on_assignment = models.BooleanField("Email me when a ticket is assigned to me", default=True)
+    email_weekly_summary = models.BooleanField("Send me a weekly summary of my open tickets", default=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "notification preferences"
+
+    def __str__(self):
+        return f"Notification preferences of user {self.user_id}"
+
+
+class EmailChange(models.Model):
+    """A requested change of login address, waiting for the link sent to the new address."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_changes")
+    new_email = models.EmailField(max_length=254)
+    # Only a hash of the emailed token is kept, so a database reader cannot confirm a change.
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Email change of user {self.user_id}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.confirmed_at is None and self.cancelled_at is None and self.expires_at > timezone.now()
+
+
+class ConsentSource(models.TextChoices):
+    ACCOUNT = "account", "Account page"
+    SIGNUP = "signup", "Sign-up"
+    OPERATOR = "operator", "Operator on request"
+
+
+class Consent(models.Model):
+    """One change of one consent: given or withdrawn, when, under which privacy policy.
+
+    Rows are only added; the newest row per person and purpose is the current answer
+    (``privacy.consents.has_consent``).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(max_length=32)
+    granted = models.BooleanField()
+    policy = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    source = models.CharField(max_length=16, choices=ConsentSource.choices, default=ConsentSource.ACCOUNT)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "purpose", "-created_at", "-id"], name="consent_current_idx")]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.purpose}: {'given' if self.granted else 'withdrawn'}"
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", "Waiting"
+    RUNNING = "running", "Being prepared"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Expired"
+
+
+def export_key(instance, filename):
+    """A random storage key: never the person's name or email."""
+    import secrets
+
+    return f"exports/{secrets.token_hex(20)}.zip"
+
+
+class DataExport(models.Model):
+    """One personal-data export: a ZIP in storage under a random key, downloadable by its owner
+    until ``expires_at``; the sweep deletes the file afterwards."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_exports")
+    status = models.CharField(max_length=16, choices=ExportStatus.choices, default=ExportStatus.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    file = models.FileField(upload_to=export_key, max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    # An error class and a fixed text, never personal data (see privacy/export.py).
+    error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="export_user_idx"),
+            models.Index(fields=["status", "expires_at"], name="export_expiry_idx"),
+        ]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Export {self.pk} ({self.status})"
+
+    @property
+    def is_downloadable(self) -> bool:
+        return self.status == ExportStatus.READY and bool(self.file) and self.expires_at > timezone.now()
+
+
+class ErasureState(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    CANCELLED = "cancelled", "Cancelled"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ErasureRequest(models.Model):
+    """The tracked request to erase an account: the proof of erasure.
+
+    It keeps only masked identifiers ("J*** D**", "j***@e*****.com"), the pseudonym and counts
+    of what was removed, so the proof holds no personal data itself.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="erasure_requests"
+    )
+    state = models.CharField(max_length=16, choices=ErasureState.choices, default=ErasureState.SCHEDULED)
+    masked_name = models.CharField(max_length=160, blank=True)
+    masked_email = models.CharField(max_length=254)
+    pseudonym = models.CharField(max_length=40, blank=True)
+    requested_via = models.CharField(max_length=16, choices=ConsentSource.choices, default=ConsentSource.ACCOUNT)
+    requested_at = models.DateTimeField(default=timezone.now)
+    scheduled_for = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+    # What was kept and why (legal holds); ids and reasons only.
+    kept = models.JSONField(default=list, blank=True)
+    # The error class and message of a failed run, with the person's identifiers masked.
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "scheduled_for"], name="erasure_due_idx")]
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self):
+        return f"Erasure of {self.masked_email} ({self.state})"
+
+
+# Personal-data declarations (privacy/registry.py) -------------------------------------------------
+
+from privacy.registry import DELETE, KEEP, PersonalData, register  # noqa: E402
+
+register(
+    PolicyAcceptance,
+    PersonalData(
+        fields=("policy", "accepted_at"),
+        subject=("user_id",),
+        export="policy_acceptances",
+        erase=KEEP,
+        description="Which policy versions the person accepted; kept as evidence, tied to the tombstone.",
+    ),
+)
+register(
+    AuditEvent,
+    PersonalData(
+        fields=("actor_label", "ip_address", "user_agent"),
+        subject=("actor_id",),
+        export="audit_events",
+        erase="privacy.anonymizers.erase_audit_events",
+        phase=95,
+        description="Who did what; erasure blanks the label, IP and user agent (audit_maintenance).",
+    ),
+)
+register(
+    Pseudonym,
+    PersonalData(
+        fields=("code",),
+        subject=("user_id",),
+        not_exported="Created when the person is erased; an erased person cannot ask for an export.",
+        erase=KEEP,
+        phase=99,
+    ),
+)
+register(
+    NotificationPreferences,
+    PersonalData(
+        fields=("email_on_reply", "email_on_assignment", "email_weekly_summary"),
+        subject=("user_id",),
+        export="preferences",
+        erase=DELETE,
+    ),
+)
+register(
+    EmailChange,
+    PersonalData(
+        fields=("new_email", "created_at"),
+        subject=("user_id",),
+        secret_fields=("token_hash",),
+        export="email_changes",
+        erase=DELETE,
+        phase=10,
+    ),
+)
+register(
+    Consent,
+    PersonalData(
+        fields=("purpose", "granted", "created_at"),
+        subject=("user_id",),
+        export="consents",
+        erase=KEEP,
+        description="Consent history; kept as evidence of lawful processing, tied to the tombstone.",
+    ),
+)
+register(
+    DataExport,
+    PersonalData(
+        fields=("created_at", "status", "size"),
+        subject=("user_id",),
+        secret_fields=("file",),
+        export="exports",
+        erase="privacy.anonymizers.erase_exports",
+        phase=10,
+        description="Export archives hold everything about the person: files and rows are deleted.",
+    ),
+)
+register(
+    ErasureRequest,
+    PersonalData(
+        fields=("masked_name", "masked_email", "requested_at", "state"),
+        subject=("user_id",),
+        secret_fields=("error",),
+        export="erasure_requests",
+        erase=KEEP,
+        phase=99,
+        description="The proof of erasure: masked identifiers and counts only.",
+    ),
+)

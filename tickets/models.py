@@ -45,6 +45,19 @@ class Ticket(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Priorities sort by urgency, not by name: a stored column the database computes itself,
+    # so the list can sort and seek on an index and no code path can let it drift.
+    priority_rank = models.GeneratedField(
+        expression=models.Case(
+            models.When(priority=Priority.LOW, then=models.Value(0)),
+            models.When(priority=Priority.NORMAL, then=models.Value(1)),
+            models.When(priority=Priority.HIGH, then=models.Value(2)),
+            models.When(priority=Priority.URGENT, then=models.Value(3)),
+            default=models.Value(1),
+        ),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+    )
 
     objects = TicketQuerySet.as_manager()
 
@@ -52,10 +65,19 @@ class Ticket(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["workspace", "number"], name="ticket_number_unique"),
         ]
+        # The ticket list seeks on (sort key, id) inside one workspace: one index per sort key,
+        # scanned forwards or backwards, so a page costs the same at ticket 10 and at 1,000,000.
         indexes = [
             models.Index(fields=["workspace", "queue", "-updated_at", "-id"]),
             models.Index(fields=["workspace", "requester", "-updated_at"]),
             models.Index(fields=["workspace", "assignee", "status"]),
+            models.Index(fields=["workspace", "-updated_at", "-id"], name="ticket_ws_updated_seek"),
+            models.Index(fields=["workspace", "-created_at", "-id"], name="ticket_ws_created_seek"),
+            models.Index(fields=["workspace", "-priority_rank", "-id"], name="ticket_ws_priority_seek"),
+            models.Index(fields=["workspace", "status", "-updated_at", "-id"], name="ticket_ws_status_seek"),
+            models.Index(
+                fields=["workspace", "assignee", "-updated_at", "-id"], name="ticket_ws_assignee_seek"
+            ),
         ]
         ordering = ["-updated_at", "-id"]
 
@@ -93,6 +115,8 @@ class Message(models.Model):
     kind = models.CharField(max_length=8, choices=MessageKind.choices)
     body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
+    # Set when the author corrects the body (allowed for a short while after posting).
+    edited_at = models.DateTimeField(null=True, blank=True)
 
     objects = MessageQuerySet.as_manager()
 
@@ -136,3 +160,55 @@ class Attachment(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+# Personal-data declarations (privacy/registry.py; docs/personal-data.md) --------------------------
+
+from privacy.registry import DELETE, PersonalData, register  # noqa: E402
+
+register(
+    Ticket,
+    PersonalData(
+        fields=("subject",),
+        subject=("requester_id", "participants__user_id"),
+        export="tickets",
+        erase="privacy.anonymizers.erase_tickets",
+        mentions=("subject",),
+        phase=40,
+        description="Subjects of the person's own tickets are redacted; tickets stay for the workspace.",
+    ),
+)
+register(
+    TicketParticipant,
+    PersonalData(
+        fields=("ticket", "added_at"),
+        subject=("user_id",),
+        export="tickets",
+        erase=DELETE,
+        phase=30,
+    ),
+)
+register(
+    Message,
+    PersonalData(
+        fields=("body",),
+        subject=("author_id",),
+        export="messages",
+        erase="privacy.anonymizers.erase_messages",
+        mentions=("body",),
+        phase=40,
+        description="A requester's words are redacted; an agent's stay under their pseudonym.",
+    ),
+)
+register(
+    Attachment,
+    PersonalData(
+        fields=("original_name", "content_type", "size"),
+        subject=("uploaded_by_id",),
+        secret_fields=("file",),
+        export="attachments",
+        erase="privacy.anonymizers.erase_attachments",
+        mentions=("original_name",),
+        phase=20,
+    ),
+)

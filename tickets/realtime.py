@@ -71,7 +71,7 @@ def broadcast_message(message) -> None:
     """
     ticket = message.ticket
     event = {"type": MESSAGE_CREATED, "ticket_id": message.ticket_id, "message_id": message.pk}
-    list_event = {"type": TICKET_CHANGED, "ticket_id": message.ticket_id}
+    list_event = {"type": TICKET_CHANGED, "ticket_id": message.ticket_id, "ticket_number": ticket.number}
     if message.is_note:
         _send([ticket_staff_group(message.ticket_id)], event)
         _send([queue_group(ticket.workspace_id, ticket.queue_id)], list_event)
@@ -86,7 +86,7 @@ def broadcast_ticket(ticket, *, previous_queue_id: int | None = None) -> None:
     ``previous_queue_id`` names the queue a ticket was moved out of, so that list drops the row.
     Call it after commit.
     """
-    event = {"type": TICKET_CHANGED, "ticket_id": ticket.pk}
+    event = {"type": TICKET_CHANGED, "ticket_id": ticket.pk, "ticket_number": ticket.number}
     groups = [ticket_public_group(ticket.pk), queue_group(ticket.workspace_id, ticket.queue_id)]
     if previous_queue_id is not None and previous_queue_id != ticket.queue_id:
         groups.append(queue_group(ticket.workspace_id, previous_queue_id))

@@ -1,18 +1,115 @@
-"""Writes on tickets and messages. Each service audits what it did in the same transaction."""
+"""Writes on tickets and messages.
 
+Every service runs in one transaction, locks the ticket row it changes (so two agents changing
+the same ticket are serialised and each audit event records what really changed), validates
+with ``full_clean``, writes its audit event inside the transaction, bumps ``updated_at``, and
+only after commit announces the change: websocket broadcasts (``tickets.realtime``) and email
+notifications (``tickets.notifications`` -> Celery tasks). A rolled-back change announces
+nothing.
+
+Who may call what is decided by ``tickets.access`` in the views; the services keep the rules
+that must hold whoever calls them (a note is written by staff only and never becomes public,
+an assignee can see the ticket's queue, participants are members of the workspace...).
+Error texts are module constants: views show them and tests import them.
+"""
+
+from collections.abc import Iterable
+from functools import partial
+
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from privacy.audit import audit_record
-from tickets.models import Message, MessageKind, Priority, Status, Ticket
+from tickets import notifications, realtime
+from tickets.access import edit_window_open
+from tickets.models import Message, MessageKind, Priority, Status, Ticket, TicketParticipant
+from tickets.selectors import membership_of, queue_staff
 from workspaces.models import Queue, Workspace
+from workspaces.realtime import announce_access_changed
+
+QUEUE_OF_OTHER_WORKSPACE = "That queue does not belong to this workspace."
+REQUESTER_NOT_MEMBER = "The requester must be a member of this workspace."
+NOTE_STAFF_ONLY = "Only agents and admins can write internal notes."
+UNKNOWN_KIND = "Choose “Public reply” or “Internal note”."
+UNKNOWN_STATUS = "Choose one of the listed statuses."
+UNKNOWN_PRIORITY = "Choose one of the listed priorities."
+ASSIGNEE_CANNOT_SEE_QUEUE = "{name} cannot be assigned: they do not work the {queue} queue."
+PARTICIPANT_NOT_MEMBER = "Only members of this workspace can be added to a ticket."
+PARTICIPANT_IS_REQUESTER = "{name} already requested this ticket."
+PARTICIPANT_ALREADY = "{name} is already on this ticket."
+PARTICIPANT_NOT_ON_TICKET = "{name} is not on this ticket."
+EDIT_NOT_AUTHOR = "Only the author of a message can edit it."
+EDIT_WINDOW_PASSED = (
+    "Messages can be edited for 15 minutes after posting; this one can no longer be changed. "
+    "Post a new message instead."
+)
+EDIT_EMPTY = "A message cannot be empty."
+
+# Statuses a requester's reply brings back to "open": the ticket is theirs to reopen.
+REOPENED_BY_REPLY = (Status.PENDING, Status.SOLVED, Status.CLOSED)
+
+
+def _after_commit(func, *args, **kwargs) -> None:
+    # robust: a failing websocket send or mail server never turns a saved change into an error.
+    transaction.on_commit(partial(func, *args, **kwargs), robust=True)
+
+
+def _lock(ticket: Ticket) -> Ticket:
+    """Re-read ``ticket`` under a row lock; decisions use the row as it is now."""
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("workspace", "queue")
+        .get(pk=ticket.pk, workspace_id=ticket.workspace_id)
+    )
+
+
+def _display(user) -> str:
+    return str(user) if user is not None else "Deleted user"
 
 
 def _next_ticket_number(workspace: Workspace) -> int:
     # The UPDATE takes a row lock on the workspace, so concurrent creates get distinct numbers.
     Workspace.objects.filter(pk=workspace.pk).update(last_ticket_number=F("last_ticket_number") + 1)
     return Workspace.objects.values_list("last_ticket_number", flat=True).get(pk=workspace.pk)
+
+
+def _add_attachments(*, ticket: Ticket, message: Message, uploader, attachments, request) -> None:
+    if not attachments:
+        return
+    from tickets.attachments import attachment_add
+
+    for upload in attachments:
+        attachment_add(ticket=ticket, message=message, uploaded_by=uploader, upload=upload, request=request)
+
+
+def _set_status(ticket: Ticket, status: str, now) -> str:
+    """Change the status on the locked row, keeping ``closed_at`` in step; returns the old one."""
+    old = ticket.status
+    ticket.status = status
+    if status == Status.CLOSED:
+        ticket.closed_at = ticket.closed_at if old == Status.CLOSED else now
+    else:
+        ticket.closed_at = None
+    return old
+
+
+def _audit_status(*, ticket, old, actor, request, reason: str = "") -> None:
+    detail = {"number": ticket.number, "from": old, "to": ticket.status}
+    if reason:
+        detail["reason"] = reason
+    audit_record(
+        action="ticket.status_changed",
+        request=request,
+        actor=actor,
+        workspace=ticket.workspace,
+        target=ticket,
+        detail=detail,
+    )
+
+
+# Tickets ------------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -27,13 +124,21 @@ def ticket_create(
     actor=None,
     request=None,
     created_at=None,
+    attachments: Iterable = (),
+    notify: bool = True,
 ) -> Ticket:
-    assert queue.workspace_id == workspace.pk
+    """Open ticket ``#n`` (numbered per workspace) with the description as its first public
+    message. Audits ``ticket.created`` and ``reply.created``; agents of the queue are emailed
+    after commit (unless ``notify`` is false, as for demo data)."""
+    if queue.workspace_id != workspace.pk:
+        raise ValidationError({"queue": QUEUE_OF_OTHER_WORKSPACE})
+    if requester is not None and membership_of(workspace_id=workspace.pk, user_id=requester.pk) is None:
+        raise ValidationError({"requester": REQUESTER_NOT_MEMBER})
     now = created_at or timezone.now()
     ticket = Ticket(
         workspace=workspace,
-        number=_next_ticket_number(workspace),
-        subject=subject,
+        number=0,  # placeholder so full_clean can run before a number is taken
+        subject=(subject or "").strip(),
         queue=queue,
         requester=requester,
         priority=priority,
@@ -41,33 +146,269 @@ def ticket_create(
         created_at=now,
         updated_at=now,
     )
-    ticket.full_clean()
-    ticket.save()
-    Message.objects.create(
-        workspace=workspace,
-        ticket=ticket,
-        author=requester,
-        kind=MessageKind.REPLY,
-        body=description,
-        created_at=now,
+    ticket.full_clean(exclude=["number"], validate_constraints=False)
+    message = Message(
+        workspace=workspace, ticket=ticket, author=requester, kind=MessageKind.REPLY, body=description
     )
+    message.full_clean(exclude=["ticket"])
+    ticket.number = _next_ticket_number(workspace)
+    ticket.save()
+    message.ticket = ticket
+    message.created_at = now
+    message.save()
+    actor = actor or requester
     audit_record(
         action="ticket.created",
         request=request,
-        actor=actor or requester,
+        actor=actor,
         workspace=workspace,
         target=ticket,
-        detail={"number": ticket.number, "queue_id": queue.pk},
+        detail={"number": ticket.number, "queue_id": queue.pk, "requester_id": ticket.requester_id},
     )
+    audit_record(
+        action="reply.created",
+        request=request,
+        actor=actor,
+        workspace=workspace,
+        target=message,
+        detail={"ticket": ticket.number},
+    )
+    _add_attachments(ticket=ticket, message=message, uploader=actor, attachments=attachments, request=request)
+    _after_commit(realtime.broadcast_ticket, ticket)
+    if notify:
+        notifications.notify_ticket_created(ticket=ticket, actor=actor)
     return ticket
 
 
 @transaction.atomic
-def message_post(*, ticket: Ticket, author, kind: str, body: str, request=None, created_at=None) -> Message:
+def ticket_set_status(*, ticket: Ticket, status: str, actor, request=None) -> Ticket:
+    """Set the status; ``closed_at`` is set on closing and cleared on reopening.
+    Audits ``ticket.status_changed``; the requester is emailed when someone else changed it."""
+    if status not in Status.values:
+        raise ValidationError({"status": UNKNOWN_STATUS})
+    ticket = _lock(ticket)
+    if ticket.status == status:
+        return ticket
+    now = timezone.now()
+    old = _set_status(ticket, status, now)
+    ticket.updated_at = now
+    ticket.full_clean()
+    ticket.save(update_fields=["status", "closed_at", "updated_at"])
+    _audit_status(ticket=ticket, old=old, actor=actor, request=request)
+    _after_commit(realtime.broadcast_ticket, ticket)
+    notifications.notify_status_changed(ticket=ticket, actor=actor)
+    return ticket
+
+
+@transaction.atomic
+def ticket_set_priority(*, ticket: Ticket, priority: str, actor, request=None) -> Ticket:
+    """Audits ``ticket.priority_changed``."""
+    if priority not in Priority.values:
+        raise ValidationError({"priority": UNKNOWN_PRIORITY})
+    ticket = _lock(ticket)
+    if ticket.priority == priority:
+        return ticket
+    old = ticket.priority
+    ticket.priority = priority
+    ticket.updated_at = timezone.now()
+    ticket.full_clean()
+    ticket.save(update_fields=["priority", "updated_at"])
+    audit_record(
+        action="ticket.priority_changed",
+        request=request,
+        actor=actor,
+        workspace=ticket.workspace,
+        target=ticket,
+        detail={"number": ticket.number, "from": old, "to": priority},
+    )
+    _after_commit(realtime.broadcast_ticket, ticket)
+    return ticket
+
+
+def _may_be_assigned(user, queue: Queue) -> bool:
+    return queue_staff(queue=queue).filter(pk=user.pk).exists()
+
+
+@transaction.atomic
+def ticket_assign(*, ticket: Ticket, assignee, actor, request=None) -> Ticket:
+    """Assign to ``assignee`` (an active admin, or an agent granted the ticket's queue) or
+    unassign with ``None``. Audits ``ticket.assigned``; the new assignee is emailed unless they
+    assigned themselves."""
+    ticket = _lock(ticket)
+    new_id = assignee.pk if assignee is not None else None
+    if ticket.assignee_id == new_id:
+        return ticket
+    if assignee is not None and not _may_be_assigned(assignee, ticket.queue):
+        raise ValidationError(
+            {"assignee": ASSIGNEE_CANNOT_SEE_QUEUE.format(name=_display(assignee), queue=ticket.queue.name)}
+        )
+    old = ticket.assignee_id
+    ticket.assignee = assignee
+    ticket.updated_at = timezone.now()
+    ticket.full_clean()
+    ticket.save(update_fields=["assignee", "updated_at"])
+    audit_record(
+        action="ticket.assigned",
+        request=request,
+        actor=actor,
+        workspace=ticket.workspace,
+        target=ticket,
+        detail={"number": ticket.number, "from": old, "to": new_id},
+    )
+    _after_commit(realtime.broadcast_ticket, ticket)
+    if assignee is not None:
+        notifications.notify_assigned(ticket=ticket, actor=actor)
+    return ticket
+
+
+@transaction.atomic
+def ticket_move_queue(*, ticket: Ticket, queue: Queue, actor, request=None) -> Ticket:
+    """Move the ticket to another queue of its workspace. Audits ``ticket.queue_changed``.
+
+    An assignee who does not work the new queue is unassigned (audited ``ticket.assigned``
+    with the reason), so nobody stays responsible for a ticket they cannot open.
+    """
+    if queue.workspace_id != ticket.workspace_id:
+        raise ValidationError({"queue": QUEUE_OF_OTHER_WORKSPACE})
+    ticket = _lock(ticket)
+    if ticket.queue_id == queue.pk:
+        return ticket
+    old_queue_id = ticket.queue_id
+    ticket.queue = queue
+    ticket.updated_at = timezone.now()
+    dropped_assignee = None
+    if ticket.assignee_id is not None and not _may_be_assigned(ticket.assignee, queue):
+        dropped_assignee = ticket.assignee_id
+        ticket.assignee = None
+    ticket.full_clean()
+    ticket.save(update_fields=["queue", "assignee", "updated_at"])
+    audit_record(
+        action="ticket.queue_changed",
+        request=request,
+        actor=actor,
+        workspace=ticket.workspace,
+        target=ticket,
+        detail={"number": ticket.number, "from": old_queue_id, "to": queue.pk},
+    )
+    if dropped_assignee is not None:
+        audit_record(
+            action="ticket.assigned",
+            request=request,
+            actor=actor,
+            workspace=ticket.workspace,
+            target=ticket,
+            detail={"number": ticket.number, "from": dropped_assignee, "to": None, "reason": "queue_changed"},
+        )
+    _after_commit(realtime.broadcast_ticket, ticket, previous_queue_id=old_queue_id)
+    return ticket
+
+
+@transaction.atomic
+def ticket_update(
+    *, ticket: Ticket, actor, request=None, status=None, priority=None, queue=None, assignee=None
+) -> Ticket:
+    """The staff "ticket properties" form: apply each given change through its own service
+    (queue first, so the assignee is checked against the queue the ticket ends up in), all or
+    nothing. ``assignee`` is a user, or ``False`` to unassign, or ``None`` to leave it."""
+    if queue is not None:
+        ticket = ticket_move_queue(ticket=ticket, queue=queue, actor=actor, request=request)
+    if assignee is not None:
+        ticket = ticket_assign(ticket=ticket, assignee=assignee or None, actor=actor, request=request)
+    if priority is not None:
+        ticket = ticket_set_priority(ticket=ticket, priority=priority, actor=actor, request=request)
+    if status is not None:
+        ticket = ticket_set_status(ticket=ticket, status=status, actor=actor, request=request)
+    return ticket
+
+
+# Participants -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def participant_add(*, ticket: Ticket, user, actor, request=None) -> TicketParticipant:
+    """Add a member of the workspace to the ticket (a requester then sees it: the per-ticket
+    grant). Audits ``participant.added``."""
+    ticket = _lock(ticket)
+    if membership_of(workspace_id=ticket.workspace_id, user_id=user.pk) is None:
+        raise ValidationError({"user": PARTICIPANT_NOT_MEMBER})
+    if ticket.requester_id == user.pk:
+        raise ValidationError({"user": PARTICIPANT_IS_REQUESTER.format(name=_display(user))})
+    if TicketParticipant.objects.filter(ticket_id=ticket.pk, user_id=user.pk).exists():
+        raise ValidationError({"user": PARTICIPANT_ALREADY.format(name=_display(user))})
+    participant = TicketParticipant(workspace_id=ticket.workspace_id, ticket=ticket, user=user)
+    participant.full_clean()
+    participant.save()
+    Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
+    audit_record(
+        action="participant.added",
+        request=request,
+        actor=actor,
+        workspace=ticket.workspace,
+        target=ticket,
+        detail={"number": ticket.number, "user_id": user.pk},
+    )
+    _after_commit(realtime.broadcast_ticket, ticket)
+    return participant
+
+
+@transaction.atomic
+def participant_remove(*, ticket: Ticket, user, actor, request=None) -> None:
+    """Take a person off the ticket. Audits ``participant.removed``; their open websockets
+    re-check access (a requester loses the ticket at once)."""
+    ticket = _lock(ticket)
+    deleted, _ = TicketParticipant.objects.filter(
+        workspace_id=ticket.workspace_id, ticket_id=ticket.pk, user_id=user.pk
+    ).delete()
+    if not deleted:
+        raise ValidationError({"user": PARTICIPANT_NOT_ON_TICKET.format(name=_display(user))})
+    Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
+    audit_record(
+        action="participant.removed",
+        request=request,
+        actor=actor,
+        workspace=ticket.workspace,
+        target=ticket,
+        detail={"number": ticket.number, "user_id": user.pk},
+    )
+    announce_access_changed(workspace_id=ticket.workspace_id, user_id=user.pk)
+    _after_commit(realtime.broadcast_ticket, ticket)
+
+
+# Messages -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def message_post(
+    *,
+    ticket: Ticket,
+    author,
+    kind: str,
+    body: str,
+    request=None,
+    created_at=None,
+    attachments: Iterable = (),
+    notify: bool = True,
+) -> Message:
+    """Post a public reply or an internal note. Audits ``reply.created`` / ``note.created``.
+
+    Notes are refused unless the author is an agent or admin of the workspace. A reply by
+    anyone other than staff (the requester, a participant) reopens a pending, solved or closed
+    ticket (audited ``ticket.status_changed``). After commit: a websocket broadcast (notes to
+    the staff group only) and, for replies only, emails to the requester and participants.
+    """
+    if kind not in MessageKind.values:
+        raise ValidationError({"kind": UNKNOWN_KIND})
+    author_membership = (
+        membership_of(workspace_id=ticket.workspace_id, user_id=author.pk) if author is not None else None
+    )
+    author_is_staff = author_membership is not None and author_membership.is_staff
+    if kind == MessageKind.NOTE and not author_is_staff:
+        raise ValidationError({"kind": NOTE_STAFF_ONLY})
+    locked = _lock(ticket)
     now = created_at or timezone.now()
     message = Message(
-        workspace_id=ticket.workspace_id,
-        ticket=ticket,
+        workspace_id=locked.workspace_id,
+        ticket=locked,
         author=author,
         kind=kind,
         body=body,
@@ -75,13 +416,66 @@ def message_post(*, ticket: Ticket, author, kind: str, body: str, request=None, 
     )
     message.full_clean()
     message.save()
-    Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
+    locked.updated_at = max(now, locked.updated_at)
+    fields = ["updated_at"]
+    reopened_from = None
+    if kind == MessageKind.REPLY and not author_is_staff and locked.status in REOPENED_BY_REPLY:
+        reopened_from = _set_status(locked, Status.OPEN, now)
+        fields += ["status", "closed_at"]
+    locked.save(update_fields=fields)
+    # The caller's instance sees the new state too.
+    ticket.updated_at, ticket.status, ticket.closed_at = locked.updated_at, locked.status, locked.closed_at
     audit_record(
         action="note.created" if kind == MessageKind.NOTE else "reply.created",
         request=request,
         actor=author,
+        workspace=locked.workspace,
+        target=message,
+        detail={"ticket": locked.number},
+    )
+    if reopened_from is not None:
+        _audit_status(ticket=locked, old=reopened_from, actor=author, request=request, reason="reply")
+    _add_attachments(
+        ticket=locked, message=message, uploader=author, attachments=attachments, request=request
+    )
+    _after_commit(realtime.broadcast_message, message)
+    if reopened_from is not None:
+        _after_commit(realtime.broadcast_ticket, locked)
+    if notify and kind == MessageKind.REPLY:
+        notifications.notify_reply_posted(message=message)
+    return message
+
+
+@transaction.atomic
+def message_edit(*, message: Message, editor, body: str, request=None, now=None) -> Message:
+    """Correct a message's body: only its author, only within 15 minutes of posting.
+
+    The kind is never touched, so a note stays a note whatever a form sends. Audits
+    ``message.edited`` (ticket number and kind, never the text); no email is sent again.
+    """
+    message = Message.objects.select_for_update().select_related("ticket").get(pk=message.pk)
+    if editor is None or message.author_id != editor.pk:
+        raise ValidationError(EDIT_NOT_AUTHOR, code="not_author")
+    now = now or timezone.now()
+    if not edit_window_open(message, now=now):
+        raise ValidationError(EDIT_WINDOW_PASSED, code="window_passed")
+    if not (body or "").strip():
+        raise ValidationError({"body": EDIT_EMPTY})
+    if body == message.body:
+        return message
+    message.body = body
+    message.edited_at = now
+    message.full_clean()
+    message.save(update_fields=["body", "edited_at"])
+    ticket = message.ticket
+    Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
+    audit_record(
+        action="message.edited",
+        request=request,
+        actor=editor,
         workspace=ticket.workspace,
         target=message,
-        detail={"ticket": ticket.number},
+        detail={"ticket": ticket.number, "kind": message.kind},
     )
+    _after_commit(realtime.broadcast_message, message)
     return message

@@ -1,7 +1,27 @@
 from django.urls import path
 
-from tickets import views
+from tickets import download_views, views
 
 urlpatterns = [
     path("tickets/", views.ticket_list, name="ticket_list"),
+    path("tickets/new/", views.ticket_new, name="ticket_new"),
+    path("tickets/<int:number>/", views.ticket_detail, name="ticket_detail"),
+    path("tickets/<int:number>/properties/", views.ticket_properties, name="ticket_properties"),
+    path("tickets/<int:number>/close/", views.ticket_close, name="ticket_close"),
+    path("tickets/<int:number>/participants/", views.ticket_participant_add, name="ticket_participant_add"),
+    path(
+        "tickets/<int:number>/participants/<int:user_id>/remove/",
+        views.ticket_participant_remove,
+        name="ticket_participant_remove",
+    ),
+    path(
+        "tickets/<int:number>/messages/<int:message_id>/edit/",
+        views.message_edit,
+        name="message_edit",
+    ),
+    path(
+        "tickets/<int:number>/attachments/<int:attachment_id>/",
+        download_views.attachment_download,
+        name="attachment_download",
+    ),
 ]

@@ -1,16 +1,293 @@
-from django.shortcuts import render
+"""Ticket pages. Each view validates a form, calls one service or selector, and renders.
 
-from tickets.models import Ticket
-from workspaces.access import workspace_view
+Tickets are only ever reached through ``tickets.access`` (never ``Ticket.objects`` here), and
+every refusal is the same 404 as a missing ticket.
+"""
 
-PAGE_SIZE = 50
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from privacy import audit as privacy_audit
+from tickets import access, selectors, services
+from tickets.forms import (
+    MessageEditForm,
+    ParticipantAddForm,
+    ReplyForm,
+    TicketCreateForm,
+    TicketFilterForm,
+    TicketPropertiesForm,
+)
+from tickets.models import MessageKind, Status
+from workspaces.access import NOT_FOUND, workspace_view
+
+PAGE_SIZE = selectors.PAGE_SIZE
+
+TICKET_CREATED = "Ticket #{number} was opened."
+REPLY_POSTED = "Your reply was posted."
+NOTE_POSTED = "Your internal note was added. Only agents and admins can see it."
+TICKET_UPDATED = "The ticket was updated."
+TICKET_UNCHANGED = "Nothing was changed."
+TICKET_CLOSED = "The ticket is closed. Reply to it if you need to open it again."
+TICKET_MOVED_AWAY = "Ticket #{number} was moved to a queue you do not work, so it left your list."
+PARTICIPANT_ADDED = "{name} was added to the ticket."
+PARTICIPANT_REMOVED = "{name} was removed from the ticket."
+MESSAGE_EDITED = "Your message was updated."
+FIX_BELOW = "Please fix the problems below; nothing was lost."
+
+
+def _forbid_unless(allowed: bool) -> None:
+    if not allowed:
+        raise Http404(NOT_FOUND)
+
+
+def _apply_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form (field errors where the field exists)."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def ticket_url(membership, ticket) -> str:
+    return reverse("ticket_detail", kwargs={"slug": membership.workspace.slug, "number": ticket.number})
+
+
+def _live_url(membership, number=None) -> str:
+    base = f"/ws/w/{membership.workspace.slug}/tickets/"
+    return f"{base}{number}/" if number is not None else base
+
+
+# The list -----------------------------------------------------------------------------------
+
+
+def _page_link(request, **cursor) -> str:
+    params = request.GET.copy()
+    for key in ("after", "before"):
+        params.pop(key, None)
+    params.update(cursor)
+    return "?" + params.urlencode()
 
 
 @workspace_view()
 def ticket_list(request, membership):
-    tickets = (
-        Ticket.objects.visible_to(membership)
-        .select_related("queue", "requester", "assignee")
-        .order_by("-updated_at", "-id")[:PAGE_SIZE]
+    form = TicketFilterForm(request.GET or None, membership=membership)
+    values = form.values() if form.is_bound else TicketFilterForm(membership=membership).values()
+    filters = selectors.TicketFilters(**values)
+    page = selectors.ticket_list_page(
+        membership=membership,
+        filters=filters,
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        page_size=PAGE_SIZE,
     )
-    return render(request, "tickets/ticket_list.html", {"tickets": tickets, "membership": membership})
+    dated = filters.sort in ("updated", "created") and filters.descending
+    context = {
+        "membership": membership,
+        "form": form,
+        "page": page,
+        "tickets": page.tickets,
+        "filters": filters,
+        "filtered": any(k not in ("sort", "dir") and v for k, v in request.GET.items()),
+        "newer_url": _page_link(request, before=page.newer_cursor) if page.newer_cursor else None,
+        "older_url": _page_link(request, after=page.older_cursor) if page.older_cursor else None,
+        "newer_label": "Newer" if dated else "Previous",
+        "older_label": "Older" if dated else "Next",
+        "live_url": _live_url(membership),
+    }
+    return render(request, "tickets/ticket_list.html", context)
+
+
+# A new ticket -------------------------------------------------------------------------------
+
+
+@workspace_view()
+@require_http_methods(["GET", "POST"])
+def ticket_new(request, membership):
+    form = TicketCreateForm(request.POST or None, request.FILES or None, membership=membership)
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                ticket = services.ticket_create(
+                    workspace=membership.workspace,
+                    queue=data["queue"],
+                    requester=data.get("requester") or membership.user,
+                    subject=data["subject"],
+                    description=data["description"],
+                    priority=data["priority"],
+                    actor=membership.user,
+                    request=request,
+                    attachments=data.get("attachments") or (),
+                )
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                messages.success(request, TICKET_CREATED.format(number=ticket.number))
+                return redirect("ticket_detail", slug=membership.workspace.slug, number=ticket.number)
+        messages.error(request, FIX_BELOW)
+    status = 400 if form.is_bound else 200
+    return render(request, "tickets/ticket_new.html", {"form": form, "membership": membership}, status=status)
+
+
+# The ticket page ----------------------------------------------------------------------------
+
+
+def _render_ticket(request, membership, ticket, *, reply_form=None, properties_form=None, status=200):
+    staff = membership.is_staff
+    if staff:
+        audit_viewed = getattr(privacy_audit, "audit_ticket_viewed", None)
+        if audit_viewed is not None and request.method == "GET":
+            audit_viewed(membership=membership, ticket=ticket, request=request)
+    context = {
+        "membership": membership,
+        "ticket": ticket,
+        "is_staff": staff,
+        "conversation": selectors.ticket_messages(membership=membership, ticket=ticket),
+        "participants": selectors.ticket_participants(ticket=ticket),
+        "reply_form": reply_form or ReplyForm(membership=membership),
+        "can_close": access.can_close(membership, ticket),
+        "is_closed": ticket.status in (Status.SOLVED, Status.CLOSED),
+        "live_url": _live_url(membership, ticket.number),
+    }
+    if staff:
+        context["properties_form"] = properties_form or TicketPropertiesForm(
+            membership=membership, ticket=ticket
+        )
+        context["participant_form"] = ParticipantAddForm(ticket=ticket)
+    return render(request, "tickets/ticket_detail.html", context, status=status)
+
+
+@workspace_view()
+@require_http_methods(["GET", "POST"])
+def ticket_detail(request, membership, number):
+    """The ticket page; a POST is the reply box (reply or, for staff, internal note)."""
+    ticket = access.access_ticket(membership=membership, number=number)
+    if request.method == "GET":
+        return _render_ticket(request, membership, ticket)
+    form = ReplyForm(request.POST, request.FILES, membership=membership)
+    if form.is_valid():
+        kind = form.posted_kind()
+        _forbid_unless(kind == MessageKind.REPLY or access.can_post_note(membership))
+        try:
+            message = services.message_post(
+                ticket=ticket,
+                author=membership.user,
+                kind=kind,
+                body=form.cleaned_data["body"],
+                request=request,
+                attachments=form.cleaned_data.get("attachments") or (),
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, NOTE_POSTED if message.is_note else REPLY_POSTED)
+            return redirect(f"{ticket_url(membership, ticket)}#message-{message.pk}")
+    return _render_ticket(request, membership, ticket, reply_form=form, status=400)
+
+
+@workspace_view()
+@require_POST
+def ticket_properties(request, membership, number):
+    """Staff: status, priority, queue and assignee in one form, applied all or nothing."""
+    ticket = access.access_ticket(membership=membership, number=number)
+    _forbid_unless(access.can_change_status(membership, ticket) and access.can_assign(membership))
+    form = TicketPropertiesForm(request.POST, membership=membership, ticket=ticket)
+    if form.is_valid():
+        changes = form.changes()
+        if not changes:
+            messages.info(request, TICKET_UNCHANGED)
+            return redirect(ticket_url(membership, ticket))
+        try:
+            ticket = services.ticket_update(ticket=ticket, actor=membership.user, request=request, **changes)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            if not selectors.visible_ticket(membership=membership, ticket_id=ticket.pk):
+                messages.info(request, TICKET_MOVED_AWAY.format(number=ticket.number))
+                return redirect("ticket_list", slug=membership.workspace.slug)
+            messages.success(request, TICKET_UPDATED)
+            return redirect(ticket_url(membership, ticket))
+    return _render_ticket(request, membership, ticket, properties_form=form, status=400)
+
+
+@workspace_view()
+@require_POST
+def ticket_close(request, membership, number):
+    """Close the ticket: its requester may, and staff (who also have the properties form)."""
+    ticket = access.access_ticket(membership=membership, number=number)
+    _forbid_unless(access.can_close(membership, ticket))
+    services.ticket_set_status(ticket=ticket, status=Status.CLOSED, actor=membership.user, request=request)
+    messages.success(request, TICKET_CLOSED)
+    return redirect(ticket_url(membership, ticket))
+
+
+@workspace_view()
+@require_POST
+def ticket_participant_add(request, membership, number):
+    ticket = access.access_ticket(membership=membership, number=number)
+    _forbid_unless(access.can_manage_participants(membership))
+    form = ParticipantAddForm(request.POST, ticket=ticket)
+    if form.is_valid():
+        user = form.cleaned_data["user"]
+        try:
+            services.participant_add(ticket=ticket, user=user, actor=membership.user, request=request)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, PARTICIPANT_ADDED.format(name=user))
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect(f"{ticket_url(membership, ticket)}#participants")
+
+
+@workspace_view()
+@require_POST
+def ticket_participant_remove(request, membership, number, user_id):
+    ticket = access.access_ticket(membership=membership, number=number)
+    _forbid_unless(access.can_manage_participants(membership))
+    participant = next(
+        (p for p in selectors.ticket_participants(ticket=ticket) if p.user_id == user_id), None
+    )
+    if participant is None:
+        raise Http404(NOT_FOUND)
+    services.participant_remove(ticket=ticket, user=participant.user, actor=membership.user, request=request)
+    messages.success(request, PARTICIPANT_REMOVED.format(name=participant.user))
+    return redirect(f"{ticket_url(membership, ticket)}#participants")
+
+
+@workspace_view()
+@require_http_methods(["GET", "POST"])
+def message_edit(request, membership, number, message_id):
+    """Edit one's own message body within 15 minutes. The kind is not a field: a crafted
+    ``kind=reply`` is ignored and a note stays a note."""
+    ticket = access.access_ticket(membership=membership, number=number)
+    message = access.access_message(membership=membership, ticket=ticket, message_id=message_id)
+    if message.author_id != membership.user_id or (message.is_note and not membership.is_staff):
+        raise Http404(NOT_FOUND)
+    window_open = access.can_edit_message(membership, message)
+    form = MessageEditForm(request.POST or None, initial={"body": message.body})
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.message_edit(
+                    message=message, editor=membership.user, body=form.cleaned_data["body"], request=request
+                )
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                messages.success(request, MESSAGE_EDITED)
+                return redirect(f"{ticket_url(membership, ticket)}#message-{message.pk}")
+    context = {
+        "membership": membership,
+        "ticket": ticket,
+        "message": message,
+        "form": form,
+        "window_error": None if window_open else services.EDIT_WINDOW_PASSED,
+    }
+    status = 400 if (form.is_bound and form.errors) else 200
+    return render(request, "tickets/message_edit.html", context, status=status)

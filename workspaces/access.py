@@ -10,6 +10,7 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 
+from privacy.audit import REFUSED_NOT_MEMBER, REFUSED_ROLE, audit_refused
 from workspaces.models import Membership
 
 NOT_FOUND = "Not found."
@@ -36,7 +37,11 @@ def workspace_view(*, roles: tuple[str, ...] | None = None):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             membership = membership_for(user=request.user, slug=slug)
-            if membership is None or (roles is not None and membership.role not in roles):
+            if membership is None:
+                audit_refused(request, workspace_slug=slug, reason=REFUSED_NOT_MEMBER)
+                raise Http404(NOT_FOUND)
+            if roles is not None and membership.role not in roles:
+                audit_refused(request, workspace=membership.workspace, reason=REFUSED_ROLE)
                 raise Http404(NOT_FOUND)
             request.workspace = membership.workspace
             request.membership = membership

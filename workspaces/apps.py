@@ -4,3 +4,16 @@ from django.apps import AppConfig
 class WorkspacesConfig(AppConfig):
     name = "workspaces"
     verbose_name = "Workspaces and people"
+
+    def ready(self):
+        from axes.signals import user_locked_out
+        from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+
+        from workspaces import auth_audit
+
+        user_logged_in.connect(auth_audit.on_user_logged_in, dispatch_uid="workspaces.audit.logged_in")
+        user_logged_out.connect(auth_audit.on_user_logged_out, dispatch_uid="workspaces.audit.logged_out")
+        user_login_failed.connect(
+            auth_audit.on_user_login_failed, dispatch_uid="workspaces.audit.login_failed"
+        )
+        user_locked_out.connect(auth_audit.on_user_locked_out, dispatch_uid="workspaces.audit.locked_out")

@@ -221,3 +221,53 @@ class QueueGroupObjectPermission(GroupObjectPermissionBase):
 
     class Meta(GroupObjectPermissionBase.Meta):
         pass
+
+
+# Personal-data declarations (privacy/registry.py; docs/personal-data.md) --------------------------
+
+from privacy.registry import DELETE, PersonalData, register  # noqa: E402
+
+register(
+    User,
+    PersonalData(
+        fields=("email", "display_name", "language", "time_zone", "date_joined", "last_login"),
+        subject=("id",),
+        secret_fields=("password",),
+        export="profile",
+        erase="privacy.anonymizers.erase_user_profile",
+        phase=90,
+        description="The row stays as an inert tombstone named by the pseudonym, so references stay valid.",
+    ),
+)
+register(
+    Membership,
+    PersonalData(
+        fields=("workspace", "role", "created_at"),
+        subject=("user_id",),
+        export="memberships",
+        erase="privacy.anonymizers.erase_memberships",
+        phase=70,
+    ),
+)
+register(
+    Invitation,
+    PersonalData(
+        fields=("email", "role", "created_at"),
+        subject=("email=email",),
+        export="invitations",
+        erase="privacy.anonymizers.erase_invitations",
+        phase=60,
+        description="Invitations addressed to the person are deleted; the ones they sent stay.",
+    ),
+)
+register(
+    QueueUserObjectPermission,
+    PersonalData(
+        fields=("content_object",),
+        subject=("user_id",),
+        export="memberships",
+        erase=DELETE,
+        phase=65,
+        description="Queue grants (django-guardian); exported as each membership's queues.",
+    ),
+)

@@ -1,11 +1,87 @@
-"""Writes on workspaces, memberships and queues. Every change here is audited."""
+"""Writes on workspaces, memberships, queues and invitations. Every change here is audited.
 
+Each service runs in one transaction and records its audit event inside it, so the change and its
+trail commit (or roll back) together. Side effects that leave the database (websocket
+announcements, invitation emails) run in ``transaction.on_commit``.
+
+Error texts are module constants: views show them as they are and tests import them.
+"""
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from privacy.audit import audit_record
+from tickets.models import TicketParticipant
 from tickets.querysets import QUEUE_PERMISSION
-from workspaces.models import Membership, Queue, QueueUserObjectPermission, Workspace
+from workspaces.models import (
+    Invitation,
+    Membership,
+    Queue,
+    QueueUserObjectPermission,
+    Role,
+    User,
+    Workspace,
+)
+from workspaces.realtime import announce_access_changed
+
+logger = logging.getLogger(__name__)
+
+LAST_ADMIN = "A workspace needs at least one admin. Make someone else an admin first."
+QUEUES_ONLY_FOR_AGENTS = "Queue access can only be given to agents (admins already see every queue)."
+QUEUE_OF_OTHER_WORKSPACE = "That queue does not belong to this workspace."
+QUEUE_NAME_TAKEN = "There is already a queue named “{name}” in this workspace. Choose another name."
+ALREADY_MEMBER = "{email} is already a member of this workspace."
+INVITATION_UNKNOWN = "This invitation link is not valid. Check that you opened the whole link from the email."
+INVITATION_EXPIRED = "This invitation has expired. Ask a workspace admin to send you a new one."
+INVITATION_USED = "This invitation has already been used. Sign in to reach the workspace."
+INVITATION_REVOKED = "This invitation was withdrawn by a workspace admin."
+INVITATION_WRONG_ACCOUNT = (
+    "This invitation was sent to a different email address than the one you are signed in with. "
+    "Sign out, then open the link again."
+)
+INVITATION_ALREADY_MEMBER = "You are already a member of this workspace."
+INVITATION_ACCOUNT_EXISTS = "An account with this email address already exists. Sign in to accept."
+
+INVITATION_TOKEN_BYTES = 32
+
+
+class InvitationError(Exception):
+    """An invitation cannot be used; ``message`` says why, in words for the invitee."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def hash_token(token: str) -> str:
+    """Invitation tokens are stored as this hash only: a database reader cannot accept one."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_problem(invitation: Invitation) -> str | None:
+    """Why the invitation cannot be accepted any more, or None while it is usable."""
+    if invitation.revoked_at is not None:
+        return INVITATION_REVOKED
+    if invitation.accepted_at is not None:
+        return INVITATION_USED
+    if invitation.expires_at <= timezone.now():
+        return INVITATION_EXPIRED
+    return None
+
+
+# Workspaces and memberships ------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -33,19 +109,164 @@ def membership_create(*, workspace: Workspace, user, role: str, actor=None, requ
     return membership
 
 
+def _lock_member(membership: Membership) -> Membership:
+    """Re-read the membership under a row lock, so the decision uses its current role."""
+    return Membership.objects.select_for_update().select_related("workspace", "user").get(pk=membership.pk)
+
+
+def _ensure_another_admin(membership: Membership) -> None:
+    """Refuse to take away the workspace's last admin.
+
+    Locks every admin row of the workspace first, so two admins demoting each other at the same
+    moment are serialised and the second one sees the first one's change.
+    """
+    admin_ids = list(
+        Membership.objects.select_for_update()
+        .filter(workspace_id=membership.workspace_id, role=Role.ADMIN)
+        .values_list("pk", flat=True)
+    )
+    if not [pk for pk in admin_ids if pk != membership.pk]:
+        raise ValidationError(LAST_ADMIN, code="last_admin")
+
+
+def _drop_queue_grants(membership: Membership) -> int:
+    """Delete the member's guardian rows on this workspace's queues (guardian never does)."""
+    deleted, _ = QueueUserObjectPermission.objects.filter(
+        user_id=membership.user_id, content_object__workspace_id=membership.workspace_id
+    ).delete()
+    return deleted
+
+
+@transaction.atomic
+def member_set_role(*, membership: Membership, role: str, actor=None, request=None) -> Membership:
+    """Give a member another role. Audits ``member.role_changed``.
+
+    The last admin cannot be demoted (``LAST_ADMIN``). Queue grants are dropped when the member
+    stops being an agent, so a later promotion starts from no access rather than stale grants.
+    Open websockets of the member are told to re-check their access.
+    """
+    if role not in Role.values:
+        raise ValidationError({"role": "Choose one of the listed roles."})
+    membership = _lock_member(membership)
+    old_role = membership.role
+    if old_role == role:
+        return membership
+    if old_role == Role.ADMIN:
+        _ensure_another_admin(membership)
+    membership.role = role
+    membership.full_clean()
+    membership.save(update_fields=["role"])
+    grants_removed = _drop_queue_grants(membership) if role != Role.AGENT else 0
+    audit_record(
+        action="member.role_changed",
+        request=request,
+        actor=actor,
+        workspace=membership.workspace,
+        target=membership.user,
+        detail={"from": old_role, "to": role, "grants_removed": grants_removed},
+    )
+    announce_access_changed(workspace_id=membership.workspace_id, user_id=membership.user_id)
+    return membership
+
+
+@transaction.atomic
+def member_remove(*, membership: Membership, actor=None, request=None) -> None:
+    """Remove a person from the workspace. Audits ``member.removed``.
+
+    Deletes, in this workspace only: their queue grants (guardian leaves orphans otherwise),
+    their ticket participations and the membership itself. Tickets they requested or messages
+    they wrote stay: they belong to the workspace's history. The last admin cannot be removed.
+    Their next request already answers 404 (``workspace_view`` reads the membership each time);
+    open websockets are told to close.
+    """
+    membership = _lock_member(membership)
+    if membership.role == Role.ADMIN:
+        _ensure_another_admin(membership)
+    grants_removed = _drop_queue_grants(membership)
+    participations_removed, _ = TicketParticipant.objects.filter(
+        workspace_id=membership.workspace_id, user_id=membership.user_id
+    ).delete()
+    workspace, user, role = membership.workspace, membership.user, membership.role
+    membership.delete()
+    audit_record(
+        action="member.removed",
+        request=request,
+        actor=actor,
+        workspace=workspace,
+        target=user,
+        detail={
+            "role": role,
+            "grants_removed": grants_removed,
+            "participations_removed": participations_removed,
+        },
+    )
+    announce_access_changed(workspace_id=workspace.pk, user_id=user.pk)
+
+
+# Queues -----------------------------------------------------------------------------------------
+
+
+def _clean_queue_name(*, workspace_id: int, name: str, exclude_pk: int | None = None) -> str:
+    name = (name or "").strip()
+    taken = Queue.objects.filter(workspace_id=workspace_id, name__iexact=name)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    if name and taken.exists():
+        raise ValidationError({"name": QUEUE_NAME_TAKEN.format(name=name)}, code="unique")
+    return name
+
+
 @transaction.atomic
 def queue_create(*, workspace: Workspace, name: str, actor=None, request=None) -> Queue:
+    """Create a queue. Names are unique per workspace, ignoring case (``QUEUE_NAME_TAKEN``)."""
+    name = _clean_queue_name(workspace_id=workspace.pk, name=name)
     queue = Queue(workspace=workspace, name=name)
     queue.full_clean()
     queue.save()
-    audit_record(action="queue.created", request=request, actor=actor, workspace=workspace, target=queue)
+    audit_record(
+        action="queue.created",
+        request=request,
+        actor=actor,
+        workspace=workspace,
+        target=queue,
+        detail={"name": name},
+    )
     return queue
 
 
 @transaction.atomic
+def queue_rename(*, queue: Queue, name: str, actor=None, request=None) -> Queue:
+    """Rename a queue. Audits ``queue.renamed`` with the old and new names."""
+    queue = Queue.objects.select_for_update().select_related("workspace").get(pk=queue.pk)
+    name = _clean_queue_name(workspace_id=queue.workspace_id, name=name, exclude_pk=queue.pk)
+    old_name = queue.name
+    if name == old_name:
+        return queue
+    queue.name = name
+    queue.full_clean()
+    queue.save(update_fields=["name"])
+    audit_record(
+        action="queue.renamed",
+        request=request,
+        actor=actor,
+        workspace=queue.workspace,
+        target=queue,
+        detail={"from": old_name, "to": name},
+    )
+    return queue
+
+
+def _check_queue_for(queue: Queue, membership: Membership) -> None:
+    if queue.workspace_id != membership.workspace_id:
+        raise ValidationError(QUEUE_OF_OTHER_WORKSPACE, code="other_workspace")
+    if not membership.is_agent:
+        raise ValidationError(QUEUES_ONLY_FOR_AGENTS, code="not_agent")
+
+
+@transaction.atomic
 def queue_grant(*, queue: Queue, membership: Membership, actor=None, request=None) -> None:
-    """Let an agent see and work the tickets of ``queue``."""
-    assert membership.workspace_id == queue.workspace_id
+    """Let an agent see and work the tickets of ``queue``. Audits ``queue.access_granted``."""
+    _check_queue_for(queue, membership)
     assign_perm(QUEUE_PERMISSION, membership.user, queue)
     audit_record(
         action="queue.access_granted",
@@ -59,7 +280,12 @@ def queue_grant(*, queue: Queue, membership: Membership, actor=None, request=Non
 
 @transaction.atomic
 def queue_revoke(*, queue: Queue, membership: Membership, actor=None, request=None) -> None:
-    assert membership.workspace_id == queue.workspace_id
+    """Take an agent's access to ``queue`` away. Audits ``queue.access_revoked``.
+
+    Deletes the guardian row and tells the agent's open websockets to re-check their access.
+    """
+    if queue.workspace_id != membership.workspace_id:
+        raise ValidationError(QUEUE_OF_OTHER_WORKSPACE, code="other_workspace")
     remove_perm(QUEUE_PERMISSION, membership.user, queue)
     audit_record(
         action="queue.access_revoked",
@@ -69,6 +295,30 @@ def queue_revoke(*, queue: Queue, membership: Membership, actor=None, request=No
         target=queue,
         detail={"user_id": membership.user_id},
     )
+    announce_access_changed(workspace_id=membership.workspace_id, user_id=membership.user_id)
+
+
+@transaction.atomic
+def member_queues_set(
+    *, membership: Membership, queues: Iterable[Queue], actor=None, request=None
+) -> tuple[list[Queue], list[Queue]]:
+    """Make ``queues`` exactly the agent's granted queues; returns (granted, revoked).
+
+    Grants and revokes only the difference, each through ``queue_grant`` / ``queue_revoke``, so
+    every change has its own audit event and nothing is audited when nothing changes.
+    """
+    membership = _lock_member(membership)
+    wanted = {queue.pk: queue for queue in queues}
+    for queue in wanted.values():
+        _check_queue_for(queue, membership)
+    current = {queue.pk: queue for queue in queues_granted_to(membership)}
+    granted = [queue for pk, queue in wanted.items() if pk not in current]
+    revoked = [queue for pk, queue in current.items() if pk not in wanted]
+    for queue in granted:
+        queue_grant(queue=queue, membership=membership, actor=actor, request=request)
+    for queue in revoked:
+        queue_revoke(queue=queue, membership=membership, actor=actor, request=request)
+    return granted, revoked
 
 
 def queues_granted_to(membership: Membership):
@@ -83,3 +333,191 @@ def queues_granted_to(membership: Membership):
             ).values("content_object_id")
         )
     return queues.none()
+
+
+# Invitations ------------------------------------------------------------------------------------
+
+
+def invitation_url(token: str) -> str:
+    return f"{settings.SITE_URL}/invitations/{token}/"
+
+
+def _send_invitation_email(*, invitation_id: int, token: str) -> None:
+    invitation = Invitation.objects.select_related("workspace", "invited_by").get(pk=invitation_id)
+    context = {
+        "invitation": invitation,
+        "workspace": invitation.workspace,
+        "inviter": invitation.invited_by,
+        "url": invitation_url(token),
+        "valid_days": settings.INVITATION_VALID_DAYS,
+    }
+    subject = render_to_string("workspaces/email/invitation_subject.txt", context).strip()
+    body = render_to_string("workspaces/email/invitation.txt", context)
+    try:
+        send_mail(subject, body, None, [invitation.email])
+    except Exception:  # noqa: BLE001 - the invitation stays listed; the admin can send it again
+        # Never log the token or the address: only which invitation failed.
+        logger.warning("Invitation email %s could not be sent", invitation_id, exc_info=True)
+
+
+@transaction.atomic
+def invitation_create(
+    *,
+    workspace: Workspace,
+    email: str,
+    role: str,
+    queues: Iterable[Queue] = (),
+    actor=None,
+    request=None,
+) -> tuple[Invitation, str]:
+    """Invite ``email`` to the workspace with ``role``; returns (invitation, token).
+
+    The token is random and only its SHA-256 is stored. Inviting an address that already has a
+    pending invitation withdraws the older one (audited as ``invitation.revoked``), so only the
+    newest link works. Audits ``member.invited``; the email goes out after commit.
+    """
+    email = User.objects.normalize_email(email)
+    queues = list(queues)
+    if role not in Role.values:
+        raise ValidationError({"role": "Choose one of the listed roles."})
+    if queues and role != Role.AGENT:
+        raise ValidationError({"queues": QUEUES_ONLY_FOR_AGENTS})
+    if any(queue.workspace_id != workspace.pk for queue in queues):
+        raise ValidationError({"queues": QUEUE_OF_OTHER_WORKSPACE})
+    if Membership.objects.filter(workspace=workspace, user__email__iexact=email).exists():
+        raise ValidationError({"email": ALREADY_MEMBER.format(email=email)})
+    now = timezone.now()
+    older = Invitation.objects.select_for_update().filter(
+        workspace=workspace, email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True
+    )
+    for previous in older:
+        previous.revoked_at = now
+        previous.save(update_fields=["revoked_at"])
+        audit_record(
+            action="invitation.revoked",
+            request=request,
+            actor=actor,
+            workspace=workspace,
+            target=previous,
+            detail={"reason": "superseded"},
+        )
+    token = secrets.token_urlsafe(INVITATION_TOKEN_BYTES)
+    invitation = Invitation(
+        workspace=workspace,
+        email=email,
+        role=role,
+        token_hash=hash_token(token),
+        invited_by=actor,
+        created_at=now,
+        expires_at=now + timedelta(days=settings.INVITATION_VALID_DAYS),
+    )
+    invitation.full_clean()
+    invitation.save()
+    invitation.queues.set(queues)
+    audit_record(
+        action="member.invited",
+        request=request,
+        actor=actor,
+        workspace=workspace,
+        target=invitation,
+        detail={"role": role, "queue_ids": sorted(queue.pk for queue in queues)},
+    )
+    transaction.on_commit(lambda: _send_invitation_email(invitation_id=invitation.pk, token=token))
+    return invitation, token
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, actor=None, request=None) -> Invitation:
+    """Withdraw a pending invitation; its link then says so. Audits ``invitation.revoked``."""
+    invitation = Invitation.objects.select_for_update().select_related("workspace").get(pk=invitation.pk)
+    problem = invitation_problem(invitation)
+    if problem in (INVITATION_USED, INVITATION_REVOKED):
+        raise InvitationError(problem)
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    audit_record(
+        action="invitation.revoked",
+        request=request,
+        actor=actor,
+        workspace=invitation.workspace,
+        target=invitation,
+    )
+    return invitation
+
+
+def _lock_usable_invitation(invitation: Invitation) -> Invitation:
+    # The row lock makes acceptance single-use even when the link is opened twice at once.
+    invitation = Invitation.objects.select_for_update().select_related("workspace").get(pk=invitation.pk)
+    problem = invitation_problem(invitation)
+    if problem:
+        raise InvitationError(problem)
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user, request=None) -> Membership:
+    """Accept an invitation as ``user``: creates the membership and the invited queue grants.
+
+    Refused (``InvitationError``) when the invitation is expired, used or revoked, when the
+    user's email is not the invited one, or when they already belong to the workspace.
+    Audits ``member.added``, one ``queue.access_granted`` per queue and ``invitation.accepted``.
+    """
+    invitation = _lock_usable_invitation(invitation)
+    if User.objects.normalize_email(user.email) != User.objects.normalize_email(invitation.email):
+        raise InvitationError(INVITATION_WRONG_ACCOUNT)
+    if Membership.objects.filter(workspace_id=invitation.workspace_id, user=user).exists():
+        raise InvitationError(INVITATION_ALREADY_MEMBER)
+    membership = membership_create(
+        workspace=invitation.workspace, user=user, role=invitation.role, actor=user, request=request
+    )
+    queues = list(invitation.queues.filter(workspace_id=invitation.workspace_id))
+    if membership.is_agent:
+        for queue in queues:
+            queue_grant(queue=queue, membership=membership, actor=user, request=request)
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    audit_record(
+        action="invitation.accepted",
+        request=request,
+        actor=user,
+        workspace=invitation.workspace,
+        target=invitation,
+        detail={"role": invitation.role, "queue_ids": sorted(queue.pk for queue in queues)},
+    )
+    return membership
+
+
+@transaction.atomic
+def invitation_accept_new_account(
+    *, invitation: Invitation, display_name: str, password: str, request=None
+) -> Membership:
+    """Create the invitee's account and accept the invitation with it, in one transaction.
+
+    The account is active and its email confirmed: the invitation link proved the address.
+    Refused with ``INVITATION_ACCOUNT_EXISTS`` when the address already has an account.
+    Audits ``account.created`` (account chain) and everything ``invitation_accept`` audits.
+    """
+    invitation = _lock_usable_invitation(invitation)
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        raise InvitationError(INVITATION_ACCOUNT_EXISTS)
+    now = timezone.now()
+    user = User(
+        email=invitation.email,
+        display_name=(display_name or "").strip(),
+        is_active=True,
+        email_confirmed_at=now,
+        date_joined=now,
+    )
+    validate_password(password, user=user)
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    audit_record(
+        action="account.created",
+        request=request,
+        actor=user,
+        target=user,
+        detail={"via": "invitation", "workspace_id": invitation.workspace_id},
+    )
+    return invitation_accept(invitation=invitation, user=user, request=request)

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from workspaces import account_views, signup_views
+from workspaces import account_views, password_views, signup_views
 from workspaces.forms import EmailAuthenticationForm
 
 urlpatterns = [
@@ -17,7 +17,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/change/",
-        auth_views.PasswordChangeView.as_view(template_name="accounts/password_change.html"),
+        password_views.AuditedPasswordChangeView.as_view(),
         name="password_change",
     ),
     path(
@@ -27,11 +27,7 @@ urlpatterns = [
     ),
     path(
         "password/reset/",
-        auth_views.PasswordResetView.as_view(
-            template_name="accounts/password_reset.html",
-            email_template_name="accounts/email/password_reset.txt",
-            subject_template_name="accounts/email/password_reset_subject.txt",
-        ),
+        password_views.AuditedPasswordResetView.as_view(),
         name="password_reset",
     ),
     path(
@@ -41,7 +37,7 @@ urlpatterns = [
     ),
     path(
         "password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(template_name="accounts/password_reset_confirm.html"),
+        password_views.AuditedPasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(
@@ -53,5 +49,6 @@ urlpatterns = [
     path("signup/sent/", signup_views.signup_sent, name="signup_sent"),
     path("signup/confirm/<str:token>/", signup_views.signup_confirm, name="signup_confirm"),
     path("signup/reject/<str:token>/", signup_views.signup_reject, name="signup_reject"),
+    path("policies/<slug:kind>/", signup_views.policy, name="policy"),
     path("", account_views.account_home, name="account"),
 ]

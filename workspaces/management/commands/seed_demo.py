@@ -122,6 +122,7 @@ class Command(BaseCommand):
                 description=f"{REPLIES[1]} Ticket {index + 1} of the demo.",
                 priority=rng.choice(list(Priority.values)),
                 created_at=created,
+                notify=False,  # demo data: no emails
             )
             step = timezone.timedelta(hours=2)
             message_post(
@@ -130,6 +131,7 @@ class Command(BaseCommand):
                 kind=MessageKind.REPLY,
                 body=rng.choice(REPLIES),
                 created_at=created + step,
+                notify=False,
             )
             if index % 2 == 0:
                 message_post(

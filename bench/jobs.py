@@ -1,0 +1,153 @@
+"""Child process: run one long job of the product once and print what it cost.
+
+``python -m bench.jobs <job> --fixture var/bench/fixture-10k.json`` with DATABASE_URL naming a
+scratch copy of the size's database (the jobs write: exports, erasure, the retention sweep).
+Prints one ``BENCH_JSON {...}`` line: seconds, items, items/s, peak memory (``ru_maxrss`` of
+this process) and the memory taken before the job started, or ``available: false`` with the
+reason when the product does not have that piece yet.
+
+Each job calls the product's real command or service, nothing re-implemented here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import resource
+import sys
+import time
+
+NOT_AVAILABLE = "not available yet"
+
+
+class NotAvailable(Exception):
+    pass
+
+
+def _maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+
+
+def _module(name: str):
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name and name.startswith(error.name):
+            raise NotAvailable(f"{NOT_AVAILABLE} ({name} does not exist)") from error
+        raise
+
+
+def _command(name: str):
+    from django.core.management import get_commands
+
+    if name not in get_commands():
+        raise NotAvailable(f"{NOT_AVAILABLE} (no {name} command)")
+
+
+def _first(module, names: list[str]):
+    for name in names:
+        function = getattr(module, name, None)
+        if callable(function):
+            return function
+    raise NotAvailable(f"{NOT_AVAILABLE} ({module.__name__} has none of {', '.join(names)})")
+
+
+# Jobs: each returns (items, unit, detail) --------------------------------------------------
+
+
+def job_verify(fixture):
+    from django.core.management import call_command
+
+    from privacy.models import AuditEvent
+
+    _command("verify_audit_log")
+    rows = AuditEvent.objects.count()
+    call_command("verify_audit_log", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    return rows, "rows", {}
+
+
+def job_export(fixture):
+    from workspaces.models import User
+
+    module = _module("privacy.export")
+    user = User.objects.get(pk=fixture["users"]["requester0"])
+    export = _first(
+        module, ["export_build", "account_export_build", "build_export", "export_user", "export_account"]
+    )
+    result = export(user=user)
+    detail = {}
+    size = getattr(result, "size", None) or (len(result) if isinstance(result, bytes | str) else None)
+    if size:
+        detail["bytes"] = size
+    return fixture.get("requester_ticket_count", 0), "tickets", detail
+
+
+def job_erase(fixture):
+    from workspaces.models import User
+
+    module = _module("privacy.erasure")
+    user = User.objects.get(pk=fixture["users"]["requester1"])
+    erase = _first(module, ["account_erase", "erase_account", "user_erase", "erase_user", "account_delete"])
+    erase(user=user)
+    return fixture.get("erase_ticket_count", 0), "tickets", {}
+
+
+def job_retention(fixture):
+    from django.core.management import call_command
+
+    from tickets.models import Ticket
+
+    _command("enforce_retention")
+    before = Ticket.objects.count()
+    call_command("enforce_retention", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    return before - Ticket.objects.count(), "tickets removed", {}
+
+
+JOBS = {
+    "verify_audit_log": (job_verify, "verify_audit_log (all chains)"),
+    "export": (job_export, "export of a large requester"),
+    "erasure": (job_erase, "erasure of a requester"),
+    "enforce_retention": (job_retention, "enforce_retention (expired tickets)"),
+}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("job", choices=sorted(JOBS))
+    parser.add_argument("--fixture", required=True)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    import django
+
+    django.setup()
+    with open(args.fixture) as handle:
+        fixture = json.load(handle)
+    function, _label = JOBS[args.job]
+    from django.db import connection
+
+    connection.ensure_connection()
+    baseline = _maxrss_mb()
+    started = time.perf_counter()
+    try:
+        items, unit, detail = function(fixture)
+    except NotAvailable as reason:
+        result = {"available": False, "note": str(reason)}
+    else:
+        seconds = time.perf_counter() - started
+        result = {
+            "available": True,
+            "seconds": round(seconds, 3),
+            "items": items,
+            "unit": unit,
+            "items_per_s": round(items / seconds, 1) if seconds > 0 else None,
+            "peak_rss_mb": round(_maxrss_mb(), 1),
+            "baseline_rss_mb": round(baseline, 1),
+            **detail,
+        }
+    sys.stdout.write("BENCH_JSON " + json.dumps(result) + "\n")
+
+
+if __name__ == "__main__":
+    main()

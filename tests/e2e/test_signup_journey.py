@@ -1,0 +1,61 @@
+import importlib
+import re
+
+import pytest
+from django.apps import apps as django_apps
+from django.core import mail
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import screenshot
+from workspaces.models import User
+
+pytestmark = pytest.mark.e2e
+
+CONFIRM_RE = re.compile(r"(http://\S+/accounts/signup/confirm/[^/\s]+/)")
+
+
+@pytest.fixture
+def policies(transactional_db):
+    # A transactional test starts from a flushed database: publish the policies again.
+    importlib.import_module("privacy.migrations.0003_initial_policies").publish(django_apps, None)
+
+
+def test_a_requester_signs_up_confirms_and_lands_signed_in(live_asgi, new_page, settings, policies):
+    settings.SITE_URL = live_asgi
+    mail.outbox = []
+    page = new_page(width=390, height=844)  # a phone
+
+    page.goto(f"{live_asgi}/accounts/signup/")
+    expect(page.get_by_role("heading", name="Create an account")).to_be_visible()
+    page.get_by_label("Your name").fill("Robin Requester")
+    page.get_by_label("Email").fill("Robin@Example.test")
+    page.locator("#id_password1").fill("violet-harbour-lamp-58")
+    page.locator("#id_password2").fill("violet-harbour-lamp-58")
+    screenshot(page, "signup-page")
+    page.get_by_role("button", name="Create account").click()
+
+    # The box was left unticked: the form says so and keeps what was typed.
+    expect(page.locator(".field-checkbox .error")).to_contain_text("Accept the terms of service")
+    expect(page.get_by_label("Email")).to_have_value("Robin@Example.test")
+    page.locator("#id_password1").fill("violet-harbour-lamp-58")
+    page.locator("#id_password2").fill("violet-harbour-lamp-58")
+    page.locator("input[name=accept_policies]").check()
+    page.get_by_role("button", name="Create account").click()
+
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("robin@example.test")
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["robin@example.test"]
+    (confirm_url,) = CONFIRM_RE.findall(mail.outbox[0].body)
+    assert User.objects.get(email="robin@example.test").is_active is False
+
+    page.goto(confirm_url)
+    expect(page.get_by_role("heading", name="Confirm your email address")).to_be_visible()
+    page.get_by_role("button", name="Confirm").click()
+
+    expect(page.locator(".flash")).to_contain_text("you are signed in")
+    expect(page.get_by_role("heading", name="Your workspaces")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("You are not a member of any workspace yet.")
+    expect(page.get_by_role("button", name="Sign out")).to_be_attached()
+    screenshot(page, "signup-confirmed-home")
+    assert User.objects.get(email="robin@example.test").is_active is True

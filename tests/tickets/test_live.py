@@ -1,0 +1,446 @@
+"""Websocket consumers of the ticket page and list, through helpdesk.asgi's application.
+
+Each test builds the application with ``helpdesk.asgi.build_application`` (the function that
+builds ``helpdesk.asgi.application``) after the test settings are in place, so the Origin check
+and the session authentication run exactly as in production. Tests marked with the ``layer``
+fixture run twice: on the configured layer (in-memory, or Redis when REDIS_URL is set) and on
+Redis forced (redis://127.0.0.1:6379/6 when REDIS_URL is not set).
+"""
+
+import copy
+import json
+import os
+import uuid
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.conf import settings as django_settings
+from django.test import Client
+
+from tests.conftest import make_member
+from tests.factories import MessageFactory, ParticipantFactory, TicketFactory
+from tickets.consumers import (
+    CLOSE_FORBIDDEN,
+    CLOSE_NOT_FOUND,
+    FRAME_MESSAGE,
+    FRAME_ROW,
+    FRAME_ROW_REMOVED,
+    FRAME_TICKET,
+)
+from tickets.models import MessageKind, Status, Ticket
+from tickets.realtime import MESSAGE_CREATED, broadcast_message, broadcast_ticket, ticket_public_group
+from workspaces.models import Membership, Role
+from workspaces.realtime import announce_access_changed
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+ALLOWED_HOST = "helpdesk.example.test"
+ORIGIN = f"https://{ALLOWED_HOST}"
+EVIL_ORIGIN = "https://evil.example"
+# The Redis database these tests use when REDIS_URL names none (Redis runs on every machine).
+FALLBACK_REDIS_URL = "redis://127.0.0.1:6379/6"
+TIMEOUT = 3
+QUIET = 0.5  # how long "nothing arrives" is watched for
+
+
+# Helpers, also imported by test_live_redis.py -----------------------------------------------
+
+
+def redis_layers() -> dict:
+    """A Redis channel layer with a prefix of its own, so parallel runs never hear each other."""
+    return {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [os.environ.get("REDIS_URL") or FALLBACK_REDIS_URL],
+                "prefix": f"hdtest-{uuid.uuid4().hex[:12]}",
+            },
+        }
+    }
+
+
+def session_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    name = django_settings.SESSION_COOKIE_NAME
+    return f"{name}={client.cookies[name].value}"
+
+
+async def open_socket(app, path, user=None, origin=ORIGIN):
+    """Connect ``user`` (or nobody) to ``path``; returns (communicator, connected, close_code)."""
+    headers = [(b"host", ALLOWED_HOST.encode())]
+    if origin:
+        headers.append((b"origin", origin.encode()))
+    if user is not None:
+        cookie = await sync_to_async(session_cookie)(user)
+        headers.append((b"cookie", cookie.encode()))
+    communicator = WebsocketCommunicator(app, path, headers=headers)
+    connected, code = await communicator.connect(timeout=TIMEOUT)
+    return communicator, connected, code
+
+
+async def frames_until(communicator, predicate, timeout=TIMEOUT):
+    """Receive JSON frames until one satisfies ``predicate``; returns all frames received."""
+    frames = []
+    while True:
+        frame = json.loads(await communicator.receive_from(timeout=timeout))
+        frames.append(frame)
+        if predicate(frame):
+            return frames
+
+
+async def expect_close(communicator, code):
+    output = await communicator.receive_output(timeout=TIMEOUT)
+    assert output == {"type": "websocket.close", "code": code}
+
+
+def ticket_path(ticket) -> str:
+    return f"/ws/w/{ticket.workspace.slug}/tickets/{ticket.number}/"
+
+
+def list_path(workspace) -> str:
+    return f"/ws/w/{workspace.slug}/tickets/"
+
+
+async def post(ticket, author, kind, body):
+    """Write a message and announce it after commit, as the message services do."""
+
+    def write():
+        message = MessageFactory(ticket=ticket, author=author, kind=kind, body=body)
+        broadcast_message(message)
+        return message
+
+    return await database_sync_to_async(write)()
+
+
+# Fixtures --------------------------------------------------------------------------------------
+
+
+def _fresh_layers(settings, forced_redis: bool) -> None:
+    # Assigning CHANNEL_LAYERS drops the cached layer, so each test starts with an empty one.
+    if forced_redis or settings.CHANNEL_LAYERS["default"]["BACKEND"].startswith("channels_redis"):
+        settings.CHANNEL_LAYERS = redis_layers()
+    else:
+        settings.CHANNEL_LAYERS = copy.deepcopy(settings.CHANNEL_LAYERS)
+
+
+@pytest.fixture(params=["configured", "redis"])
+def layer(request, settings):
+    _fresh_layers(settings, forced_redis=request.param == "redis")
+    return request.param
+
+
+@pytest.fixture
+def app(settings):
+    from helpdesk.asgi import build_application
+
+    settings.ALLOWED_HOSTS = [ALLOWED_HOST]
+    return build_application()
+
+
+@pytest.fixture(autouse=True)
+def _own_layer(request, settings):
+    if "layer" not in request.fixturenames:
+        _fresh_layers(settings, forced_redis=False)
+
+
+@pytest.fixture
+def ticket(workspace, queue, requester):
+    return TicketFactory(workspace=workspace, queue=queue, requester=requester.user, number=1)
+
+
+@pytest.fixture
+def outsider(other_workspace):
+    return make_member(other_workspace, Role.ADMIN)
+
+
+# Who may connect -------------------------------------------------------------------------------
+
+
+async def test_wrong_origin_or_no_origin_is_refused(app, agent, ticket):
+    for origin in (EVIL_ORIGIN, None):
+        communicator, connected, _code = await open_socket(
+            app, ticket_path(ticket), agent.user, origin=origin
+        )
+        assert not connected
+        await communicator.disconnect()
+    communicator, connected, _code = await open_socket(app, ticket_path(ticket), agent.user)
+    assert connected  # the same person from the site's own origin gets in
+    await communicator.disconnect()
+
+
+async def test_anonymous_is_refused(app, ticket, workspace):
+    for path in (ticket_path(ticket), list_path(workspace)):
+        communicator, connected, code = await open_socket(app, path)
+        assert (connected, code) == (False, CLOSE_NOT_FOUND)
+        await communicator.disconnect()
+
+
+async def test_member_of_another_workspace_is_refused(app, ticket, workspace, outsider):
+    for path in (ticket_path(ticket), list_path(workspace)):
+        communicator, connected, code = await open_socket(app, path, outsider.user)
+        assert (connected, code) == (False, CLOSE_NOT_FOUND)
+        await communicator.disconnect()
+
+
+async def test_requester_of_another_ticket_and_agent_of_another_queue_are_refused(
+    app, workspace, other_queue, ticket, agent
+):
+    stranger = await database_sync_to_async(make_member)(workspace, Role.REQUESTER)
+    other_queue_ticket = await database_sync_to_async(TicketFactory)(
+        workspace=workspace, queue=other_queue, number=2
+    )
+    cases = [
+        (stranger.user, ticket_path(ticket)),
+        (agent.user, ticket_path(other_queue_ticket)),
+        (agent.user, f"/ws/w/{workspace.slug}/tickets/999/"),
+    ]
+    for user, path in cases:
+        communicator, connected, code = await open_socket(app, path, user)
+        assert (connected, code) == (False, CLOSE_NOT_FOUND), path
+        await communicator.disconnect()
+
+
+async def test_refusals_of_signed_in_people_are_audited_once(app, workspace, other_queue, agent, outsider):
+    from privacy.audit_actions import ACCESS_REFUSED
+    from privacy.models import AuditEvent
+    from tickets.consumers import (
+        REASON_NOT_MEMBER,
+        REASON_NOT_VISIBLE,
+        REFUSED_KIND_LIST,
+        REFUSED_KIND_TICKET,
+    )
+
+    hidden = await database_sync_to_async(TicketFactory)(workspace=workspace, queue=other_queue, number=5)
+    for _attempt in range(3):  # a reconnecting client is recorded once, not three times
+        communicator, connected, _code = await open_socket(app, ticket_path(hidden), agent.user)
+        assert not connected
+        await communicator.disconnect()
+    communicator, connected, _code = await open_socket(app, list_path(workspace), outsider.user)
+    assert not connected
+    await communicator.disconnect()
+    communicator, connected, _code = await open_socket(app, list_path(workspace))  # anonymous
+    assert not connected
+    await communicator.disconnect()
+
+    def refusals():
+        return list(
+            AuditEvent.objects.filter(action=ACCESS_REFUSED)
+            .order_by("seq")
+            .values_list("workspace_id", "actor_id", "detail")
+        )
+
+    events = await database_sync_to_async(refusals)()
+    assert [(ws, actor, d["kind"], d["reason"]) for ws, actor, d in events] == [
+        (workspace.pk, agent.user_id, REFUSED_KIND_TICKET, REASON_NOT_VISIBLE),
+        (workspace.pk, outsider.user_id, REFUSED_KIND_LIST, REASON_NOT_MEMBER),
+    ]
+
+
+async def test_participant_requester_may_listen(app, workspace, ticket):
+    participant = await database_sync_to_async(make_member)(workspace, Role.REQUESTER)
+    await database_sync_to_async(ParticipantFactory)(ticket=ticket, user=participant.user)
+    communicator, connected, _code = await open_socket(app, ticket_path(ticket), participant.user)
+    assert connected
+    await communicator.disconnect()
+
+
+# What each one hears ---------------------------------------------------------------------------
+
+
+async def test_agent_gets_notes_and_replies(app, layer, agent, requester, ticket):
+    communicator, connected, _code = await open_socket(app, ticket_path(ticket), agent.user)
+    assert connected
+
+    note = await post(ticket, agent.user, MessageKind.NOTE, "Check the invoice history first")
+    frame = await communicator.receive_json_from(timeout=TIMEOUT)
+    assert frame["type"] == FRAME_MESSAGE
+    assert frame["id"] == note.pk
+    assert "Check the invoice history first" in frame["html"]
+
+    reply = await post(ticket, requester.user, MessageKind.REPLY, "Any news on my refund?")
+    frame = await communicator.receive_json_from(timeout=TIMEOUT)
+    assert (frame["type"], frame["id"]) == (FRAME_MESSAGE, reply.pk)
+    assert "Any news on my refund?" in frame["html"]
+    await communicator.disconnect()
+
+
+async def test_requester_gets_replies_and_never_a_note(app, layer, agent, requester, ticket):
+    marker = f"NOTE-MARKER-{uuid.uuid4().hex}"
+    requester_socket, connected, _code = await open_socket(app, ticket_path(ticket), requester.user)
+    assert connected
+    agent_socket, connected, _code = await open_socket(app, ticket_path(ticket), agent.user)
+    assert connected
+
+    note = await post(ticket, agent.user, MessageKind.NOTE, f"Internal: {marker}")
+    # The agent's socket proves the note was announced...
+    agent_frames = await frames_until(agent_socket, lambda f: f.get("id") == note.pk)
+    assert marker in agent_frames[-1]["html"]
+    # ...and the requester's stays silent.
+    assert await requester_socket.receive_nothing(timeout=QUIET)
+
+    reply = await post(ticket, agent.user, MessageKind.REPLY, "We have refunded you.")
+    frames = await frames_until(requester_socket, lambda f: f.get("id") == reply.pk)
+    assert frames[-1]["type"] == FRAME_MESSAGE
+    assert "We have refunded you." in frames[-1]["html"]
+    assert all(marker not in json.dumps(frame) for frame in frames)
+    assert all(frame.get("id") != note.pk for frame in frames)
+    await requester_socket.disconnect()
+    await agent_socket.disconnect()
+
+
+async def test_a_note_announced_to_the_public_group_still_never_reaches_a_requester(
+    app, agent, requester, ticket
+):
+    """The consumer re-reads every message through Message.objects.visible_to: the group is
+    not the only wall."""
+    marker = f"NOTE-MARKER-{uuid.uuid4().hex}"
+    requester_socket, _connected, _code = await open_socket(app, ticket_path(ticket), requester.user)
+    agent_socket, _connected, _code = await open_socket(app, ticket_path(ticket), agent.user)
+    note = await database_sync_to_async(MessageFactory)(
+        ticket=ticket, author=agent.user, kind=MessageKind.NOTE, body=marker
+    )
+
+    # A buggy service sends the note's event to the public group.
+    await get_channel_layer().group_send(
+        ticket_public_group(ticket.pk),
+        {"type": MESSAGE_CREATED, "ticket_id": ticket.pk, "message_id": note.pk},
+    )
+
+    agent_frame = await agent_socket.receive_json_from(timeout=TIMEOUT)
+    assert marker in agent_frame["html"]
+    assert await requester_socket.receive_nothing(timeout=QUIET)
+    await requester_socket.disconnect()
+    await agent_socket.disconnect()
+
+
+async def test_agent_demoted_without_announcement_stops_getting_notes(app, agent, ticket):
+    """Each event re-reads the membership, so a role change counts even before any announce."""
+    socket, _connected, _code = await open_socket(app, ticket_path(ticket), agent.user)
+    await database_sync_to_async(Membership.objects.filter(pk=agent.pk).update)(role=Role.REQUESTER)
+    await post(ticket, ticket.requester, MessageKind.NOTE, "after the demotion")
+    # As a requester who did not request the ticket, they lost it altogether.
+    await expect_close(socket, CLOSE_FORBIDDEN)
+
+
+async def test_ticket_changes_reach_the_page_without_agent_only_fields_for_requesters(
+    app, agent, requester, ticket
+):
+    requester_socket, _connected, _code = await open_socket(app, ticket_path(ticket), requester.user)
+    agent_socket, _connected, _code = await open_socket(app, ticket_path(ticket), agent.user)
+
+    def solve():
+        Ticket.objects.filter(pk=ticket.pk).update(status=Status.SOLVED, assignee=agent.user)
+        broadcast_ticket(Ticket.objects.get(pk=ticket.pk))
+
+    await database_sync_to_async(solve)()
+
+    frame = await requester_socket.receive_json_from(timeout=TIMEOUT)
+    assert frame == {
+        "type": FRAME_TICKET,
+        "id": ticket.number,
+        "subject": ticket.subject,
+        "status": Status.SOLVED,
+        "status_label": "Solved",
+    }
+    frame = await agent_socket.receive_json_from(timeout=TIMEOUT)
+    assert frame["status"] == Status.SOLVED
+    assert frame["assignee_label"] == str(agent.user)
+    assert frame["queue_label"] == ticket.queue.name
+    await requester_socket.disconnect()
+    await agent_socket.disconnect()
+
+
+async def test_list_rows_go_to_the_queue_agents_and_the_requester_only(
+    app, layer, workspace, queue, other_queue, agent, requester
+):
+    agent_list, connected, _code = await open_socket(app, list_path(workspace), agent.user)
+    assert connected
+    requester_list, connected, _code = await open_socket(app, list_path(workspace), requester.user)
+    assert connected
+
+    def create(queue, requester_user, number, subject):
+        ticket = TicketFactory(
+            workspace=workspace, queue=queue, requester=requester_user, number=number, subject=subject
+        )
+        broadcast_ticket(ticket)
+        return ticket
+
+    # A ticket in a queue the agent does not work, by someone else: neither list hears of it.
+    stranger = await database_sync_to_async(make_member)(workspace, Role.REQUESTER)
+    await database_sync_to_async(create)(other_queue, stranger.user, 7, "Billing question")
+    assert await agent_list.receive_nothing(timeout=QUIET)
+    assert await requester_list.receive_nothing(timeout=QUIET)
+
+    mine = await database_sync_to_async(create)(queue, requester.user, 8, "Printer on fire")
+    for socket in (agent_list, requester_list):
+        frame = await socket.receive_json_from(timeout=TIMEOUT)
+        assert (frame["type"], frame["id"]) == (FRAME_ROW, mine.number)
+        assert "Printer on fire" in frame["html"]
+
+    # A note moves the row in the agents' list; the requester's list does not hear of notes.
+    await post(mine, agent.user, MessageKind.NOTE, "internal")
+    frame = await agent_list.receive_json_from(timeout=TIMEOUT)
+    assert (frame["type"], frame["id"]) == (FRAME_ROW, mine.number)
+    assert await requester_list.receive_nothing(timeout=QUIET)
+
+    # Moved out of the agent's queue: their list drops the row.
+    def move():
+        Ticket.objects.filter(pk=mine.pk).update(queue=other_queue)
+        broadcast_ticket(Ticket.objects.get(pk=mine.pk), previous_queue_id=queue.pk)
+
+    await database_sync_to_async(move)()
+    frame = await agent_list.receive_json_from(timeout=TIMEOUT)
+    assert frame == {"type": FRAME_ROW_REMOVED, "id": mine.number}
+    await agent_list.disconnect()
+    await requester_list.disconnect()
+
+
+# Losing access --------------------------------------------------------------------------------
+
+
+async def test_removed_member_is_disconnected(app, layer, workspace, agent, ticket):
+    page, _connected, _code = await open_socket(app, ticket_path(ticket), agent.user)
+    listing, _connected, _code = await open_socket(app, list_path(workspace), agent.user)
+
+    def remove():
+        Membership.objects.filter(pk=agent.pk).delete()
+        announce_access_changed(workspace_id=workspace.pk, user_id=agent.user_id)
+
+    await database_sync_to_async(remove)()
+    await expect_close(page, CLOSE_FORBIDDEN)
+    await expect_close(listing, CLOSE_FORBIDDEN)
+
+
+async def test_agent_losing_the_queue_is_disconnected_from_its_tickets(app, workspace, queue, agent, ticket):
+    from workspaces.services import queue_revoke
+
+    page, _connected, _code = await open_socket(app, ticket_path(ticket), agent.user)
+    listing, _connected, _code = await open_socket(app, list_path(workspace), agent.user)
+
+    def revoke():
+        queue_revoke(queue=queue, membership=agent)
+        announce_access_changed(workspace_id=workspace.pk, user_id=agent.user_id)
+
+    await database_sync_to_async(revoke)()
+    await expect_close(page, CLOSE_FORBIDDEN)
+    # The list stays open (they are still a member) but left the queue's group.
+    await database_sync_to_async(broadcast_ticket)(ticket)
+    assert await listing.receive_nothing(timeout=QUIET)
+    await listing.disconnect()
+
+
+async def test_access_change_of_someone_else_changes_nothing(app, workspace, agent, requester, ticket):
+    page, _connected, _code = await open_socket(app, ticket_path(ticket), agent.user)
+    await database_sync_to_async(announce_access_changed)(
+        workspace_id=workspace.pk, user_id=requester.user_id
+    )
+    await database_sync_to_async(announce_access_changed)(workspace_id=workspace.pk, user_id=agent.user_id)
+    assert await page.receive_nothing(timeout=QUIET)  # still a member with the queue: stays open
+    reply = await post(ticket, requester.user, MessageKind.REPLY, "still here")
+    frame = await page.receive_json_from(timeout=TIMEOUT)
+    assert frame["id"] == reply.pk
+    await page.disconnect()

@@ -1,0 +1,115 @@
+"""Two real websocket clients (agent and requester) through uvicorn, on the Redis channel layer.
+
+Runs everywhere: on REDIS_URL when it is set (CI), else on redis://127.0.0.1:6379/6. The server
+runs the whole ASGI application (Origin check, session authentication) in its own thread and
+event loop, so the events really cross the Redis layer between loops.
+"""
+
+import json
+import uuid
+
+import pytest
+import redis
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
+
+from tests.e2e import conftest as e2e
+from tests.factories import MessageFactory, TicketFactory
+from tests.tickets.test_live import redis_layers, session_cookie
+from tickets.models import MessageKind
+from tickets.realtime import broadcast_message, ticket_public_group, ticket_staff_group
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+live_asgi = e2e.live_asgi  # the uvicorn live server fixture of the browser tests
+TIMEOUT = 5
+QUIET = 1.0
+
+
+@pytest.fixture
+def redis_layer(settings):
+    settings.CHANNEL_LAYERS = redis_layers()
+    config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+    yield config
+    async_to_sync(get_channel_layer().flush)()
+
+
+@pytest.fixture(autouse=True)
+def _close_server_connections():
+    """The server's database threads close their connection after each use (CONN_MAX_AGE 0),
+    so none is left open on the test database when it is dropped."""
+    from django.db import connections
+
+    settings_dict = connections["default"].settings_dict
+    before = settings_dict["CONN_MAX_AGE"]
+    settings_dict["CONN_MAX_AGE"] = 0
+    yield
+    settings_dict["CONN_MAX_AGE"] = before
+
+
+@pytest.fixture
+def ticket(workspace, queue, requester):
+    return TicketFactory(workspace=workspace, queue=queue, requester=requester.user, number=1)
+
+
+def open_client(base_url, path, user, origin=None):
+    ws_url = base_url.replace("http://", "ws://", 1) + path
+    return connect(
+        ws_url,
+        origin=origin or base_url,
+        additional_headers={"Cookie": session_cookie(user)},
+        open_timeout=TIMEOUT,
+    )
+
+
+def post(ticket, author, kind, body):
+    message = MessageFactory(ticket=ticket, author=author, kind=kind, body=body)
+    broadcast_message(message)
+    return message
+
+
+def test_agent_and_requester_share_a_ticket_over_redis(redis_layer, live_asgi, agent, requester, ticket):
+    path = f"/ws/w/{ticket.workspace.slug}/tickets/{ticket.number}/"
+    marker = f"NOTE-MARKER-{uuid.uuid4().hex}"
+    store = redis.Redis.from_url(redis_layer["hosts"][0])
+    prefix = redis_layer["prefix"]
+    try:
+        with (
+            open_client(live_asgi, path, agent.user) as agent_ws,
+            open_client(live_asgi, path, requester.user) as requester_ws,
+        ):
+            # Both joined the public group in Redis; only the agent joined the notes group.
+            assert store.zcard(f"{prefix}:group:{ticket_public_group(ticket.pk)}") == 2
+            assert store.zcard(f"{prefix}:group:{ticket_staff_group(ticket.pk)}") == 1
+
+            note = post(ticket, agent.user, MessageKind.NOTE, f"Internal: {marker}")
+            frame = json.loads(agent_ws.recv(timeout=TIMEOUT))
+            assert (frame["type"], frame["id"]) == ("message", note.pk)
+            assert marker in frame["html"]
+
+            reply = post(ticket, agent.user, MessageKind.REPLY, "Your refund is on its way.")
+            for ws in (agent_ws, requester_ws):
+                frame = json.loads(ws.recv(timeout=TIMEOUT))
+                assert (frame["type"], frame["id"]) == ("message", reply.pk)
+                assert "Your refund is on its way." in frame["html"]
+                assert marker not in frame["html"]
+            # Nothing else is waiting for the requester: the note never came.
+            with pytest.raises(TimeoutError):
+                requester_ws.recv(timeout=QUIET)
+    finally:
+        store.close()
+
+
+def test_wrong_origin_is_refused_by_the_real_server(redis_layer, live_asgi, agent, ticket):
+    path = f"/ws/w/{ticket.workspace.slug}/tickets/{ticket.number}/"
+    with pytest.raises(InvalidStatus) as refused:
+        open_client(live_asgi, path, agent.user, origin="http://evil.example")
+    assert refused.value.response.status_code == 403
+    with open_client(live_asgi, path, agent.user) as ws:  # same person, own origin: fine
+        with pytest.raises(TimeoutError):
+            ws.recv(timeout=0.2)
+    with pytest.raises((InvalidStatus, ConnectionClosed)):
+        with open_client(live_asgi, "/ws/w/acme/tickets/999/", agent.user) as ws:
+            ws.recv(timeout=TIMEOUT)

@@ -1,0 +1,207 @@
+"""Forms of the ticket pages. Choices come from the selectors, so a form only ever offers (and
+accepts) what the acting member may pick; the services check the rules again."""
+
+from django import forms
+
+from tickets.attachments import AttachmentsField
+from tickets.models import MessageKind, Priority, Status
+from tickets.selectors import (
+    DEFAULT_SORT,
+    SEARCH_MAX_LENGTH,
+    SORT_LABELS,
+    STATUS_DONE,
+    STATUS_OPEN,
+    participant_candidates,
+    queue_staff,
+    queues_for_filter,
+    staff_members,
+    workspace_people,
+)
+from workspaces.models import Queue
+
+BODY_MAX_LENGTH = 20_000
+MARKDOWN_HELP = "Markdown works: **bold**, _italic_, `code`, lists and links."
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.display_name} ({obj.email})" if obj.display_name else obj.email
+
+
+# The list -----------------------------------------------------------------------------------
+
+
+class TicketFilterForm(forms.Form):
+    """The filters of the ticket list (GET). Unknown values are errors shown above the list."""
+
+    q = forms.CharField(label="Search", required=False, max_length=SEARCH_MAX_LENGTH)
+    status = forms.ChoiceField(label="Status", required=False)
+    queue = forms.ModelChoiceField(label="Queue", queryset=Queue.objects.none(), required=False)
+    assignee = forms.ChoiceField(label="Assignee", required=False)
+    priority = forms.ChoiceField(
+        label="Priority", required=False, choices=[("", "Any priority"), *Priority.choices]
+    )
+    sort = forms.ChoiceField(label="Sort by", required=False, choices=list(SORT_LABELS.items()))
+    dir = forms.ChoiceField(
+        label="Order",
+        required=False,
+        choices=[("desc", "Newest / highest first"), ("asc", "Oldest / lowest first")],
+    )
+
+    def __init__(self, *args, membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.membership = membership
+        statuses = [("", "Any status"), (STATUS_OPEN, "Open (not solved or closed)")]
+        if membership.is_staff:
+            statuses += list(Status.choices)
+            self.fields["queue"].queryset = queues_for_filter(membership)
+            self.fields["queue"].empty_label = "All my queues"
+            people = [(str(user.pk), str(user)) for user in staff_members(membership.workspace_id)]
+            self.fields["assignee"].choices = [
+                ("", "Anyone"),
+                ("me", "Me"),
+                ("none", "Unassigned"),
+                *people,
+            ]
+        else:
+            statuses += [(STATUS_DONE, "Solved or closed")]
+            for name in ("queue", "assignee", "priority"):
+                del self.fields[name]
+            self.fields["sort"].choices = [c for c in SORT_LABELS.items() if c[0] != "priority"]
+        self.fields["status"].choices = statuses
+
+    def values(self) -> dict:
+        """The cleaned filters (empty ones for fields in error)."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        if self.is_bound and not self.is_valid():
+            data = {k: v for k, v in self.cleaned_data.items() if k not in self.errors}
+        queue = data.get("queue")
+        return {
+            "status": data.get("status") or "",
+            "queue_id": queue.pk if queue is not None else None,
+            "assignee": data.get("assignee") or "",
+            "priority": data.get("priority") or "",
+            "q": data.get("q") or "",
+            "sort": data.get("sort") or DEFAULT_SORT,
+            "descending": (data.get("dir") or "desc") == "desc",
+        }
+
+
+# A new ticket -------------------------------------------------------------------------------
+
+
+class TicketCreateForm(forms.Form):
+    requester = PersonChoiceField(
+        label="Requester",
+        queryset=None,
+        required=False,
+        empty_label="Me",
+        help_text="Opening a ticket on someone's behalf? Choose them; they will see it as theirs.",
+    )
+    subject = forms.CharField(label="Subject", max_length=200)
+    queue = forms.ModelChoiceField(label="Queue", queryset=Queue.objects.none(), empty_label=None)
+    priority = forms.ChoiceField(label="Priority", choices=Priority.choices, initial=Priority.NORMAL)
+    description = forms.CharField(
+        label="Description",
+        widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=BODY_MAX_LENGTH,
+        help_text=MARKDOWN_HELP,
+    )
+    # -- Attachments (tickets/attachments.py): the file input; the view passes request.FILES and
+    # the service stores each cleaned upload on the ticket's first message. --
+    attachments = AttachmentsField()
+
+    def __init__(self, *args, membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.membership = membership
+        if membership.is_staff:
+            self.fields["requester"].queryset = workspace_people(workspace_id=membership.workspace_id)
+            self.fields["queue"].queryset = queues_for_filter(membership)
+        else:
+            del self.fields["requester"]
+            # Requesters choose among every queue: it only says where the ticket goes.
+            self.fields["queue"].queryset = Queue.objects.of_workspace(membership.workspace_id).order_by(
+                "name"
+            )
+
+
+# The ticket page ----------------------------------------------------------------------------
+
+
+class ReplyForm(forms.Form):
+    """The reply box. Staff decide at posting whether the draft becomes a public reply or an
+    internal note (the two submit buttons send ``kind``); requesters only ever post replies."""
+
+    body = forms.CharField(
+        label="Your message",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=BODY_MAX_LENGTH,
+        help_text=MARKDOWN_HELP,
+    )
+    kind = forms.ChoiceField(choices=MessageKind.choices, required=True, widget=forms.HiddenInput)
+    # -- Attachments (tickets/attachments.py): files go onto the posted message. --
+    attachments = AttachmentsField()
+
+    def __init__(self, *args, membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.membership = membership
+        if not membership.is_staff:
+            del self.fields["kind"]
+
+    def posted_kind(self) -> str:
+        if "kind" in self.fields:
+            return self.cleaned_data["kind"]
+        return MessageKind.REPLY
+
+
+class MessageEditForm(forms.Form):
+    """Only the body: the kind of a message is not editable, whatever a request sends."""
+
+    body = forms.CharField(
+        label="Message", widget=forms.Textarea(attrs={"rows": 8}), max_length=BODY_MAX_LENGTH
+    )
+
+
+class TicketPropertiesForm(forms.Form):
+    status = forms.ChoiceField(label="Status", choices=Status.choices)
+    priority = forms.ChoiceField(label="Priority", choices=Priority.choices)
+    queue = forms.ModelChoiceField(label="Queue", queryset=Queue.objects.none(), empty_label=None)
+    assignee = PersonChoiceField(label="Assignee", queryset=None, required=False, empty_label="Unassigned")
+
+    def __init__(self, *args, membership, ticket, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "status": ticket.status,
+                "priority": ticket.priority,
+                "queue": ticket.queue_id,
+                "assignee": ticket.assignee_id,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.ticket = ticket
+        self.fields["queue"].queryset = queues_for_filter(membership)
+        self.fields["assignee"].queryset = queue_staff(queue=ticket.queue)
+        self.fields["assignee"].help_text = "Agents who work this ticket's queue, and admins."
+
+    def changes(self) -> dict:
+        """Keyword arguments for ``ticket_update``: only what differs from the ticket."""
+        data, ticket, changes = self.cleaned_data, self.ticket, {}
+        if data["queue"].pk != ticket.queue_id:
+            changes["queue"] = data["queue"]
+        assignee = data.get("assignee")
+        if (assignee.pk if assignee else None) != ticket.assignee_id:
+            changes["assignee"] = assignee or False
+        if data["priority"] != ticket.priority:
+            changes["priority"] = data["priority"]
+        if data["status"] != ticket.status:
+            changes["status"] = data["status"]
+        return changes
+
+
+class ParticipantAddForm(forms.Form):
+    user = PersonChoiceField(label="Add a person", queryset=None, empty_label="Choose a member…")
+
+    def __init__(self, *args, ticket, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = participant_candidates(ticket=ticket)

@@ -1,0 +1,271 @@
+"""Reads for the ticket pages. Every function takes the acting membership (or a ticket already
+reached through ``tickets.access``) and answers only what that member may see.
+
+The ticket list pages with keyset ("seek") pagination on (sort key, id): a page is one indexed
+range scan with ``LIMIT page_size + 1``, never ``OFFSET`` and never ``COUNT(*)``, so the first
+page and the ten-thousandth cost the same. Search runs through the same visibility functions
+as the pages: a requester's search never matches the text of an internal note.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.db.models import Q
+
+from tickets.models import Message, Status, Ticket, TicketParticipant
+from tickets.querysets import QUEUE_PERMISSION
+from workspaces.models import Membership, Queue, QueueUserObjectPermission, Role, User
+from workspaces.services import queues_granted_to
+
+PAGE_SIZE = 50
+SEARCH_MAX_LENGTH = 200
+
+# Sort name -> (model field, kind of value in the cursor).
+SORTS = {
+    "updated": ("updated_at", "datetime"),
+    "created": ("created_at", "datetime"),
+    "priority": ("priority_rank", "int"),
+    "number": ("number", "int"),
+}
+DEFAULT_SORT = "updated"
+SORT_LABELS = {
+    "updated": "Last updated",
+    "created": "Created",
+    "priority": "Priority",
+    "number": "Number",
+}
+# Filter values of ``status`` besides the statuses themselves.
+STATUS_OPEN = "open_any"
+STATUS_DONE = "done"
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_CURSOR = re.compile(r"^(\d{1,20})_(\d{1,20})$")
+
+
+@dataclass(frozen=True)
+class TicketFilters:
+    status: str = ""
+    queue_id: int | None = None
+    assignee: str = ""  # "", "me", "none" or a user id
+    priority: str = ""
+    q: str = ""
+    sort: str = DEFAULT_SORT
+    descending: bool = True
+
+
+@dataclass
+class TicketPage:
+    tickets: list[Ticket] = field(default_factory=list)
+    # Cursors for the links; None when there is no such page.
+    newer_cursor: str | None = None
+    older_cursor: str | None = None
+
+
+# Cursors ------------------------------------------------------------------------------------
+
+
+def encode_cursor(ticket: Ticket, sort: str) -> str:
+    name, kind = SORTS[sort]
+    value = getattr(ticket, name)
+    if kind == "datetime":
+        value = (value - _EPOCH) // _MICROSECOND
+    return f"{int(value)}_{ticket.pk}"
+
+
+def decode_cursor(raw: str | None, sort: str):
+    """(sort value, id) from a cursor, or None for a missing or malformed one."""
+    match = _CURSOR.match(raw or "")
+    if match is None:
+        return None
+    value, pk = int(match.group(1)), int(match.group(2))
+    if SORTS[sort][1] == "datetime":
+        try:
+            value = _EPOCH + timedelta(microseconds=value)
+        except OverflowError:
+            return None
+    return value, pk
+
+
+# The ticket list ----------------------------------------------------------------------------
+
+
+def queues_for_filter(membership: Membership):
+    """The queues a member may filter on: the ones they work (none for requesters)."""
+    return queues_granted_to(membership).order_by("name")
+
+
+def staff_members(workspace_id: int):
+    """Agents and admins of the workspace, as users, for the assignee filter."""
+    return (
+        User.objects.filter(
+            memberships__workspace_id=workspace_id, memberships__role__in=[Role.ADMIN, Role.AGENT]
+        )
+        .order_by("display_name", "email")
+        .distinct()
+    )
+
+
+def _search(tickets, membership: Membership, q: str):
+    # Message bodies through Message.visible_to: notes only for staff, exactly as on the page.
+    bodies = Message.objects.visible_to(membership).filter(body__icontains=q).values("ticket_id")
+    condition = Q(subject__icontains=q) | Q(id__in=bodies)
+    digits = q.lstrip("#")
+    if digits.isdigit() and len(digits) < 10:
+        condition |= Q(number=int(digits))
+    return tickets.filter(condition)
+
+
+def filtered_tickets(*, membership: Membership, filters: TicketFilters):
+    """The member's visible tickets narrowed by ``filters`` (no ordering, no slicing)."""
+    tickets = Ticket.objects.visible_to(membership)
+    if filters.status == STATUS_OPEN:
+        tickets = tickets.open()
+    elif filters.status == STATUS_DONE:
+        tickets = tickets.filter(status__in=[Status.SOLVED, Status.CLOSED])
+    elif filters.status in Status.values:
+        tickets = tickets.filter(status=filters.status)
+    if membership.is_staff:
+        if filters.queue_id is not None:
+            tickets = tickets.filter(queue_id=filters.queue_id)
+        if filters.assignee == "me":
+            tickets = tickets.filter(assignee_id=membership.user_id)
+        elif filters.assignee == "none":
+            tickets = tickets.filter(assignee__isnull=True)
+        elif filters.assignee.isdigit():
+            tickets = tickets.filter(assignee_id=int(filters.assignee))
+        if filters.priority:
+            tickets = tickets.filter(priority=filters.priority)
+    q = filters.q.strip()[:SEARCH_MAX_LENGTH]
+    if q:
+        tickets = _search(tickets, membership, q)
+    return tickets
+
+
+def ticket_list_page(
+    *,
+    membership: Membership,
+    filters: TicketFilters,
+    after: str | None = None,
+    before: str | None = None,
+    page_size: int = PAGE_SIZE,
+) -> TicketPage:
+    """One page of the member's tickets in the chosen order. One query.
+
+    ``after`` (the "Older"/next link) continues past a row in display order, ``before`` (the
+    "Newer"/previous link) goes back. Rows that change meanwhile simply move: a seek page never
+    repeats or skips because of rows inserted before it.
+    """
+    sort = filters.sort if filters.sort in SORTS else DEFAULT_SORT
+    name = SORTS[sort][0]
+    tickets = filtered_tickets(membership=membership, filters=filters).select_related(
+        "queue", "requester", "assignee"
+    )
+    forward = True
+    cursor = decode_cursor(after, sort)
+    if cursor is None:
+        cursor = decode_cursor(before, sort)
+        forward = cursor is None
+    # Walking down the index: a descending list read forwards, or an ascending one read back.
+    down = filters.descending == forward
+    if cursor is not None:
+        value, pk = cursor
+        if down:
+            tickets = tickets.filter(Q(**{f"{name}__lt": value}) | Q(**{name: value, "id__lt": pk}))
+            tickets = tickets.filter(**{f"{name}__lte": value})
+        else:
+            tickets = tickets.filter(Q(**{f"{name}__gt": value}) | Q(**{name: value, "id__gt": pk}))
+            tickets = tickets.filter(**{f"{name}__gte": value})
+    order = (f"-{name}", "-id") if down else (name, "id")
+    rows = list(tickets.order_by(*order)[: page_size + 1])
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    if not forward:
+        rows.reverse()
+    page = TicketPage(tickets=rows)
+    if not rows:
+        return page
+    if forward:
+        page.older_cursor = encode_cursor(rows[-1], sort) if more else None
+        page.newer_cursor = encode_cursor(rows[0], sort) if cursor is not None else None
+    else:
+        page.newer_cursor = encode_cursor(rows[0], sort) if more else None
+        page.older_cursor = encode_cursor(rows[-1], sort)
+    return page
+
+
+# One ticket ---------------------------------------------------------------------------------
+
+
+def ticket_messages(*, membership: Membership, ticket: Ticket) -> list[Message]:
+    """The conversation as this member may read it (no notes for requesters). Two queries."""
+    return list(
+        Message.objects.visible_to(membership)
+        .filter(ticket_id=ticket.pk)
+        .select_related("author")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
+
+
+def ticket_participants(*, ticket: Ticket) -> list[TicketParticipant]:
+    return list(
+        TicketParticipant.objects.filter(workspace_id=ticket.workspace_id, ticket_id=ticket.pk)
+        .select_related("user")
+        .order_by("added_at", "id")
+    )
+
+
+def participant_candidates(*, ticket: Ticket):
+    """Members of the ticket's workspace who could be added (not the requester, not yet in)."""
+    taking_part = TicketParticipant.objects.filter(ticket_id=ticket.pk).values("user_id")
+    users = User.objects.filter(memberships__workspace_id=ticket.workspace_id, is_active=True).exclude(
+        pk__in=taking_part
+    )
+    if ticket.requester_id is not None:
+        users = users.exclude(pk=ticket.requester_id)
+    return users.order_by("display_name", "email")
+
+
+def queue_staff(*, queue: Queue):
+    """Active admins of the queue's workspace and active agents granted the queue: the people
+    who may be assigned its tickets and who hear about new ones."""
+    granted = QueueUserObjectPermission.objects.filter(
+        content_object_id=queue.pk, permission__codename=QUEUE_PERMISSION
+    ).values("user_id")
+    return (
+        User.objects.filter(is_active=True, memberships__workspace_id=queue.workspace_id)
+        .filter(Q(memberships__role=Role.ADMIN) | Q(memberships__role=Role.AGENT, pk__in=granted))
+        .order_by("display_name", "email")
+        .distinct()
+    )
+
+
+def workspace_people(*, workspace_id: int):
+    """Every active member of the workspace, as users (staff choosing a ticket's requester)."""
+    return User.objects.filter(memberships__workspace_id=workspace_id, is_active=True).order_by(
+        "display_name", "email"
+    )
+
+
+def membership_of(*, workspace_id: int, user_id: int) -> Membership | None:
+    return (
+        Membership.objects.select_related("workspace", "user")
+        .filter(workspace_id=workspace_id, user_id=user_id)
+        .first()
+    )
+
+
+def visible_message(*, membership: Membership, message_id: int) -> Message | None:
+    """A message if this member may read it (notifications re-check with this), else None."""
+    return (
+        Message.objects.visible_to(membership)
+        .select_related("ticket", "author")
+        .filter(pk=message_id)
+        .first()
+    )
+
+
+def visible_ticket(*, membership: Membership, ticket_id: int) -> Ticket | None:
+    return Ticket.objects.visible_to(membership).filter(pk=ticket_id).first()

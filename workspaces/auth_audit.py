@@ -1,0 +1,153 @@
+"""Sign-in events into the audit log, and the django-axes hooks that explain a lockout.
+
+Receivers are connected in ``WorkspacesConfig.ready()``. django-axes' own receivers are connected
+first (``axes`` comes before ``workspaces`` in INSTALLED_APPS), so when ours run the request
+already says whether axes refused or locked it.
+
+Privacy: a failed sign-in names the account only when the address belongs to one (by id, in
+``target``); an address typed by a stranger is never written down. Passwords never are.
+"""
+
+from datetime import timedelta
+
+from axes.helpers import get_client_username, get_cool_off, get_failure_limit
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.db.models import Sum
+from django.shortcuts import render
+from django.utils import timezone
+
+from privacy.audit import audit_record
+from privacy.audit_actions import AUTH_LOCKED_OUT, AUTH_LOGIN, AUTH_LOGIN_FAILED, AUTH_LOGOUT
+from workspaces.models import User
+
+LOCKED_ACCOUNT_MESSAGE = (
+    "There were {limit} failed sign-ins to this account, so signing in to it is paused "
+    "for {minutes} minutes, from every network."
+)
+LOCKED_ADDRESS_MESSAGE = (
+    "There were {limit} failed sign-ins from your network address, so signing in from it is "
+    "paused for {minutes} minutes, for every account."
+)
+LOCKED_BOTH_MESSAGE = (
+    "There were {limit} failed sign-ins to this account and {limit} from your network address, so "
+    "signing in to this account, and from this address, is paused for {minutes} minutes."
+)
+LOCKED_MESSAGE = "There were too many failed sign-ins, so signing in is paused for {minutes} minutes."
+
+SCOPE_ACCOUNT = "account"
+SCOPE_ADDRESS = "address"
+
+
+def _user_for(email: str | None) -> User | None:
+    if not email:
+        return None
+    return User.objects.filter(email__iexact=User.objects.normalize_email(email)).first()
+
+
+# django-axes hooks (settings.AXES_USERNAME_CALLABLE, settings.AXES_LOCKOUT_CALLABLE) --------------
+
+
+def axes_username(request, credentials=None) -> str | None:
+    """The address axes counts failures for, in one case: "Ann@X.test" and "ann@x.test" are one
+    account here, so they share one failure count."""
+    if credentials:
+        value = credentials.get("username")
+    else:
+        value = getattr(request, "POST", {}).get("username")
+    if not isinstance(value, str):
+        return None
+    return User.objects.normalize_email(value) or None
+
+
+def _failures(**filters) -> int:
+    return AccessAttempt.objects.filter(**filters).aggregate(n=Sum("failures_since_start"))["n"] or 0
+
+
+def lockout_scopes(request, credentials=None) -> list[str]:
+    """Which limits this request is over: the account's, the network address's, or both."""
+    limit = get_failure_limit(request, credentials)
+    cool_off = get_cool_off(request) or timedelta(0)
+    since = getattr(request, "axes_attempt_time", None) or timezone.now()
+    recent = {"attempt_time__gte": since - cool_off} if cool_off else {}
+    scopes = []
+    username = get_client_username(request, credentials)
+    if username and _failures(username=username, **recent) >= limit:
+        scopes.append(SCOPE_ACCOUNT)
+    ip_address = getattr(request, "axes_ip_address", None)
+    if ip_address and _failures(ip_address=ip_address, **recent) >= limit:
+        scopes.append(SCOPE_ADDRESS)
+    return scopes
+
+
+def lockout_message(request, credentials=None) -> str:
+    limit = get_failure_limit(request, credentials)
+    cool_off = get_cool_off(request) or timedelta(0)
+    minutes = max(1, round(cool_off.total_seconds() / 60))
+    scopes = lockout_scopes(request, credentials)
+    if scopes == [SCOPE_ACCOUNT]:
+        template = LOCKED_ACCOUNT_MESSAGE
+    elif scopes == [SCOPE_ADDRESS]:
+        template = LOCKED_ADDRESS_MESSAGE
+    elif scopes:
+        template = LOCKED_BOTH_MESSAGE
+    else:
+        template = LOCKED_MESSAGE
+    return template.format(limit=limit, minutes=minutes)
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """The page a locked-out sign-in gets: status 429 and what happened, in words."""
+    context = {"lockout_message": lockout_message(request, credentials)}
+    return render(request, settings.AXES_LOCKOUT_TEMPLATE, context, status=settings.AXES_HTTP_RESPONSE_CODE)
+
+
+# Signal receivers -----------------------------------------------------------------------------------
+
+
+def on_user_logged_in(sender, request, user, **kwargs):
+    audit_record(action=AUTH_LOGIN, request=request, actor=user)
+
+
+def on_user_logged_out(sender, request, user, **kwargs):
+    if user is None:  # signing out without being signed in
+        return
+    audit_record(action=AUTH_LOGOUT, request=request, actor=user)
+
+
+def _refused_without_checking(request) -> bool:
+    """Was this attempt refused because the lock was already on (the password was not checked)?
+
+    Each failure adds one to every count axes keeps (per account and per address), so the lock
+    was on before this attempt exactly when the highest count now is above the limit. (axes
+    leaves the count empty when it refuses without counting.)
+    """
+    if not getattr(request, "axes_locked_out", False):
+        return False
+    failures = getattr(request, "axes_failures_since_start", None)
+    if failures is None:
+        return True
+    return failures > get_failure_limit(request, getattr(request, "axes_credentials", None))
+
+
+def on_user_login_failed(sender, credentials, request=None, **kwargs):
+    user = _user_for(credentials.get("username"))
+    detail = (
+        {"refused_while_locked": True} if request is not None and _refused_without_checking(request) else {}
+    )
+    audit_record(action=AUTH_LOGIN_FAILED, request=request, actor=None, target=user, detail=detail)
+
+
+def on_user_locked_out(sender, request, username=None, ip_address=None, **kwargs):
+    """Audits the moment a lock begins, once; later refused attempts are ``auth.login_failed``
+    events marked ``refused_while_locked``."""
+    if request is None or _refused_without_checking(request):
+        return
+    credentials = getattr(request, "axes_credentials", None)
+    audit_record(
+        action=AUTH_LOCKED_OUT,
+        request=request,
+        actor=None,
+        target=_user_for(username),
+        detail={"scope": lockout_scopes(request, credentials)},
+    )

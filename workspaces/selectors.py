@@ -1,0 +1,149 @@
+"""Reads for the workspace admin pages. Every function takes the workspace (or the acting
+membership) and never returns another workspace's rows: a foreign id answers 404 exactly like a
+missing one."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from tickets.querysets import QUEUE_PERMISSION
+from workspaces.access import NOT_FOUND
+from workspaces.models import Invitation, Membership, Queue, QueueUserObjectPermission, Role
+from workspaces.services import hash_token
+
+
+@dataclass
+class MemberRow:
+    membership: Membership
+    queues: list[Queue] = field(default_factory=list)
+
+
+def _grants_by_user(workspace_id: int, user_ids=None) -> dict[int, list[Queue]]:
+    grants = (
+        QueueUserObjectPermission.objects.filter(
+            content_object__workspace_id=workspace_id, permission__codename=QUEUE_PERMISSION
+        )
+        .select_related("content_object")
+        .order_by("content_object__name")
+    )
+    if user_ids is not None:
+        grants = grants.filter(user_id__in=user_ids)
+    by_user: dict[int, list[Queue]] = defaultdict(list)
+    for grant in grants:
+        by_user[grant.user_id].append(grant.content_object)
+    return by_user
+
+
+def member_rows(*, workspace) -> list[MemberRow]:
+    """Members with their granted queues, admins first. Two queries whatever the size."""
+    memberships = list(
+        Membership.objects.filter(workspace=workspace)
+        .select_related("user")
+        .order_by("role", "user__display_name", "user__email")
+    )
+    grants = _grants_by_user(workspace.pk)
+    return [
+        MemberRow(membership=m, queues=grants.get(m.user_id, []) if m.role == Role.AGENT else [])
+        for m in memberships
+    ]
+
+
+def admin_count(*, workspace) -> int:
+    return Membership.objects.filter(workspace=workspace, role=Role.ADMIN).count()
+
+
+def member_get(*, workspace, member_id: int) -> Membership:
+    """A membership of this workspace by id, or 404 (also for other workspaces' ids)."""
+    membership = (
+        Membership.objects.filter(workspace=workspace, pk=member_id)
+        .select_related("user", "workspace")
+        .first()
+    )
+    if membership is None:
+        raise Http404(NOT_FOUND)
+    return membership
+
+
+def member_granted_queue_ids(*, membership: Membership) -> set[int]:
+    return {q.pk for q in _grants_by_user(membership.workspace_id, [membership.user_id])[membership.user_id]}
+
+
+def queue_get(*, workspace, queue_id: int) -> Queue:
+    queue = Queue.objects.filter(workspace=workspace, pk=queue_id).select_related("workspace").first()
+    if queue is None:
+        raise Http404(NOT_FOUND)
+    return queue
+
+
+def queues_of(*, workspace):
+    return Queue.objects.of_workspace(workspace).order_by("name")
+
+
+def queues_with_counts(*, workspace):
+    """Queues with their number of open tickets and of agents granted. One query (two counting
+    subqueries, so tickets and grants are never joined into a cross product)."""
+    from tickets.models import Status, Ticket
+
+    open_tickets = (
+        Ticket.objects.filter(queue=OuterRef("pk"))
+        .exclude(status__in=[Status.SOLVED, Status.CLOSED])
+        .order_by()
+        .values("queue")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    agents = (
+        QueueUserObjectPermission.objects.filter(
+            content_object=OuterRef("pk"), permission__codename=QUEUE_PERMISSION
+        )
+        .order_by()
+        .values("content_object")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        Queue.objects.of_workspace(workspace)
+        .annotate(
+            open_tickets=Coalesce(Subquery(open_tickets), 0),
+            agents=Coalesce(Subquery(agents), 0),
+        )
+        .order_by("name")
+    )
+
+
+def pending_invitations(*, workspace) -> list[Invitation]:
+    """Invitations not yet accepted, revoked or expired, newest first, with their queues."""
+    return list(
+        Invitation.objects.filter(
+            workspace=workspace,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("invited_by")
+        .prefetch_related("queues")
+        .order_by("-created_at")
+    )
+
+
+def invitation_get(*, workspace, invitation_id: int) -> Invitation:
+    invitation = Invitation.objects.filter(workspace=workspace, pk=invitation_id).first()
+    if invitation is None:
+        raise Http404(NOT_FOUND)
+    return invitation
+
+
+def invitation_by_token(token: str) -> Invitation | None:
+    """The invitation a link's token opens (looked up by its hash), or None."""
+    if not token or len(token) > 128:
+        return None
+    return (
+        Invitation.objects.filter(token_hash=hash_token(token))
+        .select_related("workspace", "invited_by")
+        .prefetch_related("queues")
+        .first()
+    )
