@@ -157,6 +157,7 @@ def bench_size(size: int, args, *, base_url, first: bool) -> dict:
     if "jobs" not in skip:
         log("  long jobs on a scratch copy ...")
         result["jobs"] = measure_jobs.run(target, fixture_path, log=log)
+    result["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     if args.drop:
         target.drop()
     return result

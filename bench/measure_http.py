@@ -51,7 +51,7 @@ class Response:
 class Client:
     """A keep-alive HTTP/1.1 client on one socket; reconnects when the server closes it."""
 
-    def __init__(self, base: str, *, timeout: float = 60):
+    def __init__(self, base: str, *, timeout: float = 300):
         parts = urlsplit(base)
         self.host, self.port = parts.hostname, parts.port
         self.timeout = timeout
@@ -121,16 +121,33 @@ def summarize(values: list[float]) -> dict:
     }
 
 
-def measure(client: Client, scenarios: list[Scenario], *, repeat: int, warmup: int) -> dict[str, dict]:
-    """Round-robin over the available scenarios; returns stats per scenario name."""
+SLOW_BUDGET_MS = 60_000  # per page: a page slower than this gets fewer repetitions (at least 3)
+MIN_SAMPLES = 3
+
+
+def measure(
+    client: Client, scenarios: list[Scenario], *, repeat: int, warmup: int, budget_ms: float = SLOW_BUDGET_MS
+) -> dict[str, dict]:
+    """Round-robin over the available scenarios; returns stats per scenario name.
+
+    A page whose measured requests already took ``budget_ms`` in all stops after
+    ``MIN_SAMPLES`` (its row says how many it got), so one pathological page cannot hold the
+    run for an hour; its warm-up shrinks to one request for the same reason.
+    """
     live = [s for s in scenarios if s.available]
     samples = {s.name: {"server": [], "client": [], "queries": [], "status": set(), "bytes": 0} for s in live}
+    spent = dict.fromkeys(samples, 0.0)
     for round_number in range(warmup + repeat):
         for scenario in live:
+            sample = samples[scenario.name]
+            if round_number < warmup and round_number > 0 and spent[scenario.name] > budget_ms / 10:
+                continue
+            if len(sample["client"]) >= MIN_SAMPLES and spent[scenario.name] > budget_ms:
+                continue
             response = client.get(scenario.path, cookie=scenario.cookie)
+            spent[scenario.name] += response.client_ms
             if round_number < warmup:
                 continue
-            sample = samples[scenario.name]
             sample["status"].add(response.status)
             sample["client"].append(response.client_ms)
             if response.server_ms is not None:

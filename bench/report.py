@@ -123,12 +123,16 @@ def growth_table(results: dict) -> list[dict]:
 
 def print_table(results: dict, *, log=print) -> None:
     labels = [label for label in results["sizes"] if label in results["runs"]]
-    log(
-        "\n== Results ("
-        + f"{results['database']}, {results['channel_layer']} channel layer"
-        + ")"
-    )
+    log("\n== Results (" + f"{results['database']}, {results['channel_layer']} channel layer" + ")")
     log(f"   commit {results['commit'][:12]}{' (dirty)' if results['dirty'] else ''}, {results['date']}")
+    for label in labels:
+        run = results["runs"][label]
+        log(
+            f"   {label}: {run['counts']['tickets']:,} tickets, {run['counts']['messages']:,} messages,"
+            f" {run['counts']['audit_events']:,} audit events;"
+            f" seeded in {run['seed_seconds'] or '(reused)'} s;"
+            f" load average {run.get('loadavg_start', ['?'])[0]} -> {run.get('loadavg_end', ['?'])[0]}"
+        )
     for row in results["table"]:
         log(f"\n{row['label']}")
         for label in labels:

@@ -39,6 +39,9 @@ if STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
 
+# Notification emails are not what is measured (and would flood the server's log).
+EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -185,7 +185,13 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNELS_PREFIX", "helpdesk")},
+            # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s channels_redis
+            # blocks in BZPOPMIN: an idle consumer then dies with TimeoutError and its websocket
+            # drops after 5 s of quiet (found by `make bench`). The read timeout must exceed it.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}],
+                "prefix": env_str("CHANNELS_PREFIX", "helpdesk"),
+            },
         }
     }
 else:

@@ -9,6 +9,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("workspaces.urls_accounts")),
+    # After accounts/: its "account" name (the same page) then resolves to /account/.
+    path("account/", include("privacy.urls_account")),
     path("workspaces/new/", workspace_new, name="workspace_new"),
     path("invitations/<str:token>/", invitation_accept, name="invitation_accept"),
     path("w/<slug:slug>/", include("workspaces.urls")),

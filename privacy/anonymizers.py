@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from privacy.pseudonyms import mention_pattern, scrub
@@ -126,6 +126,134 @@ def ticket_anonymize(
     }
     Ticket.objects.filter(pk=ticket.pk).update(subject=_fit(Ticket, "subject", subject_marker))
     return counts
+
+
+def _ticket_people(ticket_ids) -> tuple[dict[int, int | None], set[int]]:
+    from tickets.models import Ticket, TicketParticipant
+
+    requesters = dict(Ticket.objects.filter(pk__in=ticket_ids).values_list("pk", "requester_id"))
+    people = {r for r in requesters.values() if r is not None}
+    people |= set(TicketParticipant.objects.filter(ticket_id__in=ticket_ids).values_list("user_id", flat=True))
+    return requesters, people
+
+
+def _forget_ticket_events(workspace_id: int, ticket_ids, message_ids, attachment_ids, people) -> int:
+    from privacy.audit_maintenance import audit_events_anonymize_targets
+
+    return audit_events_anonymize_targets(
+        workspace_id=workspace_id,
+        targets={
+            "tickets.ticket": sorted(ticket_ids),
+            "tickets.message": sorted(message_ids),
+            "tickets.attachment": sorted(attachment_ids),
+        },
+        actor_ids=sorted(people),
+    )
+
+
+def tickets_anonymize(
+    *, workspace_id: int, ticket_ids, now=None, subject_marker: str = RETENTION_SUBJECT,
+    body_marker: str = RETENTION_MESSAGE,
+) -> dict[str, int]:  # fmt: skip
+    """Anonymize many tickets of one workspace at once (set-based; retention, issue 7).
+
+    Keeps queue, priority, status, assignee, timestamps and the number and kind of messages.
+    Replaces the subject and every body by a marker; deletes attachments (bytes after commit,
+    every S3 version, and rows) and participants; detaches the requester (stored as their stable
+    pseudonym) and unlinks the messages the requester and participants wrote; drops the IPs,
+    user agents and requester's labels of the audit events about the tickets, their messages and
+    files. Sets ``anonymized_at`` so it is never redone. Run inside the caller's transaction.
+    """
+    from privacy.pseudonyms import pseudonym_labels_ensure
+    from tickets.models import Attachment, Message, Ticket, TicketParticipant
+
+    ticket_ids = sorted(set(ticket_ids))
+    if not ticket_ids:
+        return {}
+    now = now or timezone.now()
+    requesters, people = _ticket_people(ticket_ids)
+    labels = pseudonym_labels_ensure(people)
+    message_ids = list(Message.objects.filter(ticket_id__in=ticket_ids).values_list("pk", flat=True))
+    attachments = Attachment.objects.filter(ticket_id__in=ticket_ids)
+    attachment_ids = list(attachments.values_list("pk", flat=True))
+    counts = {"audit_events_anonymized": _forget_ticket_events(workspace_id, ticket_ids, message_ids, attachment_ids, people)}
+    counts["attachments_deleted"] = attachments_delete(attachments)
+    words = Message.objects.filter(ticket_id__in=ticket_ids)
+    by_people = words.filter(
+        Q(author_id=F("ticket__requester_id"))
+        | Q(Exists(TicketParticipant.objects.filter(ticket_id=OuterRef("ticket_id"), user_id=OuterRef("author_id"))))
+    )
+    counts["messages_unlinked"] = Message.objects.filter(pk__in=list(by_people.values_list("pk", flat=True))).update(
+        author=None
+    )
+    counts["messages_redacted"] = messages_redact(words, marker=body_marker)
+    counts["participants_removed"] = TicketParticipant.objects.filter(ticket_id__in=ticket_ids).delete()[0]
+    subject = _fit(Ticket, "subject", subject_marker)
+    rows = [
+        Ticket(
+            pk=pk,
+            subject=subject,
+            requester_id=None,
+            requester_pseudonym=labels.get(requester, "") if requester else "",
+            anonymized_at=now,
+        )
+        for pk, requester in requesters.items()
+    ]
+    Ticket.objects.bulk_update(rows, ["subject", "requester", "requester_pseudonym", "anonymized_at"])
+    counts["tickets_anonymized"] = len(rows)
+    return counts
+
+
+def tickets_delete(*, workspace_id: int, ticket_ids) -> dict[str, int]:
+    """Delete many tickets of one workspace with everything on them (retention's "delete"
+    action): files from storage (after commit), rows, and the IPs and user agents of the audit
+    events about them. Run inside the caller's transaction."""
+    from tickets.models import Attachment, Message, Ticket, TicketParticipant
+
+    ticket_ids = sorted(set(ticket_ids))
+    if not ticket_ids:
+        return {}
+    _, people = _ticket_people(ticket_ids)
+    message_ids = list(Message.objects.filter(ticket_id__in=ticket_ids).values_list("pk", flat=True))
+    attachments = Attachment.objects.filter(ticket_id__in=ticket_ids)
+    counts = {
+        "audit_events_anonymized": _forget_ticket_events(
+            workspace_id, ticket_ids, message_ids, list(attachments.values_list("pk", flat=True)), people
+        ),
+        "attachments_deleted": attachments_delete(attachments),
+        "participants_removed": TicketParticipant.objects.filter(ticket_id__in=ticket_ids).delete()[0],
+        "messages_deleted": Message.objects.filter(ticket_id__in=ticket_ids).delete()[0],
+    }
+    counts["tickets_deleted"] = Ticket.objects.filter(pk__in=ticket_ids).delete()[0]
+    return counts
+
+
+def messages_anonymize(*, workspace_id: int, message_ids, marker: str = RETENTION_MESSAGE) -> dict[str, int]:
+    """Redact many messages (retention of internal notes): their files go (bytes after commit),
+    the bodies become the marker, the audit events about them lose IPs and user agents."""
+    from tickets.models import Attachment, Message
+
+    message_ids = sorted(set(message_ids))
+    attachments = Attachment.objects.filter(message_id__in=message_ids)
+    attachment_ids = list(attachments.values_list("pk", flat=True))
+    forgotten = _forget_ticket_events(workspace_id, (), message_ids, attachment_ids, ())
+    return {
+        "audit_events_anonymized": forgotten,
+        "attachments_deleted": attachments_delete(attachments),
+        "messages_redacted": messages_redact(Message.objects.filter(pk__in=message_ids), marker=marker),
+    }
+
+
+def attachments_expire(*, workspace_id: int, attachment_ids) -> dict[str, int]:
+    """Delete many attachments (bytes after commit, rows) and forget the IPs of their events."""
+    from tickets.models import Attachment
+
+    attachment_ids = sorted(set(attachment_ids))
+    forgotten = _forget_ticket_events(workspace_id, (), (), attachment_ids, ())
+    return {
+        "audit_events_anonymized": forgotten,
+        "attachments_deleted": attachments_delete(Attachment.objects.filter(pk__in=attachment_ids)),
+    }
 
 
 def user_tombstone(user, *, label: str) -> None:

@@ -61,17 +61,20 @@ def content_digest_fast(
     """The hash of an event's content chained to the previous hash. Stable across databases.
 
     Positional, for verify_audit_log's loop over millions of rows. A list, not a dict, so the
-    field order is fixed without sorting; only ``detail`` is key-sorted.
+    field order is fixed without sorting; only ``detail`` is key-sorted. ``created_at`` is an
+    aware datetime, or already its UTC ``isoformat(timespec="microseconds")`` text.
     """
-    if created_at.tzinfo is not UTC:
-        created_at = created_at.astimezone(UTC)
+    if not isinstance(created_at, str):
+        if created_at.tzinfo is not UTC:
+            created_at = created_at.astimezone(UTC)
+        created_at = created_at.isoformat(timespec="microseconds")
     blob = _dumps(
         [
             DIGEST_VERSION,
             chain,
             seq,
             prev_hash,
-            created_at.isoformat(timespec="microseconds"),
+            created_at,
             workspace_id,
             actor_id,
             action,

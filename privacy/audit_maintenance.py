@@ -129,3 +129,38 @@ def audit_events_anonymize_user(*, user_id: int, actor=None, request=None) -> in
         with audit_maintenance(), connection.cursor() as cursor:
             cursor.execute(blank + "id = %s", [event.pk])
     return count
+
+
+@transaction.atomic
+def audit_events_anonymize_targets(*, workspace_id: int, targets: dict[str, list], actor_ids=()) -> int:
+    """Retention's path (issue 7): drop the IP address and user agent (and the salt) of the
+    workspace's events about the given objects (``{"tickets.ticket": [ids], ...}``), and the
+    email label of those done by ``actor_ids`` (the requester and participants). The chain
+    still verifies (only ``personal_hash`` is chained). Returns the rows changed. Records no
+    event itself: the sweep's ``retention.run`` event counts what it did."""
+    chain = chain_for(_WorkspaceRef(workspace_id))
+    about, params = [], [chain]
+    for target_type, ids in sorted(targets.items()):
+        ids = [str(i) for i in ids]
+        if ids:
+            about.append(f"(target_type = %s AND target_id IN ({', '.join(['%s'] * len(ids))}))")
+            params += [target_type, *ids]
+    if not about:
+        return 0
+    where = f"chain = %s AND personal_salt <> '' AND ({' OR '.join(about)})"
+    actor_ids = [int(a) for a in actor_ids]
+    label = "actor_label"
+    if actor_ids:
+        label = f"CASE WHEN actor_id IN ({', '.join(['%s'] * len(actor_ids))}) THEN '' ELSE actor_label END"
+    sql = (
+        f"UPDATE {_table()} SET actor_label = {label}, ip_address = NULL, user_agent = '', "  # noqa: S608
+        f"personal_salt = '' WHERE {where}"
+    )
+    with audit_maintenance(), connection.cursor() as cursor:
+        cursor.execute(sql, [*actor_ids, *params])
+        return max(cursor.rowcount, 0)
+
+
+class _WorkspaceRef:
+    def __init__(self, pk):
+        self.pk = pk

@@ -27,7 +27,9 @@ class PendingErasureBackend(ModelBackend):
             username = kwargs.get(User.USERNAME_FIELD)
         if not username or not password:
             return None
-        user = User.objects.filter(email__iexact=User.objects.normalize_email(username), is_active=False).first()
+        user = User.objects.filter(
+            email__iexact=User.objects.normalize_email(username), is_active=False
+        ).first()
         if user is None:
             return None
         waiting = ErasureRequest.objects.filter(

@@ -60,8 +60,10 @@ def users_with_consent(purpose: str):
 
     _check(purpose)
     newest = Consent.objects.filter(user_id=OuterRef("pk"), purpose=purpose).order_by("-created_at", "-id")
-    return User.objects.filter(is_active=True).annotate(_consent=Subquery(newest.values("granted")[:1])).filter(
-        _consent=True
+    return (
+        User.objects.filter(is_active=True)
+        .annotate(_consent=Subquery(newest.values("granted")[:1]))
+        .filter(_consent=True)
     )
 
 
@@ -70,7 +72,9 @@ def consents_current(user) -> dict[str, bool]:
     answers = {key: False for key in PURPOSES}
     seen = set()
     for purpose, granted in (
-        Consent.objects.filter(user_id=user.pk).order_by("-created_at", "-id").values_list("purpose", "granted")
+        Consent.objects.filter(user_id=user.pk)
+        .order_by("-created_at", "-id")
+        .values_list("purpose", "granted")
     ):
         if purpose in answers and purpose not in seen:
             answers[purpose] = granted
@@ -89,7 +93,9 @@ def _current_privacy_policy():
 
 
 @transaction.atomic
-def consents_set(*, user, answers: dict[str, bool], source: str = ConsentSource.ACCOUNT, request=None) -> list[str]:
+def consents_set(
+    *, user, answers: dict[str, bool], source: str = ConsentSource.ACCOUNT, request=None
+) -> list[str]:
     """Record the purposes whose answer changed; returns their keys. Audits ``account.updated``
     with the purposes and answers (no other data)."""
     for purpose in answers:
@@ -100,7 +106,9 @@ def consents_set(*, user, answers: dict[str, bool], source: str = ConsentSource.
         return []
     policy = _current_privacy_policy()
     for purpose in changed:
-        consent = Consent(user=user, purpose=purpose, granted=bool(answers[purpose]), policy=policy, source=source)
+        consent = Consent(
+            user=user, purpose=purpose, granted=bool(answers[purpose]), policy=policy, source=source
+        )
         consent.full_clean()
         consent.save()
     audit_record(
@@ -114,4 +122,8 @@ def consents_set(*, user, answers: dict[str, bool], source: str = ConsentSource.
 
 
 def consent_history(user, limit: int = 20) -> list[Consent]:
-    return list(Consent.objects.filter(user_id=user.pk).select_related("policy").order_by("-created_at", "-id")[:limit])
+    return list(
+        Consent.objects.filter(user_id=user.pk)
+        .select_related("policy")
+        .order_by("-created_at", "-id")[:limit]
+    )

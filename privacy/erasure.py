@@ -76,7 +76,9 @@ def deletion_blockers(user) -> list[str]:
 
 def pending_erasure(user) -> ErasureRequest | None:
     return (
-        ErasureRequest.objects.filter(user_id=user.pk, state=ErasureState.SCHEDULED).order_by("-requested_at").first()
+        ErasureRequest.objects.filter(user_id=user.pk, state=ErasureState.SCHEDULED)
+        .order_by("-requested_at")
+        .first()
     )
 
 
@@ -163,13 +165,13 @@ def erasure_cancel(*, user, request=None, reason: str = "signed_in") -> ErasureR
     return erasure
 
 
-def _claim(erasure_id: int, *, force: bool) -> ErasureRequest | None:
+def _claim(erasure_id: int, *, force: bool, now=None) -> ErasureRequest | None:
     """Move a due (or forced) request to RUNNING in its own transaction; None if not runnable."""
     with transaction.atomic():
         erasure = ErasureRequest.objects.select_for_update().filter(pk=erasure_id).first()
         if erasure is None or erasure.state in (ErasureState.DONE, ErasureState.CANCELLED):
             return None
-        now = timezone.now()
+        now = now or timezone.now()
         if erasure.state == ErasureState.SCHEDULED and erasure.scheduled_for > now and not force:
             return None
         if erasure.state == ErasureState.RUNNING and not force and erasure.started_at > now - STALE_RUNNING:
@@ -187,15 +189,21 @@ def _context(user, *, pseudonym: str, held: HeldObjects) -> ErasureContext:
     from workspaces.models import Membership, Role
 
     memberships = Membership.objects.filter(user_id=user.pk)
-    staff = frozenset(memberships.filter(role__in=[Role.ADMIN, Role.AGENT]).values_list("workspace_id", flat=True))
+    staff = frozenset(
+        memberships.filter(role__in=[Role.ADMIN, Role.AGENT]).values_list("workspace_id", flat=True)
+    )
     workspaces = set(memberships.values_list("workspace_id", flat=True))
     workspaces |= set(
         Ticket.objects.filter(Q(requester_id=user.pk) | Q(assignee_id=user.pk))
         .values_list("workspace_id", flat=True)
         .distinct()
     )
-    workspaces |= set(TicketParticipant.objects.filter(user_id=user.pk).values_list("workspace_id", flat=True))
-    workspaces |= set(Message.objects.filter(author_id=user.pk).values_list("workspace_id", flat=True).distinct())
+    workspaces |= set(
+        TicketParticipant.objects.filter(user_id=user.pk).values_list("workspace_id", flat=True)
+    )
+    workspaces |= set(
+        Message.objects.filter(author_id=user.pk).values_list("workspace_id", flat=True).distinct()
+    )
     return ErasureContext(
         user=user,
         email=user.email,
@@ -235,7 +243,7 @@ def _error_text(error: Exception, *needles: str) -> str:
     return text[:2000]
 
 
-def erasure_run(*, erasure_id: int, force: bool = False) -> ErasureRequest | None:
+def erasure_run(*, erasure_id: int, force: bool = False, now=None) -> ErasureRequest | None:
     """Erase the account of a due (or, with ``force``, any not yet finished) request.
 
     All database changes happen in one transaction, so a crash leaves nothing half done and the
@@ -244,7 +252,7 @@ def erasure_run(*, erasure_id: int, force: bool = False) -> ErasureRequest | Non
     """
     from workspaces.models import User
 
-    erasure = _claim(erasure_id, force=force)
+    erasure = _claim(erasure_id, force=force, now=now)
     if erasure is None:
         return ErasureRequest.objects.filter(pk=erasure_id).first()
     user = User.objects.filter(pk=erasure.user_id).first() if erasure.user_id else None
@@ -293,6 +301,6 @@ def erasures_run_due(*, now=None) -> int:
     """Run every due erasure (the beat task and ``erase_user --due``). Returns how many ran."""
     ran = 0
     for erasure_id in list(erasures_due(now=now).values_list("pk", flat=True)):
-        erasure_run(erasure_id=erasure_id, force=False)
+        erasure_run(erasure_id=erasure_id, force=False, now=now)
         ran += 1
     return ran

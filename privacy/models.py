@@ -221,7 +221,9 @@ class Consent(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents")
     purpose = models.CharField(max_length=32)
     granted = models.BooleanField()
-    policy = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    policy = models.ForeignKey(
+        PolicyVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     source = models.CharField(max_length=16, choices=ConsentSource.choices, default=ConsentSource.ACCOUNT)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -300,7 +302,9 @@ class ErasureRequest(models.Model):
     masked_name = models.CharField(max_length=160, blank=True)
     masked_email = models.CharField(max_length=254)
     pseudonym = models.CharField(max_length=40, blank=True)
-    requested_via = models.CharField(max_length=16, choices=ConsentSource.choices, default=ConsentSource.ACCOUNT)
+    requested_via = models.CharField(
+        max_length=16, choices=ConsentSource.choices, default=ConsentSource.ACCOUNT
+    )
     requested_at = models.DateTimeField(default=timezone.now)
     scheduled_for = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)
@@ -409,4 +413,13 @@ register(
         phase=99,
         description="The proof of erasure: masked identifiers and counts only.",
     ),
+)
+
+# Retention policies, legal holds and the sweep's progress (issue 7).
+from privacy.models_retention import (  # noqa: E402, F401
+    LegalHold,
+    PendingFileDeletion,
+    RetentionPolicy,
+    RetentionRun,
+    RetentionRunWorkspace,
 )

@@ -102,7 +102,8 @@ def on_user_logged_in(sender, request, user, **kwargs):
 @transaction.atomic
 def policy_accept(*, user, policy_ids, request=None) -> list[PolicyVersion]:
     """Record acceptance of the given published versions (ignores ones already accepted).
-    Audits ``account.policy_accepted`` once per version."""
+    Audits ``account.policy_accepted`` once per version. The caller refreshes the session's
+    notice (``policy_notice_refresh``) after this returns."""
     versions = list(_published().filter(pk__in=list(policy_ids)))
     accepted = []
     for version in versions:
@@ -116,8 +117,6 @@ def policy_accept(*, user, policy_ids, request=None) -> list[PolicyVersion]:
                 target=version,
                 detail={"kind": version.kind, "version": version.version},
             )
-    if request is not None and hasattr(request, "session"):
-        transaction.on_commit(lambda: policy_notice_refresh(request, user))
     return accepted
 
 
@@ -130,7 +129,9 @@ def policy_publish(
     from django.core.exceptions import ValidationError
 
     if PolicyVersion.objects.filter(kind=kind, version=version).exists():
-        raise ValidationError({"version": VERSION_TAKEN.format(kind=PolicyKind(kind).label.lower(), version=version)})
+        raise ValidationError(
+            {"version": VERSION_TAKEN.format(kind=PolicyKind(kind).label.lower(), version=version)}
+        )
     policy = PolicyVersion(
         kind=kind,
         version=version,
@@ -152,7 +153,9 @@ def policy_publish(
 
 
 def policy_history(user) -> list[PolicyAcceptance]:
-    return list(PolicyAcceptance.objects.filter(user_id=user.pk).select_related("policy").order_by("-accepted_at"))
+    return list(
+        PolicyAcceptance.objects.filter(user_id=user.pk).select_related("policy").order_by("-accepted_at")
+    )
 
 
 def policies_current() -> list[PolicyVersion]:

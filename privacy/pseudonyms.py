@@ -50,6 +50,31 @@ def pseudonym_labels(user_ids) -> dict[int, str]:
     return {p.user_id: p.label for p in Pseudonym.objects.filter(user_id__in=list(user_ids))}
 
 
+def pseudonym_labels_ensure(user_ids) -> dict[int, str]:
+    """Labels for many people, creating the missing pseudonyms in bulk (retention anonymizes
+    tickets 500 at a time). Same codes as ``pseudonym_for``: each round offers the next code
+    length to the people whose shorter code is taken; safe under concurrent callers."""
+    wanted = {int(uid) for uid in user_ids if uid is not None}
+    labels = pseudonym_labels(wanted)
+    missing = wanted - labels.keys()
+    for length in CODE_LENGTHS:
+        if not missing:
+            break
+        codes = {uid: preferred_code(uid, length) for uid in sorted(missing)}
+        taken = set(Pseudonym.objects.filter(code__in=codes.values()).values_list("code", flat=True))
+        fresh, seen = [], set()
+        for uid, code in codes.items():
+            if code not in taken and code not in seen:
+                seen.add(code)
+                fresh.append(Pseudonym(user_id=uid, code=code))
+        Pseudonym.objects.bulk_create(fresh, ignore_conflicts=True)
+        labels.update(pseudonym_labels(missing))
+        missing = wanted - labels.keys()
+    for uid in missing:  # pragma: no cover - only when every code length collided
+        labels[uid] = pseudonym_for(Pseudonym(user_id=uid).user).label
+    return labels
+
+
 # Masked identifiers for the proof of erasure ---------------------------------------------------------
 
 
@@ -58,12 +83,12 @@ def _mask_word(word: str) -> str:
 
 
 def mask_name(name: str) -> str:
-    """ "John Doe" -> "J*** D**". """
+    """ "John Doe" -> "J*** D**"."""
     return " ".join(_mask_word(word) for word in (name or "").split())
 
 
 def mask_email(email: str) -> str:
-    """ "john@example.com" -> "j***@e******.com". """
+    """ "john@example.com" -> "j***@e******.com"."""
     local, _, domain = (email or "").partition("@")
     host, dot, tld = domain.rpartition(".")
     if not dot:
@@ -78,7 +103,9 @@ def mask_email(email: str) -> str:
 def mention_pattern(needles) -> re.Pattern | None:
     """One case-insensitive pattern matching any needle as a whole word (so "Al" never turns
     "Also" into a pseudonym). Needles shorter than three characters are skipped."""
-    cleaned = sorted({n.strip() for n in needles if n and len(n.strip()) >= MIN_NAME_LENGTH}, key=len, reverse=True)
+    cleaned = sorted(
+        {n.strip() for n in needles if n and len(n.strip()) >= MIN_NAME_LENGTH}, key=len, reverse=True
+    )
     if not cleaned:
         return None
     alternatives = "|".join(re.escape(n) for n in cleaned)

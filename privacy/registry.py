@@ -69,7 +69,11 @@ class PersonalData:
             else:
                 condition |= Q(**{lookup: user.pk})
         manager = self.model._base_manager
-        return manager.filter(condition).distinct() if "__" in "".join(self.subject) else manager.filter(condition)
+        return (
+            manager.filter(condition).distinct()
+            if "__" in "".join(self.subject)
+            else manager.filter(condition)
+        )
 
     def eraser(self):
         """The erasure function for a dotted ``erase`` path (``None`` for DELETE and KEEP)."""

@@ -20,6 +20,7 @@ from privacy.selectors import audit_events_for_export, audit_events_page
 from workspaces.access import workspace_view
 
 FILTER_ERROR = "Fix the filters above to see events."
+CSV_FILTER_ERROR = "The filters are not valid: correct them on the audit log page, then download again."
 CSV_HEADER = [
     "time_utc",
     "seq",
@@ -127,7 +128,7 @@ def audit_log(request, membership):
 def audit_log_csv(request, membership):
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
-        return HttpResponseBadRequest(FILTER_ERROR, content_type="text/plain; charset=utf-8")
+        return HttpResponseBadRequest(CSV_FILTER_ERROR, content_type="text/plain; charset=utf-8")
     filters = form.filters()
     workspace = membership.workspace
     audit_record(

@@ -1,9 +1,10 @@
 """The permission matrix: every workspace URL x method x role, with the answer it must give.
 
 The list of URLs comes from the URL conf, not from a hand-kept list: every pattern whose full
-route starts with ``w/<slug:slug>/`` must have an entry in one of the per-app matrices
-(tests/workspaces/matrix.py, tests/tickets/matrix.py; the entry format is documented in the
-former, the roles and the World in tests/matrix_support.py). A new page without an entry fails
+route starts with ``w/<slug:slug>/`` must have an entry in one of the per-app matrices, every
+``tests/<app>/matrix.py`` found next to this file (tests/workspaces/matrix.py and
+tests/tickets/matrix.py at least; the entry format is documented in the former, the roles and
+the World in tests/matrix_support.py). A new page without an entry fails
 ``test_every_workspace_url_has_a_matrix_entry``; a view not wrapped in ``workspace_view`` fails
 ``test_every_workspace_view_resolves_the_workspace_at_the_edge``.
 
@@ -12,17 +13,32 @@ request, the status compared with the matrix, and, for entries with an ``applied
 that refused requests changed nothing and allowed ones did what they say.
 """
 
+import importlib
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.shortcuts import resolve_url
 from django.urls import URLResolver, get_resolver, reverse
 
 from tests.matrix_support import ADMIN, ANONYMOUS, HTTP_METHODS, LOGIN, OUTSIDER, ROLES, build_world
-from tests.tickets.matrix import MATRIX as TICKETS_MATRIX
-from tests.workspaces.matrix import MATRIX as WORKSPACES_MATRIX
 
 WORKSPACE_PREFIX = "w/<slug:slug>/"
-MATRICES = {"tests/workspaces/matrix.py": WORKSPACES_MATRIX, "tests/tickets/matrix.py": TICKETS_MATRIX}
+REQUIRED_MATRICES = {"tests/workspaces/matrix.py", "tests/tickets/matrix.py"}
+
+
+def _load_matrices() -> dict:
+    """``tests/<app>/matrix.py`` -> its MATRIX, for every app folder that has one."""
+    here = Path(__file__).resolve().parent
+    return {
+        f"tests/{path.parent.name}/matrix.py": importlib.import_module(
+            f"tests.{path.parent.name}.matrix"
+        ).MATRIX
+        for path in sorted(here.glob("*/matrix.py"))
+    }
+
+
+MATRICES = _load_matrices()
 MATRIX = {name: entry for matrix in MATRICES.values() for name, entry in matrix.items()}
 
 
@@ -77,9 +93,9 @@ def test_every_matrix_entry_names_a_workspace_url():
     assert not unknown, f"matrix entries for URL names that do not exist under /w/<slug>/: {unknown}"
 
 
-def test_the_per_app_matrices_do_not_overlap():
-    workspaces, tickets = set(WORKSPACES_MATRIX), set(TICKETS_MATRIX)
-    assert not workspaces & tickets
+def test_the_per_app_matrices_are_found_and_do_not_overlap():
+    assert REQUIRED_MATRICES <= set(MATRICES)
+    assert sum(len(matrix) for matrix in MATRICES.values()) == len(MATRIX), "a URL name is in two matrices"
 
 
 @pytest.mark.parametrize("name", sorted(MATRIX))
@@ -105,8 +121,8 @@ def test_every_workspace_view_resolves_the_workspace_at_the_edge():
 def test_views_limited_to_admins_are_expected_to_404_for_everyone_else():
     """The decorator and the matrix agree: an admin-only view never lets another role through."""
     for name, patterns in workspace_url_patterns().items():
-        if patterns[0].callback.workspace_roles != (ADMIN,):
-            continue
+        if name not in MATRIX or patterns[0].callback.workspace_roles != (ADMIN,):
+            continue  # a missing entry fails test_every_workspace_url_has_a_matrix_entry
         for method in MATRIX[name]["methods"]:
             for role in ROLES:
                 if role not in (ADMIN, ANONYMOUS):

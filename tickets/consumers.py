@@ -263,7 +263,7 @@ class TicketListConsumer(_MemberConsumer):
         )
         if ticket is None:
             return None
-        html = render_to_string(ROW_TEMPLATE, {"ticket": ticket, "t": ticket, "membership": membership})
+        html = render_to_string(ROW_TEMPLATE, {"ticket": ticket, "membership": membership})
         return {"type": FRAME_ROW, "id": ticket.number, "html": html}
 
     async def ticket_changed(self, event):

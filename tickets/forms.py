@@ -45,7 +45,7 @@ class TicketFilterForm(forms.Form):
     dir = forms.ChoiceField(
         label="Order",
         required=False,
-        choices=[("desc", "Newest / highest first"), ("asc", "Oldest / lowest first")],
+        choices=[("desc", "Descending"), ("asc", "Ascending")],
     )
 
     def __init__(self, *args, membership, **kwargs):
@@ -116,13 +116,11 @@ class TicketCreateForm(forms.Form):
         self.membership = membership
         if membership.is_staff:
             self.fields["requester"].queryset = workspace_people(workspace_id=membership.workspace_id)
-            self.fields["queue"].queryset = queues_for_filter(membership)
         else:
             del self.fields["requester"]
-            # Requesters choose among every queue: it only says where the ticket goes.
-            self.fields["queue"].queryset = Queue.objects.of_workspace(membership.workspace_id).order_by(
-                "name"
-            )
+        # Every queue of the workspace: it only says where the ticket goes (staff may open one
+        # for a queue they do not work, on someone's behalf).
+        self.fields["queue"].queryset = Queue.objects.of_workspace(membership.workspace_id).order_by("name")
 
 
 # The ticket page ----------------------------------------------------------------------------

@@ -45,6 +45,10 @@ class Ticket(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Set by the retention sweep (issue 7) when it anonymized the ticket, so it is never redone;
+    # the requester is then detached and shown by their stable pseudonym.
+    anonymized_at = models.DateTimeField(null=True, blank=True)
+    requester_pseudonym = models.CharField(max_length=40, blank=True, default="")
     # Priorities sort by urgency, not by name: a stored column the database computes itself,
     # so the list can sort and seek on an index and no code path can let it drift.
     priority_rank = models.GeneratedField(
@@ -77,6 +81,12 @@ class Ticket(models.Model):
             models.Index(fields=["workspace", "status", "-updated_at", "-id"], name="ticket_ws_status_seek"),
             models.Index(
                 fields=["workspace", "assignee", "-updated_at", "-id"], name="ticket_ws_assignee_seek"
+            ),
+            # The retention sweep's "closed long ago and not yet anonymized" scan (issue 7).
+            models.Index(
+                fields=["workspace", "closed_at"],
+                name="ticket_ws_retention_idx",
+                condition=models.Q(anonymized_at__isnull=True),
             ),
         ]
         ordering = ["-updated_at", "-id"]

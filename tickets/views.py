@@ -27,6 +27,9 @@ from workspaces.access import NOT_FOUND, workspace_view
 PAGE_SIZE = selectors.PAGE_SIZE
 
 TICKET_CREATED = "Ticket #{number} was opened."
+TICKET_CREATED_ELSEWHERE = (
+    "Ticket #{number} was opened in the {queue} queue. You do not work that queue, so it is not in your list."
+)
 REPLY_POSTED = "Your reply was posted."
 NOTE_POSTED = "Your internal note was added. Only agents and admins can see it."
 TICKET_UPDATED = "The ticket was updated."
@@ -127,6 +130,12 @@ def ticket_new(request, membership):
             except ValidationError as error:
                 _apply_errors(form, error)
             else:
+                if selectors.visible_ticket(membership=membership, ticket_id=ticket.pk) is None:
+                    messages.success(
+                        request,
+                        TICKET_CREATED_ELSEWHERE.format(number=ticket.number, queue=ticket.queue.name),
+                    )
+                    return redirect("ticket_list", slug=membership.workspace.slug)
                 messages.success(request, TICKET_CREATED.format(number=ticket.number))
                 return redirect("ticket_detail", slug=membership.workspace.slug, number=ticket.number)
         messages.error(request, FIX_BELOW)

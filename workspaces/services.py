@@ -311,7 +311,17 @@ def member_queues_set(
     wanted = {queue.pk: queue for queue in queues}
     for queue in wanted.values():
         _check_queue_for(queue, membership)
-    current = {queue.pk: queue for queue in queues_granted_to(membership)}
+    if not membership.is_agent:
+        raise ValidationError(QUEUES_ONLY_FOR_AGENTS, code="not_agent")
+    # The member's actual grant rows (queues_granted_to answers "every queue" for admins).
+    current = {
+        grant.content_object.pk: grant.content_object
+        for grant in QueueUserObjectPermission.objects.filter(
+            user_id=membership.user_id,
+            permission__codename=QUEUE_PERMISSION,
+            content_object__workspace_id=membership.workspace_id,
+        ).select_related("content_object")
+    }
     granted = [queue for pk, queue in wanted.items() if pk not in current]
     revoked = [queue for pk, queue in current.items() if pk not in wanted]
     for queue in granted:

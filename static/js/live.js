@@ -50,13 +50,14 @@
     }
     var node = document.createElement("span");
     node.id = "live-indicator";
-    var anchor = target.closest(".table-wrap, table") || target;
+    var anchor = target.closest(".table-wrap") || target;
     anchor.parentNode.insertBefore(node, anchor);
     return node;
   }
 
   function setState(indicator, state) {
     indicator.classList.add("live-indicator");
+    indicator.hidden = false;
     indicator.setAttribute("role", "status");
     indicator.setAttribute("data-state", state);
     indicator.textContent = LABELS[state];

@@ -43,6 +43,13 @@ def live_asgi(transactional_db, settings):
     settings.WHITENOISE_USE_FINDERS = True
     settings.WHITENOISE_AUTOREFRESH = True
     settings.DEBUG = False
+    # Server threads close their database connection after each request, so the test
+    # database can be dropped at the end of the run.
+    from django.db import connections
+
+    db_settings = connections.settings["default"]
+    previous_max_age = db_settings.get("CONN_MAX_AGE", 0)
+    db_settings["CONN_MAX_AGE"] = 0
     # A fresh Django handler, so its middleware sees the overridden settings.
     app = build_application(get_asgi_application())
     port = _free_port()
@@ -58,6 +65,7 @@ def live_asgi(transactional_db, settings):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+    db_settings["CONN_MAX_AGE"] = previous_max_age
 
 
 @pytest.fixture(scope="session")
@@ -98,6 +106,18 @@ def sign_in():
         page.wait_for_load_state("networkidle")
 
     return do_sign_in
+
+
+def off_loop(function, *args, **kwargs):
+    """Run ``function`` in a plain thread and return its result.
+
+    Playwright's event loop runs in the test thread, and code that sends to the channel layer
+    (async_to_sync) refuses to run beside a running loop, so setup that calls services goes here.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
 
 
 def screenshot(page, name: str) -> str:

@@ -35,7 +35,7 @@ def test_admin_invites_an_agent_who_joins_and_sees_only_the_granted_queue(
     page.get_by_label("Support").check()
     page.get_by_role("button", name="Send invitation").click()
 
-    expect(page.locator(".flash")).to_contain_text(f"Invitation sent to {INVITEE}")
+    expect(page.locator("ul.flashes")).to_contain_text(f"Invitation sent to {INVITEE}")
     pending = page.locator("section.invitations")
     expect(pending).to_contain_text(INVITEE)
     expect(pending).to_contain_text("Support")
@@ -56,7 +56,7 @@ def test_admin_invites_an_agent_who_joins_and_sees_only_the_granted_queue(
     invitee.get_by_role("button", name="Create account and join").click()
 
     expect(invitee).to_have_url(re.compile(rf"/w/{workspace.slug}/tickets/$"))
-    expect(invitee.locator(".flash")).to_contain_text(f"Welcome to {workspace.name}")
+    expect(invitee.locator("ul.flashes")).to_contain_text(f"Welcome to {workspace.name}")
     tickets = invitee.locator("table.list")
     expect(tickets).to_contain_text("Printer on fire")
     expect(tickets).not_to_contain_text("Double charge")

@@ -4,14 +4,14 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import off_loop, screenshot
 
 pytestmark = pytest.mark.e2e
 
 
 def test_demo_agent_signs_in_and_sees_their_workspace(live_asgi, new_page, sign_in, settings):
     settings.DEBUG = True  # seed_demo refuses to run with DEBUG off
-    call_command("seed_demo", password="demo-password", verbosity=0)
+    off_loop(call_command, "seed_demo", password="demo-password", verbosity=0)
     settings.DEBUG = False
     page = new_page()
 

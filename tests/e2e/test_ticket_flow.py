@@ -26,7 +26,9 @@ def test_requester_and_agent_work_a_ticket(live_asgi, new_page, sign_in, workspa
     asker.get_by_label("Subject").fill("VPN drops every ten minutes")
     asker.get_by_label("Queue").select_option(label=queue.name)
     asker.get_by_label("Priority").select_option("high")
-    asker.get_by_label("Description").fill("Since Monday the **VPN** disconnects.\n\n- laptop: X1\n- office: Berlin")
+    asker.get_by_label("Description").fill(
+        "Since Monday the **VPN** disconnects.\n\n- laptop: X1\n- office: Berlin"
+    )
     asker.get_by_role("button", name="Open ticket").click()
     expect(asker).to_have_url(re.compile(r"/w/acme/tickets/1/$"))
     expect(asker.locator("#ticket-subject")).to_have_text("VPN drops every ten minutes")
@@ -46,10 +48,10 @@ def test_requester_and_agent_work_a_ticket(live_asgi, new_page, sign_in, workspa
     # A public reply, then an internal note: the button pressed decides which one it becomes.
     worker.get_by_label("Your message").fill("Thanks! Please update the client to 5.2 and tell us.")
     worker.get_by_role("button", name="Send public reply").click()
-    expect(worker.locator(".flash")).to_contain_text("Your reply was posted")
+    expect(worker.locator("ul.flashes")).to_contain_text("Your reply was posted")
     worker.get_by_label("Your message").fill(f"Known issue with the Berlin gateway. {NOTE_MARKER}")
     worker.get_by_role("button", name="Add internal note").click()
-    expect(worker.locator(".flash")).to_contain_text("internal note was added")
+    expect(worker.locator("ul.flashes")).to_contain_text("internal note was added")
     note = worker.locator(".message-note")
     expect(note).to_have_count(1)
     expect(note).to_contain_text(NOTE_MARKER)

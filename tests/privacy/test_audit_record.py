@@ -63,7 +63,11 @@ def test_record_writes_one_linked_event_with_request_metadata(workspace, admin):
     assert (first.chain, first.seq, first.prev_hash) == (chain_for(workspace), 1, "")
     assert (second.seq, second.prev_hash) == (2, first.hash)
     assert first.ip_address == "2001:db8::1"  # the database's form, so the hash matches it
-    assert (first.actor_id, first.actor_label, first.user_agent) == (admin.user.pk, admin.user.email, "Browser\r\nX")
+    assert (first.actor_id, first.actor_label, first.user_agent) == (
+        admin.user.pk,
+        admin.user.email,
+        "Browser\r\nX",
+    )
     assert second.detail == {"n": [1, 2]}
     head = AuditChainHead.objects.get(pk=chain_for(workspace))
     assert (head.last_seq, head.last_hash) == (2, second.hash)
@@ -103,15 +107,24 @@ def test_refusal_is_recorded_once_per_person_and_kind_in_ten_minutes(clock, work
 
     first = audit_refused(request, workspace_slug="acme", reason=REFUSED_NOT_MEMBER)
     assert first is not None
-    assert (first.action, first.workspace_id, first.actor_id) == (actions.ACCESS_REFUSED, workspace.pk, stranger.pk)
+    assert (first.action, first.workspace_id, first.actor_id) == (
+        actions.ACCESS_REFUSED,
+        workspace.pk,
+        stranger.pk,
+    )
     assert first.detail == {"reason": REFUSED_NOT_MEMBER, "kind": "ticket_list", "method": "GET"}
 
     clock.advance(timedelta(minutes=9, seconds=59))
     assert audit_refused(request, workspace_slug="acme", reason=REFUSED_NOT_MEMBER) is None
     # Same person and kind of page in another workspace: still within the limit.
-    assert audit_refused(request_for("/w/globex/tickets/", user=stranger), workspace_slug="globex", reason="x") is None
+    assert (
+        audit_refused(request_for("/w/globex/tickets/", user=stranger), workspace_slug="globex", reason="x")
+        is None
+    )
     # Another kind of page is counted on its own.
-    assert audit_refused(request_for("/w/acme/", user=stranger), workspace_slug="acme", reason="x") is not None
+    assert (
+        audit_refused(request_for("/w/acme/", user=stranger), workspace_slug="acme", reason="x") is not None
+    )
     assert AuditEvent.objects.filter(action=actions.ACCESS_REFUSED).count() == 2
 
     clock.advance(timedelta(seconds=2))
@@ -159,7 +172,9 @@ def test_workspace_view_records_strangers_and_wrong_roles(client, workspace, req
 # ticket.viewed -----------------------------------------------------------------------------
 
 
-def test_ticket_view_is_recorded_once_per_person_ticket_and_hour(clock, workspace, queue, admin, agent, requester):
+def test_ticket_view_is_recorded_once_per_person_ticket_and_hour(
+    clock, workspace, queue, admin, agent, requester
+):
     ticket = TicketFactory(workspace=workspace, queue=queue, requester=requester.user)
     other = TicketFactory(workspace=workspace, queue=queue, requester=requester.user)
     request = request_for("/w/acme/tickets/", user=agent.user)

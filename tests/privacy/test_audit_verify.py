@@ -163,7 +163,12 @@ def test_anonymization_blanks_personal_columns_and_keeps_the_chain_valid(workspa
 
     assert count == 4
     for event in AuditEvent.objects.filter(pk__in=[mine[0].pk, mine[1].pk, login.pk, failed.pk]):
-        assert (event.actor_label, event.ip_address, event.user_agent, event.personal_salt) == ("", None, "", "")
+        assert (event.actor_label, event.ip_address, event.user_agent, event.personal_salt) == (
+            "",
+            None,
+            "",
+            "",
+        )
         assert event.personal_hash  # kept: the chain still holds
     untouched = AuditEvent.objects.get(pk=others[0].pk)
     assert (untouched.actor_label, untouched.ip_address) == (requester.user.email, "192.0.2.6")
@@ -207,7 +212,9 @@ def test_database_refuses_raw_update_and_delete_without_the_maintenance_flag(wor
         # is there and names itself, and verify catches deletes (tests above).
         assert connection.vendor == "sqlite"
         with connection.cursor() as cursor:
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'privacy_auditevent'")
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'privacy_auditevent'"
+            )
             assert cursor.fetchall() == [("privacy_auditevent_no_update",)]
     assert AuditEvent.objects.get(pk=event.pk).action == actions.SETTINGS_CHANGED
 

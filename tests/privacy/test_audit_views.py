@@ -6,7 +6,8 @@ import io
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from asgiref.sync import sync_to_async
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from privacy import audit_actions as actions
@@ -14,7 +15,7 @@ from privacy.audit import audit_record
 from privacy.audit_forms import CURSOR_ERROR, DATE_ORDER_ERROR
 from privacy.models import AuditEvent
 from privacy.selectors import ACCOUNT_EVENTS_LIMIT, PAGE_SIZE, AuditFilters
-from privacy.views import CSV_HEADER, FILTER_ERROR, _csv_lines_async, csv_safe_cell
+from privacy.views import CSV_FILTER_ERROR, CSV_HEADER, FILTER_ERROR, _csv_lines_async, csv_safe_cell
 from tests.factories import UserFactory
 from tests.privacy.audit_support import request_for
 
@@ -38,7 +39,9 @@ def _shown_ids(response):
 # Who may read it ------------------------------------------------------------------------------
 
 
-def test_only_admins_of_the_workspace_reach_the_log(client, workspace, other_workspace, admin, agent, requester):
+def test_only_admins_of_the_workspace_reach_the_log(
+    client, workspace, other_workspace, admin, agent, requester
+):
     outsider_admin = UserFactory()
     from tests.factories import MembershipFactory
 
@@ -84,7 +87,9 @@ def test_filters_by_actor_action_target_and_dates(clock, client, workspace, admi
 
     assert _shown_ids(client.get(URL, {"actor": admin.user.email.upper()})) == [early.pk]
     assert _shown_ids(client.get(URL, {"action": actions.SETTINGS_CHANGED})) == [late.pk]
-    assert _shown_ids(client.get(URL, {"target_type": "workspaces.user", "target_id": agent.user_id})) == [early.pk]
+    assert _shown_ids(client.get(URL, {"target_type": "workspaces.user", "target_id": agent.user_id})) == [
+        early.pk
+    ]
     day = clock.now.date()
     assert _shown_ids(client.get(URL, {"date_from": day.isoformat()})) == [late.pk]
     assert _shown_ids(client.get(URL, {"date_to": (day - timedelta(days=1)).isoformat()})) == [early.pk]
@@ -100,7 +105,8 @@ def test_bad_filters_get_a_message_and_keep_the_input(client, workspace, admin):
     assert DATE_ORDER_ERROR.replace("“", "&ldquo;") in body or DATE_ORDER_ERROR in body
     assert FILTER_ERROR in body
     assert 'value="ann@x.test"' in body
-    assert client.get(CSV_URL, {"date_from": "nonsense"}).status_code == 400
+    refused = client.get(CSV_URL, {"date_from": "nonsense"})
+    assert (refused.status_code, refused.content.decode()) == (400, CSV_FILTER_ERROR)
 
 
 def test_keyset_pagination_walks_every_row_once_without_offset_or_count(
@@ -120,7 +126,9 @@ def test_keyset_pagination_walks_every_row_once_without_offset_or_count(
                 break
             params = {"before": page.older}
     assert seen == newest_first
-    audit_sql = [q["sql"].upper() for q in queries.captured_queries if "PRIVACY_AUDITEVENT" in q["sql"].upper()]
+    audit_sql = [
+        q["sql"].upper() for q in queries.captured_queries if "PRIVACY_AUDITEVENT" in q["sql"].upper()
+    ]
     assert audit_sql and not any(" OFFSET " in sql or "COUNT(" in sql for sql in audit_sql)
 
     # Back to newer pages from the last one.
@@ -199,7 +207,9 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(value, cell):
 
 
 def test_csv_streams_the_filtered_rows_neutralised_and_is_audited(client, workspace, other_workspace, admin):
-    audit_record(action=actions.SETTINGS_CHANGED, workspace=workspace, target_type="x", target_id="=HYPERLINK(1)")
+    audit_record(
+        action=actions.SETTINGS_CHANGED, workspace=workspace, target_type="x", target_id="=HYPERLINK(1)"
+    )
     audit_record(action=actions.MEMBER_REMOVED, workspace=workspace, target_type="x", target_id="+2")
     _settings_events(other_workspace, 2)
     client.force_login(admin.user)
@@ -233,7 +243,11 @@ def test_csv_fetches_in_keyset_chunks(client, workspace, admin, monkeypatch):
         body = b"".join(client.get(CSV_URL, {"action": actions.SETTINGS_CHANGED}).streaming_content).decode()
     rows = list(csv.reader(io.StringIO(body)))[1:]
     assert [int(row[1]) for row in rows] == [e.seq for e in reversed(events)]
-    selects = [q for q in queries.captured_queries if q["sql"].startswith("SELECT") and "privacy_auditevent" in q["sql"]]
+    selects = [
+        q
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and "privacy_auditevent" in q["sql"]
+    ]
     assert len(selects) == 3  # 3 + 3 + 1 rows, no OFFSET
     assert not any("OFFSET" in q["sql"].upper() for q in selects)
 
@@ -243,7 +257,11 @@ def test_csv_under_asgi_streams_from_an_async_iterator(workspace):
     events = _settings_events(workspace, 3)
 
     async def collect():
-        return [part async for part in _csv_lines_async(workspace, AuditFilters())]
+        try:
+            return [part async for part in _csv_lines_async(workspace, AuditFilters())]
+        finally:
+            # The chunks were read on the sync thread's own connection: close it there.
+            await sync_to_async(connections.close_all, thread_sensitive=True)()
 
     parts = asyncio.run(collect())
     rows = list(csv.reader(io.StringIO("".join(parts))))
@@ -270,7 +288,7 @@ def test_account_page_lists_the_newest_account_events_about_me(
 
     body = response.content.decode()
     assert "Recent security activity" in body
-    assert body.count("<code class=\"audit-action\">auth.login</code>") == ACCOUNT_EVENTS_LIMIT
+    assert body.count('<code class="audit-action">auth.login</code>') == ACCOUNT_EVENTS_LIMIT
     assert "192.0.2.200" not in body
     assert "settings.changed" not in body
     assert 'Firefox<span class="ctl" title="control character">\\n</span>Evil' in body

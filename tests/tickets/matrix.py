@@ -5,7 +5,18 @@ The entry format is documented in tests/workspaces/matrix.py; roles, ``LOGIN`` a
 tests/matrix_support.py. tests/test_permission_matrix.py fails when a tickets URL has no entry.
 """
 
-from tests.matrix_support import every_member
+from tests.matrix_support import (
+    ADMIN,
+    AGENT_WITH_QUEUE,
+    AGENT_WITHOUT_QUEUE,
+    ANONYMOUS,
+    LOGIN,
+    OUTSIDER,
+    REQUESTER_OTHER,
+    REQUESTER_OWNER,
+    every_member,
+    only,
+)
 
 
 def _reply_attachment(world):
@@ -24,6 +35,166 @@ def _reply_attachment(world):
     return {"number": ticket.number, "attachment_id": attachment.pk}
 
 
+# Ticket pages (tickets area) -------------------------------------------------------------------
+
+
+def _ticket_kwargs(world):
+    return {"number": world.ticket.number}
+
+
+def _seen_by(status, *roles):
+    """``status`` for the members who can see ``world.ticket`` among ``roles``; 404 for others."""
+    return {
+        **{
+            role: 404
+            for role in (ADMIN, AGENT_WITH_QUEUE, AGENT_WITHOUT_QUEUE, REQUESTER_OWNER, REQUESTER_OTHER)
+        },
+        OUTSIDER: 404,
+        ANONYMOUS: LOGIN,
+        **dict.fromkeys(roles, status),
+    }
+
+
+# Admins, agents of the ticket's queue and its requester see the ticket; nobody else does.
+TICKET_VIEWERS = (ADMIN, AGENT_WITH_QUEUE, REQUESTER_OWNER)
+TICKET_STAFF = (ADMIN, AGENT_WITH_QUEUE)
+
+
+def _ticket_status(world):
+    from tickets.models import Ticket
+
+    return Ticket.objects.values_list("status", flat=True).get(pk=world.ticket.pk)
+
+
+def _participant_kwargs(world):
+    from tests.factories import MembershipFactory, UserFactory
+    from tickets.models import TicketParticipant
+    from workspaces.models import Role
+
+    user = MembershipFactory(workspace=world.workspace, role=Role.REQUESTER, user=UserFactory()).user
+    TicketParticipant.objects.create(workspace=world.workspace, ticket=world.ticket, user=user)
+    return {"number": world.ticket.number, "user_id": user.pk}
+
+
+def _participant_exists(world, user_id):
+    from tickets.models import TicketParticipant
+
+    return TicketParticipant.objects.filter(ticket=world.ticket, user_id=user_id).exists()
+
+
+def _owner_reply_kwargs(world):
+    from tickets.models import MessageKind
+    from tickets.services import message_post
+
+    message = message_post(
+        ticket=world.ticket, author=world.user(REQUESTER_OWNER), kind=MessageKind.REPLY, body="Tpyo here"
+    )
+    return {"number": world.ticket.number, "message_id": message.pk}
+
+
+def _message_body(kwargs):
+    from tickets.models import Message
+
+    return Message.objects.values_list("body", flat=True).get(pk=kwargs["message_id"])
+
+
+def _message_exists(body):
+    from tickets.models import Message
+
+    return Message.objects.filter(body=body).exists()
+
+
+def _ticket_exists(subject):
+    from tickets.models import Ticket
+
+    return Ticket.objects.filter(subject=subject).exists()
+
+
+TICKETS_MATRIX = {
+    "ticket_new": {
+        "kwargs_factory": lambda world: {},
+        "methods": {
+            "GET": {},
+            "POST": {
+                "data": lambda world, kwargs: {
+                    "subject": "Matrix ticket",
+                    "queue": world.queue.pk,
+                    "priority": "normal",
+                    "description": "Opened by the matrix.",
+                },
+                "applied": lambda world, kwargs: _ticket_exists("Matrix ticket"),
+            },
+        },
+        "expected": {"GET": every_member(200), "POST": every_member(302)},
+    },
+    "ticket_detail": {
+        "kwargs_factory": _ticket_kwargs,
+        "methods": {
+            "GET": {},
+            "POST": {
+                "data": lambda world, kwargs: {"body": "Matrix reply", "kind": "reply"},
+                "applied": lambda world, kwargs: _message_exists("Matrix reply"),
+            },
+        },
+        "expected": {"GET": _seen_by(200, *TICKET_VIEWERS), "POST": _seen_by(302, *TICKET_VIEWERS)},
+    },
+    "ticket_properties": {
+        "kwargs_factory": _ticket_kwargs,
+        "methods": {
+            "GET": {},
+            "POST": {
+                "data": lambda world, kwargs: {
+                    "status": "pending",
+                    "priority": "high",
+                    "queue": world.queue.pk,
+                    "assignee": "",
+                },
+                "applied": lambda world, kwargs: _ticket_status(world) == "pending",
+            },
+        },
+        # GET never changes anything: 405 for members (404 for strangers, before the method).
+        "expected": {"GET": every_member(405), "POST": _seen_by(302, *TICKET_STAFF)},
+    },
+    "ticket_close": {
+        "kwargs_factory": _ticket_kwargs,
+        "methods": {
+            "GET": {},
+            "POST": {"applied": lambda world, kwargs: _ticket_status(world) == "closed"},
+        },
+        "expected": {"GET": every_member(405), "POST": _seen_by(302, *TICKET_VIEWERS)},
+    },
+    "ticket_participant_add": {
+        "kwargs_factory": _ticket_kwargs,
+        "methods": {
+            "POST": {
+                "data": lambda world, kwargs: {"user": world.user(REQUESTER_OTHER).pk},
+                "applied": lambda world, kwargs: _participant_exists(world, world.user(REQUESTER_OTHER).pk),
+            },
+        },
+        "expected": {"POST": _seen_by(302, *TICKET_STAFF)},
+    },
+    "ticket_participant_remove": {
+        "kwargs_factory": _participant_kwargs,
+        "methods": {
+            "POST": {"applied": lambda world, kwargs: not _participant_exists(world, kwargs["user_id"])},
+        },
+        "expected": {"POST": _seen_by(302, *TICKET_STAFF)},
+    },
+    "message_edit": {
+        # Only the author, within 15 minutes: the requester who wrote the reply.
+        "kwargs_factory": _owner_reply_kwargs,
+        "methods": {
+            "GET": {},
+            "POST": {
+                "data": lambda world, kwargs: {"body": "Typo fixed", "kind": "note"},
+                "applied": lambda world, kwargs: _message_body(kwargs) == "Typo fixed",
+            },
+        },
+        "expected": {"GET": only(REQUESTER_OWNER, 200), "POST": only(REQUESTER_OWNER, 302)},
+    },
+}
+
+
 # Attachments: whoever sees the ticket and the message; every member gets 405 for other methods.
 ATTACHMENT_DOWNLOAD_GET = {
     **every_member(200),
@@ -32,6 +203,7 @@ ATTACHMENT_DOWNLOAD_GET = {
 }
 
 MATRIX = {
+    **TICKETS_MATRIX,
     "ticket_list": {
         "kwargs_factory": lambda world: {},
         "methods": {"GET": {}},

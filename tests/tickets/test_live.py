@@ -18,6 +18,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
+from django.db import connections
 from django.test import Client
 
 from tests.conftest import make_member
@@ -31,7 +32,8 @@ from tickets.consumers import (
     FRAME_TICKET,
 )
 from tickets.models import MessageKind, Status, Ticket
-from tickets.realtime import MESSAGE_CREATED, broadcast_message, broadcast_ticket, ticket_public_group
+from tickets.realtime import MESSAGE_CREATED, broadcast_ticket, ticket_public_group
+from tickets.services import message_post
 from workspaces.models import Membership, Role
 from workspaces.realtime import announce_access_changed
 
@@ -106,14 +108,10 @@ def list_path(workspace) -> str:
 
 
 async def post(ticket, author, kind, body):
-    """Write a message and announce it after commit, as the message services do."""
-
-    def write():
-        message = MessageFactory(ticket=ticket, author=author, kind=kind, body=body)
-        broadcast_message(message)
-        return message
-
-    return await database_sync_to_async(write)()
+    """Post through the service, which announces the message after commit."""
+    return await database_sync_to_async(message_post)(
+        ticket=ticket, author=author, kind=kind, body=body, notify=False
+    )
 
 
 # Fixtures --------------------------------------------------------------------------------------
@@ -125,6 +123,17 @@ def _fresh_layers(settings, forced_redis: bool) -> None:
         settings.CHANNEL_LAYERS = redis_layers()
     else:
         settings.CHANNEL_LAYERS = copy.deepcopy(settings.CHANNEL_LAYERS)
+
+
+@pytest.fixture(autouse=True)
+def _close_server_connections():
+    """Consumers' database threads close their connection after each use (CONN_MAX_AGE 0),
+    so none is left open on the test database when it is dropped."""
+    settings_dict = connections["default"].settings_dict
+    before = settings_dict["CONN_MAX_AGE"]
+    settings_dict["CONN_MAX_AGE"] = 0
+    yield
+    settings_dict["CONN_MAX_AGE"] = before
 
 
 @pytest.fixture(params=["configured", "redis"])
@@ -317,11 +326,11 @@ async def test_a_note_announced_to_the_public_group_still_never_reaches_a_reques
     await agent_socket.disconnect()
 
 
-async def test_agent_demoted_without_announcement_stops_getting_notes(app, agent, ticket):
+async def test_agent_demoted_without_announcement_stops_getting_notes(app, admin, agent, ticket):
     """Each event re-reads the membership, so a role change counts even before any announce."""
     socket, _connected, _code = await open_socket(app, ticket_path(ticket), agent.user)
     await database_sync_to_async(Membership.objects.filter(pk=agent.pk).update)(role=Role.REQUESTER)
-    await post(ticket, ticket.requester, MessageKind.NOTE, "after the demotion")
+    await post(ticket, admin.user, MessageKind.NOTE, "after the demotion")
     # As a requester who did not request the ticket, they lost it altogether.
     await expect_close(socket, CLOSE_FORBIDDEN)
 

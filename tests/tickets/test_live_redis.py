@@ -16,10 +16,11 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from tests.e2e import conftest as e2e
-from tests.factories import MessageFactory, TicketFactory
-from tests.tickets.test_live import redis_layers, session_cookie
+from tests.factories import TicketFactory
+from tests.tickets.test_live import _close_server_connections, redis_layers, session_cookie  # noqa: F401
 from tickets.models import MessageKind
-from tickets.realtime import broadcast_message, ticket_public_group, ticket_staff_group
+from tickets.realtime import ticket_public_group, ticket_staff_group
+from tickets.services import message_post
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,19 +35,6 @@ def redis_layer(settings):
     config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
     yield config
     async_to_sync(get_channel_layer().flush)()
-
-
-@pytest.fixture(autouse=True)
-def _close_server_connections():
-    """The server's database threads close their connection after each use (CONN_MAX_AGE 0),
-    so none is left open on the test database when it is dropped."""
-    from django.db import connections
-
-    settings_dict = connections["default"].settings_dict
-    before = settings_dict["CONN_MAX_AGE"]
-    settings_dict["CONN_MAX_AGE"] = 0
-    yield
-    settings_dict["CONN_MAX_AGE"] = before
 
 
 @pytest.fixture
@@ -65,9 +53,8 @@ def open_client(base_url, path, user, origin=None):
 
 
 def post(ticket, author, kind, body):
-    message = MessageFactory(ticket=ticket, author=author, kind=kind, body=body)
-    broadcast_message(message)
-    return message
+    """Post through the service, which announces the message after commit."""
+    return message_post(ticket=ticket, author=author, kind=kind, body=body, notify=False)
 
 
 def test_agent_and_requester_share_a_ticket_over_redis(redis_layer, live_asgi, agent, requester, ticket):

@@ -43,7 +43,9 @@ def flashes(response):
 @pytest.fixture
 def invited(workspace, admin, queue):
     """A pending agent invitation to nina@ with the Support queue; yields (invitation, token)."""
-    return invitation_create(workspace=workspace, email=EMAIL, role=Role.AGENT, queues=[queue], actor=admin.user)
+    return invitation_create(
+        workspace=workspace, email=EMAIL, role=Role.AGENT, queues=[queue], actor=admin.user
+    )
 
 
 # The admin side -------------------------------------------------------------------------------------
@@ -57,7 +59,9 @@ def test_invite_sends_an_email_whose_link_opens_the_invitation(
     assert client.get(url("admin_invite", workspace)).status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            url("admin_invite", workspace), {"email": EMAIL, "role": Role.AGENT, "queues": [queue.pk]}, follow=True
+            url("admin_invite", workspace),
+            {"email": EMAIL, "role": Role.AGENT, "queues": [queue.pk]},
+            follow=True,
         )
 
     assert INVITATION_SENT.format(email=EMAIL, days=settings.INVITATION_VALID_DAYS) in flashes(response)
@@ -72,28 +76,36 @@ def test_invite_sends_an_email_whose_link_opens_the_invitation(
 
 def test_invite_form_errors_are_clear_and_keep_the_input(login, workspace, admin, requester, queue):
     client = login(admin)
-    response = client.post(url("admin_invite", workspace), {"email": requester.user.email, "role": Role.AGENT})
+    response = client.post(
+        url("admin_invite", workspace), {"email": requester.user.email, "role": Role.AGENT}
+    )
     assert response.status_code == 200
     assert response.context["form"].errors == {"email": [ALREADY_MEMBER.format(email=requester.user.email)]}
     assert f'value="{requester.user.email}"' in response.content.decode()
 
     response = client.post(url("admin_invite", workspace), {"email": "not-an-email", "role": Role.AGENT})
     assert "email" in response.context["form"].errors
-    response = client.post(url("admin_invite", workspace), {"email": EMAIL, "role": Role.REQUESTER, "queues": [queue.pk]})
+    response = client.post(
+        url("admin_invite", workspace), {"email": EMAIL, "role": Role.REQUESTER, "queues": [queue.pk]}
+    )
     assert "queues" in response.context["form"].errors
     assert not Invitation.objects.exists()
 
 
 def test_a_queue_of_another_workspace_is_not_a_choice(login, workspace, other_workspace, admin):
     foreign = QueueFactory(workspace=other_workspace)
-    response = login(admin).post(url("admin_invite", workspace), {"email": EMAIL, "role": Role.AGENT, "queues": [foreign.pk]})
+    response = login(admin).post(
+        url("admin_invite", workspace), {"email": EMAIL, "role": Role.AGENT, "queues": [foreign.pk]}
+    )
     assert "queues" in response.context["form"].errors
     assert not Invitation.objects.exists()
 
 
 def test_revoke_from_the_members_page(login, workspace, admin, invited):
     invitation, token = invited
-    response = login(admin).post(url("admin_invitation_revoke", workspace, invitation_id=invitation.pk), follow=True)
+    response = login(admin).post(
+        url("admin_invitation_revoke", workspace, invitation_id=invitation.pk), follow=True
+    )
     assert INVITATION_REVOKED_DONE.format(email=EMAIL) in flashes(response)
     assert f'id="invitation-{invitation.pk}"' not in response.content.decode()
     invitation.refresh_from_db()
@@ -102,7 +114,9 @@ def test_revoke_from_the_members_page(login, workspace, admin, invited):
 
 def test_an_invitation_of_another_workspace_answers_404(login, workspace, other_workspace, admin):
     foreign_admin = make_member(other_workspace, Role.ADMIN)
-    foreign, _ = invitation_create(workspace=other_workspace, email=EMAIL, role=Role.AGENT, actor=foreign_admin.user)
+    foreign, _ = invitation_create(
+        workspace=other_workspace, email=EMAIL, role=Role.AGENT, actor=foreign_admin.user
+    )
     response = login(admin).post(url("admin_invitation_revoke", workspace, invitation_id=foreign.pk))
     assert response.status_code == 404
     foreign.refresh_from_db()
@@ -113,11 +127,19 @@ def test_members_page_query_count_is_flat_in_invitations(
     login, workspace, admin, queue, django_assert_max_num_queries
 ):
     client = login(admin)
-    invitation_create(workspace=workspace, email="a0@example.test", role=Role.AGENT, queues=[queue], actor=admin.user)
+    invitation_create(
+        workspace=workspace, email="a0@example.test", role=Role.AGENT, queues=[queue], actor=admin.user
+    )
     with django_assert_max_num_queries(12) as few:
         client.get(url("admin_members", workspace))
     for index in range(1, 10):
-        invitation_create(workspace=workspace, email=f"a{index}@example.test", role=Role.AGENT, queues=[queue], actor=admin.user)
+        invitation_create(
+            workspace=workspace,
+            email=f"a{index}@example.test",
+            role=Role.AGENT,
+            queues=[queue],
+            actor=admin.user,
+        )
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(url("admin_members", workspace))
     assert response.content.decode().count('<tr id="invitation-') == 10
@@ -147,11 +169,15 @@ def test_a_new_person_sets_name_and_password_and_lands_in_the_workspace(client, 
 
 def test_password_mistakes_are_explained_and_nothing_is_created(client, invited):
     _, token = invited
-    response = client.post(accept_url(token), {"display_name": "Nina", "password1": PASSWORD, "password2": "other"})
+    response = client.post(
+        accept_url(token), {"display_name": "Nina", "password1": PASSWORD, "password2": "other"}
+    )
     assert response.status_code == 200
     assert "password2" in response.context["form"].errors
     assert 'value="Nina"' in response.content.decode()
-    response = client.post(accept_url(token), {"display_name": "Nina", "password1": "12345678", "password2": "12345678"})
+    response = client.post(
+        accept_url(token), {"display_name": "Nina", "password1": "12345678", "password2": "12345678"}
+    )
     assert "password1" in response.context["form"].errors
     assert not User.objects.filter(email=EMAIL).exists()
 

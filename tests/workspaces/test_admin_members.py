@@ -20,7 +20,9 @@ def flashes(response):
     return [str(m) for m in response.context["messages"]] if response.context else []
 
 
-def test_members_page_lists_name_email_role_queues_and_joined(login, workspace, admin, agent, requester, queue):
+def test_members_page_lists_name_email_role_queues_and_joined(
+    login, workspace, admin, agent, requester, queue
+):
     response = login(admin).get(url("admin_members", workspace))
 
     assert response.status_code == 200
@@ -107,7 +109,9 @@ def test_an_admin_who_demotes_themself_leaves_the_admin_pages(login, workspace, 
 
 
 def test_an_invalid_role_is_refused(login, workspace, admin, requester):
-    response = login(admin).post(url("admin_member_role", workspace, member_id=requester.pk), {"role": "owner"})
+    response = login(admin).post(
+        url("admin_member_role", workspace, member_id=requester.pk), {"role": "owner"}
+    )
     assert response.status_code == 302
     assert Membership.objects.get(pk=requester.pk).role == Role.REQUESTER
 
@@ -119,14 +123,20 @@ def test_queue_access_is_granted_and_revoked_from_the_member_page(
         url("admin_member_queues", workspace, member_id=agent.pk), {"queues": [other_queue.pk]}, follow=True
     )
     assert QUEUES_UPDATED.format(name=agent.user) in flashes(response)
-    granted = QueueUserObjectPermission.objects.filter(user=agent.user).values_list("content_object_id", flat=True)
+    granted = QueueUserObjectPermission.objects.filter(user=agent.user).values_list(
+        "content_object_id", flat=True
+    )
     assert list(granted) == [other_queue.pk]
 
 
-def test_a_queue_of_another_workspace_cannot_be_granted(login, workspace, other_workspace, admin, agent, queue):
+def test_a_queue_of_another_workspace_cannot_be_granted(
+    login, workspace, other_workspace, admin, agent, queue
+):
     foreign = QueueFactory(workspace=other_workspace)
     response = login(admin).post(
-        url("admin_member_queues", workspace, member_id=agent.pk), {"queues": [queue.pk, foreign.pk]}, follow=True
+        url("admin_member_queues", workspace, member_id=agent.pk),
+        {"queues": [queue.pk, foreign.pk]},
+        follow=True,
     )
     assert any("Select a valid choice" in text for text in flashes(response))
     assert not QueueUserObjectPermission.objects.filter(content_object=foreign).exists()
@@ -185,3 +195,13 @@ def test_the_admin_nav_link_is_shown_to_admins_only(login, client, workspace, ad
     assert admin_link in login(admin).get(url("ticket_list", workspace)).content.decode()
     client.logout()
     assert admin_link not in login(agent).get(url("ticket_list", workspace)).content.decode()
+
+
+def test_an_admin_who_removes_themself_is_sent_to_their_workspaces(login, workspace, admin):
+    make_member(workspace, Role.ADMIN)
+    client = login(admin)
+    response = client.post(url("admin_member_remove", workspace, member_id=admin.pk))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+    assert not Membership.objects.filter(pk=admin.pk).exists()
+    assert client.get(url("ticket_list", workspace)).status_code == 404

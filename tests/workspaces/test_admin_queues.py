@@ -17,7 +17,9 @@ def url(name, workspace, **kwargs):
     return reverse(name, kwargs={"slug": workspace.slug, **kwargs})
 
 
-def test_queues_page_lists_queues_with_open_tickets_and_agents(login, workspace, admin, agent, queue, other_queue):
+def test_queues_page_lists_queues_with_open_tickets_and_agents(
+    login, workspace, admin, agent, queue, other_queue
+):
     TicketFactory(workspace=workspace, queue=queue)
     TicketFactory(workspace=workspace, queue=queue, status=Status.CLOSED)
     response = login(admin).get(url("admin_queues", workspace))
@@ -66,7 +68,9 @@ def test_rename_a_queue(login, workspace, admin, queue):
     client = login(admin)
     page = client.get(url("admin_queue", workspace, queue_id=queue.pk))
     assert 'value="Support"' in page.content.decode()
-    response = client.post(url("admin_queue", workspace, queue_id=queue.pk), {"name": "Help desk"}, follow=True)
+    response = client.post(
+        url("admin_queue", workspace, queue_id=queue.pk), {"name": "Help desk"}, follow=True
+    )
     queue.refresh_from_db()
     assert queue.name == "Help desk"
     assert QUEUE_RENAMED.format(name="Help desk") in [str(m) for m in response.context["messages"]]
@@ -85,6 +89,8 @@ def test_a_queue_of_another_workspace_answers_404(login, workspace, other_worksp
     foreign = QueueFactory(workspace=other_workspace, name="Foreign")
     client = login(admin)
     assert client.get(url("admin_queue", workspace, queue_id=foreign.pk)).status_code == 404
-    assert client.post(url("admin_queue", workspace, queue_id=foreign.pk), {"name": "Mine"}).status_code == 404
+    assert (
+        client.post(url("admin_queue", workspace, queue_id=foreign.pk), {"name": "Mine"}).status_code == 404
+    )
     foreign.refresh_from_db()
     assert foreign.name == "Foreign"

@@ -265,3 +265,15 @@ def test_member_queues_set_grants_and_revokes_only_the_difference(
     granted, revoked = member_queues_set(membership=agent, queues=[other_queue, third], actor=admin.user)
     assert (granted, revoked) == ([], [])
     assert len(events("queue.access_granted", workspace)) == 2
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.REQUESTER])
+def test_member_queues_set_is_refused_for_non_agents_even_when_empty(
+    workspace, admin, queue, role, announced
+):
+    member = admin if role == Role.ADMIN else make_member(workspace, role)
+    with pytest.raises(ValidationError) as caught:
+        member_queues_set(membership=member, queues=[], actor=admin.user)
+    assert caught.value.messages == [QUEUES_ONLY_FOR_AGENTS]
+    assert events("queue.access_revoked") == []
+    assert announced == []

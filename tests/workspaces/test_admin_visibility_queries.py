@@ -23,7 +23,9 @@ def agent_with_grants(workspace, count):
 
 
 @pytest.mark.parametrize("grants", [1, 20])
-def test_visible_to_an_agent_is_one_query_for_1_and_for_20_grants(workspace, grants, django_assert_num_queries):
+def test_visible_to_an_agent_is_one_query_for_1_and_for_20_grants(
+    workspace, grants, django_assert_num_queries
+):
     agent = agent_with_grants(workspace, grants)
 
     with django_assert_num_queries(1) as captured:
@@ -36,7 +38,9 @@ def test_visible_to_an_agent_is_one_query_for_1_and_for_20_grants(workspace, gra
     assert "GUARDIAN" in sql or "QUEUEUSEROBJECTPERMISSION" in sql
 
 
-def test_visible_to_other_roles_is_one_query_too(workspace, admin, requester, queue, django_assert_num_queries):
+def test_visible_to_other_roles_is_one_query_too(
+    workspace, admin, requester, queue, django_assert_num_queries
+):
     TicketFactory(workspace=workspace, queue=queue, requester=requester.user)
     ParticipantFactory(ticket=TicketFactory(workspace=workspace, queue=queue), user=requester.user)
     for membership, expected in ((admin, 2), (requester, 2)):

@@ -1,0 +1,306 @@
+"""Audit-log benchmark: ``python bench/audit_bench.py --events 1000000``.
+
+Measures, on the database of ``DATABASE_URL`` (PostgreSQL; SQLite works for a smoke run):
+
+1. events written per second through ``audit_record`` (each event its own transaction, as in a
+   request), by one thread and by several threads writing to different workspaces;
+2. a bulk load up to ``--events`` rows with a fast path that computes the real chained hashes
+   (the same functions ``audit_record`` uses) and COPYs them in (PostgreSQL) or bulk-inserts;
+3. ``verify_audit_log`` rows per second over the whole table;
+4. the admin page's first page and a filtered page at that size.
+
+It runs in its own database, ``<name of DATABASE_URL's database>_audit_bench`` (created when
+missing; ``--database`` to choose), and empties the two audit tables there first.
+"""
+
+import argparse
+import os
+import random
+import secrets
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ACTIONS = ("ticket.created", "reply.created", "note.created", "ticket.viewed", "ticket.status_changed")
+AGENTS = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1",
+)
+
+
+def _bench_database_url(base: str, name: str | None) -> str:
+    parts = urlsplit(base)
+    database = name or f"{parts.path.lstrip('/') or 'helpdesk'}_audit_bench"
+    if parts.scheme.startswith("postgres"):
+        import psycopg
+
+        admin = urlunsplit(parts._replace(path="/postgres"))
+        with psycopg.connect(admin, autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{database}"')
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+def setup(args):
+    base = os.environ.get("DATABASE_URL")
+    if base:
+        os.environ["DATABASE_URL"] = _bench_database_url(base, args.database)
+    else:
+        print("WARNING: DATABASE_URL is not set: running on SQLite (figures are not PostgreSQL's).")
+        os.environ.setdefault("HELPDESK_VAR_DIR", str(ROOT / "var" / "audit_bench"))
+    os.environ.setdefault("SECRET_KEY", "audit-bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def reset():
+    from django.db import connection, transaction
+
+    from privacy.audit_maintenance import audit_maintenance
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("TRUNCATE privacy_auditevent, privacy_auditchainhead RESTART IDENTITY")
+            return
+    with transaction.atomic(), audit_maintenance(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM privacy_auditevent")
+        cursor.execute("DELETE FROM privacy_auditchainhead")
+
+
+def workspaces(count):
+    from workspaces.models import Workspace
+
+    return [
+        Workspace.objects.get_or_create(slug=f"bench-{i}", defaults={"name": f"Bench {i}"})[0]
+        for i in range(count)
+    ]
+
+
+def users(count):
+    from workspaces.models import User
+
+    return [
+        User.objects.get_or_create(email=f"bench{i}@example.test", defaults={"display_name": f"Bench {i}"})[0]
+        for i in range(count)
+    ]
+
+
+def measure_record(total, threads, spaces, people, *, durable=True):
+    """audit_record throughput: ``threads`` threads, thread i writing to workspace i.
+
+    ``durable=False`` turns off synchronous_commit for the writers (PostgreSQL), separating the
+    cost of the code and its locks from the disk's fsync per commit."""
+    from django.db import connection, connections
+    from django.test import RequestFactory
+
+    from privacy.audit import audit_record
+
+    factory = RequestFactory()
+    per_thread = total // threads
+
+    def work(index):
+        rng = random.Random(index)
+        if not durable and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET synchronous_commit = off")
+        try:
+            for i in range(per_thread):
+                request = factory.get(
+                    "/",
+                    REMOTE_ADDR=f"10.{index}.{i % 250}.{rng.randrange(1, 250)}",
+                    HTTP_USER_AGENT=AGENTS[i % 2],
+                )
+                request.user = people[i % len(people)]
+                audit_record(
+                    action=ACTIONS[i % len(ACTIONS)],
+                    request=request,
+                    workspace=spaces[index % len(spaces)],
+                    target_type="tickets.ticket",
+                    target_id=rng.randrange(1, 10_000),
+                    detail={"number": i, "queue_id": 1 + i % 5},
+                )
+        finally:
+            connections.close_all()
+
+    started = time.perf_counter()
+    pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    seconds = time.perf_counter() - started
+    return per_thread * threads, seconds
+
+
+def bulk_rows(chain, workspace_id, start_seq, prev_hash, count, start_at, people, rng):
+    """Rows of one chain with real chained hashes, continuing from (start_seq - 1, prev_hash)."""
+    from privacy.audit import content_digest_fast, personal_digest
+
+    moment = start_at
+    step = timedelta(milliseconds=37)
+    for offset in range(count):
+        seq = start_seq + offset
+        moment += step
+        person = people[offset % len(people)]
+        action = ACTIONS[offset % len(ACTIONS)]
+        ip = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        agent = AGENTS[offset % 2]
+        target_id = str(rng.randrange(1, 100_000))
+        detail = {"number": int(target_id), "queue_id": 1 + offset % 7}
+        salt = secrets.token_hex(16)
+        personal = personal_digest(salt, person.email, ip, agent)
+        digest = content_digest_fast(
+            chain, seq, prev_hash, moment, workspace_id, person.pk, action, "tickets.ticket", target_id,
+            detail, "", personal,
+        )  # fmt: skip
+        yield (
+            chain, seq, prev_hash, digest, moment, workspace_id, person.pk, person.email, ip, agent, action,
+            "tickets.ticket", target_id, detail, "", salt, personal,
+        )  # fmt: skip
+        prev_hash = digest
+
+
+COLUMNS = (
+    "chain, seq, prev_hash, hash, created_at, workspace_id, actor_id, actor_label, ip_address, user_agent, "
+    "action, target_type, target_id, detail, dedupe_key, personal_salt, personal_hash"
+)
+
+
+def bulk_load(total, spaces, people):
+    """Append ``total`` events over the workspaces' chains, interleaved as real traffic is (so
+    ids of one workspace are spread over the table), with real hashes, in one transaction."""
+    import json
+
+    from django.db import connection, transaction
+
+    from privacy.models import AuditChainHead, AuditEvent
+
+    rng = random.Random(7)
+    per_chain = total // len(spaces)
+    started = time.perf_counter()
+    with transaction.atomic():
+        generators, heads = [], {}
+        for workspace in spaces:
+            chain = f"ws:{workspace.pk}"
+            head, _ = AuditChainHead.objects.select_for_update().get_or_create(chain=chain)
+            last = (
+                AuditEvent.objects.filter(chain=chain)
+                .order_by("-seq")
+                .values_list("created_at", flat=True)
+                .first()
+            )
+            start_at = max(last or datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 1, 1, tzinfo=UTC))
+            generators.append(
+                bulk_rows(
+                    chain, workspace.pk, head.last_seq + 1, head.last_hash, per_chain, start_at, people, rng
+                )
+            )
+            heads[chain] = (head.last_seq, head.last_hash)
+
+        def interleaved():
+            for _ in range(per_chain):
+                for rows in generators:
+                    row = next(rows)
+                    heads[row[0]] = (row[1], row[3])
+                    yield (*row[:13], json.dumps(row[13]), *row[14:])
+
+        if connection.vendor == "postgresql":
+            sql = f"COPY privacy_auditevent ({COLUMNS}) FROM STDIN"
+            with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+                for row in interleaved():
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * 17)
+            sql = f"INSERT INTO privacy_auditevent ({COLUMNS}) VALUES ({marks})"  # noqa: S608 - constant
+            batch = []
+            with connection.cursor() as cursor:
+                for row in interleaved():
+                    batch.append(row)
+                    if len(batch) >= 5000:
+                        cursor.executemany(sql, batch)
+                        batch.clear()
+                if batch:
+                    cursor.executemany(sql, batch)
+        for chain, (last_seq, last_hash) in heads.items():
+            AuditChainHead.objects.filter(pk=chain).update(last_seq=last_seq, last_hash=last_hash)
+    seconds = time.perf_counter() - started
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE privacy_auditevent")
+    return per_chain * len(spaces), seconds
+
+
+def measure_pages(workspace):
+    from privacy.selectors import AuditFilters, audit_events_page
+
+    timings = {}
+    for label, filters in (
+        ("first page", AuditFilters()),
+        ("action filter", AuditFilters(action="note.created")),
+        ("actor filter", AuditFilters(actor_email="bench3@example.test")),
+    ):
+        started = time.perf_counter()
+        page = audit_events_page(workspace=workspace, filters=filters)
+        page = audit_events_page(workspace=workspace, filters=filters, before=page.older)
+        timings[label] = (time.perf_counter() - started) / 2 * 1000
+    return timings
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000, help="Total events in the table at the end.")
+    parser.add_argument("--record", type=int, default=4000, help="Events written through audit_record.")
+    parser.add_argument("--threads", type=int, default=4, help="Writer threads of the parallel run.")
+    parser.add_argument("--chains", type=int, default=10, help="Workspaces (chains) of the bulk load.")
+    parser.add_argument("--database", help="Database name (default: <DATABASE_URL's>_audit_bench).")
+    args = parser.parse_args()
+
+    setup(args)
+    from django.db import connection
+
+    from privacy.management.commands.verify_audit_log import verify_audit_chains
+
+    reset()
+    spaces = workspaces(max(args.chains, args.threads))
+    people = users(20)
+    print(f"Database: {connection.vendor} {connection.settings_dict['NAME']}")
+
+    written = 0
+    for durable in (True, False):
+        mode = "durable commits" if durable else "synchronous_commit=off"
+        for threads in (1, args.threads):
+            count, seconds = measure_record(args.record // 4, threads, spaces, people, durable=durable)
+            written += count
+            print(
+                f"audit_record, {threads} thread(s), {mode}: {count:,} events in {seconds:.2f}s "
+                f"= {count / seconds:,.0f} events/s"
+            )
+
+    remaining = max(args.events - written, 0)
+    loaded, seconds = bulk_load(remaining, spaces[: args.chains], people)
+    print(f"bulk load (hash + COPY): {loaded:,} events in {seconds:.1f}s = {loaded / seconds:,.0f} events/s")
+
+    result = verify_audit_chains()
+    print(
+        f"verify_audit_log: {result.rows:,} events in {result.chains} chains in {result.seconds:.1f}s "
+        f"= {result.rate:,.0f} rows/s; {'intact' if result.ok else 'BROKEN: ' + str(result.breaks[:3])}"
+    )
+    for label, ms in measure_pages(spaces[0]).items():
+        print(f"admin page ({label}, {result.rows:,} rows): {ms:.1f} ms per page")
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

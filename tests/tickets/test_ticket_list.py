@@ -1,0 +1,227 @@
+"""The ticket list: filters, sorting, search through the visibility functions, keyset paging."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tests.conftest import make_member
+from tests.factories import MessageFactory, ParticipantFactory, TicketFactory
+from tests.tickets.ticket_helpers import agent_of, new_ticket, note, reply, url
+from tickets import views
+from tickets.models import MessageKind, Priority, Status, Ticket
+from tickets.selectors import TicketFilters, decode_cursor, ticket_list_page
+from workspaces.models import Role
+
+
+def numbers(response):
+    return [t.number for t in response.context["tickets"]]
+
+
+@pytest.fixture
+def many(workspace, queue, requester):
+    """23 tickets; updated_at goes in steps of one minute, with pairs sharing the same instant so
+    the id tie-break matters, and priorities mixed."""
+    base = timezone.now() - timedelta(days=1)
+    tickets = []
+    for index in range(23):
+        moment = base + timedelta(minutes=index // 2)
+        tickets.append(
+            TicketFactory(
+                workspace=workspace,
+                queue=queue,
+                requester=requester.user,
+                number=index + 1,
+                created_at=moment - timedelta(hours=1),
+                updated_at=moment,
+                priority=list(Priority.values)[index % 4],
+            )
+        )
+    return tickets
+
+
+def _walk(membership, filters, page_size):
+    """Follow the "Older" links to the end, then the "Newer" links back to the start."""
+    pages, cursor = [], None
+    while True:
+        page = ticket_list_page(membership=membership, filters=filters, after=cursor, page_size=page_size)
+        pages.append([t.pk for t in page.tickets])
+        if page.older_cursor is None:
+            break
+        cursor = page.older_cursor
+    back, cursor = [], page.newer_cursor
+    while cursor is not None:
+        page = ticket_list_page(membership=membership, filters=filters, before=cursor, page_size=page_size)
+        back.append([t.pk for t in page.tickets])
+        cursor = page.newer_cursor
+    return pages, back
+
+
+@pytest.mark.parametrize("sort", ["updated", "created", "priority", "number"])
+@pytest.mark.parametrize("descending", [True, False])
+def test_keyset_pages_cover_every_ticket_once_in_order(admin, many, sort, descending):
+    filters = TicketFilters(sort=sort, descending=descending)
+    pages, back = _walk(admin, filters, page_size=5)
+    field = {
+        "updated": "updated_at",
+        "created": "created_at",
+        "priority": "priority_rank",
+        "number": "number",
+    }[sort]
+    expected = list(
+        Ticket.objects.order_by(
+            f"-{field}" if descending else field, "-id" if descending else "id"
+        ).values_list("pk", flat=True)
+    )
+    assert [pk for page in pages for pk in page] == expected
+    assert [len(p) for p in pages] == [5, 5, 5, 5, 3]
+    # Walking back with "Newer" gives the same pages in reverse.
+    assert back == list(reversed(pages[:-1]))
+
+
+def test_the_view_links_newer_and_older_and_keeps_the_filters(workspace, admin, many, login, monkeypatch):
+    monkeypatch.setattr(views, "PAGE_SIZE", 10)
+    client = login(admin)
+    first = client.get(url(workspace), {"status": "new", "sort": "number", "dir": "asc"})
+    assert numbers(first) == list(range(1, 11))
+    assert first.context["newer_url"] is None
+    older = first.context["older_url"]
+    assert "status=new" in older and "sort=number" in older and "after=" in older
+    second = client.get(url(workspace) + older)
+    assert numbers(second) == list(range(11, 21))
+    third = client.get(url(workspace) + second.context["older_url"])
+    assert numbers(third) == [21, 22, 23] and third.context["older_url"] is None
+    back = client.get(url(workspace) + third.context["newer_url"])
+    assert numbers(back) == list(range(11, 21))
+    assert b'id="page-newer"' in back.content and b'id="page-older"' in back.content
+
+
+def test_a_malformed_cursor_shows_the_first_page(workspace, admin, many, login):
+    response = login(admin).get(url(workspace), {"after": "1_2_3'; DROP", "sort": "number", "dir": "asc"})
+    assert numbers(response)[0] == 1
+    assert decode_cursor("99999999999999999999_1", "updated") is None
+
+
+def test_no_offset_and_no_count_in_the_list_queries(workspace, admin, many, login, monkeypatch):
+    monkeypatch.setattr(views, "PAGE_SIZE", 5)
+    client = login(admin)
+    first = client.get(url(workspace))
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url(workspace) + first.context["older_url"] + "&q=subject")
+    sql = " ".join(q["sql"].upper() for q in queries.captured_queries)
+    assert "OFFSET" not in sql and "COUNT(" not in sql
+
+
+def test_staff_filters(workspace, queue, other_queue, admin, agent, requester, login):
+    new_ticket(requester, queue, subject="Urgent one", priority=Priority.URGENT)
+    mine = new_ticket(requester, queue, subject="Assigned to agent")
+    mine.assignee = agent.user
+    mine.save()
+    closed = new_ticket(requester, queue, subject="Done")
+    Ticket.objects.filter(pk=closed.pk).update(status=Status.CLOSED)
+    billing = new_ticket(requester, other_queue, subject="Billing thing")
+    client = login(admin)
+
+    def subjects(**params):
+        return {t.subject for t in client.get(url(workspace), params).context["tickets"]}
+
+    assert subjects() == {"Urgent one", "Assigned to agent", "Done", "Billing thing"}
+    assert subjects(status="open_any") == {"Urgent one", "Assigned to agent", "Billing thing"}
+    assert subjects(status="closed") == {"Done"}
+    assert subjects(queue=other_queue.pk) == {"Billing thing"}
+    assert subjects(priority="urgent") == {"Urgent one"}
+    assert subjects(assignee=str(agent.user.pk)) == {"Assigned to agent"}
+    assert subjects(assignee="none") == {"Urgent one", "Done", "Billing thing"}
+    assert {t.subject for t in login(agent).get(url(workspace), {"assignee": "me"}).context["tickets"]} == {
+        "Assigned to agent"
+    }
+    # The agent's queue filter offers their queues only; another queue is an error, not a leak.
+    response = login(agent).get(url(workspace), {"queue": other_queue.pk})
+    assert "queue" in response.context["form"].errors
+    assert billing.subject not in {t.subject for t in response.context["tickets"]}
+
+
+def test_requesters_see_my_tickets_with_simple_filters(workspace, queue, requester, agent, login):
+    own = new_ticket(requester, queue, subject="Mine")
+    other = new_ticket(make_member(workspace, Role.REQUESTER), queue, subject="Someone else's")
+    joined = new_ticket(make_member(workspace, Role.REQUESTER), queue, subject="Joined")
+    ParticipantFactory(ticket=joined, user=requester.user)
+    response = login(requester).get(url(workspace))
+    html = response.content.decode()
+    assert "My tickets" in html
+    assert {t.subject for t in response.context["tickets"]} == {own.subject, joined.subject}
+    assert other.subject not in html
+    form = response.context["form"]
+    assert set(form.fields) == {"q", "status", "sort", "dir"}
+    assert '<th scope="col">Assignee</th>' not in html
+    # A queue or assignee parameter means nothing for a requester.
+    assert {
+        t.subject for t in login(requester).get(url(workspace), {"assignee": "none"}).context["tickets"]
+    } == {
+        own.subject,
+        joined.subject,
+    }
+
+
+def test_rows_come_from_the_shared_include_with_the_live_hooks(workspace, queue, requester, admin, login):
+    ticket = new_ticket(requester, queue)
+    html = login(admin).get(url(workspace)).content.decode()
+    assert f'<tbody id="ticket-rows" data-live-url="/ws/w/{workspace.slug}/tickets/">' in html
+    assert f'id="ticket-row-{ticket.number}"' in html
+
+
+def test_search_matches_subjects_and_bodies_but_requesters_never_match_notes(
+    workspace, queue, requester, agent, login
+):
+    ticket = new_ticket(requester, queue, subject="Laptop will not boot")
+    reply(ticket, agent, body="Try holding the power button")
+    note(ticket, agent, body="Probably the zebracorn firmware")
+    agent_client = login(agent)
+
+    def found(client, q):
+        return numbers(client.get(url(workspace), {"q": q}))
+
+    assert found(agent_client, "laptop") == [ticket.number]
+    assert found(agent_client, "power button") == [ticket.number]
+    assert found(agent_client, "zebracorn") == [ticket.number]  # staff search notes too
+    assert found(agent_client, f"#{ticket.number}") == [ticket.number]
+    requester_client = login(requester)
+    assert found(requester_client, "power button") == [ticket.number]
+    assert found(requester_client, "zebracorn") == []
+
+
+def test_search_never_reaches_tickets_outside_the_members_view(
+    workspace, other_workspace, queue, other_queue, requester, login
+):
+    billing_agent = agent_of(workspace, other_queue)
+    support_ticket = new_ticket(requester, queue, subject="Support only")
+    MessageFactory(ticket=support_ticket, kind=MessageKind.REPLY, body="needle in support")
+    foreign = TicketFactory(workspace=other_workspace, subject="needle abroad")
+    MessageFactory(ticket=foreign, body="needle")
+    response = login(billing_agent).get(url(workspace), {"q": "needle"})
+    assert numbers(response) == []
+
+
+@pytest.mark.parametrize("role", ["admin", "agent", "requester"])
+def test_list_query_count_is_the_same_for_5_and_50_tickets(
+    workspace, queue, admin, agent, requester, role, login, django_assert_max_num_queries
+):
+    viewer = {"admin": admin, "agent": agent, "requester": requester}[role]
+    client = login(viewer)
+
+    def make(n):
+        for _ in range(n):
+            ticket = TicketFactory(workspace=workspace, queue=queue, requester=requester.user)
+            ticket.assignee = agent.user
+            ticket.save()
+
+    make(5)
+    client.get(url(workspace))
+    with django_assert_max_num_queries(10) as five:
+        assert len(client.get(url(workspace), {"q": "subject"}).context["tickets"]) == 5
+    make(45)
+    with django_assert_max_num_queries(len(five)) as fifty:
+        assert len(client.get(url(workspace), {"q": "subject"}).context["tickets"]) == 50
+    assert len(fifty) == len(five)
