@@ -52,6 +52,7 @@ def parse_args(argv):
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (fixed concurrency)")
     parser.add_argument("--ws-clients", type=int, default=100)
     parser.add_argument("--ws-rounds", type=int, default=5)
+    parser.add_argument("--job-timeout", type=int, default=900, help="seconds before a long job is stopped")
     parser.add_argument("--skip", default="", help=f"comma list of parts to skip: {','.join(PARTS)}")
     parser.add_argument("--drop", action="store_true", help="drop each size's database when done")
     parser.add_argument("--output", default=str(DEFAULT_OUTPUT))
@@ -120,6 +121,8 @@ def bench_size(size: int, args, *, base_url, first: bool) -> dict:
         "label": label,
         "counts": fixture["counts"],
         "seed_seconds": fixture["seed_seconds"],
+        # The machine may be shared: the load average says how quiet it was during the run.
+        "loadavg_start": [round(x, 2) for x in os.getloadavg()],
     }
 
     server = Server(env, log_path=BENCH_VAR / f"server-{label}.log")
@@ -156,7 +159,7 @@ def bench_size(size: int, args, *, base_url, first: bool) -> dict:
             log(f"  server log (tail) in {server.log_path}:\n{tail[-1500:]}")
     if "jobs" not in skip:
         log("  long jobs on a scratch copy ...")
-        result["jobs"] = measure_jobs.run(target, fixture_path, log=log)
+        result["jobs"] = measure_jobs.run(target, fixture_path, timeout=args.job_timeout, log=log)
     result["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     if args.drop:
         target.drop()

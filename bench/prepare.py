@@ -128,6 +128,11 @@ def main(argv=None):
         workspace = Workspace.objects.get(slug="bench-main")
         log(f"  reusing the seeded {size:,}-ticket database")
     ensure_files(workspace.pk)
+    # The same sessions every run (a reused database would pile them up): erasure and the
+    # retention sweep decode every session per person, so their number must not drift.
+    from django.contrib.sessions.models import Session
+
+    Session.objects.all().delete()
     fixture = describe(size, ws_sessions=args.ws_sessions)
     fixture["seed_seconds"] = seed_seconds
     with open(args.fixture, "w") as handle:

@@ -204,9 +204,16 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not env_
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_IGNORE_RESULT = True
+# Task modules not named tasks.py (autodiscovery finds only those).
+CELERY_IMPORTS = ("privacy.tasks_retention",)
 CELERY_BEAT_SCHEDULE = {
     "privacy-erasures-due": {"task": "privacy.tasks.erasures_run_due", "schedule": 60 * 15},
     "privacy-exports-sweep": {"task": "privacy.tasks.exports_sweep", "schedule": 60 * 60},
+    # Retention (issue 7): daily; a run left unfinished is continued by the next call.
+    "privacy-enforce-retention": {
+        "task": "privacy.tasks_retention.enforce_retention",
+        "schedule": 60 * 60 * 24,
+    },
     "purge-unconfirmed-signups": {
         "task": "workspaces.tasks.purge_unconfirmed_signups",
         "schedule": 60 * 60,

@@ -133,7 +133,8 @@ def _ticket_people(ticket_ids) -> tuple[dict[int, int | None], set[int]]:
 
     requesters = dict(Ticket.objects.filter(pk__in=ticket_ids).values_list("pk", "requester_id"))
     people = {r for r in requesters.values() if r is not None}
-    people |= set(TicketParticipant.objects.filter(ticket_id__in=ticket_ids).values_list("user_id", flat=True))
+    participants = TicketParticipant.objects.filter(ticket_id__in=ticket_ids)
+    people |= set(participants.values_list("user_id", flat=True))
     return requesters, people
 
 
@@ -176,16 +177,19 @@ def tickets_anonymize(
     message_ids = list(Message.objects.filter(ticket_id__in=ticket_ids).values_list("pk", flat=True))
     attachments = Attachment.objects.filter(ticket_id__in=ticket_ids)
     attachment_ids = list(attachments.values_list("pk", flat=True))
-    counts = {"audit_events_anonymized": _forget_ticket_events(workspace_id, ticket_ids, message_ids, attachment_ids, people)}
+    forgotten = _forget_ticket_events(workspace_id, ticket_ids, message_ids, attachment_ids, people)
+    counts = {"audit_events_anonymized": forgotten}
     counts["attachments_deleted"] = attachments_delete(attachments)
     words = Message.objects.filter(ticket_id__in=ticket_ids)
-    by_people = words.filter(
-        Q(author_id=F("ticket__requester_id"))
-        | Q(Exists(TicketParticipant.objects.filter(ticket_id=OuterRef("ticket_id"), user_id=OuterRef("author_id"))))
+    participant = TicketParticipant.objects.filter(
+        ticket_id=OuterRef("ticket_id"), user_id=OuterRef("author_id")
     )
-    counts["messages_unlinked"] = Message.objects.filter(pk__in=list(by_people.values_list("pk", flat=True))).update(
-        author=None
+    by_people = list(
+        words.filter(Q(author_id=F("ticket__requester_id")) | Q(Exists(participant))).values_list(
+            "pk", flat=True
+        )
     )
+    counts["messages_unlinked"] = Message.objects.filter(pk__in=by_people).update(author=None)
     counts["messages_redacted"] = messages_redact(words, marker=body_marker)
     counts["participants_removed"] = TicketParticipant.objects.filter(ticket_id__in=ticket_ids).delete()[0]
     subject = _fit(Ticket, "subject", subject_marker)

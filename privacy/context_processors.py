@@ -13,7 +13,9 @@ def policy_notice(request):
     def notice():
         if not cached:
             pending = policy_notice_for(request)
-            cached.append({"pending": pending, "material": any(p["material"] for p in pending)} if pending else None)
+            cached.append(
+                {"pending": pending, "material": any(p["material"] for p in pending)} if pending else None
+            )
         return cached[0]
 
     return {"policy_notice": notice}

@@ -49,9 +49,11 @@ def grace_days() -> int:
 
 
 def held_objects_for(user) -> HeldObjects:
-    """What legal holds keep from this person's erasure. Issue 7 (legal holds) plugs in here;
-    until then nothing is held. Erasure skips what this returns and lists it in ``kept``."""
-    return HeldObjects()
+    """What legal holds keep from this person's erasure (privacy/holds.py, issue 7). Erasure
+    skips what this returns and lists the reasons in ``kept``."""
+    from privacy.holds import held_objects_for as holds_keep
+
+    return holds_keep(user)
 
 
 # Checks ------------------------------------------------------------------------------------------------

@@ -309,7 +309,8 @@ def attachments_for(scope: Scope, user):
 def attachment_path(scope: Scope, attachment) -> str:
     from tickets.attachments import sanitize_filename
 
-    return f"files/{scope.workspace.slug}/{attachment.ticket.number}/{attachment.pk}-{sanitize_filename(attachment.original_name)}"
+    name = sanitize_filename(attachment.original_name)
+    return f"files/{scope.workspace.slug}/{attachment.ticket.number}/{attachment.pk}-{name}"
 
 
 def iter_audit_events(user):
@@ -552,9 +553,11 @@ SUMMARY_HEAD = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Your Helpdesk data</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
-body{font-family:system-ui,sans-serif;max-width:900px;margin:2em auto;padding:0 1em;color:#1d2430;line-height:1.5}
+body{font-family:system-ui,sans-serif;max-width:900px;margin:2em auto;padding:0 1em;
+color:#1d2430;line-height:1.5}
 h1{font-size:1.6em}h2{border-bottom:1px solid #d9dee6;padding-bottom:.2em;margin-top:2em}
-table{border-collapse:collapse;width:100%}td,th{border:1px solid #d9dee6;padding:4px 8px;text-align:left;vertical-align:top}
+table{border-collapse:collapse;width:100%}
+td,th{border:1px solid #d9dee6;padding:4px 8px;text-align:left;vertical-align:top}
 .ticket{border:1px solid #d9dee6;border-radius:8px;padding:.6em 1em;margin:1em 0}
 .msg{border-left:3px solid #2450c7;padding:.2em .8em;margin:.6em 0;white-space:pre-wrap}
 .note{border-left-color:#e0a800;background:#fff8e1}.muted{color:#5d6778}
@@ -588,13 +591,15 @@ def _write_summary(out, user, scopes, sections, now) -> None:
     for scope in scopes:
         for ticket in iter_tickets(scope, user):
             out.write(
-                f"<div class=ticket><h3>{e(scope.workspace.name)} #{ticket['number']}: {e(ticket['subject'])}</h3>"
-                f"<p class=muted>{e(ticket['status'])} · {e(ticket['queue'])} · opened {e(ticket['created_at'])}</p>"
+                f"<div class=ticket><h3>{e(scope.workspace.name)} #{ticket['number']}: "
+                f"{e(ticket['subject'])}</h3><p class=muted>{e(ticket['status'])} · {e(ticket['queue'])} · "
+                f"opened {e(ticket['created_at'])}</p>"
             )
             for message in ticket["messages"]:
                 css = "msg note" if message["kind"] == "note" else "msg"
                 out.write(
-                    f"<div class='{css}'><div class=muted>{e(message['author'])}, {e(message['created_at'])}</div>"
+                    f"<div class='{css}'><div class=muted>{e(message['author'])}, "
+                    f"{e(message['created_at'])}</div>"
                     f"{e(message['body'])}</div>"
                 )
             out.write("</div>")
@@ -608,7 +613,8 @@ def _write_summary(out, user, scopes, sections, now) -> None:
     out.write("<h2>Consents</h2><table><tr><th>Purpose</th><th>Answer</th><th>When</th></tr>")
     for c in sections["consents"]:
         out.write(
-            f"<tr><td>{e(c['purpose'])}</td><td>{'given' if c['granted'] else 'withdrawn'}</td><td>{e(c['at'])}</td></tr>"
+            f"<tr><td>{e(c['purpose'])}</td><td>{'given' if c['granted'] else 'withdrawn'}</td>"
+            f"<td>{e(c['at'])}</td></tr>"
         )
     out.write("</table><h2>Policies you accepted</h2><table>")
     for a in sections["policy_acceptances"]:
@@ -618,6 +624,7 @@ def _write_summary(out, user, scopes, sections, now) -> None:
     )
     for event in iter_audit_events(user):
         out.write(
-            f"<tr><td>{e(event['at'])}</td><td>{e(event['action'])}</td><td>{e(event['ip_address'] or '')}</td></tr>"
+            f"<tr><td>{e(event['at'])}</td><td>{e(event['action'])}</td>"
+            f"<td>{e(event['ip_address'] or '')}</td></tr>"
         )
     out.write("</table><p class=muted>Files are in the files/ folder of this archive.</p></body></html>\n")

@@ -47,7 +47,11 @@ class HoldSet:
 
 
 def holds_in(workspace_id: int, *, now=None) -> HoldSet:
-    rows = LegalHold.objects.active(now).filter(workspace_id=workspace_id).values_list("scope", "user_id", "ticket_id")
+    rows = (
+        LegalHold.objects.active(now)
+        .filter(workspace_id=workspace_id)
+        .values_list("scope", "user_id", "ticket_id")
+    )
     workspace, users, tickets = False, set(), set()
     for scope, user_id, ticket_id in rows:
         if scope == HoldScope.WORKSPACE:
@@ -114,7 +118,9 @@ def held_objects_for(user, *, now=None) -> HeldObjects:
     """
     from tickets.models import Attachment, Message, Ticket, TicketParticipant
 
-    holds = list(LegalHold.objects.active(now).select_related("workspace", "ticket").order_by("placed_at", "pk"))
+    holds = list(
+        LegalHold.objects.active(now).select_related("workspace", "ticket").order_by("placed_at", "pk")
+    )
     if not holds:
         return HeldObjects()
     ticket_ids, message_ids, attachment_ids, reasons = set(), set(), set(), []
@@ -131,9 +137,13 @@ def held_objects_for(user, *, now=None) -> HeldObjects:
             files = set(Attachment.objects.filter(ticket_id__in=tickets).values_list("pk", flat=True))
         else:
             workspace_id = hold.workspace_id
-            tickets = set(Ticket.objects.filter(workspace_id=workspace_id).filter(mine).values_list("pk", flat=True))
+            tickets = set(
+                Ticket.objects.filter(workspace_id=workspace_id).filter(mine).values_list("pk", flat=True)
+            )
             messages = set(
-                Message.objects.filter(workspace_id=workspace_id, author_id=user.pk).values_list("pk", flat=True)
+                Message.objects.filter(workspace_id=workspace_id, author_id=user.pk).values_list(
+                    "pk", flat=True
+                )
             )
             files = set(
                 Attachment.objects.filter(workspace_id=workspace_id)

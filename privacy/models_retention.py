@@ -31,7 +31,9 @@ class RetentionPolicy(models.Model):
         "workspaces.Workspace", on_delete=models.CASCADE, related_name="retention_policy"
     )
     tickets_days = models.PositiveIntegerField(null=True, blank=True, default=730)
-    tickets_action = models.CharField(max_length=16, choices=TicketAction.choices, default=TicketAction.ANONYMIZE)
+    tickets_action = models.CharField(
+        max_length=16, choices=TicketAction.choices, default=TicketAction.ANONYMIZE
+    )
     attachments_days = models.PositiveIntegerField(null=True, blank=True, default=365)
     attachments_basis = models.CharField(
         max_length=16, choices=AttachmentBasis.choices, default=AttachmentBasis.UPLOAD
@@ -68,7 +70,9 @@ class LegalHold(models.Model):
     """A preservation order: what it covers is skipped by retention and by account erasure
     until it is released or its end date passes."""
 
-    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE, related_name="legal_holds")
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="legal_holds"
+    )
     scope = models.CharField(max_length=16, choices=HoldScope.choices)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -92,7 +92,9 @@ def policies_by_workspace(workspace_ids) -> dict[int, RetentionPolicy]:
 
 
 def policy_values(policy: RetentionPolicy) -> dict:
-    return {name: getattr(policy, name) for name in (*DAYS_FIELD.values(), "tickets_action", "attachments_basis")}
+    return {
+        name: getattr(policy, name) for name in (*DAYS_FIELD.values(), "tickets_action", "attachments_basis")
+    }
 
 
 def cutoff(days: int | None, now):
@@ -244,12 +246,16 @@ def export_attribution(now, *, holds_by_workspace: dict | None = None) -> dict[i
     from privacy.models import DataExport
     from workspaces.models import Membership
 
-    exports = list(DataExport.objects.filter(finished_at__isnull=False).values_list("pk", "user_id", "finished_at"))
+    exports = list(
+        DataExport.objects.filter(finished_at__isnull=False).values_list("pk", "user_id", "finished_at")
+    )
     if not exports:
         return {}
     owners = {user_id for _, user_id, _ in exports}
     workspaces_of: dict[int, list[int]] = {}
-    for user_id, workspace_id in Membership.objects.filter(user_id__in=owners).values_list("user_id", "workspace_id"):
+    for user_id, workspace_id in Membership.objects.filter(user_id__in=owners).values_list(
+        "user_id", "workspace_id"
+    ):
         workspaces_of.setdefault(user_id, []).append(workspace_id)
     policies = policies_by_workspace({w for ids in workspaces_of.values() for w in ids})
     held_people = person_held_anywhere(owners, now=now)
@@ -257,7 +263,9 @@ def export_attribution(now, *, holds_by_workspace: dict | None = None) -> dict[i
     result: dict[int, tuple[list, list]] = {}
     for pk, user_id, finished_at in exports:
         candidates = [
-            (policies[w].exports_days, w) for w in workspaces_of.get(user_id, []) if policies[w].exports_days is not None
+            (policies[w].exports_days, w)
+            for w in workspaces_of.get(user_id, [])
+            if policies[w].exports_days is not None
         ]
         if not candidates:
             continue
@@ -275,7 +283,9 @@ def export_attribution(now, *, holds_by_workspace: dict | None = None) -> dict[i
 def due_exports(workspace_id: int, policy: RetentionPolicy, holds: HoldSet, now):
     from privacy.models import DataExport
 
-    due_ids, spared_ids = export_attribution(now, holds_by_workspace={workspace_id: holds}).get(workspace_id, ([], []))
+    due_ids, spared_ids = export_attribution(now, holds_by_workspace={workspace_id: holds}).get(
+        workspace_id, ([], [])
+    )
     return DataExport.objects.filter(pk__in=due_ids), DataExport.objects.filter(pk__in=spared_ids)
 
 
@@ -308,12 +318,22 @@ def audit_cut(workspace_id: int, policy: RetentionPolicy, holds: HoldSet, now) -
         about = Q(target_type="tickets.ticket", target_id__in=[str(t) for t in sorted(holds.ticket_ids)])
         if holds.user_ids:
             users = sorted(holds.user_ids)
-            about |= Q(actor_id__in=users) | Q(target_type="workspaces.user", target_id__in=[str(u) for u in users])
+            about |= Q(actor_id__in=users) | Q(
+                target_type="workspaces.user", target_id__in=[str(u) for u in users]
+            )
             from tickets.models import Ticket
 
             tickets = Ticket.objects.filter(workspace_id=workspace_id).filter(ticket_held_q(holds))
-            about |= Q(target_type="tickets.ticket", target_id__in=[str(t) for t in tickets.values_list("pk", flat=True)])
-        first = events.filter(about, created_at__lt=limit).order_by("seq").values_list("created_at", flat=True).first()
+            about |= Q(
+                target_type="tickets.ticket",
+                target_id__in=[str(t) for t in tickets.values_list("pk", flat=True)],
+            )
+        first = (
+            events.filter(about, created_at__lt=limit)
+            .order_by("seq")
+            .values_list("created_at", flat=True)
+            .first()
+        )
         if first is not None:
             before = first
     due = events.filter(created_at__lt=before).count()

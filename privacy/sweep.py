@@ -178,12 +178,16 @@ def requester_expire(*, membership, now) -> dict[str, int]:
     holds = holds_in(workspace_id, now=now)
     held = held_tickets(workspace_id, holds)
     counts: dict[str, int] = {}
-    tickets = Ticket.objects.filter(workspace_id=workspace_id, requester_id=user_id, anonymized_at__isnull=True)
+    tickets = Ticket.objects.filter(
+        workspace_id=workspace_id, requester_id=user_id, anonymized_at__isnull=True
+    )
     ticket_ids = list(tickets.exclude(pk__in=held).values_list("pk", flat=True))
     for start in range(0, len(ticket_ids), DEFAULT_BATCH):
         chunk = ticket_ids[start : start + DEFAULT_BATCH]
         _queue_file_deletions(_file_names(TICKETS, chunk))
-        for key, value in anonymizers.tickets_anonymize(workspace_id=workspace_id, ticket_ids=chunk, now=now).items():
+        for key, value in anonymizers.tickets_anonymize(
+            workspace_id=workspace_id, ticket_ids=chunk, now=now
+        ).items():
             counts[key] = counts.get(key, 0) + value
     words = Message.objects.filter(workspace_id=workspace_id, author_id=user_id).exclude(ticket_id__in=held)
     word_ids = list(words.values_list("pk", flat=True))
@@ -191,7 +195,9 @@ def requester_expire(*, membership, now) -> dict[str, int]:
         _queue_file_deletions(_file_names("notes", word_ids))
         anonymizers.messages_anonymize(workspace_id=workspace_id, message_ids=word_ids)
         counts["messages_redacted"] = Message.objects.filter(pk__in=word_ids).update(author=None)
-    files = Attachment.objects.filter(workspace_id=workspace_id, uploaded_by_id=user_id).exclude(ticket_id__in=held)
+    files = Attachment.objects.filter(workspace_id=workspace_id, uploaded_by_id=user_id).exclude(
+        ticket_id__in=held
+    )
     file_ids = list(files.values_list("pk", flat=True))
     if file_ids:
         _queue_file_deletions(_file_names("attachments", file_ids))
@@ -233,7 +239,8 @@ def _act(kind: str, workspace, policy: RetentionPolicy, ids: list[int], run: Ret
         from privacy.models import DataExport
 
         anonymizers.delete_stored_files(
-            (default_storage, name) for name in DataExport.objects.filter(pk__in=ids).values_list("file", flat=True)
+            (default_storage, name)
+            for name in DataExport.objects.filter(pk__in=ids).values_list("file", flat=True)
         )
         DataExport.objects.filter(pk__in=ids).delete()
         return len(ids)
@@ -263,6 +270,8 @@ def _sweep_kind(kind, workspace, progress_id, run, *, batch_size, pause, on_batc
             if ids:
                 outbox = _queue_file_deletions(_file_names(kind, ids))
                 done = _act(kind, workspace, policy, ids, run)
+                if pause:  # tests: hold the batch open so a kill lands in the middle of it
+                    time.sleep(pause)
                 _add_counts(progress_id, kind, done)
         # Committed: the storage deletes queued with on_commit have run.
         if outbox:
@@ -270,8 +279,6 @@ def _sweep_kind(kind, workspace, progress_id, run, *, batch_size, pause, on_batc
         if ids:
             if on_batch is not None:
                 on_batch(workspace, kind, len(ids))
-            if pause:
-                time.sleep(pause)
             continue
         due, spared = SELECTORS[kind](workspace.pk, policy, holds, run.as_of)
         if due.exists():  # rows another worker holds right now: wait for its commit
@@ -308,14 +315,13 @@ def retention_sweep(
     now=None,
     batch_size: int = DEFAULT_BATCH,
     pause: float = 0.0,
-    workspaces=None,
     on_batch: Callable | None = None,
 ) -> RetentionRun:
     """Run (or continue) the retention run over every workspace and return it, DONE.
 
     ``now`` sets the moment a new run is as of (tests freeze it); a run left unfinished by a
-    killed process is continued as of its own moment first. ``pause`` sleeps between batches
-    (tests use it to kill a run mid-way). ``on_batch(workspace, kind, n)`` is called after each
+    killed process is continued as of its own moment first. ``pause`` makes each batch wait
+    that long before committing (tests kill a run in the middle of a batch). ``on_batch(workspace, kind, n)`` is called after each
     committed batch.
     """
     from workspaces.models import Workspace
@@ -323,7 +329,7 @@ def retention_sweep(
     flush_pending_file_deletions()
     run = current_run(now=now, batch_size=batch_size)
     batch_size = max(1, int(batch_size or run.batch_size))
-    for workspace in workspaces if workspaces is not None else Workspace.objects.order_by("pk"):
+    for workspace in Workspace.objects.order_by("pk"):
         progress = _progress(run, workspace)
         if progress.audited_at is not None:
             continue
@@ -347,6 +353,7 @@ def run_counts(run: RetentionRun) -> dict[int, dict[str, dict[str, int]]]:
     result = {}
     for progress in RetentionRunWorkspace.objects.filter(run=run):
         result[progress.workspace_id] = {
-            kind: {"due": progress.counts.get(kind, 0), "spared": progress.spared.get(kind, 0)} for kind in KINDS
+            kind: {"due": progress.counts.get(kind, 0), "spared": progress.spared.get(kind, 0)}
+            for kind in KINDS
         }
     return result

@@ -57,12 +57,18 @@ def _page_context(request, **bound):
     return {
         "profile_form": bound.get("profile_form")
         or ProfileForm(
-            initial={"display_name": user.display_name, "language": user.language or "en", "time_zone": user.time_zone or "UTC"}
+            initial={
+                "display_name": user.display_name,
+                "language": user.language or "en",
+                "time_zone": user.time_zone or "UTC",
+            }
         ),
         "email_form": bound.get("email_form") or EmailChangeForm(user=user),
         "pending_email": profile_services.email_change_pending(user),
         "notifications_form": bound.get("notifications_form")
-        or NotificationsForm(initial={name: getattr(prefs, name) for name in profile_services.PREFERENCE_FIELDS}),
+        or NotificationsForm(
+            initial={name: getattr(prefs, name) for name in profile_services.PREFERENCE_FIELDS}
+        ),
         "consents_form": bound.get("consents_form") or ConsentsForm(initial=current_consents),
         "consent_history": consent_services.consent_history(user, limit=5),
         "exports": export_services.exports_of(user, limit=5),
@@ -72,7 +78,9 @@ def _page_context(request, **bound):
         "grace_days": erasure_services.grace_days(),
         "policies_current": policy_services.policies_current(),
         "policies_accepted": policy_services.policy_history(user),
-        "memberships": list(Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name")),
+        "memberships": list(
+            Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name")
+        ),
         "now": timezone.now(),
     }
 
@@ -151,7 +159,9 @@ def notifications_save(request):
     form = NotificationsForm(request.POST)
     if not form.is_valid():  # pragma: no cover - checkboxes are always valid
         return _render_page(request, status=400, notifications_form=form)
-    changed = profile_services.preferences_update(user=request.user, values=form.cleaned_data, request=request)
+    changed = profile_services.preferences_update(
+        user=request.user, values=form.cleaned_data, request=request
+    )
     messages.success(request, NOTIFICATIONS_SAVED if changed else NOTHING_CHANGED)
     return redirect(_account_url("notifications"))
 
@@ -236,7 +246,10 @@ def account_deleted(request):
     return render(
         request,
         "privacy/account_deleted.html",
-        {"scheduled_for": scheduled_for, "immediate": scheduled_for is not None and scheduled_for <= timezone.now()},
+        {
+            "scheduled_for": scheduled_for,
+            "immediate": scheduled_for is not None and scheduled_for <= timezone.now(),
+        },
     )
 
 

@@ -7,10 +7,15 @@ fragment the page renders. Events carry ids only (see ``tickets.realtime``), so 
 browser is decided here, per member, by the one visibility function of each model.
 """
 
+from importlib import import_module
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.http import Http404
 from django.template.loader import render_to_string
+from django.utils.crypto import constant_time_compare
 
 from privacy.audit import audit_refused
 from tickets.access import access_message, access_ticket
@@ -62,10 +67,25 @@ class ScopeRequest:
             self.META[key] = value.decode("latin1")
 
 
-def current_membership(*, user_id: int, slug: str):
-    """The member's membership as it is in the database now (None when gone or deactivated)."""
+def session_is_current(scope, user) -> bool:
+    """Whether the session the socket opened with still signs ``user`` in: a sign-out (the
+    session is deleted) or a password change (the auth hash no longer matches) ends the live
+    updates of every open tab, as it ends their next page load. Reads only, never flushes."""
+    session = scope.get("session")
+    key = getattr(session, "session_key", None)
+    if not key:
+        return False
+    data = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key).load()
+    if str(data.get(SESSION_KEY)) != str(user.pk):
+        return False
+    return constant_time_compare(data.get(HASH_SESSION_KEY) or "", user.get_session_auth_hash())
+
+
+def current_membership(*, scope, user_id: int, slug: str):
+    """The member's membership as it is in the database now: None when the membership is gone,
+    the account deactivated or the session signed out."""
     user = User.objects.filter(pk=user_id).first()
-    if user is None:
+    if user is None or not session_is_current(scope, user):
         return None
     return membership_for(user=user, slug=slug)
 
@@ -84,6 +104,7 @@ class _MemberConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         self.slug = self.scope["url_route"]["kwargs"]["slug"]
         self.groups_joined: set[str] = set()
+        self.revoked = False
         user = self.scope.get("user")
         groups = None
         if user is not None and user.is_authenticated:
@@ -107,10 +128,11 @@ class _MemberConsumer(AsyncJsonWebsocketConsumer):
 
     async def access_changed(self, event):
         """``workspaces.realtime.ACCESS_CHANGED``: re-check everything from the database."""
+        if self.revoked:
+            return
         groups = await database_sync_to_async(self.recheck)()
         if groups is None:
-            await self.set_groups(set())
-            await self.close(code=CLOSE_FORBIDDEN)
+            await self.revoke()
             return
         await self.set_groups(groups)
 
@@ -119,6 +141,8 @@ class _MemberConsumer(AsyncJsonWebsocketConsumer):
         audit_refused(ScopeRequest(self.scope), reason=reason, workspace_slug=self.slug, kind=kind)
 
     async def revoke(self):
+        """Leave every group and close; events already queued for this socket are ignored."""
+        self.revoked = True
         await self.set_groups(set())
         await self.close(code=CLOSE_FORBIDDEN)
 
@@ -155,7 +179,7 @@ class TicketConsumer(_MemberConsumer):
 
     def fresh(self):
         """(membership, ticket) as they are now, or (None, None) when access is gone."""
-        membership = current_membership(user_id=self.user_id, slug=self.slug)
+        membership = current_membership(scope=self.scope, user_id=self.user_id, slug=self.slug)
         if membership is None:
             return None, None
         ticket = ticket_for(membership, self.number)
@@ -203,7 +227,7 @@ class TicketConsumer(_MemberConsumer):
         return frame
 
     async def message_created(self, event):
-        if event.get("ticket_id") != self.ticket_id:
+        if self.revoked or event.get("ticket_id") != self.ticket_id:
             return
         frame = await database_sync_to_async(self.render_message)(event["message_id"])
         if frame is False:
@@ -212,7 +236,7 @@ class TicketConsumer(_MemberConsumer):
             await self.send_json(frame)
 
     async def ticket_changed(self, event):
-        if event.get("ticket_id") != self.ticket_id:
+        if self.revoked or event.get("ticket_id") != self.ticket_id:
             return
         frame = await database_sync_to_async(self.ticket_frame)()
         if frame is False:
@@ -248,11 +272,11 @@ class TicketListConsumer(_MemberConsumer):
         return groups
 
     def recheck(self):
-        membership = current_membership(user_id=self.user_id, slug=self.slug)
+        membership = current_membership(scope=self.scope, user_id=self.user_id, slug=self.slug)
         return None if membership is None else self.groups_for(membership)
 
     def row_frame(self, ticket_id: int):
-        membership = current_membership(user_id=self.user_id, slug=self.slug)
+        membership = current_membership(scope=self.scope, user_id=self.user_id, slug=self.slug)
         if membership is None:
             return False
         ticket = (
@@ -267,6 +291,8 @@ class TicketListConsumer(_MemberConsumer):
         return {"type": FRAME_ROW, "id": ticket.number, "html": html}
 
     async def ticket_changed(self, event):
+        if self.revoked:
+            return
         frame = await database_sync_to_async(self.row_frame)(event["ticket_id"])
         if frame is False:
             await self.revoke()

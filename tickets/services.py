@@ -14,7 +14,6 @@ Error texts are module constants: views show them and tests import them.
 """
 
 from collections.abc import Iterable
-from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -53,7 +52,13 @@ REOPENED_BY_REPLY = (Status.PENDING, Status.SOLVED, Status.CLOSED)
 
 def _after_commit(func, *args, **kwargs) -> None:
     # robust: a failing websocket send or mail server never turns a saved change into an error.
-    transaction.on_commit(partial(func, *args, **kwargs), robust=True)
+    # A named function, not functools.partial: Django logs a robust callback's failure by its
+    # __qualname__, which a partial lacks (the logging itself would then raise).
+    def announce():
+        func(*args, **kwargs)
+
+    announce.__qualname__ = f"after_commit:{getattr(func, '__qualname__', 'call')}"
+    transaction.on_commit(announce, robust=True)
 
 
 def _lock(ticket: Ticket) -> Ticket:

@@ -1,6 +1,6 @@
 """Ticket pages. Each view validates a form, calls one service or selector, and renders.
 
-Tickets are only ever reached through ``tickets.access`` (never ``Ticket.objects`` here), and
+Tickets are only ever reached through ``tickets.access`` (never through a model manager here), and
 every refusal is the same 404 as a missing ticket.
 """
 

@@ -10,7 +10,11 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot
 from tests.factories import PASSWORD
-from tests.tickets.test_live import _close_server_connections, _fresh_layers  # noqa: F401
+from tests.tickets.test_live import (  # noqa: F401
+    _close_server_connections,
+    _flush_redis_layer,
+    _fresh_layers,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -18,6 +22,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(autouse=True)
 def _fresh_channel_layer(settings):
     _fresh_layers(settings, forced_redis=False)
+    yield
+    _flush_redis_layer()
 
 
 def test_requester_and_agent_see_each_other_live(

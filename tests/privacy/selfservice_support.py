@@ -40,5 +40,7 @@ def person_with_tickets(workspace, queue, *, agent_membership=None, **user_kwarg
     MessageFactory(ticket=ticket, author=user, body="My printer is on fire, please help.")
     agent_user = agent_membership.user if agent_membership else UserFactory()
     MessageFactory(ticket=ticket, author=agent_user, body="Unplug it, we are on our way.")
-    MessageFactory(ticket=ticket, author=agent_user, kind=MessageKind.NOTE, body="SECRET-NOTE customer sounds upset")
+    MessageFactory(
+        ticket=ticket, author=agent_user, kind=MessageKind.NOTE, body="SECRET-NOTE customer sounds upset"
+    )
     return membership, ticket

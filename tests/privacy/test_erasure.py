@@ -34,7 +34,7 @@ def sign_in(client, email, password=PASSWORD):
     return client.post(reverse("login"), {"username": email, "password": password})
 
 
-# Requesting ------------------------------------------------------------------------------------------------
+# Requesting ------------------------------------------------------------
 
 
 def test_wrong_password_or_confirmation_is_refused_with_a_clear_message(client, requester):
@@ -66,7 +66,9 @@ def test_requesting_deactivates_at_once_and_signs_out_everywhere(client, request
     erasure = ErasureRequest.objects.get(user=user)
     assert erasure.state == ErasureState.SCHEDULED
     assert timedelta(days=13, hours=23) < erasure.scheduled_for - timezone.now() <= timedelta(days=14)
-    assert erasure.masked_email == mask_email(user.email) and erasure.masked_name == mask_name(user.display_name)
+    assert erasure.masked_email == mask_email(user.email) and erasure.masked_name == mask_name(
+        user.display_name
+    )
     assert user.email not in erasure.masked_email
     # Both browsers are signed out; the other one's session row is gone.
     assert client.get("/account/").status_code == 302
@@ -131,7 +133,7 @@ def test_an_inactive_account_without_a_deletion_stays_refused(client, requester)
     assert sign_in(client, requester.user.email).status_code == 200
 
 
-# Running -----------------------------------------------------------------------------------------------------
+# Running ------------------------------------------------------------
 
 
 def test_nothing_happens_before_the_grace_period_ends(requester):
@@ -143,7 +145,9 @@ def test_nothing_happens_before_the_grace_period_ends(requester):
     assert ErasureRequest.objects.get(pk=erasure.pk).state == ErasureState.DONE
 
 
-def test_grace_zero_erases_right_after_commit(client, requester, settings, django_capture_on_commit_callbacks):
+def test_grace_zero_erases_right_after_commit(
+    client, requester, settings, django_capture_on_commit_callbacks
+):
     settings.ACCOUNT_ERASURE_GRACE_DAYS = 0
     client.force_login(requester.user)
     with django_capture_on_commit_callbacks(execute=True):
@@ -189,7 +193,9 @@ def test_erasure_is_idempotent_and_a_finished_request_is_never_run_again(request
     assert AuditEvent.objects.filter(action="account.deleted").count() == 1
 
 
-def test_a_failure_rolls_everything_back_is_recorded_masked_and_can_be_rerun(requester, workspace, queue, monkeypatch):
+def test_a_failure_rolls_everything_back_is_recorded_masked_and_can_be_rerun(
+    requester, workspace, queue, monkeypatch
+):
     user = requester.user
     ticket = TicketFactory(workspace=workspace, queue=queue, requester=user)
     erasure = erasure_request(user=user, grace=0)
@@ -230,7 +236,9 @@ def test_held_objects_are_kept_and_listed(requester, workspace, queue, monkeypat
 
 def test_pseudonyms_are_stable_and_never_shared(monkeypatch, db):
     first, second = UserFactory(), UserFactory()
-    monkeypatch.setattr("privacy.pseudonyms.preferred_code", lambda user_id, length=4: "7f3a7f3a7f3a7f3a"[:length])
+    monkeypatch.setattr(
+        "privacy.pseudonyms.preferred_code", lambda user_id, length=4: "7f3a7f3a7f3a7f3a"[:length]
+    )
     a = pseudonym_for(first)
     b = pseudonym_for(second)
     assert a.label == "Deleted user 7f3a"
@@ -243,7 +251,7 @@ def test_masks():
     assert mask_email("john@example.com") == "j***@e******.com"
 
 
-# Commands ----------------------------------------------------------------------------------------------------
+# Commands ------------------------------------------------------------
 
 
 def test_erase_user_command_schedules_or_erases_now(requester, settings):

@@ -15,7 +15,7 @@ from privacy.consents import consents_set
 from privacy.models import ErasureRequest, ErasureState, PolicyVersion
 from privacy.policies import policy_accept
 from tests.conftest import make_member
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD
 from tests.privacy.selfservice_support import _fresh_policy_cache  # noqa: F401 (fixture)
 from tests.tickets.s3 import moto_s3_endpoint_fixture, s3_bucket_fixture  # noqa: F401 (fixtures)
 from tickets.attachments import attachment_add
@@ -67,9 +67,9 @@ def bucket_hits(bucket, needles) -> list[tuple[str, str]]:
     hits = []
     listing = bucket.client.list_object_versions(Bucket=bucket.name)
     for version in listing.get("Versions", []):
-        body = bucket.client.get_object(Bucket=bucket.name, Key=version["Key"], VersionId=version["VersionId"])[
-            "Body"
-        ].read()
+        body = bucket.client.get_object(
+            Bucket=bucket.name, Key=version["Key"], VersionId=version["VersionId"]
+        )["Body"].read()
         for text in _blob_texts(body):
             for needle in needles:
                 if needle.lower().encode() in text.lower():
@@ -79,7 +79,9 @@ def bucket_hits(bucket, needles) -> list[tuple[str, str]]:
 
 @pytest.fixture
 def versioned_bucket(s3_bucket):
-    s3_bucket.client.put_bucket_versioning(Bucket=s3_bucket.name, VersioningConfiguration={"Status": "Enabled"})
+    s3_bucket.client.put_bucket_versioning(
+        Bucket=s3_bucket.name, VersioningConfiguration={"Status": "Enabled"}
+    )
     return s3_bucket
 
 
@@ -119,12 +121,16 @@ def test_nothing_of_an_erased_person_is_left_anywhere(client, versioned_bucket, 
         description=f"Hello, this is {NAME}. Write to me at {EMAIL}.",
         request=request,
     )
-    reply = message_post(ticket=ticket, author=zelda, kind=MessageKind.REPLY, body="Order 1234.", request=request)
+    reply = message_post(
+        ticket=ticket, author=zelda, kind=MessageKind.REPLY, body="Order 1234.", request=request
+    )
     upload = attachment_add(
         ticket=ticket,
         message=reply,
         uploaded_by=zelda,
-        upload=SimpleUploadedFile(f"{NAME} receipt.txt", f"Receipt for {NAME} <{EMAIL}>".encode(), "text/plain"),
+        upload=SimpleUploadedFile(
+            f"{NAME} receipt.txt", f"Receipt for {NAME} <{EMAIL}>".encode(), "text/plain"
+        ),
         request=request,
     )
     versioned_bucket.client.put_object(
@@ -153,7 +159,10 @@ def test_nothing_of_an_erased_person_is_left_anywhere(client, versioned_bucket, 
         description=f"{NAME} <{EMAIL}> took my parking space. Also: Zelda's car is blue.",
     )
     other_reply = message_post(
-        ticket=other_ticket, author=other.user, kind=MessageKind.REPLY, body="Any news? Nothing about her here."
+        ticket=other_ticket,
+        author=other.user,
+        kind=MessageKind.REPLY,
+        body="Any news? Nothing about her here.",
     )
     # Consents, a policy acceptance, an export (its ZIP lands in the bucket) and a pending
     # email change.
@@ -167,8 +176,12 @@ def test_nothing_of_an_erased_person_is_left_anywhere(client, versioned_bucket, 
     )
     # A failed sign-in attempt on her account from her address.
     client.post(reverse("logout"))
-    client.post(reverse("login"), {"username": EMAIL, "password": "wrong"}, REMOTE_ADDR=IP, HTTP_USER_AGENT=UA)
-    client.post(reverse("login"), {"username": EMAIL, "password": PASSWORD}, REMOTE_ADDR=IP, HTTP_USER_AGENT=UA)
+    client.post(
+        reverse("login"), {"username": EMAIL, "password": "wrong"}, REMOTE_ADDR=IP, HTTP_USER_AGENT=UA
+    )
+    client.post(
+        reverse("login"), {"username": EMAIL, "password": PASSWORD}, REMOTE_ADDR=IP, HTTP_USER_AGENT=UA
+    )
 
     before = set(database_hits(NEEDLES))
     assert ("tickets_message", "body", EMAIL) in before  # the search does find things
@@ -204,7 +217,10 @@ def test_nothing_of_an_erased_person_is_left_anywhere(client, versioned_bucket, 
     assert other_ticket.subject == f"Complaint about {pseudonym}"
     visible = Message.objects.visible_to(Membership.objects.get(pk=other.pk)).filter(ticket=other_ticket)
     bodies = list(visible.order_by("pk").values_list("body", flat=True))
-    assert bodies == [f"{pseudonym} <{pseudonym}> took my parking space. Also: Zelda's car is blue.", other_reply.body]
+    assert bodies == [
+        f"{pseudonym} <{pseudonym}> took my parking space. Also: Zelda's car is blue.",
+        other_reply.body,
+    ]
     note.refresh_from_db()
     assert note.body == f"Called {pseudonym} ({pseudonym}); she asked for a refund. {pseudonym} again."
     agent_reply.refresh_from_db()

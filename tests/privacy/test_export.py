@@ -74,7 +74,9 @@ def test_a_requesters_export_never_holds_an_internal_note(workspace, queue, agen
 def test_an_agents_export_holds_the_notes_they_wrote_but_not_other_peoples(workspace, queue, agent):
     membership, ticket = person_with_tickets(workspace, queue, agent_membership=agent)
     other_agent = make_member(workspace, Role.ADMIN)
-    MessageFactory(ticket=ticket, author=other_agent.user, kind=MessageKind.NOTE, body="ADMIN-NOTE not theirs")
+    MessageFactory(
+        ticket=ticket, author=other_agent.user, kind=MessageKind.NOTE, body="ADMIN-NOTE not theirs"
+    )
     data, _, raw = build(agent.user)
     assert data["tickets"] == []  # they requested no ticket
     bodies = {m["body"]: m["kind"] for m in data["messages"]}
@@ -119,7 +121,11 @@ def test_every_registered_field_of_the_persons_rows_appears_in_the_export(worksp
     preferences_update(user=user, values={"email_weekly_summary": True})
     email_change_request(user=user, new_email="new-address@example.test")
     Invitation.objects.create(
-        workspace=workspace, email=user.email, role=Role.REQUESTER, token_hash="e" * 64, expires_at=timezone.now()
+        workspace=workspace,
+        email=user.email,
+        role=Role.REQUESTER,
+        token_hash="e" * 64,
+        expires_at=timezone.now(),
     )
     DataExport.objects.create(user=user, expires_at=timezone.now() + timedelta(days=1), size=1234)
     from privacy.audit import audit_record
@@ -141,7 +147,11 @@ def test_every_registered_field_of_the_persons_rows_appears_in_the_export(worksp
                 if value is None or value == "":
                     continue
                 if isinstance(value, Model):
-                    value = getattr(value, "slug", None) or getattr(value, "version", None) or getattr(value, "name", None)
+                    value = (
+                        getattr(value, "slug", None)
+                        or getattr(value, "version", None)
+                        or getattr(value, "name", None)
+                    )
                 elif hasattr(value, "isoformat"):
                     value = value.isoformat()
                 elif isinstance(value, bool):
@@ -156,7 +166,9 @@ def test_every_registered_field_of_the_persons_rows_appears_in_the_export(worksp
 
 def test_summary_html_escapes_what_people_wrote(workspace, queue):
     person = make_member(workspace, Role.REQUESTER)
-    ticket = TicketFactory(workspace=workspace, queue=queue, requester=person.user, subject="<script>alert(1)</script>")
+    ticket = TicketFactory(
+        workspace=workspace, queue=queue, requester=person.user, subject="<script>alert(1)</script>"
+    )
     MessageFactory(ticket=ticket, author=person.user, body="<img src=x onerror=alert(2)>")
     _, _, raw = build(person.user)
     with read_zip(raw) as archive:
@@ -251,10 +263,14 @@ def test_export_user_data_command_writes_the_same_archive(tmp_path, workspace, q
     assert AuditEvent.objects.filter(action="export.requested", target_id=str(membership.user.pk)).exists()
 
 
-def test_building_costs_the_same_queries_for_few_or_many_tickets(workspace, queue, django_assert_max_num_queries):
+def test_building_costs_the_same_queries_for_few_or_many_tickets(
+    workspace, queue, django_assert_max_num_queries
+):
     person = make_member(workspace, Role.REQUESTER)
     for _ in range(3):
-        MessageFactory(ticket=TicketFactory(workspace=workspace, queue=queue, requester=person.user), author=person.user)
+        MessageFactory(
+            ticket=TicketFactory(workspace=workspace, queue=queue, requester=person.user), author=person.user
+        )
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

@@ -32,7 +32,9 @@ def test_consent_given_and_withdrawn_from_the_page_is_recorded_and_effective_at_
     client.post("/account/consents/", {})
     assert has_consent(user, "product_updates") is False
     assert list(users_with_consent("product_updates")) == []
-    history = list(Consent.objects.filter(user=user).order_by("created_at", "id").values_list("purpose", "granted"))
+    history = list(
+        Consent.objects.filter(user=user).order_by("created_at", "id").values_list("purpose", "granted")
+    )
     assert history == [("product_updates", True), ("product_updates", False)]
     privacy = PolicyVersion.objects.get(kind=PolicyKind.PRIVACY)
     assert set(Consent.objects.values_list("policy_id", flat=True)) == {privacy.pk}
@@ -110,7 +112,12 @@ def test_a_material_change_asks_for_an_acknowledgment_on_its_own_page(client, re
     assert "Typo." in review and "I have read and accept" in review
     client.post(reverse("account_policies_review"))
     assert policies_pending(user) == []
-    assert AuditEvent.objects.filter(action="account.policy_accepted", actor=user, detail__version="2027-02-02").count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action="account.policy_accepted", actor=user, detail__version="2027-02-02"
+        ).count()
+        == 1
+    )
 
 
 def test_the_notice_costs_no_query_once_worked_out(client, requester, django_assert_num_queries):
@@ -131,7 +138,10 @@ def test_versions_are_unique_and_future_versions_wait(requester, staff):
     assert VERSION_TAKEN.format(kind="privacy policy", version="2026-11-01") in str(error.value)
     accept_all(requester.user)
     policy_publish(
-        kind="privacy", version="2099-01-01", summary="Later.", is_material=True,
+        kind="privacy",
+        version="2099-01-01",
+        summary="Later.",
+        is_material=True,
         published_at=timezone.now() + timezone.timedelta(days=30),
     )
     assert policies_pending(requester.user) == []

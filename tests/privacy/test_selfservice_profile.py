@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from privacy.forms_account import NAME_REQUIRED, WRONG_PASSWORD
 from privacy.models import AuditEvent, EmailChange
 from privacy.profile import (
     EMAIL_LINK_EXPIRED,
@@ -15,7 +16,6 @@ from privacy.profile import (
     EMAIL_TAKEN,
     notification_wanted,
 )
-from privacy.forms_account import NAME_REQUIRED, WRONG_PASSWORD
 from privacy.views_account import EMAIL_SENT, PROFILE_SAVED
 from tests.factories import PASSWORD, UserFactory
 from tests.privacy.selfservice_support import _fresh_policy_cache  # noqa: F401
@@ -28,7 +28,15 @@ def test_account_page_lives_at_slash_account_and_needs_sign_in(client, requester
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
     client.force_login(requester.user)
     page = client.get("/account/").content.decode()
-    for section in ("Profile", "Email address", "Notifications", "Privacy choices", "Download my data", "Delete my account", "Recent security activity"):
+    for section in (
+        "Profile",
+        "Email address",
+        "Notifications",
+        "Privacy choices",
+        "Download my data",
+        "Delete my account",
+        "Recent security activity",
+    ):
         assert section in page
     assert requester.user.email in page
 
@@ -44,7 +52,11 @@ def test_profile_correction_is_saved_and_audited(client, requester):
     client.force_login(requester.user)
     response = client.post(
         "/account/profile/",
-        {"profile-display_name": "Ada Lovelace", "profile-language": "fr", "profile-time_zone": "Europe/Paris"},
+        {
+            "profile-display_name": "Ada Lovelace",
+            "profile-language": "fr",
+            "profile-time_zone": "Europe/Paris",
+        },
         follow=True,
     )
     assert PROFILE_SAVED in response.content.decode()
@@ -77,7 +89,9 @@ def test_email_change_waits_for_the_link_sent_to_the_new_address(
     client.force_login(user)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            "/account/email/", {"email-new_email": "New.Address@Example.test", "email-password": PASSWORD}, follow=True
+            "/account/email/",
+            {"email-new_email": "New.Address@Example.test", "email-password": PASSWORD},
+            follow=True,
         )
     assert EMAIL_SENT.format(email="new.address@example.test") in response.content.decode()
     assert User.objects.get(pk=user.pk).email == old  # not yet
@@ -114,7 +128,9 @@ def test_email_change_refusals(client, requester):
     assert client.get("/account/email/confirm/not-a-token/").content.decode().count(EMAIL_LINK_INVALID) == 1
 
 
-def test_a_newer_request_replaces_the_older_and_cancel_works(client, requester, django_capture_on_commit_callbacks):
+def test_a_newer_request_replaces_the_older_and_cancel_works(
+    client, requester, django_capture_on_commit_callbacks
+):
     client.force_login(requester.user)
     for address in ("one@example.test", "two@example.test"):
         with django_capture_on_commit_callbacks(execute=True):
@@ -130,7 +146,9 @@ def test_notification_preferences(client, requester):
     user = requester.user
     assert notification_wanted(user, "email_on_reply") is True
     client.force_login(user)
-    client.post("/account/notifications/", {"notify-email_on_assignment": "on", "notify-email_weekly_summary": "on"})
+    client.post(
+        "/account/notifications/", {"notify-email_on_assignment": "on", "notify-email_weekly_summary": "on"}
+    )
     assert notification_wanted(user, "email_on_reply") is False
     assert notification_wanted(user, "email_weekly_summary") is True
     assert AuditEvent.objects.get(action="account.updated", actor=user).detail == {

@@ -13,7 +13,7 @@ import os
 import uuid
 
 import pytest
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
@@ -76,10 +76,12 @@ async def open_socket(app, path, user=None, origin=ORIGIN):
     headers = [(b"host", ALLOWED_HOST.encode())]
     if origin:
         headers.append((b"origin", origin.encode()))
+    cookie = ""
     if user is not None:
         cookie = await sync_to_async(session_cookie)(user)
         headers.append((b"cookie", cookie.encode()))
     communicator = WebsocketCommunicator(app, path, headers=headers)
+    communicator.session_key = cookie.partition("=")[2]
     connected, code = await communicator.connect(timeout=TIMEOUT)
     return communicator, connected, code
 
@@ -136,10 +138,18 @@ def _close_server_connections():
     settings_dict["CONN_MAX_AGE"] = before
 
 
+def _flush_redis_layer() -> None:
+    # Leave nothing behind in the Redis database (keys of this test's prefix only).
+    layer = get_channel_layer()
+    if type(layer).__module__.startswith("channels_redis"):
+        async_to_sync(layer.flush)()
+
+
 @pytest.fixture(params=["configured", "redis"])
 def layer(request, settings):
     _fresh_layers(settings, forced_redis=request.param == "redis")
-    return request.param
+    yield request.param
+    _flush_redis_layer()
 
 
 @pytest.fixture
@@ -154,6 +164,10 @@ def app(settings):
 def _own_layer(request, settings):
     if "layer" not in request.fixturenames:
         _fresh_layers(settings, forced_redis=False)
+        yield
+        _flush_redis_layer()
+    else:
+        yield
 
 
 @pytest.fixture
@@ -422,6 +436,27 @@ async def test_removed_member_is_disconnected(app, layer, workspace, agent, tick
     await database_sync_to_async(remove)()
     await expect_close(page, CLOSE_FORBIDDEN)
     await expect_close(listing, CLOSE_FORBIDDEN)
+
+
+async def test_signing_out_ends_live_updates(app, agent, requester, ticket):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    page, _connected, _code = await open_socket(app, ticket_path(ticket), agent.user)
+    await database_sync_to_async(SessionStore(session_key=page.session_key).delete)()
+    await post(ticket, requester.user, MessageKind.REPLY, "posted after the sign-out")
+    await expect_close(page, CLOSE_FORBIDDEN)
+
+
+async def test_changing_the_password_ends_live_updates_of_other_sessions(app, requester, ticket):
+    page, _connected, _code = await open_socket(app, ticket_path(ticket), requester.user)
+
+    def change_password():
+        requester.user.set_password("a-new-long-passphrase-42")
+        requester.user.save(update_fields=["password"])
+
+    await database_sync_to_async(change_password)()
+    await database_sync_to_async(broadcast_ticket)(ticket)
+    await expect_close(page, CLOSE_FORBIDDEN)
 
 
 async def test_agent_losing_the_queue_is_disconnected_from_its_tickets(app, workspace, queue, agent, ticket):

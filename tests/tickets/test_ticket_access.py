@@ -84,3 +84,14 @@ def test_edit_window_and_authorship(ticket, agent, admin, requester):
     own_note = note(ticket, agent)
     agent.role = Role.REQUESTER  # demoted: their notes are out of reach
     assert not access.can_edit_message(agent, own_note, now=timezone.now())
+
+
+def test_ticket_views_never_query_models_directly():
+    """Views reach tickets and messages only through tickets.access and tickets.selectors."""
+    from pathlib import Path
+
+    import tickets.views
+
+    source = Path(tickets.views.__file__).read_text()
+    assert ".objects" not in source
+    assert "access.access_ticket(" in source

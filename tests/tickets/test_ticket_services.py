@@ -227,3 +227,17 @@ def test_a_failed_change_announces_nothing(ticket, agent, django_capture_on_comm
                 ticket=ticket, assignee=make_member(ticket.workspace, Role.REQUESTER).user, actor=agent.user
             )
     assert callbacks == []
+
+
+def test_a_failing_broadcast_never_breaks_the_saved_change(
+    ticket, agent, monkeypatch, django_capture_on_commit_callbacks, mailoutbox, caplog
+):
+    def explode(*args, **kwargs):
+        raise ConnectionError("channel layer down")
+
+    monkeypatch.setattr(realtime, "broadcast_message", explode)
+    with django_capture_on_commit_callbacks(execute=True):
+        posted = reply(ticket, agent, body="Still saved")
+    assert Message.objects.filter(pk=posted.pk).exists()
+    assert len(mailoutbox) == 1  # the email callback still ran
+    assert "Error calling after_commit:" in caplog.text  # logged, not raised

@@ -32,7 +32,9 @@ class Command(BaseCommand):
             raise CommandError(NO_SUCH_USER.format(email=email))
         existing = pending_erasure(user)
         try:
-            erasure = existing or erasure_request(user=user, via=ConsentSource.OPERATOR, grace=0 if now else None)
+            erasure = existing or erasure_request(
+                user=user, via=ConsentSource.OPERATOR, grace=0 if now else None
+            )
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         if now:
@@ -40,8 +42,11 @@ class Command(BaseCommand):
         if erasure.state == ErasureState.FAILED:
             raise CommandError(f"Erasure {erasure.pk} failed: {erasure.error}")
         if erasure.state == ErasureState.DONE:
-            self.stdout.write(f"Erased: request {erasure.pk}, now {erasure.pseudonym}. Removed: {erasure.counts}")
+            self.stdout.write(
+                f"Erased: request {erasure.pk}, now {erasure.pseudonym}. Removed: {erasure.counts}"
+            )
         else:
             self.stdout.write(
-                f"Account deactivated; erasure {erasure.pk} scheduled for {erasure.scheduled_for:%Y-%m-%d %H:%M} UTC."
+                f"Account deactivated; erasure {erasure.pk} scheduled for "
+                f"{erasure.scheduled_for:%Y-%m-%d %H:%M} UTC."
             )

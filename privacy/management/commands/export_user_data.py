@@ -24,5 +24,7 @@ class Command(BaseCommand):
             raise CommandError(NO_SUCH_USER.format(email=email))
         with open(out, "wb") as target:
             size = export_to_file(user=user, out=target)
-        audit_record(action="export.requested", actor=None, target=user, detail={"via": "operator", "size": size})
+        audit_record(
+            action="export.requested", actor=None, target=user, detail={"via": "operator", "size": size}
+        )
         self.stdout.write(f"Wrote {size} bytes to {out}.")
