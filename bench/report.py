@@ -92,7 +92,7 @@ def growth_table(results: dict) -> list[dict]:
                     + (f" · {ws['missing']} missing" if ws["missing"] else ""),
                 )
             )
-        add("ws", "websocket reply → 100 clients — median", "flat", cells)
+        add("ws", "websocket fan-out, reply POST → arrival at each client — median", "flat", cells)
 
     job_names = []
     for run in runs:

@@ -16,6 +16,7 @@ urlpatterns = [
     path("w/<slug:slug>/", include("workspaces.urls")),
     path("w/<slug:slug>/", include("tickets.urls")),
     path("w/<slug:slug>/", include("privacy.urls")),
+    path("w/<slug:slug>/", include("privacy.urls_retention")),
     path("django-admin/", admin.site.urls),
 ]
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import partial
 
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
 
 from privacy.pseudonyms import mention_pattern, scrub
@@ -72,11 +71,11 @@ def _fit(model, field_name: str, value: str) -> str:
 
 def delete_stored_files(names_and_storages) -> None:
     """Queue removal of stored bytes (every S3 version) for after the transaction commits."""
-    from tickets.storage import delete_stored_file
+    from tickets.storage import delete_stored_file_on_commit
 
     for storage, name in names_and_storages:
         if name:
-            transaction.on_commit(partial(delete_stored_file, storage=storage, name=name), robust=True)
+            delete_stored_file_on_commit(storage=storage, name=name)
 
 
 def attachments_delete(queryset) -> int:
@@ -165,6 +164,7 @@ def tickets_anonymize(
     user agents and requester's labels of the audit events about the tickets, their messages and
     files. Sets ``anonymized_at`` so it is never redone. Run inside the caller's transaction.
     """
+    from privacy.models import Pseudonym
     from privacy.pseudonyms import pseudonym_labels_ensure
     from tickets.models import Attachment, Message, Ticket, TicketParticipant
 
@@ -173,7 +173,7 @@ def tickets_anonymize(
         return {}
     now = now or timezone.now()
     requesters, people = _ticket_people(ticket_ids)
-    labels = pseudonym_labels_ensure(people)
+    pseudonym_labels_ensure(people)
     message_ids = list(Message.objects.filter(ticket_id__in=ticket_ids).values_list("pk", flat=True))
     attachments = Attachment.objects.filter(ticket_id__in=ticket_ids)
     attachment_ids = list(attachments.values_list("pk", flat=True))
@@ -192,19 +192,17 @@ def tickets_anonymize(
     counts["messages_unlinked"] = Message.objects.filter(pk__in=by_people).update(author=None)
     counts["messages_redacted"] = messages_redact(words, marker=body_marker)
     counts["participants_removed"] = TicketParticipant.objects.filter(ticket_id__in=ticket_ids).delete()[0]
-    subject = _fit(Ticket, "subject", subject_marker)
-    rows = [
-        Ticket(
-            pk=pk,
-            subject=subject,
-            requester_id=None,
-            requester_pseudonym=labels.get(requester, "") if requester else "",
-            anonymized_at=now,
-        )
-        for pk, requester in requesters.items()
-    ]
-    Ticket.objects.bulk_update(rows, ["subject", "requester", "requester_pseudonym", "anonymized_at"])
-    counts["tickets_anonymized"] = len(rows)
+    # One UPDATE: every SET sees the row as it was, so the pseudonym is read from the requester
+    # being detached in the same statement.
+    prefix, _, suffix = Pseudonym.LABEL.partition("{code}")
+    label = Subquery(Pseudonym.objects.filter(user_id=OuterRef("requester_id")).values("code")[:1])
+    anonymized = Ticket.objects.filter(pk__in=ticket_ids).update(
+        subject=_fit(Ticket, "subject", subject_marker),
+        requester_pseudonym=Coalesce(Concat(Value(prefix), label, Value(suffix)), Value("")),
+        requester=None,
+        anonymized_at=now,
+    )
+    counts["tickets_anonymized"] = anonymized
     return counts
 
 

@@ -207,6 +207,12 @@ def person_in_workspace(workspace, email: str):
     return User.objects.filter(email__iexact=email).filter(connected).first()
 
 
+def ticket_in_workspace(workspace, number: int):
+    from tickets.models import Ticket
+
+    return Ticket.objects.filter(workspace_id=workspace.pk, number=number).first()
+
+
 def held_items(hold: LegalHold, *, limit: int = 50):
     """(tickets covered, total) for the hold's page: the newest ``limit`` tickets it keeps."""
     from tickets.models import Ticket

@@ -257,7 +257,10 @@ def _take_batch(kind: str, workspace, policy, holds: HoldSet, run: RetentionRun,
     due, _ = SELECTORS[kind](workspace.pk, policy, holds, run.as_of)
     if connection.features.has_select_for_update_skip_locked:
         due = due.select_for_update(skip_locked=True, of=("self",))
-    return list(due.order_by("pk").values_list("pk", flat=True)[:size])
+    # Tickets in the order of their retention index (workspace, closed_at, id): each batch reads
+    # only its own rows however many are due.
+    order = ("closed_at", "pk") if kind == TICKETS else ("pk",)
+    return list(due.order_by(*order).values_list("pk", flat=True)[:size])
 
 
 def _sweep_kind(kind, workspace, progress_id, run, *, batch_size, pause, on_batch) -> None:

@@ -85,3 +85,9 @@ def login(client):
         return client
 
     return do_login
+
+
+def pytest_collection_modifyitems(config, items):
+    # Browser journeys run last: while Chromium is open, Playwright's sync API keeps an event loop
+    # running in the main thread, which async tests and async_to_sync cannot share.
+    items.sort(key=lambda item: item.nodeid.startswith("tests/e2e/"))

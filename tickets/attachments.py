@@ -13,7 +13,6 @@ import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass
-from functools import partial
 from urllib.parse import quote
 
 from django import forms
@@ -28,7 +27,7 @@ from django.utils.functional import lazy
 
 from privacy.audit import audit_record
 from tickets.models import Attachment, Message, Ticket
-from tickets.storage import delete_stored_file
+from tickets.storage import delete_stored_file, delete_stored_file_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -458,7 +457,7 @@ def attachment_delete_file(attachment: Attachment) -> None:
     if not name:
         return
     storage = attachment.file.storage
-    transaction.on_commit(partial(delete_stored_file, storage=storage, name=name), robust=True)
+    delete_stored_file_on_commit(storage=storage, name=name)
 
 
 # -- Reads ------------------------------------------------------------------------------------

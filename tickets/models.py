@@ -84,7 +84,7 @@ class Ticket(models.Model):
             ),
             # The retention sweep's "closed long ago and not yet anonymized" scan (issue 7).
             models.Index(
-                fields=["workspace", "closed_at"],
+                fields=["workspace", "closed_at", "id"],
                 name="ticket_ws_retention_idx",
                 condition=models.Q(anonymized_at__isnull=True),
             ),

@@ -6,6 +6,8 @@ URL, and deleting a stored file completely (every version on a versioned bucket)
 
 import logging
 
+from django.db import transaction
+
 logger = logging.getLogger(__name__)
 
 # Presigned links are handed to a browser right away; they never need to live long.
@@ -91,3 +93,16 @@ def delete_stored_file(*, storage, name: str) -> None:
     if is_s3(storage) and _delete_s3_versions(storage, name):
         return
     storage.delete(name)
+
+
+def delete_stored_file_on_commit(*, storage, name: str) -> None:
+    """Queue ``delete_stored_file`` for after the surrounding transaction commits.
+
+    A rolled-back change keeps its file. ``robust`` so one failing delete does not stop the
+    other callbacks; a named function, because Django logs a failing callback by its name.
+    """
+
+    def delete_after_commit():
+        delete_stored_file(storage=storage, name=name)
+
+    transaction.on_commit(delete_after_commit, robust=True)

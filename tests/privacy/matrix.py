@@ -5,7 +5,8 @@ and the ``World`` are in tests/matrix_support.py. Both pages are GET-only reads 
 every other role gets the stranger's 404 (and an ``access.refused`` event).
 """
 
-from tests.matrix_support import admin_only
+from privacy.models_retention import HoldScope, LegalHold, RetentionPolicy
+from tests.matrix_support import ADMIN, admin_only
 
 MATRIX = {
     "audit_log": {
@@ -18,4 +19,71 @@ MATRIX = {
         "methods": {"GET": {}, "POST": {}},
         "expected": {"GET": admin_only(200), "POST": admin_only(405)},
     },
+    # Retention and legal holds (issue 7): admins only; POSTs act on throw-away holds.
+    "retention_settings": {
+        "kwargs_factory": lambda world: {},
+        "methods": {
+            "GET": {},
+            "POST": {
+                # Lengthening only (no confirmation step): the export period goes from 7 to 9 days.
+                "data": lambda world, kwargs: _retention_post(exports_days=9),
+                "applied": lambda world, kwargs: RetentionPolicy.objects.filter(
+                    workspace=world.workspace, exports_days=9
+                ).exists(),
+            },
+        },
+        "expected": {"GET": admin_only(200), "POST": admin_only(302)},
+    },
+    "legal_holds": {
+        "kwargs_factory": lambda world: {},
+        "methods": {"GET": {}, "POST": {}},
+        "expected": {"GET": admin_only(200), "POST": admin_only(405)},
+    },
+    "legal_hold_new": {
+        "kwargs_factory": lambda world: {},
+        "methods": {
+            "GET": {},
+            "POST": {
+                "data": lambda world, kwargs: {"scope": HoldScope.WORKSPACE, "reason": "Matrix hold"},
+                "applied": lambda world, kwargs: LegalHold.objects.filter(reason="Matrix hold").exists(),
+            },
+        },
+        "expected": {"GET": admin_only(200), "POST": admin_only(302)},
+    },
+    "legal_hold_detail": {
+        "kwargs_factory": lambda world: {"hold_id": _throwaway_hold(world)},
+        "methods": {"GET": {}},
+        "expected": admin_only(200),
+    },
+    "legal_hold_release": {
+        "kwargs_factory": lambda world: {"hold_id": _throwaway_hold(world)},
+        "methods": {
+            "GET": {},
+            "POST": {
+                "applied": lambda world, kwargs: LegalHold.objects.filter(
+                    pk=kwargs["hold_id"], released_at__isnull=False
+                ).exists()
+            },
+        },
+        "expected": {"GET": admin_only(405), "POST": admin_only(302)},
+    },
 }
+
+
+def _throwaway_hold(world) -> int:
+    return LegalHold.objects.create(
+        workspace=world.workspace, scope=HoldScope.WORKSPACE, reason="Throw-away", placed_by=world.user(ADMIN)
+    ).pk
+
+
+def _retention_post(**days) -> dict:
+    from privacy.retention import DAYS_FIELD, policy_defaults
+
+    values = {**policy_defaults(), **days}
+    data = {"tickets_action": values["tickets_action"], "attachments_basis": values["attachments_basis"]}
+    for kind, name in DAYS_FIELD.items():
+        if values[name] is None:
+            data[f"{kind}_forever"] = "on"
+        else:
+            data[f"{kind}_days"] = values[name]
+    return data

@@ -7,13 +7,16 @@ fixture run twice: on the configured layer (in-memory, or Redis when REDIS_URL i
 Redis forced (redis://127.0.0.1:6379/6 when REDIS_URL is not set).
 """
 
+import asyncio
 import copy
+import functools
 import json
 import os
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
@@ -37,7 +40,7 @@ from tickets.services import message_post
 from workspaces.models import Membership, Role
 from workspaces.realtime import announce_access_changed
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 ALLOWED_HOST = "helpdesk.example.test"
 ORIGIN = f"https://{ALLOWED_HOST}"
@@ -46,6 +49,35 @@ EVIL_ORIGIN = "https://evil.example"
 FALLBACK_REDIS_URL = "redis://127.0.0.1:6379/6"
 TIMEOUT = 3
 QUIET = 0.5  # how long "nothing arrives" is watched for
+
+
+def in_own_loop(test):
+    """Run an async test in a thread of its own, on a fresh event loop.
+
+    Browser tests (tests/e2e) keep Playwright's loop marked as running in the main thread for
+    the rest of the session, so after them no event loop can run there (pytest-asyncio's
+    included) and ``async_to_sync`` refuses to; a thread of its own has neither problem.
+    """
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, test(*args, **kwargs)).result(timeout=120)
+
+    return run
+
+
+def in_thread(func, *args, **kwargs):
+    """Call ``func`` in a thread of its own (see ``in_own_loop``) and return its result."""
+
+    def call():
+        try:
+            return func(*args, **kwargs)
+        finally:
+            connections.close_all()  # the thread ends here; its connection must not linger
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result(timeout=60)
 
 
 # Helpers, also imported by test_live_redis.py -----------------------------------------------
@@ -78,7 +110,7 @@ async def open_socket(app, path, user=None, origin=ORIGIN):
         headers.append((b"origin", origin.encode()))
     cookie = ""
     if user is not None:
-        cookie = await sync_to_async(session_cookie)(user)
+        cookie = await database_sync_to_async(session_cookie)(user)
         headers.append((b"cookie", cookie.encode()))
     communicator = WebsocketCommunicator(app, path, headers=headers)
     communicator.session_key = cookie.partition("=")[2]
@@ -140,9 +172,10 @@ def _close_server_connections():
 
 def _flush_redis_layer() -> None:
     # Leave nothing behind in the Redis database (keys of this test's prefix only).
+    # In a thread of its own: Playwright keeps an event loop running in browser tests' thread.
     layer = get_channel_layer()
     if type(layer).__module__.startswith("channels_redis"):
-        async_to_sync(layer.flush)()
+        in_thread(async_to_sync(layer.flush))
 
 
 @pytest.fixture(params=["configured", "redis"])
@@ -183,6 +216,7 @@ def outsider(other_workspace):
 # Who may connect -------------------------------------------------------------------------------
 
 
+@in_own_loop
 async def test_wrong_origin_or_no_origin_is_refused(app, agent, ticket):
     for origin in (EVIL_ORIGIN, None):
         communicator, connected, _code = await open_socket(
@@ -195,6 +229,7 @@ async def test_wrong_origin_or_no_origin_is_refused(app, agent, ticket):
     await communicator.disconnect()
 
 
+@in_own_loop
 async def test_anonymous_is_refused(app, ticket, workspace):
     for path in (ticket_path(ticket), list_path(workspace)):
         communicator, connected, code = await open_socket(app, path)
@@ -202,6 +237,7 @@ async def test_anonymous_is_refused(app, ticket, workspace):
         await communicator.disconnect()
 
 
+@in_own_loop
 async def test_member_of_another_workspace_is_refused(app, ticket, workspace, outsider):
     for path in (ticket_path(ticket), list_path(workspace)):
         communicator, connected, code = await open_socket(app, path, outsider.user)
@@ -209,6 +245,7 @@ async def test_member_of_another_workspace_is_refused(app, ticket, workspace, ou
         await communicator.disconnect()
 
 
+@in_own_loop
 async def test_requester_of_another_ticket_and_agent_of_another_queue_are_refused(
     app, workspace, other_queue, ticket, agent
 ):
@@ -227,6 +264,7 @@ async def test_requester_of_another_ticket_and_agent_of_another_queue_are_refuse
         await communicator.disconnect()
 
 
+@in_own_loop
 async def test_refusals_of_signed_in_people_are_audited_once(app, workspace, other_queue, agent, outsider):
     from privacy.audit_actions import ACCESS_REFUSED
     from privacy.models import AuditEvent
@@ -263,6 +301,7 @@ async def test_refusals_of_signed_in_people_are_audited_once(app, workspace, oth
     ]
 
 
+@in_own_loop
 async def test_participant_requester_may_listen(app, workspace, ticket):
     participant = await database_sync_to_async(make_member)(workspace, Role.REQUESTER)
     await database_sync_to_async(ParticipantFactory)(ticket=ticket, user=participant.user)
@@ -274,6 +313,7 @@ async def test_participant_requester_may_listen(app, workspace, ticket):
 # What each one hears ---------------------------------------------------------------------------
 
 
+@in_own_loop
 async def test_agent_gets_notes_and_replies(app, layer, agent, requester, ticket):
     communicator, connected, _code = await open_socket(app, ticket_path(ticket), agent.user)
     assert connected
@@ -291,6 +331,7 @@ async def test_agent_gets_notes_and_replies(app, layer, agent, requester, ticket
     await communicator.disconnect()
 
 
+@in_own_loop
 async def test_requester_gets_replies_and_never_a_note(app, layer, agent, requester, ticket):
     marker = f"NOTE-MARKER-{uuid.uuid4().hex}"
     requester_socket, connected, _code = await open_socket(app, ticket_path(ticket), requester.user)
@@ -315,6 +356,7 @@ async def test_requester_gets_replies_and_never_a_note(app, layer, agent, reques
     await agent_socket.disconnect()
 
 
+@in_own_loop
 async def test_a_note_announced_to_the_public_group_still_never_reaches_a_requester(
     app, agent, requester, ticket
 ):
@@ -340,6 +382,7 @@ async def test_a_note_announced_to_the_public_group_still_never_reaches_a_reques
     await agent_socket.disconnect()
 
 
+@in_own_loop
 async def test_agent_demoted_without_announcement_stops_getting_notes(app, admin, agent, ticket):
     """Each event re-reads the membership, so a role change counts even before any announce."""
     socket, _connected, _code = await open_socket(app, ticket_path(ticket), agent.user)
@@ -349,6 +392,7 @@ async def test_agent_demoted_without_announcement_stops_getting_notes(app, admin
     await expect_close(socket, CLOSE_FORBIDDEN)
 
 
+@in_own_loop
 async def test_ticket_changes_reach_the_page_without_agent_only_fields_for_requesters(
     app, agent, requester, ticket
 ):
@@ -377,6 +421,7 @@ async def test_ticket_changes_reach_the_page_without_agent_only_fields_for_reque
     await agent_socket.disconnect()
 
 
+@in_own_loop
 async def test_list_rows_go_to_the_queue_agents_and_the_requester_only(
     app, layer, workspace, queue, other_queue, agent, requester
 ):
@@ -425,6 +470,7 @@ async def test_list_rows_go_to_the_queue_agents_and_the_requester_only(
 # Losing access --------------------------------------------------------------------------------
 
 
+@in_own_loop
 async def test_removed_member_is_disconnected(app, layer, workspace, agent, ticket):
     page, _connected, _code = await open_socket(app, ticket_path(ticket), agent.user)
     listing, _connected, _code = await open_socket(app, list_path(workspace), agent.user)
@@ -438,6 +484,7 @@ async def test_removed_member_is_disconnected(app, layer, workspace, agent, tick
     await expect_close(listing, CLOSE_FORBIDDEN)
 
 
+@in_own_loop
 async def test_signing_out_ends_live_updates(app, agent, requester, ticket):
     from django.contrib.sessions.backends.db import SessionStore
 
@@ -447,6 +494,7 @@ async def test_signing_out_ends_live_updates(app, agent, requester, ticket):
     await expect_close(page, CLOSE_FORBIDDEN)
 
 
+@in_own_loop
 async def test_changing_the_password_ends_live_updates_of_other_sessions(app, requester, ticket):
     page, _connected, _code = await open_socket(app, ticket_path(ticket), requester.user)
 
@@ -459,6 +507,7 @@ async def test_changing_the_password_ends_live_updates_of_other_sessions(app, re
     await expect_close(page, CLOSE_FORBIDDEN)
 
 
+@in_own_loop
 async def test_agent_losing_the_queue_is_disconnected_from_its_tickets(app, workspace, queue, agent, ticket):
     from workspaces.services import queue_revoke
 
@@ -477,6 +526,7 @@ async def test_agent_losing_the_queue_is_disconnected_from_its_tickets(app, work
     await listing.disconnect()
 
 
+@in_own_loop
 async def test_access_change_of_someone_else_changes_nothing(app, workspace, agent, requester, ticket):
     page, _connected, _code = await open_socket(app, ticket_path(ticket), agent.user)
     await database_sync_to_async(announce_access_changed)(

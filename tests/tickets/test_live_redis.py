@@ -10,14 +10,18 @@ import uuid
 
 import pytest
 import redis
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from tests.e2e import conftest as e2e
 from tests.factories import TicketFactory
-from tests.tickets.test_live import _close_server_connections, redis_layers, session_cookie  # noqa: F401
+from tests.tickets.test_live import (  # noqa: F401
+    _close_server_connections,
+    _flush_redis_layer,
+    in_thread,
+    redis_layers,
+    session_cookie,
+)
 from tickets.models import MessageKind
 from tickets.realtime import ticket_public_group, ticket_staff_group
 from tickets.services import message_post
@@ -34,7 +38,7 @@ def redis_layer(settings):
     settings.CHANNEL_LAYERS = redis_layers()
     config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
     yield config
-    async_to_sync(get_channel_layer().flush)()
+    _flush_redis_layer()
 
 
 @pytest.fixture
@@ -53,8 +57,9 @@ def open_client(base_url, path, user, origin=None):
 
 
 def post(ticket, author, kind, body):
-    """Post through the service, which announces the message after commit."""
-    return message_post(ticket=ticket, author=author, kind=kind, body=body, notify=False)
+    """Post through the service, which announces the message after commit (in a thread of its
+    own: after the browser tests the main thread cannot run ``async_to_sync``)."""
+    return in_thread(message_post, ticket=ticket, author=author, kind=kind, body=body, notify=False)
 
 
 def test_agent_and_requester_share_a_ticket_over_redis(redis_layer, live_asgi, agent, requester, ticket):
