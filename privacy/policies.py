@@ -158,10 +158,11 @@ def policy_history(user) -> list[PolicyAcceptance]:
     )
 
 
+def policy_current(*, kind: str) -> PolicyVersion | None:
+    """The newest published version of one policy kind, or None when none is published yet."""
+    return _published().filter(kind=kind).order_by("-published_at", "-pk").first()
+
+
 def policies_current() -> list[PolicyVersion]:
-    result = []
-    for kind in PolicyKind:
-        version = _published().filter(kind=kind).order_by("-published_at", "-pk").first()
-        if version is not None:
-            result.append(version)
-    return result
+    """The current version of each policy kind that has one."""
+    return [version for kind in PolicyKind if (version := policy_current(kind=kind)) is not None]

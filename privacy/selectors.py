@@ -5,12 +5,12 @@ and one person) and pages on ``id`` only: no OFFSET, no COUNT."""
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from hashlib import sha256
 
 from django.db.models import Q, QuerySet
 
 from privacy.audit import ACCOUNT_CHAIN
 from privacy.models import AuditEvent
+from privacy.pseudonyms import preferred_code
 
 PAGE_SIZE = 50
 ACCOUNT_EVENTS_LIMIT = 20
@@ -147,7 +147,7 @@ def actor_display(*, actor_id: int | None, actor_label: str, pseudonyms: dict | 
     if actor_label:
         return actor_label
     if actor_id is not None:
-        code = (pseudonyms or {}).get(actor_id) or sha256(f"user:{actor_id}".encode()).hexdigest()[:4]
+        code = (pseudonyms or {}).get(actor_id) or preferred_code(actor_id)
         return f"Deleted user {code}"
     return "System"
 
@@ -155,10 +155,8 @@ def actor_display(*, actor_id: int | None, actor_label: str, pseudonyms: dict | 
 def _pseudonym_codes(actor_ids: set[int]) -> dict[int, str]:
     if not actor_ids:
         return {}
-    try:  # the erasure feature's model (issue 6); without it a derived code is shown
-        from privacy.models import Pseudonym
-    except ImportError:
-        return {}
+    from privacy.models import Pseudonym
+
     return dict(Pseudonym.objects.filter(user_id__in=actor_ids).values_list("user_id", "code"))
 
 

@@ -22,6 +22,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from privacy import audit_actions
 from privacy.audit import audit_record
 from privacy.models import PolicyAcceptance, PolicyKind, PolicyVersion
+from privacy.policies import policy_current
 from workspaces.models import User
 
 logger = logging.getLogger(__name__)
@@ -64,15 +65,6 @@ class CurrentPolicies:
 
 
 # Selectors ---------------------------------------------------------------------------------------
-
-
-def policy_current(*, kind: str) -> PolicyVersion | None:
-    """The newest published version of one policy kind, or None when none is published yet."""
-    return (
-        PolicyVersion.objects.filter(kind=kind, published_at__lte=timezone.now())
-        .order_by("-published_at", "-pk")
-        .first()
-    )
 
 
 def policies_current() -> CurrentPolicies:

@@ -50,3 +50,13 @@ def test_seed_demo_refuses_with_debug_off_unless_forced(settings):
 
     call_command("seed_demo", "--force", verbosity=0)
     assert User.objects.filter(email="admin@acme.test").exists()
+
+
+@pytest.mark.django_db
+def test_demo_people_have_accepted_the_current_policies(settings):
+    from privacy.policies import policies_pending
+
+    settings.DEBUG = True
+    call_command("seed_demo", verbosity=0)
+
+    assert policies_pending(User.objects.get(email="agent@acme.test")) == []

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from privacy.policies import policies_current, policy_accept
 from tickets.models import MessageKind, Priority, Status, Ticket
 from tickets.services import message_post, ticket_create
 from workspaces.models import Membership, Queue, Role, User, Workspace
@@ -89,6 +90,8 @@ class Command(BaseCommand):
                     display_name=f"{display} ({name.split()[0]})",
                     email_confirmed_at=timezone.now(),
                 )
+                # Demo people signed up under the current terms and privacy policy.
+                policy_accept(user=user, policy_ids=[policy.pk for policy in policies_current()])
             people[local] = user
             if not Membership.objects.filter(workspace=workspace, user=user).exists():
                 membership_create(workspace=workspace, user=user, role=role)
