@@ -41,7 +41,7 @@ def bench_url(base: str) -> str:
 def psql(url: str, sql: str) -> None:
     parts = urlsplit(url)
     admin = urlunsplit(parts._replace(path="/postgres"))
-    subprocess.run(["psql", admin, "-q", "-c", sql], check=True, capture_output=True)
+    subprocess.run(["psql", admin, "-q", "-c", sql], check=True, capture_output=True)  # noqa: S603, S607
 
 
 def env_for(url: str, var_dir: str) -> dict:
@@ -58,7 +58,7 @@ def manage(args, env):
     """Run manage.py; return (seconds, its resource usage from wait4, stdout)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: S603 - our own manage.py
             [sys.executable, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT, stdout=out, stderr=err
         )
         _, status, usage = os.wait4(process.pid, 0)
@@ -86,9 +86,11 @@ def seed(tickets: int, media_root: Path) -> dict:
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO workspaces_user (password, last_login, is_superuser, email, display_name, is_active, "
+            "INSERT INTO workspaces_user (password, last_login, is_superuser, email, display_name, "
+            "is_active, "
             "is_staff, date_joined, email_confirmed_at, language, time_zone) "
-            "SELECT '!', %s, false, 'requester' || g || '@bench.example', 'Requester ' || g, true, false, %s, %s, "
+            "SELECT '!', %s, false, 'requester' || g || '@bench.example', 'Requester ' || g, true, "
+            "false, %s, %s, "
             "'en', 'UTC' FROM generate_series(1, %s) g",
             [now, now - timedelta(days=3000), now, requesters],
         )
@@ -96,14 +98,17 @@ def seed(tickets: int, media_root: Path) -> dict:
         first_requester = cursor.fetchone()[0]
         cursor.execute(
             "INSERT INTO workspaces_membership (workspace_id, user_id, role, created_at) "
-            "SELECT %s, id, 'requester', %s FROM workspaces_user WHERE email LIKE 'requester%%@bench.example'",
+            "SELECT %s, id, 'requester', %s FROM workspaces_user WHERE email LIKE "
+            "'requester%%@bench.example'",
             [workspace.pk, now],
         )
         closed = now - timedelta(days=1000)
         cursor.execute(
-            "INSERT INTO tickets_ticket (workspace_id, number, subject, status, priority, queue_id, requester_id, "
+            "INSERT INTO tickets_ticket (workspace_id, number, subject, status, priority, queue_id, "
+            "requester_id, "
             "assignee_id, created_at, updated_at, closed_at, anonymized_at, requester_pseudonym) "
-            "SELECT %s, g, 'Printer ' || g || ' of Requester ' || (g %% %s), 'closed', 'normal', %s, %s + (g %% %s), "
+            "SELECT %s, g, 'Printer ' || g || ' of Requester ' || (g %% %s), 'closed', 'normal', %s, "
+            "%s + (g %% %s), "
             "%s, %s, %s, %s, NULL, '' FROM generate_series(1, %s) g",
             [
                 workspace.pk,
@@ -119,14 +124,17 @@ def seed(tickets: int, media_root: Path) -> dict:
             ],
         )
         cursor.execute(
-            "INSERT INTO tickets_message (workspace_id, ticket_id, author_id, kind, body, created_at, edited_at) "
+            "INSERT INTO tickets_message (workspace_id, ticket_id, author_id, kind, body, "
+            "created_at, edited_at) "
             "SELECT t.workspace_id, t.id, CASE WHEN k = 1 THEN t.requester_id ELSE %s END, "
             "CASE WHEN k = 3 THEN 'note' ELSE 'reply' END, 'Message ' || k || ' on ticket ' || t.number, "
-            "t.created_at, NULL FROM tickets_ticket t CROSS JOIN generate_series(1, 3) k WHERE t.workspace_id = %s",
+            "t.created_at, NULL FROM tickets_ticket t CROSS JOIN generate_series(1, 3) k WHERE "
+            "t.workspace_id = %s",
             [agent.pk, workspace.pk],
         )
         cursor.execute(
-            "INSERT INTO tickets_attachment (workspace_id, ticket_id, message_id, uploaded_by_id, file, original_name, "
+            "INSERT INTO tickets_attachment (workspace_id, ticket_id, message_id, uploaded_by_id, "
+            "file, original_name, "
             "content_type, size, created_at) SELECT t.workspace_id, t.id, NULL, t.requester_id, "
             "'attachments/' || t.workspace_id || '/bench-' || t.id, 'scan-' || t.number || '.pdf', "
             "'application/pdf', 32, t.created_at FROM tickets_ticket t WHERE t.workspace_id = %s",

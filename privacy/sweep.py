@@ -324,8 +324,8 @@ def retention_sweep(
 
     ``now`` sets the moment a new run is as of (tests freeze it); a run left unfinished by a
     killed process is continued as of its own moment first. ``pause`` makes each batch wait
-    that long before committing (tests kill a run in the middle of a batch). ``on_batch(workspace, kind, n)`` is called after each
-    committed batch.
+    that long before committing (tests kill a run in the middle of a batch).
+    ``on_batch(workspace, kind, n)`` is called after each committed batch.
     """
     from workspaces.models import Workspace
 

@@ -49,7 +49,10 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH, help="Rows per transaction.")
         parser.add_argument("--now", help="Run as of this moment (ISO 8601 with time zone); default: now.")
         parser.add_argument(
-            "--pause", type=float, default=None, help=f"Seconds each batch waits before it commits, for tests (or ${PAUSE_ENV})."
+            "--pause",
+            type=float,
+            default=None,
+            help=f"Seconds each batch waits before it commits, for tests (or ${PAUSE_ENV}).",
         )
 
     def handle(
