@@ -402,8 +402,7 @@ def erase_memberships(ctx: ErasureContext, entry) -> dict[str, int]:
 def erase_invitations(ctx: ErasureContext, entry) -> dict[str, int]:
     """Invitations addressed to the person hold their address: deleted. Invitations they sent
     stay (``invited_by`` points at the tombstone)."""
-    deleted = entry.model._base_manager.filter(pk__in=entry.rows_of(ctx.user).values("pk")).delete()[0]
-    return {"invitations_deleted": deleted}
+    return {"invitations_deleted": entry.delete_rows_of(ctx.user)}
 
 
 def erase_admin_log(ctx: ErasureContext, entry) -> dict[str, int]:
@@ -420,8 +419,7 @@ def erase_admin_log(ctx: ErasureContext, entry) -> dict[str, int]:
 
 def erase_lockout_records(ctx: ErasureContext, entry) -> dict[str, int]:
     """django-axes rows carry the address typed at sign-in, the IP and the browser: deleted."""
-    deleted = entry.model._base_manager.filter(pk__in=entry.rows_of(ctx.user).values("pk")).delete()[0]
-    return {"lockout_records_deleted": deleted}
+    return {"lockout_records_deleted": entry.delete_rows_of(ctx.user)}
 
 
 def erase_user_profile(ctx: ErasureContext, entry) -> dict[str, int]:

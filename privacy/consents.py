@@ -11,7 +11,8 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
 from privacy.audit import audit_record
-from privacy.models import Consent, ConsentSource, PolicyKind, PolicyVersion
+from privacy.models import Consent, ConsentSource, PolicyKind
+from privacy.policies import policy_current
 
 
 @dataclass(frozen=True)
@@ -82,16 +83,6 @@ def consents_current(user) -> dict[str, bool]:
     return answers
 
 
-def _current_privacy_policy():
-    from django.utils import timezone
-
-    return (
-        PolicyVersion.objects.filter(kind=PolicyKind.PRIVACY, published_at__lte=timezone.now())
-        .order_by("-published_at", "-pk")
-        .first()
-    )
-
-
 @transaction.atomic
 def consents_set(
     *, user, answers: dict[str, bool], source: str = ConsentSource.ACCOUNT, request=None
@@ -104,7 +95,7 @@ def consents_set(
     changed = [purpose for purpose, granted in answers.items() if current.get(purpose) != bool(granted)]
     if not changed:
         return []
-    policy = _current_privacy_policy()
+    policy = policy_current(kind=PolicyKind.PRIVACY)
     for purpose in changed:
         consent = Consent(
             user=user, purpose=purpose, granted=bool(answers[purpose]), policy=policy, source=source

@@ -227,8 +227,7 @@ def erase_account_data(user, *, held: HeldObjects | None = None) -> tuple[Counte
         if entry.erase == registry.KEEP:
             continue
         if entry.erase == registry.DELETE:
-            rows = entry.model._base_manager.filter(pk__in=entry.rows_of(user).values("pk"))
-            ctx.counts[f"{entry.model._meta.model_name}_deleted"] += rows.delete()[0]
+            ctx.counts[f"{entry.model._meta.model_name}_deleted"] += entry.delete_rows_of(user)
             continue
         ctx.counts.update(entry.eraser()(ctx, entry))
     for entry in registry.entries():

@@ -31,6 +31,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.html import escape
 
+from helpdesk.errors import UserFacingError
 from privacy.audit import ACCOUNT_CHAIN, audit_record
 from privacy.models import DataExport, ExportStatus
 
@@ -50,10 +51,8 @@ EXPORT_FAILED = (
 )
 
 
-class ExportError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class ExportError(UserFacingError):
+    """An export cannot be made or downloaded; ``message`` says why."""
 
 
 def export_days() -> int:

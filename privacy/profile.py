@@ -5,12 +5,10 @@ Every change is audited (``account.updated`` with the names of the changed field
 values; ``account.email_changed`` when a new address takes effect).
 """
 
-import hashlib
 import logging
 import secrets
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -18,8 +16,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from helpdesk.errors import UserFacingError
+from helpdesk.site import absolute_url
 from privacy.audit import audit_record
 from privacy.models import EmailChange, NotificationPreferences
+from workspaces.services import hash_token
 
 logger = logging.getLogger(__name__)
 
@@ -33,14 +34,8 @@ EMAIL_LINK_EXPIRED = (
 PREFERENCE_FIELDS = ("email_on_reply", "email_on_assignment", "email_weekly_summary")
 
 
-class EmailChangeError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+class EmailChangeError(UserFacingError):
+    """An email-change link cannot be used; ``message`` says why."""
 
 
 def _send(to: str, template: str, context: dict) -> None:
@@ -133,7 +128,7 @@ def email_change_request(*, user, new_email: str, request=None) -> EmailChange:
     change = EmailChange(
         user=user,
         new_email=new_email,
-        token_hash=_hash(token),
+        token_hash=hash_token(token),
         created_at=now,
         expires_at=now + timedelta(hours=EMAIL_CHANGE_HOURS),
     )
@@ -148,7 +143,7 @@ def email_change_request(*, user, new_email: str, request=None) -> EmailChange:
     )
     context = {
         "name": user.get_short_name(),
-        "confirm_url": f"{settings.SITE_URL}{reverse('account_email_confirm', args=[token])}",
+        "confirm_url": absolute_url(reverse("account_email_confirm", args=[token])),
         "hours": EMAIL_CHANGE_HOURS,
     }
     transaction.on_commit(lambda: _send(new_email, "email_change", context))
@@ -172,7 +167,7 @@ def email_change_cancel(*, user, request=None) -> int:
 
 
 def email_change_for_token(token: str) -> EmailChange:
-    change = EmailChange.objects.select_related("user").filter(token_hash=_hash(token or "")).first()
+    change = EmailChange.objects.select_related("user").filter(token_hash=hash_token(token or "")).first()
     if change is None:
         raise EmailChangeError(EMAIL_LINK_INVALID)
     if not change.is_pending or not change.user.is_active:
@@ -200,6 +195,6 @@ def email_change_confirm(*, token: str, request=None):
     change.confirmed_at = timezone.now()
     change.save(update_fields=["confirmed_at"])
     audit_record(action="account.email_changed", request=request, actor=user, target=user, detail={})
-    context = {"name": user.get_short_name(), "login_url": f"{settings.SITE_URL}{reverse('login')}"}
+    context = {"name": user.get_short_name(), "login_url": absolute_url(reverse("login"))}
     transaction.on_commit(lambda: _send(old_email, "email_changed", context))
     return user

@@ -75,6 +75,11 @@ class PersonalData:
             else manager.filter(condition)
         )
 
+    def delete_rows_of(self, user) -> int:
+        """Delete ``user``'s rows of this model; returns the number deleted (cascades included)."""
+        # By primary key: ``rows_of`` may be distinct(), which delete() refuses.
+        return self.model._base_manager.filter(pk__in=self.rows_of(user).values("pk")).delete()[0]
+
     def eraser(self):
         """The erasure function for a dotted ``erase`` path (``None`` for DELETE and KEEP)."""
         if self.erase in (DELETE, KEEP):

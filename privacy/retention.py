@@ -156,6 +156,16 @@ def _none(model):
     return model._base_manager.none()
 
 
+def _split(expired, holds: HoldSet, held: Q | None):
+    """``(due, spared)``: a workspace hold spares all of ``expired``; otherwise the rows
+    matching ``held`` are spared (none when ``held`` is None: nothing is held)."""
+    if holds.workspace:
+        return _none(expired.model), expired
+    if held is None:
+        return expired, _none(expired.model)
+    return expired.exclude(held), expired.filter(held)
+
+
 def due_tickets(workspace_id: int, policy: RetentionPolicy, holds: HoldSet, now):
     from tickets.models import Status, Ticket
 
@@ -165,12 +175,7 @@ def due_tickets(workspace_id: int, policy: RetentionPolicy, holds: HoldSet, now)
     expired = Ticket.objects.filter(
         workspace_id=workspace_id, status=Status.CLOSED, closed_at__lt=limit, anonymized_at__isnull=True
     )
-    if holds.workspace:
-        return _none(Ticket), expired
-    if not holds:
-        return expired, _none(Ticket)
-    held = ticket_held_q(holds)
-    return expired.exclude(held), expired.filter(held)
+    return _split(expired, holds, ticket_held_q(holds) if holds else None)
 
 
 def _tickets_due_ids(workspace_id, policy, holds, now):
@@ -190,12 +195,7 @@ def due_notes(workspace_id: int, policy: RetentionPolicy, holds: HoldSet, now):
         .exclude(body=RETENTION_MESSAGE)
         .exclude(ticket_id__in=_tickets_due_ids(workspace_id, policy, holds, now))
     )
-    if holds.workspace:
-        return _none(Message), expired
-    if not holds:
-        return expired, _none(Message)
-    held = message_held_q(workspace_id, holds)
-    return expired.exclude(held), expired.filter(held)
+    return _split(expired, holds, message_held_q(workspace_id, holds) if holds else None)
 
 
 def due_attachments(workspace_id: int, policy: RetentionPolicy, holds: HoldSet, now):
@@ -210,12 +210,7 @@ def due_attachments(workspace_id: int, policy: RetentionPolicy, holds: HoldSet, 
     else:
         expired = expired.filter(created_at__lt=limit)
     expired = expired.exclude(ticket_id__in=_tickets_due_ids(workspace_id, policy, holds, now))
-    if holds.workspace:
-        return _none(Attachment), expired
-    if not holds:
-        return expired, _none(Attachment)
-    held = attachment_held_q(workspace_id, holds)
-    return expired.exclude(held), expired.filter(held)
+    return _split(expired, holds, attachment_held_q(workspace_id, holds) if holds else None)
 
 
 def due_requesters(workspace_id: int, policy: RetentionPolicy, holds: HoldSet, now):
@@ -229,12 +224,7 @@ def due_requesters(workspace_id: int, policy: RetentionPolicy, holds: HoldSet, n
     expired = Membership.objects.filter(workspace_id=workspace_id, role=Role.REQUESTER).filter(
         Q(user__last_login__lt=limit) | Q(user__last_login__isnull=True, user__date_joined__lt=limit)
     )
-    if holds.workspace:
-        return _none(Membership), expired
-    if not holds.user_ids:
-        return expired, _none(Membership)
-    held = Q(user_id__in=sorted(holds.user_ids))
-    return expired.exclude(held), expired.filter(held)
+    return _split(expired, holds, Q(user_id__in=sorted(holds.user_ids)) if holds.user_ids else None)
 
 
 def export_attribution(now, *, holds_by_workspace: dict | None = None) -> dict[int, tuple[list, list]]:

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from helpdesk.site import absolute_url
 from tickets.models import Message, MessageKind, Ticket, TicketParticipant
 from tickets.selectors import membership_of, queue_staff, visible_message, visible_ticket
 
@@ -61,8 +62,9 @@ def notify_assigned(*, ticket, actor) -> None:
 
 
 def ticket_url(ticket) -> str:
-    path = reverse("ticket_detail", kwargs={"slug": ticket.workspace.slug, "number": ticket.number})
-    return f"{settings.SITE_URL}{path}"
+    return absolute_url(
+        reverse("ticket_detail", kwargs={"slug": ticket.workspace.slug, "number": ticket.number})
+    )
 
 
 def _send_one(*, template: str, user, context: dict) -> bool:
@@ -136,24 +138,27 @@ def send_reply_posted(*, message_id: int) -> int:
     return sent
 
 
+def _send_unless_actor(ticket, user, *, actor_id: int | None, template: str) -> int:
+    """Email ``user`` about ``ticket``, unless they made the change themselves."""
+    if user is None or user.pk == actor_id or _recipient_membership(ticket, user) is None:
+        return 0
+    return int(_send_one(template=template, user=user, context=_context(ticket)))
+
+
 def send_status_changed(*, ticket_id: int, actor_id: int | None) -> int:
     """Tell the requester that someone else changed the status."""
     ticket = _ticket(ticket_id)
-    if ticket is None or ticket.requester_id is None or ticket.requester_id == actor_id:
+    if ticket is None:
         return 0
-    if _recipient_membership(ticket, ticket.requester) is None:
-        return 0
-    return int(_send_one(template="status_changed", user=ticket.requester, context=_context(ticket)))
+    return _send_unless_actor(ticket, ticket.requester, actor_id=actor_id, template="status_changed")
 
 
 def send_ticket_assigned(*, ticket_id: int, actor_id: int | None) -> int:
     """Tell the assignee, unless they took the ticket themselves."""
     ticket = _ticket(ticket_id)
-    if ticket is None or ticket.assignee_id is None or ticket.assignee_id == actor_id:
+    if ticket is None:
         return 0
-    if _recipient_membership(ticket, ticket.assignee) is None:
-        return 0
-    return int(_send_one(template="ticket_assigned", user=ticket.assignee, context=_context(ticket)))
+    return _send_unless_actor(ticket, ticket.assignee, actor_id=actor_id, template="ticket_assigned")
 
 
 def _context(ticket) -> dict:

@@ -100,12 +100,13 @@ def _set_status(ticket: Ticket, status: str, now) -> str:
     return old
 
 
-def _audit_status(*, ticket, old, actor, request, reason: str = "") -> None:
-    detail = {"number": ticket.number, "from": old, "to": ticket.status}
+def _audit_change(action: str, *, ticket, old, new, actor, request, reason: str = "") -> None:
+    """Audit a change of one ticket property: ``{"number", "from", "to"}`` and the reason, if any."""
+    detail = {"number": ticket.number, "from": old, "to": new}
     if reason:
         detail["reason"] = reason
     audit_record(
-        action="ticket.status_changed",
+        action=action,
         request=request,
         actor=actor,
         workspace=ticket.workspace,
@@ -199,7 +200,7 @@ def ticket_set_status(*, ticket: Ticket, status: str, actor, request=None) -> Ti
     ticket.updated_at = now
     ticket.full_clean()
     ticket.save(update_fields=["status", "closed_at", "updated_at"])
-    _audit_status(ticket=ticket, old=old, actor=actor, request=request)
+    _audit_change("ticket.status_changed", ticket=ticket, old=old, new=status, actor=actor, request=request)
     _after_commit(realtime.broadcast_ticket, ticket)
     notifications.notify_status_changed(ticket=ticket, actor=actor)
     return ticket
@@ -218,13 +219,8 @@ def ticket_set_priority(*, ticket: Ticket, priority: str, actor, request=None) -
     ticket.updated_at = timezone.now()
     ticket.full_clean()
     ticket.save(update_fields=["priority", "updated_at"])
-    audit_record(
-        action="ticket.priority_changed",
-        request=request,
-        actor=actor,
-        workspace=ticket.workspace,
-        target=ticket,
-        detail={"number": ticket.number, "from": old, "to": priority},
+    _audit_change(
+        "ticket.priority_changed", ticket=ticket, old=old, new=priority, actor=actor, request=request
     )
     _after_commit(realtime.broadcast_ticket, ticket)
     return ticket
@@ -252,14 +248,7 @@ def ticket_assign(*, ticket: Ticket, assignee, actor, request=None) -> Ticket:
     ticket.updated_at = timezone.now()
     ticket.full_clean()
     ticket.save(update_fields=["assignee", "updated_at"])
-    audit_record(
-        action="ticket.assigned",
-        request=request,
-        actor=actor,
-        workspace=ticket.workspace,
-        target=ticket,
-        detail={"number": ticket.number, "from": old, "to": new_id},
-    )
+    _audit_change("ticket.assigned", ticket=ticket, old=old, new=new_id, actor=actor, request=request)
     _after_commit(realtime.broadcast_ticket, ticket)
     if assignee is not None:
         notifications.notify_assigned(ticket=ticket, actor=actor)
@@ -287,22 +276,18 @@ def ticket_move_queue(*, ticket: Ticket, queue: Queue, actor, request=None) -> T
         ticket.assignee = None
     ticket.full_clean()
     ticket.save(update_fields=["queue", "assignee", "updated_at"])
-    audit_record(
-        action="ticket.queue_changed",
-        request=request,
-        actor=actor,
-        workspace=ticket.workspace,
-        target=ticket,
-        detail={"number": ticket.number, "from": old_queue_id, "to": queue.pk},
+    _audit_change(
+        "ticket.queue_changed", ticket=ticket, old=old_queue_id, new=queue.pk, actor=actor, request=request
     )
     if dropped_assignee is not None:
-        audit_record(
-            action="ticket.assigned",
-            request=request,
+        _audit_change(
+            "ticket.assigned",
+            ticket=ticket,
+            old=dropped_assignee,
+            new=None,
             actor=actor,
-            workspace=ticket.workspace,
-            target=ticket,
-            detail={"number": ticket.number, "from": dropped_assignee, "to": None, "reason": "queue_changed"},
+            request=request,
+            reason="queue_changed",
         )
     _after_commit(realtime.broadcast_ticket, ticket, previous_queue_id=old_queue_id)
     return ticket
@@ -439,7 +424,15 @@ def message_post(
         detail={"ticket": locked.number},
     )
     if reopened_from is not None:
-        _audit_status(ticket=locked, old=reopened_from, actor=author, request=request, reason="reply")
+        _audit_change(
+            "ticket.status_changed",
+            ticket=locked,
+            old=reopened_from,
+            new=locked.status,
+            actor=author,
+            request=request,
+            reason="reply",
+        )
     _add_attachments(
         ticket=locked, message=message, uploader=author, attachments=attachments, request=request
     )

@@ -19,9 +19,12 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
+from helpdesk.errors import UserFacingError
+from helpdesk.site import absolute_url
 from privacy.audit import audit_record
 from tickets.models import TicketParticipant
 from tickets.querysets import QUEUE_PERMISSION
@@ -57,12 +60,8 @@ INVITATION_ACCOUNT_EXISTS = "An account with this email address already exists. 
 INVITATION_TOKEN_BYTES = 32
 
 
-class InvitationError(Exception):
+class InvitationError(UserFacingError):
     """An invitation cannot be used; ``message`` says why, in words for the invitee."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 def hash_token(token: str) -> str:
@@ -348,17 +347,13 @@ def queues_granted_to(membership: Membership):
 # Invitations ------------------------------------------------------------------------------------
 
 
-def invitation_url(token: str) -> str:
-    return f"{settings.SITE_URL}/invitations/{token}/"
-
-
 def _send_invitation_email(*, invitation_id: int, token: str) -> None:
     invitation = Invitation.objects.select_related("workspace", "invited_by").get(pk=invitation_id)
     context = {
         "invitation": invitation,
         "workspace": invitation.workspace,
         "inviter": invitation.invited_by,
-        "url": invitation_url(token),
+        "url": absolute_url(reverse("invitation_accept", args=[token])),
         "valid_days": settings.INVITATION_VALID_DAYS,
     }
     subject = render_to_string("workspaces/email/invitation_subject.txt", context).strip()
@@ -368,6 +363,20 @@ def _send_invitation_email(*, invitation_id: int, token: str) -> None:
     except Exception:  # noqa: BLE001 - the invitation stays listed; the admin can send it again
         # Never log the token or the address: only which invitation failed.
         logger.warning("Invitation email %s could not be sent", invitation_id, exc_info=True)
+
+
+def _mark_revoked(invitation: Invitation, *, workspace: Workspace, now, actor, request, detail=None) -> None:
+    """Withdraw the (locked) invitation of ``workspace`` and audit ``invitation.revoked``."""
+    invitation.revoked_at = now
+    invitation.save(update_fields=["revoked_at"])
+    audit_record(
+        action="invitation.revoked",
+        request=request,
+        actor=actor,
+        workspace=workspace,
+        target=invitation,
+        detail=detail,
+    )
 
 
 @transaction.atomic
@@ -401,14 +410,12 @@ def invitation_create(
         workspace=workspace, email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True
     )
     for previous in older:
-        previous.revoked_at = now
-        previous.save(update_fields=["revoked_at"])
-        audit_record(
-            action="invitation.revoked",
-            request=request,
-            actor=actor,
+        _mark_revoked(
+            previous,
             workspace=workspace,
-            target=previous,
+            now=now,
+            actor=actor,
+            request=request,
             detail={"reason": "superseded"},
         )
     token = secrets.token_urlsafe(INVITATION_TOKEN_BYTES)
@@ -443,14 +450,8 @@ def invitation_revoke(*, invitation: Invitation, actor=None, request=None) -> In
     problem = invitation_problem(invitation)
     if problem in (INVITATION_USED, INVITATION_REVOKED):
         raise InvitationError(problem)
-    invitation.revoked_at = timezone.now()
-    invitation.save(update_fields=["revoked_at"])
-    audit_record(
-        action="invitation.revoked",
-        request=request,
-        actor=actor,
-        workspace=invitation.workspace,
-        target=invitation,
+    _mark_revoked(
+        invitation, workspace=invitation.workspace, now=timezone.now(), actor=actor, request=request
     )
     return invitation
 

@@ -19,6 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from helpdesk.errors import UserFacingError
+from helpdesk.site import absolute_url
 from privacy import audit_actions
 from privacy.audit import audit_record
 from privacy.models import PolicyAcceptance, PolicyKind, PolicyVersion
@@ -42,12 +44,8 @@ CANNOT_REJECT_CONFIRMED = (
 POLICIES_MISSING = "Sign-up is closed until the terms of service and the privacy policy are published."
 
 
-class SignupLinkError(Exception):
+class SignupLinkError(UserFacingError):
     """A confirmation or rejection link that cannot be used; ``message`` says why, for people."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 class PoliciesMissing(Exception):
@@ -109,17 +107,13 @@ def signup_token_read(*, token: str, salt: str) -> User:
     return user
 
 
-def _absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
-
-
 def _send_confirmation(user: User) -> None:
     context = {
         "name": user.display_name,
-        "confirm_url": _absolute(
+        "confirm_url": absolute_url(
             reverse("signup_confirm", args=[signup_token_make(user=user, salt=CONFIRM_SALT)])
         ),
-        "reject_url": _absolute(
+        "reject_url": absolute_url(
             reverse("signup_reject", args=[signup_token_make(user=user, salt=REJECT_SALT)])
         ),
         "hours": confirmation_hours(),
@@ -130,8 +124,8 @@ def _send_confirmation(user: User) -> None:
 def _send_existing_notice(user: User) -> None:
     context = {
         "name": user.display_name,
-        "login_url": _absolute(reverse("login")),
-        "reset_url": _absolute(reverse("password_reset")),
+        "login_url": absolute_url(reverse("login")),
+        "reset_url": absolute_url(reverse("password_reset")),
     }
     _send(user.email, "accounts/email/signup_existing", context)
 
