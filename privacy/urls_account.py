@@ -3,10 +3,9 @@
 from django.urls import path
 
 from privacy import views_account as views
-from workspaces import account_views
 
 urlpatterns = [
-    path("", account_views.account_home, name="account"),
+    path("", views.account_page, name="account"),
     path("profile/", views.profile_save, name="account_profile"),
     path("email/", views.email_change, name="account_email"),
     path("email/cancel/", views.email_change_cancel, name="account_email_cancel"),

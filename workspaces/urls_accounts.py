@@ -1,7 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from django.views.generic import RedirectView
 
-from workspaces import account_views, password_views, signup_views
+from workspaces import password_views, signup_views
 from workspaces.forms import EmailAuthenticationForm
 
 urlpatterns = [
@@ -50,5 +51,6 @@ urlpatterns = [
     path("signup/confirm/<str:token>/", signup_views.signup_confirm, name="signup_confirm"),
     path("signup/reject/<str:token>/", signup_views.signup_reject, name="signup_reject"),
     path("policies/<slug:kind>/", signup_views.policy, name="policy"),
-    path("", account_views.account_home, name="account"),
+    # The account page itself lives at /account/; an old bookmark of /accounts/ still gets there.
+    path("", RedirectView.as_view(pattern_name="account", permanent=True)),
 ]
