@@ -282,7 +282,7 @@ def test_account_page_lists_the_newest_account_events_about_me(client, workspace
     _settings_events(workspace, 1, actor=me)  # workspace events are not account events
     client.force_login(me)
 
-    response = client.get("/accounts/")
+    response = client.get("/account/")
 
     body = response.content.decode()
     assert "Recent security activity" in body
