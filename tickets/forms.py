@@ -23,6 +23,35 @@ BODY_MAX_LENGTH = 20_000
 MARKDOWN_HELP = "Markdown works: **bold**, _italic_, `code`, lists and links."
 
 
+NOT_A_CANDIDATE = "No other member of this workspace has that email address, or they already take part."
+NOT_A_MEMBER = "No member of this workspace has that email address."
+
+
+class MemberEmailField(forms.EmailField):
+    """A member picked by email address among ``queryset`` (set by the form): a workspace may
+    have many thousands of members, too many for a list. Cleans to the User, or None if empty."""
+
+    default_error_messages = {"not_found": NOT_A_CANDIDATE}
+
+    def __init__(self, *args, not_found=None, **kwargs):
+        kwargs.setdefault(
+            "widget", forms.EmailInput(attrs={"autocomplete": "off", "placeholder": "name@example.com"})
+        )
+        super().__init__(*args, **kwargs)
+        self.queryset = None
+        if not_found:
+            self.error_messages["not_found"] = not_found
+
+    def clean(self, value):
+        email = super().clean(value)
+        if not email:
+            return None
+        user = self.queryset.filter(email__iexact=email).first()
+        if user is None:
+            raise forms.ValidationError(self.error_messages["not_found"], code="not_found")
+        return user
+
+
 class PersonChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.display_name} ({obj.email})" if obj.display_name else obj.email
@@ -91,12 +120,12 @@ class TicketFilterForm(forms.Form):
 
 
 class TicketCreateForm(forms.Form):
-    requester = PersonChoiceField(
-        label="Requester",
-        queryset=None,
+    requester = MemberEmailField(
+        label="Requester's email",
         required=False,
-        empty_label="Me",
-        help_text="Opening a ticket on someone's behalf? Choose them; they will see it as theirs.",
+        not_found=NOT_A_MEMBER,
+        help_text="Opening a ticket on someone's behalf? Their email address; they will see it as "
+        "theirs. Leave empty to open it as yourself.",
     )
     subject = forms.CharField(label="Subject", max_length=200)
     queue = forms.ModelChoiceField(label="Queue", queryset=Queue.objects.none(), empty_label=None)
@@ -198,7 +227,9 @@ class TicketPropertiesForm(forms.Form):
 
 
 class ParticipantAddForm(forms.Form):
-    user = PersonChoiceField(label="Add a person", queryset=None, empty_label="Choose a member…")
+    user = MemberEmailField(
+        label="Add a person", help_text="The email address of a member of this workspace."
+    )
 
     def __init__(self, *args, ticket, **kwargs):
         super().__init__(*args, **kwargs)

@@ -167,7 +167,7 @@ TICKETS_MATRIX = {
         "kwargs_factory": _ticket_kwargs,
         "methods": {
             "POST": {
-                "data": lambda world, kwargs: {"user": world.user(REQUESTER_OTHER).pk},
+                "data": lambda world, kwargs: {"user": world.user(REQUESTER_OTHER).email},
                 "applied": lambda world, kwargs: _participant_exists(world, world.user(REQUESTER_OTHER).pk),
             },
         },

@@ -10,6 +10,7 @@ from tests.conftest import make_member
 from tests.factories import ParticipantFactory
 from tests.tickets.ticket_helpers import agent_of, new_ticket, note, reply, url
 from tickets import services, views
+from tickets.forms import NOT_A_CANDIDATE, NOT_A_MEMBER
 from tickets.models import Message, MessageKind, Status, Ticket, TicketParticipant
 from workspaces.models import Role
 
@@ -42,7 +43,7 @@ def test_staff_open_a_ticket_on_behalf_of_a_member(workspace, queue, agent, requ
     response = login(agent).post(
         url(workspace, "new/"),
         {
-            "requester": requester.user.pk,
+            "requester": requester.user.email,
             "subject": "Phoned in",
             "queue": queue.pk,
             "priority": "normal",
@@ -63,7 +64,7 @@ def test_staff_cannot_pick_a_requester_from_another_workspace(
     response = login(agent).post(
         url(workspace, "new/"),
         {
-            "requester": stranger.user.pk,
+            "requester": stranger.user.email,
             "subject": "x",
             "queue": queue.pk,
             "priority": "normal",
@@ -71,6 +72,7 @@ def test_staff_cannot_pick_a_requester_from_another_workspace(
         },
     )
     assert response.status_code == 400
+    assert NOT_A_MEMBER in response.content.decode()
     assert not Ticket.objects.exists()
 
 
@@ -202,12 +204,12 @@ def test_a_requester_closes_their_ticket_and_reopens_it_by_replying(workspace, t
     "action",
     [
         ("properties", {"status": "closed", "priority": "normal", "assignee": ""}),
-        ("participants", {"user": None}),
+        ("participants", {}),
     ],
 )
 def test_requesters_cannot_use_staff_actions(workspace, ticket, requester, action, login):
     name, data = action
-    data = {**data, "queue": ticket.queue_id, "user": requester.user.pk}
+    data = {**data, "queue": ticket.queue_id, "user": requester.user.email}
     response = login(requester).post(url(workspace, "", ticket.number, name), data)
     assert response.status_code == 404
     ticket.refresh_from_db()
@@ -240,7 +242,9 @@ def test_strangers_and_other_queues_get_404_everywhere(
 def test_staff_add_and_remove_participants(workspace, ticket, agent, login):
     colleague = make_member(workspace, Role.REQUESTER, display_name="Colleague Carla")
     client = login(agent)
-    response = client.post(url(workspace, "", ticket.number, "participants"), {"user": colleague.user.pk})
+    response = client.post(
+        url(workspace, "", ticket.number, "participants"), {"user": colleague.user.email.upper()}
+    )
     assert response.status_code == 302
     page = client.get(url(workspace, "", ticket.number))
     assert b"Colleague Carla" in page.content
@@ -248,6 +252,25 @@ def test_staff_add_and_remove_participants(workspace, ticket, agent, login):
     assert not TicketParticipant.objects.exists()
     missing = client.post(url(workspace, "", ticket.number, "participants", colleague.user.pk, "remove"))
     assert missing.status_code == 404
+
+
+def test_adding_someone_outside_the_workspace_explains_why(workspace, other_workspace, ticket, agent, login):
+    stranger = make_member(other_workspace, Role.REQUESTER)
+    client = login(agent)
+
+    response = client.post(
+        url(workspace, "", ticket.number, "participants"), {"user": stranger.user.email}, follow=True
+    )
+
+    assert NOT_A_CANDIDATE in response.content.decode()
+    assert not TicketParticipant.objects.exists()
+
+
+def test_the_ticket_page_does_not_list_every_member(workspace, ticket, agent, login):
+    for _ in range(5):
+        make_member(workspace, Role.REQUESTER)
+    page = login(agent).get(url(workspace, "", ticket.number)).content.decode()
+    assert "<option" not in page.split('id="participants"')[1]
 
 
 # Editing ------------------------------------------------------------------------------------
