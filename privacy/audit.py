@@ -35,6 +35,7 @@ REFUSED_WINDOW = timedelta(minutes=10)
 # Reasons workspace_view gives audit_refused (other access functions add their own).
 REFUSED_NOT_MEMBER = "not_member"
 REFUSED_ROLE = "role"
+REFUSED_NOT_VISIBLE = "not_visible"
 VIEWED_WINDOW = timedelta(hours=1)
 
 

@@ -10,7 +10,7 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 
-from privacy.audit import REFUSED_NOT_MEMBER, REFUSED_ROLE, audit_refused
+from privacy.audit import REFUSED_NOT_MEMBER, REFUSED_NOT_VISIBLE, REFUSED_ROLE, audit_refused
 from workspaces.models import Membership
 
 NOT_FOUND = "Not found."
@@ -45,7 +45,12 @@ def workspace_view(*, roles: tuple[str, ...] | None = None):
                 raise Http404(NOT_FOUND)
             request.workspace = membership.workspace
             request.membership = membership
-            return view(request, membership, *args, **kwargs)
+            try:
+                return view(request, membership, *args, **kwargs)
+            except Http404:
+                # A ticket, file or member out of reach: recorded like a foreign workspace.
+                audit_refused(request, workspace=membership.workspace, reason=REFUSED_NOT_VISIBLE)
+                raise
 
         wrapper.workspace_roles = roles
         return wrapper

@@ -249,3 +249,17 @@ def test_anonymize_writes_one_event_and_nothing_on_rollback(workspace, admin):
     assert AuditEvent.objects.get().ip_address == "203.0.113.7"
     assert audit_events_anonymize_user(user_id=admin.user_id) == 1
     assert AuditEvent.objects.filter(action=actions.AUDIT_ANONYMIZED).count() == 1
+
+
+def test_a_ticket_out_of_reach_inside_the_workspace_is_recorded_as_refused(client, workspace, requester):
+    someone_elses = TicketFactory(workspace=workspace)
+    client.force_login(requester.user)
+
+    for _ in range(3):
+        response = client.get(f"/w/{workspace.slug}/tickets/{someone_elses.number}/")
+        assert response.status_code == 404
+
+    refused = AuditEvent.objects.filter(action="access.refused", workspace=workspace)
+    assert refused.count() == 1  # rate-limited: one per person and kind of page per 10 minutes
+    assert refused.get().detail["reason"] == "not_visible"
+    assert refused.get().actor == requester.user
