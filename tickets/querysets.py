@@ -13,7 +13,6 @@ class TicketQuerySet(models.QuerySet):
         Admins: every ticket of the workspace. Agents: tickets of the queues they hold
         ``work_queue`` on. Requesters: tickets they requested or take part in.
         """
-        from tickets.models import TicketParticipant
         from workspaces.models import QueueUserObjectPermission
 
         scoped = self.filter(workspace_id=membership.workspace_id)
@@ -26,16 +25,26 @@ class TicketQuerySet(models.QuerySet):
                 content_object__workspace_id=membership.workspace_id,
             ).values("content_object_id")
             return scoped.filter(queue_id__in=granted)
-        # A UNION of two index lookups, not "requester = me OR id IN (...)": PostgreSQL cannot
-        # use an index for that OR and walks the whole workspace (3.4 s at 1M tickets for a
-        # requester with 10 tickets, against 1.4 ms this way).
-        requested = self.model.objects.filter(
-            workspace_id=membership.workspace_id, requester_id=membership.user_id
-        ).order_by().values("id")
-        taking_part = TicketParticipant.objects.filter(
-            user_id=membership.user_id, workspace_id=membership.workspace_id
-        ).order_by().values("ticket_id")
-        return scoped.filter(id__in=requested.union(taking_part, all=True))
+        return scoped.filter(id__in=self.ids_taken_part_by(membership.workspace_id, membership.user_id))
+
+    def ids_taken_part_by(self, workspace_id: int, user_id: int):
+        """Ids of the tickets a person requested or takes part in, as a subquery.
+
+        A UNION of two index lookups, not "requester = me OR id IN (...)": PostgreSQL cannot use
+        an index for that OR and walks the whole workspace (3.4 s at 1M tickets for a requester
+        with 10 tickets, against 1.4 ms this way).
+        """
+        from tickets.models import TicketParticipant
+
+        requested = (
+            self.model.objects.filter(workspace_id=workspace_id, requester_id=user_id).order_by().values("id")
+        )
+        taking_part = (
+            TicketParticipant.objects.filter(workspace_id=workspace_id, user_id=user_id)
+            .order_by()
+            .values("ticket_id")
+        )
+        return requested.union(taking_part, all=True)
 
     def open(self):
         from tickets.models import Status
