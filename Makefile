@@ -38,6 +38,7 @@ format: $(VENV)/.test-installed
 
 test: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) manage.py makemigrations --check --dry-run > /dev/null
 	$(PY) -m pytest $(PYTEST_ARGS)
 

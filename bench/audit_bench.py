@@ -68,7 +68,7 @@ def setup(args):
 def reset():
     from django.db import connection, transaction
 
-    from privacy.audit_maintenance import audit_maintenance
+    from privacy.audit.maintenance import audit_maintenance
 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -105,7 +105,7 @@ def measure_record(total, threads, spaces, people, *, durable=True):
     from django.db import connection, connections
     from django.test import RequestFactory
 
-    from privacy.audit import audit_record
+    from privacy.audit.log import audit_record
 
     factory = RequestFactory()
     per_thread = total // threads
@@ -146,7 +146,7 @@ def measure_record(total, threads, spaces, people, *, durable=True):
 
 def bulk_rows(chain, workspace_id, start_seq, prev_hash, count, start_at, people, rng):
     """Rows of one chain with real chained hashes, continuing from (start_seq - 1, prev_hash)."""
-    from privacy.audit import content_digest_fast, personal_digest
+    from privacy.audit.log import content_digest_fast, personal_digest
 
     moment = start_at
     step = timedelta(milliseconds=37)
@@ -185,7 +185,7 @@ def bulk_load(total, spaces, people):
 
     from django.db import connection, transaction
 
-    from privacy.models import AuditChainHead, AuditEvent
+    from privacy.audit.models import AuditChainHead, AuditEvent
 
     rng = random.Random(7)
     per_chain = total // len(spaces)
@@ -243,7 +243,7 @@ def bulk_load(total, spaces, people):
 
 
 def measure_pages(workspace):
-    from privacy.selectors import AuditFilters, audit_events_page
+    from privacy.audit.selectors import AuditFilters, audit_events_page
 
     timings = {}
     for label, filters in (

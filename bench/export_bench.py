@@ -120,7 +120,7 @@ def child(user_id: int, trace: bool) -> None:
     import tempfile
 
     setup_django()
-    from privacy.export import write_archive
+    from privacy.account.export import write_archive
     from workspaces.models import User
 
     user = User.objects.get(pk=user_id)

@@ -62,7 +62,7 @@ def _first(module, names: list[str]):
 def job_verify(fixture):
     from django.core.management import call_command
 
-    from privacy.models import AuditEvent
+    from privacy.audit.models import AuditEvent
 
     _command("verify_audit_log")
     rows = AuditEvent.objects.count()
@@ -75,7 +75,7 @@ def job_export(fixture):
     built directly with ``export_build``): the archive of the requester with the most tickets."""
     from workspaces.models import User
 
-    module = _module("privacy.export")
+    module = _module("privacy.account.export")
     request = _first(module, ["export_request"])
     build = _first(module, ["export_build"])
     user = User.objects.get(pk=fixture["users"]["requester0"])
@@ -93,7 +93,7 @@ def job_erase(fixture):
     (walk the personal-data registry), forced instead of waiting for the grace period."""
     from workspaces.models import User
 
-    module = _module("privacy.erasure")
+    module = _module("privacy.account.erasure")
     request = _first(module, ["erasure_request"])
     run = _first(module, ["erasure_run"])
     user = User.objects.get(pk=fixture["users"]["requester1"])
@@ -110,20 +110,20 @@ def job_retention(fixture):
     (tickets, attachments, notes, requesters, audit events), counted from the run's progress."""
     from django.core.management import call_command, get_commands
 
-    sweep = _module("privacy.sweep")
+    sweep = _module("privacy.retention.sweep")
     if "enforce_retention" in get_commands():
         # As of the seed's fixed anchor, so the same rows are due whatever the day of the run.
         call_command("enforce_retention", now=ANCHOR.isoformat(), stdout=open(os.devnull, "w"))  # noqa: SIM115
         via = "enforce_retention"
     else:
         _first(sweep, ["retention_sweep"])(now=ANCHOR)
-        via = "privacy.sweep.retention_sweep (no enforce_retention command yet)"
+        via = "privacy.retention.sweep.retention_sweep (no enforce_retention command yet)"
     items, by_kind, run = _retention_counts()
     return items, "items", {"by_kind": by_kind, "via": via, "state": str(run.state)}
 
 
 def _retention_counts():
-    sweep = _module("privacy.sweep")
+    sweep = _module("privacy.retention.sweep")
     models = _module("privacy.models")
     run = models.RetentionRun.objects.order_by("-started_at", "-id").first()
     by_kind: dict[str, int] = {}

@@ -38,7 +38,7 @@ def session_cookie(user) -> str:
 
 def describe(size: int, *, ws_sessions: int = WS_SESSIONS) -> dict:
     from bench.seed import AGENT_QUEUES, MAIN_SLUG, QUEUE_NAMES, SEARCH_TERM
-    from privacy.models import AuditEvent
+    from privacy.audit.models import AuditEvent
     from tickets.models import Attachment, Message, Ticket
     from workspaces.models import Queue, User, Workspace
 

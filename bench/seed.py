@@ -262,8 +262,15 @@ class _Loader:
         from django.contrib.auth.models import Permission
         from django.db import transaction
 
-        from tickets.querysets import QUEUE_PERMISSION
-        from workspaces.models import Membership, Queue, QueueUserObjectPermission, Role, User, Workspace
+        from workspaces.models import (
+            QUEUE_PERMISSION,
+            Membership,
+            Queue,
+            QueueUserObjectPermission,
+            Role,
+            User,
+            Workspace,
+        )
 
         rng = random.Random(f"{self.seed}-{slug}")
         with transaction.atomic():
@@ -350,9 +357,9 @@ class _Loader:
     def _tickets(self, workspace, queues, plan, rng, agents_of_queue, requester_ids, emails):
         from django.db import transaction
 
-        from privacy import audit
-        from privacy.audit import chain_for, event_digest
-        from privacy.models import AuditChainHead, AuditEvent
+        from privacy.audit import log as audit
+        from privacy.audit.log import chain_for, event_digest
+        from privacy.audit.models import AuditChainHead, AuditEvent
         from tickets.models import (
             Attachment,
             Message,

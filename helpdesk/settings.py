@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "channels",
     "guardian",
     "axes",
+    # The project package: its management commands (seed_demo) sit above every app.
+    "helpdesk",
     "workspaces",
     "tickets",
     "privacy",
@@ -80,7 +82,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "workspaces.context_processors.workspace_nav",
-                "privacy.context_processors.policy_notice",
+                "privacy.account.context_processors.policy_notice",
             ],
         },
     },
@@ -107,7 +109,7 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     # Signing in during the grace period of an account deletion cancels it (issue 6).
-    "privacy.backends.PendingErasureBackend",
+    "privacy.account.backends.PendingErasureBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 PASSWORD_HASHERS = [
@@ -204,8 +206,13 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not env_
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_IGNORE_RESULT = True
-# Task modules not named tasks.py (autodiscovery finds only those).
-CELERY_IMPORTS = ("privacy.tasks_retention",)
+# Task modules not named tasks.py (autodiscovery finds only <app>.tasks).
+CELERY_IMPORTS = (
+    "privacy.account.erasure",
+    "privacy.account.export",
+    "privacy.account.signup",
+    "privacy.retention.tasks",
+)
 CELERY_BEAT_SCHEDULE = {
     "privacy-erasures-due": {"task": "privacy.tasks.erasures_run_due", "schedule": 60 * 15},
     "privacy-exports-sweep": {"task": "privacy.tasks.exports_sweep", "schedule": 60 * 60},

@@ -8,15 +8,16 @@ from workspaces.views import invitation_accept
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("privacy.account.urls_signup")),
     path("accounts/", include("workspaces.urls_accounts")),
     # After accounts/: its "account" name (the same page) then resolves to /account/.
-    path("account/", include("privacy.urls_account")),
+    path("account/", include("privacy.account.urls")),
     path("workspaces/new/", workspace_new, name="workspace_new"),
     path("invitations/<str:token>/", invitation_accept, name="invitation_accept"),
     path("w/<slug:slug>/", include("workspaces.urls")),
     path("w/<slug:slug>/", include("tickets.urls")),
-    path("w/<slug:slug>/", include("privacy.urls")),
-    path("w/<slug:slug>/", include("privacy.urls_retention")),
+    path("w/<slug:slug>/", include("privacy.auditlog.urls")),
+    path("w/<slug:slug>/", include("privacy.retention.urls")),
     path("django-admin/", admin.site.urls),
 ]
 

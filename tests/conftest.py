@@ -2,8 +2,7 @@ import pytest
 from guardian.shortcuts import assign_perm
 
 from tests.factories import PASSWORD, MembershipFactory, QueueFactory, UserFactory, WorkspaceFactory
-from tickets.querysets import QUEUE_PERMISSION
-from workspaces.models import Role
+from workspaces.models import QUEUE_PERMISSION, Role
 
 
 @pytest.fixture(autouse=True)

@@ -23,9 +23,8 @@ from guardian.shortcuts import assign_perm
 
 from tests.factories import MembershipFactory, QueueFactory, UserFactory, WorkspaceFactory
 from tickets.models import MessageKind
-from tickets.querysets import QUEUE_PERMISSION
 from tickets.services import message_post, ticket_create
-from workspaces.models import Role
+from workspaces.models import QUEUE_PERMISSION, Role
 
 ADMIN = "admin"
 AGENT_WITH_QUEUE = "agent_with_queue"

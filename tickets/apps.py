@@ -3,3 +3,15 @@ from django.apps import AppConfig
 
 class TicketsConfig(AppConfig):
     name = "tickets"
+
+    def ready(self):
+        # Imported here, not at the top: an app's modules that import models load after the
+        # registry is ready (Django's AppConfig.ready contract).
+        from tickets import workspace_extensions
+        from workspaces.selectors import queue_figure_register
+        from workspaces.signals import member_leaving
+
+        member_leaving.connect(
+            workspace_extensions.participations_remove, dispatch_uid="tickets.participations_remove"
+        )
+        queue_figure_register("open_tickets", workspace_extensions.open_tickets_of_queue)

@@ -25,9 +25,9 @@ from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils.functional import lazy
 
-from privacy.audit import audit_record
+from helpdesk.storage import delete_stored_file, delete_stored_file_on_commit
+from privacy.audit.log import audit_record
 from tickets.models import Attachment, Message, Ticket
-from tickets.storage import delete_stored_file, delete_stored_file_on_commit
 
 logger = logging.getLogger(__name__)
 

@@ -17,11 +17,10 @@ from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils.crypto import constant_time_compare
 
-from privacy.audit import audit_refused
 from tickets.access import access_message, access_ticket
 from tickets.models import Ticket
 from tickets.realtime import queue_group, ticket_public_group, ticket_staff_group, user_list_group
-from workspaces.access import membership_for
+from workspaces.access import audit_refused_at, membership_for
 from workspaces.models import User
 from workspaces.realtime import member_group
 
@@ -138,7 +137,7 @@ class _MemberConsumer(AsyncJsonWebsocketConsumer):
 
     def refuse(self, *, kind: str, reason: str) -> None:
         """Record the refusal of a signed-in person (deduplicated by the audit log)."""
-        audit_refused(ScopeRequest(self.scope), reason=reason, workspace_slug=self.slug, kind=kind)
+        audit_refused_at(ScopeRequest(self.scope), slug=self.slug, reason=reason, kind=kind)
 
     async def revoke(self):
         """Leave every group and close; events already queued for this socket are ignored."""

@@ -9,6 +9,7 @@ archives...) downloads as ``application/octet-stream``.
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.views.decorators.http import require_GET
 
+from helpdesk.storage import is_s3, presigned_download_url
 from tickets.attachments import (
     ERROR_NOT_FOUND,
     attachment_for_download,
@@ -17,7 +18,6 @@ from tickets.attachments import (
     may_be_inline,
     served_content_type,
 )
-from tickets.storage import is_s3, presigned_download_url
 from workspaces.access import workspace_view
 
 # A downloaded file must never run as part of our site, nor be framed.

@@ -172,9 +172,9 @@ class Attachment(models.Model):
         return self.original_name
 
 
-# Personal-data declarations (privacy/registry.py; docs/personal-data.md) --------------------------
+# Personal-data declarations (privacy/personal_data/registry.py; docs/personal-data.md) -----------
 
-from privacy.registry import DELETE, PersonalData, register  # noqa: E402
+from privacy.personal_data.registry import DELETE, PersonalData, register  # noqa: E402
 
 register(
     Ticket,
@@ -182,7 +182,7 @@ register(
         fields=("subject",),
         subject=("requester_id", "participants__user_id"),
         export="tickets",
-        erase="privacy.anonymizers.erase_tickets",
+        erase="privacy.account.anonymizers.erase_tickets",
         mentions=("subject",),
         phase=40,
         description="Subjects of the person's own tickets are redacted; tickets stay for the workspace.",
@@ -204,7 +204,7 @@ register(
         fields=("body",),
         subject=("author_id",),
         export="messages",
-        erase="privacy.anonymizers.erase_messages",
+        erase="privacy.account.anonymizers.erase_messages",
         mentions=("body",),
         phase=40,
         description="A requester's words are redacted; an agent's stay under their pseudonym.",
@@ -217,7 +217,7 @@ register(
         subject=("uploaded_by_id",),
         secret_fields=("file",),
         export="attachments",
-        erase="privacy.anonymizers.erase_attachments",
+        erase="privacy.account.anonymizers.erase_attachments",
         mentions=("original_name",),
         phase=20,
     ),

@@ -1,6 +1,6 @@
 from django.db import models
 
-QUEUE_PERMISSION = "work_queue"
+from workspaces.models import QUEUE_PERMISSION, QueueUserObjectPermission
 
 
 class TicketQuerySet(models.QuerySet):
@@ -13,8 +13,6 @@ class TicketQuerySet(models.QuerySet):
         Admins: every ticket of the workspace. Agents: tickets of the queues they hold
         ``work_queue`` on. Requesters: tickets they requested or take part in.
         """
-        from workspaces.models import QueueUserObjectPermission
-
         scoped = self.filter(workspace_id=membership.workspace_id)
         if membership.is_admin:
             return scoped

@@ -14,8 +14,7 @@ from datetime import UTC, datetime, timedelta
 from django.db.models import Q
 
 from tickets.models import Message, Status, Ticket, TicketParticipant
-from tickets.querysets import QUEUE_PERMISSION
-from workspaces.models import Membership, Queue, QueueUserObjectPermission, Role, User
+from workspaces.models import QUEUE_PERMISSION, Membership, Queue, QueueUserObjectPermission, Role, User
 from workspaces.services import queues_granted_to
 
 PAGE_SIZE = 50

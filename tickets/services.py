@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from privacy.audit import audit_record
+from privacy.audit.log import audit_record
 from tickets import notifications, realtime
 from tickets.access import edit_window_open
 from tickets.models import Message, MessageKind, Priority, Status, Ticket, TicketParticipant

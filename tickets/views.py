@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from privacy import audit as privacy_audit
+from privacy.audit import log as privacy_audit
 from tickets import access, selectors, services
 from tickets.forms import (
     MessageEditForm,

@@ -10,8 +10,8 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 
-from privacy.audit import REFUSED_NOT_MEMBER, REFUSED_NOT_VISIBLE, REFUSED_ROLE, audit_refused
-from workspaces.models import Membership
+from privacy.audit.log import REFUSED_NOT_MEMBER, REFUSED_NOT_VISIBLE, REFUSED_ROLE, audit_refused
+from workspaces.models import Membership, Workspace
 
 NOT_FOUND = "Not found."
 
@@ -22,6 +22,13 @@ def membership_for(*, user, slug: str) -> Membership | None:
     return (
         Membership.objects.select_related("workspace", "user").filter(user=user, workspace__slug=slug).first()
     )
+
+
+def audit_refused_at(request, *, slug: str, reason: str, kind: str = ""):
+    """Record a refusal at ``/w/<slug>/``: in that workspace's chain when it exists (its admins
+    see who probed), otherwise in the account chain with the slug asked for."""
+    workspace = Workspace.objects.filter(slug=slug).first()
+    return audit_refused(request, workspace=workspace, workspace_slug=slug, reason=reason, kind=kind)
 
 
 def workspace_view(*, roles: tuple[str, ...] | None = None):
@@ -38,7 +45,7 @@ def workspace_view(*, roles: tuple[str, ...] | None = None):
                 return redirect_to_login(request.get_full_path())
             membership = membership_for(user=request.user, slug=slug)
             if membership is None:
-                audit_refused(request, workspace_slug=slug, reason=REFUSED_NOT_MEMBER)
+                audit_refused_at(request, slug=slug, reason=REFUSED_NOT_MEMBER)
                 raise Http404(NOT_FOUND)
             if roles is not None and membership.role not in roles:
                 audit_refused(request, workspace=membership.workspace, reason=REFUSED_ROLE)

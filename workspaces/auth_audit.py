@@ -17,8 +17,8 @@ from django.db.models import Sum
 from django.shortcuts import render
 from django.utils import timezone
 
-from privacy.audit import audit_record
-from privacy.audit_actions import AUTH_LOCKED_OUT, AUTH_LOGIN, AUTH_LOGIN_FAILED, AUTH_LOGOUT
+from privacy.audit.actions import AUTH_LOCKED_OUT, AUTH_LOGIN, AUTH_LOGIN_FAILED, AUTH_LOGOUT
+from privacy.audit.log import audit_record
 from workspaces.models import User
 
 LOCKED_ACCOUNT_MESSAGE = (

@@ -6,6 +6,9 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+# The object permission an agent holds on each queue they work (django-guardian).
+QUEUE_PERMISSION = "work_queue"
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -161,7 +164,7 @@ class Queue(models.Model):
             models.UniqueConstraint(fields=["workspace", "name"], name="queue_name_unique"),
         ]
         ordering = ["name"]
-        permissions = [("work_queue", "View and work tickets in this queue")]
+        permissions = [(QUEUE_PERMISSION, "View and work tickets in this queue")]
 
     def __str__(self):
         return self.name
@@ -223,9 +226,9 @@ class QueueGroupObjectPermission(GroupObjectPermissionBase):
         pass
 
 
-# Personal-data declarations (privacy/registry.py; docs/personal-data.md) --------------------------
+# Personal-data declarations (privacy/personal_data/registry.py; docs/personal-data.md) -----------
 
-from privacy.registry import DELETE, PersonalData, register  # noqa: E402
+from privacy.personal_data.registry import DELETE, PersonalData, register  # noqa: E402
 
 register(
     User,
@@ -234,7 +237,7 @@ register(
         subject=("id",),
         secret_fields=("password",),
         export="profile",
-        erase="privacy.anonymizers.erase_user_profile",
+        erase="privacy.account.anonymizers.erase_user_profile",
         phase=90,
         description="The row stays as an inert tombstone named by the pseudonym, so references stay valid.",
     ),
@@ -245,7 +248,7 @@ register(
         fields=("workspace", "role", "created_at"),
         subject=("user_id",),
         export="memberships",
-        erase="privacy.anonymizers.erase_memberships",
+        erase="privacy.account.anonymizers.erase_memberships",
         phase=70,
     ),
 )
@@ -255,7 +258,7 @@ register(
         fields=("email", "role", "created_at"),
         subject=("email=email",),
         export="invitations",
-        erase="privacy.anonymizers.erase_invitations",
+        erase="privacy.account.anonymizers.erase_invitations",
         phase=60,
         description="Invitations addressed to the person are deleted; the ones they sent stay.",
     ),

@@ -8,8 +8,8 @@ from axes.utils import reset as axes_reset
 from django.contrib.auth import views as auth_views
 from django.db import transaction
 
-from privacy import audit_actions
-from privacy.audit import audit_record
+from privacy.audit import actions as audit_actions
+from privacy.audit.log import audit_record
 
 
 class AuditedPasswordChangeView(auth_views.PasswordChangeView):

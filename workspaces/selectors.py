@@ -10,9 +10,8 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from tickets.querysets import QUEUE_PERMISSION
 from workspaces.access import NOT_FOUND
-from workspaces.models import Invitation, Membership, Queue, QueueUserObjectPermission, Role
+from workspaces.models import QUEUE_PERMISSION, Invitation, Membership, Queue, QueueUserObjectPermission, Role
 from workspaces.services import hash_token
 
 
@@ -83,19 +82,19 @@ def queues_of(*, workspace):
     return Queue.objects.of_workspace(workspace).order_by("name")
 
 
-def queues_with_counts(*, workspace):
-    """Queues with their number of open tickets and of agents granted. One query (two counting
-    subqueries, so tickets and grants are never joined into a cross product)."""
-    from tickets.models import Status, Ticket
+# Figures the apps above add to each queue of the admin's Queues page, by name: a callable taking
+# ``OuterRef("pk")`` (the queue) and answering a one-value subquery. tickets adds ``open_tickets``.
+QUEUE_FIGURES: dict = {}
 
-    open_tickets = (
-        Ticket.objects.filter(queue=OuterRef("pk"))
-        .exclude(status__in=[Status.SOLVED, Status.CLOSED])
-        .order_by()
-        .values("queue")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+
+def queue_figure_register(name: str, subquery_for) -> None:
+    QUEUE_FIGURES[name] = subquery_for
+
+
+def queues_with_counts(*, workspace):
+    """Queues with their number of agents granted and the registered figures (open tickets).
+    One query: each figure is its own counting subquery, so nothing is joined into a cross
+    product."""
     agents = (
         QueueUserObjectPermission.objects.filter(
             content_object=OuterRef("pk"), permission__codename=QUEUE_PERMISSION
@@ -105,12 +104,13 @@ def queues_with_counts(*, workspace):
         .annotate(n=Count("pk"))
         .values("n")
     )
+    figures = {
+        name: Coalesce(Subquery(subquery_for(OuterRef("pk"))), 0)
+        for name, subquery_for in QUEUE_FIGURES.items()
+    }
     return (
         Queue.objects.of_workspace(workspace)
-        .annotate(
-            open_tickets=Coalesce(Subquery(open_tickets), 0),
-            agents=Coalesce(Subquery(agents), 0),
-        )
+        .annotate(agents=Coalesce(Subquery(agents), 0), **figures)
         .order_by("name")
     )
 

@@ -25,10 +25,9 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from helpdesk.errors import UserFacingError
 from helpdesk.site import absolute_url
-from privacy.audit import audit_record
-from tickets.models import TicketParticipant
-from tickets.querysets import QUEUE_PERMISSION
+from privacy.audit.log import audit_record
 from workspaces.models import (
+    QUEUE_PERMISSION,
     Invitation,
     Membership,
     Queue,
@@ -38,6 +37,7 @@ from workspaces.models import (
     Workspace,
 )
 from workspaces.realtime import announce_access_changed
+from workspaces.signals import member_leaving
 
 logger = logging.getLogger(__name__)
 
@@ -182,9 +182,11 @@ def member_remove(*, membership: Membership, actor=None, request=None) -> None:
     if membership.role == Role.ADMIN:
         _ensure_another_admin(membership)
     grants_removed = _drop_queue_grants(membership)
-    participations_removed, _ = TicketParticipant.objects.filter(
-        workspace_id=membership.workspace_id, user_id=membership.user_id
-    ).delete()
+    removed_elsewhere = {}
+    for _receiver, counts in member_leaving.send(
+        sender=Membership, workspace_id=membership.workspace_id, user_id=membership.user_id
+    ):
+        removed_elsewhere.update(counts or {})
     workspace, user, role = membership.workspace, membership.user, membership.role
     membership.delete()
     audit_record(
@@ -196,7 +198,7 @@ def member_remove(*, membership: Membership, actor=None, request=None) -> None:
         detail={
             "role": role,
             "grants_removed": grants_removed,
-            "participations_removed": participations_removed,
+            **removed_elsewhere,
         },
     )
     announce_access_changed(workspace_id=workspace.pk, user_id=user.pk)

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from workspaces import password_views, signup_views
+from workspaces import password_views
 from workspaces.forms import EmailAuthenticationForm
 
 urlpatterns = [
@@ -46,11 +46,6 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_reset_complete.html"),
         name="password_reset_complete",
     ),
-    path("signup/", signup_views.signup, name="signup"),
-    path("signup/sent/", signup_views.signup_sent, name="signup_sent"),
-    path("signup/confirm/<str:token>/", signup_views.signup_confirm, name="signup_confirm"),
-    path("signup/reject/<str:token>/", signup_views.signup_reject, name="signup_reject"),
-    path("policies/<slug:kind>/", signup_views.policy, name="policy"),
     # The account page itself lives at /account/; an old bookmark of /accounts/ still gets there.
     path("", RedirectView.as_view(pattern_name="account", permanent=True)),
 ]

@@ -8,8 +8,8 @@ from django import template
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
 
-from privacy.audit_actions import ACTIONS
-from privacy.selectors import account_audit_events
+from privacy.audit.actions import ACTIONS
+from privacy.audit.selectors import account_audit_events
 
 register = template.Library()
 

@@ -26,7 +26,7 @@ from bench.seed import (
 )
 from bench.server import Server, free_port
 from bench.views import FLOOR_BODY
-from privacy.models import AuditEvent
+from privacy.audit.models import AuditEvent
 from tickets.models import Attachment, Message, Ticket, TicketParticipant
 from workspaces.models import Membership, QueueUserObjectPermission, Workspace
 

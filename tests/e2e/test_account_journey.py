@@ -7,9 +7,9 @@ import zipfile
 import pytest
 from playwright.sync_api import expect
 
-from privacy.backends import DELETION_CANCELLED
-from privacy.models import ErasureRequest, ErasureState
-from privacy.views_account import PROFILE_SAVED
+from privacy.account.backends import DELETION_CANCELLED
+from privacy.account.models import ErasureRequest, ErasureState
+from privacy.account.views import PROFILE_SAVED
 from tests.e2e.conftest import screenshot
 from tests.factories import PASSWORD
 

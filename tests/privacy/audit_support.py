@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.test import RequestFactory
 from django.urls import resolve
 
-from privacy.audit_maintenance import audit_maintenance
+from privacy.audit.maintenance import audit_maintenance
 
 
 class Clock:

@@ -5,7 +5,7 @@ and the ``World`` are in tests/matrix_support.py. Both pages are GET-only reads 
 every other role gets the stranger's 404 (and an ``access.refused`` event).
 """
 
-from privacy.models_retention import HoldScope, LegalHold, RetentionPolicy
+from privacy.retention.models import HoldScope, LegalHold, RetentionPolicy
 from tests.matrix_support import ADMIN, admin_only
 
 MATRIX = {
@@ -77,7 +77,7 @@ def _throwaway_hold(world) -> int:
 
 
 def _retention_post(**days) -> dict:
-    from privacy.retention import DAYS_FIELD, policy_defaults
+    from privacy.retention.policies import DAYS_FIELD, policy_defaults
 
     values = {**policy_defaults(), **days}
     data = {"tickets_action": values["tickets_action"], "attachments_basis": values["attachments_basis"]}

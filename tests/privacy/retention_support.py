@@ -7,9 +7,9 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from privacy.audit import audit_record
-from privacy.retention import policy_for
-from privacy.sweep import retention_sweep
+from privacy.audit.log import audit_record
+from privacy.retention.policies import policy_for
+from privacy.retention.sweep import retention_sweep
 from tests.factories import MembershipFactory, MessageFactory, ParticipantFactory, TicketFactory, UserFactory
 from tickets.models import Attachment, Message, MessageKind, Status, Ticket
 from workspaces.models import Role

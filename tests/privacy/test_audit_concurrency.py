@@ -9,11 +9,12 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from privacy import audit_actions as actions
-from privacy.audit import audit_record, audit_refused, chain_for
-from privacy.models import AuditChainHead, AuditEvent
+from privacy.audit import actions
+from privacy.audit.log import audit_record, chain_for
+from privacy.audit.models import AuditChainHead, AuditEvent
 from tests.factories import UserFactory, WorkspaceFactory
 from tests.privacy.audit_support import request_for, run_verify
+from workspaces.access import audit_refused_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -73,7 +74,7 @@ def test_concurrent_refusals_of_one_person_write_once_across_workspaces():
     def refuse(index):
         slug = workspaces[index].slug
         request = request_for(f"/w/{slug}/tickets/", user=stranger)
-        audit_refused(request, workspace_slug=slug, reason="not_member")
+        audit_refused_at(request, slug=slug, reason="not_member")
 
     _run_threads(threads, refuse)
 

@@ -8,19 +8,20 @@ from pathlib import Path
 import pytest
 from django.db import transaction
 
-from privacy import audit_actions as actions
-from privacy.audit import (
+from privacy.audit.log import (
     REFUSED_NOT_MEMBER,
     REFUSED_ROLE,
+    actions,
     audit_record,
     audit_refused,
     audit_ticket_viewed,
     chain_for,
 )
-from privacy.audit_maintenance import audit_events_anonymize_user, audit_events_purge
-from privacy.models import AUDIT_APPEND_ONLY, AuditChainHead, AuditEvent
+from privacy.audit.maintenance import audit_events_anonymize_user, audit_events_purge
+from privacy.audit.models import AUDIT_APPEND_ONLY, AuditChainHead, AuditEvent
 from tests.factories import TicketFactory, UserFactory
 from tests.privacy.audit_support import request_for, run_verify
+from workspaces.access import audit_refused_at
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +106,7 @@ def test_refusal_is_recorded_once_per_person_and_kind_in_ten_minutes(clock, work
     stranger = UserFactory()
     request = request_for("/w/acme/tickets/", user=stranger)
 
-    first = audit_refused(request, workspace_slug="acme", reason=REFUSED_NOT_MEMBER)
+    first = audit_refused_at(request, slug="acme", reason=REFUSED_NOT_MEMBER)
     assert first is not None
     assert (first.action, first.workspace_id, first.actor_id) == (
         actions.ACCESS_REFUSED,
@@ -115,29 +116,29 @@ def test_refusal_is_recorded_once_per_person_and_kind_in_ten_minutes(clock, work
     assert first.detail == {"reason": REFUSED_NOT_MEMBER, "kind": "ticket_list", "method": "GET"}
 
     clock.advance(timedelta(minutes=9, seconds=59))
-    assert audit_refused(request, workspace_slug="acme", reason=REFUSED_NOT_MEMBER) is None
+    assert audit_refused_at(request, slug="acme", reason=REFUSED_NOT_MEMBER) is None
     # Same person and kind of page in another workspace: still within the limit.
     assert (
-        audit_refused(request_for("/w/globex/tickets/", user=stranger), workspace_slug="globex", reason="x")
+        audit_refused_at(request_for("/w/globex/tickets/", user=stranger), slug="globex", reason="x")
         is None
     )
     # Another kind of page is counted on its own.
     assert (
-        audit_refused(request_for("/w/acme/", user=stranger), workspace_slug="acme", reason="x") is not None
+        audit_refused_at(request_for("/w/acme/", user=stranger), slug="acme", reason="x") is not None
     )
     assert AuditEvent.objects.filter(action=actions.ACCESS_REFUSED).count() == 2
 
     clock.advance(timedelta(seconds=2))
-    assert audit_refused(request, workspace_slug="acme", reason=REFUSED_NOT_MEMBER) is not None
+    assert audit_refused_at(request, slug="acme", reason=REFUSED_NOT_MEMBER) is not None
     assert AuditEvent.objects.filter(action=actions.ACCESS_REFUSED).count() == 3
 
 
 def test_refusals_of_signed_out_visitors_are_limited_per_address(clock, db):
     a = request_for("/w/nowhere/tickets/", ip="198.51.100.1")
     b = request_for("/w/nowhere/tickets/", ip="198.51.100.2")
-    assert audit_refused(a, workspace_slug="nowhere", reason=REFUSED_NOT_MEMBER) is not None
-    assert audit_refused(a, workspace_slug="nowhere", reason=REFUSED_NOT_MEMBER) is None
-    assert audit_refused(b, workspace_slug="nowhere", reason=REFUSED_NOT_MEMBER) is not None
+    assert audit_refused_at(a, slug="nowhere", reason=REFUSED_NOT_MEMBER) is not None
+    assert audit_refused_at(a, slug="nowhere", reason=REFUSED_NOT_MEMBER) is None
+    assert audit_refused_at(b, slug="nowhere", reason=REFUSED_NOT_MEMBER) is not None
     event = AuditEvent.objects.filter(ip_address="198.51.100.1").get()
     # No such workspace: the account chain, with the slug that was asked for.
     assert (event.chain, event.workspace_id, event.detail["slug"]) == ("account", None, "nowhere")

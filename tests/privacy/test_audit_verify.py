@@ -6,14 +6,15 @@ from datetime import timedelta
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from privacy import audit_actions as actions
-from privacy.audit import audit_record, chain_for, event_digest
-from privacy.audit_maintenance import (
+from privacy.audit import actions
+from privacy.audit.log import audit_record, chain_for, event_digest
+from privacy.audit.maintenance import (
     TRIGGER_REFUSAL,
     audit_events_anonymize_user,
     audit_events_purge,
     audit_maintenance,
 )
+from privacy.audit.models import AuditChainHead, AuditEvent
 from privacy.management.commands.verify_audit_log import (
     BROKEN_SUMMARY,
     REASON_CONTENT,
@@ -21,7 +22,6 @@ from privacy.management.commands.verify_audit_log import (
     REASON_HEAD,
     REASON_PREV,
 )
-from privacy.models import AuditChainHead, AuditEvent
 from tests.privacy.audit_support import raw_sql, request_for, run_verify
 
 pytestmark = pytest.mark.django_db
@@ -224,7 +224,7 @@ def test_database_refuses_raw_update_and_delete_without_the_maintenance_flag(wor
 
 
 def test_maintenance_flag_requires_a_transaction(db):
-    from privacy.audit_maintenance import MAINTENANCE_NEEDS_TRANSACTION
+    from privacy.audit.maintenance import MAINTENANCE_NEEDS_TRANSACTION
 
     # Pretend to be outside the test's own transaction for the check.
     connection.in_atomic_block, was = False, connection.in_atomic_block

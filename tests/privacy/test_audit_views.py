@@ -11,12 +11,13 @@ from django.db import connection, connections
 from django.template import Context, Template
 from django.test.utils import CaptureQueriesContext
 
-from privacy import audit_actions as actions
-from privacy.audit import audit_record
-from privacy.audit_forms import CURSOR_ERROR, DATE_ORDER_ERROR
-from privacy.models import AuditEvent
-from privacy.selectors import ACCOUNT_EVENTS_LIMIT, PAGE_SIZE, AuditFilters
-from privacy.views import CSV_FILTER_ERROR, CSV_HEADER, FILTER_ERROR, _csv_lines_async, csv_safe_cell
+from privacy.audit import actions
+from privacy.audit import selectors as audit_selectors
+from privacy.audit.log import audit_record
+from privacy.audit.models import AuditEvent
+from privacy.audit.selectors import ACCOUNT_EVENTS_LIMIT, PAGE_SIZE, AuditFilters
+from privacy.auditlog.forms import CURSOR_ERROR, DATE_ORDER_ERROR
+from privacy.auditlog.views import CSV_FILTER_ERROR, CSV_HEADER, FILTER_ERROR, _csv_lines_async, csv_safe_cell
 from tests.factories import UserFactory
 from tests.privacy.audit_support import request_for
 
@@ -233,11 +234,9 @@ def test_csv_streams_the_filtered_rows_neutralised_and_is_audited(client, worksp
 
 
 def test_csv_fetches_in_keyset_chunks(client, workspace, admin, monkeypatch):
-    monkeypatch.setattr("privacy.selectors.EXPORT_CHUNK", 3)
-    monkeypatch.setattr(
-        "privacy.views.audit_events_for_export",
-        lambda **kw: __import__("privacy.selectors", fromlist=["x"]).audit_events_for_export(**kw, chunk=3),
-    )
+    monkeypatch.setattr("privacy.audit.selectors.EXPORT_CHUNK", 3)
+    real = audit_selectors.audit_events_for_export
+    monkeypatch.setattr("privacy.auditlog.views.audit_events_for_export", lambda **kw: real(**kw, chunk=3))
     events = _settings_events(workspace, 7)
     client.force_login(admin.user)
     with CaptureQueriesContext(connection) as queries:

@@ -10,13 +10,15 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from privacy import erasure as erasure_module
-from privacy.anonymizers import REDACTED_MESSAGE, REDACTED_SUBJECT, HeldObjects
-from privacy.backends import DELETION_CANCELLED
-from privacy.erasure import LAST_ADMIN, erasure_request, erasure_run
-from privacy.forms_account import CONFIRM_WORD_WRONG, WRONG_PASSWORD
-from privacy.models import AuditEvent, ErasureRequest, ErasureState, Pseudonym
-from privacy.pseudonyms import mask_email, mask_name, pseudonym_for
+from privacy.account import erasure as erasure_module
+from privacy.account.anonymizers import REDACTED_MESSAGE, REDACTED_SUBJECT, HeldObjects
+from privacy.account.backends import DELETION_CANCELLED
+from privacy.account.erasure import LAST_ADMIN, erasure_request, erasure_run
+from privacy.account.forms import CONFIRM_WORD_WRONG, WRONG_PASSWORD
+from privacy.account.models import ErasureRequest, ErasureState
+from privacy.audit.models import AuditEvent
+from privacy.personal_data.models import Pseudonym
+from privacy.personal_data.pseudonyms import mask_email, mask_name, pseudonym_for
 from tests.conftest import make_member
 from tests.factories import PASSWORD, MessageFactory, TicketFactory, UserFactory
 from tests.privacy.selfservice_support import _fresh_policy_cache, person_with_tickets  # noqa: F401
@@ -186,7 +188,7 @@ def test_erasure_is_idempotent_and_a_finished_request_is_never_run_again(request
     again = erasure_run(erasure_id=erasure.pk, force=True)
     assert again.state == ErasureState.DONE and again.attempts == 1
     # Walking the registry again changes nothing.
-    from privacy.erasure import erase_account_data
+    from privacy.account.erasure import erase_account_data
 
     counts, _ = erase_account_data(User.objects.get(pk=requester.user.pk))
     assert counts["ticket_subjects_redacted"] == 0 and counts["messages_redacted"] == 0
@@ -204,7 +206,7 @@ def test_a_failure_rolls_everything_back_is_recorded_masked_and_can_be_rerun(
     def explode(ctx, entry):
         raise RuntimeError(f"storage said no for {ctx.email}")
 
-    monkeypatch.setattr("privacy.anonymizers.erase_memberships", explode)
+    monkeypatch.setattr("privacy.account.anonymizers.erase_memberships", explode)
     failed = erasure_run(erasure_id=erasure.pk, force=True)
     assert failed.state == ErasureState.FAILED
     assert failed.error == "RuntimeError: storage said no for ***"
@@ -238,7 +240,8 @@ def test_held_objects_are_kept_and_listed(requester, workspace, queue, monkeypat
 def test_pseudonyms_are_stable_and_never_shared(monkeypatch, db):
     first, second = UserFactory(), UserFactory()
     monkeypatch.setattr(
-        "privacy.pseudonyms.preferred_code", lambda user_id, length=4: "7f3a7f3a7f3a7f3a"[:length]
+        "privacy.personal_data.pseudonyms.preferred_code",
+        lambda user_id, length=4: "7f3a7f3a7f3a7f3a"[:length],
     )
     a = pseudonym_for(first)
     b = pseudonym_for(second)

@@ -11,9 +11,9 @@ from django.db import connection
 from django.test import RequestFactory
 from django.urls import reverse
 
-from privacy.consents import consents_set
-from privacy.models import ErasureRequest, ErasureState, PolicyVersion
-from privacy.policies import policy_accept
+from privacy.account.consents import consents_set
+from privacy.account.models import ErasureRequest, ErasureState, PolicyVersion
+from privacy.account.policies import policy_accept
 from tests.conftest import make_member
 from tests.factories import PASSWORD
 from tests.privacy.selfservice_support import _fresh_policy_cache  # noqa: F401 (fixture)

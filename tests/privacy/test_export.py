@@ -12,12 +12,19 @@ from django.db.models import Model
 from django.urls import reverse
 from django.utils import timezone
 
-from privacy import registry
-from privacy.consents import consents_set
-from privacy.export import EXPORT_EXPIRED, EXPORT_IN_PROGRESS, export_request, exports_sweep, write_archive
-from privacy.models import AuditEvent, DataExport, ExportStatus, PolicyVersion
-from privacy.policies import policy_accept
-from privacy.profile import email_change_request, preferences_update
+from privacy.account.consents import consents_set
+from privacy.account.export import (
+    EXPORT_EXPIRED,
+    EXPORT_IN_PROGRESS,
+    export_request,
+    exports_sweep,
+    write_archive,
+)
+from privacy.account.models import DataExport, ExportStatus, PolicyVersion
+from privacy.account.policies import policy_accept
+from privacy.account.profile import email_change_request, preferences_update
+from privacy.audit.models import AuditEvent
+from privacy.personal_data import registry
 from tests.conftest import make_member
 from tests.factories import MessageFactory, ParticipantFactory, TicketFactory, UserFactory, WorkspaceFactory
 from tests.privacy.selfservice_support import (  # noqa: F401
@@ -128,7 +135,7 @@ def test_every_registered_field_of_the_persons_rows_appears_in_the_export(worksp
         expires_at=timezone.now(),
     )
     DataExport.objects.create(user=user, expires_at=timezone.now() + timedelta(days=1), size=1234)
-    from privacy.audit import audit_record
+    from privacy.audit.log import audit_record
 
     audit_record(action="auth.login", actor=user)
     data, names, raw = build(user)
@@ -217,7 +224,7 @@ def test_only_the_owner_can_download(client, requester, django_capture_on_commit
 
 def test_one_export_at_a_time(requester):
     export_request(user=requester.user)  # on_commit never runs here: it stays pending
-    from privacy.export import ExportError
+    from privacy.account.export import ExportError
 
     with pytest.raises(ExportError) as error:
         export_request(user=requester.user)
@@ -246,7 +253,7 @@ def test_expired_exports_cannot_be_downloaded_and_the_sweep_deletes_their_files(
 
 
 def test_sweep_task_is_registered(requester):
-    from privacy.tasks import exports_sweep_task
+    from privacy.account.export import exports_sweep_task
 
     assert exports_sweep_task.name == "privacy.tasks.exports_sweep"
     assert exports_sweep_task.delay().get() == 0

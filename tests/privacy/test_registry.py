@@ -6,8 +6,8 @@ import pytest
 from django.apps import apps
 from django.db import models
 
-from privacy import registry
-from privacy.export import write_archive
+from privacy.account.export import write_archive
+from privacy.personal_data import registry
 from tests.factories import UserFactory
 from tests.privacy.selfservice_support import export_data
 

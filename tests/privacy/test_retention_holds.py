@@ -10,19 +10,20 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
-from privacy.anonymizers import RETENTION_SUBJECT
-from privacy.erasure import erase_account_data, held_objects_for
-from privacy.holds import (
+from privacy.account.anonymizers import RETENTION_SUBJECT
+from privacy.account.erasure import erase_account_data, held_objects_for
+from privacy.account.models import DataExport, ExportStatus
+from privacy.audit.models import AuditEvent
+from privacy.retention.holds import (
     ALREADY_RELEASED,
     ENDS_IN_PAST,
     REASON_REQUIRED,
     legal_hold_place,
     legal_hold_release,
 )
-from privacy.models import AuditEvent, DataExport, ExportStatus
-from privacy.models_retention import HoldScope
-from privacy.retention import AUDIT_EVENTS, EXPORTS, REQUESTERS, TICKETS, preview, preview_workspace
-from privacy.sweep import run_counts
+from privacy.retention.models import HoldScope
+from privacy.retention.policies import AUDIT_EVENTS, EXPORTS, REQUESTERS, TICKETS, preview, preview_workspace
+from privacy.retention.sweep import run_counts
 from tests.factories import MembershipFactory, MessageFactory, TicketFactory, UserFactory
 from tests.privacy import retention_support
 from tests.privacy.retention_support import (

@@ -7,11 +7,13 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from privacy.anonymizers import RETENTION_MESSAGE, RETENTION_SUBJECT
-from privacy.audit import audit_record
-from privacy.models import AuditEvent, DataExport, ExportStatus, Pseudonym
-from privacy.models_retention import AttachmentBasis, RetentionPolicy, TicketAction
-from privacy.retention import (
+from privacy.account.anonymizers import RETENTION_MESSAGE, RETENTION_SUBJECT
+from privacy.account.models import DataExport, ExportStatus
+from privacy.audit.log import audit_record
+from privacy.audit.models import AuditEvent
+from privacy.personal_data.models import Pseudonym
+from privacy.retention.models import AttachmentBasis, RetentionPolicy, TicketAction
+from privacy.retention.policies import (
     ATTACHMENTS,
     AUDIT_EVENTS,
     EXPORTS,
@@ -22,7 +24,7 @@ from privacy.retention import (
     policy_for,
     preview_workspace,
 )
-from privacy.sweep import run_counts
+from privacy.retention.sweep import run_counts
 from tests.factories import MembershipFactory, MessageFactory, TicketFactory, UserFactory
 from tests.privacy import retention_support
 from tests.privacy.audit_support import run_verify

@@ -20,11 +20,11 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, connections
 
-from privacy.anonymizers import RETENTION_MESSAGE
-from privacy.models import AuditEvent
-from privacy.models_retention import RetentionRun, RetentionRunWorkspace, RunState
-from privacy.retention import preview
-from privacy.sweep import retention_sweep, run_counts
+from privacy.account.anonymizers import RETENTION_MESSAGE
+from privacy.audit.models import AuditEvent
+from privacy.retention.models import RetentionRun, RetentionRunWorkspace, RunState
+from privacy.retention.policies import preview
+from privacy.retention.sweep import retention_sweep, run_counts
 from tests.factories import (
     MembershipFactory,
     MessageFactory,
@@ -71,7 +71,7 @@ def build():
 def state() -> dict:
     """What a run leaves, independent of timing and of primary keys (people are numbered in
     creation order, pseudonyms by whom they stand for), per workspace and ticket number."""
-    from privacy.models import Pseudonym
+    from privacy.personal_data.models import Pseudonym
     from workspaces.models import User
 
     person = {pk: n for n, pk in enumerate(User.objects.order_by("pk").values_list("pk", flat=True))}

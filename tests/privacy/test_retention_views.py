@@ -4,12 +4,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from privacy.forms_retention import DAYS_RANGE, DAYS_REQUIRED
-from privacy.holds import PERSON_NOT_FOUND, TICKET_NOT_FOUND
-from privacy.models import AuditEvent
-from privacy.models_retention import HoldScope, LegalHold, RetentionPolicy
-from privacy.retention import POLICY_WORDS, policy_for
-from privacy.views_retention import CONFIRM_NEEDED, HOLD_PLACED, HOLD_RELEASED, SAVED
+from privacy.audit.models import AuditEvent
+from privacy.retention.forms import DAYS_RANGE, DAYS_REQUIRED
+from privacy.retention.holds import PERSON_NOT_FOUND, TICKET_NOT_FOUND
+from privacy.retention.models import HoldScope, LegalHold, RetentionPolicy
+from privacy.retention.policies import POLICY_WORDS, policy_for
+from privacy.retention.views import CONFIRM_NEEDED, HOLD_PLACED, HOLD_RELEASED, SAVED
 from tests.factories import TicketFactory
 from tests.privacy.matrix import _retention_post
 from tests.privacy.retention_support import NOW, closed_ticket, requester_in

@@ -6,10 +6,17 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from privacy.consents import UNKNOWN_PURPOSE, consents_current, consents_set, has_consent, users_with_consent
-from privacy.models import AuditEvent, Consent, PolicyAcceptance, PolicyKind, PolicyVersion
-from privacy.policies import VERSION_TAKEN, policies_pending, policy_accept, policy_publish
-from privacy.views_account import CONSENTS_SAVED, POLICIES_ACCEPTED
+from privacy.account.consents import (
+    UNKNOWN_PURPOSE,
+    consents_current,
+    consents_set,
+    has_consent,
+    users_with_consent,
+)
+from privacy.account.models import Consent, PolicyAcceptance, PolicyKind, PolicyVersion
+from privacy.account.policies import VERSION_TAKEN, policies_pending, policy_accept, policy_publish
+from privacy.account.views import CONSENTS_SAVED, POLICIES_ACCEPTED
+from privacy.audit.models import AuditEvent
 from tests.factories import UserFactory
 from tests.privacy.selfservice_support import _fresh_policy_cache  # noqa: F401
 
@@ -121,7 +128,7 @@ def test_a_material_change_asks_for_an_acknowledgment_on_its_own_page(client, re
 
 
 def test_the_notice_costs_no_query_once_worked_out(client, requester, django_assert_num_queries):
-    from privacy.policies import policy_notice_for
+    from privacy.account.policies import policy_notice_for
 
     accept_all(requester.user)
     client.force_login(requester.user)

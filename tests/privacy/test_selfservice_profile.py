@@ -7,16 +7,17 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from privacy.forms_account import NAME_REQUIRED, WRONG_PASSWORD
-from privacy.models import AuditEvent, EmailChange
-from privacy.profile import (
+from privacy.account.forms import NAME_REQUIRED, WRONG_PASSWORD
+from privacy.account.models import EmailChange
+from privacy.account.profile import (
     EMAIL_LINK_EXPIRED,
     EMAIL_LINK_INVALID,
     EMAIL_SAME,
     EMAIL_TAKEN,
     notification_wanted,
 )
-from privacy.views_account import EMAIL_SENT, PROFILE_SAVED
+from privacy.account.views import EMAIL_SENT, PROFILE_SAVED
+from privacy.audit.models import AuditEvent
 from tests.factories import PASSWORD, UserFactory
 from tests.privacy.selfservice_support import _fresh_policy_cache  # noqa: F401
 from workspaces.models import User

@@ -11,7 +11,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from guardian.shortcuts import assign_perm
 
-from privacy.models import AuditEvent
+from privacy.audit.models import AuditEvent
 from tests.conftest import make_member
 from tests.factories import MessageFactory, ParticipantFactory, QueueFactory, TicketFactory
 from tests.tickets import attachment_samples as samples
@@ -23,8 +23,7 @@ from tickets.attachments import (
 )
 from tickets.download_views import DOWNLOAD_CSP
 from tickets.models import Attachment, MessageKind
-from tickets.querysets import QUEUE_PERMISSION
-from workspaces.models import Role
+from workspaces.models import QUEUE_PERMISSION, Role
 
 
 @pytest.fixture

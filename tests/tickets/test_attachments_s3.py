@@ -10,13 +10,13 @@ import pytest
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
-from privacy.models import AuditEvent
+from helpdesk.storage import PRESIGNED_MAX_SECONDS, delete_stored_file
+from privacy.audit.models import AuditEvent
 from tests.factories import MessageFactory, TicketFactory
 from tests.tickets import attachment_samples as samples
 from tests.tickets.s3 import moto_s3_endpoint_fixture, s3_bucket_fixture  # noqa: F401  (fixtures)
 from tickets.attachments import attachment_add, attachment_delete_file
 from tickets.models import MessageKind
-from tickets.storage import PRESIGNED_MAX_SECONDS, delete_stored_file
 
 
 def fetch(url: str) -> tuple[int, bytes, dict]:

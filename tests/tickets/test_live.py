@@ -266,8 +266,8 @@ async def test_requester_of_another_ticket_and_agent_of_another_queue_are_refuse
 
 @in_own_loop
 async def test_refusals_of_signed_in_people_are_audited_once(app, workspace, other_queue, agent, outsider):
-    from privacy.audit_actions import ACCESS_REFUSED
-    from privacy.models import AuditEvent
+    from privacy.audit.actions import ACCESS_REFUSED
+    from privacy.audit.models import AuditEvent
     from tickets.consumers import (
         REASON_NOT_MEMBER,
         REASON_NOT_VISIBLE,

@@ -2,8 +2,8 @@
 
 import pytest
 
+from helpdesk.markdown import LINK_REL, render_markdown
 from tests.tickets.ticket_helpers import new_ticket, reply, url
-from tickets.markdown import LINK_REL, render_markdown
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from privacy.models import AuditEvent
+from privacy.audit.models import AuditEvent
 from tests.conftest import make_member
 from tests.factories import ParticipantFactory
 from tests.tickets.ticket_helpers import agent_of, new_ticket, note, reply, url

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from privacy.models import AuditEvent
+from privacy.audit.models import AuditEvent
 from tests.conftest import make_member
 from tests.factories import QueueFactory
 from tests.tickets.ticket_helpers import agent_of, new_ticket, note, reply

@@ -4,9 +4,8 @@ from guardian.shortcuts import assign_perm
 
 from tests.factories import MembershipFactory, QueueFactory, UserFactory
 from tickets.models import MessageKind
-from tickets.querysets import QUEUE_PERMISSION
 from tickets.services import message_post, ticket_create
-from workspaces.models import Role
+from workspaces.models import QUEUE_PERMISSION, Role
 
 
 def member(workspace, role, **user_kwargs):

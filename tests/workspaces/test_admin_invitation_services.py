@@ -8,7 +8,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from privacy.models import AuditEvent
+from privacy.audit.models import AuditEvent
 from tests.factories import QueueFactory, UserFactory
 from workspaces.models import Invitation, Membership, Role, User
 from workspaces.services import (

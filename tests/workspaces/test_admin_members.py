@@ -6,8 +6,7 @@ from guardian.shortcuts import assign_perm
 
 from tests.conftest import make_member
 from tests.factories import QueueFactory
-from tickets.querysets import QUEUE_PERMISSION
-from workspaces.models import Membership, QueueUserObjectPermission, Role
+from workspaces.models import QUEUE_PERMISSION, Membership, QueueUserObjectPermission, Role
 from workspaces.services import LAST_ADMIN, member_remove, member_set_role
 from workspaces.views import MEMBER_REMOVED, QUEUES_UPDATED, ROLE_CHANGED_SELF
 

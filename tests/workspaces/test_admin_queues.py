@@ -3,12 +3,11 @@
 from django.urls import reverse
 from guardian.shortcuts import assign_perm
 
-from privacy.models import AuditEvent
+from privacy.audit.models import AuditEvent
 from tests.conftest import make_member
 from tests.factories import QueueFactory, TicketFactory
 from tickets.models import Status
-from tickets.querysets import QUEUE_PERMISSION
-from workspaces.models import Queue, Role
+from workspaces.models import QUEUE_PERMISSION, Queue, Role
 from workspaces.services import QUEUE_NAME_TAKEN
 from workspaces.views import QUEUE_CREATED, QUEUE_RENAMED
 

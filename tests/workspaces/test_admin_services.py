@@ -7,13 +7,12 @@ from channels.layers import get_channel_layer
 from django.core.exceptions import ValidationError
 from guardian.shortcuts import assign_perm
 
-from privacy.models import AuditEvent
+from privacy.audit.models import AuditEvent
 from tests.conftest import make_member
 from tests.factories import ParticipantFactory, QueueFactory, TicketFactory
 from tickets.models import TicketParticipant
-from tickets.querysets import QUEUE_PERMISSION
 from workspaces import services
-from workspaces.models import Membership, QueueUserObjectPermission, Role
+from workspaces.models import QUEUE_PERMISSION, Membership, QueueUserObjectPermission, Role
 from workspaces.realtime import ACCESS_CHANGED, member_group
 from workspaces.services import (
     LAST_ADMIN,

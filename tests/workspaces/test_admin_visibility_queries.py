@@ -6,8 +6,7 @@ from guardian.shortcuts import assign_perm
 from tests.conftest import make_member
 from tests.factories import ParticipantFactory, QueueFactory, TicketFactory
 from tickets.models import Ticket
-from tickets.querysets import QUEUE_PERMISSION
-from workspaces.models import Membership, Role
+from workspaces.models import QUEUE_PERMISSION, Membership, Role
 from workspaces.services import queue_revoke
 
 

@@ -3,8 +3,8 @@ import json
 import pytest
 from django.urls import reverse
 
-from privacy import audit_actions
-from privacy.models import AuditEvent
+from privacy.audit import actions as audit_actions
+from privacy.audit.models import AuditEvent
 from tests.factories import PASSWORD, UserFactory
 from workspaces import auth_audit
 from workspaces.forms import EmailAuthenticationForm

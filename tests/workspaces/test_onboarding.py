@@ -1,6 +1,6 @@
 import pytest
 
-from privacy.models import AuditEvent
+from privacy.audit.models import AuditEvent
 from tests.factories import UserFactory, WorkspaceFactory
 from workspaces.models import Membership, Queue, Role, Workspace
 from workspaces.onboarding_views import SLUG_TAKEN

@@ -4,8 +4,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from privacy import audit_actions
-from privacy.models import AuditEvent
+from privacy.audit import actions as audit_actions
+from privacy.audit.models import AuditEvent
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db

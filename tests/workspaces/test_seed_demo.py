@@ -54,7 +54,7 @@ def test_seed_demo_refuses_with_debug_off_unless_forced(settings):
 
 @pytest.mark.django_db
 def test_demo_people_have_accepted_the_current_policies(settings):
-    from privacy.policies import policies_pending
+    from privacy.account.policies import policies_pending
 
     settings.DEBUG = True
     call_command("seed_demo", verbosity=0)

@@ -10,13 +10,14 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from privacy import audit_actions
-from privacy.models import AuditEvent, PolicyAcceptance, PolicyKind, PolicyVersion
+from privacy.account import signup
+from privacy.account.models import PolicyAcceptance, PolicyKind, PolicyVersion
+from privacy.account.signup import purge_unconfirmed_signups
+from privacy.account.signup_forms import PASSWORDS_DIFFER, POLICIES_CHANGED, TERMS_REQUIRED
+from privacy.audit import actions as audit_actions
+from privacy.audit.models import AuditEvent
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
-from workspaces import signup
-from workspaces.forms import PASSWORDS_DIFFER, POLICIES_CHANGED, TERMS_REQUIRED
 from workspaces.models import User
-from workspaces.tasks import purge_unconfirmed_signups
 
 pytestmark = pytest.mark.django_db
 
@@ -435,7 +436,7 @@ def test_a_mail_failure_keeps_the_signup_and_logs_no_address_or_token(sign_up, c
     import smtplib
 
     refused = smtplib.SMTPRecipientsRefused({"ann@example.test": (550, b"no such user")})
-    with mock.patch("workspaces.signup.send_mail", side_effect=refused):
+    with mock.patch("privacy.account.signup.send_mail", side_effect=refused):
         response = sign_up()
 
     assert response["Location"] == reverse("signup_sent")

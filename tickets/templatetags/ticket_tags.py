@@ -2,15 +2,15 @@
 
 from django import template
 
+from helpdesk.markdown import render_markdown
 from tickets.access import can_edit_message
-from tickets.markdown import render_markdown
 
 register = template.Library()
 
 
 @register.filter(name="markdown")
 def markdown_filter(text):
-    """A message body as sanitized HTML (see tickets.markdown)."""
+    """A message body as sanitized HTML (see helpdesk.markdown)."""
     return render_markdown(text)
 
 

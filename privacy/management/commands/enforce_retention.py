@@ -8,8 +8,8 @@ from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from privacy.retention import KIND_LABELS, KINDS, preview
-from privacy.sweep import DEFAULT_BATCH, retention_sweep, run_counts
+from privacy.retention.policies import KIND_LABELS, KINDS, preview
+from privacy.retention.sweep import DEFAULT_BATCH, retention_sweep, run_counts
 
 BAD_NOW = "--now takes an ISO 8601 date and time with a time zone, e.g. 2026-01-31T00:00:00+00:00."
 # Tests set this to make each batch slow enough to be killed before it commits.

@@ -5,8 +5,8 @@ period, or at once with ``--now``. ``--due`` runs every erasure whose grace peri
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from privacy.erasure import erasure_request, erasure_run, erasures_run_due, pending_erasure
-from privacy.models import ConsentSource, ErasureState
+from privacy.account.erasure import erasure_request, erasure_run, erasures_run_due, pending_erasure
+from privacy.account.models import ConsentSource, ErasureState
 from workspaces.models import User
 
 NO_SUCH_USER = "No account uses the email address {email!r}."

@@ -1,11 +1,11 @@
 """``python manage.py export_user_data <email> --out FILE.zip``: an operator answering an access
-request by email. Writes the same archive as the account page (privacy/export.py) and audits
+request by email. Writes the same archive as the account page (privacy/account/export.py) and audits
 ``export.requested`` for the person."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from privacy.audit import audit_record
-from privacy.export import export_to_file
+from privacy.account.export import export_to_file
+from privacy.audit.log import audit_record
 from workspaces.models import User
 
 NO_SUCH_USER = "No account uses the email address {email!r}."

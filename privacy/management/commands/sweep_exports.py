@@ -3,7 +3,7 @@ same function as the hourly beat task)."""
 
 from django.core.management.base import BaseCommand
 
-from privacy.export import exports_sweep
+from privacy.account.export import exports_sweep
 
 
 class Command(BaseCommand):

@@ -22,9 +22,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.models import CharField, F, Func
 
-from privacy.audit import content_digest_fast, personal_digest
-from privacy.audit_actions import AUDIT_PURGED
-from privacy.models import AuditChainHead, AuditEvent
+from privacy.audit.actions import AUDIT_PURGED
+from privacy.audit.log import content_digest_fast, personal_digest
+from privacy.audit.models import AuditChainHead, AuditEvent
 
 # created_at as datetime.isoformat(timespec="microseconds") of the UTC time gives it.
 PG_ISO_UTC = """to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""

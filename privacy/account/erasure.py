@@ -1,0 +1,322 @@
+"""Account deletion: deactivate at once, erase after a grace period, walking the registry.
+
+``erasure_request`` (the account page and ``erase_user``) deactivates the account in the same
+transaction that records the ``ErasureRequest``: from that moment no session of the person
+works. Signing in with the right password before ``scheduled_for`` cancels the request
+(``erasure_cancel``, called by ``privacy.account.backends.PendingErasureBackend``). When the grace period
+ends, ``erasure_run`` walks the personal-data registry in one transaction: every registered
+model's eraser runs, then the mentions pass replaces the person's email and name in other
+people's words with the pseudonym. Run twice, it changes nothing the second time.
+
+The User row stays as an inert tombstone (no usable password, inactive, an address in the
+``.invalid`` domain, the pseudonym as its name): foreign keys from tickets, messages and the
+audit log stay valid, and every place that shows the person shows the same pseudonym.
+"""
+
+import logging
+from collections import Counter
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from privacy.account.anonymizers import ErasureContext, HeldObjects, erase_sessions, mentions_scrub
+from privacy.account.models import ConsentSource, ErasureRequest, ErasureState
+from privacy.audit.log import audit_record
+from privacy.personal_data import registry
+from privacy.personal_data.pseudonyms import mask_email, mask_name, pseudonym_for
+
+logger = logging.getLogger(__name__)
+
+CONFIRM_WORD = "DELETE"
+DEFAULT_GRACE_DAYS = 14
+STALE_RUNNING = timedelta(hours=1)
+MAX_AUTOMATIC_ATTEMPTS = 3
+
+LAST_ADMIN = (
+    "You are the only admin of {workspaces}. Make another member an admin there (Members page) "
+    "before deleting your account, so the workspace is not left without anyone to run it."
+)
+ALREADY_SCHEDULED = "Deletion of this account is already scheduled."
+NOT_CANCELLABLE = "This deletion can no longer be cancelled."
+
+
+def grace_days() -> int:
+    return max(0, int(getattr(settings, "ACCOUNT_ERASURE_GRACE_DAYS", DEFAULT_GRACE_DAYS)))
+
+
+def held_objects_for(user) -> HeldObjects:
+    """What legal holds keep from this person's erasure (privacy/retention/holds.py, issue 7). Erasure
+    skips what this returns and lists the reasons in ``kept``."""
+    from privacy.retention.holds import held_objects_for as holds_keep
+
+    return holds_keep(user)
+
+
+# Checks ------------------------------------------------------------------------------------------------
+
+
+def sole_admin_workspaces(user) -> list:
+    """Workspaces where ``user`` is the only admin (they must hand over first)."""
+    from workspaces.models import Membership, Role, Workspace
+
+    mine = Membership.objects.filter(user_id=user.pk, role=Role.ADMIN).values("workspace_id")
+    other_admins = Membership.objects.filter(role=Role.ADMIN).exclude(user_id=user.pk).values("workspace_id")
+    return list(Workspace.objects.filter(pk__in=mine).exclude(pk__in=other_admins).order_by("name"))
+
+
+def deletion_blockers(user) -> list[str]:
+    workspaces = sole_admin_workspaces(user)
+    if not workspaces:
+        return []
+    names = ", ".join(f"“{w.name}”" for w in workspaces)
+    return [LAST_ADMIN.format(workspaces=names)]
+
+
+def pending_erasure(user) -> ErasureRequest | None:
+    return (
+        ErasureRequest.objects.filter(user_id=user.pk, state=ErasureState.SCHEDULED)
+        .order_by("-requested_at")
+        .first()
+    )
+
+
+# Writes ------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def erasure_request(
+    *, user, request=None, via: str = ConsentSource.ACCOUNT, grace: int | None = None
+) -> ErasureRequest:
+    """Deactivate the account now and schedule its erasure ``grace`` days later (settings'
+    ACCOUNT_ERASURE_GRACE_DAYS by default; 0 erases right after commit).
+
+    Refuses the last admin of a workspace (``ValidationError`` with ``LAST_ADMIN``). Deletes the
+    person's sessions, tells their open websockets to re-check access, audits
+    ``account.deletion_requested``. The caller signs the current request out.
+    """
+    from workspaces.models import Membership, User
+    from workspaces.realtime import announce_access_changed
+
+    user = User.objects.select_for_update().get(pk=user.pk)
+    blockers = deletion_blockers(user)
+    if blockers:
+        raise ValidationError(blockers, code="last_admin")
+    existing = pending_erasure(user)
+    if existing is not None:
+        return existing
+    days = grace_days() if grace is None else max(0, int(grace))
+    now = timezone.now()
+    erasure = ErasureRequest(
+        user=user,
+        masked_name=mask_name(user.display_name),
+        masked_email=mask_email(user.email),
+        requested_via=via,
+        requested_at=now,
+        scheduled_for=now + timedelta(days=days),
+    )
+    erasure.full_clean()
+    erasure.save()
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    audit_record(
+        action="account.deletion_requested",
+        request=request,
+        actor=user,
+        target=user,
+        detail={"erasure": erasure.pk, "grace_days": days, "via": via},
+    )
+    erase_sessions(ErasureContext(user, "", "", "", frozenset(), frozenset()), None)
+    for workspace_id in Membership.objects.filter(user_id=user.pk).values_list("workspace_id", flat=True):
+        announce_access_changed(workspace_id=workspace_id, user_id=user.pk)
+    if days == 0:
+        transaction.on_commit(lambda: erasure_run_task.delay(erasure.pk))
+    return erasure
+
+
+@transaction.atomic
+def erasure_cancel(*, user, request=None, reason: str = "signed_in") -> ErasureRequest | None:
+    """Cancel a scheduled deletion still in its grace period and reactivate the account.
+    Audits ``account.deletion_cancelled``. Returns ``None`` when nothing was cancellable."""
+    from workspaces.models import User
+
+    erasure = (
+        ErasureRequest.objects.select_for_update()
+        .filter(user_id=user.pk, state=ErasureState.SCHEDULED, scheduled_for__gt=timezone.now())
+        .first()
+    )
+    if erasure is None:
+        return None
+    erasure.state = ErasureState.CANCELLED
+    erasure.cancelled_at = timezone.now()
+    erasure.save(update_fields=["state", "cancelled_at"])
+    User.objects.filter(pk=user.pk).update(is_active=True)
+    user.is_active = True
+    audit_record(
+        action="account.deletion_cancelled",
+        request=request,
+        actor=user,
+        target=user,
+        detail={"erasure": erasure.pk, "reason": reason},
+    )
+    return erasure
+
+
+def _claim(erasure_id: int, *, force: bool, now=None) -> ErasureRequest | None:
+    """Move a due (or forced) request to RUNNING in its own transaction; None if not runnable."""
+    with transaction.atomic():
+        erasure = ErasureRequest.objects.select_for_update().filter(pk=erasure_id).first()
+        if erasure is None or erasure.state in (ErasureState.DONE, ErasureState.CANCELLED):
+            return None
+        now = now or timezone.now()
+        if erasure.state == ErasureState.SCHEDULED and erasure.scheduled_for > now and not force:
+            return None
+        if erasure.state == ErasureState.RUNNING and not force and erasure.started_at > now - STALE_RUNNING:
+            return None  # another worker is on it
+        erasure.state = ErasureState.RUNNING
+        erasure.started_at = now
+        erasure.attempts += 1
+        erasure.error = ""
+        erasure.save(update_fields=["state", "started_at", "attempts", "error"])
+        return erasure
+
+
+def _context(user, *, pseudonym: str, held: HeldObjects) -> ErasureContext:
+    from tickets.models import Message, Ticket, TicketParticipant
+    from workspaces.models import Membership, Role
+
+    memberships = Membership.objects.filter(user_id=user.pk)
+    staff = frozenset(
+        memberships.filter(role__in=[Role.ADMIN, Role.AGENT]).values_list("workspace_id", flat=True)
+    )
+    workspaces = set(memberships.values_list("workspace_id", flat=True))
+    workspaces |= set(
+        Ticket.objects.filter(Q(requester_id=user.pk) | Q(assignee_id=user.pk))
+        .values_list("workspace_id", flat=True)
+        .distinct()
+    )
+    workspaces |= set(
+        TicketParticipant.objects.filter(user_id=user.pk).values_list("workspace_id", flat=True)
+    )
+    workspaces |= set(
+        Message.objects.filter(author_id=user.pk).values_list("workspace_id", flat=True).distinct()
+    )
+    return ErasureContext(
+        user=user,
+        email=user.email,
+        name=user.display_name,
+        pseudonym=pseudonym,
+        staff_workspace_ids=staff,
+        workspace_ids=frozenset(workspaces),
+        held=held,
+    )
+
+
+def erase_account_data(user, *, held: HeldObjects | None = None) -> tuple[Counter, str]:
+    """Walk the registry for one person (inside the caller's transaction). Returns the counts
+    and the pseudonym label."""
+    held = held if held is not None else held_objects_for(user)
+    pseudonym = pseudonym_for(user).label
+    ctx = _context(user, pseudonym=pseudonym, held=held)
+    for entry in registry.entries():
+        if entry.erase == registry.KEEP:
+            continue
+        if entry.erase == registry.DELETE:
+            ctx.counts[f"{entry.model._meta.model_name}_deleted"] += entry.delete_rows_of(user)
+            continue
+        ctx.counts.update(entry.eraser()(ctx, entry))
+    for entry in registry.entries():
+        if entry.mentions:
+            ctx.counts["mentions_replaced"] += mentions_scrub(ctx, entry)
+    return ctx.counts, pseudonym
+
+
+def _error_text(error: Exception, *needles: str) -> str:
+    text = f"{type(error).__name__}: {error}"
+    for needle in needles:
+        if needle:
+            text = text.replace(needle, "***")
+    return text[:2000]
+
+
+def erasure_run(*, erasure_id: int, force: bool = False, now=None) -> ErasureRequest | None:
+    """Erase the account of a due (or, with ``force``, any not yet finished) request.
+
+    All database changes happen in one transaction, so a crash leaves nothing half done and the
+    next run starts again from the same state; storage deletes follow the commit. Ends DONE with
+    counts and ``account.deleted`` audited, or FAILED with the error (identifiers masked).
+    """
+    from workspaces.models import User
+
+    erasure = _claim(erasure_id, force=force, now=now)
+    if erasure is None:
+        return ErasureRequest.objects.filter(pk=erasure_id).first()
+    user = User.objects.filter(pk=erasure.user_id).first() if erasure.user_id else None
+    email, name = (user.email, user.display_name) if user is not None else ("", "")
+    try:
+        with transaction.atomic():
+            if user is None:
+                counts, pseudonym = Counter(), ""
+                held = HeldObjects()
+            else:
+                user = User.objects.select_for_update().get(pk=user.pk)
+                held = held_objects_for(user)
+                counts, pseudonym = erase_account_data(user, held=held)
+            erasure.state = ErasureState.DONE
+            erasure.finished_at = timezone.now()
+            erasure.counts = {key: value for key, value in sorted(counts.items()) if value}
+            erasure.pseudonym = pseudonym
+            erasure.kept = list(held.reasons)
+            erasure.save(update_fields=["state", "finished_at", "counts", "pseudonym", "kept"])
+            audit_record(
+                action="account.deleted",
+                actor=None,
+                target_type="workspaces.user",
+                target_id=erasure.user_id or "",
+                detail={"erasure": erasure.pk, "counts": erasure.counts},
+            )
+    except Exception as error:
+        logger.exception("Erasure %s failed", erasure_id)
+        ErasureRequest.objects.filter(pk=erasure.pk).update(
+            state=ErasureState.FAILED, error=_error_text(error, email, name), finished_at=timezone.now()
+        )
+        erasure.refresh_from_db()
+    return erasure
+
+
+def erasures_due(*, now=None):
+    now = now or timezone.now()
+    return ErasureRequest.objects.filter(
+        Q(state=ErasureState.SCHEDULED, scheduled_for__lte=now)
+        | Q(state=ErasureState.RUNNING, started_at__lte=now - STALE_RUNNING)
+        | Q(state=ErasureState.FAILED, attempts__lt=MAX_AUTOMATIC_ATTEMPTS)
+    ).order_by("scheduled_for", "pk")
+
+
+def erasures_run_due(*, now=None) -> int:
+    """Run every due erasure (the beat task and ``erase_user --due``). Returns how many ran."""
+    ran = 0
+    for erasure_id in list(erasures_due(now=now).values_list("pk", flat=True)):
+        erasure_run(erasure_id=erasure_id, force=False, now=now)
+        ran += 1
+    return ran
+
+
+# Background work (Celery; in-process in the embedded default) ------------------------------------
+# Task names are what queued messages and the beat schedule refer to: kept across module moves.
+
+
+@shared_task(name="privacy.tasks.erasure_run")
+def erasure_run_task(erasure_id: int, force: bool = False) -> str:
+    erasure = erasure_run(erasure_id=erasure_id, force=force)
+    return erasure.state if erasure is not None else "missing"
+
+
+@shared_task(name="privacy.tasks.erasures_run_due")
+def erasures_run_due_task() -> int:
+    """Erase the accounts whose grace period ended (beat, every 15 minutes)."""
+    return erasures_run_due()

@@ -1,0 +1,135 @@
+"""Forms of the account page. Error texts are module constants the tests import."""
+
+from functools import lru_cache
+from zoneinfo import available_timezones
+
+from django import forms
+
+from privacy.account.consents import PURPOSES
+from privacy.account.erasure import CONFIRM_WORD
+from privacy.account.models import PolicyKind
+
+WRONG_PASSWORD = "That is not your current password."
+CONFIRM_WORD_WRONG = f"Type {CONFIRM_WORD} in capital letters to confirm."
+NAME_REQUIRED = "Enter the name people should see."
+
+# The interface is in English for now (translations come later); the choice is kept and
+# used for emails once they are translated.
+LANGUAGES = [
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("es", "Español"),
+    ("fr", "Français"),
+    ("it", "Italiano"),
+    ("nl", "Nederlands"),
+    ("pt", "Português"),
+]
+
+
+@lru_cache(maxsize=1)
+def time_zone_choices() -> list[tuple[str, str]]:
+    zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    return [("UTC", "UTC")] + [(z, z.replace("_", " ")) for z in zones]
+
+
+class ProfileForm(forms.Form):
+    prefix = "profile"
+
+    display_name = forms.CharField(
+        label="Name",
+        max_length=150,
+        error_messages={"required": NAME_REQUIRED},
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        help_text="Shown to the people who work your tickets.",
+    )
+    language = forms.ChoiceField(label="Language", choices=LANGUAGES)
+    time_zone = forms.ChoiceField(label="Time zone", help_text="Times on pages and in emails use this zone.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = time_zone_choices()
+
+
+class PasswordCheckMixin:
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self):
+        password = self.cleaned_data.get("password") or ""
+        if not self.user.check_password(password):
+            raise forms.ValidationError(WRONG_PASSWORD, code="wrong_password")
+        return password
+
+
+class EmailChangeForm(PasswordCheckMixin, forms.Form):
+    prefix = "email"
+
+    new_email = forms.EmailField(
+        label="New email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text="We send a link to the new address. Your address changes only when you open it.",
+    )
+    password = forms.CharField(
+        label="Current password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class NotificationsForm(forms.Form):
+    prefix = "notify"
+
+    email_on_reply = forms.BooleanField(label="Email me when someone replies on my tickets", required=False)
+    email_on_assignment = forms.BooleanField(label="Email me when a ticket is assigned to me", required=False)
+    email_weekly_summary = forms.BooleanField(
+        label="Send me a weekly summary of my open tickets", required=False
+    )
+
+
+class ConsentsForm(forms.Form):
+    prefix = "consent"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for purpose in PURPOSES.values():
+            self.fields[purpose.key] = forms.BooleanField(
+                label=purpose.label, help_text=purpose.description, required=False
+            )
+
+
+class DeleteAccountForm(PasswordCheckMixin, forms.Form):
+    prefix = "delete"
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    confirm = forms.CharField(
+        label=f"Type {CONFIRM_WORD} to confirm",
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+    )
+
+    def clean_confirm(self):
+        value = (self.cleaned_data.get("confirm") or "").strip()
+        if value != CONFIRM_WORD:
+            raise forms.ValidationError(CONFIRM_WORD_WRONG, code="confirm")
+        return value
+
+
+class PolicyPublishForm(forms.Form):
+    kind = forms.ChoiceField(label="Policy", choices=PolicyKind.choices)
+    version = forms.SlugField(
+        label="Version", max_length=32, help_text="For example the date it takes effect: 2027-03-01."
+    )
+    summary = forms.CharField(label="Text", widget=forms.Textarea, help_text="The full text people read.")
+    is_material = forms.BooleanField(
+        label="Material change: people must read and acknowledge it",
+        required=False,
+        help_text="Leave unticked for wording fixes: people then only see a notice.",
+    )

@@ -1,0 +1,200 @@
+"""Correcting one's own profile: name, language, time zone, notification preferences, and the
+login address, which changes only after the link sent to the NEW address is used.
+
+Every change is audited (``account.updated`` with the names of the changed fields, never their
+values; ``account.email_changed`` when a new address takes effect).
+"""
+
+import logging
+import secrets
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from helpdesk.errors import UserFacingError
+from helpdesk.site import absolute_url
+from privacy.account.models import EmailChange, NotificationPreferences
+from privacy.audit.log import audit_record
+from workspaces.services import hash_token
+
+logger = logging.getLogger(__name__)
+
+EMAIL_CHANGE_HOURS = 48
+EMAIL_SAME = "This is already your email address."
+EMAIL_TAKEN = "Another account uses this email address. Choose another one."
+EMAIL_LINK_INVALID = "This confirmation link is not valid. Copy the whole link from the email."
+EMAIL_LINK_EXPIRED = (
+    "This confirmation link has expired or was replaced by a newer one. Ask for the change again."
+)
+PREFERENCE_FIELDS = ("email_on_reply", "email_on_assignment", "email_weekly_summary")
+
+
+class EmailChangeError(UserFacingError):
+    """An email-change link cannot be used; ``message`` says why."""
+
+
+def _send(to: str, template: str, context: dict) -> None:
+    subject = render_to_string(f"privacy/account_{template}_subject.txt", context).strip()
+    body = render_to_string(f"privacy/account_{template}.txt", context)
+    try:
+        send_mail(subject, body, None, [to])
+    except Exception as error:  # noqa: BLE001 - the person can ask again
+        logger.error("Could not send an account email (%s): %s", template, type(error).__name__)
+
+
+@transaction.atomic
+def profile_update(*, user, display_name: str, language: str, time_zone: str, request=None) -> list[str]:
+    """Save name, language and time zone; returns the changed field names (audited)."""
+    values = {"display_name": display_name.strip(), "language": language, "time_zone": time_zone}
+    changed = [name for name, value in values.items() if getattr(user, name) != value]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(user, name, values[name])
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=changed)
+    audit_record(
+        action="account.updated", request=request, actor=user, target=user, detail={"fields": changed}
+    )
+    return changed
+
+
+def preferences_of(user) -> NotificationPreferences:
+    """The person's preferences (unsaved defaults when they never changed them)."""
+    return NotificationPreferences.objects.filter(user_id=user.pk).first() or NotificationPreferences(
+        user=user
+    )
+
+
+def notification_wanted(user, kind: str) -> bool:
+    """Whether ``user`` wants the email ``kind`` (one of PREFERENCE_FIELDS). Senders ask this."""
+    if kind not in PREFERENCE_FIELDS:
+        raise ValueError(f"Unknown notification kind {kind!r}.")
+    if not user.is_active:
+        return False
+    return bool(getattr(preferences_of(user), kind))
+
+
+@transaction.atomic
+def preferences_update(*, user, values: dict[str, bool], request=None) -> list[str]:
+    prefs = preferences_of(user)
+    changed = [
+        name for name in PREFERENCE_FIELDS if name in values and getattr(prefs, name) != bool(values[name])
+    ]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(prefs, name, bool(values[name]))
+    prefs.updated_at = timezone.now()
+    prefs.full_clean()
+    prefs.save()
+    audit_record(
+        action="account.updated",
+        request=request,
+        actor=user,
+        target=user,
+        detail={"notifications": {name: bool(values[name]) for name in changed}},
+    )
+    return changed
+
+
+def email_change_pending(user) -> EmailChange | None:
+    change = EmailChange.objects.filter(user_id=user.pk, confirmed_at=None, cancelled_at=None).first()
+    return change if change is not None and change.is_pending else None
+
+
+@transaction.atomic
+def email_change_request(*, user, new_email: str, request=None) -> EmailChange:
+    """Send a confirmation link to ``new_email``; the address changes only when it is used.
+
+    A newer request replaces an older pending one. Whether another account uses the address is
+    checked again when the link is used. Audits ``account.updated`` (no address in the detail).
+    """
+    from workspaces.models import User
+
+    new_email = User.objects.normalize_email(new_email)
+    if new_email == user.email:
+        raise ValidationError({"new_email": EMAIL_SAME})
+    if User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
+        raise ValidationError({"new_email": EMAIL_TAKEN})
+    now = timezone.now()
+    EmailChange.objects.filter(user_id=user.pk, confirmed_at=None, cancelled_at=None).update(cancelled_at=now)
+    token = secrets.token_urlsafe(32)
+    change = EmailChange(
+        user=user,
+        new_email=new_email,
+        token_hash=hash_token(token),
+        created_at=now,
+        expires_at=now + timedelta(hours=EMAIL_CHANGE_HOURS),
+    )
+    change.full_clean()
+    change.save()
+    audit_record(
+        action="account.updated",
+        request=request,
+        actor=user,
+        target=user,
+        detail={"email_change": "requested"},
+    )
+    context = {
+        "name": user.get_short_name(),
+        "confirm_url": absolute_url(reverse("account_email_confirm", args=[token])),
+        "hours": EMAIL_CHANGE_HOURS,
+    }
+    transaction.on_commit(lambda: _send(new_email, "email_change", context))
+    return change
+
+
+@transaction.atomic
+def email_change_cancel(*, user, request=None) -> int:
+    cancelled = EmailChange.objects.filter(user_id=user.pk, confirmed_at=None, cancelled_at=None).update(
+        cancelled_at=timezone.now()
+    )
+    if cancelled:
+        audit_record(
+            action="account.updated",
+            request=request,
+            actor=user,
+            target=user,
+            detail={"email_change": "cancelled"},
+        )
+    return cancelled
+
+
+def email_change_for_token(token: str) -> EmailChange:
+    change = EmailChange.objects.select_related("user").filter(token_hash=hash_token(token or "")).first()
+    if change is None:
+        raise EmailChangeError(EMAIL_LINK_INVALID)
+    if not change.is_pending or not change.user.is_active:
+        raise EmailChangeError(EMAIL_LINK_EXPIRED)
+    return change
+
+
+@transaction.atomic
+def email_change_confirm(*, token: str, request=None):
+    """Apply a pending change. Tells the OLD address that the login address changed. Audits
+    ``account.email_changed``. Returns the user."""
+    from workspaces.models import User
+
+    change = email_change_for_token(token)
+    change = EmailChange.objects.select_for_update().get(pk=change.pk)
+    if not change.is_pending:
+        raise EmailChangeError(EMAIL_LINK_EXPIRED)
+    user = User.objects.select_for_update().get(pk=change.user_id)
+    if User.objects.filter(email__iexact=change.new_email).exclude(pk=user.pk).exists():
+        raise EmailChangeError(EMAIL_TAKEN)
+    old_email = user.email
+    user.email = change.new_email
+    user.email_confirmed_at = timezone.now()
+    user.save(update_fields=["email", "email_confirmed_at"])
+    change.confirmed_at = timezone.now()
+    change.save(update_fields=["confirmed_at"])
+    audit_record(action="account.email_changed", request=request, actor=user, target=user, detail={})
+    context = {"name": user.get_short_name(), "login_url": absolute_url(reverse("login"))}
+    transaction.on_commit(lambda: _send(old_email, "email_changed", context))
+    return user

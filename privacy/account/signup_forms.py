@@ -1,0 +1,97 @@
+"""The sign-up form: an address, a password and the acceptance of the current policies."""
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
+
+from workspaces.models import User
+
+TERMS_REQUIRED = "Accept the terms of service and the privacy policy to create an account."
+PASSWORDS_DIFFER = "The two passwords differ. Type the same password twice."
+POLICIES_CHANGED = (
+    "The terms of service or the privacy policy changed while you were signing up. "
+    "Read the current versions, then accept them again."
+)
+
+
+class SignupForm(forms.Form):
+    """A requester's sign-up. Whether the address already has an account is never checked here:
+    the answer must be the same either way."""
+
+    display_name = forms.CharField(
+        label="Your name",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name", "autofocus": True}),
+    )
+    email = forms.EmailField(
+        label="Email",
+        max_length=254,
+        help_text="We send a confirmation link to this address.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        help_text="At least 8 characters, not a common password, not only digits, not like your name.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    accept_policies = forms.BooleanField(
+        label="I accept the terms of service and the privacy policy",
+        required=True,
+        error_messages={"required": TERMS_REQUIRED},
+    )
+    # The policy versions the person was shown, so a version published meanwhile is not
+    # accepted unseen.
+    policies_shown = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, policies, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.policies = policies
+        self.fields["accept_policies"].label = format_html(
+            'I accept the <a href="{}" target="_blank" rel="noopener">terms of service</a> '
+            'and the <a href="{}" target="_blank" rel="noopener">privacy policy</a>',
+            reverse("policy", args=["terms"]),
+            reverse("policy", args=["privacy"]),
+        )
+        self.fields["accept_policies"].help_text = format_html(
+            "Terms of service version {}, privacy policy version {}.",
+            policies.terms.version,
+            policies.privacy.version,
+        )
+        self.initial["policies_shown"] = self._policy_key(policies.ids)
+
+    @staticmethod
+    def _policy_key(ids) -> str:
+        return ",".join(str(i) for i in ids)
+
+    def clean_email(self):
+        return User.objects.normalize_email(self.cleaned_data["email"])
+
+    def clean(self):
+        cleaned = super().clean()
+        current = self._policy_key(self.policies.ids)
+        if cleaned.get("policies_shown") != current:
+            # Show the current versions from now on; the person must tick the box again.
+            data = self.data.copy()
+            data["policies_shown"] = current
+            data.pop("accept_policies", None)
+            self.data = data
+            self.add_error(None, POLICIES_CHANGED)
+        password1 = cleaned.get("password1")
+        password2 = cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", PASSWORDS_DIFFER)
+        elif password1:
+            candidate = User(email=cleaned.get("email") or "", display_name=cleaned.get("display_name") or "")
+            try:
+                password_validation.validate_password(password1, candidate)
+            except ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned

@@ -1,0 +1,105 @@
+"""Sign-up pages. Links from emails open a page with a button: GET never changes anything."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+
+from privacy.account import signup as services
+from privacy.account.models import PolicyKind
+from privacy.account.signup_forms import SignupForm
+
+SESSION_SIGNUP_EMAIL = "signup_email"
+LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
+CONFIRMED_MESSAGE = "Your email address is confirmed and you are signed in. Welcome!"
+
+
+@never_cache
+@sensitive_post_parameters("password1", "password2")
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("home")
+    try:
+        policies = services.policies_current()
+    except services.PoliciesMissing as error:
+        return render(request, "accounts/signup_closed.html", {"message": str(error)}, status=503)
+    form = SignupForm(request.POST or None, policies=policies)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.signup_request(
+            display_name=data["display_name"],
+            email=data["email"],
+            password=data["password1"],
+            policy_ids=policies.ids,
+            request=request,
+        )
+        request.session[SESSION_SIGNUP_EMAIL] = data["email"]
+        return redirect("signup_sent")
+    return render(request, "accounts/signup.html", {"form": form, "policies": policies})
+
+
+@never_cache
+@require_http_methods(["GET"])
+def signup_sent(request):
+    return render(
+        request,
+        "accounts/signup_sent.html",
+        {"email": request.session.get(SESSION_SIGNUP_EMAIL, ""), "hours": services.confirmation_hours()},
+    )
+
+
+def _link_error(request, error: services.SignupLinkError):
+    return render(request, "accounts/signup_link_error.html", {"message": error.message}, status=400)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signup_confirm(request, token):
+    if request.method == "POST":
+        try:
+            user = services.signup_confirm(token=token, request=request)
+        except services.SignupLinkError as error:
+            return _link_error(request, error)
+        login(request, user, backend=LOGIN_BACKEND)
+        request.session.pop(SESSION_SIGNUP_EMAIL, None)
+        messages.success(request, CONFIRMED_MESSAGE)
+        return redirect("home")
+    try:
+        user = services.signup_token_read(token=token, salt=services.CONFIRM_SALT)
+    except services.SignupLinkError as error:
+        return _link_error(request, error)
+    if user.email_confirmed_at is not None:
+        return _link_error(request, services.SignupLinkError(services.ALREADY_CONFIRMED))
+    return render(request, "accounts/signup_confirm.html", {"pending": user})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signup_reject(request, token):
+    if request.method == "POST":
+        try:
+            services.signup_reject(token=token, request=request)
+        except services.SignupLinkError as error:
+            return _link_error(request, error)
+        return render(request, "accounts/signup_rejected.html")
+    try:
+        user = services.signup_token_read(token=token, salt=services.REJECT_SALT)
+    except services.SignupLinkError as error:
+        return _link_error(request, error)
+    if user.email_confirmed_at is not None or user.last_login is not None:
+        return _link_error(request, services.SignupLinkError(services.CANNOT_REJECT_CONFIRMED))
+    return render(request, "accounts/signup_reject.html", {"pending": user})
+
+
+@require_http_methods(["GET"])
+def policy(request, kind):
+    if kind not in PolicyKind.values:
+        raise Http404
+    version = services.policy_current(kind=kind)
+    if version is None:
+        raise Http404
+    return render(request, "accounts/policy.html", {"policy": version})

@@ -1,0 +1,158 @@
+"""The fixed vocabulary of audit actions.
+
+``audit_record`` refuses any action not listed here (``ValueError``), so a typo cannot create a
+new, unsearchable kind of event. Adding an action means adding a constant, a line in ``ACTIONS``
+and a row in docs/audit-log.md (a test keeps the three in step).
+
+Names are ``<subject>.<past-tense verb>``. ``detail`` carries ids and small non-identifying
+values only: never message bodies, passwords, tokens, file contents or email addresses of
+third parties.
+"""
+
+# Signing in and out (account chain).
+AUTH_LOGIN = "auth.login"
+AUTH_LOGIN_FAILED = "auth.login_failed"
+AUTH_LOGOUT = "auth.logout"
+AUTH_LOCKED_OUT = "auth.locked_out"
+AUTH_PASSWORD_CHANGED = "auth.password_changed"
+AUTH_PASSWORD_RESET_REQUESTED = "auth.password_reset_requested"
+AUTH_PASSWORD_RESET_DONE = "auth.password_reset_done"
+
+# The person's own account (account chain).
+ACCOUNT_SIGNUP = "account.signup"
+ACCOUNT_SIGNUP_CONFIRMED = "account.signup_confirmed"
+ACCOUNT_SIGNUP_REJECTED = "account.signup_rejected"
+ACCOUNT_SIGNUPS_PURGED = "account.signups_purged"
+ACCOUNT_CREATED = "account.created"
+ACCOUNT_UPDATED = "account.updated"
+ACCOUNT_EMAIL_CHANGED = "account.email_changed"
+ACCOUNT_POLICY_ACCEPTED = "account.policy_accepted"
+ACCOUNT_DELETION_REQUESTED = "account.deletion_requested"
+ACCOUNT_DELETION_CANCELLED = "account.deletion_cancelled"
+ACCOUNT_DELETED = "account.deleted"
+
+# Workspaces, members, invitations, queues (workspace chain).
+WORKSPACE_CREATED = "workspace.created"
+SETTINGS_CHANGED = "settings.changed"
+MEMBER_ADDED = "member.added"
+MEMBER_ROLE_CHANGED = "member.role_changed"
+MEMBER_REMOVED = "member.removed"
+MEMBER_LEFT = "member.left"
+MEMBER_INVITED = "member.invited"
+INVITATION_RESENT = "invitation.resent"
+INVITATION_ACCEPTED = "invitation.accepted"
+INVITATION_REVOKED = "invitation.revoked"
+INVITATION_REFUSED = "invitation.refused"
+QUEUE_CREATED = "queue.created"
+QUEUE_RENAMED = "queue.renamed"
+QUEUE_DELETED = "queue.deleted"
+QUEUE_ACCESS_GRANTED = "queue.access_granted"
+QUEUE_ACCESS_REVOKED = "queue.access_revoked"
+
+# Tickets and their messages (workspace chain).
+TICKET_CREATED = "ticket.created"
+TICKET_STATUS_CHANGED = "ticket.status_changed"
+TICKET_PRIORITY_CHANGED = "ticket.priority_changed"
+TICKET_QUEUE_CHANGED = "ticket.queue_changed"
+TICKET_ASSIGNED = "ticket.assigned"
+TICKET_VIEWED = "ticket.viewed"
+PARTICIPANT_ADDED = "participant.added"
+PARTICIPANT_REMOVED = "participant.removed"
+REPLY_CREATED = "reply.created"
+NOTE_CREATED = "note.created"
+MESSAGE_EDITED = "message.edited"
+ATTACHMENT_UPLOADED = "attachment.uploaded"
+ATTACHMENT_REJECTED = "attachment.rejected"
+ATTACHMENT_DOWNLOADED = "attachment.downloaded"
+
+# Access control.
+ACCESS_REFUSED = "access.refused"
+
+# Personal data: export, retention, legal holds.
+EXPORT_REQUESTED = "export.requested"
+EXPORT_DOWNLOADED = "export.downloaded"
+RETENTION_RUN = "retention.run"
+LEGAL_HOLD_PLACED = "legal_hold.placed"
+LEGAL_HOLD_RELEASED = "legal_hold.released"
+
+# The audit log about itself.
+AUDIT_EXPORTED = "audit.exported"
+AUDIT_PURGED = "audit.purged"
+AUDIT_ANONYMIZED = "audit.anonymized"
+
+ACTIONS: dict[str, str] = {
+    AUTH_LOGIN: "A person signed in.",
+    AUTH_LOGIN_FAILED: "A sign-in attempt failed (target: the account, when the email matched one).",
+    AUTH_LOGOUT: "A person signed out.",
+    AUTH_LOCKED_OUT: "Sign-in was locked after repeated failures (detail: account or address).",
+    AUTH_PASSWORD_CHANGED: "A person changed their password while signed in.",
+    AUTH_PASSWORD_RESET_REQUESTED: "A password-reset link was requested for an account.",
+    AUTH_PASSWORD_RESET_DONE: "A password was set through a reset link.",
+    ACCOUNT_SIGNUP: "A person signed up (self-service); the account waits for email confirmation.",
+    ACCOUNT_SIGNUP_CONFIRMED: "A person confirmed their email address; the account is active.",
+    ACCOUNT_SIGNUP_REJECTED: "The owner of an address said they did not sign up; the account was removed.",
+    ACCOUNT_SIGNUPS_PURGED: "Expired unconfirmed sign-ups were deleted (detail: count only).",
+    ACCOUNT_CREATED: "An account was created by accepting an invitation.",
+    ACCOUNT_UPDATED: "A person changed their profile (name, language, time zone).",
+    ACCOUNT_EMAIL_CHANGED: "A person changed their email address.",
+    ACCOUNT_POLICY_ACCEPTED: "A person accepted a version of the terms or privacy policy.",
+    ACCOUNT_DELETION_REQUESTED: "A person asked for their account to be deleted.",
+    ACCOUNT_DELETION_CANCELLED: "A pending account deletion was cancelled.",
+    ACCOUNT_DELETED: "An account was deleted and its personal data anonymized.",
+    WORKSPACE_CREATED: "A workspace was created.",
+    SETTINGS_CHANGED: "A workspace setting changed (detail: which setting, old and new value).",
+    MEMBER_ADDED: "A person joined the workspace with a role.",
+    MEMBER_ROLE_CHANGED: "A member's role changed (detail: old and new role).",
+    MEMBER_REMOVED: "An admin removed a member.",
+    MEMBER_LEFT: "A member left the workspace.",
+    MEMBER_INVITED: "An admin invited someone by email with a role (target: the invitation).",
+    INVITATION_RESENT: "An invitation was sent again.",
+    INVITATION_ACCEPTED: "An invitation was accepted.",
+    INVITATION_REVOKED: "An admin revoked a pending invitation.",
+    INVITATION_REFUSED: "An invitation link was used but refused (expired, revoked, used or wrong account).",
+    QUEUE_CREATED: "A queue was created.",
+    QUEUE_RENAMED: "A queue was renamed.",
+    QUEUE_DELETED: "A queue was deleted.",
+    QUEUE_ACCESS_GRANTED: "An agent was given access to a queue.",
+    QUEUE_ACCESS_REVOKED: "An agent's access to a queue was removed.",
+    TICKET_CREATED: "A ticket was opened.",
+    TICKET_STATUS_CHANGED: "A ticket's status changed (detail: from, to).",
+    TICKET_PRIORITY_CHANGED: "A ticket's priority changed (detail: from, to).",
+    TICKET_QUEUE_CHANGED: "A ticket moved to another queue (detail: from, to).",
+    TICKET_ASSIGNED: "A ticket was assigned or unassigned (detail: assignee id or none).",
+    TICKET_VIEWED: "An agent or admin opened a ticket (at most once per person, ticket and hour).",
+    PARTICIPANT_ADDED: "A person was added to a ticket.",
+    PARTICIPANT_REMOVED: "A person was removed from a ticket.",
+    REPLY_CREATED: "A public reply was posted.",
+    NOTE_CREATED: "An internal note was posted.",
+    MESSAGE_EDITED: (
+        "An author corrected their reply or note (detail: ticket number and kind, never the text)."
+    ),
+    ATTACHMENT_UPLOADED: "A file was attached (detail: size and type, never the content).",
+    ATTACHMENT_REJECTED: "An upload was refused (too large or forbidden type).",
+    ATTACHMENT_DOWNLOADED: "An attachment was downloaded.",
+    ACCESS_REFUSED: (
+        "A signed-in person was refused a page or object (404 answered); at most once per person "
+        "or address and kind of page in 10 minutes."
+    ),
+    EXPORT_REQUESTED: "A personal-data export was requested.",
+    EXPORT_DOWNLOADED: "A personal-data export was downloaded.",
+    RETENTION_RUN: "The retention sweep ran (detail: counts per kind of data).",
+    LEGAL_HOLD_PLACED: "A legal hold was placed; retention and deletion skip what it covers.",
+    LEGAL_HOLD_RELEASED: "A legal hold was released.",
+    AUDIT_EXPORTED: "An admin downloaded the audit log as CSV (detail: the filters).",
+    AUDIT_PURGED: (
+        "The retention sweep deleted old audit events of this chain "
+        "(detail: count and the new anchor: first remaining seq and its prev_hash)."
+    ),
+    AUDIT_ANONYMIZED: "Personal columns (IP, user agent, label) of a person's events were blanked.",
+}
+
+ACTION_CHOICES: list[tuple[str, str]] = sorted((name, name) for name in ACTIONS)
+
+UNKNOWN_ACTION = "Unknown audit action {action!r}: add it to privacy/audit/actions.py first."
+
+
+def validate_action(action: str) -> None:
+    if action not in ACTIONS:
+        raise ValueError(UNKNOWN_ACTION.format(action=action))

@@ -1,0 +1,298 @@
+"""Writing the audit log. ``audit_record`` is the one function every event goes through.
+
+Each event is hashed over its own content and the hash of the previous event in its chain, so
+an edited or removed row breaks the chain and ``manage.py verify_audit_log`` names it.
+
+The personal columns (``actor_label``, ``ip_address``, ``user_agent``) enter the chain hash only
+through ``personal_hash = sha256(personal_salt, values)``. Erasing a person blanks those columns
+and the salt (privacy/audit/maintenance.py) and keeps ``personal_hash``: the chain still
+verifies, and without the salt the stored hash cannot be used to guess the old values back.
+See docs/audit-log.md.
+"""
+
+import hashlib
+import ipaddress
+import json
+import secrets
+from datetime import UTC, timedelta
+from hashlib import sha256
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from privacy.audit import actions
+from privacy.audit.models import AuditChainHead, AuditEvent
+
+ACCOUNT_CHAIN = "account"
+USER_AGENT_MAX = 300
+LABEL_MAX = 254
+TARGET_MAX = 64
+DEDUPE_KEY_MAX = 128
+DIGEST_VERSION = "v2"
+
+REFUSED_WINDOW = timedelta(minutes=10)
+# Reasons workspace_view gives audit_refused (other access functions add their own).
+REFUSED_NOT_MEMBER = "not_member"
+REFUSED_ROLE = "role"
+REFUSED_NOT_VISIBLE = "not_visible"
+VIEWED_WINDOW = timedelta(hours=1)
+
+
+def chain_for(workspace) -> str:
+    return f"ws:{workspace.pk}" if workspace is not None else ACCOUNT_CHAIN
+
+
+_dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode
+
+
+def _json_canonical(value) -> str:
+    return _dumps(value)
+
+
+def personal_digest(salt: str, actor_label: str, ip_address: str | None, user_agent: str) -> str:
+    """The hash standing in for the personal columns inside the chain."""
+    return sha256(_dumps([salt, actor_label, ip_address, user_agent]).encode()).hexdigest()
+
+
+def content_digest_fast(
+    chain, seq, prev_hash, created_at, workspace_id, actor_id, action, target_type, target_id, detail,
+    dedupe_key, personal_hash,
+) -> str:  # fmt: skip
+    """The hash of an event's content chained to the previous hash. Stable across databases.
+
+    Positional, for verify_audit_log's loop over millions of rows. A list, not a dict, so the
+    field order is fixed without sorting; only ``detail`` is key-sorted. ``created_at`` is an
+    aware datetime, or already its UTC ``isoformat(timespec="microseconds")`` text.
+    """
+    if not isinstance(created_at, str):
+        if created_at.tzinfo is not UTC:
+            created_at = created_at.astimezone(UTC)
+        created_at = created_at.isoformat(timespec="microseconds")
+    blob = _dumps(
+        [
+            DIGEST_VERSION,
+            chain,
+            seq,
+            prev_hash,
+            created_at,
+            workspace_id,
+            actor_id,
+            action,
+            target_type,
+            target_id,
+            detail,
+            dedupe_key,
+            personal_hash,
+        ]
+    )
+    return sha256(blob.encode()).hexdigest()
+
+
+def event_digest(event: AuditEvent) -> str:
+    """The chain hash of ``event`` as it stands (its ``personal_hash`` must already be set)."""
+    return content_digest_fast(
+        event.chain,
+        event.seq,
+        event.prev_hash,
+        event.created_at,
+        event.workspace_id,
+        event.actor_id,
+        event.action,
+        event.target_type,
+        event.target_id,
+        event.detail,
+        event.dedupe_key,
+        event.personal_hash,
+    )
+
+
+def normalize_ip(value: str | None) -> str | None:
+    """The form the database gives back (PostgreSQL ``inet`` compresses IPv6), so hashes match."""
+    if not value:
+        return None
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
+
+
+def client_ip(request) -> str | None:
+    if request is None:
+        return None
+    from axes.helpers import get_client_ip_address
+
+    return normalize_ip(get_client_ip_address(request))
+
+
+def _actor_label(actor) -> str:
+    if actor is None:
+        return ""
+    return (actor.email or "")[:LABEL_MAX]
+
+
+def _lock_head(chain: str) -> AuditChainHead:
+    """Lock (creating if needed) the head row of ``chain``; only writers of that chain wait."""
+    head = AuditChainHead.objects.select_for_update().filter(pk=chain).first()
+    if head is None:
+        try:
+            with transaction.atomic():
+                AuditChainHead.objects.create(chain=chain)
+        except IntegrityError:
+            pass  # created meanwhile by a concurrent writer of the same chain
+        head = AuditChainHead.objects.select_for_update().get(pk=chain)
+    return head
+
+
+def _lock_dedupe_key(key: str) -> None:
+    # Writers of one key in different chains would not meet on a chain head lock; on
+    # PostgreSQL an advisory lock held to the end of the transaction serializes them. SQLite
+    # runs one writing transaction at a time (IMMEDIATE), which serializes them already.
+    if connection.vendor == "postgresql":
+        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [number])
+
+
+def _recent(key: str, window: timedelta) -> bool:
+    since = timezone.now() - window
+    return AuditEvent.objects.filter(dedupe_key=key, created_at__gte=since).exists()
+
+
+def audit_record(
+    *,
+    action: str,
+    request=None,
+    actor=None,
+    workspace=None,
+    target=None,
+    target_type: str = "",
+    target_id: str | int = "",
+    detail: dict[str, Any] | None = None,
+    dedupe_key: str = "",
+    dedupe_window: timedelta | None = None,
+) -> AuditEvent | None:
+    """Append one event to the workspace's chain (or the account chain).
+
+    Runs inside the caller's transaction (or opens one), so the event commits or rolls back with
+    the change it records. Locks only the chain head row of that chain.
+    Never pass message bodies, passwords, tokens or file contents in ``detail``.
+
+    ``action`` must be in privacy.audit.actions.ACTIONS (``ValueError`` otherwise).
+    With ``dedupe_key`` and ``dedupe_window``, nothing is written (and ``None`` is returned)
+    when an event with the same key was written within the window.
+    """
+    actions.validate_action(action)
+    if actor is None and request is not None and getattr(request, "user", None) is not None:
+        if request.user.is_authenticated:
+            actor = request.user
+    if target is not None:
+        target_type = target_type or target._meta.label_lower
+        target_id = target_id or target.pk
+    user_agent = ""
+    if request is not None:
+        user_agent = request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX]
+    # What the database will give back, so the hash computed now is the one verify recomputes.
+    detail = json.loads(_json_canonical(detail or {}))
+    dedupe_key = dedupe_key[:DEDUPE_KEY_MAX]
+    deduplicated = bool(dedupe_key and dedupe_window)
+    # Cheap unlocked look first: a repeat (the common case for ticket views) takes no lock.
+    if deduplicated and _recent(dedupe_key, dedupe_window):
+        return None
+    chain = chain_for(workspace)
+    with transaction.atomic(savepoint=False):
+        if deduplicated:
+            _lock_dedupe_key(dedupe_key)
+        head = _lock_head(chain)
+        if deduplicated and _recent(dedupe_key, dedupe_window):
+            return None
+        salt = secrets.token_hex(16)
+        event = AuditEvent(
+            chain=chain,
+            seq=head.last_seq + 1,
+            prev_hash=head.last_hash,
+            # Taken under the head lock, so created_at grows with seq within a chain.
+            created_at=timezone.now(),
+            workspace=workspace,
+            actor=actor,
+            actor_label=_actor_label(actor),
+            ip_address=client_ip(request),
+            user_agent=user_agent,
+            action=action,
+            target_type=target_type[:TARGET_MAX],
+            target_id=str(target_id)[:TARGET_MAX] if target_id != "" else "",
+            detail=detail,
+            dedupe_key=dedupe_key,
+            personal_salt=salt,
+        )
+        event.personal_hash = personal_digest(salt, event.actor_label, event.ip_address, event.user_agent)
+        event.hash = event_digest(event)
+        event.save(force_insert=True)
+        AuditChainHead.objects.filter(pk=chain).update(last_seq=event.seq, last_hash=event.hash)
+    return event
+
+
+def _refusal_kind(request) -> str:
+    match = getattr(request, "resolver_match", None)
+    if match is not None and match.url_name:
+        return match.url_name[:48]
+    return "unknown"
+
+
+def audit_refused(
+    request,
+    *,
+    reason: str,
+    workspace=None,
+    workspace_slug: str = "",
+    kind: str = "",
+    target_type: str = "",
+    target_id: str | int = "",
+) -> AuditEvent | None:
+    """Record that ``request`` was refused (answered 404) — at most once per 10 minutes for the
+    same person (or, signed out, the same address) and kind of page (the URL name by default).
+
+    The event goes to the workspace's chain when the workspace exists (its admins see who
+    probed), otherwise to the account chain with the slug asked for.
+    """
+    kind = (kind or _refusal_kind(request))[:48]
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        who = f"u{user.pk}"
+    else:
+        who = f"ip{client_ip(request) or '-'}"
+    detail = {"reason": reason[:64], "kind": kind, "method": request.method[:10]}
+    if workspace is None and workspace_slug:
+        detail["slug"] = workspace_slug[:TARGET_MAX]
+    return audit_record(
+        action=actions.ACCESS_REFUSED,
+        request=request,
+        workspace=workspace,
+        target_type=target_type,
+        target_id=target_id,
+        detail=detail,
+        dedupe_key=f"refused:{who}:{kind}",
+        dedupe_window=REFUSED_WINDOW,
+    )
+
+
+def audit_ticket_viewed(*, membership, ticket, request=None) -> AuditEvent | None:
+    """Record that an agent or admin opened ``ticket``: once per person, ticket and hour.
+
+    Requesters' views are not recorded (they read their own tickets). Returns the event, or
+    ``None`` when nothing was written.
+    """
+    if ticket.workspace_id != membership.workspace_id:
+        raise ValueError("The ticket is not in the member's workspace.")
+    if not membership.is_staff:
+        return None
+    return audit_record(
+        action=actions.TICKET_VIEWED,
+        request=request,
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=ticket,
+        detail={"number": ticket.number},
+        dedupe_key=f"viewed:u{membership.user_id}:t{ticket.pk}",
+        dedupe_window=VIEWED_WINDOW,
+    )

@@ -1,0 +1,166 @@
+"""The only two ways audit events ever change: the retention purge and anonymization.
+
+The table refuses UPDATE and DELETE (a trigger, see migration 0005) unless the transaction
+turned maintenance on: ``SET LOCAL helpdesk.audit_maintenance = 'on'`` on PostgreSQL (gone at
+commit or rollback), a row in ``privacy_audit_maintenance`` inside the transaction on SQLite.
+``audit_maintenance()`` does either, and only inside a transaction.
+
+Both functions leave a chain that ``verify_audit_log`` accepts and record what they did:
+- ``audit_events_purge`` deletes a prefix of one chain and appends ``audit.purged`` naming the
+  new anchor (the first remaining seq and its prev_hash), from which verify starts the chain.
+- ``audit_events_anonymize_user`` blanks the personal columns of one person's events and their
+  salt; the chain hash covers only ``personal_hash``, which stays (docs/audit-log.md).
+"""
+
+from contextlib import contextmanager
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from privacy.audit import actions
+from privacy.audit.log import ACCOUNT_CHAIN, audit_record, chain_for
+from privacy.audit.models import AuditChainHead, AuditEvent
+
+MAINTENANCE_NEEDS_TRANSACTION = "Audit maintenance must run inside a transaction (transaction.atomic)."
+SQLITE_FLAG_TABLE = "privacy_audit_maintenance"
+USER_TARGET_TYPE = "workspaces.user"
+# The database refusal text (migration 0005 raises it from the trigger).
+TRIGGER_REFUSAL = "audit events are append-only"
+
+
+@contextmanager
+def audit_maintenance():
+    """Allow UPDATE/DELETE on privacy_auditevent for the rest of this block's transaction.
+
+    Only privacy/audit/maintenance.py and tests use it: every other write goes through
+    ``audit_record``.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError(MAINTENANCE_NEEDS_TRANSACTION)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL helpdesk.audit_maintenance = 'on'")
+        elif connection.vendor == "sqlite":
+            cursor.execute(f"INSERT INTO {SQLITE_FLAG_TABLE} (enabled) VALUES (1)")  # noqa: S608
+    # On an error the transaction rolls back, which drops the flag on both databases.
+    yield
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL helpdesk.audit_maintenance = 'off'")
+        elif connection.vendor == "sqlite":
+            cursor.execute(f"DELETE FROM {SQLITE_FLAG_TABLE}")  # noqa: S608
+
+
+def _table() -> str:
+    return connection.ops.quote_name(AuditEvent._meta.db_table)
+
+
+@transaction.atomic
+def audit_events_purge(*, workspace=None, before: datetime, actor=None) -> AuditEvent | None:
+    """Delete the events of one chain (the workspace's, or the account chain) created before
+    ``before``; the retention sweep's documented path.
+
+    Locks the chain head for the whole purge. Deletes a prefix of the chain (everything below
+    the first seq created at or after ``before``), so what remains is gapless. Appends
+    ``audit.purged`` with the count and the new anchor, and returns it; returns ``None`` and
+    writes nothing when there was nothing to delete.
+    """
+    if timezone.is_naive(before):
+        raise ValueError("before must be an aware datetime.")
+    chain = chain_for(workspace)
+    head = AuditChainHead.objects.select_for_update().filter(pk=chain).first()
+    if head is None:
+        return None
+    events = AuditEvent.objects.filter(chain=chain)
+    first_kept = events.filter(created_at__gte=before).order_by("seq").values_list("seq", flat=True).first()
+    cut = first_kept if first_kept is not None else head.last_seq + 1
+    with audit_maintenance(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {_table()} WHERE chain = %s AND seq < %s", [chain, cut])  # noqa: S608
+        deleted = cursor.rowcount
+    if deleted <= 0:
+        return None
+    if first_kept is not None:
+        anchor_seq, anchor_prev = events.filter(seq=first_kept).values_list("seq", "prev_hash").get()
+    else:
+        # Nothing left: the purge event itself becomes the first link.
+        anchor_seq, anchor_prev = head.last_seq + 1, head.last_hash
+    return audit_record(
+        action=actions.AUDIT_PURGED,
+        actor=actor,
+        workspace=workspace,
+        detail={
+            "deleted": deleted,
+            "before": before.isoformat(),
+            "anchor_seq": anchor_seq,
+            "anchor_prev_hash": anchor_prev,
+        },
+    )
+
+
+@transaction.atomic
+def audit_events_anonymize_user(*, user_id: int, actor=None, request=None) -> int:
+    """Blank ``actor_label``, ``ip_address``, ``user_agent`` (and the salt) of every event the
+    person did, and of the signed-out events about them (failed sign-ins, lockouts), in every
+    chain. The chains still verify. Records ``audit.anonymized`` (account chain) with the count
+    and returns it. Call it from the account-erasure service, in its transaction.
+    """
+    blank = (
+        f"UPDATE {_table()} SET actor_label = '', ip_address = NULL, user_agent = '', "  # noqa: S608
+        "personal_salt = '' WHERE personal_salt <> '' AND "
+    )
+    with audit_maintenance(), connection.cursor() as cursor:
+        cursor.execute(
+            blank + "(actor_id = %s OR (actor_id IS NULL AND chain = %s AND target_type = %s "
+            "AND target_id = %s))",
+            [user_id, ACCOUNT_CHAIN, USER_TARGET_TYPE, str(user_id)],
+        )
+        count = max(cursor.rowcount, 0)
+    event = audit_record(
+        action=actions.AUDIT_ANONYMIZED,
+        actor=actor,
+        request=request,
+        target_type=USER_TARGET_TYPE,
+        target_id=user_id,
+        detail={"events": count},
+    )
+    if event.actor_id == user_id:
+        # A person erasing themselves: this last event must not keep their address either.
+        with audit_maintenance(), connection.cursor() as cursor:
+            cursor.execute(blank + "id = %s", [event.pk])
+    return count
+
+
+@transaction.atomic
+def audit_events_anonymize_targets(*, workspace_id: int, targets: dict[str, list], actor_ids=()) -> int:
+    """Retention's path (issue 7): drop the IP address and user agent (and the salt) of the
+    workspace's events about the given objects (``{"tickets.ticket": [ids], ...}``), and the
+    email label of those done by ``actor_ids`` (the requester and participants). The chain
+    still verifies (only ``personal_hash`` is chained). Returns the rows changed. Records no
+    event itself: the sweep's ``retention.run`` event counts what it did."""
+    chain = chain_for(_WorkspaceRef(workspace_id))
+    about, params = [], [chain]
+    for target_type, ids in sorted(targets.items()):
+        ids = [str(i) for i in ids]
+        if ids:
+            about.append(f"(target_type = %s AND target_id IN ({', '.join(['%s'] * len(ids))}))")
+            params += [target_type, *ids]
+    if not about:
+        return 0
+    where = f"chain = %s AND personal_salt <> '' AND ({' OR '.join(about)})"
+    actor_ids = [int(a) for a in actor_ids]
+    label = "actor_label"
+    if actor_ids:
+        label = f"CASE WHEN actor_id IN ({', '.join(['%s'] * len(actor_ids))}) THEN '' ELSE actor_label END"
+    sql = (
+        f"UPDATE {_table()} SET actor_label = {label}, ip_address = NULL, user_agent = '', "  # noqa: S608
+        f"personal_salt = '' WHERE {where}"
+    )
+    with audit_maintenance(), connection.cursor() as cursor:
+        cursor.execute(sql, [*actor_ids, *params])
+        return max(cursor.rowcount, 0)
+
+
+class _WorkspaceRef:
+    def __init__(self, pk):
+        self.pk = pk

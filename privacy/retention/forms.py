@@ -1,0 +1,105 @@
+"""Forms of the retention settings and legal-hold pages (issue 7)."""
+
+from datetime import datetime, time
+
+from django import forms
+from django.utils import timezone
+
+from privacy.retention.models import AttachmentBasis, HoldScope, TicketAction
+from privacy.retention.policies import DAYS_FIELD, KIND_HELP, KIND_LABELS, KINDS, MAX_DAYS
+
+DAYS_REQUIRED = "Enter a number of days, or tick “Keep forever”."
+DAYS_RANGE = f"Enter a whole number of days from 1 to {MAX_DAYS}."
+
+
+class RetentionForm(forms.Form):
+    """One "keep forever" box and one number of days per kind, plus the ticket action and the
+    attachments' starting point. ``cleaned_data["values"]`` holds the policy fields."""
+
+    tickets_action = forms.ChoiceField(
+        label="When a closed ticket expires", choices=TicketAction.choices, widget=forms.RadioSelect
+    )
+    attachments_basis = forms.ChoiceField(label="Count attachments", choices=AttachmentBasis.choices)
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for kind in KINDS:
+            self.fields[f"{kind}_forever"] = forms.BooleanField(
+                label="Keep forever",
+                required=False,
+                widget=forms.CheckboxInput(attrs={"aria-label": f"{KIND_LABELS[kind]}: keep forever"}),
+            )
+            self.fields[f"{kind}_days"] = forms.IntegerField(
+                label=f"{KIND_LABELS[kind]}: days",
+                required=False,
+                min_value=1,
+                max_value=MAX_DAYS,
+                help_text=KIND_HELP[kind],
+                error_messages={"min_value": DAYS_RANGE, "max_value": DAYS_RANGE, "invalid": DAYS_RANGE},
+                widget=forms.NumberInput(
+                    attrs={
+                        "inputmode": "numeric",
+                        "class": "days-input",
+                        "aria-label": f"{KIND_LABELS[kind]}: days",
+                    }
+                ),
+            )
+
+    @staticmethod
+    def initial_for(policy) -> dict:
+        initial = {"tickets_action": policy.tickets_action, "attachments_basis": policy.attachments_basis}
+        for kind, name in DAYS_FIELD.items():
+            days = getattr(policy, name)
+            initial[f"{kind}_forever"] = days is None
+            initial[f"{kind}_days"] = days
+        return initial
+
+    def kind_fields(self):
+        """(kind, label, forever field, days field) for the template's table."""
+        return [(kind, KIND_LABELS[kind], self[f"{kind}_forever"], self[f"{kind}_days"]) for kind in KINDS]
+
+    def clean(self):
+        data = super().clean()
+        values = {
+            "tickets_action": data.get("tickets_action"),
+            "attachments_basis": data.get("attachments_basis"),
+        }
+        for kind, name in DAYS_FIELD.items():
+            if data.get(f"{kind}_forever"):
+                values[name] = None
+            elif data.get(f"{kind}_days") is None:
+                if f"{kind}_days" not in self.errors:
+                    self.add_error(f"{kind}_days", DAYS_REQUIRED)
+            else:
+                values[name] = data[f"{kind}_days"]
+        data["values"] = values
+        return data
+
+
+class LegalHoldForm(forms.Form):
+    scope = forms.ChoiceField(label="What to keep", choices=HoldScope.choices, widget=forms.RadioSelect)
+    email = forms.EmailField(
+        label="Person's email address",
+        required=False,
+        help_text="For a hold on a person: a member of this workspace or someone on one of its tickets.",
+    )
+    ticket_number = forms.IntegerField(label="Ticket number", required=False, min_value=1)
+    reason = forms.CharField(
+        label="Reason",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="The case, order or request that requires keeping the data. Shown to admins.",
+    )
+    ends_on = forms.DateField(
+        label="Ends on (optional)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Leave empty to keep the hold until someone releases it.",
+    )
+
+    def ends_at(self):
+        day = self.cleaned_data.get("ends_on")
+        if day is None:
+            return None
+        return timezone.make_aware(datetime.combine(day, time.max.replace(microsecond=0)))

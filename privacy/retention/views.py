@@ -1,0 +1,206 @@
+"""Retention settings and legal holds, for a workspace's admins (everyone else gets the 404)."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from privacy.retention import holds as hold_services
+from privacy.retention.forms import LegalHoldForm, RetentionForm
+from privacy.retention.models import HoldScope, LegalHold, RetentionRunWorkspace
+from privacy.retention.policies import (
+    DAYS_FIELD,
+    KIND_LABELS,
+    POLICY_WORDS,
+    kind_rows,
+    policy_for,
+    policy_update,
+    policy_values,
+    preview_workspace,
+    shortened_kinds,
+)
+from workspaces.access import NOT_FOUND, workspace_view
+from workspaces.models import Role
+
+ADMINS = (Role.ADMIN,)
+SAVED = "Retention settings saved. The next run applies them."
+NOTHING_CHANGED = "Nothing changed."
+CONFIRM_NEEDED = "Shortening a period expires data at the next run. Check the figures below and confirm."
+HOLD_PLACED = "Legal hold placed. Retention and account deletion now skip what it covers."
+HOLD_RELEASED = "Legal hold released. From the next run, retention treats this data normally."
+
+
+def _last_run(workspace):
+    return (
+        RetentionRunWorkspace.objects.filter(workspace_id=workspace.pk, audited_at__isnull=False)
+        .select_related("run")
+        .order_by("-run__started_at", "-pk")
+        .first()
+    )
+
+
+def _period(days):
+    return "forever" if days is None else f"{days} days"
+
+
+@workspace_view(roles=ADMINS)
+@require_http_methods(["GET", "POST"])
+def retention_settings(request, membership):
+    workspace = membership.workspace
+    policy = policy_for(workspace)
+    if request.method == "POST":
+        form = RetentionForm(request.POST)
+        if form.is_valid():
+            old, new = policy_values(policy), form.cleaned_data["values"]
+            if new == old:
+                messages.info(request, NOTHING_CHANGED)
+                return redirect("retention_settings", workspace.slug)
+            shorter = shortened_kinds(old, new)
+            if shorter and not form.cleaned_data["confirm"]:
+                proposed = policy_for(workspace)
+                for name, value in new.items():
+                    setattr(proposed, name, value)
+                now_counts = preview_workspace(workspace)
+                new_counts = preview_workspace(workspace, policy=proposed)
+                changes = [
+                    {
+                        "label": KIND_LABELS[kind],
+                        "old": _period(old[DAYS_FIELD[kind]]),
+                        "new": _period(new[DAYS_FIELD[kind]]),
+                        "due_now": now_counts[kind]["due"],
+                        "due_after": new_counts[kind]["due"],
+                    }
+                    for kind in shorter
+                ]
+                messages.warning(request, CONFIRM_NEEDED)
+                return render(
+                    request,
+                    "privacy/retention_confirm.html",
+                    {"membership": membership, "form": form, "changes": changes, "admin_tab": "retention"},
+                )
+            policy_update(workspace=workspace, actor=request.user, values=new, request=request)
+            messages.success(request, SAVED)
+            return redirect("retention_settings", workspace.slug)
+        status = 400
+    else:
+        form = RetentionForm(initial=RetentionForm.initial_for(policy))
+        status = 200
+    counts = preview_workspace(workspace)
+    return render(
+        request,
+        "privacy/retention.html",
+        {
+            "membership": membership,
+            "form": form,
+            "policy": policy,
+            "policy_words": POLICY_WORDS,
+            "rows": kind_rows(policy, counts),
+            "active_holds": LegalHold.objects.active().filter(workspace_id=workspace.pk).count(),
+            "last_run": _last_run(workspace),
+            "admin_tab": "retention",
+        },
+        status=status,
+    )
+
+
+@workspace_view(roles=ADMINS)
+@require_http_methods(["GET"])
+def legal_holds(request, membership):
+    holds = list(hold_services.holds_of(membership.workspace))
+    active = [h for h in holds if h.is_active()]
+    ended = [h for h in holds if not h.is_active()]
+    return render(
+        request,
+        "privacy/legal_holds.html",
+        {"membership": membership, "active": active, "ended": ended, "admin_tab": "holds"},
+    )
+
+
+@workspace_view(roles=ADMINS)
+@require_http_methods(["GET", "POST"])
+def legal_hold_new(request, membership):
+    workspace = membership.workspace
+    form = LegalHoldForm(request.POST or None, initial={"scope": HoldScope.PERSON})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        user = ticket = None
+        if data["scope"] == HoldScope.PERSON:
+            user = hold_services.person_in_workspace(workspace, data.get("email") or "")
+            if user is None:
+                form.add_error(
+                    "email",
+                    hold_services.PERSON_NOT_FOUND if data.get("email") else hold_services.PERSON_REQUIRED,
+                )
+        elif data["scope"] == HoldScope.TICKET:
+            number = data.get("ticket_number")
+            ticket = hold_services.ticket_in_workspace(workspace, number) if number else None
+            if ticket is None:
+                form.add_error(
+                    "ticket_number",
+                    hold_services.TICKET_NOT_FOUND if number else hold_services.TICKET_REQUIRED,
+                )
+        if not form.errors:
+            try:
+                hold = hold_services.legal_hold_place(
+                    workspace=workspace,
+                    actor=request.user,
+                    scope=data["scope"],
+                    reason=data["reason"],
+                    user=user,
+                    ticket=ticket,
+                    ends_at=form.ends_at(),
+                    request=request,
+                )
+            except ValidationError as error:
+                for field, errors in error.message_dict.items():
+                    form.add_error("ends_on" if field == "ends_at" else field, errors)
+            else:
+                messages.success(request, HOLD_PLACED)
+                return redirect("legal_hold_detail", workspace.slug, hold.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "privacy/legal_hold_new.html",
+        {"membership": membership, "form": form, "admin_tab": "holds"},
+        status=status,
+    )
+
+
+def _hold_or_404(membership, hold_id):
+    try:
+        return hold_services.hold_in(membership.workspace, hold_id)
+    except LegalHold.DoesNotExist:
+        raise Http404(NOT_FOUND) from None
+
+
+@workspace_view(roles=ADMINS)
+@require_http_methods(["GET"])
+def legal_hold_detail(request, membership, hold_id):
+    hold = _hold_or_404(membership, hold_id)
+    tickets, total = hold_services.held_items(hold)
+    return render(
+        request,
+        "privacy/legal_hold_detail.html",
+        {
+            "membership": membership,
+            "hold": hold,
+            "active": hold.is_active(),
+            "tickets": tickets,
+            "total": total,
+            "admin_tab": "holds",
+        },
+    )
+
+
+@workspace_view(roles=ADMINS)
+@require_POST
+def legal_hold_release(request, membership, hold_id):
+    hold = _hold_or_404(membership, hold_id)
+    try:
+        hold_services.legal_hold_release(hold=hold, actor=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, HOLD_RELEASED)
+    return redirect("legal_hold_detail", membership.workspace.slug, hold.pk)

@@ -1,0 +1,11 @@
+"""Signals the workspaces app sends so that the apps above it can act without being imported.
+
+``member_leaving`` is sent inside ``member_remove``'s transaction, before the membership row is
+deleted. A receiver removes what its app holds of that person in that workspace (tickets drops
+their participations) and returns ``{name: count}``; the counts go into the ``member.removed``
+audit event's detail.
+"""
+
+from django.dispatch import Signal
+
+member_leaving = Signal()  # kwargs: workspace_id, user_id
