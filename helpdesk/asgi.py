@@ -10,11 +10,11 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from helpdesk.routing import websocket_urlpatterns  # noqa: E402
+
 
 def build_application(http_app=None):
     """HTTP through Django; websockets authenticated by session, behind the Origin check."""
-    from helpdesk.routing import websocket_urlpatterns
-
     return ProtocolTypeRouter(
         {
             "http": http_app or django_asgi_app,

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from workspaces.models import Membership
+from workspaces.selectors import memberships_of
 
 logger = logging.getLogger(__name__)
 
@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 @login_required
 def home(request):
     """Send a person to their workspace, or show the list when they have several."""
-    memberships = list(Membership.objects.filter(user=request.user).select_related("workspace"))
+    memberships = memberships_of(user=request.user)
     if len(memberships) == 1:
         return redirect("workspace_home", slug=memberships[0].workspace.slug)
     return render(request, "home.html", {"memberships": memberships})

@@ -2,6 +2,8 @@ import pytest
 from guardian.shortcuts import assign_perm
 
 from tests.factories import PASSWORD, MembershipFactory, QueueFactory, UserFactory, WorkspaceFactory
+from tests.matrix_support import build_world
+from tests.tickets.ticket_helpers import new_ticket
 from workspaces.models import QUEUE_PERMISSION, Role
 
 
@@ -74,6 +76,20 @@ def agent(workspace, queue):
 @pytest.fixture
 def requester(workspace):
     return make_member(workspace, Role.REQUESTER)
+
+
+@pytest.fixture
+def ticket(requester, queue):
+    """One ticket of ``workspace`` in ``queue``, opened by ``requester`` through the service (so it
+    is numbered, has its opening message and is audited like a real one)."""
+    return new_ticket(requester, queue)
+
+
+@pytest.fixture
+def world(db):
+    """Two workspaces with one person of every role, queues, tickets, notes and files
+    (tests/matrix_support.py): the place to probe who may reach what."""
+    return build_world()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.shortcuts import resolve_url
 from django.urls import URLResolver, get_resolver, reverse
 
-from tests.matrix_support import ADMIN, ANONYMOUS, HTTP_METHODS, LOGIN, OUTSIDER, ROLES, build_world
+from tests.matrix_support import ADMIN, ANONYMOUS, HTTP_METHODS, LOGIN, OUTSIDER, ROLES
 
 WORKSPACE_PREFIX = "w/<slug:slug>/"
 REQUIRED_MATRICES = {"tests/workspaces/matrix.py", "tests/tickets/matrix.py"}
@@ -133,8 +133,7 @@ def test_views_limited_to_admins_are_expected_to_404_for_everyone_else():
 
 
 @pytest.mark.parametrize(("name", "method", "role"), list(_cases()))
-def test_permission_matrix(client, db, name, method, role):
-    world = build_world()
+def test_permission_matrix(client, world, name, method, role):
     entry = MATRIX[name]
     kwargs = entry["kwargs_factory"](world)
     url = reverse(name, kwargs={"slug": world.workspace.slug, **kwargs})

@@ -1,17 +1,20 @@
-"""Who may reach a ticket and what they may do on it: the one place every ticket view asks.
+"""Who may reach a ticket, a message, a file or a participant, and what they may do there: the
+one place every ticket view, consumer, notification and export asks.
 
-``access_ticket`` fetches with the workspace in the query and the member's visibility applied,
-and answers the same 404 for a ticket that does not exist, one of another workspace and one the
-member may not see. The ``can_*`` helpers decide actions; a view answers 404 when they say no,
-so a requester cannot even learn that an agent-only action exists.
+``visible_<things>(membership)`` are the scoped querysets every read starts from. Each
+``get_<thing>_or_404`` fetches with the workspace in the query and the member's visibility
+applied, and answers the same 404 for a row that does not exist, one of another workspace and
+one the member may not see. The ``can_*`` helpers decide actions; a view answers 404 when they
+say no, so a requester cannot even learn that an agent-only action exists.
 """
 
 from datetime import timedelta
 
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
-from tickets.models import Message, Status, Ticket
+from tickets.models import Attachment, Message, Status, Ticket, TicketParticipant
 from workspaces.access import NOT_FOUND
 from workspaces.models import Membership
 
@@ -19,10 +22,19 @@ from workspaces.models import Membership
 MESSAGE_EDIT_WINDOW = timedelta(minutes=15)
 
 
-def access_ticket(*, membership: Membership, number: int) -> Ticket:
+# Tickets ----------------------------------------------------------------------------------------
+
+
+def visible_tickets(membership: Membership):
+    """Admins: every ticket of the workspace. Agents: those of the queues granted to them.
+    Requesters: the ones they requested or take part in. One SQL query."""
+    return Ticket.objects.visible_to(membership)
+
+
+def get_ticket_or_404(membership: Membership, number: int) -> Ticket:
     """The ticket ``number`` of the member's workspace, if they may see it; 404 otherwise."""
     ticket = (
-        Ticket.objects.visible_to(membership)
+        visible_tickets(membership)
         .select_related("workspace", "queue", "requester", "assignee")
         .filter(number=number)
         .first()
@@ -32,10 +44,33 @@ def access_ticket(*, membership: Membership, number: int) -> Ticket:
     return ticket
 
 
-def access_message(*, membership: Membership, ticket: Ticket, message_id: int) -> Message:
+def find_visible_ticket(membership: Membership, ticket_id: int) -> Ticket | None:
+    """The ticket by id if the member may see it, else None: for callers that re-check after a
+    change (a list row pushed over a websocket, a notification) rather than answer a URL."""
+    return (
+        visible_tickets(membership)
+        .select_related("queue", "requester", "assignee")
+        .filter(pk=ticket_id)
+        .first()
+    )
+
+
+def can_see_ticket(membership: Membership, ticket_id: int) -> bool:
+    return visible_tickets(membership).filter(pk=ticket_id).exists()
+
+
+# Messages ---------------------------------------------------------------------------------------
+
+
+def visible_messages(membership: Membership):
+    """Messages of the member's visible tickets; internal notes only for admins and agents."""
+    return Message.objects.visible_to(membership)
+
+
+def get_message_or_404(membership: Membership, ticket: Ticket, message_id: int) -> Message:
     """A message of ``ticket`` the member may see (never a note for a requester), or 404."""
     message = (
-        Message.objects.visible_to(membership)
+        visible_messages(membership)
         .select_related("author")
         .filter(ticket_id=ticket.pk, pk=message_id)
         .first()
@@ -43,6 +78,67 @@ def access_message(*, membership: Membership, ticket: Ticket, message_id: int) -
     if message is None:
         raise Http404(NOT_FOUND)
     return message
+
+
+def find_visible_message(membership: Membership, message_id: int) -> Message | None:
+    """A message if this member may read it (notifications re-check with this), else None."""
+    return visible_messages(membership).select_related("ticket", "author").filter(pk=message_id).first()
+
+
+# Attachments ------------------------------------------------------------------------------------
+
+
+def visible_attachments(membership: Membership):
+    """Attachments this member may fetch: on visible tickets, and not on messages they cannot
+    see (a requester never reaches a file on an internal note). One SQL query."""
+    return Attachment.objects.filter(
+        workspace_id=membership.workspace_id,
+        ticket__in=visible_tickets(membership).values("id"),
+    ).filter(Q(message__isnull=True) | Q(message__in=visible_messages(membership).values("id")))
+
+
+def get_attachment_or_404(membership: Membership, number: int, attachment_id: int) -> Attachment:
+    """The attachment at ``/tickets/<number>/attachments/<id>/``, or the same 404 for missing,
+    another workspace's, or not visible to this member."""
+    attachment = visible_attachments(membership).filter(ticket__number=number, pk=attachment_id).first()
+    if attachment is None:
+        raise Http404(NOT_FOUND)
+    return attachment
+
+
+# Participants -----------------------------------------------------------------------------------
+# Whoever may see a ticket sees who takes part in it: these take a ticket already reached
+# through ``get_ticket_or_404``.
+
+
+def visible_participants(ticket: Ticket):
+    return (
+        TicketParticipant.objects.filter(workspace_id=ticket.workspace_id, ticket_id=ticket.pk)
+        .select_related("user")
+        .order_by("added_at", "id")
+    )
+
+
+def get_participant_or_404(ticket: Ticket, user_id: int) -> TicketParticipant:
+    participant = visible_participants(ticket).filter(user_id=user_id).first()
+    if participant is None:
+        raise Http404(NOT_FOUND)
+    return participant
+
+
+# Names kept for tickets/consumers.py, which is being reworked for the websocket contract: drop
+# them once it calls ``get_ticket_or_404`` / ``get_message_or_404``.
+
+
+def access_ticket(*, membership: Membership, number: int) -> Ticket:
+    return get_ticket_or_404(membership, number)
+
+
+def access_message(*, membership: Membership, ticket: Ticket, message_id: int) -> Message:
+    return get_message_or_404(membership, ticket, message_id)
+
+
+# Actions ----------------------------------------------------------------------------------------
 
 
 def is_staff(membership: Membership) -> bool:

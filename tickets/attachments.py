@@ -5,7 +5,9 @@ the first bytes say (``sniff_content_type``), names are cleaned (``sanitize_file
 are refused by extension and by content, and only a few inert types are ever shown inline.
 
 For forms: ``AttachmentsField`` (several files in one input) cleans to a list of
-``CleanedUpload``; hand each to ``attachment_add`` inside the service that creates the message.
+``CleanedUpload``. Services store them with ``attachments_store`` before their transaction and
+write the rows with ``attachment_attach`` inside it (``attachment_add`` does both for one file).
+A form that refused files is audited with ``attachments_record_rejected``.
 """
 
 import logging
@@ -20,13 +22,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
-from django.db.models import Q
-from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils.functional import lazy
 
 from helpdesk.storage import delete_stored_file, delete_stored_file_on_commit
-from privacy.audit.log import audit_record
+from privacy.audit import events
+from tickets.access import visible_attachments
 from tickets.models import Attachment, Message, Ticket
 
 logger = logging.getLogger(__name__)
@@ -398,22 +399,17 @@ class AttachmentsField(forms.FileField):
 # -- Writes -----------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def attachment_add(*, ticket: Ticket, message: Message | None = None, uploaded_by, upload, request=None):
-    """Store one file on a ticket (and optionally one of its messages); return the Attachment.
+def attachment_store(*, workspace_id: int, uploaded_by, upload) -> Attachment:
+    """Validate one upload and put its bytes in storage; return the row, not yet saved.
 
-    ``upload`` is a ``CleanedUpload`` (from ``AttachmentsField``) or a raw ``UploadedFile``,
-    which is validated here. The bytes go to the default storage under a random key, never
-    under the person's file name. Audits ``attachment.uploaded`` (sizes and types, no name, no
-    contents). If the row cannot be written the stored bytes are removed again.
+    Call it before the transaction that writes the rows: an upload to a bucket can take seconds,
+    and nothing may hold the ticket row or the workspace's audit chain lock meanwhile. Then
+    ``attachment_attach`` writes the row and its audit event; if that never happens, remove the
+    bytes with ``attachments_discard``. The key is random and says nothing about the file.
     """
     cleaned = upload if isinstance(upload, CleanedUpload) else validate_upload(upload)
-    if message is not None and message.ticket_id != ticket.pk:
-        raise ValueError("The message belongs to another ticket.")
     attachment = Attachment(
-        workspace_id=ticket.workspace_id,
-        ticket=ticket,
-        message=message,
+        workspace_id=workspace_id,
         uploaded_by=uploaded_by,
         original_name=cleaned.name,
         content_type=cleaned.content_type,
@@ -424,26 +420,77 @@ def attachment_add(*, ticket: Ticket, message: Message | None = None, uploaded_b
     content.content_type = served_content_type(cleaned.content_type)
     cleaned.file.seek(0)
     attachment.file.save(cleaned.name, content, save=False)
+    return attachment
+
+
+def attachments_store(*, workspace_id: int, uploaded_by, uploads) -> list[Attachment]:
+    """``attachment_store`` for each upload, all or none: a failure removes the ones stored."""
+    stored: list[Attachment] = []
     try:
-        attachment.full_clean()
-        attachment.save()
-        audit_record(
-            action="attachment.uploaded",
-            request=request,
-            actor=uploaded_by,
-            workspace=ticket.workspace,
-            target=attachment,
-            detail={
-                "ticket": ticket.number,
-                "message": message.pk if message is not None else None,
-                "size": cleaned.size,
-                "content_type": cleaned.content_type,
-            },
-        )
+        for upload in uploads or ():
+            stored.append(attachment_store(workspace_id=workspace_id, uploaded_by=uploaded_by, upload=upload))
     except BaseException:
-        delete_stored_file(storage=attachment.file.storage, name=attachment.file.name)
+        attachments_discard(stored)
+        raise
+    return stored
+
+
+def attachments_discard(attachments) -> None:
+    """Remove now the bytes of stored attachments whose rows were never written."""
+    for attachment in attachments:
+        try:
+            delete_stored_file(storage=attachment.file.storage, name=attachment.file.name)
+        except Exception:  # noqa: BLE001 - the caller's own error is the one to report
+            logger.warning("Could not remove stored attachment %s", attachment.file.name, exc_info=True)
+
+
+def attachment_attach(
+    *, attachment: Attachment, ticket: Ticket, message: Message | None = None, request=None
+) -> Attachment:
+    """Write the row of a stored attachment on ``ticket`` (and optionally one of its messages)
+    and audit ``attachment.uploaded`` (size and type, no name, no contents), in the caller's
+    transaction."""
+    if message is not None and message.ticket_id != ticket.pk:
+        raise ValueError("The message belongs to another ticket.")
+    if attachment.workspace_id != ticket.workspace_id:
+        raise ValueError("The attachment was stored for another workspace.")
+    attachment.ticket = ticket
+    attachment.message = message
+    attachment.full_clean()
+    attachment.save()
+    events.attachment_uploaded(
+        attachment=attachment, ticket=ticket, actor=attachment.uploaded_by, request=request
+    )
+    return attachment
+
+
+def attachment_add(*, ticket: Ticket, message: Message | None = None, uploaded_by, upload, request=None):
+    """Store one file on a ticket (and optionally one of its messages); return the Attachment.
+
+    ``upload`` is a ``CleanedUpload`` (from ``AttachmentsField``) or a raw ``UploadedFile``,
+    which is validated here. The bytes are stored first, then the row and its audit event are
+    written in one transaction; if that fails the stored bytes are removed again.
+    """
+    if message is not None and message.ticket_id != ticket.pk:
+        raise ValueError("The message belongs to another ticket.")
+    attachment = attachment_store(workspace_id=ticket.workspace_id, uploaded_by=uploaded_by, upload=upload)
+    try:
+        with transaction.atomic():
+            attachment_attach(attachment=attachment, ticket=ticket, message=message, request=request)
+    except BaseException:
+        attachments_discard([attachment])
         raise
     return attachment
+
+
+def attachments_record_rejected(form, *, membership, ticket=None, request=None) -> None:
+    """Audit ``attachment.rejected`` when ``form`` (bound, validated) refused files of its
+    ``attachments`` field: the reasons only (too large, a program...), never names or bytes."""
+    reasons = [
+        error.code for error in form.errors.as_data().get("attachments", ()) if error.code != "choose_again"
+    ]
+    if reasons:
+        events.attachment_rejected(membership=membership, reasons=reasons, ticket=ticket, request=request)
 
 
 def attachment_delete_file(attachment: Attachment) -> None:
@@ -463,33 +510,14 @@ def attachment_delete_file(attachment: Attachment) -> None:
 # -- Reads ------------------------------------------------------------------------------------
 
 
-def attachments_visible_to(membership):
-    """Attachments this member may fetch: on visible tickets, and not on messages they cannot
-    see (a requester never reaches a file on an internal note). One SQL query."""
-    return Attachment.objects.filter(
-        workspace_id=membership.workspace_id,
-        ticket__in=Ticket.objects.visible_to(membership).values("id"),
-    ).filter(Q(message__isnull=True) | Q(message__in=Message.objects.visible_to(membership).values("id")))
-
-
-def attachment_for_download(*, membership, number: int, attachment_id: int) -> Attachment:
-    """The attachment at ``/tickets/<number>/attachments/<id>/`` or the same 404 for missing,
-    another workspace's, or not visible to this member."""
-    attachment = attachments_visible_to(membership).filter(ticket__number=number, pk=attachment_id).first()
-    if attachment is None:
-        raise Http404(ERROR_NOT_FOUND)
-    return attachment
+# Which attachments a member may fetch is ``tickets.access.visible_attachments`` /
+# ``get_attachment_or_404``. This name stays for privacy/account/export.py until it asks
+# tickets.access itself.
+attachments_visible_to = visible_attachments
 
 
 def attachment_record_download(*, attachment: Attachment, membership, request=None) -> None:
-    audit_record(
-        action="attachment.downloaded",
-        request=request,
-        actor=membership.user,
-        workspace=membership.workspace,
-        target=attachment,
-        detail={"ticket_id": attachment.ticket_id, "size": attachment.size},
-    )
+    events.attachment_downloaded(attachment=attachment, membership=membership, request=request)
 
 
 # -- Headers ----------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ fragment the page renders. Events carry ids only (see ``tickets.realtime``), so 
 browser is decided here, per member, by the one visibility function of each model.
 """
 
+import asyncio
+import logging
 from importlib import import_module
 
 from channels.db import database_sync_to_async
@@ -16,24 +18,23 @@ from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils.crypto import constant_time_compare
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from tickets.access import access_message, access_ticket
-from tickets.models import Ticket
+from tickets.access import access_message, access_ticket, find_visible_ticket
+from tickets.live_contract import TICKET, TICKET_LIST, Close, Frame, Route
 from tickets.realtime import queue_group, ticket_public_group, ticket_staff_group, user_list_group
-from workspaces.access import audit_refused_at, membership_for
-from workspaces.models import User
+from workspaces.access import audit_refused_at, membership_for, queues_granted_to
 from workspaces.realtime import member_group
+from workspaces.selectors import user_by_id
 
-# Close codes: 4404 answers "no such page for you" (stranger, anonymous, other workspace,
-# someone else's ticket: one answer for all); 4403 ends a connection whose access was revoked.
-CLOSE_NOT_FOUND = 4404
-CLOSE_FORBIDDEN = 4403
+logger = logging.getLogger(__name__)
 
-# JSON frame types sent to the browser.
-FRAME_MESSAGE = "message"
-FRAME_TICKET = "ticket"
-FRAME_ROW = "row"
-FRAME_ROW_REMOVED = "row.removed"
+# Frame types and close codes are the websocket contract of tickets.live_contract.
+
+# What a channel layer raises when Redis is slow or gone: a read that outlasts the socket timeout
+# (a blocking pop on a loaded machine), a dropped or refused connection.
+LAYER_ERRORS = (RedisTimeoutError, RedisConnectionError, TimeoutError, ConnectionError)
 
 MESSAGE_TEMPLATE = "tickets/_message.html"
 ROW_TEMPLATE = "tickets/_ticket_row.html"
@@ -83,7 +84,7 @@ def session_is_current(scope, user) -> bool:
 def current_membership(*, scope, user_id: int, slug: str):
     """The member's membership as it is in the database now: None when the membership is gone,
     the account deactivated or the session signed out."""
-    user = User.objects.filter(pk=user_id).first()
+    user = user_by_id(user_id=user_id)
     if user is None or not session_is_current(scope, user):
         return None
     return membership_for(user=user, slug=slug)
@@ -98,52 +99,131 @@ def ticket_for(membership, number: int):
 
 
 class _MemberConsumer(AsyncJsonWebsocketConsumer):
-    """Shared connect/refuse/revoke handling for consumers under ``/ws/w/<slug>/``."""
+    """Shared connect/refuse/revoke handling for consumers under ``/ws/w/<slug>/``.
+
+    A channel-layer call that fails (``LAYER_ERRORS``) is retried after each pause of
+    ``layer_retry_delays``; when they are used up the socket closes with ``Close.UNAVAILABLE``,
+    which live.js answers by reconnecting. A Redis hiccup never crashes the consumer.
+    """
+
+    route: Route  # the websocket route this consumer serves (tickets.routing reads it)
+    layer_retry_delays: tuple[float, ...] = (0.0, 0.5, 2.0)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.groups_joined: set[str] = set()
+        self.ended = False
+
+    # channels' AsyncConsumer.__call__ stores the layer's receive for this socket's channel in
+    # ``channel_receive`` and awaits it in a loop; an exception from it (a Redis read timeout)
+    # would end the consumer and drop the socket. The property hands the loop a retrying one.
+    @property
+    def channel_receive(self):
+        return self.receive_from_layer
+
+    @channel_receive.setter
+    def channel_receive(self, receive):
+        self.layer_receive = receive
+
+    async def receive_from_layer(self):
+        """The next event for this socket, retried on layer errors. When the retries run out the
+        socket closes with ``Close.UNAVAILABLE`` and this waits for the disconnect that follows
+        (which stops the consumer and cancels this wait)."""
+        try:
+            return await self.with_layer_retries(self.layer_receive)
+        except LAYER_ERRORS:
+            await self.end(Close.UNAVAILABLE)
+            await asyncio.Event().wait()
+
+    async def with_layer_retries(self, call, *args):
+        """``await call(*args)``, retried after each pause of ``layer_retry_delays``."""
+        name = getattr(call, "__name__", "receive")
+        for delay in (*self.layer_retry_delays, None):
+            try:
+                return await call(*args)
+            except LAYER_ERRORS as error:
+                if delay is None:
+                    logger.warning("channel layer %s failed, giving up: %r", name, error)
+                    raise
+                logger.info("channel layer %s failed (%r), retrying in %.1f s", name, error, delay)
+                await asyncio.sleep(delay)
 
     async def connect(self):
         self.slug = self.scope["url_route"]["kwargs"]["slug"]
-        self.groups_joined: set[str] = set()
-        self.revoked = False
         user = self.scope.get("user")
         groups = None
         if user is not None and user.is_authenticated:
             self.user_id = user.pk
             groups = await database_sync_to_async(self.authorize)(user)
-        if groups is None:
-            await self.close(code=CLOSE_NOT_FOUND)
+        if self.ended:  # the layer gave up while the database answered
             return
-        await self.set_groups(groups)
-        await self.accept()
+        if groups is None:
+            await self.end(Close.NOT_FOUND)
+            return
+        try:
+            await self.set_groups(groups)
+        except LAYER_ERRORS:
+            await self.end(Close.UNAVAILABLE)
+            return
+        if not self.ended:
+            await self.accept()
 
     async def disconnect(self, code):
-        await self.set_groups(set())
+        await self.leave_groups()
 
     async def set_groups(self, groups: set[str]) -> None:
-        for group in self.groups_joined - groups:
-            await self.channel_layer.group_discard(group, self.channel_name)
-        for group in groups - self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
-        self.groups_joined = set(groups)
+        """Join ``groups`` and leave the others; ``groups_joined`` follows each call that
+        succeeded, so a retry (or a later call) does only what is left."""
+        for group in sorted(self.groups_joined - groups):
+            await self.with_layer_retries(self.channel_layer.group_discard, group, self.channel_name)
+            self.groups_joined.discard(group)
+        for group in sorted(groups - self.groups_joined):
+            await self.with_layer_retries(self.channel_layer.group_add, group, self.channel_name)
+            self.groups_joined.add(group)
+
+    async def leave_groups(self) -> None:
+        """Leave every group, as far as the layer lets us: a membership left behind expires
+        (channels_redis ``group_expiry``) and its messages go to a channel nobody reads."""
+        try:
+            await self.set_groups(set())
+        except LAYER_ERRORS:
+            logger.warning("left %d channel-layer groups behind", len(self.groups_joined))
+
+    async def end(self, code: Close) -> None:
+        """Leave every group and close with ``code``; events already queued are ignored."""
+        if self.ended:
+            return
+        self.ended = True
+        await self.leave_groups()
+        await self.close(code=code)
 
     async def access_changed(self, event):
         """``workspaces.realtime.ACCESS_CHANGED``: re-check everything from the database."""
-        if self.revoked:
+        if self.ended:
             return
         groups = await database_sync_to_async(self.recheck)()
         if groups is None:
             await self.revoke()
             return
-        await self.set_groups(groups)
+        try:
+            await self.set_groups(groups)
+        except LAYER_ERRORS:
+            await self.end(Close.UNAVAILABLE)
+
+    def frame(self, frame_type: Frame, **fields) -> dict:
+        """A JSON frame of this consumer's route; a type the contract does not give the route is
+        a bug, refused here rather than ignored by the browser."""
+        if frame_type not in self.route.frames:
+            raise ValueError(f"{frame_type!r} is not a frame of the {self.route.name!r} route")
+        return {"type": frame_type.value, **fields}
 
     def refuse(self, *, kind: str, reason: str) -> None:
         """Record the refusal of a signed-in person (deduplicated by the audit log)."""
         audit_refused_at(ScopeRequest(self.scope), slug=self.slug, reason=reason, kind=kind)
 
     async def revoke(self):
-        """Leave every group and close; events already queued for this socket are ignored."""
-        self.revoked = True
-        await self.set_groups(set())
-        await self.close(code=CLOSE_FORBIDDEN)
+        """Access ended while connected: leave every group and close for good."""
+        await self.end(Close.FORBIDDEN)
 
     # Subclasses, all synchronous and run in a database thread:
     def authorize(self, user) -> set[str] | None:
@@ -155,6 +235,8 @@ class _MemberConsumer(AsyncJsonWebsocketConsumer):
 
 class TicketConsumer(_MemberConsumer):
     """``ws/w/<slug>/tickets/<number>/``: new messages and header changes of one ticket."""
+
+    route = TICKET
 
     def authorize(self, user):
         membership = membership_for(user=user, slug=self.slug)
@@ -202,19 +284,19 @@ class TicketConsumer(_MemberConsumer):
         html = render_to_string(
             MESSAGE_TEMPLATE, {"message": message, "ticket": ticket, "membership": membership}
         )
-        return {"type": FRAME_MESSAGE, "id": message.pk, "html": html}
+        return self.frame(Frame.MESSAGE, id=message.pk, html=html)
 
     def ticket_frame(self):
         membership, ticket = self.fresh()
         if membership is None:
             return False
-        frame = {
-            "type": FRAME_TICKET,
-            "id": ticket.number,
-            "subject": ticket.subject,
-            "status": ticket.status,
-            "status_label": ticket.get_status_display(),
-        }
+        frame = self.frame(
+            Frame.TICKET,
+            id=ticket.number,
+            subject=ticket.subject,
+            status=ticket.status,
+            status_label=ticket.get_status_display(),
+        )
         if membership.is_staff:
             # Agent-only fields stay out of a requester's frames.
             frame.update(
@@ -226,7 +308,7 @@ class TicketConsumer(_MemberConsumer):
         return frame
 
     async def message_created(self, event):
-        if self.revoked or event.get("ticket_id") != self.ticket_id:
+        if self.ended or event.get("ticket_id") != self.ticket_id:
             return
         frame = await database_sync_to_async(self.render_message)(event["message_id"])
         if frame is False:
@@ -235,7 +317,7 @@ class TicketConsumer(_MemberConsumer):
             await self.send_json(frame)
 
     async def ticket_changed(self, event):
-        if self.revoked or event.get("ticket_id") != self.ticket_id:
+        if self.ended or event.get("ticket_id") != self.ticket_id:
             return
         frame = await database_sync_to_async(self.ticket_frame)()
         if frame is False:
@@ -251,6 +333,8 @@ class TicketListConsumer(_MemberConsumer):
     list group, which hears about their tickets and the ones they take part in.
     """
 
+    route = TICKET_LIST
+
     def authorize(self, user):
         membership = membership_for(user=user, slug=self.slug)
         if membership is None:
@@ -260,8 +344,6 @@ class TicketListConsumer(_MemberConsumer):
         return self.groups_for(membership)
 
     def groups_for(self, membership) -> set[str]:
-        from workspaces.services import queues_granted_to
-
         groups = {member_group(self.workspace_id, self.user_id)}
         if membership.is_staff:
             queue_ids = queues_granted_to(membership).values_list("id", flat=True)
@@ -278,25 +360,20 @@ class TicketListConsumer(_MemberConsumer):
         membership = current_membership(scope=self.scope, user_id=self.user_id, slug=self.slug)
         if membership is None:
             return False
-        ticket = (
-            Ticket.objects.visible_to(membership)
-            .filter(pk=ticket_id)
-            .select_related("queue", "requester", "assignee")
-            .first()
-        )
+        ticket = find_visible_ticket(membership, ticket_id)
         if ticket is None:
             return None
         html = render_to_string(ROW_TEMPLATE, {"ticket": ticket, "membership": membership})
-        return {"type": FRAME_ROW, "id": ticket.number, "html": html}
+        return self.frame(Frame.ROW, id=ticket.number, html=html)
 
     async def ticket_changed(self, event):
-        if self.revoked:
+        if self.ended:
             return
         frame = await database_sync_to_async(self.row_frame)(event["ticket_id"])
         if frame is False:
             await self.revoke()
         elif frame is None:
             if event.get("ticket_number"):
-                await self.send_json({"type": FRAME_ROW_REMOVED, "id": event["ticket_number"]})
+                await self.send_json(self.frame(Frame.ROW_REMOVED, id=event["ticket_number"]))
         else:
             await self.send_json(frame)

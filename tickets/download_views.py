@@ -10,9 +10,9 @@ from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.views.decorators.http import require_GET
 
 from helpdesk.storage import is_s3, presigned_download_url
+from tickets.access import get_attachment_or_404
 from tickets.attachments import (
     ERROR_NOT_FOUND,
-    attachment_for_download,
     attachment_record_download,
     content_disposition,
     may_be_inline,
@@ -44,7 +44,7 @@ def _protect(response, *, content_type: str, inline: bool):
 @workspace_view()
 @require_GET
 def attachment_download(request, membership, number: int, attachment_id: int):
-    attachment = attachment_for_download(membership=membership, number=number, attachment_id=attachment_id)
+    attachment = get_attachment_or_404(membership, number, attachment_id)
     content_type = served_content_type(attachment.content_type)
     inline = may_be_inline(attachment.content_type) and request.GET.get("download") != "1"
     disposition = content_disposition(attachment.original_name, inline=inline)

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from tickets.querysets import MessageQuerySet, TicketQuerySet
+from workspaces.access import granted_queue_ids
 from workspaces.models import Queue, Workspace
 
 
@@ -19,6 +19,61 @@ class Priority(models.TextChoices):
     NORMAL = "normal", "Normal"
     HIGH = "high", "High"
     URGENT = "urgent", "Urgent"
+
+
+# Querysets: the vocabulary of visibility. tickets/access.py is what views and consumers call; it
+# is built on these methods, which stay here (next to the models they name) so that nothing has
+# to import the models back.
+
+
+class TicketQuerySet(models.QuerySet):
+    def of_workspace(self, workspace):
+        return self.filter(workspace=workspace)
+
+    def visible_to(self, membership):
+        """The tickets this member may see. One SQL query, whatever the number of grants.
+
+        Admins: every ticket of the workspace. Agents: tickets of the queues they hold
+        ``work_queue`` on. Requesters: tickets they requested or take part in.
+        """
+        scoped = self.filter(workspace_id=membership.workspace_id)
+        if membership.is_admin:
+            return scoped
+        if membership.is_agent:
+            return scoped.filter(queue_id__in=granted_queue_ids(membership.user_id, membership.workspace_id))
+        return scoped.filter(id__in=self.ids_taken_part_by(membership.workspace_id, membership.user_id))
+
+    def ids_taken_part_by(self, workspace_id: int, user_id: int):
+        """Ids of the tickets a person requested or takes part in, as a subquery.
+
+        A UNION of two index lookups, not "requester = me OR id IN (...)": PostgreSQL cannot use
+        an index for that OR and walks the whole workspace (3.4 s at 1M tickets for a requester
+        with 10 tickets, against 1.4 ms this way).
+        """
+        requested = (
+            self.model.objects.filter(workspace_id=workspace_id, requester_id=user_id).order_by().values("id")
+        )
+        taking_part = (
+            TicketParticipant.objects.filter(workspace_id=workspace_id, user_id=user_id)
+            .order_by()
+            .values("ticket_id")
+        )
+        return requested.union(taking_part, all=True)
+
+    def open(self):
+        return self.exclude(status__in=[Status.SOLVED, Status.CLOSED])
+
+
+class MessageQuerySet(models.QuerySet):
+    def visible_to(self, membership):
+        """Messages of visible tickets; internal notes only for admins and agents."""
+        visible = self.filter(
+            workspace_id=membership.workspace_id,
+            ticket__in=Ticket.objects.visible_to(membership).values("id"),
+        )
+        if membership.is_staff:
+            return visible
+        return visible.filter(kind=MessageKind.REPLY)
 
 
 class Ticket(models.Model):
@@ -172,53 +227,5 @@ class Attachment(models.Model):
         return self.original_name
 
 
-# Personal-data declarations (privacy/personal_data/registry.py; docs/personal-data.md) -----------
-
-from privacy.personal_data.registry import DELETE, PersonalData, register  # noqa: E402
-
-register(
-    Ticket,
-    PersonalData(
-        fields=("subject",),
-        subject=("requester_id", "participants__user_id"),
-        export="tickets",
-        erase="privacy.account.anonymizers.erase_tickets",
-        mentions=("subject",),
-        phase=40,
-        description="Subjects of the person's own tickets are redacted; tickets stay for the workspace.",
-    ),
-)
-register(
-    TicketParticipant,
-    PersonalData(
-        fields=("ticket", "added_at"),
-        subject=("user_id",),
-        export="tickets",
-        erase=DELETE,
-        phase=30,
-    ),
-)
-register(
-    Message,
-    PersonalData(
-        fields=("body",),
-        subject=("author_id",),
-        export="messages",
-        erase="privacy.account.anonymizers.erase_messages",
-        mentions=("body",),
-        phase=40,
-        description="A requester's words are redacted; an agent's stay under their pseudonym.",
-    ),
-)
-register(
-    Attachment,
-    PersonalData(
-        fields=("original_name", "content_type", "size"),
-        subject=("uploaded_by_id",),
-        secret_fields=("file",),
-        export="attachments",
-        erase="privacy.account.anonymizers.erase_attachments",
-        mentions=("original_name",),
-        phase=20,
-    ),
-)
+# The personal data these models hold is declared in tickets/personal_data.py, with the erasers and
+# exporters that reach it (registered from the AppConfig.ready()).

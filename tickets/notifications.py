@@ -4,25 +4,27 @@ Services call the ``notify_*`` functions inside their transaction; each schedule
 with ids only (never a body) after commit. The task calls the matching ``send_*`` function,
 which re-reads everything from the database and asks, for every recipient, the same visibility
 functions the pages use: a requester's email can only ever carry a message that
-``Message.objects.visible_to(their membership)`` returns, so a note's text cannot reach them.
+``tickets.access.find_visible_message`` returns for their membership, so a note's text cannot
+reach them.
 
 One email per recipient (never a To: list of several people), only to active members, never
-to the person who caused the event, with a link to the ticket.
+to the person who caused the event, with a link to the ticket. Every email goes through
+``helpdesk.outbound``, which renders the text and HTML parts and skips people who turned that
+kind of email off (replies, assignments).
+
+The tasks are defined here, next to what they call, so scheduling needs no import of
+``tickets.tasks``; that module is only the face Celery's autodiscovery finds.
 """
 
-import logging
-
-from django.conf import settings
-from django.core.mail import EmailMessage
+from celery import shared_task
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 
+from helpdesk import outbound
 from helpdesk.site import absolute_url
-from tickets.models import Message, MessageKind, Ticket, TicketParticipant
-from tickets.selectors import membership_of, queue_staff, visible_message, visible_ticket
-
-logger = logging.getLogger(__name__)
+from tickets.access import can_see_ticket, find_visible_message, visible_participants
+from tickets.models import MessageKind
+from tickets.selectors import membership_of, message_ticket_and_author, queue_staff, ticket_by_id
 
 
 def _schedule(task, *args) -> None:
@@ -33,29 +35,21 @@ def _schedule(task, *args) -> None:
 
 
 def notify_ticket_created(*, ticket, actor) -> None:
-    from tickets import tasks
-
-    _schedule(tasks.send_ticket_created, ticket.pk, actor.pk if actor is not None else None)
+    _schedule(send_ticket_created_task, ticket.pk, actor.pk if actor is not None else None)
 
 
 def notify_reply_posted(*, message) -> None:
     if message.kind != MessageKind.REPLY:
         return  # notes are never announced by email, to anyone
-    from tickets import tasks
-
-    _schedule(tasks.send_reply_posted, message.pk)
+    _schedule(send_reply_posted_task, message.pk)
 
 
 def notify_status_changed(*, ticket, actor) -> None:
-    from tickets import tasks
-
-    _schedule(tasks.send_status_changed, ticket.pk, actor.pk if actor is not None else None)
+    _schedule(send_status_changed_task, ticket.pk, actor.pk if actor is not None else None)
 
 
 def notify_assigned(*, ticket, actor) -> None:
-    from tickets import tasks
-
-    _schedule(tasks.send_ticket_assigned, ticket.pk, actor.pk if actor is not None else None)
+    _schedule(send_ticket_assigned_task, ticket.pk, actor.pk if actor is not None else None)
 
 
 # Sending (called by the tasks, outside any request) -----------------------------------------
@@ -67,17 +61,9 @@ def ticket_url(ticket) -> str:
     )
 
 
-def _send_one(*, template: str, user, context: dict) -> bool:
-    """Render and send one email to one person. Logs ids only, never addresses or text."""
-    context = {**context, "recipient": user, "site_url": settings.SITE_URL}
-    subject = " ".join(render_to_string(f"tickets/email/{template}_subject.txt", context).split())
-    body = render_to_string(f"tickets/email/{template}.txt", context)
-    try:
-        EmailMessage(subject=subject, body=body, to=[user.email]).send()
-    except Exception:  # noqa: BLE001 - one failed address must not stop the others
-        logger.warning("Ticket email %s to user %s could not be sent", template, user.pk, exc_info=True)
-        return False
-    return True
+def _send_one(*, template: str, user, context: dict, kind: str, markdown=None) -> bool:
+    """Email one person, if they want ``kind``. The outbound pipeline logs ids only."""
+    return outbound.send(user, template, context, kind=kind, markdown=markdown)
 
 
 def _recipient_membership(ticket, user):
@@ -85,17 +71,13 @@ def _recipient_membership(ticket, user):
     if user is None or not user.is_active or not user.email:
         return None
     membership = membership_of(workspace_id=ticket.workspace_id, user_id=user.pk)
-    if membership is None or visible_ticket(membership=membership, ticket_id=ticket.pk) is None:
+    if membership is None or not can_see_ticket(membership, ticket.pk):
         return None
     return membership
 
 
 def _ticket(ticket_id: int):
-    return (
-        Ticket.objects.select_related("workspace", "queue", "requester", "assignee")
-        .filter(pk=ticket_id)
-        .first()
-    )
+    return ticket_by_id(ticket_id=ticket_id)
 
 
 def send_ticket_created(*, ticket_id: int, actor_id: int | None) -> int:
@@ -107,18 +89,20 @@ def send_ticket_created(*, ticket_id: int, actor_id: int | None) -> int:
     for user in queue_staff(queue=ticket.queue).exclude(pk=actor_id):
         if _recipient_membership(ticket, user) is None:
             continue
-        sent += _send_one(template="ticket_created", user=user, context=_context(ticket))
+        sent += _send_one(
+            template="ticket_created", user=user, context=_context(ticket), kind=outbound.TICKET
+        )
     return sent
 
 
 def send_reply_posted(*, message_id: int) -> int:
     """Tell the requester and the participants (not the author) about a public reply."""
-    stub = Message.objects.filter(pk=message_id).values("ticket_id", "author_id").first()
+    stub = message_ticket_and_author(message_id=message_id)
     if stub is None:
         return 0
     ticket = _ticket(stub["ticket_id"])
     people = [ticket.requester] if ticket.requester is not None else []
-    participants = TicketParticipant.objects.filter(ticket_id=ticket.pk).select_related("user")
+    participants = visible_participants(ticket)
     people += [p.user for p in participants]
     sent, seen = 0, set()
     for user in people:
@@ -129,20 +113,24 @@ def send_reply_posted(*, message_id: int) -> int:
         if membership is None:
             continue
         # The text comes from the recipient's own view of the conversation, nowhere else.
-        message = visible_message(membership=membership, message_id=message_id)
+        message = find_visible_message(membership, message_id)
         if message is None or message.kind != MessageKind.REPLY:
             continue
         sent += _send_one(
-            template="reply_posted", user=user, context={**_context(ticket), "message": message}
+            template="ticket_reply_posted",
+            user=user,
+            context={**_context(ticket), "message": message},
+            kind=outbound.REPLY,
+            markdown={"body": message.body},
         )
     return sent
 
 
-def _send_unless_actor(ticket, user, *, actor_id: int | None, template: str) -> int:
+def _send_unless_actor(ticket, user, *, actor_id: int | None, template: str, kind: str) -> int:
     """Email ``user`` about ``ticket``, unless they made the change themselves."""
     if user is None or user.pk == actor_id or _recipient_membership(ticket, user) is None:
         return 0
-    return int(_send_one(template=template, user=user, context=_context(ticket)))
+    return int(_send_one(template=template, user=user, context=_context(ticket), kind=kind))
 
 
 def send_status_changed(*, ticket_id: int, actor_id: int | None) -> int:
@@ -150,7 +138,9 @@ def send_status_changed(*, ticket_id: int, actor_id: int | None) -> int:
     ticket = _ticket(ticket_id)
     if ticket is None:
         return 0
-    return _send_unless_actor(ticket, ticket.requester, actor_id=actor_id, template="status_changed")
+    return _send_unless_actor(
+        ticket, ticket.requester, actor_id=actor_id, template="ticket_status_changed", kind=outbound.TICKET
+    )
 
 
 def send_ticket_assigned(*, ticket_id: int, actor_id: int | None) -> int:
@@ -158,8 +148,33 @@ def send_ticket_assigned(*, ticket_id: int, actor_id: int | None) -> int:
     ticket = _ticket(ticket_id)
     if ticket is None:
         return 0
-    return _send_unless_actor(ticket, ticket.assignee, actor_id=actor_id, template="ticket_assigned")
+    return _send_unless_actor(
+        ticket, ticket.assignee, actor_id=actor_id, template="ticket_assigned", kind=outbound.ASSIGNMENT
+    )
 
 
 def _context(ticket) -> dict:
     return {"ticket": ticket, "workspace": ticket.workspace, "url": ticket_url(ticket)}
+
+
+# Celery tasks (ids only; ``tickets.tasks`` re-exports them under their short names) -----------
+
+
+@shared_task(name="tickets.send_ticket_created")
+def send_ticket_created_task(ticket_id: int, actor_id: int | None = None) -> int:
+    return send_ticket_created(ticket_id=ticket_id, actor_id=actor_id)
+
+
+@shared_task(name="tickets.send_reply_posted")
+def send_reply_posted_task(message_id: int) -> int:
+    return send_reply_posted(message_id=message_id)
+
+
+@shared_task(name="tickets.send_status_changed")
+def send_status_changed_task(ticket_id: int, actor_id: int | None = None) -> int:
+    return send_status_changed(ticket_id=ticket_id, actor_id=actor_id)
+
+
+@shared_task(name="tickets.send_ticket_assigned")
+def send_ticket_assigned_task(ticket_id: int, actor_id: int | None = None) -> int:
+    return send_ticket_assigned(ticket_id=ticket_id, actor_id=actor_id)

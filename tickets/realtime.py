@@ -19,6 +19,8 @@ Groups:
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from tickets.models import TicketParticipant
+
 # Channel-layer event types; a consumer handles ``message.created`` in ``message_created``.
 MESSAGE_CREATED = "message.created"
 TICKET_CHANGED = "ticket.changed"
@@ -51,8 +53,6 @@ def _send(groups: list[str], event: dict) -> None:
 
 def _people_groups(ticket) -> list[str]:
     """The list groups of the requester and the participants of ``ticket``."""
-    from tickets.models import TicketParticipant
-
     user_ids = list(
         TicketParticipant.objects.filter(ticket_id=ticket.pk, workspace_id=ticket.workspace_id).values_list(
             "user_id", flat=True

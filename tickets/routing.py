@@ -1,10 +1,13 @@
-"""Websocket routes of the tickets app, mirroring the pages under ``/w/<slug>/tickets/``."""
+"""Websocket routes of the tickets app, mirroring the pages under ``/w/<slug>/tickets/``.
+
+The paths come from ``tickets.live_contract``, the one definition the pages also hand to
+live.js; each consumer names the route it serves."""
 
 from django.urls import path
 
 from tickets.consumers import TicketConsumer, TicketListConsumer
 
 websocket_urlpatterns = [
-    path("ws/w/<slug:slug>/tickets/", TicketListConsumer.as_asgi()),
-    path("ws/w/<slug:slug>/tickets/<int:number>/", TicketConsumer.as_asgi()),
+    path(consumer.route.path, consumer.as_asgi(), name=f"ws_{consumer.route.name}")
+    for consumer in (TicketListConsumer, TicketConsumer)
 ]

@@ -13,9 +13,10 @@ from datetime import UTC, datetime, timedelta
 
 from django.db.models import Q
 
+from tickets.access import visible_messages, visible_tickets
 from tickets.models import Message, Status, Ticket, TicketParticipant
-from workspaces.models import QUEUE_PERMISSION, Membership, Queue, QueueUserObjectPermission, Role, User
-from workspaces.services import queues_granted_to
+from workspaces.access import queue_grants, queues_granted_to
+from workspaces.models import Membership, Queue, Role, User
 
 PAGE_SIZE = 50
 SEARCH_MAX_LENGTH = 200
@@ -109,13 +110,13 @@ def staff_members(workspace_id: int):
 def _search(tickets, membership: Membership, q: str):
     """Tickets whose subject, visible message text or number matches ``q``.
 
-    Message bodies go through Message.visible_to: notes only for staff, exactly as on the page.
+    Message bodies go through visible_messages: notes only for staff, exactly as on the page.
     Each part is its own index lookup (trigram indexes on PostgreSQL, migration 0005) joined by
     a UNION of ids: an OR across them would walk every visible ticket.
     """
     in_workspace = Ticket.objects.filter(workspace_id=membership.workspace_id).order_by()
     by_subject = in_workspace.filter(subject__icontains=q).values("id")
-    by_body = Message.objects.visible_to(membership).filter(body__icontains=q).order_by().values("ticket_id")
+    by_body = visible_messages(membership).filter(body__icontains=q).order_by().values("ticket_id")
     parts = [by_body]
     digits = q.lstrip("#")
     if digits.isdigit() and len(digits) < 10:
@@ -125,7 +126,7 @@ def _search(tickets, membership: Membership, q: str):
 
 def filtered_tickets(*, membership: Membership, filters: TicketFilters):
     """The member's visible tickets narrowed by ``filters`` (no ordering, no slicing)."""
-    tickets = Ticket.objects.visible_to(membership)
+    tickets = visible_tickets(membership)
     if filters.status == STATUS_OPEN:
         tickets = tickets.open()
     elif filters.status == STATUS_DONE:
@@ -207,19 +208,11 @@ def ticket_list_page(
 def ticket_messages(*, membership: Membership, ticket: Ticket) -> list[Message]:
     """The conversation as this member may read it (no notes for requesters). Two queries."""
     return list(
-        Message.objects.visible_to(membership)
+        visible_messages(membership)
         .filter(ticket_id=ticket.pk)
         .select_related("author")
         .prefetch_related("attachments")
         .order_by("created_at", "id")
-    )
-
-
-def ticket_participants(*, ticket: Ticket) -> list[TicketParticipant]:
-    return list(
-        TicketParticipant.objects.filter(workspace_id=ticket.workspace_id, ticket_id=ticket.pk)
-        .select_related("user")
-        .order_by("added_at", "id")
     )
 
 
@@ -237,9 +230,7 @@ def participant_candidates(*, ticket: Ticket):
 def queue_staff(*, queue: Queue):
     """Active admins of the queue's workspace and active agents granted the queue: the people
     who may be assigned its tickets and who hear about new ones."""
-    granted = QueueUserObjectPermission.objects.filter(
-        content_object_id=queue.pk, permission__codename=QUEUE_PERMISSION
-    ).values("user_id")
+    granted = queue_grants().filter(content_object_id=queue.pk).values("user_id")
     return (
         User.objects.filter(is_active=True, memberships__workspace_id=queue.workspace_id)
         .filter(Q(memberships__role=Role.ADMIN) | Q(memberships__role=Role.AGENT, pk__in=granted))
@@ -263,15 +254,18 @@ def membership_of(*, workspace_id: int, user_id: int) -> Membership | None:
     )
 
 
-def visible_message(*, membership: Membership, message_id: int) -> Message | None:
-    """A message if this member may read it (notifications re-check with this), else None."""
+# Reads of background jobs (emails), which act for no member: they load by id, then ask
+# ``tickets.access`` for each recipient before showing anything.
+
+
+def ticket_by_id(*, ticket_id: int) -> Ticket | None:
     return (
-        Message.objects.visible_to(membership)
-        .select_related("ticket", "author")
-        .filter(pk=message_id)
+        Ticket.objects.select_related("workspace", "queue", "requester", "assignee")
+        .filter(pk=ticket_id)
         .first()
     )
 
 
-def visible_ticket(*, membership: Membership, ticket_id: int) -> Ticket | None:
-    return Ticket.objects.visible_to(membership).filter(pk=ticket_id).first()
+def message_ticket_and_author(*, message_id: int) -> dict | None:
+    """``{"ticket_id", "author_id"}`` of a message, without its text, or None."""
+    return Message.objects.filter(pk=message_id).values("ticket_id", "author_id").first()

@@ -20,9 +20,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from privacy.audit.log import audit_record
+from privacy.audit import events
 from tickets import notifications, realtime
 from tickets.access import edit_window_open
+from tickets.attachments import attachment_attach, attachments_discard, attachments_store
 from tickets.models import Message, MessageKind, Priority, Status, Ticket, TicketParticipant
 from tickets.selectors import membership_of, queue_staff
 from workspaces.models import Queue, Workspace
@@ -80,13 +81,9 @@ def _next_ticket_number(workspace: Workspace) -> int:
     return Workspace.objects.values_list("last_ticket_number", flat=True).get(pk=workspace.pk)
 
 
-def _add_attachments(*, ticket: Ticket, message: Message, uploader, attachments, request) -> None:
-    if not attachments:
-        return
-    from tickets.attachments import attachment_add
-
-    for upload in attachments:
-        attachment_add(ticket=ticket, message=message, uploaded_by=uploader, upload=upload, request=request)
+def _attach_stored(*, ticket: Ticket, message: Message, stored, request) -> None:
+    for attachment in stored:
+        attachment_attach(attachment=attachment, ticket=ticket, message=message, request=request)
 
 
 def _set_status(ticket: Ticket, status: str, now) -> str:
@@ -100,25 +97,9 @@ def _set_status(ticket: Ticket, status: str, now) -> str:
     return old
 
 
-def _audit_change(action: str, *, ticket, old, new, actor, request, reason: str = "") -> None:
-    """Audit a change of one ticket property: ``{"number", "from", "to"}`` and the reason, if any."""
-    detail = {"number": ticket.number, "from": old, "to": new}
-    if reason:
-        detail["reason"] = reason
-    audit_record(
-        action=action,
-        request=request,
-        actor=actor,
-        workspace=ticket.workspace,
-        target=ticket,
-        detail=detail,
-    )
-
-
 # Tickets ------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def ticket_create(
     *,
     workspace: Workspace,
@@ -135,7 +116,34 @@ def ticket_create(
 ) -> Ticket:
     """Open ticket ``#n`` (numbered per workspace) with the description as its first public
     message. Audits ``ticket.created`` and ``reply.created``; agents of the queue are emailed
-    after commit (unless ``notify`` is false, as for demo data)."""
+    after commit (unless ``notify`` is false, as for demo data).
+
+    The attachments' bytes are stored before the transaction begins, so no lock (workspace
+    counter, audit chain head) is held during an upload; they are removed if it fails."""
+    stored = attachments_store(workspace_id=workspace.pk, uploaded_by=actor or requester, uploads=attachments)
+    try:
+        return _ticket_create(
+            workspace=workspace,
+            queue=queue,
+            requester=requester,
+            subject=subject,
+            description=description,
+            priority=priority,
+            actor=actor,
+            request=request,
+            created_at=created_at,
+            stored=stored,
+            notify=notify,
+        )
+    except BaseException:
+        attachments_discard(stored)
+        raise
+
+
+@transaction.atomic
+def _ticket_create(
+    *, workspace, queue, requester, subject, description, priority, actor, request, created_at, stored, notify
+) -> Ticket:
     if queue.workspace_id != workspace.pk:
         raise ValidationError({"queue": QUEUE_OF_OTHER_WORKSPACE})
     if requester is not None and membership_of(workspace_id=workspace.pk, user_id=requester.pk) is None:
@@ -163,23 +171,9 @@ def ticket_create(
     message.created_at = now
     message.save()
     actor = actor or requester
-    audit_record(
-        action="ticket.created",
-        request=request,
-        actor=actor,
-        workspace=workspace,
-        target=ticket,
-        detail={"number": ticket.number, "queue_id": queue.pk, "requester_id": ticket.requester_id},
-    )
-    audit_record(
-        action="reply.created",
-        request=request,
-        actor=actor,
-        workspace=workspace,
-        target=message,
-        detail={"ticket": ticket.number},
-    )
-    _add_attachments(ticket=ticket, message=message, uploader=actor, attachments=attachments, request=request)
+    events.ticket_created(ticket=ticket, actor=actor, request=request)
+    events.reply_created(message=message, ticket=ticket, actor=actor, request=request)
+    _attach_stored(ticket=ticket, message=message, stored=stored, request=request)
     _after_commit(realtime.broadcast_ticket, ticket)
     if notify:
         notifications.notify_ticket_created(ticket=ticket, actor=actor)
@@ -200,7 +194,7 @@ def ticket_set_status(*, ticket: Ticket, status: str, actor, request=None) -> Ti
     ticket.updated_at = now
     ticket.full_clean()
     ticket.save(update_fields=["status", "closed_at", "updated_at"])
-    _audit_change("ticket.status_changed", ticket=ticket, old=old, new=status, actor=actor, request=request)
+    events.ticket_status_changed(ticket=ticket, old=old, new=status, actor=actor, request=request)
     _after_commit(realtime.broadcast_ticket, ticket)
     notifications.notify_status_changed(ticket=ticket, actor=actor)
     return ticket
@@ -219,9 +213,7 @@ def ticket_set_priority(*, ticket: Ticket, priority: str, actor, request=None) -
     ticket.updated_at = timezone.now()
     ticket.full_clean()
     ticket.save(update_fields=["priority", "updated_at"])
-    _audit_change(
-        "ticket.priority_changed", ticket=ticket, old=old, new=priority, actor=actor, request=request
-    )
+    events.ticket_priority_changed(ticket=ticket, old=old, new=priority, actor=actor, request=request)
     _after_commit(realtime.broadcast_ticket, ticket)
     return ticket
 
@@ -248,7 +240,7 @@ def ticket_assign(*, ticket: Ticket, assignee, actor, request=None) -> Ticket:
     ticket.updated_at = timezone.now()
     ticket.full_clean()
     ticket.save(update_fields=["assignee", "updated_at"])
-    _audit_change("ticket.assigned", ticket=ticket, old=old, new=new_id, actor=actor, request=request)
+    events.ticket_assigned(ticket=ticket, old=old, new=new_id, actor=actor, request=request)
     _after_commit(realtime.broadcast_ticket, ticket)
     if assignee is not None:
         notifications.notify_assigned(ticket=ticket, actor=actor)
@@ -276,12 +268,9 @@ def ticket_move_queue(*, ticket: Ticket, queue: Queue, actor, request=None) -> T
         ticket.assignee = None
     ticket.full_clean()
     ticket.save(update_fields=["queue", "assignee", "updated_at"])
-    _audit_change(
-        "ticket.queue_changed", ticket=ticket, old=old_queue_id, new=queue.pk, actor=actor, request=request
-    )
+    events.ticket_queue_changed(ticket=ticket, old=old_queue_id, new=queue.pk, actor=actor, request=request)
     if dropped_assignee is not None:
-        _audit_change(
-            "ticket.assigned",
+        events.ticket_assigned(
             ticket=ticket,
             old=dropped_assignee,
             new=None,
@@ -329,14 +318,7 @@ def participant_add(*, ticket: Ticket, user, actor, request=None) -> TicketParti
     participant.full_clean()
     participant.save()
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
-    audit_record(
-        action="participant.added",
-        request=request,
-        actor=actor,
-        workspace=ticket.workspace,
-        target=ticket,
-        detail={"number": ticket.number, "user_id": user.pk},
-    )
+    events.participant_added(ticket=ticket, user_id=user.pk, actor=actor, request=request)
     _after_commit(realtime.broadcast_ticket, ticket)
     return participant
 
@@ -352,14 +334,7 @@ def participant_remove(*, ticket: Ticket, user, actor, request=None) -> None:
     if not deleted:
         raise ValidationError({"user": PARTICIPANT_NOT_ON_TICKET.format(name=_display(user))})
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
-    audit_record(
-        action="participant.removed",
-        request=request,
-        actor=actor,
-        workspace=ticket.workspace,
-        target=ticket,
-        detail={"number": ticket.number, "user_id": user.pk},
-    )
+    events.participant_removed(ticket=ticket, user_id=user.pk, actor=actor, request=request)
     announce_access_changed(workspace_id=ticket.workspace_id, user_id=user.pk)
     _after_commit(realtime.broadcast_ticket, ticket)
 
@@ -367,7 +342,6 @@ def participant_remove(*, ticket: Ticket, user, actor, request=None) -> None:
 # Messages -----------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def message_post(
     *,
     ticket: Ticket,
@@ -385,7 +359,29 @@ def message_post(
     anyone other than staff (the requester, a participant) reopens a pending, solved or closed
     ticket (audited ``ticket.status_changed``). After commit: a websocket broadcast (notes to
     the staff group only) and, for replies only, emails to the requester and participants.
+
+    The attachments' bytes are stored before the transaction begins, so no lock (ticket row,
+    audit chain head) is held during an upload; they are removed if it fails.
     """
+    stored = attachments_store(workspace_id=ticket.workspace_id, uploaded_by=author, uploads=attachments)
+    try:
+        return _message_post(
+            ticket=ticket,
+            author=author,
+            kind=kind,
+            body=body,
+            request=request,
+            created_at=created_at,
+            stored=stored,
+            notify=notify,
+        )
+    except BaseException:
+        attachments_discard(stored)
+        raise
+
+
+@transaction.atomic
+def _message_post(*, ticket, author, kind, body, request, created_at, stored, notify) -> Message:
     if kind not in MessageKind.values:
         raise ValidationError({"kind": UNKNOWN_KIND})
     author_membership = (
@@ -415,17 +411,12 @@ def message_post(
     locked.save(update_fields=fields)
     # The caller's instance sees the new state too.
     ticket.updated_at, ticket.status, ticket.closed_at = locked.updated_at, locked.status, locked.closed_at
-    audit_record(
-        action="note.created" if kind == MessageKind.NOTE else "reply.created",
-        request=request,
-        actor=author,
-        workspace=locked.workspace,
-        target=message,
-        detail={"ticket": locked.number},
-    )
+    if kind == MessageKind.NOTE:
+        events.note_created(message=message, ticket=locked, actor=author, request=request)
+    else:
+        events.reply_created(message=message, ticket=locked, actor=author, request=request)
     if reopened_from is not None:
-        _audit_change(
-            "ticket.status_changed",
+        events.ticket_status_changed(
             ticket=locked,
             old=reopened_from,
             new=locked.status,
@@ -433,9 +424,7 @@ def message_post(
             request=request,
             reason="reply",
         )
-    _add_attachments(
-        ticket=locked, message=message, uploader=author, attachments=attachments, request=request
-    )
+    _attach_stored(ticket=locked, message=message, stored=stored, request=request)
     _after_commit(realtime.broadcast_message, message)
     if reopened_from is not None:
         _after_commit(realtime.broadcast_ticket, locked)
@@ -467,13 +456,6 @@ def message_edit(*, message: Message, editor, body: str, request=None, now=None)
     message.save(update_fields=["body", "edited_at"])
     ticket = message.ticket
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
-    audit_record(
-        action="message.edited",
-        request=request,
-        actor=editor,
-        workspace=ticket.workspace,
-        target=message,
-        detail={"ticket": ticket.number, "kind": message.kind},
-    )
+    events.message_edited(message=message, ticket=ticket, editor=editor, request=request)
     _after_commit(realtime.broadcast_message, message)
     return message

@@ -1,27 +1,13 @@
-"""Celery tasks for ticket notifications. Arguments are ids only, never message text: the
-task re-reads what it sends through the visibility functions (see ``tickets.notifications``).
-In the embedded default the tasks run eagerly, in-process."""
+"""Celery tasks for ticket notifications, under the module name autodiscovery looks for.
 
-from celery import shared_task
+The tasks live in ``tickets.notifications`` beside the functions that schedule and run them, so
+that module never has to import this one back. Arguments are ids only, never message text: the
+task re-reads what it sends through the visibility functions. In the embedded default the tasks
+run eagerly, in-process."""
 
-from tickets import notifications
+from tickets.notifications import send_reply_posted_task as send_reply_posted
+from tickets.notifications import send_status_changed_task as send_status_changed
+from tickets.notifications import send_ticket_assigned_task as send_ticket_assigned
+from tickets.notifications import send_ticket_created_task as send_ticket_created
 
-
-@shared_task(name="tickets.send_ticket_created")
-def send_ticket_created(ticket_id: int, actor_id: int | None = None) -> int:
-    return notifications.send_ticket_created(ticket_id=ticket_id, actor_id=actor_id)
-
-
-@shared_task(name="tickets.send_reply_posted")
-def send_reply_posted(message_id: int) -> int:
-    return notifications.send_reply_posted(message_id=message_id)
-
-
-@shared_task(name="tickets.send_status_changed")
-def send_status_changed(ticket_id: int, actor_id: int | None = None) -> int:
-    return notifications.send_status_changed(ticket_id=ticket_id, actor_id=actor_id)
-
-
-@shared_task(name="tickets.send_ticket_assigned")
-def send_ticket_assigned(ticket_id: int, actor_id: int | None = None) -> int:
-    return notifications.send_ticket_assigned(ticket_id=ticket_id, actor_id=actor_id)
+__all__ = ["send_reply_posted", "send_status_changed", "send_ticket_assigned", "send_ticket_created"]

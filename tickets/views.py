@@ -11,8 +11,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from privacy.audit import log as privacy_audit
+from helpdesk.forms import apply_service_errors, service_error_message
+from privacy.audit import events
 from tickets import access, selectors, services
+from tickets.attachments import attachments_record_rejected
 from tickets.forms import (
     MessageEditForm,
     ParticipantAddForm,
@@ -45,15 +47,6 @@ FIX_BELOW = "Please fix the problems below; nothing was lost."
 def _forbid_unless(allowed: bool) -> None:
     if not allowed:
         raise Http404(NOT_FOUND)
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form (field errors where the field exists)."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def ticket_url(membership, ticket) -> str:
@@ -128,9 +121,9 @@ def ticket_new(request, membership):
                     attachments=data.get("attachments") or (),
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
-                if selectors.visible_ticket(membership=membership, ticket_id=ticket.pk) is None:
+                if not access.can_see_ticket(membership, ticket.pk):
                     messages.success(
                         request,
                         TICKET_CREATED_ELSEWHERE.format(number=ticket.number, queue=ticket.queue.name),
@@ -138,6 +131,7 @@ def ticket_new(request, membership):
                     return redirect("ticket_list", slug=membership.workspace.slug)
                 messages.success(request, TICKET_CREATED.format(number=ticket.number))
                 return redirect("ticket_detail", slug=membership.workspace.slug, number=ticket.number)
+        attachments_record_rejected(form, membership=membership, request=request)
         messages.error(request, FIX_BELOW)
     status = 400 if form.is_bound else 200
     return render(request, "tickets/ticket_new.html", {"form": form, "membership": membership}, status=status)
@@ -149,15 +143,14 @@ def ticket_new(request, membership):
 def _render_ticket(request, membership, ticket, *, reply_form=None, properties_form=None, status=200):
     staff = membership.is_staff
     if staff:
-        audit_viewed = getattr(privacy_audit, "audit_ticket_viewed", None)
-        if audit_viewed is not None and request.method == "GET":
-            audit_viewed(membership=membership, ticket=ticket, request=request)
+        if request.method == "GET":
+            events.ticket_viewed(membership=membership, ticket=ticket, request=request)
     context = {
         "membership": membership,
         "ticket": ticket,
         "is_staff": staff,
         "conversation": selectors.ticket_messages(membership=membership, ticket=ticket),
-        "participants": selectors.ticket_participants(ticket=ticket),
+        "participants": list(access.visible_participants(ticket)),
         "reply_form": reply_form or ReplyForm(membership=membership),
         "can_close": access.can_close(membership, ticket),
         "is_closed": ticket.status in (Status.SOLVED, Status.CLOSED),
@@ -175,7 +168,7 @@ def _render_ticket(request, membership, ticket, *, reply_form=None, properties_f
 @require_http_methods(["GET", "POST"])
 def ticket_detail(request, membership, number):
     """The ticket page; a POST is the reply box (reply or, for staff, internal note)."""
-    ticket = access.access_ticket(membership=membership, number=number)
+    ticket = access.get_ticket_or_404(membership, number)
     if request.method == "GET":
         return _render_ticket(request, membership, ticket)
     form = ReplyForm(request.POST, request.FILES, membership=membership)
@@ -192,10 +185,11 @@ def ticket_detail(request, membership, number):
                 attachments=form.cleaned_data.get("attachments") or (),
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, NOTE_POSTED if message.is_note else REPLY_POSTED)
             return redirect(f"{ticket_url(membership, ticket)}#message-{message.pk}")
+    attachments_record_rejected(form, membership=membership, ticket=ticket, request=request)
     return _render_ticket(request, membership, ticket, reply_form=form, status=400)
 
 
@@ -203,7 +197,7 @@ def ticket_detail(request, membership, number):
 @require_POST
 def ticket_properties(request, membership, number):
     """Staff: status, priority, queue and assignee in one form, applied all or nothing."""
-    ticket = access.access_ticket(membership=membership, number=number)
+    ticket = access.get_ticket_or_404(membership, number)
     _forbid_unless(access.can_change_status(membership, ticket) and access.can_assign(membership))
     form = TicketPropertiesForm(request.POST, membership=membership, ticket=ticket)
     if form.is_valid():
@@ -214,9 +208,9 @@ def ticket_properties(request, membership, number):
         try:
             ticket = services.ticket_update(ticket=ticket, actor=membership.user, request=request, **changes)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
-            if not selectors.visible_ticket(membership=membership, ticket_id=ticket.pk):
+            if not access.can_see_ticket(membership, ticket.pk):
                 messages.info(request, TICKET_MOVED_AWAY.format(number=ticket.number))
                 return redirect("ticket_list", slug=membership.workspace.slug)
             messages.success(request, TICKET_UPDATED)
@@ -228,7 +222,7 @@ def ticket_properties(request, membership, number):
 @require_POST
 def ticket_close(request, membership, number):
     """Close the ticket: its requester may, and staff (who also have the properties form)."""
-    ticket = access.access_ticket(membership=membership, number=number)
+    ticket = access.get_ticket_or_404(membership, number)
     _forbid_unless(access.can_close(membership, ticket))
     services.ticket_set_status(ticket=ticket, status=Status.CLOSED, actor=membership.user, request=request)
     messages.success(request, TICKET_CLOSED)
@@ -238,7 +232,7 @@ def ticket_close(request, membership, number):
 @workspace_view()
 @require_POST
 def ticket_participant_add(request, membership, number):
-    ticket = access.access_ticket(membership=membership, number=number)
+    ticket = access.get_ticket_or_404(membership, number)
     _forbid_unless(access.can_manage_participants(membership))
     form = ParticipantAddForm(request.POST, ticket=ticket)
     if form.is_valid():
@@ -246,7 +240,7 @@ def ticket_participant_add(request, membership, number):
         try:
             services.participant_add(ticket=ticket, user=user, actor=membership.user, request=request)
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            messages.error(request, service_error_message(error))
         else:
             messages.success(request, PARTICIPANT_ADDED.format(name=user))
     else:
@@ -257,13 +251,9 @@ def ticket_participant_add(request, membership, number):
 @workspace_view()
 @require_POST
 def ticket_participant_remove(request, membership, number, user_id):
-    ticket = access.access_ticket(membership=membership, number=number)
+    ticket = access.get_ticket_or_404(membership, number)
     _forbid_unless(access.can_manage_participants(membership))
-    participant = next(
-        (p for p in selectors.ticket_participants(ticket=ticket) if p.user_id == user_id), None
-    )
-    if participant is None:
-        raise Http404(NOT_FOUND)
+    participant = access.get_participant_or_404(ticket, user_id)
     services.participant_remove(ticket=ticket, user=participant.user, actor=membership.user, request=request)
     messages.success(request, PARTICIPANT_REMOVED.format(name=participant.user))
     return redirect(f"{ticket_url(membership, ticket)}#participants")
@@ -274,8 +264,8 @@ def ticket_participant_remove(request, membership, number, user_id):
 def message_edit(request, membership, number, message_id):
     """Edit one's own message body within 15 minutes. The kind is not a field: a crafted
     ``kind=reply`` is ignored and a note stays a note."""
-    ticket = access.access_ticket(membership=membership, number=number)
-    message = access.access_message(membership=membership, ticket=ticket, message_id=message_id)
+    ticket = access.get_ticket_or_404(membership, number)
+    message = access.get_message_or_404(membership, ticket, message_id)
     if message.author_id != membership.user_id or (message.is_note and not membership.is_staff):
         raise Http404(NOT_FOUND)
     window_open = access.can_edit_message(membership, message)
@@ -287,7 +277,7 @@ def message_edit(request, membership, number, message_id):
                     message=message, editor=membership.user, body=form.cleaned_data["body"], request=request
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 messages.success(request, MESSAGE_EDITED)
                 return redirect(f"{ticket_url(membership, ticket)}#message-{message.pk}")

@@ -1,8 +1,14 @@
-"""Resolving the workspace of a request, once, at the edge.
+"""Who reaches what in a workspace: the one module that scopes members, queues, invitations and
+queue grants, and that resolves the workspace of a request, once, at the edge.
 
 Every page under ``/w/<slug>/`` is wrapped in ``workspace_view``: it loads the workspace and the
 signed-in person's membership in a single query and hands both to the view. A workspace the
-person does not belong to answers 404, exactly like one that does not exist.
+person does not belong to answers 404, exactly like one that does not exist. Every
+``get_<thing>_or_404(membership, pk)`` fetches with the workspace in the query, so a row of
+another workspace answers the same 404 as a missing one.
+
+How an agent's access to a queue is stored (a guardian row with ``QUEUE_PERMISSION``) is known
+here only: everything else asks ``queue_grants`` or ``granted_queue_ids``.
 """
 
 from functools import wraps
@@ -10,10 +16,101 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 
-from privacy.audit.log import REFUSED_NOT_MEMBER, REFUSED_NOT_VISIBLE, REFUSED_ROLE, audit_refused
-from workspaces.models import Membership, Workspace
+from privacy.audit import events
+from privacy.audit.events import REFUSED_NOT_MEMBER, REFUSED_NOT_VISIBLE, REFUSED_ROLE
+from workspaces.models import (
+    QUEUE_PERMISSION,
+    Invitation,
+    Membership,
+    Queue,
+    QueueUserObjectPermission,
+    Role,
+    Workspace,
+)
 
 NOT_FOUND = "Not found."
+# The ``roles`` of every administration page (members, queues, retention, holds, audit log).
+ADMIN_ONLY = (Role.ADMIN,)
+
+
+# Queue grants -----------------------------------------------------------------------------------
+
+
+def queue_grants(*, workspace_id: int | None = None, user_id: int | None = None):
+    """The guardian rows that let agents work queues, narrowed to a workspace and/or a person."""
+    grants = QueueUserObjectPermission.objects.filter(permission__codename=QUEUE_PERMISSION)
+    if workspace_id is not None:
+        grants = grants.filter(content_object__workspace_id=workspace_id)
+    if user_id is not None:
+        grants = grants.filter(user_id=user_id)
+    return grants
+
+
+def granted_queue_ids(user_id: int, workspace_id: int | None = None):
+    """Ids of the queues a person holds a grant on (in one workspace, or in all), as a subquery
+    for ``queue_id__in=``: one SQL query whatever the number of grants."""
+    return queue_grants(workspace_id=workspace_id, user_id=user_id).values("content_object_id")
+
+
+def queues_granted_to(membership: Membership):
+    """The queues this member may work: all for admins, granted ones for agents, none else."""
+    queues = Queue.objects.of_workspace(membership.workspace_id)
+    if membership.is_admin:
+        return queues
+    if membership.is_agent:
+        return queues.filter(id__in=granted_queue_ids(membership.user_id, membership.workspace_id))
+    return queues.none()
+
+
+# Members, queues, invitations -------------------------------------------------------------------
+# Only admins reach the pages listing members and invitations (``roles=ADMIN_ONLY``); scoping
+# them here too keeps a later page for other roles from showing more than the member's own row.
+
+
+def visible_members(membership: Membership):
+    """Memberships of the member's workspace: all of them for an admin, their own otherwise."""
+    members = Membership.objects.filter(workspace_id=membership.workspace_id)
+    if membership.is_admin:
+        return members
+    return members.filter(pk=membership.pk)
+
+
+def get_member_or_404(membership: Membership, pk: int) -> Membership:
+    member = visible_members(membership).filter(pk=pk).select_related("user", "workspace").first()
+    if member is None:
+        raise Http404(NOT_FOUND)
+    return member
+
+
+def visible_queues(membership: Membership):
+    """Every queue of the member's workspace: any member sees queue names (they pick one when
+    opening a ticket); which tickets they see is ``queues_granted_to``'s business."""
+    return Queue.objects.of_workspace(membership.workspace_id)
+
+
+def get_queue_or_404(membership: Membership, pk: int) -> Queue:
+    queue = visible_queues(membership).filter(pk=pk).select_related("workspace").first()
+    if queue is None:
+        raise Http404(NOT_FOUND)
+    return queue
+
+
+def visible_invitations(membership: Membership):
+    """Invitations of the member's workspace, for admins only."""
+    invitations = Invitation.objects.filter(workspace_id=membership.workspace_id)
+    if membership.is_admin:
+        return invitations
+    return invitations.none()
+
+
+def get_invitation_or_404(membership: Membership, pk: int) -> Invitation:
+    invitation = visible_invitations(membership).filter(pk=pk).first()
+    if invitation is None:
+        raise Http404(NOT_FOUND)
+    return invitation
+
+
+# The edge ---------------------------------------------------------------------------------------
 
 
 def membership_for(*, user, slug: str) -> Membership | None:
@@ -28,7 +125,7 @@ def audit_refused_at(request, *, slug: str, reason: str, kind: str = ""):
     """Record a refusal at ``/w/<slug>/``: in that workspace's chain when it exists (its admins
     see who probed), otherwise in the account chain with the slug asked for."""
     workspace = Workspace.objects.filter(slug=slug).first()
-    return audit_refused(request, workspace=workspace, workspace_slug=slug, reason=reason, kind=kind)
+    return events.access_refused(request, workspace=workspace, workspace_slug=slug, reason=reason, kind=kind)
 
 
 def workspace_view(*, roles: tuple[str, ...] | None = None):
@@ -48,7 +145,7 @@ def workspace_view(*, roles: tuple[str, ...] | None = None):
                 audit_refused_at(request, slug=slug, reason=REFUSED_NOT_MEMBER)
                 raise Http404(NOT_FOUND)
             if roles is not None and membership.role not in roles:
-                audit_refused(request, workspace=membership.workspace, reason=REFUSED_ROLE)
+                events.access_refused(request, workspace=membership.workspace, reason=REFUSED_ROLE)
                 raise Http404(NOT_FOUND)
             request.workspace = membership.workspace
             request.membership = membership
@@ -56,7 +153,7 @@ def workspace_view(*, roles: tuple[str, ...] | None = None):
                 return view(request, membership, *args, **kwargs)
             except Http404:
                 # A ticket, file or member out of reach: recorded like a foreign workspace.
-                audit_refused(request, workspace=membership.workspace, reason=REFUSED_NOT_VISIBLE)
+                events.access_refused(request, workspace=membership.workspace, reason=REFUSED_NOT_VISIBLE)
                 raise
 
         wrapper.workspace_roles = roles

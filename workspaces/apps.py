@@ -9,7 +9,7 @@ class WorkspacesConfig(AppConfig):
         from axes.signals import user_locked_out
         from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 
-        from workspaces import auth_audit
+        from workspaces import auth_audit, personal_data, retention_kinds
 
         user_logged_in.connect(auth_audit.on_user_logged_in, dispatch_uid="workspaces.audit.logged_in")
         user_logged_out.connect(auth_audit.on_user_logged_out, dispatch_uid="workspaces.audit.logged_out")
@@ -17,3 +17,5 @@ class WorkspacesConfig(AppConfig):
             auth_audit.on_user_login_failed, dispatch_uid="workspaces.audit.login_failed"
         )
         user_locked_out.connect(auth_audit.on_user_locked_out, dispatch_uid="workspaces.audit.locked_out")
+        personal_data.register_personal_data()
+        retention_kinds.register_retention()

@@ -17,8 +17,7 @@ from django.db.models import Sum
 from django.shortcuts import render
 from django.utils import timezone
 
-from privacy.audit.actions import AUTH_LOCKED_OUT, AUTH_LOGIN, AUTH_LOGIN_FAILED, AUTH_LOGOUT
-from privacy.audit.log import audit_record
+from privacy.audit import events
 from workspaces.models import User
 
 LOCKED_ACCOUNT_MESSAGE = (
@@ -106,13 +105,13 @@ def lockout_response(request, original_response=None, credentials=None):
 
 
 def on_user_logged_in(sender, request, user, **kwargs):
-    audit_record(action=AUTH_LOGIN, request=request, actor=user)
+    events.auth_login(user=user, request=request)
 
 
 def on_user_logged_out(sender, request, user, **kwargs):
     if user is None:  # signing out without being signed in
         return
-    audit_record(action=AUTH_LOGOUT, request=request, actor=user)
+    events.auth_logout(user=user, request=request)
 
 
 def _refused_without_checking(request) -> bool:
@@ -132,10 +131,8 @@ def _refused_without_checking(request) -> bool:
 
 def on_user_login_failed(sender, credentials, request=None, **kwargs):
     user = _user_for(credentials.get("username"))
-    detail = (
-        {"refused_while_locked": True} if request is not None and _refused_without_checking(request) else {}
-    )
-    audit_record(action=AUTH_LOGIN_FAILED, request=request, actor=None, target=user, detail=detail)
+    refused_while_locked = request is not None and _refused_without_checking(request)
+    events.auth_login_failed(account=user, refused_while_locked=refused_while_locked, request=request)
 
 
 def on_user_locked_out(sender, request, username=None, ip_address=None, **kwargs):
@@ -144,10 +141,6 @@ def on_user_locked_out(sender, request, username=None, ip_address=None, **kwargs
     if request is None or _refused_without_checking(request):
         return
     credentials = getattr(request, "axes_credentials", None)
-    audit_record(
-        action=AUTH_LOCKED_OUT,
-        request=request,
-        actor=None,
-        target=_user_for(username),
-        detail={"scope": lockout_scopes(request, credentials)},
+    events.auth_locked_out(
+        account=_user_for(username), scopes=lockout_scopes(request, credentials), request=request
     )

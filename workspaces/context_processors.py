@@ -1,4 +1,4 @@
-from workspaces.models import Membership
+from workspaces.selectors import memberships_of
 
 
 def workspace_nav(request):
@@ -8,9 +8,7 @@ def workspace_nav(request):
         return {}
 
     def memberships():
-        return list(
-            Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name")
-        )
+        return memberships_of(user=user)
 
     return {
         "nav_memberships": memberships,

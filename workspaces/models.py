@@ -226,51 +226,5 @@ class QueueGroupObjectPermission(GroupObjectPermissionBase):
         pass
 
 
-# Personal-data declarations (privacy/personal_data/registry.py; docs/personal-data.md) -----------
-
-from privacy.personal_data.registry import DELETE, PersonalData, register  # noqa: E402
-
-register(
-    User,
-    PersonalData(
-        fields=("email", "display_name", "language", "time_zone", "date_joined", "last_login"),
-        subject=("id",),
-        secret_fields=("password",),
-        export="profile",
-        erase="privacy.account.anonymizers.erase_user_profile",
-        phase=90,
-        description="The row stays as an inert tombstone named by the pseudonym, so references stay valid.",
-    ),
-)
-register(
-    Membership,
-    PersonalData(
-        fields=("workspace", "role", "created_at"),
-        subject=("user_id",),
-        export="memberships",
-        erase="privacy.account.anonymizers.erase_memberships",
-        phase=70,
-    ),
-)
-register(
-    Invitation,
-    PersonalData(
-        fields=("email", "role", "created_at"),
-        subject=("email=email",),
-        export="invitations",
-        erase="privacy.account.anonymizers.erase_invitations",
-        phase=60,
-        description="Invitations addressed to the person are deleted; the ones they sent stay.",
-    ),
-)
-register(
-    QueueUserObjectPermission,
-    PersonalData(
-        fields=("content_object",),
-        subject=("user_id",),
-        export="memberships",
-        erase=DELETE,
-        phase=65,
-        description="Queue grants (django-guardian); exported as each membership's queues.",
-    ),
-)
+# The personal data these models hold is declared in workspaces/personal_data.py, with the erasers and
+# exporters that reach it (registered from the AppConfig.ready()).

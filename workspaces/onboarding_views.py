@@ -1,11 +1,13 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
 
-from workspaces.models import Workspace
+from helpdesk.forms import apply_service_errors
 from workspaces.onboarding import workspace_start
+from workspaces.selectors import workspace_slug_taken
 
 SLUG_TAKEN = "That address is already taken; choose another."
 RESERVED_SLUGS = {"admin", "api", "static", "media", "new", "accounts", "account", "w"}
@@ -26,7 +28,7 @@ class WorkspaceStartForm(forms.Form):
         slug = cleaned.get("slug") or slugify(cleaned.get("name", ""))[:50]
         if not slug:
             self.add_error("slug", "Choose an address made of letters or digits.")
-        elif slug in RESERVED_SLUGS or Workspace.objects.filter(slug=slug).exists():
+        elif slug in RESERVED_SLUGS or workspace_slug_taken(slug):
             self.add_error("slug", SLUG_TAKEN)
         cleaned["slug"] = slug
         return cleaned
@@ -36,12 +38,17 @@ class WorkspaceStartForm(forms.Form):
 def workspace_new(request):
     form = WorkspaceStartForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        workspace = workspace_start(
-            name=form.cleaned_data["name"],
-            slug=form.cleaned_data["slug"],
-            owner=request.user,
-            request=request,
-        )
-        messages.success(request, f"Workspace “{workspace.name}” is ready. Invite your team from Admin.")
-        return redirect("workspace_home", slug=workspace.slug)
+        try:
+            workspace = workspace_start(
+                name=form.cleaned_data["name"],
+                slug=form.cleaned_data["slug"],
+                owner=request.user,
+                request=request,
+            )
+        except ValidationError as error:
+            # Someone took the address between the form's check and the save.
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, f"Workspace “{workspace.name}” is ready. Invite your team from Admin.")
+            return redirect("workspace_home", slug=workspace.slug)
     return render(request, "workspaces/workspace_new.html", {"form": form})

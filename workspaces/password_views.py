@@ -6,10 +6,12 @@ password or the reset token goes into an event.
 
 from axes.utils import reset as axes_reset
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordResetForm
 from django.db import transaction
+from django.urls import reverse
 
-from privacy.audit import actions as audit_actions
-from privacy.audit.log import audit_record
+from helpdesk import outbound
+from privacy.audit import events
 
 
 class AuditedPasswordChangeView(auth_views.PasswordChangeView):
@@ -18,13 +20,27 @@ class AuditedPasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form):
         with transaction.atomic():
             response = super().form_valid(form)
-            audit_record(
-                action=audit_actions.AUTH_PASSWORD_CHANGED,
-                request=self.request,
-                actor=form.user,
-                target=form.user,
-            )
+            events.auth_password_changed(user=form.user, request=self.request)
         return response
+
+
+class OutboundPasswordResetForm(PasswordResetForm):
+    """Sends the reset link through ``helpdesk.outbound`` (text and HTML parts, one log format)
+    instead of Django's own mailer; the template names Django passes in are not used."""
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        path = reverse("password_reset_confirm", kwargs={"uidb64": context["uid"], "token": context["token"]})
+        context = {**context, "reset_url": f"{context['protocol']}://{context['domain']}{path}"}
+        # The user is the one Django chose for ``to_email``; a reset is always sent.
+        outbound.send(context["user"], "password_reset", context, kind=outbound.SECURITY)
 
 
 class AuditedPasswordResetView(auth_views.PasswordResetView):
@@ -32,20 +48,13 @@ class AuditedPasswordResetView(auth_views.PasswordResetView):
     unknown address without any address, so the log never holds addresses typed by strangers."""
 
     template_name = "accounts/password_reset.html"
-    email_template_name = "accounts/email/password_reset.txt"
-    subject_template_name = "accounts/email/password_reset_subject.txt"
+    form_class = OutboundPasswordResetForm
 
     def form_valid(self, form):
         email = form.cleaned_data["email"]
         target = next(iter(form.get_users(email)), None)
         with transaction.atomic():
-            audit_record(
-                action=audit_actions.AUTH_PASSWORD_RESET_REQUESTED,
-                request=self.request,
-                actor=None,
-                target=target,
-                detail={} if target else {"known_account": False},
-            )
+            events.auth_password_reset_requested(account=target, request=self.request)
         return super().form_valid(form)
 
 
@@ -55,12 +64,7 @@ class AuditedPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         with transaction.atomic():
             response = super().form_valid(form)
-            audit_record(
-                action=audit_actions.AUTH_PASSWORD_RESET_DONE,
-                request=self.request,
-                actor=form.user,
-                target=form.user,
-            )
+            events.auth_password_reset_done(user=form.user, request=self.request)
         # Whoever proves they own the address may sign in again at once.
         axes_reset(username=form.user.email)
         return response

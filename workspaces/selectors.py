@@ -1,18 +1,17 @@
 """Reads for the workspace admin pages. Every function takes the workspace (or the acting
-membership) and never returns another workspace's rows: a foreign id answers 404 exactly like a
-missing one."""
+membership) and never returns another workspace's rows. Single rows by id are fetched with
+``workspaces.access.get_<thing>_or_404``: a foreign id answers 404 exactly like a missing one."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404
 from django.utils import timezone
 
-from workspaces.access import NOT_FOUND
-from workspaces.models import QUEUE_PERMISSION, Invitation, Membership, Queue, QueueUserObjectPermission, Role
-from workspaces.services import hash_token
+from helpdesk.tokens import hash_token
+from workspaces.access import queue_grants
+from workspaces.models import Invitation, Membership, Queue, Role, User, Workspace
 
 
 @dataclass
@@ -23,11 +22,7 @@ class MemberRow:
 
 def _grants_by_user(workspace_id: int, user_ids=None) -> dict[int, list[Queue]]:
     grants = (
-        QueueUserObjectPermission.objects.filter(
-            content_object__workspace_id=workspace_id, permission__codename=QUEUE_PERMISSION
-        )
-        .select_related("content_object")
-        .order_by("content_object__name")
+        queue_grants(workspace_id=workspace_id).select_related("content_object").order_by("content_object__name")
     )
     if user_ids is not None:
         grants = grants.filter(user_id__in=user_ids)
@@ -55,27 +50,8 @@ def admin_count(*, workspace) -> int:
     return Membership.objects.filter(workspace=workspace, role=Role.ADMIN).count()
 
 
-def member_get(*, workspace, member_id: int) -> Membership:
-    """A membership of this workspace by id, or 404 (also for other workspaces' ids)."""
-    membership = (
-        Membership.objects.filter(workspace=workspace, pk=member_id)
-        .select_related("user", "workspace")
-        .first()
-    )
-    if membership is None:
-        raise Http404(NOT_FOUND)
-    return membership
-
-
 def member_granted_queue_ids(*, membership: Membership) -> set[int]:
     return {q.pk for q in _grants_by_user(membership.workspace_id, [membership.user_id])[membership.user_id]}
-
-
-def queue_get(*, workspace, queue_id: int) -> Queue:
-    queue = Queue.objects.filter(workspace=workspace, pk=queue_id).select_related("workspace").first()
-    if queue is None:
-        raise Http404(NOT_FOUND)
-    return queue
 
 
 def queues_of(*, workspace):
@@ -96,9 +72,8 @@ def queues_with_counts(*, workspace):
     One query: each figure is its own counting subquery, so nothing is joined into a cross
     product."""
     agents = (
-        QueueUserObjectPermission.objects.filter(
-            content_object=OuterRef("pk"), permission__codename=QUEUE_PERMISSION
-        )
+        queue_grants()
+        .filter(content_object=OuterRef("pk"))
         .order_by()
         .values("content_object")
         .annotate(n=Count("pk"))
@@ -130,13 +105,6 @@ def pending_invitations(*, workspace) -> list[Invitation]:
     )
 
 
-def invitation_get(*, workspace, invitation_id: int) -> Invitation:
-    invitation = Invitation.objects.filter(workspace=workspace, pk=invitation_id).first()
-    if invitation is None:
-        raise Http404(NOT_FOUND)
-    return invitation
-
-
 def invitation_by_token(token: str) -> Invitation | None:
     """The invitation a link's token opens (looked up by its hash), or None."""
     if not token or len(token) > 128:
@@ -147,3 +115,21 @@ def invitation_by_token(token: str) -> Invitation | None:
         .prefetch_related("queues")
         .first()
     )
+
+
+def memberships_of(*, user) -> list[Membership]:
+    """The person's own memberships with their workspaces, by workspace name (home page, header
+    switcher, account page)."""
+    return list(Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name"))
+
+
+def email_has_account(email: str) -> bool:
+    return User.objects.filter(email__iexact=email).exists()
+
+
+def user_by_id(*, user_id: int) -> User | None:
+    return User.objects.filter(pk=user_id).first()
+
+
+def workspace_slug_taken(slug: str) -> bool:
+    return Workspace.objects.filter(slug=slug).exists()

@@ -7,7 +7,6 @@ announcements, invitation emails) run in ``transaction.on_commit``.
 Error texts are module constants: views show them as they are and tests import them.
 """
 
-import hashlib
 import logging
 import secrets
 from collections.abc import Iterable
@@ -16,16 +15,17 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
+from helpdesk import outbound
 from helpdesk.errors import UserFacingError
 from helpdesk.site import absolute_url
-from privacy.audit.log import audit_record
+from helpdesk.tokens import hash_token
+from privacy.audit import events
+from workspaces.access import queue_grants
 from workspaces.models import (
     QUEUE_PERMISSION,
     Invitation,
@@ -64,11 +64,6 @@ class InvitationError(UserFacingError):
     """An invitation cannot be used; ``message`` says why, in words for the invitee."""
 
 
-def hash_token(token: str) -> str:
-    """Invitation tokens are stored as this hash only: a database reader cannot accept one."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def invitation_problem(invitation: Invitation) -> str | None:
     """Why the invitation cannot be accepted any more, or None while it is usable."""
     if invitation.revoked_at is not None:
@@ -88,7 +83,7 @@ def workspace_create(*, name: str, slug: str, actor=None) -> Workspace:
     workspace = Workspace(name=name, slug=slug)
     workspace.full_clean()
     workspace.save()
-    audit_record(action="workspace.created", actor=actor, workspace=workspace, target=workspace)
+    events.workspace_created(workspace=workspace, actor=actor)
     return workspace
 
 
@@ -97,14 +92,7 @@ def membership_create(*, workspace: Workspace, user, role: str, actor=None, requ
     membership = Membership(workspace=workspace, user=user, role=role)
     membership.full_clean()
     membership.save()
-    audit_record(
-        action="member.added",
-        request=request,
-        actor=actor,
-        workspace=workspace,
-        target=user,
-        detail={"role": role},
-    )
+    events.member_added(membership=membership, actor=actor, request=request)
     return membership
 
 
@@ -156,13 +144,8 @@ def member_set_role(*, membership: Membership, role: str, actor=None, request=No
     membership.full_clean()
     membership.save(update_fields=["role"])
     grants_removed = _drop_queue_grants(membership) if role != Role.AGENT else 0
-    audit_record(
-        action="member.role_changed",
-        request=request,
-        actor=actor,
-        workspace=membership.workspace,
-        target=membership.user,
-        detail={"from": old_role, "to": role, "grants_removed": grants_removed},
+    events.member_role_changed(
+        membership=membership, old_role=old_role, grants_removed=grants_removed, actor=actor, request=request
     )
     announce_access_changed(workspace_id=membership.workspace_id, user_id=membership.user_id)
     return membership
@@ -189,17 +172,14 @@ def member_remove(*, membership: Membership, actor=None, request=None) -> None:
         removed_elsewhere.update(counts or {})
     workspace, user, role = membership.workspace, membership.user, membership.role
     membership.delete()
-    audit_record(
-        action="member.removed",
-        request=request,
-        actor=actor,
+    events.member_removed(
         workspace=workspace,
-        target=user,
-        detail={
-            "role": role,
-            "grants_removed": grants_removed,
-            **removed_elsewhere,
-        },
+        user=user,
+        role=role,
+        grants_removed=grants_removed,
+        removed_elsewhere=removed_elsewhere,
+        actor=actor,
+        request=request,
     )
     announce_access_changed(workspace_id=workspace.pk, user_id=user.pk)
 
@@ -224,14 +204,7 @@ def queue_create(*, workspace: Workspace, name: str, actor=None, request=None) -
     queue = Queue(workspace=workspace, name=name)
     queue.full_clean()
     queue.save()
-    audit_record(
-        action="queue.created",
-        request=request,
-        actor=actor,
-        workspace=workspace,
-        target=queue,
-        detail={"name": name},
-    )
+    events.queue_created(queue=queue, workspace=workspace, actor=actor, request=request)
     return queue
 
 
@@ -246,14 +219,7 @@ def queue_rename(*, queue: Queue, name: str, actor=None, request=None) -> Queue:
     queue.name = name
     queue.full_clean()
     queue.save(update_fields=["name"])
-    audit_record(
-        action="queue.renamed",
-        request=request,
-        actor=actor,
-        workspace=queue.workspace,
-        target=queue,
-        detail={"from": old_name, "to": name},
-    )
+    events.queue_renamed(queue=queue, old_name=old_name, actor=actor, request=request)
     return queue
 
 
@@ -269,14 +235,7 @@ def queue_grant(*, queue: Queue, membership: Membership, actor=None, request=Non
     """Let an agent see and work the tickets of ``queue``. Audits ``queue.access_granted``."""
     _check_queue_for(queue, membership)
     assign_perm(QUEUE_PERMISSION, membership.user, queue)
-    audit_record(
-        action="queue.access_granted",
-        request=request,
-        actor=actor,
-        workspace=queue.workspace,
-        target=queue,
-        detail={"user_id": membership.user_id},
-    )
+    events.queue_access_granted(queue=queue, user_id=membership.user_id, actor=actor, request=request)
 
 
 @transaction.atomic
@@ -288,14 +247,7 @@ def queue_revoke(*, queue: Queue, membership: Membership, actor=None, request=No
     if queue.workspace_id != membership.workspace_id:
         raise ValidationError(QUEUE_OF_OTHER_WORKSPACE, code="other_workspace")
     remove_perm(QUEUE_PERMISSION, membership.user, queue)
-    audit_record(
-        action="queue.access_revoked",
-        request=request,
-        actor=actor,
-        workspace=queue.workspace,
-        target=queue,
-        detail={"user_id": membership.user_id},
-    )
+    events.queue_access_revoked(queue=queue, user_id=membership.user_id, actor=actor, request=request)
     announce_access_changed(workspace_id=membership.workspace_id, user_id=membership.user_id)
 
 
@@ -317,10 +269,8 @@ def member_queues_set(
     # The member's actual grant rows (queues_granted_to answers "every queue" for admins).
     current = {
         grant.content_object.pk: grant.content_object
-        for grant in QueueUserObjectPermission.objects.filter(
-            user_id=membership.user_id,
-            permission__codename=QUEUE_PERMISSION,
-            content_object__workspace_id=membership.workspace_id,
+        for grant in queue_grants(
+            workspace_id=membership.workspace_id, user_id=membership.user_id
         ).select_related("content_object")
     }
     granted = [queue for pk, queue in wanted.items() if pk not in current]
@@ -330,20 +280,6 @@ def member_queues_set(
     for queue in revoked:
         queue_revoke(queue=queue, membership=membership, actor=actor, request=request)
     return granted, revoked
-
-
-def queues_granted_to(membership: Membership):
-    """The queues this member may work: all for admins, granted ones for agents, none else."""
-    queues = Queue.objects.of_workspace(membership.workspace_id)
-    if membership.is_admin:
-        return queues
-    if membership.is_agent:
-        return queues.filter(
-            id__in=QueueUserObjectPermission.objects.filter(
-                user_id=membership.user_id, permission__codename=QUEUE_PERMISSION
-            ).values("content_object_id")
-        )
-    return queues.none()
 
 
 # Invitations ------------------------------------------------------------------------------------
@@ -358,26 +294,20 @@ def _send_invitation_email(*, invitation_id: int, token: str) -> None:
         "url": absolute_url(reverse("invitation_accept", args=[token])),
         "valid_days": settings.INVITATION_VALID_DAYS,
     }
-    subject = render_to_string("workspaces/email/invitation_subject.txt", context).strip()
-    body = render_to_string("workspaces/email/invitation.txt", context)
-    try:
-        send_mail(subject, body, None, [invitation.email])
-    except Exception:  # noqa: BLE001 - the invitation stays listed; the admin can send it again
-        # Never log the token or the address: only which invitation failed.
-        logger.warning("Invitation email %s could not be sent", invitation_id, exc_info=True)
+    if not outbound.send(invitation.email, "invitation", context, kind=outbound.ACCOUNT):
+        # The invitation stays listed; the admin can send it again. Never log the token or the
+        # address: only which invitation failed.
+        logger.warning("Invitation email %s could not be sent", invitation_id)
 
 
-def _mark_revoked(invitation: Invitation, *, workspace: Workspace, now, actor, request, detail=None) -> None:
+def _mark_revoked(
+    invitation: Invitation, *, workspace: Workspace, now, actor, request, reason: str = ""
+) -> None:
     """Withdraw the (locked) invitation of ``workspace`` and audit ``invitation.revoked``."""
     invitation.revoked_at = now
     invitation.save(update_fields=["revoked_at"])
-    audit_record(
-        action="invitation.revoked",
-        request=request,
-        actor=actor,
-        workspace=workspace,
-        target=invitation,
-        detail=detail,
+    events.invitation_revoked(
+        invitation=invitation, workspace=workspace, reason=reason, actor=actor, request=request
     )
 
 
@@ -418,7 +348,7 @@ def invitation_create(
             now=now,
             actor=actor,
             request=request,
-            detail={"reason": "superseded"},
+            reason="superseded",
         )
     token = secrets.token_urlsafe(INVITATION_TOKEN_BYTES)
     invitation = Invitation(
@@ -433,13 +363,12 @@ def invitation_create(
     invitation.full_clean()
     invitation.save()
     invitation.queues.set(queues)
-    audit_record(
-        action="member.invited",
-        request=request,
-        actor=actor,
+    events.member_invited(
+        invitation=invitation,
         workspace=workspace,
-        target=invitation,
-        detail={"role": role, "queue_ids": sorted(queue.pk for queue in queues)},
+        queue_ids=[queue.pk for queue in queues],
+        actor=actor,
+        request=request,
     )
     transaction.on_commit(lambda: _send_invitation_email(invitation_id=invitation.pk, token=token))
     return invitation, token
@@ -490,13 +419,8 @@ def invitation_accept(*, invitation: Invitation, user, request=None) -> Membersh
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
-    audit_record(
-        action="invitation.accepted",
-        request=request,
-        actor=user,
-        workspace=invitation.workspace,
-        target=invitation,
-        detail={"role": invitation.role, "queue_ids": sorted(queue.pk for queue in queues)},
+    events.invitation_accepted(
+        invitation=invitation, user=user, queue_ids=[queue.pk for queue in queues], request=request
     )
     return membership
 
@@ -526,11 +450,5 @@ def invitation_accept_new_account(
     user.set_password(password)
     user.full_clean()
     user.save()
-    audit_record(
-        action="account.created",
-        request=request,
-        actor=user,
-        target=user,
-        detail={"via": "invitation", "workspace_id": invitation.workspace_id},
-    )
+    events.account_created_by_invitation(user=user, workspace_id=invitation.workspace_id, request=request)
     return invitation_accept(invitation=invitation, user=user, request=request)

@@ -8,18 +8,20 @@ another workspace gets the same 404. Views validate a form, call one service and
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from workspaces import selectors, services
-from workspaces.access import workspace_view
+from helpdesk.forms import apply_service_errors, service_error_message
+from privacy.audit import events
+from workspaces import access, selectors, services
+from workspaces.access import ADMIN_ONLY, workspace_view
 from workspaces.admin_forms import AcceptNewAccountForm, InviteForm, MemberQueuesForm, QueueForm, RoleForm
-from workspaces.models import Role, User
+from workspaces.models import Role
 
-ADMIN_ONLY = (Role.ADMIN.value,)
 LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 ROLE_PHRASES = {Role.ADMIN: "an admin", Role.AGENT: "an agent", Role.REQUESTER: "a requester"}
@@ -36,15 +38,6 @@ QUEUE_CREATED = "Queue “{name}” created."
 QUEUE_RENAMED = "Queue renamed to “{name}”."
 INVITATION_SIGN_IN = "Sign in as {email} to accept the invitation to {workspace}."
 INVITATION_WELCOME = "Welcome to {workspace}."
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form: by field where the form has it."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 # Workspace entry ---------------------------------------------------------------------------------
@@ -85,7 +78,7 @@ def admin_members(request, membership):
 @require_GET
 def admin_member(request, membership, member_id: int):
     workspace = membership.workspace
-    member = selectors.member_get(workspace=workspace, member_id=member_id)
+    member = access.get_member_or_404(membership, member_id)
     queues_form = None
     if member.is_agent:
         queues_form = MemberQueuesForm(
@@ -117,7 +110,7 @@ def _back_to(request, membership, member):
 @require_POST
 def admin_member_role(request, membership, member_id: int):
     workspace = membership.workspace
-    member = selectors.member_get(workspace=workspace, member_id=member_id)
+    member = access.get_member_or_404(membership, member_id)
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, ROLE_INVALID)
@@ -127,7 +120,7 @@ def admin_member_role(request, membership, member_id: int):
             membership=member, role=form.cleaned_data["role"], actor=request.user, request=request
         )
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, service_error_message(error))
         return _back_to(request, membership, member)
     role_phrase = ROLE_PHRASES[member.role]
     if member.pk == membership.pk and not member.is_admin:
@@ -141,7 +134,7 @@ def admin_member_role(request, membership, member_id: int):
 @require_POST
 def admin_member_queues(request, membership, member_id: int):
     workspace = membership.workspace
-    member = selectors.member_get(workspace=workspace, member_id=member_id)
+    member = access.get_member_or_404(membership, member_id)
     form = MemberQueuesForm(request.POST, queues=selectors.queues_of(workspace=workspace))
     if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
@@ -151,7 +144,7 @@ def admin_member_queues(request, membership, member_id: int):
             membership=member, queues=form.cleaned_data["queues"], actor=request.user, request=request
         )
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, service_error_message(error))
         return _back_to(request, membership, member)
     template = QUEUES_UPDATED if granted or revoked else QUEUES_UNCHANGED
     messages.success(request, template.format(name=member.user))
@@ -162,13 +155,13 @@ def admin_member_queues(request, membership, member_id: int):
 @require_http_methods(["GET", "POST"])
 def admin_member_remove(request, membership, member_id: int):
     workspace = membership.workspace
-    member = selectors.member_get(workspace=workspace, member_id=member_id)
+    member = access.get_member_or_404(membership, member_id)
     is_last_admin = member.is_admin and selectors.admin_count(workspace=workspace) == 1
     if request.method == "POST":
         try:
             services.member_remove(membership=member, actor=request.user, request=request)
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            messages.error(request, service_error_message(error))
             return redirect("admin_member", slug=workspace.slug, member_id=member.pk)
         if member.pk == membership.pk:
             messages.success(request, MEMBER_REMOVED_SELF.format(workspace=workspace.name))
@@ -207,7 +200,7 @@ def admin_invite(request, membership):
                 request=request,
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(
                 request, INVITATION_SENT.format(email=invitation.email, days=settings.INVITATION_VALID_DAYS)
@@ -224,11 +217,11 @@ def admin_invite(request, membership):
 @require_POST
 def admin_invitation_revoke(request, membership, invitation_id: int):
     workspace = membership.workspace
-    invitation = selectors.invitation_get(workspace=workspace, invitation_id=invitation_id)
+    invitation = access.get_invitation_or_404(membership, invitation_id)
     try:
         services.invitation_revoke(invitation=invitation, actor=request.user, request=request)
     except services.InvitationError as error:
-        messages.error(request, error.message)
+        messages.error(request, service_error_message(error))
     else:
         messages.success(request, INVITATION_REVOKED_DONE.format(email=invitation.email))
     return redirect("admin_members", slug=workspace.slug)
@@ -248,7 +241,7 @@ def admin_queues(request, membership):
                 workspace=workspace, name=form.cleaned_data["name"], actor=request.user, request=request
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, QUEUE_CREATED.format(name=queue.name))
             return redirect("admin_queues", slug=workspace.slug)
@@ -268,7 +261,7 @@ def admin_queues(request, membership):
 @require_http_methods(["GET", "POST"])
 def admin_queue(request, membership, queue_id: int):
     workspace = membership.workspace
-    queue = selectors.queue_get(workspace=workspace, queue_id=queue_id)
+    queue = access.get_queue_or_404(membership, queue_id)
     form = QueueForm(request.POST or None, initial={"name": queue.name})
     if request.method == "POST" and form.is_valid():
         try:
@@ -276,7 +269,7 @@ def admin_queue(request, membership, queue_id: int):
                 queue=queue, name=form.cleaned_data["name"], actor=request.user, request=request
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, QUEUE_RENAMED.format(name=queue.name))
             return redirect("admin_queues", slug=workspace.slug)
@@ -290,7 +283,21 @@ def admin_queue(request, membership, queue_id: int):
 # Accepting an invitation ------------------------------------------------------------------------
 
 
+# The page shows the sentence; the audit log keeps a short code for it.
+_REFUSAL_REASONS = {
+    services.INVITATION_EXPIRED: "expired",
+    services.INVITATION_USED: "used",
+    services.INVITATION_REVOKED: "revoked",
+    services.INVITATION_WRONG_ACCOUNT: "wrong_account",
+    services.INVITATION_ALREADY_MEMBER: "already_member",
+    services.INVITATION_ACCOUNT_EXISTS: "account_exists",
+}
+
+
 def _refuse(request, message: str, *, status: int, invitation=None):
+    if invitation is not None:
+        reason = _REFUSAL_REASONS.get(message, "other")
+        events.invitation_refused(invitation=invitation, reason=reason, request=request)
     return render(
         request,
         "workspaces/invitation_invalid.html",
@@ -317,7 +324,7 @@ def invitation_accept(request, token: str):
     workspace = invitation.workspace
     user = request.user
     if user.is_authenticated:
-        if User.objects.normalize_email(user.email) != invitation.email.lower():
+        if BaseUserManager.normalize_email(user.email) != invitation.email.lower():
             return _refuse(request, services.INVITATION_WRONG_ACCOUNT, status=403, invitation=invitation)
         if user.memberships.filter(workspace=workspace).exists():
             return _refuse(request, services.INVITATION_ALREADY_MEMBER, status=409, invitation=invitation)
@@ -325,12 +332,12 @@ def invitation_accept(request, token: str):
             try:
                 services.invitation_accept(invitation=invitation, user=user, request=request)
             except services.InvitationError as error:
-                return _refuse(request, error.message, status=409, invitation=invitation)
+                return _refuse(request, service_error_message(error), status=409, invitation=invitation)
             messages.success(request, INVITATION_WELCOME.format(workspace=workspace.name))
             return redirect("workspace_home", slug=workspace.slug)
         return render(request, "workspaces/invitation_accept.html", {"invitation": invitation})
 
-    if User.objects.filter(email__iexact=invitation.email).exists():
+    if selectors.email_has_account(invitation.email):
         messages.info(request, INVITATION_SIGN_IN.format(email=invitation.email, workspace=workspace.name))
         return redirect_to_login(request.get_full_path())
 
@@ -344,9 +351,9 @@ def invitation_accept(request, token: str):
                 request=request,
             )
         except services.InvitationError as error:
-            return _refuse(request, error.message, status=409, invitation=invitation)
+            return _refuse(request, service_error_message(error), status=409, invitation=invitation)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             login(request, membership.user, backend=LOGIN_BACKEND)
             messages.success(request, INVITATION_WELCOME.format(workspace=workspace.name))

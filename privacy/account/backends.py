@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.utils import timezone
 
+from privacy.account.erasure import erasure_cancel
 from privacy.account.models import ErasureRequest, ErasureState
 
 DELETION_CANCELLED = "Welcome back. Your account deletion was cancelled and your account is active again."
@@ -20,8 +21,6 @@ DELETION_CANCELLED = "Welcome back. Your account deletion was cancelled and your
 
 class PendingErasureBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
-        from privacy.account.erasure import erasure_cancel
-
         User = get_user_model()
         if username is None:
             username = kwargs.get(User.USERNAME_FIELD)

@@ -1,8 +1,15 @@
-"""Personal-data declarations for models of Django and third-party apps, which cannot carry the
-declaration next to their own definition. Registered from ``PrivacyConfig.ready()``."""
+"""Personal-data wiring registered from ``PrivacyConfig.ready()``: the declarations of models of
+Django and third-party apps (which cannot carry one next to their definition) and of privacy's
+own models whose eraser lives in a module that imports them, the erasers of all of these, and
+the export sections privacy owns. Tickets and workspaces register theirs in their own
+``personal_data`` modules."""
 
 from django.apps import apps
 
+from privacy.account import anonymizers, export
+from privacy.account.models import DataExport
+from privacy.audit.models import AuditEvent
+from privacy.personal_data import registry
 from privacy.personal_data.registry import DELETE, PersonalData, register
 
 SIGN_IN_STATE = "Sign-in state; the sign-ins themselves are exported as audit_events."
@@ -19,7 +26,7 @@ def register_builtin_models() -> None:
             fields=("session_data",),
             secret_fields=("session_key",),
             not_exported=SIGN_IN_STATE,
-            erase="privacy.account.anonymizers.erase_sessions",
+            erase=anonymizers.erase_sessions,
             phase=5,
             description="A signed blob holding the user id; every session of the person is deleted.",
         ),
@@ -30,7 +37,7 @@ def register_builtin_models() -> None:
             fields=("object_repr", "change_message"),
             subject=("user_id",),
             not_exported="The Django admin's change history of site staff, not about the person.",
-            erase="privacy.account.anonymizers.erase_admin_log",
+            erase=anonymizers.erase_admin_log,
             mentions=("object_repr", "change_message"),
             phase=80,
         ),
@@ -52,7 +59,39 @@ def register_builtin_models() -> None:
                 fields=("username", "ip_address", "user_agent"),
                 subject=("username=email",),
                 not_exported=LOCKOUT_COUNTERS,
-                erase="privacy.account.anonymizers.erase_lockout_records",
+                erase=anonymizers.erase_lockout_records,
                 phase=85,
             ),
         )
+    register(
+        DataExport,
+        PersonalData(
+            fields=("created_at", "status", "size"),
+            subject=("user_id",),
+            secret_fields=("file",),
+            export="exports",
+            erase=anonymizers.erase_exports,
+            phase=10,
+            description="Export archives hold everything about the person: files and rows are deleted.",
+        ),
+    )
+    register(
+        AuditEvent,
+        PersonalData(
+            fields=("actor_label", "ip_address", "user_agent"),
+            subject=("actor_id",),
+            export="audit_events",
+            erase=anonymizers.erase_audit_events,
+            phase=95,
+            description="Who did what; erasure blanks the label, IP and user agent (audit_maintenance).",
+        ),
+    )
+    # Where each section goes in data.json (docs/export-schema.md); tickets and workspaces fill
+    # the gaps (profile 10, memberships 30, tickets 40, messages 50, attachments 60, invitations 100).
+    registry.register_exporter("preferences", export.export_preferences, order=20)
+    registry.register_exporter("consents", export.export_consents, order=70)
+    registry.register_exporter("policy_acceptances", export.export_policy_acceptances, order=80)
+    registry.register_exporter("email_changes", export.export_email_changes, order=90)
+    registry.register_exporter("exports", export.export_exports, order=110)
+    registry.register_exporter("erasure_requests", export.export_erasure_requests, order=120)
+    registry.register_exporter("audit_events", export.export_audit_events, order=130)

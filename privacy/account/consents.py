@@ -12,7 +12,8 @@ from django.db.models import OuterRef, Subquery
 
 from privacy.account.models import Consent, ConsentSource, PolicyKind
 from privacy.account.policies import policy_current
-from privacy.audit.log import audit_record
+from privacy.audit import events
+from workspaces.models import User
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,6 @@ def has_consent(user, purpose: str) -> bool:
 
 def users_with_consent(purpose: str):
     """Active users whose newest answer for ``purpose`` is yes (one query), for bulk senders."""
-    from workspaces.models import User
-
     _check(purpose)
     newest = Consent.objects.filter(user_id=OuterRef("pk"), purpose=purpose).order_by("-created_at", "-id")
     return (
@@ -102,12 +101,8 @@ def consents_set(
         )
         consent.full_clean()
         consent.save()
-    audit_record(
-        action="account.updated",
-        request=request,
-        actor=user,
-        target=user,
-        detail={"consents": {purpose: bool(answers[purpose]) for purpose in changed}},
+    events.account_consents_updated(
+        user=user, answers={purpose: bool(answers[purpose]) for purpose in changed}, request=request
     )
     return changed
 

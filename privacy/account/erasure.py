@@ -19,16 +19,19 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from privacy.account.anonymizers import ErasureContext, HeldObjects, erase_sessions, mentions_scrub
+from privacy.account.anonymizers import erase_sessions, mentions_scrub
 from privacy.account.models import ConsentSource, ErasureRequest, ErasureState
-from privacy.audit.log import audit_record
+from privacy.audit import events
 from privacy.personal_data import registry
+from privacy.personal_data.erasure_context import ErasureContext, HeldObjects
 from privacy.personal_data.pseudonyms import mask_email, mask_name, pseudonym_for
+from privacy.retention import holds
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +40,6 @@ DEFAULT_GRACE_DAYS = 14
 STALE_RUNNING = timedelta(hours=1)
 MAX_AUTOMATIC_ATTEMPTS = 3
 
-LAST_ADMIN = (
-    "You are the only admin of {workspaces}. Make another member an admin there (Members page) "
-    "before deleting your account, so the workspace is not left without anyone to run it."
-)
 ALREADY_SCHEDULED = "Deletion of this account is already scheduled."
 NOT_CANCELLABLE = "This deletion can no longer be cancelled."
 
@@ -52,29 +51,16 @@ def grace_days() -> int:
 def held_objects_for(user) -> HeldObjects:
     """What legal holds keep from this person's erasure (privacy/retention/holds.py, issue 7). Erasure
     skips what this returns and lists the reasons in ``kept``."""
-    from privacy.retention.holds import held_objects_for as holds_keep
-
-    return holds_keep(user)
+    return holds.held_objects_for(user)
 
 
 # Checks ------------------------------------------------------------------------------------------------
 
 
-def sole_admin_workspaces(user) -> list:
-    """Workspaces where ``user`` is the only admin (they must hand over first)."""
-    from workspaces.models import Membership, Role, Workspace
-
-    mine = Membership.objects.filter(user_id=user.pk, role=Role.ADMIN).values("workspace_id")
-    other_admins = Membership.objects.filter(role=Role.ADMIN).exclude(user_id=user.pk).values("workspace_id")
-    return list(Workspace.objects.filter(pk__in=mine).exclude(pk__in=other_admins).order_by("name"))
-
-
 def deletion_blockers(user) -> list[str]:
-    workspaces = sole_admin_workspaces(user)
-    if not workspaces:
-        return []
-    names = ", ".join(f"“{w.name}”" for w in workspaces)
-    return [LAST_ADMIN.format(workspaces=names)]
+    """Why the person may not delete their account yet (the apps that own the reasons register
+    them: the last admin of a workspace must hand over first)."""
+    return registry.erasure_blockers(user)
 
 
 def pending_erasure(user) -> ErasureRequest | None:
@@ -95,14 +81,12 @@ def erasure_request(
     """Deactivate the account now and schedule its erasure ``grace`` days later (settings'
     ACCOUNT_ERASURE_GRACE_DAYS by default; 0 erases right after commit).
 
-    Refuses the last admin of a workspace (``ValidationError`` with ``LAST_ADMIN``). Deletes the
-    person's sessions, tells their open websockets to re-check access, audits
-    ``account.deletion_requested``. The caller signs the current request out.
+    Refuses while ``deletion_blockers`` gives a reason (``ValidationError``, code
+    ``last_admin``). Deletes the person's sessions, runs the registered deactivation hooks (open
+    websockets re-check access), audits ``account.deletion_requested``. The caller signs the
+    current request out.
     """
-    from workspaces.models import Membership, User
-    from workspaces.realtime import announce_access_changed
-
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = get_user_model().objects.select_for_update().get(pk=user.pk)
     blockers = deletion_blockers(user)
     if blockers:
         raise ValidationError(blockers, code="last_admin")
@@ -123,16 +107,9 @@ def erasure_request(
     erasure.save()
     user.is_active = False
     user.save(update_fields=["is_active"])
-    audit_record(
-        action="account.deletion_requested",
-        request=request,
-        actor=user,
-        target=user,
-        detail={"erasure": erasure.pk, "grace_days": days, "via": via},
-    )
+    events.account_deletion_requested(user=user, erasure=erasure, grace_days=days, via=via, request=request)
     erase_sessions(ErasureContext(user, "", "", "", frozenset(), frozenset()), None)
-    for workspace_id in Membership.objects.filter(user_id=user.pk).values_list("workspace_id", flat=True):
-        announce_access_changed(workspace_id=workspace_id, user_id=user.pk)
+    registry.account_deactivated(user)
     if days == 0:
         transaction.on_commit(lambda: erasure_run_task.delay(erasure.pk))
     return erasure
@@ -142,8 +119,6 @@ def erasure_request(
 def erasure_cancel(*, user, request=None, reason: str = "signed_in") -> ErasureRequest | None:
     """Cancel a scheduled deletion still in its grace period and reactivate the account.
     Audits ``account.deletion_cancelled``. Returns ``None`` when nothing was cancellable."""
-    from workspaces.models import User
-
     erasure = (
         ErasureRequest.objects.select_for_update()
         .filter(user_id=user.pk, state=ErasureState.SCHEDULED, scheduled_for__gt=timezone.now())
@@ -154,15 +129,9 @@ def erasure_cancel(*, user, request=None, reason: str = "signed_in") -> ErasureR
     erasure.state = ErasureState.CANCELLED
     erasure.cancelled_at = timezone.now()
     erasure.save(update_fields=["state", "cancelled_at"])
-    User.objects.filter(pk=user.pk).update(is_active=True)
+    get_user_model().objects.filter(pk=user.pk).update(is_active=True)
     user.is_active = True
-    audit_record(
-        action="account.deletion_cancelled",
-        request=request,
-        actor=user,
-        target=user,
-        detail={"erasure": erasure.pk, "reason": reason},
-    )
+    events.account_deletion_cancelled(user=user, erasure=erasure, reason=reason, request=request)
     return erasure
 
 
@@ -186,32 +155,13 @@ def _claim(erasure_id: int, *, force: bool, now=None) -> ErasureRequest | None:
 
 
 def _context(user, *, pseudonym: str, held: HeldObjects) -> ErasureContext:
-    from tickets.models import Message, Ticket, TicketParticipant
-    from workspaces.models import Membership, Role
-
-    memberships = Membership.objects.filter(user_id=user.pk)
-    staff = frozenset(
-        memberships.filter(role__in=[Role.ADMIN, Role.AGENT]).values_list("workspace_id", flat=True)
-    )
-    workspaces = set(memberships.values_list("workspace_id", flat=True))
-    workspaces |= set(
-        Ticket.objects.filter(Q(requester_id=user.pk) | Q(assignee_id=user.pk))
-        .values_list("workspace_id", flat=True)
-        .distinct()
-    )
-    workspaces |= set(
-        TicketParticipant.objects.filter(user_id=user.pk).values_list("workspace_id", flat=True)
-    )
-    workspaces |= set(
-        Message.objects.filter(author_id=user.pk).values_list("workspace_id", flat=True).distinct()
-    )
     return ErasureContext(
         user=user,
         email=user.email,
         name=user.display_name,
         pseudonym=pseudonym,
-        staff_workspace_ids=staff,
-        workspace_ids=frozenset(workspaces),
+        staff_workspace_ids=registry.workspace_ids_of(user, staff=True),
+        workspace_ids=registry.workspace_ids_of(user),
         held=held,
     )
 
@@ -250,8 +200,7 @@ def erasure_run(*, erasure_id: int, force: bool = False, now=None) -> ErasureReq
     next run starts again from the same state; storage deletes follow the commit. Ends DONE with
     counts and ``account.deleted`` audited, or FAILED with the error (identifiers masked).
     """
-    from workspaces.models import User
-
+    User = get_user_model()
     erasure = _claim(erasure_id, force=force, now=now)
     if erasure is None:
         return ErasureRequest.objects.filter(pk=erasure_id).first()
@@ -272,13 +221,7 @@ def erasure_run(*, erasure_id: int, force: bool = False, now=None) -> ErasureReq
             erasure.pseudonym = pseudonym
             erasure.kept = list(held.reasons)
             erasure.save(update_fields=["state", "finished_at", "counts", "pseudonym", "kept"])
-            audit_record(
-                action="account.deleted",
-                actor=None,
-                target_type="workspaces.user",
-                target_id=erasure.user_id or "",
-                detail={"erasure": erasure.pk, "counts": erasure.counts},
-            )
+            events.account_deleted(erasure=erasure)
     except Exception as error:
         logger.exception("Erasure %s failed", erasure_id)
         ErasureRequest.objects.filter(pk=erasure.pk).update(

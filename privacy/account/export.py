@@ -5,13 +5,11 @@ rows are read with ``.iterator()`` in chunks and written out one by one (tickets
 messages are merged in one pass, both ordered by ticket id), and files are copied in 1 MiB
 chunks. The finished file goes to storage under a random key.
 
-What goes in is decided by the same visibility querysets the pages use: for each membership
-``Ticket.objects.visible_to(membership)``, ``Message.objects.visible_to(membership)`` and
-``attachments_visible_to(membership)``. Where the person has tickets or messages in a workspace
-they no longer belong to, a requester's view of that workspace is used (public replies only).
-A requester's export therefore never holds an internal note. An agent's or admin's export holds
-the notes *they wrote* (they are theirs, and they may read them), never other people's notes on
-tickets they merely work; on their own tickets it holds what they can see on the page.
+What goes in is decided by the apps that own the data: each section of data.json is written
+by the exporter its app registered (``registry.register_exporter``; tickets/personal_data.py,
+workspaces/personal_data.py, and privacy/account/builtin.py for privacy's own sections). This
+module only streams their output, in their order, into data.json and summary.html, and copies
+the files they list.
 """
 
 import io
@@ -19,11 +17,11 @@ import json
 import logging
 import tempfile
 import zipfile
-from dataclasses import dataclass
 from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -33,13 +31,25 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from helpdesk.errors import UserFacingError
-from privacy.account.models import DataExport, ExportStatus
-from privacy.audit.log import ACCOUNT_CHAIN, audit_record
+from helpdesk.storage import delete_stored_file_on_commit
+from privacy.account.models import (
+    Consent,
+    DataExport,
+    EmailChange,
+    ErasureRequest,
+    ExportStatus,
+    PolicyAcceptance,
+)
+from privacy.account.profile import preferences_of
+from privacy.audit import events
+from privacy.audit.log import ACCOUNT_CHAIN
+from privacy.audit.models import AuditEvent
+from privacy.personal_data import registry
+from privacy.personal_data.export_context import CHUNK_ROWS, ExportContext, iso
 
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-CHUNK_ROWS = 2000
 FILE_CHUNK = 1024 * 1024
 DEFAULT_EXPORT_DAYS = 7
 USER_TARGET_TYPE = "workspaces.user"
@@ -67,9 +77,7 @@ def export_days() -> int:
 def export_request(*, user, request=None, via: str = "account") -> DataExport:
     """Queue an export for ``user`` (one at a time). Audits ``export.requested``; the build task
     starts after commit (in-process in the embedded default)."""
-    from workspaces.models import User
-
-    User.objects.select_for_update().filter(pk=user.pk).first()
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
     if DataExport.objects.filter(
         user_id=user.pk, status__in=[ExportStatus.PENDING, ExportStatus.RUNNING]
     ).exists():
@@ -78,7 +86,7 @@ def export_request(*, user, request=None, via: str = "account") -> DataExport:
     export = DataExport(user=user, created_at=now, expires_at=now + timedelta(days=export_days()))
     export.full_clean()
     export.save()
-    audit_record(action="export.requested", request=request, actor=user, target=export, detail={"via": via})
+    events.export_requested(export=export, user=user, via=via, request=request)
     transaction.on_commit(lambda: export_build_task.delay(export.pk))
     return export
 
@@ -136,20 +144,12 @@ def export_for_download(*, user, export_id: int) -> DataExport:
 
 
 def export_record_download(*, export: DataExport, request=None) -> None:
-    audit_record(
-        action="export.downloaded",
-        request=request,
-        actor=export.user,
-        target=export,
-        detail={"size": export.size},
-    )
+    events.export_downloaded(export=export, request=request)
 
 
 def exports_sweep(*, now=None) -> int:
     """Delete the files of expired exports (every S3 version, after commit) and mark the rows
     EXPIRED. The beat task and ``manage.py sweep_exports`` call this. Returns how many expired."""
-    from privacy.account.anonymizers import delete_stored_files
-
     now = now or timezone.now()
     expired = 0
     with transaction.atomic():
@@ -159,7 +159,8 @@ def exports_sweep(*, now=None) -> int:
             .exclude(status=ExportStatus.EXPIRED)
         )
         for export in rows:
-            delete_stored_files([(export.file.storage, export.file.name)])
+            if export.file.name:
+                delete_stored_file_on_commit(storage=export.file.storage, name=export.file.name)
             export.file = ""
             export.status = ExportStatus.EXPIRED
             export.save(update_fields=["file", "status"])
@@ -167,182 +168,78 @@ def exports_sweep(*, now=None) -> int:
     return expired
 
 
-# What goes in ------------------------------------------------------------------------------------------
+# Privacy's own sections (registered by privacy/account/builtin.py) --------------------------------------
 
 
-@dataclass
-class Scope:
-    """One workspace the person is exported from, seen through their membership there."""
-
-    membership: object
-    virtual: bool
-
-    @property
-    def workspace(self):
-        return self.membership.workspace
+def export_preferences(ctx: ExportContext) -> dict:
+    prefs = preferences_of(ctx.user)
+    return {
+        "email_on_reply": prefs.email_on_reply,
+        "email_on_assignment": prefs.email_on_assignment,
+        "email_weekly_summary": prefs.email_weekly_summary,
+    }
 
 
-def scopes_for(user) -> list[Scope]:
-    """Real memberships, plus a requester's view of workspaces the person left but still has
-    tickets or messages in."""
-    from tickets.models import Message, Ticket, TicketParticipant
-    from workspaces.models import Membership, Role, Workspace
-
-    memberships = list(Membership.objects.filter(user_id=user.pk).select_related("workspace"))
-    member_of = {m.workspace_id for m in memberships}
-    elsewhere = (
-        set(Ticket.objects.filter(requester_id=user.pk).values_list("workspace_id", flat=True).distinct())
-        | set(TicketParticipant.objects.filter(user_id=user.pk).values_list("workspace_id", flat=True))
-        | set(Message.objects.filter(author_id=user.pk).values_list("workspace_id", flat=True).distinct())
-    ) - member_of
-    scopes = [Scope(m, virtual=False) for m in memberships]
-    for workspace in Workspace.objects.filter(pk__in=elsewhere):
-        scopes.append(Scope(Membership(workspace=workspace, user=user, role=Role.REQUESTER), virtual=True))
-    return sorted(scopes, key=lambda s: (s.workspace.name, s.workspace.pk))
-
-
-def own_tickets(scope: Scope):
-    from tickets.models import Ticket
-
-    own = Ticket.objects.ids_taken_part_by(scope.workspace.pk, scope.membership.user_id)
-    return Ticket.objects.visible_to(scope.membership).filter(id__in=own)
-
-
-def _iso(value):
-    return value.isoformat() if value else None
-
-
-def iter_tickets(scope: Scope, user):
-    """(ticket dict with its visible messages) in ticket-id order; one merge pass, flat memory.
-
-    Rows are read as tuples (``values_list``), not model instances: at 100,000 messages building
-    models would cost most of the export's time.
-    """
-    from tickets.models import Message
-
-    tickets = (
-        own_tickets(scope)
-        .order_by("pk")
-        .values_list(
-            "pk",
-            "number",
-            "subject",
-            "requester_id",
-            "status",
-            "priority",
-            "queue__name",
-            "created_at",
-            "updated_at",
-            "closed_at",
-        )
-        .iterator(chunk_size=CHUNK_ROWS)
-    )
-    messages = (
-        Message.objects.visible_to(scope.membership)
-        .filter(ticket__in=own_tickets(scope).values("id"))
-        .order_by("ticket_id", "created_at", "pk")
-        .values_list("ticket_id", "pk", "kind", "author_id", "author__display_name", "created_at", "body")
-        .iterator(chunk_size=CHUNK_ROWS)
-    )
-    slug = scope.workspace.slug
-    pending = next(messages, None)
-    for pk, number, subject, requester_id, status, priority, queue, created, updated, closed in tickets:
-        rows = []
-        while pending is not None and pending[0] < pk:
-            pending = next(messages, None)
-        while pending is not None and pending[0] == pk:
-            _, message_id, kind, author_id, author_name, at, body = pending
-            mine = author_id == user.pk
-            rows.append(
-                {
-                    "id": message_id,
-                    "kind": kind,
-                    "author": "you" if mine else (author_name or "(no name)") if author_id else "(unknown)",
-                    "written_by_you": mine,
-                    "created_at": _iso(at),
-                    "body": body,
-                }
-            )
-            pending = next(messages, None)
-        yield {
-            "workspace": slug,
-            "number": number,
-            "subject": subject,
-            "your_role": "requester" if requester_id == user.pk else "participant",
-            "status": status,
-            "priority": priority,
-            "queue": queue,
-            "created_at": _iso(created),
-            "updated_at": _iso(updated),
-            "closed_at": _iso(closed),
-            "messages": rows,
+def export_consents(ctx: ExportContext) -> list[dict]:
+    return [
+        {
+            "purpose": c.purpose,
+            "granted": c.granted,
+            "at": iso(c.created_at),
+            "policy_version": c.policy.version if c.policy else None,
+            "source": c.source,
         }
+        for c in Consent.objects.filter(user_id=ctx.user.pk)
+        .select_related("policy")
+        .order_by("created_at", "pk")
+    ]
 
 
-def iter_other_messages(scope: Scope, user):
-    """Messages the person wrote on tickets that are not theirs (an agent's replies and notes)."""
-    from tickets.models import Message
+def export_policy_acceptances(ctx: ExportContext) -> list[dict]:
+    return [
+        {"kind": a.policy.kind, "version": a.policy.version, "accepted_at": iso(a.accepted_at)}
+        for a in PolicyAcceptance.objects.filter(user_id=ctx.user.pk)
+        .select_related("policy")
+        .order_by("accepted_at")
+    ]
 
-    rows = (
-        Message.objects.visible_to(scope.membership)
-        .filter(author_id=user.pk)
-        .exclude(ticket__in=own_tickets(scope).values("id"))
-        .order_by("pk")
-        .values_list("pk", "ticket__number", "kind", "created_at", "body")
-    )
-    slug = scope.workspace.slug
-    for pk, number, kind, at, body in rows.iterator(chunk_size=CHUNK_ROWS):
-        yield {
-            "workspace": slug,
-            "ticket": number,
-            "id": pk,
-            "kind": kind,
-            "created_at": _iso(at),
-            "body": body,
+
+def export_email_changes(ctx: ExportContext) -> list[dict]:
+    return [
+        {"new_email": c.new_email, "created_at": iso(c.created_at), "confirmed_at": iso(c.confirmed_at)}
+        for c in EmailChange.objects.filter(user_id=ctx.user.pk).order_by("created_at")
+    ]
+
+
+def export_exports(ctx: ExportContext) -> list[dict]:
+    return [
+        {"id": e.pk, "created_at": iso(e.created_at), "status": e.status, "size": e.size}
+        for e in DataExport.objects.filter(user_id=ctx.user.pk).order_by("created_at")
+    ]
+
+
+def export_erasure_requests(ctx: ExportContext) -> list[dict]:
+    return [
+        {
+            "requested_at": iso(r.requested_at),
+            "state": r.state,
+            "masked_name": r.masked_name,
+            "masked_email": r.masked_email,
         }
+        for r in ErasureRequest.objects.filter(user_id=ctx.user.pk).order_by("requested_at")
+    ]
 
 
-def attachments_for(scope: Scope, user):
-    """Files the person may see on their own tickets, and files they uploaded anywhere visible."""
-    from tickets.attachments import attachments_visible_to
-    from tickets.models import Attachment
-
-    # A UNION of two index lookups rather than an OR, which PostgreSQL answers by reading every
-    # attachment of the workspace (as for own_tickets).
-    on_own_tickets = (
-        Attachment.objects.filter(ticket__in=own_tickets(scope).values("id")).order_by().values("id")
-    )
-    uploaded = (
-        Attachment.objects.filter(workspace_id=scope.workspace.pk, uploaded_by_id=user.pk)
-        .order_by()
-        .values("id")
-    )
-    return (
-        attachments_visible_to(scope.membership)
-        .filter(id__in=on_own_tickets.union(uploaded, all=True))
-        .select_related("ticket")
-        .order_by("pk")
-    )
-
-
-def attachment_path(scope: Scope, attachment) -> str:
-    from tickets.attachments import sanitize_filename
-
-    name = sanitize_filename(attachment.original_name)
-    return f"files/{scope.workspace.slug}/{attachment.ticket.number}/{attachment.pk}-{name}"
-
-
-def iter_audit_events(user):
+def export_audit_events(ctx: ExportContext):
     """The account-level events about the person, as the account page shows them."""
-    from privacy.audit.models import AuditEvent
-
+    user = ctx.user
     about = Q(actor_id=user.pk) | Q(
         actor_id__isnull=True, target_type=USER_TARGET_TYPE, target_id=str(user.pk)
     )
     rows = AuditEvent.objects.filter(chain=ACCOUNT_CHAIN).filter(about).order_by("pk")
     for event in rows.iterator(chunk_size=CHUNK_ROWS):
         yield {
-            "at": _iso(event.created_at),
+            "at": iso(event.created_at),
             "action": event.action,
             "actor": event.actor_label,
             "ip_address": event.ip_address,
@@ -351,103 +248,6 @@ def iter_audit_events(user):
             "target_id": event.target_id,
             "detail": event.detail,
         }
-
-
-def profile_of(user) -> dict:
-    return {
-        "id": user.pk,
-        "email": user.email,
-        "display_name": user.display_name,
-        "language": user.language,
-        "time_zone": user.time_zone,
-        "date_joined": _iso(user.date_joined),
-        "last_login": _iso(user.last_login),
-        "email_confirmed_at": _iso(user.email_confirmed_at),
-    }
-
-
-def memberships_of(scopes: list[Scope], user) -> list[dict]:
-    from workspaces.models import QueueUserObjectPermission
-
-    grants: dict[int, list[str]] = {}
-    for workspace_id, name in QueueUserObjectPermission.objects.filter(user_id=user.pk).values_list(
-        "content_object__workspace_id", "content_object__name"
-    ):
-        grants.setdefault(workspace_id, []).append(name)
-    return [
-        {
-            "workspace": s.workspace.slug,
-            "workspace_name": s.workspace.name,
-            "role": s.membership.role,
-            "member_since": _iso(s.membership.created_at),
-            "queues": sorted(grants.get(s.workspace.pk, [])),
-        }
-        for s in scopes
-        if not s.virtual
-    ]
-
-
-def small_sections(user) -> dict:
-    """The sections that are short lists whatever the account's size."""
-    from privacy.account.models import Consent, EmailChange, ErasureRequest, PolicyAcceptance
-    from privacy.account.profile import preferences_of
-    from workspaces.models import Invitation
-
-    prefs = preferences_of(user)
-    return {
-        "preferences": {
-            "email_on_reply": prefs.email_on_reply,
-            "email_on_assignment": prefs.email_on_assignment,
-            "email_weekly_summary": prefs.email_weekly_summary,
-        },
-        "consents": [
-            {
-                "purpose": c.purpose,
-                "granted": c.granted,
-                "at": _iso(c.created_at),
-                "policy_version": c.policy.version if c.policy else None,
-                "source": c.source,
-            }
-            for c in Consent.objects.filter(user_id=user.pk)
-            .select_related("policy")
-            .order_by("created_at", "pk")
-        ],
-        "policy_acceptances": [
-            {"kind": a.policy.kind, "version": a.policy.version, "accepted_at": _iso(a.accepted_at)}
-            for a in PolicyAcceptance.objects.filter(user_id=user.pk)
-            .select_related("policy")
-            .order_by("accepted_at")
-        ],
-        "email_changes": [
-            {"new_email": c.new_email, "created_at": _iso(c.created_at), "confirmed_at": _iso(c.confirmed_at)}
-            for c in EmailChange.objects.filter(user_id=user.pk).order_by("created_at")
-        ],
-        "invitations": [
-            {
-                "workspace": i.workspace.slug,
-                "email": i.email,
-                "role": i.role,
-                "created_at": _iso(i.created_at),
-                "accepted_at": _iso(i.accepted_at),
-            }
-            for i in Invitation.objects.filter(email__iexact=user.email)
-            .select_related("workspace")
-            .order_by("created_at")
-        ],
-        "exports": [
-            {"id": e.pk, "created_at": _iso(e.created_at), "status": e.status, "size": e.size}
-            for e in DataExport.objects.filter(user_id=user.pk).order_by("created_at")
-        ],
-        "erasure_requests": [
-            {
-                "requested_at": _iso(r.requested_at),
-                "state": r.state,
-                "masked_name": r.masked_name,
-                "masked_email": r.masked_email,
-            }
-            for r in ErasureRequest.objects.filter(user_id=user.pk).order_by("requested_at")
-        ],
-    }
 
 
 # Writing --------------------------------------------------------------------------------------------------
@@ -482,35 +282,21 @@ class _JsonWriter:
         self.out.write("\n}\n")
 
 
-def _chain(*iterables):
-    for iterable in iterables:
-        yield from iterable
-
-
-def _tee(iterable, side):
-    for item in iterable:
-        side(item)
-        yield item
-
-
 def write_archive(user, fileobj) -> None:
     """Write the export ZIP of ``user`` into ``fileobj`` (seekable binary file).
 
-    One pass over the rows: each ticket, message and event goes to data.json and, through a
-    temporary file, to summary.html.
+    One pass over the rows: each section's exporter streams its rows to data.json and, through a
+    temporary file, to summary.html. The files the exporters list follow.
     """
-    from privacy.personal_data import registry
-
     now = timezone.now()
-    scopes = scopes_for(user)
-    sections = small_sections(user)
-    names = {s.workspace.slug: s.workspace.name for s in scopes}
+    ctx = ExportContext(user=user, now=now)
+    exporters = registry.exporters()
     with (
         zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive,
         tempfile.TemporaryFile("w+", encoding="utf-8") as summary,
     ):
-        html = _Summary(summary, names)
-        html.start(user, scopes, now)
+        html = _Summary(summary, ctx)
+        html.start(now)
         with archive.open("data.json", "w", force_zip64=True) as raw:
             out = io.TextIOWrapper(raw, encoding="utf-8")
             writer = _JsonWriter(out)
@@ -518,27 +304,8 @@ def write_archive(user, fileobj) -> None:
             writer.key("schema_version", SCHEMA_VERSION)
             writer.key("generated_at", now.isoformat())
             writer.key("sections", sorted(registry.export_sections()))
-            writer.key("profile", profile_of(user))
-            writer.key("preferences", sections["preferences"])
-            writer.key("memberships", memberships_of(scopes, user))
-            html.heading("Your tickets")
-            writer.key("tickets", _tee(_chain(*(iter_tickets(s, user) for s in scopes)), html.ticket))
-            html.heading("Messages you wrote on other tickets")
-            writer.key(
-                "messages", _tee(_chain(*(iter_other_messages(s, user) for s in scopes)), html.message)
-            )
-            writer.key("attachments", _chain(*(_attachment_rows(s, user) for s in scopes)))
-            for name in (
-                "consents",
-                "policy_acceptances",
-                "email_changes",
-                "invitations",
-                "exports",
-                "erasure_requests",
-            ):
-                writer.key(name, sections[name])
-            html.small_sections(sections)
-            writer.key("audit_events", _tee(iter_audit_events(user), html.event))
+            for exporter in exporters:
+                writer.key(exporter.section, html.section(exporter.section, exporter.rows(ctx)))
             writer.end()
             out.flush()
             out.detach()
@@ -550,34 +317,20 @@ def write_archive(user, fileobj) -> None:
                 out.write(chunk)
             out.flush()
             out.detach()
-        for scope in scopes:
-            for attachment in attachments_for(scope, user).iterator(chunk_size=CHUNK_ROWS):
-                _copy_file(archive, attachment, attachment_path(scope, attachment))
+        for exporter in exporters:
+            if exporter.files is not None:
+                for file in exporter.files(ctx):
+                    _copy_file(archive, file)
         archive.writestr("README.txt", README.format(version=SCHEMA_VERSION, at=now.isoformat()))
 
 
-def _attachment_rows(scope: Scope, user):
-    for attachment in attachments_for(scope, user).iterator(chunk_size=CHUNK_ROWS):
-        yield {
-            "workspace": scope.workspace.slug,
-            "ticket": attachment.ticket.number,
-            "message": attachment.message_id,
-            "original_name": attachment.original_name,
-            "content_type": attachment.content_type,
-            "size": attachment.size,
-            "uploaded_by_you": attachment.uploaded_by_id == user.pk,
-            "created_at": _iso(attachment.created_at),
-            "path": attachment_path(scope, attachment),
-        }
-
-
-def _copy_file(archive: zipfile.ZipFile, attachment, path: str) -> None:
+def _copy_file(archive: zipfile.ZipFile, file) -> None:
     try:
-        source = attachment.file.storage.open(attachment.file.name, "rb")
+        source = file.open()
     except (FileNotFoundError, OSError):
-        logger.warning("Export: attachment %s has no stored file; skipped.", attachment.pk)
+        logger.warning("Export: %s has no stored file; skipped.", file.reference)
         return
-    with source, archive.open(path, "w", force_zip64=True) as target:
+    with source, archive.open(file.path, "w", force_zip64=True) as target:
         while chunk := source.read(FILE_CHUNK):
             target.write(chunk)
 
@@ -609,22 +362,66 @@ td,th{border:1px solid #d9dee6;padding:4px 8px;text-align:left;vertical-align:to
 
 
 class _Summary:
-    """summary.html, written piece by piece while data.json is written. Every value escaped."""
+    """summary.html, written piece by piece while data.json is written. Every value escaped.
 
-    def __init__(self, out, workspace_names: dict[str, str]):
+    The sections it shows are the ones people read (profile, workspaces, tickets, messages,
+    consents, policies, account activity); their shapes are docs/export-schema.md's.
+    """
+
+    OPENING = {
+        "profile": "<h2>Profile</h2><table>",
+        "memberships": "<h2>Workspaces</h2><table><tr><th>Workspace</th><th>Role</th><th>Since</th></tr>",
+        "tickets": "<h2>Your tickets</h2>",
+        "messages": "<h2>Messages you wrote on other tickets</h2>",
+        "consents": "<h2>Consents</h2><table><tr><th>Purpose</th><th>Answer</th><th>When</th></tr>",
+        "policy_acceptances": "<h2>Policies you accepted</h2><table>",
+        "audit_events": (
+            "<h2>Account activity</h2><table><tr><th>When</th><th>What</th><th>Network address</th></tr>"
+        ),
+    }
+    CLOSING = {
+        "profile": "</table>",
+        "memberships": "</table>",
+        "consents": "</table>",
+        "policy_acceptances": "</table>",
+        "audit_events": "</table>",
+    }
+
+    def __init__(self, out, ctx: ExportContext):
         self.out = out
-        self.names = workspace_names
-        self.events_started = False
+        self.ctx = ctx
 
-    def start(self, user, scopes, now) -> None:
-        e, out = escape, self.out
-        out.write(SUMMARY_HEAD)
-        out.write(
+    def start(self, now) -> None:
+        self.out.write(SUMMARY_HEAD)
+        self.out.write(
             f"<h1>Your Helpdesk data</h1><p class=muted>Generated "
-            f"{e(now.strftime('%Y-%m-%d %H:%M'))} UTC.</p>"
+            f"{escape(now.strftime('%Y-%m-%d %H:%M'))} UTC.</p>"
         )
-        profile = profile_of(user)
-        out.write("<h2>Profile</h2><table>")
+
+    def section(self, name: str, value):
+        """Show ``name`` in the summary; returns ``value`` for data.json (a stream stays one)."""
+        render = getattr(self, f"_{name}", None)
+        if render is None:
+            return value
+        self.out.write(self.OPENING[name])
+        if isinstance(value, dict):
+            render(value)
+            self.out.write(self.CLOSING.get(name, ""))
+            return value
+        if isinstance(value, list):
+            for row in value:
+                render(row)
+            self.out.write(self.CLOSING.get(name, ""))
+            return value
+        return self._streamed(name, value, render)
+
+    def _streamed(self, name: str, rows, render):
+        for row in rows:
+            render(row)
+            yield row
+        self.out.write(self.CLOSING.get(name, ""))
+
+    def _profile(self, profile: dict) -> None:
         for label, key in (
             ("Name", "display_name"),
             ("Email", "email"),
@@ -633,22 +430,20 @@ class _Summary:
             ("Member since", "date_joined"),
             ("Last sign-in", "last_login"),
         ):
-            out.write(f"<tr><th>{label}</th><td>{e(profile[key] or '—')}</td></tr>")
-        out.write("</table><h2>Workspaces</h2><table><tr><th>Workspace</th><th>Role</th><th>Since</th></tr>")
-        for row in memberships_of(scopes, user):
-            out.write(
-                f"<tr><td>{e(row['workspace_name'])}</td><td>{e(row['role'])}</td>"
-                f"<td>{e(row['member_since'])}</td></tr>"
-            )
-        out.write("</table>")
+            self.out.write(f"<tr><th>{label}</th><td>{escape(profile[key] or '—')}</td></tr>")
 
-    def heading(self, text: str) -> None:
-        self.out.write(f"<h2>{escape(text)}</h2>")
-
-    def ticket(self, ticket: dict) -> None:
+    def _memberships(self, row: dict) -> None:
         e = escape
+        self.out.write(
+            f"<tr><td>{e(row['workspace_name'])}</td><td>{e(row['role'])}</td>"
+            f"<td>{e(row['member_since'])}</td></tr>"
+        )
+
+    def _tickets(self, ticket: dict) -> None:
+        e = escape
+        name = self.ctx.workspace_names.get(ticket["workspace"], "")
         parts = [
-            f"<div class=ticket><h3>{e(self.names.get(ticket['workspace'], ''))} #{ticket['number']}: "
+            f"<div class=ticket><h3>{e(name)} #{ticket['number']}: "
             f"{e(ticket['subject'])}</h3><p class=muted>{e(ticket['status'])} · {e(ticket['queue'])} · "
             f"opened {e(ticket['created_at'])}</p>"
         ]
@@ -662,31 +457,27 @@ class _Summary:
         parts.append("</div>")
         self.out.write("".join(parts))
 
-    def message(self, message: dict) -> None:
+    def _messages(self, message: dict) -> None:
         e = escape
+        name = self.ctx.workspace_names.get(message["workspace"], "")
         self.out.write(
-            f"<div class=msg><div class=muted>{e(self.names.get(message['workspace'], ''))} "
+            f"<div class=msg><div class=muted>{e(name)} "
             f"#{message['ticket']} · {e(message['kind'])} · {e(message['created_at'])}</div>"
             f"{e(message['body'])}</div>"
         )
 
-    def small_sections(self, sections: dict) -> None:
-        e, out = escape, self.out
-        out.write("<h2>Consents</h2><table><tr><th>Purpose</th><th>Answer</th><th>When</th></tr>")
-        for c in sections["consents"]:
-            out.write(
-                f"<tr><td>{e(c['purpose'])}</td><td>{'given' if c['granted'] else 'withdrawn'}</td>"
-                f"<td>{e(c['at'])}</td></tr>"
-            )
-        out.write("</table><h2>Policies you accepted</h2><table>")
-        for a in sections["policy_acceptances"]:
-            out.write(f"<tr><td>{e(a['kind'])} {e(a['version'])}</td><td>{e(a['accepted_at'])}</td></tr>")
-        out.write(
-            "</table><h2>Account activity</h2>"
-            "<table><tr><th>When</th><th>What</th><th>Network address</th></tr>"
+    def _consents(self, c: dict) -> None:
+        e = escape
+        self.out.write(
+            f"<tr><td>{e(c['purpose'])}</td><td>{'given' if c['granted'] else 'withdrawn'}</td>"
+            f"<td>{e(c['at'])}</td></tr>"
         )
 
-    def event(self, event: dict) -> None:
+    def _policy_acceptances(self, a: dict) -> None:
+        e = escape
+        self.out.write(f"<tr><td>{e(a['kind'])} {e(a['version'])}</td><td>{e(a['accepted_at'])}</td></tr>")
+
+    def _audit_events(self, event: dict) -> None:
         e = escape
         self.out.write(
             f"<tr><td>{e(event['at'])}</td><td>{e(event['action'])}</td>"
@@ -694,9 +485,7 @@ class _Summary:
         )
 
     def end(self) -> None:
-        self.out.write(
-            "</table><p class=muted>Files are in the files/ folder of this archive.</p></body></html>\n"
-        )
+        self.out.write("<p class=muted>Files are in the files/ folder of this archive.</p></body></html>\n")
 
 
 # Background work (Celery; in-process in the embedded default) ------------------------------------

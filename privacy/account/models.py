@@ -244,18 +244,7 @@ register(
         description="Consent history; kept as evidence of lawful processing, tied to the tombstone.",
     ),
 )
-register(
-    DataExport,
-    PersonalData(
-        fields=("created_at", "status", "size"),
-        subject=("user_id",),
-        secret_fields=("file",),
-        export="exports",
-        erase="privacy.account.anonymizers.erase_exports",
-        phase=10,
-        description="Export archives hold everything about the person: files and rows are deleted.",
-    ),
-)
+# DataExport is declared in privacy/account/builtin.py: its eraser lives in a module that imports it.
 register(
     ErasureRequest,
     PersonalData(

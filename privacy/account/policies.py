@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from privacy.account.models import PolicyAcceptance, PolicyKind, PolicyVersion
-from privacy.audit.log import audit_record
+from privacy.audit import events
 
 SESSION_KEY = "privacy_policy_notice"
 CACHE_KEY = "privacy:policy-marker"
@@ -110,13 +110,7 @@ def policy_accept(*, user, policy_ids, request=None) -> list[PolicyVersion]:
         _, created = PolicyAcceptance.objects.get_or_create(user=user, policy=version)
         if created:
             accepted.append(version)
-            audit_record(
-                action="account.policy_accepted",
-                request=request,
-                actor=user,
-                target=version,
-                detail={"kind": version.kind, "version": version.version},
-            )
+            events.account_policy_accepted(user=user, version=version, request=request)
     return accepted
 
 
@@ -141,13 +135,7 @@ def policy_publish(
     )
     policy.full_clean()
     policy.save()
-    audit_record(
-        action="settings.changed",
-        request=request,
-        actor=actor,
-        target=policy,
-        detail={"setting": "policy_published", "kind": kind, "version": version, "material": is_material},
-    )
+    events.policy_published(policy=policy, actor=actor, request=request)
     transaction.on_commit(lambda: cache.delete(CACHE_KEY))
     return policy
 
@@ -166,3 +154,12 @@ def policy_current(*, kind: str) -> PolicyVersion | None:
 def policies_current() -> list[PolicyVersion]:
     """The current version of each policy kind that has one."""
     return [version for kind in PolicyKind if (version := policy_current(kind=kind)) is not None]
+
+
+def policy_versions(*, ids) -> list[PolicyVersion]:
+    """The versions ``ids`` (the ones a person is asked to accept), by kind."""
+    return list(PolicyVersion.objects.filter(pk__in=list(ids)).order_by("kind"))
+
+
+def policy_versions_recent(*, limit: int = 50) -> list[PolicyVersion]:
+    return list(PolicyVersion.objects.order_by("-published_at", "-pk")[:limit])

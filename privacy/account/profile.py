@@ -5,24 +5,21 @@ Every change is audited (``account.updated`` with the names of the changed field
 values; ``account.email_changed`` when a new address takes effect).
 """
 
-import logging
 import secrets
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from helpdesk import outbound
 from helpdesk.errors import UserFacingError
 from helpdesk.site import absolute_url
+from helpdesk.tokens import hash_token
 from privacy.account.models import EmailChange, NotificationPreferences
-from privacy.audit.log import audit_record
-from workspaces.services import hash_token
-
-logger = logging.getLogger(__name__)
+from privacy.audit import events
+from workspaces.models import User
 
 EMAIL_CHANGE_HOURS = 48
 EMAIL_SAME = "This is already your email address."
@@ -38,13 +35,9 @@ class EmailChangeError(UserFacingError):
     """An email-change link cannot be used; ``message`` says why."""
 
 
-def _send(to: str, template: str, context: dict) -> None:
-    subject = render_to_string(f"privacy/account_{template}_subject.txt", context).strip()
-    body = render_to_string(f"privacy/account_{template}.txt", context)
-    try:
-        send_mail(subject, body, None, [to])
-    except Exception as error:  # noqa: BLE001 - the person can ask again
-        logger.error("Could not send an account email (%s): %s", template, type(error).__name__)
+def _send(to: str, template: str, context: dict, *, kind: str) -> None:
+    # The outbound pipeline logs a failure (never the address nor the link); the person can ask again.
+    outbound.send(to, template, context, kind=kind)
 
 
 @transaction.atomic
@@ -58,9 +51,7 @@ def profile_update(*, user, display_name: str, language: str, time_zone: str, re
         setattr(user, name, values[name])
     user.full_clean(exclude=["password"])
     user.save(update_fields=changed)
-    audit_record(
-        action="account.updated", request=request, actor=user, target=user, detail={"fields": changed}
-    )
+    events.account_profile_updated(user=user, fields=changed, request=request)
     return changed
 
 
@@ -80,6 +71,21 @@ def notification_wanted(user, kind: str) -> bool:
     return bool(getattr(preferences_of(user), kind))
 
 
+# Which preference governs each optional kind of email of ``helpdesk.outbound`` (registered with
+# it in ``PrivacyConfig.ready``). Ticket activity that no preference names is always wanted.
+OUTBOUND_PREFERENCES = {
+    outbound.REPLY: "email_on_reply",
+    outbound.ASSIGNMENT: "email_on_assignment",
+    outbound.WEEKLY_SUMMARY: "email_weekly_summary",
+}
+
+
+def outbound_wanted(user, kind: str) -> bool:
+    """The preference check of the outbound email pipeline: does ``user`` want ``kind``?"""
+    field = OUTBOUND_PREFERENCES.get(kind)
+    return user.is_active if field is None else notification_wanted(user, field)
+
+
 @transaction.atomic
 def preferences_update(*, user, values: dict[str, bool], request=None) -> list[str]:
     prefs = preferences_of(user)
@@ -93,12 +99,8 @@ def preferences_update(*, user, values: dict[str, bool], request=None) -> list[s
     prefs.updated_at = timezone.now()
     prefs.full_clean()
     prefs.save()
-    audit_record(
-        action="account.updated",
-        request=request,
-        actor=user,
-        target=user,
-        detail={"notifications": {name: bool(values[name]) for name in changed}},
+    events.account_notifications_updated(
+        user=user, changes={name: bool(values[name]) for name in changed}, request=request
     )
     return changed
 
@@ -115,8 +117,6 @@ def email_change_request(*, user, new_email: str, request=None) -> EmailChange:
     A newer request replaces an older pending one. Whether another account uses the address is
     checked again when the link is used. Audits ``account.updated`` (no address in the detail).
     """
-    from workspaces.models import User
-
     new_email = User.objects.normalize_email(new_email)
     if new_email == user.email:
         raise ValidationError({"new_email": EMAIL_SAME})
@@ -134,19 +134,13 @@ def email_change_request(*, user, new_email: str, request=None) -> EmailChange:
     )
     change.full_clean()
     change.save()
-    audit_record(
-        action="account.updated",
-        request=request,
-        actor=user,
-        target=user,
-        detail={"email_change": "requested"},
-    )
+    events.account_email_change_requested(user=user, request=request)
     context = {
         "name": user.get_short_name(),
         "confirm_url": absolute_url(reverse("account_email_confirm", args=[token])),
         "hours": EMAIL_CHANGE_HOURS,
     }
-    transaction.on_commit(lambda: _send(new_email, "email_change", context))
+    transaction.on_commit(lambda: _send(new_email, "email_change", context, kind=outbound.ACCOUNT))
     return change
 
 
@@ -156,13 +150,7 @@ def email_change_cancel(*, user, request=None) -> int:
         cancelled_at=timezone.now()
     )
     if cancelled:
-        audit_record(
-            action="account.updated",
-            request=request,
-            actor=user,
-            target=user,
-            detail={"email_change": "cancelled"},
-        )
+        events.account_email_change_cancelled(user=user, request=request)
     return cancelled
 
 
@@ -179,8 +167,6 @@ def email_change_for_token(token: str) -> EmailChange:
 def email_change_confirm(*, token: str, request=None):
     """Apply a pending change. Tells the OLD address that the login address changed. Audits
     ``account.email_changed``. Returns the user."""
-    from workspaces.models import User
-
     change = email_change_for_token(token)
     change = EmailChange.objects.select_for_update().get(pk=change.pk)
     if not change.is_pending:
@@ -194,7 +180,7 @@ def email_change_confirm(*, token: str, request=None):
     user.save(update_fields=["email", "email_confirmed_at"])
     change.confirmed_at = timezone.now()
     change.save(update_fields=["confirmed_at"])
-    audit_record(action="account.email_changed", request=request, actor=user, target=user, detail={})
+    events.account_email_changed(user=user, request=request)
     context = {"name": user.get_short_name(), "login_url": absolute_url(reverse("login"))}
-    transaction.on_commit(lambda: _send(old_email, "email_changed", context))
+    transaction.on_commit(lambda: _send(old_email, "email_changed", context, kind=outbound.SECURITY))
     return user

@@ -5,7 +5,6 @@ salt per purpose). Nothing about a token is stored: the signature, its age and t
 decide whether it still works, and a confirmed or deleted account makes every old link useless.
 """
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,22 +12,18 @@ from celery import shared_task
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from helpdesk import outbound
 from helpdesk.errors import UserFacingError
 from helpdesk.site import absolute_url
 from privacy.account.models import PolicyAcceptance, PolicyKind, PolicyVersion
 from privacy.account.policies import policy_current
-from privacy.audit import actions as audit_actions
-from privacy.audit.log import audit_record
+from privacy.audit import events
 from workspaces.models import User
-
-logger = logging.getLogger(__name__)
 
 CONFIRM_SALT = "privacy.account.signup.confirm"
 REJECT_SALT = "privacy.account.signup.reject"
@@ -119,7 +114,7 @@ def _send_confirmation(user: User) -> None:
         ),
         "hours": confirmation_hours(),
     }
-    _send(user.email, "accounts/email/signup_confirm", context)
+    _send(user.email, "signup_confirm", context, kind=outbound.ACCOUNT)
 
 
 def _send_existing_notice(user: User) -> None:
@@ -128,17 +123,13 @@ def _send_existing_notice(user: User) -> None:
         "login_url": absolute_url(reverse("login")),
         "reset_url": absolute_url(reverse("password_reset")),
     }
-    _send(user.email, "accounts/email/signup_existing", context)
+    _send(user.email, "signup_existing", context, kind=outbound.SECURITY)
 
 
-def _send(to: str, template: str, context: dict) -> None:
-    subject = render_to_string(f"{template}_subject.txt", context).strip()
-    body = render_to_string(f"{template}.txt", context)
-    try:
-        send_mail(subject, body, None, [to])
-    except Exception as error:  # noqa: BLE001 - the person can sign up again to get a new email
-        # Only the kind of error: mail errors can quote the address, and the body holds tokens.
-        logger.error("Could not send a sign-up email (%s): %s", template, type(error).__name__)
+def _send(to: str, template: str, context: dict, *, kind: str) -> None:
+    # The outbound pipeline logs only the kind of a failure: mail errors can quote the address,
+    # and the body holds tokens. The person can sign up again to get a new email.
+    outbound.send(to, template, context, kind=kind)
 
 
 # Services ----------------------------------------------------------------------------------------
@@ -177,13 +168,7 @@ def signup_request(
                 acceptance = PolicyAcceptance(user=user, policy_id=policy_id, accepted_at=now)
                 acceptance.full_clean()
                 acceptance.save()
-            audit_record(
-                action=audit_actions.ACCOUNT_SIGNUP,
-                request=request,
-                actor=None,
-                target=user,
-                detail={"policies": list(policy_ids)},
-            )
+            events.account_signup(user=user, policy_ids=policy_ids, request=request)
             transaction.on_commit(lambda: _send_confirmation(user))
             return user
     # Hash anyway, so the answer takes as long as for a new address.
@@ -214,7 +199,7 @@ def signup_confirm(*, token: str, request=None) -> User:
     user.email_confirmed_at = timezone.now()
     user.full_clean(validate_unique=False)
     user.save(update_fields=["is_active", "email_confirmed_at"])
-    audit_record(action=audit_actions.ACCOUNT_SIGNUP_CONFIRMED, request=request, actor=user, target=user)
+    events.account_signup_confirmed(user=user, request=request)
     return user
 
 
@@ -230,13 +215,7 @@ def signup_reject(*, token: str, request=None) -> None:
         raise SignupLinkError(CANNOT_REJECT_CONFIRMED)
     user_id = user.pk
     user.delete()
-    audit_record(
-        action=audit_actions.ACCOUNT_SIGNUP_REJECTED,
-        request=request,
-        actor=None,
-        target_type=User._meta.label_lower,
-        target_id=user_id,
-    )
+    events.account_signup_rejected(user_id=user_id, request=request)
 
 
 def signups_unconfirmed_expired(*, now: datetime | None = None):
@@ -263,7 +242,7 @@ def signups_purge(*, now: datetime | None = None) -> int:
     if not ids:
         return 0
     User.objects.filter(pk__in=ids).delete()
-    audit_record(action=audit_actions.ACCOUNT_SIGNUPS_PURGED, detail={"count": len(ids)})
+    events.account_signups_purged(count=len(ids))
     return len(ids)
 
 

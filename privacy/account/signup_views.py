@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from helpdesk.forms import service_error_message
 from privacy.account import signup as services
 from privacy.account.models import PolicyKind
 from privacy.account.signup_forms import SignupForm
@@ -53,7 +54,9 @@ def signup_sent(request):
 
 
 def _link_error(request, error: services.SignupLinkError):
-    return render(request, "accounts/signup_link_error.html", {"message": error.message}, status=400)
+    return render(
+        request, "accounts/signup_link_error.html", {"message": service_error_message(error)}, status=400
+    )
 
 
 @never_cache

@@ -16,6 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from helpdesk.forms import apply_service_errors, service_error_message
+from helpdesk.storage import is_s3, presigned_download_url
 from privacy.account import consents as consent_services
 from privacy.account import erasure as erasure_services
 from privacy.account import export as export_services
@@ -29,6 +31,7 @@ from privacy.account.forms import (
     PolicyPublishForm,
     ProfileForm,
 )
+from workspaces import selectors as workspace_selectors
 
 PROFILE_SAVED = "Your profile was saved."
 NOTHING_CHANGED = "Nothing changed."
@@ -49,8 +52,6 @@ def _account_url(anchor: str = "") -> str:
 
 
 def _page_context(request, **bound):
-    from workspaces.models import Membership
-
     user = request.user
     prefs = profile_services.preferences_of(user)
     current_consents = consent_services.consents_current(user)
@@ -78,9 +79,7 @@ def _page_context(request, **bound):
         "grace_days": erasure_services.grace_days(),
         "policies_current": policy_services.policies_current(),
         "policies_accepted": policy_services.policy_history(user),
-        "memberships": list(
-            Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name")
-        ),
+        "memberships": workspace_selectors.memberships_of(user=user),
         "now": timezone.now(),
     }
 
@@ -105,8 +104,7 @@ def profile_save(request):
     try:
         changed = profile_services.profile_update(user=request.user, request=request, **form.cleaned_data)
     except ValidationError as error:
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
+        apply_service_errors(form, error)
         return _render_page(request, status=400, profile_form=form)
     messages.success(request, PROFILE_SAVED if changed else NOTHING_CHANGED)
     return redirect(_account_url("profile"))
@@ -123,7 +121,7 @@ def email_change(request):
                 user=request.user, new_email=form.cleaned_data["new_email"], request=request
             )
         except ValidationError as error:
-            form.add_error("new_email", error.message_dict.get("new_email") or error.messages)
+            apply_service_errors(form, error)
         else:
             messages.success(request, EMAIL_SENT.format(email=change.new_email))
             return redirect(_account_url("email"))
@@ -149,7 +147,9 @@ def email_change_confirm(request, token: str):
             messages.success(request, EMAIL_CHANGED.format(email=user.email))
             return redirect(_account_url("email") if request.user.is_authenticated else reverse("login"))
     except profile_services.EmailChangeError as error:
-        return render(request, "privacy/account_email_confirm.html", {"error": error.message}, status=400)
+        return render(
+            request, "privacy/account_email_confirm.html", {"error": service_error_message(error)}, status=400
+        )
     return render(request, "privacy/account_email_confirm.html", {"change": change})
 
 
@@ -183,7 +183,7 @@ def export_create(request):
     try:
         export = export_services.export_request(user=request.user, request=request)
     except export_services.ExportError as error:
-        messages.warning(request, error.message)
+        messages.warning(request, service_error_message(error))
     else:
         export.refresh_from_db()
         messages.success(request, EXPORT_READY if export.status == "ready" else EXPORT_QUEUED)
@@ -195,12 +195,12 @@ def export_create(request):
 def export_download(request, export_id: int):
     """The owner's archive; anyone else's (or a missing one) is a 404. Audits
     ``export.downloaded``. On S3 the browser is sent to a short-lived presigned link."""
-    from helpdesk.storage import is_s3, presigned_download_url
-
     try:
         export = export_services.export_for_download(user=request.user, export_id=export_id)
     except export_services.ExportError as error:
-        return render(request, "privacy/account_export_gone.html", {"message": error.message}, status=410)
+        return render(
+            request, "privacy/account_export_gone.html", {"message": service_error_message(error)}, status=410
+        )
     filename = f"helpdesk-data-{export.created_at:%Y-%m-%d}.zip"
     export_services.export_record_download(export=export, request=request)
     storage = export.file.storage
@@ -228,8 +228,7 @@ def account_delete(request):
     try:
         erasure = erasure_services.erasure_request(user=request.user, request=request)
     except ValidationError as error:
-        for text in error.messages:
-            form.add_error(None, text)
+        apply_service_errors(form, error)
         return _render_page(request, status=400, delete_form=form)
     logout(request)
     request.session[DELETION_SCHEDULED_SESSION] = erasure.scheduled_for.isoformat()
@@ -267,9 +266,7 @@ def policies_review(request):
         if next_url.startswith("/") and not next_url.startswith("//"):
             return redirect(next_url)
         return redirect("account")
-    from privacy.account.models import PolicyVersion
-
-    versions = list(PolicyVersion.objects.filter(pk__in=[p["id"] for p in pending]).order_by("kind"))
+    versions = policy_services.policy_versions(ids=[p["id"] for p in pending])
     return render(request, "privacy/account_policies_review.html", {"versions": versions, "pending": pending})
 
 
@@ -278,8 +275,6 @@ def policies_review(request):
 @require_http_methods(["GET", "POST"])
 def policies_admin(request):
     """Site staff publish policy versions. Anyone else gets a 404."""
-    from privacy.account.models import PolicyVersion
-
     if not request.user.is_staff:
         raise Http404("Not found.")
     form = PolicyPublishForm(request.POST or None)
@@ -287,12 +282,11 @@ def policies_admin(request):
         try:
             policy = policy_services.policy_publish(actor=request.user, request=request, **form.cleaned_data)
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            apply_service_errors(form, error)
         else:
             messages.success(request, POLICY_PUBLISHED.format(policy=policy))
             return redirect("account_policies")
-    versions = PolicyVersion.objects.order_by("-published_at", "-pk")[:50]
+    versions = policy_services.policy_versions_recent(limit=50)
     return render(
         request,
         "privacy/account_policies_admin.html",

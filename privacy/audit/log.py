@@ -1,4 +1,5 @@
-"""Writing the audit log. ``audit_record`` is the one function every event goes through.
+"""Writing the audit log. ``audit_record`` is the one function every event goes through; product
+code calls it only through the typed functions of privacy/audit/events.py.
 
 Each event is hashed over its own content and the hash of the previous event in its chain, so
 an edited or removed row breaks the chain and ``manage.py verify_audit_log`` names it.
@@ -30,13 +31,6 @@ LABEL_MAX = 254
 TARGET_MAX = 64
 DEDUPE_KEY_MAX = 128
 DIGEST_VERSION = "v2"
-
-REFUSED_WINDOW = timedelta(minutes=10)
-# Reasons workspace_view gives audit_refused (other access functions add their own).
-REFUSED_NOT_MEMBER = "not_member"
-REFUSED_ROLE = "role"
-REFUSED_NOT_VISIBLE = "not_visible"
-VIEWED_WINDOW = timedelta(hours=1)
 
 
 def chain_for(workspace) -> str:
@@ -230,69 +224,3 @@ def audit_record(
         event.save(force_insert=True)
         AuditChainHead.objects.filter(pk=chain).update(last_seq=event.seq, last_hash=event.hash)
     return event
-
-
-def _refusal_kind(request) -> str:
-    match = getattr(request, "resolver_match", None)
-    if match is not None and match.url_name:
-        return match.url_name[:48]
-    return "unknown"
-
-
-def audit_refused(
-    request,
-    *,
-    reason: str,
-    workspace=None,
-    workspace_slug: str = "",
-    kind: str = "",
-    target_type: str = "",
-    target_id: str | int = "",
-) -> AuditEvent | None:
-    """Record that ``request`` was refused (answered 404) — at most once per 10 minutes for the
-    same person (or, signed out, the same address) and kind of page (the URL name by default).
-
-    The event goes to the workspace's chain when the workspace exists (its admins see who
-    probed), otherwise to the account chain with the slug asked for.
-    """
-    kind = (kind or _refusal_kind(request))[:48]
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        who = f"u{user.pk}"
-    else:
-        who = f"ip{client_ip(request) or '-'}"
-    detail = {"reason": reason[:64], "kind": kind, "method": request.method[:10]}
-    if workspace is None and workspace_slug:
-        detail["slug"] = workspace_slug[:TARGET_MAX]
-    return audit_record(
-        action=actions.ACCESS_REFUSED,
-        request=request,
-        workspace=workspace,
-        target_type=target_type,
-        target_id=target_id,
-        detail=detail,
-        dedupe_key=f"refused:{who}:{kind}",
-        dedupe_window=REFUSED_WINDOW,
-    )
-
-
-def audit_ticket_viewed(*, membership, ticket, request=None) -> AuditEvent | None:
-    """Record that an agent or admin opened ``ticket``: once per person, ticket and hour.
-
-    Requesters' views are not recorded (they read their own tickets). Returns the event, or
-    ``None`` when nothing was written.
-    """
-    if ticket.workspace_id != membership.workspace_id:
-        raise ValueError("The ticket is not in the member's workspace.")
-    if not membership.is_staff:
-        return None
-    return audit_record(
-        action=actions.TICKET_VIEWED,
-        request=request,
-        actor=membership.user,
-        workspace=membership.workspace,
-        target=ticket,
-        detail={"number": ticket.number},
-        dedupe_key=f"viewed:u{membership.user_id}:t{ticket.pk}",
-        dedupe_window=VIEWED_WINDOW,
-    )

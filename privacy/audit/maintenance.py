@@ -18,13 +18,13 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from privacy.audit import actions
-from privacy.audit.log import ACCOUNT_CHAIN, audit_record, chain_for
+from privacy.audit import events
+from privacy.audit.events import USER_TARGET_TYPE
+from privacy.audit.log import ACCOUNT_CHAIN, chain_for
 from privacy.audit.models import AuditChainHead, AuditEvent
 
 MAINTENANCE_NEEDS_TRANSACTION = "Audit maintenance must run inside a transaction (transaction.atomic)."
 SQLITE_FLAG_TABLE = "privacy_audit_maintenance"
-USER_TARGET_TYPE = "workspaces.user"
 # The database refusal text (migration 0005 raises it from the trigger).
 TRIGGER_REFUSAL = "audit events are append-only"
 
@@ -72,8 +72,10 @@ def audit_events_purge(*, workspace=None, before: datetime, actor=None) -> Audit
     head = AuditChainHead.objects.select_for_update().filter(pk=chain).first()
     if head is None:
         return None
-    events = AuditEvent.objects.filter(chain=chain)
-    first_kept = events.filter(created_at__gte=before).order_by("seq").values_list("seq", flat=True).first()
+    chain_events = AuditEvent.objects.filter(chain=chain)
+    first_kept = (
+        chain_events.filter(created_at__gte=before).order_by("seq").values_list("seq", flat=True).first()
+    )
     cut = first_kept if first_kept is not None else head.last_seq + 1
     with audit_maintenance(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {_table()} WHERE chain = %s AND seq < %s", [chain, cut])  # noqa: S608
@@ -81,20 +83,17 @@ def audit_events_purge(*, workspace=None, before: datetime, actor=None) -> Audit
     if deleted <= 0:
         return None
     if first_kept is not None:
-        anchor_seq, anchor_prev = events.filter(seq=first_kept).values_list("seq", "prev_hash").get()
+        anchor_seq, anchor_prev = chain_events.filter(seq=first_kept).values_list("seq", "prev_hash").get()
     else:
         # Nothing left: the purge event itself becomes the first link.
         anchor_seq, anchor_prev = head.last_seq + 1, head.last_hash
-    return audit_record(
-        action=actions.AUDIT_PURGED,
-        actor=actor,
+    return events.audit_purged(
         workspace=workspace,
-        detail={
-            "deleted": deleted,
-            "before": before.isoformat(),
-            "anchor_seq": anchor_seq,
-            "anchor_prev_hash": anchor_prev,
-        },
+        deleted=deleted,
+        before=before,
+        anchor_seq=anchor_seq,
+        anchor_prev_hash=anchor_prev,
+        actor=actor,
     )
 
 
@@ -116,14 +115,7 @@ def audit_events_anonymize_user(*, user_id: int, actor=None, request=None) -> in
             [user_id, ACCOUNT_CHAIN, USER_TARGET_TYPE, str(user_id)],
         )
         count = max(cursor.rowcount, 0)
-    event = audit_record(
-        action=actions.AUDIT_ANONYMIZED,
-        actor=actor,
-        request=request,
-        target_type=USER_TARGET_TYPE,
-        target_id=user_id,
-        detail={"events": count},
-    )
+    event = events.audit_anonymized(user_id=user_id, count=count, actor=actor, request=request)
     if event.actor_id == user_id:
         # A person erasing themselves: this last event must not keep their address either.
         with audit_maintenance(), connection.cursor() as cursor:

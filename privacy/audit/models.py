@@ -4,8 +4,6 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from privacy.personal_data.registry import PersonalData, register
-
 
 class AuditChainHead(models.Model):
     """The newest link of one audit chain.
@@ -108,14 +106,5 @@ class AuditEvent(models.Model):
         raise PermissionError(AUDIT_APPEND_ONLY)
 
 
-register(
-    AuditEvent,
-    PersonalData(
-        fields=("actor_label", "ip_address", "user_agent"),
-        subject=("actor_id",),
-        export="audit_events",
-        erase="privacy.account.anonymizers.erase_audit_events",
-        phase=95,
-        description="Who did what; erasure blanks the label, IP and user agent (audit_maintenance).",
-    ),
-)
+# Its personal-data declaration is in privacy/account/builtin.py: the eraser blanks events through
+# privacy/audit/maintenance.py, which imports this module.

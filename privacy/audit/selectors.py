@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 
 from privacy.audit.log import ACCOUNT_CHAIN
 from privacy.audit.models import AuditEvent
+from privacy.personal_data.models import Pseudonym
 from privacy.personal_data.pseudonyms import preferred_code
 
 PAGE_SIZE = 50
@@ -155,8 +156,6 @@ def actor_display(*, actor_id: int | None, actor_label: str, pseudonyms: dict | 
 def _pseudonym_codes(actor_ids: set[int]) -> dict[int, str]:
     if not actor_ids:
         return {}
-    from privacy.personal_data.models import Pseudonym
-
     return dict(Pseudonym.objects.filter(user_id__in=actor_ids).values_list("user_id", "code"))
 
 

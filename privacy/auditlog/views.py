@@ -13,11 +13,10 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
-from privacy.audit import actions
-from privacy.audit.log import audit_record
+from privacy.audit import events
 from privacy.audit.selectors import audit_events_for_export, audit_events_page
 from privacy.auditlog.forms import CURSOR_ERROR, AuditFilterForm, parse_cursor
-from workspaces.access import workspace_view
+from workspaces.access import ADMIN_ONLY, workspace_view
 
 FILTER_ERROR = "Fix the filters above to see events."
 CSV_FILTER_ERROR = "The filters are not valid: correct them on the audit log page, then download again."
@@ -95,7 +94,7 @@ def _filter_query(form: AuditFilterForm) -> str:
     return urlencode({name: form.data[name] for name in form.fields if form.data.get(name)})
 
 
-@workspace_view(roles=("admin",))
+@workspace_view(roles=ADMIN_ONLY)
 @require_GET
 def audit_log(request, membership):
     form = AuditFilterForm(request.GET)
@@ -119,11 +118,12 @@ def audit_log(request, membership):
             "page": page,
             "filter_query": _filter_query(form),
             "filter_error": FILTER_ERROR,
+            "admin_tab": "audit",
         },
     )
 
 
-@workspace_view(roles=("admin",))
+@workspace_view(roles=ADMIN_ONLY)
 @require_GET
 def audit_log_csv(request, membership):
     form = AuditFilterForm(request.GET)
@@ -131,9 +131,7 @@ def audit_log_csv(request, membership):
         return HttpResponseBadRequest(CSV_FILTER_ERROR, content_type="text/plain; charset=utf-8")
     filters = form.filters()
     workspace = membership.workspace
-    audit_record(
-        action=actions.AUDIT_EXPORTED, request=request, workspace=workspace, detail=filters.as_detail()
-    )
+    events.audit_exported(workspace=workspace, filters=filters.as_detail(), request=request)
     if isinstance(request, ASGIRequest):
         content = _csv_lines_async(workspace, filters)
     else:

@@ -1,38 +1,52 @@
 """The personal-data registry: the single source of truth about where personal data lives.
 
-Each model that holds personal data declares, next to the model, a ``PersonalData``:
+Each model that holds personal data declares a ``PersonalData``: next to the model, or in its
+app's ``personal_data`` module when its eraser is a function of that app:
 
 - ``fields``: the columns that hold personal data (names, addresses, words, IPs, files);
 - ``subject``: the lookups that tie a row to the person it belongs to: a plain lookup takes the
   user's id (``("author_id",)``); ``"<lookup>=<user attribute>"`` compares case-insensitively
   with that attribute (``"username=email"``);
 - ``export``: the section of the export's ``data.json`` the rows appear in, or ``None`` with
-  ``not_exported`` saying why (privacy/account/export.py writes one section per key);
+  ``not_exported`` saying why (the app owning a section registers the exporter that writes it);
 - ``erase``: what account erasure does with the person's rows - ``DELETE``, ``KEEP`` (the row
-  stays, tied to the inert tombstone, and holds nothing identifying) or the dotted path of a
-  function ``f(ctx) -> int`` (privacy/account/anonymizers.py);
+  stays, tied to the inert tombstone, and holds nothing identifying) or a function
+  ``f(ctx, entry) -> dict[str, int]`` (``ctx``: ``erasure_context.ErasureContext``). A
+  callable, never a dotted path: the app that owns the model passes its own function, so the
+  privacy capabilities above never import a domain model;
 - ``mentions``: free-text fields where *other* people may have written the person's name or
   email address; erasure replaces those mentions with the person's pseudonym;
 - ``phase``: the order erasure walks the registry in (files before rows, rows before people).
 
-Export (privacy/account/export.py), account erasure (privacy/account/erasure.py) and retention (issue 7) all
-walk this registry. tests/privacy/test_registry.py walks ``django.apps.get_models()`` and fails
-for a model with a user reference, an email or IP field, or free text that is neither
-registered nor listed in ``NON_PERSONAL_MODELS`` with a reason.
+The owning app also registers, from its ``AppConfig.ready()``, the callables the capabilities
+walk: ``register_exporter`` (one per section of the export's ``data.json``),
+``register_workspace_ids`` (the workspaces a person is known in, for erasure's mentions pass),
+``register_erasure_blocker`` and ``register_deactivation_hook``. Export
+(privacy/account/export.py) and account erasure (privacy/account/erasure.py) reach a domain
+model only through these registrations.
+
+tests/privacy/test_registry.py walks ``django.apps.get_models()`` and fails for a model with a
+user reference, an email or IP field, or free text that is neither registered nor listed in
+``NON_PERSONAL_MODELS`` with a reason.
 
 This module imports no models, so models modules can import it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from importlib import import_module
 
 DELETE = "delete"
 KEEP = "keep"
 
-NOT_REGISTERED = "{label} is not in the personal-data registry: declare PersonalData next to the model."
+NOT_REGISTERED = "{label} is not in the personal-data registry: declare a PersonalData for it."
 ALREADY_REGISTERED = "{label} is registered twice in the personal-data registry."
+NOT_CALLABLE = (
+    "erase= takes DELETE, KEEP or the eraser function itself, not {value!r}. Pass the "
+    "function: the registry imports nothing by name."
+)
+SECTION_TAKEN = "Export section {section!r} already has an exporter."
 
 
 @dataclass(frozen=True)
@@ -41,7 +55,7 @@ class PersonalData:
     subject: tuple[str, ...] = ()
     export: str | None = None
     not_exported: str = ""
-    erase: str = KEEP
+    erase: str | Callable = KEEP
     mentions: tuple[str, ...] = ()
     # Personal but never exported (a password hash, a session's signed blob).
     secret_fields: tuple[str, ...] = ()
@@ -52,6 +66,8 @@ class PersonalData:
     def __post_init__(self):
         if self.export is None and not self.not_exported:
             raise ValueError("A PersonalData that is not exported must say why (not_exported=...).")
+        if self.erase not in (DELETE, KEEP) and not callable(self.erase):
+            raise TypeError(NOT_CALLABLE.format(value=self.erase))
 
     @property
     def label(self) -> str:
@@ -80,12 +96,9 @@ class PersonalData:
         # By primary key: ``rows_of`` may be distinct(), which delete() refuses.
         return self.model._base_manager.filter(pk__in=self.rows_of(user).values("pk")).delete()[0]
 
-    def eraser(self):
-        """The erasure function for a dotted ``erase`` path (``None`` for DELETE and KEEP)."""
-        if self.erase in (DELETE, KEEP):
-            return None
-        module, _, name = self.erase.rpartition(".")
-        return getattr(import_module(module), name)
+    def eraser(self) -> Callable | None:
+        """The erasure function (``None`` for DELETE and KEEP)."""
+        return None if self.erase in (DELETE, KEEP) else self.erase
 
 
 _REGISTRY: dict[str, PersonalData] = {}
@@ -106,7 +119,9 @@ NON_PERSONAL_MODELS: dict[str, str] = {
 
 
 def register(model, data: PersonalData) -> PersonalData:
-    """Declare ``model``'s personal data. Call it in the models module, next to the model."""
+    """Declare ``model``'s personal data: next to the model when ``erase`` is DELETE or KEEP, or
+    from the owning app's ``personal_data`` module (run by ``AppConfig.ready()``) when the eraser
+    is a function of that app."""
     label = model._meta.label
     entry = PersonalData(**{**data.__dict__, "model": model})
     existing = _REGISTRY.get(label)
@@ -135,6 +150,92 @@ def is_registered(model) -> bool:
 
 def export_sections() -> set[str]:
     return {entry.export for entry in _REGISTRY.values() if entry.export}
+
+
+# Callables the owning apps register (from AppConfig.ready()) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Exporter:
+    """Writes one section of ``data.json``: ``rows(ctx)`` returns the section's value (a dict, a
+    list, or an iterator of dicts, streamed); ``files(ctx)`` yields ``(path, open)`` for the
+    files the archive carries next to it (``open()`` returns a readable binary file)."""
+
+    section: str
+    rows: Callable
+    order: int
+    files: Callable | None = None
+
+
+_EXPORTERS: dict[str, Exporter] = {}
+_WORKSPACE_IDS: list[tuple[Callable, bool]] = []
+_ERASURE_BLOCKERS: list[Callable] = []
+_DEACTIVATION_HOOKS: list[Callable] = []
+
+
+def _ensure_callable(fn, what: str) -> None:
+    if not callable(fn):
+        raise TypeError(f"{what} takes a function, not {fn!r}.")
+
+
+def register_exporter(section: str, rows: Callable, *, order: int, files: Callable | None = None) -> None:
+    """The app that owns ``section``'s data writes it: ``rows(ctx)`` with an
+    ``privacy.personal_data.export_context.ExportContext``. ``order`` places the section in
+    ``data.json`` (docs/export-schema.md). Registering the same function again is a no-op."""
+    _ensure_callable(rows, f"Exporter {section!r}")
+    if files is not None:
+        _ensure_callable(files, f"Exporter {section!r} files=")
+    exporter = Exporter(section, rows, order, files)
+    existing = _EXPORTERS.get(section)
+    if existing is not None and existing != exporter:
+        raise ValueError(SECTION_TAKEN.format(section=section))
+    _EXPORTERS[section] = exporter
+
+
+def exporters() -> list[Exporter]:
+    """Every registered exporter, in ``data.json`` order."""
+    return sorted(_EXPORTERS.values(), key=lambda e: (e.order, e.section))
+
+
+def _register_once(hooks: list, item) -> None:
+    if item not in hooks:
+        hooks.append(item)
+
+
+def register_workspace_ids(fn: Callable[[object], Iterable[int]], *, staff: bool = False) -> None:
+    """``fn(user)`` returns ids of workspaces the person is known in (``staff=True``: where they
+    act as agent or admin). Erasure scrubs the person's name from words written in those."""
+    _ensure_callable(fn, "register_workspace_ids")
+    _register_once(_WORKSPACE_IDS, (fn, staff))
+
+
+def workspace_ids_of(user, *, staff: bool = False) -> frozenset[int]:
+    ids: set[int] = set()
+    for fn, is_staff in _WORKSPACE_IDS:
+        if is_staff == staff:
+            ids.update(fn(user))
+    return frozenset(ids)
+
+
+def register_erasure_blocker(fn: Callable[[object], list[str]]) -> None:
+    """``fn(user)`` returns why the person may not delete their account yet (empty: no reason)."""
+    _ensure_callable(fn, "register_erasure_blocker")
+    _register_once(_ERASURE_BLOCKERS, fn)
+
+
+def erasure_blockers(user) -> list[str]:
+    return [reason for fn in _ERASURE_BLOCKERS for reason in fn(user)]
+
+
+def register_deactivation_hook(fn: Callable[[object], None]) -> None:
+    """``fn(user)`` runs in the transaction that deactivates an account asking to be deleted."""
+    _ensure_callable(fn, "register_deactivation_hook")
+    _register_once(_DEACTIVATION_HOOKS, fn)
+
+
+def account_deactivated(user) -> None:
+    for fn in _DEACTIVATION_HOOKS:
+        fn(user)
 
 
 # What makes a model need a declaration ------------------------------------------------------------

@@ -5,24 +5,22 @@ workspace: the tickets they requested, take part in, are assigned or wrote in, t
 wrote, the files they uploaded, their membership, their exports and the audit events about them.
 A ticket hold covers the ticket, its messages and files, and the audit events about it.
 
-``holds_in`` reads the active holds of one workspace (one query); the ``*_held_q`` helpers turn
-them into filters the retention selectors (privacy/retention/policies.py) apply, so the preview and the
-sweep spare exactly the same rows. ``held_objects_for`` is the account-erasure hook
-(privacy/account/erasure.py).
+``holds_in`` reads the active holds of one workspace (one query) as a ``HoldSet``; the retention
+kinds (privacy/personal_data/retention_kinds.py) turn it into the filters their selectors apply,
+so the preview and the sweep spare exactly the same rows. What a hold covers among tickets and
+people is answered by the registered ``HoldLookups`` (tickets/holds.py). ``held_objects_for`` is
+the account-erasure hook (privacy/account/erasure.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from privacy.account.anonymizers import HeldObjects
-from privacy.audit import actions
-from privacy.audit.log import audit_record
+from privacy.audit import events
+from privacy.personal_data.erasure_context import HeldObjects
+from privacy.personal_data.retention_kinds import HoldSet, hold_lookups
 from privacy.retention.models import HoldScope, LegalHold
 
 REASON_REQUIRED = "Say why the data must be kept (the case, the order or the request)."
@@ -32,18 +30,6 @@ TICKET_REQUIRED = "Enter the number of a ticket of this workspace."
 TICKET_NOT_FOUND = "This workspace has no ticket with that number."
 ENDS_IN_PAST = "The end date must be in the future (or leave it empty to keep the hold until released)."
 ALREADY_RELEASED = "This hold was already released."
-
-
-@dataclass(frozen=True)
-class HoldSet:
-    """The active holds of one workspace at one moment, reduced to what they cover."""
-
-    workspace: bool = False
-    user_ids: frozenset[int] = frozenset()
-    ticket_ids: frozenset[int] = frozenset()
-
-    def __bool__(self) -> bool:
-        return self.workspace or bool(self.user_ids or self.ticket_ids)
 
 
 def holds_in(workspace_id: int, *, now=None) -> HoldSet:
@@ -61,40 +47,6 @@ def holds_in(workspace_id: int, *, now=None) -> HoldSet:
         elif scope == HoldScope.TICKET:
             tickets.add(ticket_id)
     return HoldSet(workspace, frozenset(users), frozenset(tickets))
-
-
-# Filters (for querysets of the hold's workspace) --------------------------------------------------------
-
-
-def ticket_held_q(holds: HoldSet) -> Q:
-    """Tickets covered by the holds (a workspace hold is handled by the callers)."""
-    from tickets.models import Message, TicketParticipant
-
-    q = Q(pk__in=sorted(holds.ticket_ids))
-    if holds.user_ids:
-        users = sorted(holds.user_ids)
-        q |= Q(requester_id__in=users) | Q(assignee_id__in=users)
-        q |= Q(Exists(TicketParticipant.objects.filter(ticket_id=OuterRef("pk"), user_id__in=users)))
-        q |= Q(Exists(Message.objects.filter(ticket_id=OuterRef("pk"), author_id__in=users)))
-    return q
-
-
-def held_tickets(workspace_id: int, holds: HoldSet):
-    from tickets.models import Ticket
-
-    return Ticket.objects.filter(workspace_id=workspace_id).filter(ticket_held_q(holds)).values("pk")
-
-
-def message_held_q(workspace_id: int, holds: HoldSet) -> Q:
-    if not holds:
-        return Q(pk__in=[])
-    return Q(ticket_id__in=held_tickets(workspace_id, holds)) | Q(author_id__in=sorted(holds.user_ids))
-
-
-def attachment_held_q(workspace_id: int, holds: HoldSet) -> Q:
-    if not holds:
-        return Q(pk__in=[])
-    return Q(ticket_id__in=held_tickets(workspace_id, holds)) | Q(uploaded_by_id__in=sorted(holds.user_ids))
 
 
 def person_held_anywhere(user_ids, *, now=None) -> set[int]:
@@ -116,40 +68,20 @@ def held_objects_for(user, *, now=None) -> HeldObjects:
     taking part), the messages they wrote and the files they uploaded there, and the files on
     those tickets. A ticket hold on a ticket they are on keeps that ticket, its messages and files.
     """
-    from tickets.models import Attachment, Message, Ticket, TicketParticipant
-
     holds = list(
         LegalHold.objects.active(now).select_related("workspace", "ticket").order_by("placed_at", "pk")
     )
     if not holds:
         return HeldObjects()
+    held_for = hold_lookups().erasure
     ticket_ids, message_ids, attachment_ids, reasons = set(), set(), set(), []
-    mine = Q(requester_id=user.pk) | Q(
-        Exists(TicketParticipant.objects.filter(ticket_id=OuterRef("pk"), user_id=user.pk))
-    )
-    mine |= Q(Exists(Message.objects.filter(ticket_id=OuterRef("pk"), author_id=user.pk)))
     for hold in holds:
         if hold.scope == HoldScope.PERSON and hold.user_id != user.pk:
             continue
         if hold.scope == HoldScope.TICKET:
-            tickets = set(Ticket.objects.filter(pk=hold.ticket_id).filter(mine).values_list("pk", flat=True))
-            messages = set(Message.objects.filter(ticket_id__in=tickets).values_list("pk", flat=True))
-            files = set(Attachment.objects.filter(ticket_id__in=tickets).values_list("pk", flat=True))
+            tickets, messages, files = held_for(user.pk, ticket_id=hold.ticket_id)
         else:
-            workspace_id = hold.workspace_id
-            tickets = set(
-                Ticket.objects.filter(workspace_id=workspace_id).filter(mine).values_list("pk", flat=True)
-            )
-            messages = set(
-                Message.objects.filter(workspace_id=workspace_id, author_id=user.pk).values_list(
-                    "pk", flat=True
-                )
-            )
-            files = set(
-                Attachment.objects.filter(workspace_id=workspace_id)
-                .filter(Q(uploaded_by_id=user.pk) | Q(ticket_id__in=tickets))
-                .values_list("pk", flat=True)
-            )
+            tickets, messages, files = held_for(user.pk, workspace_id=hold.workspace_id)
         if not (tickets or messages or files):
             continue
         ticket_ids |= tickets
@@ -193,41 +125,23 @@ def hold_in(workspace, hold_id: int) -> LegalHold:
 
 def person_in_workspace(workspace, email: str):
     """The person with this address among the workspace's members and its tickets' people."""
-    from tickets.models import Ticket, TicketParticipant
-    from workspaces.models import Membership, User
-
-    email = (email or "").strip().lower()
-    if not email:
-        return None
-    connected = (
-        Q(pk__in=Membership.objects.filter(workspace_id=workspace.pk).values("user_id"))
-        | Q(pk__in=Ticket.objects.filter(workspace_id=workspace.pk).values("requester_id"))
-        | Q(pk__in=TicketParticipant.objects.filter(workspace_id=workspace.pk).values("user_id"))
-    )
-    return User.objects.filter(email__iexact=email).filter(connected).first()
+    return hold_lookups().find_person(workspace, email)
 
 
 def ticket_in_workspace(workspace, number: int):
-    from tickets.models import Ticket
-
-    return Ticket.objects.filter(workspace_id=workspace.pk, number=number).first()
+    return hold_lookups().find_ticket(workspace, number)
 
 
 def held_items(hold: LegalHold, *, limit: int = 50):
     """(tickets covered, total) for the hold's page: the newest ``limit`` tickets it keeps."""
-    from tickets.models import Ticket
-
     if hold.scope == HoldScope.WORKSPACE:
-        tickets = Ticket.objects.filter(workspace_id=hold.workspace_id)
+        holds = HoldSet(workspace=True)
     else:
         holds = HoldSet(
             user_ids=frozenset([hold.user_id]) if hold.user_id else frozenset(),
             ticket_ids=frozenset([hold.ticket_id]) if hold.ticket_id else frozenset(),
         )
-        tickets = Ticket.objects.filter(workspace_id=hold.workspace_id).filter(ticket_held_q(holds))
-    total = tickets.count()
-    rows = list(tickets.select_related("queue", "requester").order_by("-updated_at", "-id")[:limit])
-    return rows, total
+    return hold_lookups().items(hold.workspace_id, holds, limit)
 
 
 # Services -----------------------------------------------------------------------------------------------
@@ -270,19 +184,7 @@ def legal_hold_place(
     )
     hold.full_clean()
     hold.save()
-    audit_record(
-        action=actions.LEGAL_HOLD_PLACED,
-        request=request,
-        actor=actor,
-        workspace=workspace,
-        target=hold,
-        detail={
-            "scope": scope,
-            "user_id": hold.user_id,
-            "ticket": ticket.number if hold.ticket_id else None,
-            "ends_at": ends_at.isoformat() if ends_at else None,
-        },
-    )
+    events.legal_hold_placed(hold=hold, workspace=workspace, ticket=ticket, actor=actor, request=request)
     return hold
 
 
@@ -296,12 +198,5 @@ def legal_hold_release(*, hold: LegalHold, actor, request=None) -> LegalHold:
     hold.released_at = timezone.now()
     hold.released_by = actor
     hold.save(update_fields=["released_at", "released_by"])
-    audit_record(
-        action=actions.LEGAL_HOLD_RELEASED,
-        request=request,
-        actor=actor,
-        workspace=hold.workspace,
-        target=hold,
-        detail={"scope": hold.scope, "placed_at": hold.placed_at.isoformat()},
-    )
+    events.legal_hold_released(hold=hold, actor=actor, request=request)
     return hold

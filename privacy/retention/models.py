@@ -9,15 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-
-class TicketAction(models.TextChoices):
-    ANONYMIZE = "anonymize", "Anonymize (keep the figures, remove who and what)"
-    DELETE = "delete", "Delete completely"
-
-
-class AttachmentBasis(models.TextChoices):
-    UPLOAD = "upload", "from upload"
-    CLOSED = "closed", "from the ticket's closing"
+# The policy's choices live with the retention kinds, which read them (tickets' own kinds included).
+from privacy.personal_data.retention_kinds import AttachmentBasis, TicketAction
 
 
 class RetentionPolicy(models.Model):

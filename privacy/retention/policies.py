@@ -1,66 +1,87 @@
-"""Retention policies and what they make due: one function per kind of data, shared by the
-preview (the retention page, ``enforce_retention --dry-run``) and the sweep (privacy/retention/sweep.py).
+"""Retention policies and what they make due, shared by the preview (the retention page,
+``enforce_retention --dry-run``) and the sweep (privacy/retention/sweep.py).
 
-Each kind has a selector ``due_<kind>(workspace_id, policy, holds, now)`` returning
-``(due, spared)``: the rows the next run acts on, and the expired rows a legal hold keeps. The
-kinds are disjoint, so acting on one never changes another's count: notes and attachments on a
-ticket that is itself due are counted (and removed) with the ticket. The sweep acts on the kinds
-in ``KINDS`` order and locks the rows it takes with the same querysets, so the preview at
-``now`` is exactly what a run as of ``now`` does.
+The kinds of data are registered by the apps that own them (privacy/personal_data/retention_kinds.py):
+closed tickets, internal notes and attachments by tickets, inactive requesters by workspaces,
+finished exports and audit events by privacy (here). Each batched kind has a selector
+``due(workspace_id, policy, holds, now)`` returning ``(due, spared)``: the rows the next run acts
+on, and the expired rows a legal hold keeps. The kinds are disjoint, so acting on one never
+changes another's count. The sweep acts on the kinds in their registered order and locks the
+rows it takes with the same querysets, so the preview at ``now`` is exactly what a run as of
+``now`` does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from privacy.audit import actions
-from privacy.audit.log import audit_record
-from privacy.retention.holds import HoldSet, attachment_held_q, holds_in, message_held_q, ticket_held_q
-from privacy.retention.models import AttachmentBasis, RetentionPolicy, TicketAction
-
-TICKETS, NOTES, ATTACHMENTS, REQUESTERS, EXPORTS, AUDIT_EVENTS = (
-    "tickets",
-    "notes",
-    "attachments",
-    "requesters",
-    "exports",
-    "audit_events",
+from helpdesk.storage import delete_stored_file_on_commit
+from privacy.account.models import DataExport
+from privacy.audit import events
+from privacy.audit.log import chain_for
+from privacy.audit.maintenance import audit_events_purge
+from privacy.audit.models import AuditEvent
+from privacy.personal_data.retention_kinds import (
+    Batch,
+    HoldSet,
+    RetentionKind,
+    cutoff,
+    hold_lookups,
+    register_retention_kind,
+    retention_kind,
+    retention_kinds,
 )
-# The order the sweep acts in (tickets first: their notes and files go with them).
-KINDS = (TICKETS, NOTES, ATTACHMENTS, REQUESTERS, EXPORTS, AUDIT_EVENTS)
-DAYS_FIELD = {
-    TICKETS: "tickets_days",
-    NOTES: "notes_days",
-    ATTACHMENTS: "attachments_days",
-    REQUESTERS: "requesters_days",
-    EXPORTS: "exports_days",
-    AUDIT_EVENTS: "audit_days",
-}
-KIND_LABELS = {
-    TICKETS: "Closed tickets",
-    NOTES: "Internal notes",
-    ATTACHMENTS: "Attachments",
-    REQUESTERS: "Inactive requester accounts",
-    EXPORTS: "Finished exports",
-    AUDIT_EVENTS: "Audit events",
-}
-KIND_HELP = {
-    TICKETS: "Counted from the ticket's closing.",
-    NOTES: "Counted from when the note was written; the note's text is replaced by a marker.",
-    ATTACHMENTS: "Counted from upload (or from the ticket's closing); the file is deleted from storage.",
-    REQUESTERS: (
-        "Counted from the person's last sign-in. They leave the workspace and their tickets here are "
-        "anonymized; an account left in no workspace is erased."
-    ),
-    EXPORTS: "Personal-data export archives of this workspace's members, counted from when they were ready.",
-    AUDIT_EVENTS: "The oldest events of this workspace's audit log are deleted; the chain still verifies.",
-}
+from privacy.retention.holds import holds_in, person_held_anywhere
+from privacy.retention.models import RetentionPolicy
+from workspaces.retention_kinds import workspaces_in_order, workspaces_of_people
+
+EXPORTS, AUDIT_EVENTS = "exports", "audit_events"
+
+
+class _KindNames(Sequence):
+    """The registered kinds' names in the sweep's order, read at use (apps register in ready())."""
+
+    def _names(self) -> tuple[str, ...]:
+        return tuple(kind.name for kind in retention_kinds())
+
+    def __getitem__(self, index):
+        return self._names()[index]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __repr__(self) -> str:
+        return repr(self._names())
+
+
+class _KindAttribute(Mapping):
+    """``{kind name: an attribute of the registered kind}``, read at use."""
+
+    def __init__(self, attribute: str):
+        self.attribute = attribute
+
+    def __getitem__(self, name: str):
+        return getattr(retention_kind(name), self.attribute)
+
+    def __iter__(self):
+        return iter(KINDS)
+
+    def __len__(self) -> int:
+        return len(KINDS)
+
+
+KINDS = _KindNames()
+DAYS_FIELD = _KindAttribute("days_field")
+KIND_LABELS = _KindAttribute("label")
+KIND_HELP = _KindAttribute("help")
 POLICY_WORDS = (
     "Personal data is kept as long as necessary for the purpose it was collected for, "
     "then anonymized or securely deleted."
@@ -97,10 +118,6 @@ def policy_values(policy: RetentionPolicy) -> dict:
     }
 
 
-def cutoff(days: int | None, now):
-    return None if days is None else now - timedelta(days=days)
-
-
 def shortened_kinds(old: dict, new: dict) -> list[str]:
     """Kinds whose period the change shortens (a number after forever, or fewer days), plus
     attachments when the basis changes (it can bring files forward)."""
@@ -109,8 +126,9 @@ def shortened_kinds(old: dict, new: dict) -> list[str]:
         before, after = old[name], new[name]
         if after is not None and (before is None or after < before):
             kinds.append(kind)
-    if new["attachments_basis"] != old["attachments_basis"] and ATTACHMENTS not in kinds:
-        kinds.append(ATTACHMENTS)
+    for kind in retention_kinds():
+        if kind.name not in kinds and any(new[name] != old[name] for name in kind.moved_by):
+            kinds.append(kind.name)
     return kinds
 
 
@@ -134,102 +152,18 @@ def policy_update(*, workspace, actor, values: dict, request=None) -> RetentionP
     changed = {name for name in new if new[name] != old[name]}
     policy.save()
     if changed:
-        audit_record(
-            action=actions.SETTINGS_CHANGED,
-            request=request,
-            actor=actor,
+        events.retention_settings_changed(
+            policy=policy,
             workspace=workspace,
-            target=policy,
-            detail={
-                "setting": "retention",
-                "old": {name: old[name] for name in sorted(changed)},
-                "new": {name: new[name] for name in sorted(changed)},
-            },
+            old={name: old[name] for name in sorted(changed)},
+            new={name: new[name] for name in sorted(changed)},
+            actor=actor,
+            request=request,
         )
     return policy
 
 
-# What is due ---------------------------------------------------------------------------------------------
-
-
-def _none(model):
-    return model._base_manager.none()
-
-
-def _split(expired, holds: HoldSet, held: Q | None):
-    """``(due, spared)``: a workspace hold spares all of ``expired``; otherwise the rows
-    matching ``held`` are spared (none when ``held`` is None: nothing is held)."""
-    if holds.workspace:
-        return _none(expired.model), expired
-    if held is None:
-        return expired, _none(expired.model)
-    return expired.exclude(held), expired.filter(held)
-
-
-def due_tickets(workspace_id: int, policy: RetentionPolicy, holds: HoldSet, now):
-    from tickets.models import Status, Ticket
-
-    limit = cutoff(policy.tickets_days, now)
-    if limit is None:
-        return _none(Ticket), _none(Ticket)
-    expired = Ticket.objects.filter(
-        workspace_id=workspace_id, status=Status.CLOSED, closed_at__lt=limit, anonymized_at__isnull=True
-    )
-    return _split(expired, holds, ticket_held_q(holds) if holds else None)
-
-
-def _on_due_ticket(workspace_id, policy, holds, now):
-    """True for a row whose ticket is itself due (its whole ticket goes, so it is counted there).
-
-    An EXISTS anti-join: "ticket_id NOT IN (a million ids)" makes PostgreSQL rescan the list for
-    every row once it no longer fits in memory (minutes at 1M tickets).
-    """
-    due, _ = due_tickets(workspace_id, policy, holds, now)
-    return Exists(due.filter(pk=OuterRef("ticket_id")))
-
-
-def due_notes(workspace_id: int, policy: RetentionPolicy, holds: HoldSet, now):
-    from privacy.account.anonymizers import RETENTION_MESSAGE
-    from tickets.models import Message, MessageKind
-
-    limit = cutoff(policy.notes_days, now)
-    if limit is None:
-        return _none(Message), _none(Message)
-    expired = (
-        Message.objects.filter(workspace_id=workspace_id, kind=MessageKind.NOTE, created_at__lt=limit)
-        .exclude(body=RETENTION_MESSAGE)
-        .exclude(_on_due_ticket(workspace_id, policy, holds, now))
-    )
-    return _split(expired, holds, message_held_q(workspace_id, holds) if holds else None)
-
-
-def due_attachments(workspace_id: int, policy: RetentionPolicy, holds: HoldSet, now):
-    from tickets.models import Attachment, Status
-
-    limit = cutoff(policy.attachments_days, now)
-    if limit is None:
-        return _none(Attachment), _none(Attachment)
-    expired = Attachment.objects.filter(workspace_id=workspace_id)
-    if policy.attachments_basis == AttachmentBasis.CLOSED:
-        expired = expired.filter(ticket__status=Status.CLOSED, ticket__closed_at__lt=limit)
-    else:
-        expired = expired.filter(created_at__lt=limit)
-    expired = expired.exclude(_on_due_ticket(workspace_id, policy, holds, now))
-    return _split(expired, holds, attachment_held_q(workspace_id, holds) if holds else None)
-
-
-def due_requesters(workspace_id: int, policy: RetentionPolicy, holds: HoldSet, now):
-    """Requester memberships whose person has not signed in (or, never signed in, joined)
-    before the cutoff."""
-    from workspaces.models import Membership, Role
-
-    limit = cutoff(policy.requesters_days, now)
-    if limit is None:
-        return _none(Membership), _none(Membership)
-    expired = Membership.objects.filter(workspace_id=workspace_id, role=Role.REQUESTER).filter(
-        Q(user__last_login__lt=limit) | Q(user__last_login__isnull=True, user__date_joined__lt=limit)
-    )
-    return _split(expired, holds, Q(user_id__in=sorted(holds.user_ids)) if holds.user_ids else None)
+# The kinds privacy owns: finished exports and the audit log -------------------------------------------
 
 
 def export_attribution(now, *, holds_by_workspace: dict | None = None) -> dict[int, tuple[list, list]]:
@@ -237,21 +171,13 @@ def export_attribution(now, *, holds_by_workspace: dict | None = None) -> dict[i
     (of its owner's memberships) with the shortest export period, the lowest id on a tie.
     Returns ``{workspace_id: (due ids, spared ids)}``. Exports are few (one per request, and
     they expire in days), so this is computed in Python."""
-    from privacy.account.models import DataExport
-    from privacy.retention.holds import person_held_anywhere
-    from workspaces.models import Membership
-
     exports = list(
         DataExport.objects.filter(finished_at__isnull=False).values_list("pk", "user_id", "finished_at")
     )
     if not exports:
         return {}
     owners = {user_id for _, user_id, _ in exports}
-    workspaces_of: dict[int, list[int]] = {}
-    for user_id, workspace_id in Membership.objects.filter(user_id__in=owners).values_list(
-        "user_id", "workspace_id"
-    ):
-        workspaces_of.setdefault(user_id, []).append(workspace_id)
+    workspaces_of = workspaces_of_people(owners)
     policies = policies_by_workspace({w for ids in workspaces_of.values() for w in ids})
     held_people = person_held_anywhere(owners, now=now)
     holds_by_workspace = holds_by_workspace if holds_by_workspace is not None else {}
@@ -276,8 +202,6 @@ def export_attribution(now, *, holds_by_workspace: dict | None = None) -> dict[i
 
 
 def due_exports(workspace_id: int, policy: RetentionPolicy, holds: HoldSet, now):
-    from privacy.account.models import DataExport
-
     due_ids, spared_ids = export_attribution(now, holds_by_workspace={workspace_id: holds}).get(
         workspace_id, ([], [])
     )
@@ -294,54 +218,83 @@ class AuditCut:
     spared: int
 
 
-def audit_cut(workspace_id: int, policy: RetentionPolicy, holds: HoldSet, now) -> AuditCut:
-    """The purge deletes a prefix of the chain, so a hold on a person or ticket moves the cut to
-    just before the first event about them."""
-    from privacy.audit.log import chain_for
-    from privacy.audit.models import AuditEvent
-    from workspaces.models import Workspace
+def export_file_names(ids) -> list[str]:
+    return list(DataExport.objects.filter(pk__in=ids).values_list("file", flat=True))
 
+
+def exports_delete(batch: Batch) -> int:
+    for name in export_file_names(batch.ids):
+        if name:
+            delete_stored_file_on_commit(storage=default_storage, name=name)
+    DataExport.objects.filter(pk__in=batch.ids).delete()
+    return len(batch.ids)
+
+
+def audit_cut(workspace, policy: RetentionPolicy, holds: HoldSet, now) -> AuditCut:
+    """The purge deletes a prefix of the chain, so a hold on a person or ticket moves the cut to
+    just before the first event about them (or about what the holds cover)."""
     limit = cutoff(policy.audit_days, now)
     if limit is None:
         return AuditCut(None, 0, 0)
-    events = AuditEvent.objects.filter(chain=chain_for(Workspace(pk=workspace_id)))
-    expired = events.filter(created_at__lt=limit).count()
+    chain = AuditEvent.objects.filter(chain=chain_for(workspace))
+    expired = chain.filter(created_at__lt=limit).count()
     if holds.workspace:
         return AuditCut(None, 0, expired)
     before = limit
     if holds:
-        about = Q(target_type="tickets.ticket", target_id__in=[str(t) for t in sorted(holds.ticket_ids)])
+        about = Q(pk__in=[])
+        for target_type, target_ids in hold_lookups().audit_targets(workspace.pk, holds).items():
+            about |= Q(target_type=target_type, target_id__in=target_ids)
         if holds.user_ids:
             users = sorted(holds.user_ids)
             about |= Q(actor_id__in=users) | Q(
                 target_type="workspaces.user", target_id__in=[str(u) for u in users]
             )
-            from tickets.models import Ticket
-
-            tickets = Ticket.objects.filter(workspace_id=workspace_id).filter(ticket_held_q(holds))
-            about |= Q(
-                target_type="tickets.ticket",
-                target_id__in=[str(t) for t in tickets.values_list("pk", flat=True)],
-            )
         first = (
-            events.filter(about, created_at__lt=limit)
+            chain.filter(about, created_at__lt=limit)
             .order_by("seq")
             .values_list("created_at", flat=True)
             .first()
         )
         if first is not None:
             before = first
-    due = events.filter(created_at__lt=before).count()
+    due = chain.filter(created_at__lt=before).count()
     return AuditCut(before if due else None, due, expired - due)
 
 
-SELECTORS = {
-    TICKETS: due_tickets,
-    NOTES: due_notes,
-    ATTACHMENTS: due_attachments,
-    REQUESTERS: due_requesters,
-    EXPORTS: due_exports,
-}
+def audit_purge(workspace, cut: AuditCut) -> int:
+    if cut.before is None:
+        return 0
+    event = audit_events_purge(workspace=workspace, before=cut.before)
+    return event.detail["deleted"] if event is not None else 0
+
+
+PRIVACY_KINDS = (
+    RetentionKind(
+        name=EXPORTS,
+        label="Finished exports",
+        help="Personal-data export archives of this workspace's members, counted from when they were ready.",
+        days_field="exports_days",
+        position=50,
+        due=due_exports,
+        act=exports_delete,
+        file_names=export_file_names,
+    ),
+    RetentionKind(
+        name=AUDIT_EVENTS,
+        label="Audit events",
+        help="The oldest events of this workspace's audit log are deleted; the chain still verifies.",
+        days_field="audit_days",
+        position=60,
+        cut=audit_cut,
+        purge=audit_purge,
+    ),
+)
+
+
+def register_retention() -> None:
+    for kind in PRIVACY_KINDS:
+        register_retention_kind(kind)
 
 
 # The preview ---------------------------------------------------------------------------------------------
@@ -354,22 +307,20 @@ def preview_workspace(workspace, *, now=None, policy: RetentionPolicy | None = N
     policy = policy or policy_for(workspace)
     holds = holds_in(workspace.pk, now=now)
     counts = {}
-    for kind in KINDS:
-        if kind == AUDIT_EVENTS:
-            cut = audit_cut(workspace.pk, policy, holds, now)
-            counts[kind] = {"due": cut.due, "spared": cut.spared}
+    for kind in retention_kinds():
+        if kind.cut is not None:
+            cut = kind.cut(workspace, policy, holds, now)
+            counts[kind.name] = {"due": cut.due, "spared": cut.spared}
             continue
-        due, spared = SELECTORS[kind](workspace.pk, policy, holds, now)
-        counts[kind] = {"due": due.count(), "spared": spared.count()}
+        due, spared = kind.due(workspace.pk, policy, holds, now)
+        counts[kind.name] = {"due": due.count(), "spared": spared.count()}
     return counts
 
 
 def preview(*, now=None, workspaces=None) -> dict:
     """The preview of every workspace (``enforce_retention --dry-run``)."""
-    from workspaces.models import Workspace
-
     now = now or timezone.now()
-    workspaces = list(workspaces if workspaces is not None else Workspace.objects.order_by("pk"))
+    workspaces = list(workspaces if workspaces is not None else workspaces_in_order())
     policies = policies_by_workspace([w.pk for w in workspaces])
     return {
         "as_of": now.isoformat(),
@@ -387,26 +338,15 @@ def preview(*, now=None, workspaces=None) -> dict:
 
 def kind_rows(policy: RetentionPolicy, counts: dict) -> list[dict]:
     """The retention page's table: one row per kind with its period, action and counts."""
-    rows = []
-    for kind in KINDS:
-        days = getattr(policy, DAYS_FIELD[kind])
-        if kind == TICKETS:
-            action = "deleted" if policy.tickets_action == TicketAction.DELETE else "anonymized"
-        elif kind == NOTES:
-            action = "redacted"
-        elif kind == REQUESTERS:
-            action = "removed and anonymized"
-        else:
-            action = "deleted"
-        rows.append(
-            {
-                "kind": kind,
-                "label": KIND_LABELS[kind],
-                "help": KIND_HELP[kind],
-                "days": days,
-                "action": action,
-                "due": counts[kind]["due"],
-                "spared": counts[kind]["spared"],
-            }
-        )
-    return rows
+    return [
+        {
+            "kind": kind.name,
+            "label": kind.label,
+            "help": kind.help,
+            "days": getattr(policy, kind.days_field),
+            "action": kind.action_for(policy),
+            "due": counts[kind.name]["due"],
+            "spared": counts[kind.name]["spared"],
+        }
+        for kind in retention_kinds()
+    ]

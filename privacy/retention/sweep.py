@@ -2,8 +2,9 @@
 
 - **Batched**: each kind of each workspace is taken ``batch_size`` rows at a time; each batch is
   one transaction that acts on the rows and adds its counts to the run's progress row.
-- **Idempotent**: the due querysets (privacy/retention/policies.py) exclude what is done (anonymized
-  tickets carry ``anonymized_at``, redacted notes the marker; deleted rows are gone).
+- **Idempotent**: the registered kinds' due querysets (privacy/personal_data/retention_kinds.py)
+  exclude what is done (anonymized tickets carry ``anonymized_at``, redacted notes the marker;
+  deleted rows are gone).
 - **Concurrent runs**: a batch locks its rows with ``SELECT ... FOR UPDATE SKIP LOCKED`` on
   PostgreSQL, so two workers never take the same rows; both add to the same run's counts. On
   SQLite writing transactions are serialized by the database (IMMEDIATE).
@@ -26,26 +27,20 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from privacy.audit import actions
-from privacy.audit.log import audit_record
-from privacy.retention.holds import HoldSet, holds_in
+from helpdesk.storage import delete_stored_file
+from privacy.account.erasure import erase_account_data
+from privacy.audit import events
+from privacy.personal_data.retention_kinds import Batch, HoldSet, RetentionKind, retention_kinds
+from privacy.retention.holds import holds_in
 from privacy.retention.models import (
     PendingFileDeletion,
     RetentionPolicy,
     RetentionRun,
     RetentionRunWorkspace,
     RunState,
-    TicketAction,
 )
-from privacy.retention.policies import (
-    AUDIT_EVENTS,
-    KINDS,
-    REQUESTERS,
-    SELECTORS,
-    TICKETS,
-    audit_cut,
-    policy_for,
-)
+from privacy.retention.policies import KINDS, policy_for
+from workspaces.retention_kinds import workspaces_in_order
 
 logger = logging.getLogger(__name__)
 
@@ -106,16 +101,11 @@ def _audit_workspace(progress_id: int, workspace, run: RetentionRun) -> None:
         progress = _locked_progress(progress_id)
         if progress.audited_at is not None or set(progress.finished_kinds) != set(KINDS):
             return
-        audit_record(
-            action=actions.RETENTION_RUN,
+        events.retention_run(
+            run=run,
             workspace=workspace,
-            target=run,
-            detail={
-                "run": run.pk,
-                "as_of": run.as_of.isoformat(),
-                "counts": {kind: progress.counts.get(kind, 0) for kind in KINDS},
-                "spared": {kind: progress.spared.get(kind, 0) for kind in KINDS},
-            },
+            counts={kind: progress.counts.get(kind, 0) for kind in KINDS},
+            spared={kind: progress.spared.get(kind, 0) for kind in KINDS},
         )
         progress.audited_at = timezone.now()
         progress.save(update_fields=["audited_at"])
@@ -141,8 +131,6 @@ def _queue_file_deletions(names) -> list[int]:
 
 def flush_pending_file_deletions() -> int:
     """Delete from storage the files a committed batch removed but a dead process did not."""
-    from helpdesk.storage import delete_stored_file
-
     done = 0
     for pk, name in list(PendingFileDeletion.objects.order_by("pk").values_list("pk", "name")[:10000]):
         delete_stored_file(storage=default_storage, name=name)
@@ -151,127 +139,39 @@ def flush_pending_file_deletions() -> int:
     return done
 
 
-def _file_names(kind: str, ids: list[int]) -> list[str]:
-    from privacy.account.models import DataExport
-    from tickets.models import Attachment
-
-    if kind == TICKETS:
-        return list(Attachment.objects.filter(ticket_id__in=ids).values_list("file", flat=True))
-    if kind == "notes":
-        return list(Attachment.objects.filter(message_id__in=ids).values_list("file", flat=True))
-    if kind == "attachments":
-        return list(Attachment.objects.filter(pk__in=ids).values_list("file", flat=True))
-    if kind == "exports":
-        return list(DataExport.objects.filter(pk__in=ids).values_list("file", flat=True))
-    return []
-
-
-# Inactive requesters -------------------------------------------------------------------------------------
-
-
-def requester_expire(*, membership, now) -> dict[str, int]:
-    """An inactive requester leaves the workspace: their tickets there are anonymized, their
-    words elsewhere in it redacted, their files deleted, their membership ended
-    (``member.removed``). A person left in no workspace is erased through account erasure's own
-    path (``erase_account_data``, legal holds respected) and ``account.deleted`` is audited.
-    Runs inside the batch's transaction."""
-    from privacy.account import anonymizers
-    from privacy.account.erasure import erase_account_data
-    from privacy.retention.holds import held_tickets
-    from tickets.models import Attachment, Message, Ticket
-    from workspaces.models import Membership, User
-    from workspaces.services import member_remove
-
-    workspace_id, user_id = membership.workspace_id, membership.user_id
-    holds = holds_in(workspace_id, now=now)
-    held = held_tickets(workspace_id, holds)
-    counts: dict[str, int] = {}
-    tickets = Ticket.objects.filter(
-        workspace_id=workspace_id, requester_id=user_id, anonymized_at__isnull=True
+def _erase_account(user) -> None:
+    """A requester the sweep left in no workspace: erased through account erasure's own path
+    (legal holds respected), ``account.deleted`` audited."""
+    erased, _pseudonym = erase_account_data(user)
+    events.account_deleted_by_retention(
+        user_id=user.pk, counts={k: v for k, v in sorted(erased.items()) if v}
     )
-    ticket_ids = list(tickets.exclude(pk__in=held).values_list("pk", flat=True))
-    for start in range(0, len(ticket_ids), DEFAULT_BATCH):
-        chunk = ticket_ids[start : start + DEFAULT_BATCH]
-        _queue_file_deletions(_file_names(TICKETS, chunk))
-        for key, value in anonymizers.tickets_anonymize(
-            workspace_id=workspace_id, ticket_ids=chunk, now=now
-        ).items():
-            counts[key] = counts.get(key, 0) + value
-    words = Message.objects.filter(workspace_id=workspace_id, author_id=user_id).exclude(ticket_id__in=held)
-    word_ids = list(words.values_list("pk", flat=True))
-    if word_ids:
-        _queue_file_deletions(_file_names("notes", word_ids))
-        anonymizers.messages_anonymize(workspace_id=workspace_id, message_ids=word_ids)
-        counts["messages_redacted"] = Message.objects.filter(pk__in=word_ids).update(author=None)
-    files = Attachment.objects.filter(workspace_id=workspace_id, uploaded_by_id=user_id).exclude(
-        ticket_id__in=held
-    )
-    file_ids = list(files.values_list("pk", flat=True))
-    if file_ids:
-        _queue_file_deletions(_file_names("attachments", file_ids))
-        anonymizers.attachments_expire(workspace_id=workspace_id, attachment_ids=file_ids)
-    member_remove(membership=membership, actor=None)
-    user = User.objects.select_for_update().get(pk=user_id)
-    if not Membership.objects.filter(user_id=user_id).exists() and user.is_active and not user.is_superuser:
-        erased, pseudonym = erase_account_data(user)
-        audit_record(
-            action=actions.ACCOUNT_DELETED,
-            actor=None,
-            target_type="workspaces.user",
-            target_id=user_id,
-            detail={"reason": "retention", "counts": {k: v for k, v in sorted(erased.items()) if v}},
-        )
-        counts["accounts_erased"] = 1
-    return counts
 
 
 # Acting on one batch ------------------------------------------------------------------------------------
 
 
-def _act(kind: str, workspace, policy: RetentionPolicy, ids: list[int], run: RetentionRun) -> int:
-    from privacy.account import anonymizers
-
-    if kind == TICKETS:
-        if policy.tickets_action == TicketAction.DELETE:
-            anonymizers.tickets_delete(workspace_id=workspace.pk, ticket_ids=ids)
-        else:
-            anonymizers.tickets_anonymize(workspace_id=workspace.pk, ticket_ids=ids, now=run.as_of)
-        return len(ids)
-    if kind == "notes":
-        anonymizers.messages_anonymize(workspace_id=workspace.pk, message_ids=ids)
-        return len(ids)
-    if kind == "attachments":
-        anonymizers.attachments_expire(workspace_id=workspace.pk, attachment_ids=ids)
-        return len(ids)
-    if kind == "exports":
-        from privacy.account.models import DataExport
-
-        anonymizers.delete_stored_files(
-            (default_storage, name)
-            for name in DataExport.objects.filter(pk__in=ids).values_list("file", flat=True)
-        )
-        DataExport.objects.filter(pk__in=ids).delete()
-        return len(ids)
-    if kind == REQUESTERS:
-        from workspaces.models import Membership
-
-        for membership in Membership.objects.filter(pk__in=ids).select_related("user", "workspace"):
-            requester_expire(membership=membership, now=run.as_of)
-        return len(ids)
-    raise ValueError(kind)
+def _act(kind: RetentionKind, workspace, policy: RetentionPolicy, holds: HoldSet, ids, run) -> int:
+    batch = Batch(
+        workspace_id=workspace.pk,
+        ids=ids,
+        policy=policy,
+        holds=holds,
+        now=run.as_of,
+        queue_files=_queue_file_deletions,
+        erase_account=_erase_account,
+    )
+    return kind.act(batch)
 
 
-def _take_batch(kind: str, workspace, policy, holds: HoldSet, run: RetentionRun, size: int) -> list[int]:
-    due, _ = SELECTORS[kind](workspace.pk, policy, holds, run.as_of)
+def _take_batch(kind: RetentionKind, workspace, policy, holds: HoldSet, run, size: int) -> list[int]:
+    due, _ = kind.due(workspace.pk, policy, holds, run.as_of)
     if connection.features.has_select_for_update_skip_locked:
         due = due.select_for_update(skip_locked=True, of=("self",))
-    # Tickets in the order of their retention index (workspace, closed_at, id): each batch reads
-    # only its own rows however many are due.
-    order = ("closed_at", "pk") if kind == TICKETS else ("pk",)
-    return list(due.order_by(*order).values_list("pk", flat=True)[:size])
+    return list(due.order_by(*kind.order_by).values_list("pk", flat=True)[:size])
 
 
-def _sweep_kind(kind, workspace, progress_id, run, *, batch_size, pause, on_batch) -> None:
+def _sweep_kind(kind: RetentionKind, workspace, progress_id, run, *, batch_size, pause, on_batch) -> None:
     while True:
         policy = policy_for(workspace)
         holds = holds_in(workspace.pk, now=run.as_of)
@@ -279,45 +179,41 @@ def _sweep_kind(kind, workspace, progress_id, run, *, batch_size, pause, on_batc
         with transaction.atomic():
             ids = _take_batch(kind, workspace, policy, holds, run, batch_size)
             if ids:
-                outbox = _queue_file_deletions(_file_names(kind, ids))
-                done = _act(kind, workspace, policy, ids, run)
+                if kind.file_names is not None:
+                    outbox = _queue_file_deletions(kind.file_names(ids))
+                done = _act(kind, workspace, policy, holds, ids, run)
                 if pause:  # tests: hold the batch open so a kill lands in the middle of it
                     time.sleep(pause)
-                _add_counts(progress_id, kind, done)
+                _add_counts(progress_id, kind.name, done)
         # Committed: the storage deletes queued with on_commit have run.
         if outbox:
             PendingFileDeletion.objects.filter(pk__in=outbox).delete()
         if ids:
             if on_batch is not None:
-                on_batch(workspace, kind, len(ids))
+                on_batch(workspace, kind.name, len(ids))
             continue
-        due, spared = SELECTORS[kind](workspace.pk, policy, holds, run.as_of)
+        due, spared = kind.due(workspace.pk, policy, holds, run.as_of)
         if due.exists():  # rows another worker holds right now: wait for its commit
             time.sleep(WAIT_FOR_OTHER_WORKER)
             continue
-        _finish_kind(progress_id, kind, spared.count())
+        _finish_kind(progress_id, kind.name, spared.count())
         return
 
 
-def _sweep_audit(workspace, progress_id, run) -> None:
-    """One purge per run and workspace, under the chain head lock (a second worker finds
-    nothing left to delete and adds 0)."""
-    from privacy.audit.maintenance import audit_events_purge
-
+def _sweep_cut(kind: RetentionKind, workspace, progress_id, run) -> None:
+    """One cut per run and workspace (the audit purge, under the chain head lock: a second
+    worker finds nothing left to delete and adds 0)."""
     with transaction.atomic():
         progress = _locked_progress(progress_id)
-        if AUDIT_EVENTS in progress.finished_kinds:
+        if kind.name in progress.finished_kinds:
             return
         policy = policy_for(workspace)
         holds = holds_in(workspace.pk, now=run.as_of)
-        cut = audit_cut(workspace.pk, policy, holds, run.as_of)
-        deleted = 0
-        if cut.before is not None:
-            event = audit_events_purge(workspace=workspace, before=cut.before)
-            deleted = event.detail["deleted"] if event is not None else 0
-        progress.counts[AUDIT_EVENTS] = progress.counts.get(AUDIT_EVENTS, 0) + deleted
-        progress.spared[AUDIT_EVENTS] = cut.spared
-        progress.finished_kinds = [*progress.finished_kinds, AUDIT_EVENTS]
+        cut = kind.cut(workspace, policy, holds, run.as_of)
+        deleted = kind.purge(workspace, cut)
+        progress.counts[kind.name] = progress.counts.get(kind.name, 0) + deleted
+        progress.spared[kind.name] = cut.spared
+        progress.finished_kinds = [*progress.finished_kinds, kind.name]
         progress.save(update_fields=["counts", "spared", "finished_kinds"])
 
 
@@ -335,20 +231,18 @@ def retention_sweep(
     that long before committing (tests kill a run in the middle of a batch).
     ``on_batch(workspace, kind, n)`` is called after each committed batch.
     """
-    from workspaces.models import Workspace
-
     flush_pending_file_deletions()
     run = current_run(now=now, batch_size=batch_size)
     batch_size = max(1, int(batch_size or run.batch_size))
-    for workspace in Workspace.objects.order_by("pk"):
+    for workspace in workspaces_in_order():
         progress = _progress(run, workspace)
         if progress.audited_at is not None:
             continue
-        for kind in KINDS:
-            if kind in progress.finished_kinds:
+        for kind in retention_kinds():
+            if kind.name in progress.finished_kinds:
                 continue
-            if kind == AUDIT_EVENTS:
-                _sweep_audit(workspace, progress.pk, run)
+            if kind.cut is not None:
+                _sweep_cut(kind, workspace, progress.pk, run)
             else:
                 _sweep_kind(
                     kind, workspace, progress.pk, run, batch_size=batch_size, pause=pause, on_batch=on_batch

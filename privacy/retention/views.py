@@ -6,9 +6,11 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from helpdesk.forms import apply_service_errors, service_error_message
 from privacy.retention import holds as hold_services
+from privacy.retention import selectors as retention_selectors
 from privacy.retention.forms import LegalHoldForm, RetentionForm
-from privacy.retention.models import HoldScope, LegalHold, RetentionRunWorkspace
+from privacy.retention.models import HoldScope, LegalHold
 from privacy.retention.policies import (
     DAYS_FIELD,
     KIND_LABELS,
@@ -20,10 +22,8 @@ from privacy.retention.policies import (
     preview_workspace,
     shortened_kinds,
 )
-from workspaces.access import NOT_FOUND, workspace_view
-from workspaces.models import Role
+from workspaces.access import ADMIN_ONLY, NOT_FOUND, workspace_view
 
-ADMINS = (Role.ADMIN,)
 SAVED = "Retention settings saved. The next run applies them."
 NOTHING_CHANGED = "Nothing changed."
 CONFIRM_NEEDED = "Shortening a period expires data at the next run. Check the figures below and confirm."
@@ -31,20 +31,11 @@ HOLD_PLACED = "Legal hold placed. Retention and account deletion now skip what i
 HOLD_RELEASED = "Legal hold released. From the next run, retention treats this data normally."
 
 
-def _last_run(workspace):
-    return (
-        RetentionRunWorkspace.objects.filter(workspace_id=workspace.pk, audited_at__isnull=False)
-        .select_related("run")
-        .order_by("-run__started_at", "-pk")
-        .first()
-    )
-
-
 def _period(days):
     return "forever" if days is None else f"{days} days"
 
 
-@workspace_view(roles=ADMINS)
+@workspace_view(roles=ADMIN_ONLY)
 @require_http_methods(["GET", "POST"])
 def retention_settings(request, membership):
     workspace = membership.workspace
@@ -96,15 +87,15 @@ def retention_settings(request, membership):
             "policy": policy,
             "policy_words": POLICY_WORDS,
             "rows": kind_rows(policy, counts),
-            "active_holds": LegalHold.objects.active().filter(workspace_id=workspace.pk).count(),
-            "last_run": _last_run(workspace),
+            "active_holds": retention_selectors.active_hold_count(workspace_id=workspace.pk),
+            "last_run": retention_selectors.last_audited_run(workspace_id=workspace.pk),
             "admin_tab": "retention",
         },
         status=status,
     )
 
 
-@workspace_view(roles=ADMINS)
+@workspace_view(roles=ADMIN_ONLY)
 @require_http_methods(["GET"])
 def legal_holds(request, membership):
     holds = list(hold_services.holds_of(membership.workspace))
@@ -117,7 +108,7 @@ def legal_holds(request, membership):
     )
 
 
-@workspace_view(roles=ADMINS)
+@workspace_view(roles=ADMIN_ONLY)
 @require_http_methods(["GET", "POST"])
 def legal_hold_new(request, membership):
     workspace = membership.workspace
@@ -153,8 +144,7 @@ def legal_hold_new(request, membership):
                     request=request,
                 )
             except ValidationError as error:
-                for field, errors in error.message_dict.items():
-                    form.add_error("ends_on" if field == "ends_at" else field, errors)
+                apply_service_errors(form, error, fields={"ends_at": "ends_on"})
             else:
                 messages.success(request, HOLD_PLACED)
                 return redirect("legal_hold_detail", workspace.slug, hold.pk)
@@ -174,7 +164,7 @@ def _hold_or_404(membership, hold_id):
         raise Http404(NOT_FOUND) from None
 
 
-@workspace_view(roles=ADMINS)
+@workspace_view(roles=ADMIN_ONLY)
 @require_http_methods(["GET"])
 def legal_hold_detail(request, membership, hold_id):
     hold = _hold_or_404(membership, hold_id)
@@ -193,14 +183,14 @@ def legal_hold_detail(request, membership, hold_id):
     )
 
 
-@workspace_view(roles=ADMINS)
+@workspace_view(roles=ADMIN_ONLY)
 @require_POST
 def legal_hold_release(request, membership, hold_id):
     hold = _hold_or_404(membership, hold_id)
     try:
         hold_services.legal_hold_release(hold=hold, actor=request.user, request=request)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, service_error_message(error))
     else:
         messages.success(request, HOLD_RELEASED)
     return redirect("legal_hold_detail", membership.workspace.slug, hold.pk)

@@ -1,21 +1,25 @@
 /* Live updates of the ticket page and the ticket list over a websocket.
  *
- * Any element with data-live-url gets a connection to that path on this host. The server sends
- * JSON frames rendered for the signed-in member (the same fragments the page renders):
- *   {type: "message", id, html}        a new message on the ticket page, appended or replaced
- *   {type: "ticket", id, status, ...}  header fields of the ticket page
- *   {type: "row", id, html}            a row of the ticket list, inserted or moved to the top
- *   {type: "row.removed", id}          a row that left this member's list
- * It reconnects with backoff and, after a reconnect, re-reads the page once to pick up what was
- * missed while offline. No inline script, no build step.
+ * The websocket contract is defined once, in Python (tickets/live_contract.py), and handed over
+ * by the element the page marks for live updates:
+ *   data-live-route   which page behaviour below applies (a key of PAGES)
+ *   data-live-url     the socket path on this host
+ *   data-live-frames  {"<frame name>": "<type on the wire>"}: the handlers below are keyed by
+ *                     frame name (MESSAGE, ROW_REMOVED...) and dispatch on the types read here
+ *   data-live-close   {"<close code>": "<action name>"}: what a close by the server means
+ *                     (a key of CLOSE_ACTIONS); codes not listed reconnect
+ * So this file knows no frame type or close code of its own. The frames carry fragments rendered
+ * for the signed-in member, the same ones the page renders. It reconnects with backoff and, after
+ * a reconnect, re-reads the page once to pick up what was missed while offline. No inline
+ * script, no build step.
  */
 (function () {
   "use strict";
 
-  var BACKOFF_MS = [1000, 2000, 4000, 8000, 15000, 30000];
+  var SECOND_MS = 1000;
+  var BACKOFF_SECONDS = [1, 2, 4, 8, 15, 30];
+  var JITTER_MS = 500;
   var GIVE_UP_AFTER = 10; // consecutive failed attempts without a single open connection
-  var CLOSE_FORBIDDEN = 4403;
-  var CLOSE_NOT_FOUND = 4404;
   var FLASH_MS = 2500;
   var LABELS = {
     connecting: "Connecting…",
@@ -63,16 +67,60 @@
     indicator.textContent = LABELS[state];
   }
 
+  function readJson(target, name) {
+    try {
+      var value = JSON.parse(target.getAttribute(name) || "{}");
+      return value && typeof value === "object" ? value : {};
+    } catch (error) {
+      return {};
+    }
+  }
+
+  /* The contract the page hands over: the socket path, the handler of each wire type, the
+   * action name of each close code. */
+  function readContract(target, handlers) {
+    var frames = readJson(target, "data-live-frames");
+    var byType = {};
+    Object.keys(frames).forEach(function (name) {
+      if (handlers[name]) {
+        byType[frames[name]] = handlers[name];
+      }
+    });
+    return {
+      url: target.getAttribute("data-live-url"),
+      handlerOf: byType,
+      closeActions: readJson(target, "data-live-close")
+    };
+  }
+
   function connect(target, handlers, resync) {
+    var contract = readContract(target, handlers);
     var indicator = indicatorFor(target);
     var failures = 0;
     var everOpened = false;
     var socket = null;
 
+    /* Keyed by the action names of data-live-close; a code without an action reconnects. */
+    var CLOSE_ACTIONS = {
+      END: function () {
+        setState(indicator, "ended");
+      },
+      RETRY: function () {
+        failures += 1;
+        if (failures > GIVE_UP_AFTER) {
+          setState(indicator, "offline");
+          return;
+        }
+        setState(indicator, "reconnecting");
+        var delay = BACKOFF_SECONDS[Math.min(failures - 1, BACKOFF_SECONDS.length - 1)] * SECOND_MS;
+        window.setTimeout(open, delay + Math.floor(Math.random() * JITTER_MS));
+      }
+    };
+
     function open() {
       setState(indicator, everOpened ? "reconnecting" : "connecting");
-      socket = new WebSocket(socketUrl(target.getAttribute("data-live-url")));
-      socket.addEventListener("open", function () {
+      socket = new WebSocket(socketUrl(contract.url));
+      socket.onopen = function () {
         var wasReconnect = everOpened;
         failures = 0;
         everOpened = true;
@@ -80,39 +128,29 @@
         if (wasReconnect && resync) {
           resync();
         }
-      });
-      socket.addEventListener("message", function (event) {
+      };
+      socket.onmessage = function (event) {
         var data;
         try {
           data = JSON.parse(event.data);
         } catch (error) {
           return;
         }
-        var handle = handlers[data.type];
+        var handle = data && contract.handlerOf[data.type];
         if (handle) {
           handle(data);
         }
-      });
-      socket.addEventListener("close", function (event) {
+      };
+      socket.onclose = function (event) {
         socket = null;
-        if (event.code === CLOSE_FORBIDDEN || event.code === CLOSE_NOT_FOUND) {
-          setState(indicator, "ended");
-          return;
-        }
-        failures += 1;
-        if (failures > GIVE_UP_AFTER) {
-          setState(indicator, "offline");
-          return;
-        }
-        setState(indicator, "reconnecting");
-        var delay = BACKOFF_MS[Math.min(failures - 1, BACKOFF_MS.length - 1)];
-        window.setTimeout(open, delay + Math.floor(Math.random() * 500));
-      });
+        var action = CLOSE_ACTIONS[contract.closeActions[String(event.code)]] || CLOSE_ACTIONS.RETRY;
+        action();
+      };
     }
 
     window.addEventListener("pagehide", function () {
       if (socket) {
-        socket.close(1000);
+        socket.close();
       }
     });
     open();
@@ -161,13 +199,13 @@
     }
 
     var handlers = {
-      message: function (data) {
+      MESSAGE: function (data) {
         var node = fragment(data.html);
         if (node) {
           flash(placeMessage(node, data.id));
         }
       },
-      ticket: function (data) {
+      TICKET: function (data) {
         var status = setText("ticket-status", data.status_label);
         if (status) {
           status.className = status.className.replace(/\bstatus-[a-z]+\b/g, "").trim();
@@ -187,7 +225,7 @@
 
     function resync() {
       fetchPage(function (doc) {
-        var fresh = doc.getElementById("message-list");
+        var fresh = doc.getElementById(list.id);
         if (!fresh) {
           return;
         }
@@ -208,7 +246,7 @@
     var takesNewRows = !window.location.search;
 
     var handlers = {
-      row: function (data) {
+      ROW: function (data) {
         var node = fragment(data.html);
         if (!node) {
           return;
@@ -232,7 +270,7 @@
         }
         flash(node);
       },
-      "row.removed": function (data) {
+      ROW_REMOVED: function (data) {
         var existing = document.getElementById("ticket-row-" + data.id);
         if (existing) {
           existing.remove();
@@ -242,7 +280,7 @@
 
     function resync() {
       fetchPage(function (doc) {
-        var fresh = doc.getElementById("ticket-rows");
+        var fresh = doc.getElementById(body.id);
         if (fresh) {
           body.replaceChildren.apply(
             body,
@@ -257,15 +295,19 @@
     connect(body, handlers, resync);
   }
 
+  /* Keyed by the route names of data-live-route. */
+  var PAGES = {
+    ticket: ticketPage,
+    ticket_list: ticketList
+  };
+
   function start() {
-    var list = document.getElementById("message-list");
-    if (list && list.hasAttribute("data-live-url")) {
-      ticketPage(list);
-    }
-    var rows = document.getElementById("ticket-rows");
-    if (rows && rows.hasAttribute("data-live-url")) {
-      ticketList(rows);
-    }
+    document.querySelectorAll("[data-live-route]").forEach(function (target) {
+      var page = PAGES[target.getAttribute("data-live-route")];
+      if (page && target.id) {
+        page(target);
+      }
+    });
   }
 
   if (document.readyState === "loading") {

@@ -35,6 +35,7 @@ def live_asgi(transactional_db, settings):
     """The whole ASGI application (HTTP + websockets) on a loopback port, in this process,
     so tests share the test database and ``mail.outbox``."""
     import uvicorn
+    from channels.layers import channel_layers
     from django.core.asgi import get_asgi_application
 
     from helpdesk.asgi import build_application
@@ -50,6 +51,9 @@ def live_asgi(transactional_db, settings):
     db_settings = connections.settings["default"]
     previous_max_age = db_settings.get("CONN_MAX_AGE", 0)
     db_settings["CONN_MAX_AGE"] = 0
+    # The server's consumers build their channel layer from this test's settings, in the
+    # server's event loop; none cached by an earlier test (or its loop) is reused.
+    channel_layers.backends.clear()
     # A fresh Django handler, so its middleware sees the overridden settings.
     app = build_application(get_asgi_application())
     port = _free_port()
@@ -62,10 +66,13 @@ def live_asgi(transactional_db, settings):
         if time.monotonic() > deadline:
             raise RuntimeError("uvicorn did not start within 10 seconds")
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    db_settings["CONN_MAX_AGE"] = previous_max_age
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        db_settings["CONN_MAX_AGE"] = previous_max_age
+        channel_layers.backends.clear()  # built in the server's loop, which is gone now
 
 
 @pytest.fixture(scope="session")

@@ -1,27 +1,26 @@
-"""audit_record and the helpers built on it: the vocabulary, one write each, nothing on rollback,
-rate limits and deduplication."""
+"""audit_record and the typed events built on it: the vocabulary (documented both ways), one
+write each, nothing on rollback, rate limits and deduplication."""
 
+import ast
 import re
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
 
-from privacy.audit.log import (
-    REFUSED_NOT_MEMBER,
-    REFUSED_ROLE,
-    actions,
-    audit_record,
-    audit_refused,
-    audit_ticket_viewed,
-    chain_for,
-)
+from privacy.audit import actions, events
+from privacy.audit.events import REFUSED_NOT_MEMBER, REFUSED_ROLE, access_refused, ticket_viewed
+from privacy.audit.log import audit_record, chain_for
 from privacy.audit.maintenance import audit_events_anonymize_user, audit_events_purge
 from privacy.audit.models import AUDIT_APPEND_ONLY, AuditChainHead, AuditEvent
 from tests.factories import TicketFactory, UserFactory
 from tests.privacy.audit_support import request_for, run_verify
 from workspaces.access import audit_refused_at
+from workspaces.services import invitation_create
 
 pytestmark = pytest.mark.django_db
 
@@ -45,14 +44,89 @@ def test_every_action_is_documented_and_every_documented_action_exists():
     assert all(text.strip() for text in actions.ACTIONS.values())
 
 
-def test_actions_used_by_the_code_base_are_in_the_vocabulary():
-    root = Path(__file__).resolve().parents[2]
-    used = set()
-    for folder in ("workspaces", "tickets", "privacy", "helpdesk"):
-        for path in (root / folder).rglob("*.py"):
-            used |= set(re.findall(r'action="([a-z_]+\.[a-z_]+)"', path.read_text()))
-    assert used, "the scan found no audit_record call at all"
-    assert used <= set(actions.ACTIONS), used - set(actions.ACTIONS)
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCT = ("workspaces", "tickets", "privacy", "helpdesk")
+EVENTS_MODULE = ROOT / "privacy" / "audit" / "events.py"
+
+
+def _product_modules():
+    for folder in PRODUCT:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if "migrations" not in path.parts and path != EVENTS_MODULE:
+                yield path, ast.parse(path.read_text(), filename=str(path))
+
+
+def _event_calls(tree) -> set[str]:
+    """Names of the typed events a module calls: ``events.<name>(...)`` through
+    ``from privacy.audit import events [as x]``, or ``<name>(...)`` imported from the module."""
+    modules, functions = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "privacy.audit":
+            modules |= {alias.asname or alias.name for alias in node.names if alias.name == "events"}
+        elif isinstance(node, ast.ImportFrom) and node.module == "privacy.audit.events":
+            functions |= {alias.name for alias in node.names if alias.name in events.EVENT_ACTIONS}
+    called = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in modules:
+            called.add(func.attr)
+        elif isinstance(func, ast.Name) and func.id in functions:
+            called.add(func.id)
+    return called
+
+
+def test_every_documented_action_is_written_by_the_product_and_everything_written_is_documented():
+    called: dict[str, set[str]] = {}
+    for path, tree in _product_modules():
+        for name in _event_calls(tree):
+            called.setdefault(name, set()).add(str(path.relative_to(ROOT)))
+    assert called, "the scan found no call of a typed audit event at all"
+    unknown = set(called) - set(events.EVENT_ACTIONS)
+    assert not unknown, f"called as audit events but not registered with @_writes: {unknown}"
+    written = {events.EVENT_ACTIONS[name] for name in called}
+    never_written = set(actions.ACTIONS) - written
+    assert not never_written, f"documented but no product code writes them: {sorted(never_written)}"
+    undocumented = set(events.EVENT_ACTIONS.values()) - set(actions.ACTIONS)
+    assert not undocumented, f"written but not in the vocabulary: {undocumented}"
+    unused = set(events.EVENT_ACTIONS) - set(called)
+    assert not unused, f"typed events no product code calls: {sorted(unused)}"
+
+
+def test_only_the_typed_events_call_audit_record():
+    """No product module writes an event with a free-form action: audit_record is called in
+    privacy/audit/events.py only (its definition lives in log.py)."""
+    callers = set()
+    for path, tree in _product_modules():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+                if name == "audit_record":
+                    callers.add(str(path.relative_to(ROOT)))
+    assert callers == set(), callers
+
+
+def test_each_typed_event_writes_the_action_it_is_registered_for():
+    source = ast.parse(EVENTS_MODULE.read_text())
+    for node in source.body:
+        if isinstance(node, ast.FunctionDef) and node.name in events.EVENT_ACTIONS:
+            written = {
+                keyword.value.attr
+                for call in ast.walk(node)
+                if isinstance(call, ast.Call)
+                for keyword in call.keywords
+                if keyword.arg == "action" and isinstance(keyword.value, ast.Attribute)
+            } | {
+                arg.attr
+                for call in ast.walk(node)
+                if isinstance(call, ast.Call) and getattr(call.func, "id", "") == "_ticket_change"
+                for arg in call.args[:1]
+                if isinstance(arg, ast.Attribute)
+            }
+            expected = {events.EVENT_ACTIONS[node.name]}
+            assert {getattr(actions, constant) for constant in written} == expected, node.name
 
 
 def test_record_writes_one_linked_event_with_request_metadata(workspace, admin):
@@ -147,11 +221,11 @@ def test_refusals_of_signed_out_visitors_are_limited_per_address(clock, db):
 def test_refusal_writes_nothing_when_the_transaction_rolls_back(workspace):
     request = request_for("/w/acme/tickets/", user=UserFactory())
     with pytest.raises(Boom), transaction.atomic():
-        audit_refused(request, workspace=workspace, reason=REFUSED_ROLE)
+        access_refused(request, workspace=workspace, reason=REFUSED_ROLE)
         raise Boom
     assert not AuditEvent.objects.exists()
     # The rolled-back attempt does not count against the limit.
-    assert audit_refused(request, workspace=workspace, reason=REFUSED_ROLE) is not None
+    assert access_refused(request, workspace=workspace, reason=REFUSED_ROLE) is not None
 
 
 def test_workspace_view_records_strangers_and_wrong_roles(client, workspace, requester, admin):
@@ -180,16 +254,16 @@ def test_ticket_view_is_recorded_once_per_person_ticket_and_hour(
     other = TicketFactory(workspace=workspace, queue=queue, requester=requester.user)
     request = request_for("/w/acme/tickets/", user=agent.user)
 
-    assert audit_ticket_viewed(membership=agent, ticket=ticket, request=request) is not None
-    assert audit_ticket_viewed(membership=agent, ticket=ticket, request=request) is None
-    assert audit_ticket_viewed(membership=admin, ticket=ticket, request=request) is not None
-    assert audit_ticket_viewed(membership=agent, ticket=other, request=request) is not None
+    assert ticket_viewed(membership=agent, ticket=ticket, request=request) is not None
+    assert ticket_viewed(membership=agent, ticket=ticket, request=request) is None
+    assert ticket_viewed(membership=admin, ticket=ticket, request=request) is not None
+    assert ticket_viewed(membership=agent, ticket=other, request=request) is not None
     # Requesters read their own tickets: not recorded.
-    assert audit_ticket_viewed(membership=requester, ticket=ticket, request=request) is None
+    assert ticket_viewed(membership=requester, ticket=ticket, request=request) is None
     clock.advance(timedelta(minutes=59))
-    assert audit_ticket_viewed(membership=agent, ticket=ticket, request=request) is None
+    assert ticket_viewed(membership=agent, ticket=ticket, request=request) is None
     clock.advance(timedelta(minutes=1, seconds=1))
-    assert audit_ticket_viewed(membership=agent, ticket=ticket, request=request) is not None
+    assert ticket_viewed(membership=agent, ticket=ticket, request=request) is not None
 
     viewed = AuditEvent.objects.filter(action=actions.TICKET_VIEWED)
     assert viewed.count() == 4
@@ -200,17 +274,17 @@ def test_ticket_view_is_recorded_once_per_person_ticket_and_hour(
 def test_ticket_view_writes_nothing_when_the_transaction_rolls_back(workspace, queue, agent):
     ticket = TicketFactory(workspace=workspace, queue=queue)
     with pytest.raises(Boom), transaction.atomic():
-        audit_ticket_viewed(membership=agent, ticket=ticket, request=None)
+        ticket_viewed(membership=agent, ticket=ticket, request=None)
         raise Boom
     assert not AuditEvent.objects.exists()
-    assert audit_ticket_viewed(membership=agent, ticket=ticket, request=None) is not None
+    assert ticket_viewed(membership=agent, ticket=ticket, request=None) is not None
     assert AuditEvent.objects.count() == 1
 
 
 def test_ticket_view_refuses_a_ticket_of_another_workspace(workspace, other_workspace, agent):
     foreign = TicketFactory(workspace=other_workspace)
     with pytest.raises(ValueError):
-        audit_ticket_viewed(membership=agent, ticket=foreign, request=None)
+        ticket_viewed(membership=agent, ticket=foreign, request=None)
     assert not AuditEvent.objects.exists()
 
 
@@ -218,9 +292,9 @@ def test_ticket_view_lookup_is_one_query_when_already_recorded(
     workspace, queue, agent, django_assert_num_queries
 ):
     ticket = TicketFactory(workspace=workspace, queue=queue)
-    audit_ticket_viewed(membership=agent, ticket=ticket, request=None)
+    ticket_viewed(membership=agent, ticket=ticket, request=None)
     with django_assert_num_queries(1):
-        assert audit_ticket_viewed(membership=agent, ticket=ticket, request=None) is None
+        assert ticket_viewed(membership=agent, ticket=ticket, request=None) is None
 
 
 # maintenance helpers -----------------------------------------------------------------------
@@ -264,3 +338,34 @@ def test_a_ticket_out_of_reach_inside_the_workspace_is_recorded_as_refused(clien
     assert refused.count() == 1  # rate-limited: one per person and kind of page per 10 minutes
     assert refused.get().detail["reason"] == "not_visible"
     assert refused.get().actor == requester.user
+
+
+def test_an_unusable_invitation_link_is_recorded_once_per_reason_and_person(client, workspace, admin):
+    invitation, token = invitation_create(
+        workspace=workspace, email="new@example.test", role="agent", actor=admin.user
+    )
+    invitation.expires_at = timezone.now() - timedelta(minutes=1)
+    invitation.save(update_fields=["expires_at"])
+    url = reverse("invitation_accept", args=[token])
+
+    assert client.get(url).status_code == 410
+    assert client.get(url).status_code == 410  # a reload within 10 minutes writes nothing more
+
+    [event] = AuditEvent.objects.filter(action=actions.INVITATION_REFUSED)
+    assert (event.chain, event.target_id, event.detail) == (
+        chain_for(workspace),
+        str(invitation.pk),
+        {"reason": "expired"},
+    )
+    assert "new@example.test" not in str(event.detail)
+
+
+def test_refused_files_are_recorded_with_their_reasons_only(login, requester, ticket):
+    response = login(requester).post(
+        reverse("ticket_detail", args=[ticket.workspace.slug, ticket.number]),
+        {"body": "see attached", "attachments": [SimpleUploadedFile("setup.exe", b"MZ" + b"\0" * 64)]},
+    )
+    assert response.status_code == 400
+    [event] = AuditEvent.objects.filter(action=actions.ATTACHMENT_REJECTED)
+    assert (event.actor_id, event.target_id) == (requester.user_id, str(ticket.pk))
+    assert event.detail == {"reasons": ["blocked_extension"], "ticket": ticket.number}

@@ -15,13 +15,8 @@ from privacy.audit.maintenance import (
     audit_maintenance,
 )
 from privacy.audit.models import AuditChainHead, AuditEvent
-from privacy.management.commands.verify_audit_log import (
-    BROKEN_SUMMARY,
-    REASON_CONTENT,
-    REASON_GAP,
-    REASON_HEAD,
-    REASON_PREV,
-)
+from privacy.audit.verify import REASON_CONTENT, REASON_GAP, REASON_HEAD, REASON_PREV, verify_audit_chains
+from privacy.management.commands.verify_audit_log import BROKEN_SUMMARY
 from tests.privacy.audit_support import raw_sql, request_for, run_verify
 
 pytestmark = pytest.mark.django_db
@@ -88,6 +83,20 @@ def test_edited_and_rehashed_row_breaks_the_next_link(workspace):
     ok, _out, err = run_verify()
     assert not ok
     assert f"seq=3 id={events[2].pk} reason={REASON_PREV}" in err
+
+
+def test_verify_audit_chains_returns_the_breaks_of_the_chain_asked_for(workspace, other_workspace):
+    rows = _write(workspace, 3)
+    _write(other_workspace, 2)
+    raw_sql("UPDATE privacy_auditevent SET target_id = %s WHERE id = %s", ["evil", rows[1].pk])
+
+    everything = verify_audit_chains(chunk_size=2)
+    assert (everything.rows, everything.chains, everything.ok) == (5, 2, False)
+    assert [(b.chain, b.seq, b.id, b.reason) for b in everything.breaks] == [
+        (chain_for(workspace), 2, rows[1].pk, REASON_CONTENT)
+    ]
+    other = verify_audit_chains(chain=chain_for(other_workspace))
+    assert (other.rows, other.chains, other.ok) == (2, 1, True)
 
 
 def test_removed_last_row_is_a_head_mismatch(workspace):

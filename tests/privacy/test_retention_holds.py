@@ -10,7 +10,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
-from privacy.account.anonymizers import RETENTION_SUBJECT
 from privacy.account.erasure import erase_account_data, held_objects_for
 from privacy.account.models import DataExport, ExportStatus
 from privacy.audit.models import AuditEvent
@@ -22,7 +21,7 @@ from privacy.retention.holds import (
     legal_hold_release,
 )
 from privacy.retention.models import HoldScope
-from privacy.retention.policies import AUDIT_EVENTS, EXPORTS, REQUESTERS, TICKETS, preview, preview_workspace
+from privacy.retention.policies import AUDIT_EVENTS, EXPORTS, preview, preview_workspace
 from privacy.retention.sweep import run_counts
 from tests.factories import MembershipFactory, MessageFactory, TicketFactory, UserFactory
 from tests.privacy import retention_support
@@ -37,8 +36,11 @@ from tests.privacy.retention_support import (
     ticket_event,
 )
 from tests.privacy.test_erasure_forensic import database_hits
+from tickets.anonymize import RETENTION_SUBJECT
 from tickets.models import Status, Ticket
+from tickets.retention_kinds import TICKETS
 from workspaces.models import Membership, Role, User
+from workspaces.retention_kinds import REQUESTERS
 
 pytestmark = pytest.mark.django_db
 

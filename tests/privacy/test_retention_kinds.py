@@ -7,23 +7,12 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from privacy.account.anonymizers import RETENTION_MESSAGE, RETENTION_SUBJECT
 from privacy.account.models import DataExport, ExportStatus
 from privacy.audit.log import audit_record
 from privacy.audit.models import AuditEvent
 from privacy.personal_data.models import Pseudonym
 from privacy.retention.models import AttachmentBasis, RetentionPolicy, TicketAction
-from privacy.retention.policies import (
-    ATTACHMENTS,
-    AUDIT_EVENTS,
-    EXPORTS,
-    KINDS,
-    NOTES,
-    REQUESTERS,
-    TICKETS,
-    policy_for,
-    preview_workspace,
-)
+from privacy.retention.policies import AUDIT_EVENTS, EXPORTS, KINDS, policy_for, preview_workspace
 from privacy.retention.sweep import run_counts
 from tests.factories import MembershipFactory, MessageFactory, TicketFactory, UserFactory
 from tests.privacy import retention_support
@@ -40,8 +29,11 @@ from tests.privacy.retention_support import (
     snapshot,
     ticket_event,
 )
+from tickets.anonymize import RETENTION_MESSAGE, RETENTION_SUBJECT
 from tickets.models import Attachment, Message, MessageKind, Status, Ticket, TicketParticipant
+from tickets.retention_kinds import ATTACHMENTS, NOTES, TICKETS
 from workspaces.models import Membership, Role, User
+from workspaces.retention_kinds import REQUESTERS
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,6 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, connections
 
-from privacy.account.anonymizers import RETENTION_MESSAGE
 from privacy.audit.models import AuditEvent
 from privacy.retention.models import RetentionRun, RetentionRunWorkspace, RunState
 from privacy.retention.policies import preview
@@ -34,6 +33,7 @@ from tests.factories import (
     WorkspaceFactory,
 )
 from tests.privacy.retention_support import NOW, closed_ticket, requester_in
+from tickets.anonymize import RETENTION_MESSAGE
 from tickets.models import Attachment, Message, Ticket
 from workspaces.models import Membership
 

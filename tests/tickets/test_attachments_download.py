@@ -27,11 +27,6 @@ from workspaces.models import QUEUE_PERMISSION, Role
 
 
 @pytest.fixture
-def ticket(workspace, queue, requester):
-    return TicketFactory(workspace=workspace, queue=queue, requester=requester.user, number=7)
-
-
-@pytest.fixture
 def reply(ticket):
     return MessageFactory(ticket=ticket, kind=MessageKind.REPLY)
 
@@ -86,7 +81,7 @@ def test_attachment_add_audits_without_name_or_contents(ticket, reply):
     assert event.actor_id == ticket.requester_id
     assert event.workspace_id == ticket.workspace_id
     assert event.detail == {
-        "ticket": 7,
+        "ticket": ticket.number,
         "message": reply.pk,
         "size": len(samples.PDF),
         "content_type": "application/pdf",
@@ -120,7 +115,7 @@ def test_failed_row_write_removes_the_stored_bytes(ticket, reply, monkeypatch):
     def boom(**kwargs):
         raise RuntimeError("audit down")
 
-    monkeypatch.setattr("tickets.attachments.audit_record", boom)
+    monkeypatch.setattr("privacy.audit.events.attachment_uploaded", boom)
     with pytest.raises(RuntimeError):
         add(ticket, reply)
     assert not Attachment.objects.exists()
@@ -324,9 +319,10 @@ def test_partial_lists_name_size_type_and_links(ticket, reply, workspace):
         "tickets/_attachments.html", {"attachments": [pdf, page], "ticket": ticket}, request=request
     )
     assert "report.pdf" in html and "page.html" in html
-    assert f'href="/w/acme/tickets/7/attachments/{pdf.pk}/?download=1"' in html
-    assert f'href="/w/acme/tickets/7/attachments/{pdf.pk}/"' in html  # "View" only for inline-safe
-    assert f'href="/w/acme/tickets/7/attachments/{page.pk}/"' not in html
+    # "View" only for inline-safe types.
+    assert f'href="/w/acme/tickets/{ticket.number}/attachments/{pdf.pk}/?download=1"' in html
+    assert f'href="/w/acme/tickets/{ticket.number}/attachments/{pdf.pk}/"' in html
+    assert f'href="/w/acme/tickets/{ticket.number}/attachments/{page.pk}/"' not in html
     assert "PDF document" in html and "HTML (downloads only)" in html
     assert "79\xa0bytes" in html or f"{len(samples.PDF)}\xa0bytes" in html
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from helpdesk.storage import PRESIGNED_MAX_SECONDS, delete_stored_file
 from privacy.audit.models import AuditEvent
-from tests.factories import MessageFactory, TicketFactory
+from tests.factories import MessageFactory
 from tests.tickets import attachment_samples as samples
 from tests.tickets.s3 import moto_s3_endpoint_fixture, s3_bucket_fixture  # noqa: F401  (fixtures)
 from tickets.attachments import attachment_add, attachment_delete_file
@@ -25,11 +25,6 @@ def fetch(url: str) -> tuple[int, bytes, dict]:
             return response.status, response.read(), {k.lower(): v for k, v in response.headers.items()}
     except urllib.error.HTTPError as error:
         return error.code, error.read(), {k.lower(): v for k, v in error.headers.items()}
-
-
-@pytest.fixture
-def ticket(workspace, queue, requester):
-    return TicketFactory(workspace=workspace, queue=queue, requester=requester.user, number=3)
 
 
 @pytest.fixture

@@ -5,35 +5,41 @@ builds ``helpdesk.asgi.application``) after the test settings are in place, so t
 and the session authentication run exactly as in production. Tests marked with the ``layer``
 fixture run twice: on the configured layer (in-memory, or Redis when REDIS_URL is set) and on
 Redis forced (redis://127.0.0.1:6379/6 when REDIS_URL is not set).
+
+Every Redis layer a test uses is the product's configuration (``helpdesk/settings.py`` evaluated
+for that Redis URL: its socket timeouts included) with a prefix of its own, and the cached layer
+(``channels.layers.channel_layers``) is dropped before and after each test, so no layer built
+for one test's settings serves the next.
 """
 
 import asyncio
+import contextlib
 import copy
 import functools
+import importlib.util
 import json
 import os
+import runpy
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from unittest import mock
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, channel_layers, get_channel_layer
 from channels.testing import WebsocketCommunicator
+from channels_redis.core import RedisChannelLayer
+from django.conf import ENVIRONMENT_VARIABLE
 from django.conf import settings as django_settings
 from django.db import connections
 from django.test import Client
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from tests.conftest import make_member
 from tests.factories import MessageFactory, ParticipantFactory, TicketFactory
-from tickets.consumers import (
-    CLOSE_FORBIDDEN,
-    CLOSE_NOT_FOUND,
-    FRAME_MESSAGE,
-    FRAME_ROW,
-    FRAME_ROW_REMOVED,
-    FRAME_TICKET,
-)
+from tickets.consumers import TicketConsumer
+from tickets.live_contract import Close, Frame
 from tickets.models import MessageKind, Status, Ticket
 from tickets.realtime import MESSAGE_CREATED, broadcast_ticket, ticket_public_group
 from tickets.services import message_post
@@ -83,17 +89,31 @@ def in_thread(func, *args, **kwargs):
 # Helpers, also imported by test_live_redis.py -----------------------------------------------
 
 
+@functools.cache
+def _product_channel_layers(redis_url: str) -> dict:
+    """CHANNEL_LAYERS exactly as ``helpdesk/settings.py`` builds them for ``REDIS_URL=redis_url``
+    (its host options such as ``socket_timeout`` included): the settings module is evaluated
+    again with that variable, without touching the settings in use."""
+    with mock.patch.dict(os.environ, {"REDIS_URL": redis_url}):
+        source = importlib.util.find_spec(os.environ[ENVIRONMENT_VARIABLE]).origin
+        namespace = runpy.run_path(source, run_name="product_settings")
+    layers = namespace["CHANNEL_LAYERS"]
+    assert layers["default"]["BACKEND"].startswith("channels_redis"), layers
+    return layers
+
+
 def redis_layers() -> dict:
-    """A Redis channel layer with a prefix of its own, so parallel runs never hear each other."""
-    return {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [os.environ.get("REDIS_URL") or FALLBACK_REDIS_URL],
-                "prefix": f"hdtest-{uuid.uuid4().hex[:12]}",
-            },
-        }
-    }
+    """The product's Redis channel layer with a prefix of its own, so parallel runs never hear
+    each other."""
+    layers = copy.deepcopy(_product_channel_layers(os.environ.get("REDIS_URL") or FALLBACK_REDIS_URL))
+    layers["default"]["CONFIG"]["prefix"] = f"hdtest-{uuid.uuid4().hex[:12]}"
+    return layers
+
+
+def redis_address(config: dict) -> str:
+    """The URL of the first Redis host of a channels_redis CONFIG (a URL or a dict of options)."""
+    host = config["hosts"][0]
+    return host["address"] if isinstance(host, dict) else host
 
 
 def session_cookie(user) -> str:
@@ -152,11 +172,14 @@ async def post(ticket, author, kind, body):
 
 
 def _fresh_layers(settings, forced_redis: bool) -> None:
-    # Assigning CHANNEL_LAYERS drops the cached layer, so each test starts with an empty one.
+    """A layer of the test's own: Redis (the product's options, a prefix of its own) when forced
+    or configured, else the configured one; no layer cached for earlier settings is reused."""
     if forced_redis or settings.CHANNEL_LAYERS["default"]["BACKEND"].startswith("channels_redis"):
-        settings.CHANNEL_LAYERS = redis_layers()
+        layers = redis_layers()
     else:
-        settings.CHANNEL_LAYERS = copy.deepcopy(settings.CHANNEL_LAYERS)
+        layers = copy.deepcopy(settings.CHANNEL_LAYERS)
+    channel_layers.backends.clear()
+    settings.CHANNEL_LAYERS = layers
 
 
 @pytest.fixture(autouse=True)
@@ -170,19 +193,33 @@ def _close_server_connections():
     settings_dict["CONN_MAX_AGE"] = before
 
 
-def _flush_redis_layer() -> None:
-    # Leave nothing behind in the Redis database (keys of this test's prefix only).
-    # In a thread of its own: Playwright keeps an event loop running in browser tests' thread.
+def _flush_redis_layer(layer) -> None:
+    """Leave nothing behind: the Redis keys of this test's prefix, and no cached layer (built for
+    this test's settings) for the next test to pick up. In a thread of its own: Playwright keeps
+    an event loop running in browser tests' thread."""
+    try:
+        if isinstance(layer, RedisChannelLayer):
+            in_thread(async_to_sync(layer.flush))
+    finally:
+        channel_layers.backends.clear()
+
+
+@contextlib.contextmanager
+def own_channel_layers(settings, *, forced_redis: bool = False):
+    """Give the test a fresh channel layer of its own; flush and forget it afterwards (kept here,
+    so its prefix is flushed even when something cleared the cache meanwhile)."""
+    _fresh_layers(settings, forced_redis=forced_redis)
     layer = get_channel_layer()
-    if type(layer).__module__.startswith("channels_redis"):
-        in_thread(async_to_sync(layer.flush))
+    try:
+        yield
+    finally:
+        _flush_redis_layer(layer)
 
 
 @pytest.fixture(params=["configured", "redis"])
 def layer(request, settings):
-    _fresh_layers(settings, forced_redis=request.param == "redis")
-    yield request.param
-    _flush_redis_layer()
+    with own_channel_layers(settings, forced_redis=request.param == "redis"):
+        yield request.param
 
 
 @pytest.fixture
@@ -196,9 +233,8 @@ def app(settings):
 @pytest.fixture(autouse=True)
 def _own_layer(request, settings):
     if "layer" not in request.fixturenames:
-        _fresh_layers(settings, forced_redis=False)
-        yield
-        _flush_redis_layer()
+        with own_channel_layers(settings):
+            yield
     else:
         yield
 
@@ -233,7 +269,7 @@ async def test_wrong_origin_or_no_origin_is_refused(app, agent, ticket):
 async def test_anonymous_is_refused(app, ticket, workspace):
     for path in (ticket_path(ticket), list_path(workspace)):
         communicator, connected, code = await open_socket(app, path)
-        assert (connected, code) == (False, CLOSE_NOT_FOUND)
+        assert (connected, code) == (False, Close.NOT_FOUND)
         await communicator.disconnect()
 
 
@@ -241,7 +277,7 @@ async def test_anonymous_is_refused(app, ticket, workspace):
 async def test_member_of_another_workspace_is_refused(app, ticket, workspace, outsider):
     for path in (ticket_path(ticket), list_path(workspace)):
         communicator, connected, code = await open_socket(app, path, outsider.user)
-        assert (connected, code) == (False, CLOSE_NOT_FOUND)
+        assert (connected, code) == (False, Close.NOT_FOUND)
         await communicator.disconnect()
 
 
@@ -260,7 +296,7 @@ async def test_requester_of_another_ticket_and_agent_of_another_queue_are_refuse
     ]
     for user, path in cases:
         communicator, connected, code = await open_socket(app, path, user)
-        assert (connected, code) == (False, CLOSE_NOT_FOUND), path
+        assert (connected, code) == (False, Close.NOT_FOUND), path
         await communicator.disconnect()
 
 
@@ -320,13 +356,13 @@ async def test_agent_gets_notes_and_replies(app, layer, agent, requester, ticket
 
     note = await post(ticket, agent.user, MessageKind.NOTE, "Check the invoice history first")
     frame = await communicator.receive_json_from(timeout=TIMEOUT)
-    assert frame["type"] == FRAME_MESSAGE
+    assert frame["type"] == Frame.MESSAGE
     assert frame["id"] == note.pk
     assert "Check the invoice history first" in frame["html"]
 
     reply = await post(ticket, requester.user, MessageKind.REPLY, "Any news on my refund?")
     frame = await communicator.receive_json_from(timeout=TIMEOUT)
-    assert (frame["type"], frame["id"]) == (FRAME_MESSAGE, reply.pk)
+    assert (frame["type"], frame["id"]) == (Frame.MESSAGE, reply.pk)
     assert "Any news on my refund?" in frame["html"]
     await communicator.disconnect()
 
@@ -348,7 +384,7 @@ async def test_requester_gets_replies_and_never_a_note(app, layer, agent, reques
 
     reply = await post(ticket, agent.user, MessageKind.REPLY, "We have refunded you.")
     frames = await frames_until(requester_socket, lambda f: f.get("id") == reply.pk)
-    assert frames[-1]["type"] == FRAME_MESSAGE
+    assert frames[-1]["type"] == Frame.MESSAGE
     assert "We have refunded you." in frames[-1]["html"]
     assert all(marker not in json.dumps(frame) for frame in frames)
     assert all(frame.get("id") != note.pk for frame in frames)
@@ -389,7 +425,7 @@ async def test_agent_demoted_without_announcement_stops_getting_notes(app, admin
     await database_sync_to_async(Membership.objects.filter(pk=agent.pk).update)(role=Role.REQUESTER)
     await post(ticket, admin.user, MessageKind.NOTE, "after the demotion")
     # As a requester who did not request the ticket, they lost it altogether.
-    await expect_close(socket, CLOSE_FORBIDDEN)
+    await expect_close(socket, Close.FORBIDDEN)
 
 
 @in_own_loop
@@ -407,7 +443,7 @@ async def test_ticket_changes_reach_the_page_without_agent_only_fields_for_reque
 
     frame = await requester_socket.receive_json_from(timeout=TIMEOUT)
     assert frame == {
-        "type": FRAME_TICKET,
+        "type": Frame.TICKET,
         "id": ticket.number,
         "subject": ticket.subject,
         "status": Status.SOLVED,
@@ -446,13 +482,13 @@ async def test_list_rows_go_to_the_queue_agents_and_the_requester_only(
     mine = await database_sync_to_async(create)(queue, requester.user, 8, "Printer on fire")
     for socket in (agent_list, requester_list):
         frame = await socket.receive_json_from(timeout=TIMEOUT)
-        assert (frame["type"], frame["id"]) == (FRAME_ROW, mine.number)
+        assert (frame["type"], frame["id"]) == (Frame.ROW, mine.number)
         assert "Printer on fire" in frame["html"]
 
     # A note moves the row in the agents' list; the requester's list does not hear of notes.
     await post(mine, agent.user, MessageKind.NOTE, "internal")
     frame = await agent_list.receive_json_from(timeout=TIMEOUT)
-    assert (frame["type"], frame["id"]) == (FRAME_ROW, mine.number)
+    assert (frame["type"], frame["id"]) == (Frame.ROW, mine.number)
     assert await requester_list.receive_nothing(timeout=QUIET)
 
     # Moved out of the agent's queue: their list drops the row.
@@ -462,7 +498,7 @@ async def test_list_rows_go_to_the_queue_agents_and_the_requester_only(
 
     await database_sync_to_async(move)()
     frame = await agent_list.receive_json_from(timeout=TIMEOUT)
-    assert frame == {"type": FRAME_ROW_REMOVED, "id": mine.number}
+    assert frame == {"type": Frame.ROW_REMOVED, "id": mine.number}
     await agent_list.disconnect()
     await requester_list.disconnect()
 
@@ -480,8 +516,8 @@ async def test_removed_member_is_disconnected(app, layer, workspace, agent, tick
         announce_access_changed(workspace_id=workspace.pk, user_id=agent.user_id)
 
     await database_sync_to_async(remove)()
-    await expect_close(page, CLOSE_FORBIDDEN)
-    await expect_close(listing, CLOSE_FORBIDDEN)
+    await expect_close(page, Close.FORBIDDEN)
+    await expect_close(listing, Close.FORBIDDEN)
 
 
 @in_own_loop
@@ -491,7 +527,7 @@ async def test_signing_out_ends_live_updates(app, agent, requester, ticket):
     page, _connected, _code = await open_socket(app, ticket_path(ticket), agent.user)
     await database_sync_to_async(SessionStore(session_key=page.session_key).delete)()
     await post(ticket, requester.user, MessageKind.REPLY, "posted after the sign-out")
-    await expect_close(page, CLOSE_FORBIDDEN)
+    await expect_close(page, Close.FORBIDDEN)
 
 
 @in_own_loop
@@ -504,7 +540,7 @@ async def test_changing_the_password_ends_live_updates_of_other_sessions(app, re
 
     await database_sync_to_async(change_password)()
     await database_sync_to_async(broadcast_ticket)(ticket)
-    await expect_close(page, CLOSE_FORBIDDEN)
+    await expect_close(page, Close.FORBIDDEN)
 
 
 @in_own_loop
@@ -519,7 +555,7 @@ async def test_agent_losing_the_queue_is_disconnected_from_its_tickets(app, work
         announce_access_changed(workspace_id=workspace.pk, user_id=agent.user_id)
 
     await database_sync_to_async(revoke)()
-    await expect_close(page, CLOSE_FORBIDDEN)
+    await expect_close(page, Close.FORBIDDEN)
     # The list stays open (they are still a member) but left the queue's group.
     await database_sync_to_async(broadcast_ticket)(ticket)
     assert await listing.receive_nothing(timeout=QUIET)
@@ -538,3 +574,115 @@ async def test_access_change_of_someone_else_changes_nothing(app, workspace, age
     frame = await page.receive_json_from(timeout=TIMEOUT)
     assert frame["id"] == reply.pk
     await page.disconnect()
+
+
+# A channel layer that fails ------------------------------------------------------------------
+
+
+class FlakyLayerMixin:
+    """A channel layer whose next ``fail_group_add`` group_add calls and ``fail_receive`` receive
+    calls raise Redis's TimeoutError, as a read that outlasts the socket timeout does on a loaded
+    machine. ``failures`` lists the calls that failed."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fail_group_add = 0
+        self.fail_receive = 0
+        self.failures: list[str] = []
+
+    def fail(self, call: str):
+        self.failures.append(call)
+        raise RedisTimeoutError("Timeout reading from socket")
+
+    async def group_add(self, group, channel):
+        if self.fail_group_add:
+            self.fail_group_add -= 1
+            self.fail("group_add")
+        return await super().group_add(group, channel)
+
+    async def receive(self, channel):
+        if self.fail_receive:
+            self.fail_receive -= 1
+            self.fail("receive")
+        return await super().receive(channel)
+
+
+class FlakyInMemoryLayer(FlakyLayerMixin, InMemoryChannelLayer):
+    pass
+
+
+class FlakyRedisLayer(FlakyLayerMixin, RedisChannelLayer):
+    pass
+
+
+@pytest.fixture
+def flaky_layer(layer, settings):
+    """The ``layer`` of the test (in-memory or Redis), failing on demand."""
+    layers = copy.deepcopy(settings.CHANNEL_LAYERS)
+    on_redis = layers["default"]["BACKEND"].startswith("channels_redis")
+    flaky = FlakyRedisLayer if on_redis else FlakyInMemoryLayer
+    layers["default"]["BACKEND"] = f"{flaky.__module__}.{flaky.__qualname__}"
+    channel_layers.backends.clear()
+    settings.CHANNEL_LAYERS = layers
+    return get_channel_layer()
+
+
+@pytest.fixture
+def no_retry_pauses(monkeypatch):
+    monkeypatch.setattr(TicketConsumer, "layer_retry_delays", (0.0, 0.0))
+
+
+@in_own_loop
+async def test_a_layer_timeout_while_joining_groups_is_retried(
+    app, flaky_layer, agent, requester, ticket
+):
+    flaky_layer.fail_group_add = 1
+    socket, connected, code = await open_socket(app, ticket_path(ticket), agent.user)
+    assert (connected, code) == (True, None)
+    assert flaky_layer.failures == ["group_add"]
+
+    # The group whose join timed out was joined on the retry: replies and notes both arrive.
+    reply = await post(ticket, requester.user, MessageKind.REPLY, "Any news?")
+    frames = await frames_until(socket, lambda f: f.get("id") == reply.pk)
+    assert frames[-1]["type"] == Frame.MESSAGE
+    note = await post(ticket, agent.user, MessageKind.NOTE, "Ask billing")
+    frames = await frames_until(socket, lambda f: f.get("id") == note.pk)
+    assert frames[-1]["type"] == Frame.MESSAGE
+    await socket.disconnect()
+
+
+@in_own_loop
+async def test_a_layer_timeout_while_waiting_for_events_is_retried(app, flaky_layer, requester, ticket):
+    flaky_layer.fail_receive = 1  # the first wait for an event times out
+    socket, connected, _code = await open_socket(app, ticket_path(ticket), requester.user)
+    assert connected
+
+    reply = await post(ticket, requester.user, MessageKind.REPLY, "Still broken")
+    frame = await socket.receive_json_from(timeout=TIMEOUT)
+    assert (frame["type"], frame["id"]) == (Frame.MESSAGE, reply.pk)
+    assert flaky_layer.failures == ["receive"]
+    await socket.disconnect()
+
+
+@in_own_loop
+async def test_a_layer_that_keeps_failing_closes_the_socket_for_a_reconnect(
+    app, flaky_layer, no_retry_pauses, requester, ticket
+):
+    # Joining the groups never succeeds: the socket is refused with the "try again" code.
+    flaky_layer.fail_group_add = 100
+    socket, connected, code = await open_socket(app, ticket_path(ticket), requester.user)
+    assert (connected, code) == (False, Close.UNAVAILABLE)
+    await socket.disconnect()
+    assert flaky_layer.failures == ["group_add"] * 3  # the first try and two retries
+
+    # Waiting for events stops working once connected: after the event already on its way, the
+    # socket closes with the same code (and the consumer does not crash: it would raise here).
+    flaky_layer.fail_group_add = 0
+    socket, connected, _code = await open_socket(app, ticket_path(ticket), requester.user)
+    assert connected
+    flaky_layer.fail_receive = 100
+    await database_sync_to_async(broadcast_ticket)(ticket)
+    frame = await socket.receive_json_from(timeout=TIMEOUT)
+    assert frame["type"] == Frame.TICKET
+    await expect_close(socket, Close.UNAVAILABLE)
+    await socket.disconnect()

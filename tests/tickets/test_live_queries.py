@@ -2,7 +2,8 @@
 or the list. The consumers' frame builders are synchronous, so they are called directly here."""
 
 from tests.factories import MessageFactory, ParticipantFactory, TicketFactory
-from tickets.consumers import FRAME_MESSAGE, FRAME_ROW, TicketConsumer, TicketListConsumer
+from tickets.consumers import TicketConsumer, TicketListConsumer
+from tickets.live_contract import Frame
 from tickets.models import MessageKind
 
 # user, session, membership, ticket (access_ticket), message (access_message), its attachments
@@ -41,7 +42,7 @@ def test_message_frame_queries_do_not_grow_with_the_ticket(
 
     with django_assert_max_num_queries(MESSAGE_FRAME_QUERIES):
         frame = consumer.render_message(note.pk)
-    assert frame["type"] == FRAME_MESSAGE
+    assert frame["type"] == Frame.MESSAGE
     assert "only for staff" in frame["html"]
 
     # The requester's consumer reads the same note id and gets nothing to send.
@@ -57,6 +58,6 @@ def test_row_frame_queries(agent, workspace, queue, requester, django_assert_max
 
     with django_assert_max_num_queries(ROW_FRAME_QUERIES):
         frame = consumer.row_frame(ticket.pk)
-    assert (frame["type"], frame["id"]) == (FRAME_ROW, ticket.number)
+    assert (frame["type"], frame["id"]) == (Frame.ROW, ticket.number)
     assert ticket.subject in frame["html"]
     assert f'id="ticket-row-{ticket.number}"' in frame["html"]

@@ -17,11 +17,13 @@ from tests.e2e import conftest as e2e
 from tests.factories import TicketFactory
 from tests.tickets.test_live import (  # noqa: F401
     _close_server_connections,
-    _flush_redis_layer,
     in_thread,
+    own_channel_layers,
+    redis_address,
     redis_layers,
     session_cookie,
 )
+from tickets.live_contract import Frame
 from tickets.models import MessageKind
 from tickets.realtime import ticket_public_group, ticket_staff_group
 from tickets.services import message_post
@@ -35,10 +37,8 @@ QUIET = 1.0
 
 @pytest.fixture
 def redis_layer(settings):
-    settings.CHANNEL_LAYERS = redis_layers()
-    config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
-    yield config
-    _flush_redis_layer()
+    with own_channel_layers(settings, forced_redis=True):
+        yield settings.CHANNEL_LAYERS["default"]["CONFIG"]
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def post(ticket, author, kind, body):
 def test_agent_and_requester_share_a_ticket_over_redis(redis_layer, live_asgi, agent, requester, ticket):
     path = f"/ws/w/{ticket.workspace.slug}/tickets/{ticket.number}/"
     marker = f"NOTE-MARKER-{uuid.uuid4().hex}"
-    store = redis.Redis.from_url(redis_layer["hosts"][0])
+    store = redis.Redis.from_url(redis_address(redis_layer))
     prefix = redis_layer["prefix"]
     try:
         with (
@@ -78,13 +78,13 @@ def test_agent_and_requester_share_a_ticket_over_redis(redis_layer, live_asgi, a
 
             note = post(ticket, agent.user, MessageKind.NOTE, f"Internal: {marker}")
             frame = json.loads(agent_ws.recv(timeout=TIMEOUT))
-            assert (frame["type"], frame["id"]) == ("message", note.pk)
+            assert (frame["type"], frame["id"]) == (Frame.MESSAGE, note.pk)
             assert marker in frame["html"]
 
             reply = post(ticket, agent.user, MessageKind.REPLY, "Your refund is on its way.")
             for ws in (agent_ws, requester_ws):
                 frame = json.loads(ws.recv(timeout=TIMEOUT))
-                assert (frame["type"], frame["id"]) == ("message", reply.pk)
+                assert (frame["type"], frame["id"]) == (Frame.MESSAGE, reply.pk)
                 assert "Your refund is on its way." in frame["html"]
                 assert marker not in frame["html"]
             # Nothing else is waiting for the requester: the note never came.
@@ -105,3 +105,19 @@ def test_wrong_origin_is_refused_by_the_real_server(redis_layer, live_asgi, agen
     with pytest.raises((InvalidStatus, ConnectionClosed)):
         with open_client(live_asgi, "/ws/w/acme/tickets/999/", agent.user) as ws:
             ws.recv(timeout=TIMEOUT)
+
+
+def test_the_tests_redis_layer_is_the_products_and_outwaits_its_blocking_reads(settings):
+    """A layer built without the product's ``socket_timeout`` reads with redis-py's default,
+    no longer than channels_redis blocks waiting for an event: an idle consumer then dies with
+    TimeoutError on a loaded machine. The tests' layer carries the product's options."""
+    from channels_redis.core import RedisChannelLayer
+
+    from tests.tickets.test_live import _product_channel_layers
+
+    config = redis_layers()["default"]["CONFIG"]
+    product = _product_channel_layers(redis_address(config))["default"]["CONFIG"]
+    assert config["hosts"] == product["hosts"]
+    assert config["prefix"] != product["prefix"]
+    layer = RedisChannelLayer(**config)
+    assert layer.hosts[0]["socket_timeout"] > layer.brpop_timeout

@@ -15,14 +15,9 @@ from workspaces.access import NOT_FOUND
 from workspaces.models import Role
 
 
-@pytest.fixture
-def ticket(requester, queue):
-    return new_ticket(requester, queue)
-
-
 def test_access_ticket_returns_visible_tickets(ticket, admin, agent, requester):
     for membership in (admin, agent, requester):
-        assert access.access_ticket(membership=membership, number=ticket.number) == ticket
+        assert access.get_ticket_or_404(membership=membership, number=ticket.number) == ticket
 
 
 def test_missing_foreign_and_forbidden_answer_the_same_404(workspace, other_workspace, ticket, other_queue):
@@ -36,26 +31,26 @@ def test_missing_foreign_and_forbidden_answer_the_same_404(workspace, other_work
     ]
     for membership, number in cases:
         if membership is foreign_admin:
-            assert access.access_ticket(membership=membership, number=number).workspace == other_workspace
+            assert access.get_ticket_or_404(membership=membership, number=number).workspace == other_workspace
             continue
         with pytest.raises(Http404) as error:
-            access.access_ticket(membership=membership, number=number)
+            access.get_ticket_or_404(membership=membership, number=number)
         assert str(error.value) == NOT_FOUND
 
 
 def test_participants_reach_the_ticket(workspace, ticket):
     colleague = make_member(workspace, Role.REQUESTER)
     ParticipantFactory(ticket=ticket, user=colleague.user)
-    assert access.access_ticket(membership=colleague, number=ticket.number) == ticket
+    assert access.get_ticket_or_404(membership=colleague, number=ticket.number) == ticket
 
 
 def test_access_message_hides_notes_from_requesters(ticket, agent, requester):
     hidden = note(ticket, agent)
     shown = reply(ticket, agent)
-    assert access.access_message(membership=requester, ticket=ticket, message_id=shown.pk) == shown
+    assert access.get_message_or_404(membership=requester, ticket=ticket, message_id=shown.pk) == shown
     with pytest.raises(Http404):
-        access.access_message(membership=requester, ticket=ticket, message_id=hidden.pk)
-    assert access.access_message(membership=agent, ticket=ticket, message_id=hidden.pk) == hidden
+        access.get_message_or_404(membership=requester, ticket=ticket, message_id=hidden.pk)
+    assert access.get_message_or_404(membership=agent, ticket=ticket, message_id=hidden.pk) == hidden
 
 
 def test_permission_helpers_per_role(workspace, ticket, admin, agent, requester):
@@ -94,4 +89,4 @@ def test_ticket_views_never_query_models_directly():
 
     source = Path(tickets.views.__file__).read_text()
     assert ".objects" not in source
-    assert "access.access_ticket(" in source
+    assert "access.get_ticket_or_404(" in source

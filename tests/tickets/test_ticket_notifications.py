@@ -2,6 +2,7 @@
 
 import pytest
 
+from privacy.account.profile import preferences_update
 from tests.conftest import make_member
 from tests.factories import ParticipantFactory
 from tests.tickets.ticket_helpers import agent_of, new_ticket, note, reply
@@ -139,3 +140,93 @@ def test_tasks_receive_ids_only(queue, agent, requester, monkeypatch, after_comm
     ]
     for _name, args in calls:
         assert all(isinstance(arg, int) or arg is None for arg in args), args
+
+
+# Preferences and rendering (through helpdesk.outbound) ------------------------------------------
+
+
+def html_part(message):
+    [html] = [content for content, mimetype in message.alternatives if mimetype == "text/html"]
+    return html
+
+
+def test_every_ticket_email_has_a_text_and_an_html_part(
+    workspace, queue, admin, agent, requester, after_commit, mailoutbox
+):
+    with after_commit():
+        ticket = new_ticket(requester, queue)
+        reply(ticket, agent, body="On it")
+        services.ticket_set_status(ticket=ticket, status=Status.SOLVED, actor=agent.user)
+        services.ticket_assign(ticket=ticket, assignee=agent.user, actor=admin.user)
+    subjects = " | ".join(m.subject for m in mailoutbox)
+    for kind in ("New ticket", "New reply", "is now solved", "assigned to you"):
+        assert kind in subjects
+    for message in mailoutbox:
+        assert message.body.strip()
+        assert f"/w/acme/tickets/{ticket.number}/" in html_part(message)
+
+
+def test_a_requester_who_turned_reply_emails_off_gets_none_and_others_still_do(
+    workspace, queue, agent, requester, after_commit, mailoutbox
+):
+    ticket = new_ticket(requester, queue)
+    colleague = make_member(workspace, Role.REQUESTER)
+    ParticipantFactory(ticket=ticket, user=colleague.user)
+    preferences_update(user=requester.user, values={"email_on_reply": False})
+    with after_commit():
+        reply(ticket, agent, body="We are on it.")
+    assert recipients(mailoutbox) == [colleague.user.email]
+    mailoutbox.clear()
+    preferences_update(user=requester.user, values={"email_on_reply": True})
+    with after_commit():
+        reply(ticket, agent, body="Still on it.")
+    assert recipients(mailoutbox) == sorted([requester.user.email, colleague.user.email])
+
+
+def test_an_agent_who_turned_assignment_emails_off_gets_none(
+    queue, admin, agent, requester, after_commit, mailoutbox
+):
+    ticket = new_ticket(requester, queue)
+    preferences_update(user=agent.user, values={"email_on_assignment": False})
+    with after_commit():
+        services.ticket_assign(ticket=ticket, assignee=agent.user, actor=admin.user)
+    assert mailoutbox == []
+    preferences_update(user=agent.user, values={"email_on_assignment": True})
+    with after_commit():
+        services.ticket_assign(ticket=ticket, assignee=None, actor=admin.user)
+        services.ticket_assign(ticket=ticket, assignee=agent.user, actor=admin.user)
+    assert recipients(mailoutbox) == [agent.user.email]
+
+
+def test_a_reply_is_rendered_from_markdown_and_never_carries_a_script(
+    queue, agent, requester, after_commit, mailoutbox
+):
+    ticket = new_ticket(requester, queue, subject="Screen <b>flickers</b> & beeps")
+    body = (
+        "Try **restarting** it:\n\n- unplug\n- wait\n\n"
+        "<script>alert('pwned')</script><img src=x onerror=alert(1)>"
+    )
+    with after_commit():
+        reply(ticket, agent, body=body)
+    [message] = mailoutbox
+    html = html_part(message)
+    assert "<strong>restarting</strong>" in html
+    assert "<li>unplug</li>" in html
+    assert "<script" not in html and "alert(" not in html and "onerror" not in html
+    assert "Screen &lt;b&gt;flickers&lt;/b&gt; &amp; beeps" in html
+    # The plain-text part shows the reply as written; the subject is not HTML-escaped.
+    assert "Try **restarting** it:" in message.body
+    assert message.subject.endswith("Screen <b>flickers</b> & beeps")
+
+
+def test_a_note_never_reaches_a_requester_whatever_their_preferences(
+    queue, agent, requester, after_commit, mailoutbox
+):
+    ticket = new_ticket(requester, queue)
+    preferences_update(user=requester.user, values={"email_on_reply": True})
+    with after_commit():
+        note(ticket, agent, body="Internal: customer is difficult")
+        reply(ticket, agent, body="Public answer")
+    assert recipients(mailoutbox) == [requester.user.email]
+    [message] = mailoutbox
+    assert "Internal" not in message.body + html_part(message) + message.subject

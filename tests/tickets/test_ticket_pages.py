@@ -14,12 +14,6 @@ from tickets.forms import NOT_A_CANDIDATE, NOT_A_MEMBER
 from tickets.models import Message, MessageKind, Status, Ticket, TicketParticipant
 from workspaces.models import Role
 
-
-@pytest.fixture
-def ticket(requester, queue):
-    return new_ticket(requester, queue, subject="Printer on fire")
-
-
 # New ticket ---------------------------------------------------------------------------------
 
 

@@ -21,11 +21,6 @@ def actions(workspace):
     )
 
 
-@pytest.fixture
-def ticket(requester, queue):
-    return new_ticket(requester, queue)
-
-
 def test_create_numbers_per_workspace_and_audits(workspace, other_workspace, queue, requester):
     first = new_ticket(requester, queue)
     second = new_ticket(requester, queue)

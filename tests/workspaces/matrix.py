@@ -24,8 +24,9 @@ and runs every URL x method x role. POSTs here act on throw-away objects only.
 
 from tests.factories import MembershipFactory, QueueFactory, UserFactory
 from tests.matrix_support import ADMIN, admin_only, every_member
+from workspaces.access import queues_granted_to
 from workspaces.models import Invitation, Membership, Queue, Role
-from workspaces.services import invitation_create, queues_granted_to
+from workspaces.services import invitation_create
 
 GET_ONLY_ADMIN = {"GET": admin_only(405), "POST": admin_only(302)}
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from privacy.audit.models import AuditEvent
 from tests.factories import QueueFactory, UserFactory
+from workspaces.access import queues_granted_to
 from workspaces.models import Invitation, Membership, Role, User
 from workspaces.services import (
     ALREADY_MEMBER,
@@ -26,7 +27,6 @@ from workspaces.services import (
     invitation_accept_new_account,
     invitation_create,
     invitation_revoke,
-    queues_granted_to,
 )
 
 

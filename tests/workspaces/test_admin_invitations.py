@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from tests.conftest import make_member
 from tests.factories import QueueFactory, UserFactory
+from workspaces.access import queues_granted_to
 from workspaces.models import Invitation, Membership, Role, User
 from workspaces.services import (
     ALREADY_MEMBER,
@@ -20,7 +21,6 @@ from workspaces.services import (
     INVITATION_WRONG_ACCOUNT,
     invitation_create,
     invitation_revoke,
-    queues_granted_to,
 )
 from workspaces.views import INVITATION_REVOKED_DONE, INVITATION_SENT, INVITATION_SIGN_IN
 

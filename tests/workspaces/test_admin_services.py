@@ -12,6 +12,7 @@ from tests.conftest import make_member
 from tests.factories import ParticipantFactory, QueueFactory, TicketFactory
 from tickets.models import TicketParticipant
 from workspaces import services
+from workspaces.access import queues_granted_to
 from workspaces.models import QUEUE_PERMISSION, Membership, QueueUserObjectPermission, Role
 from workspaces.realtime import ACCESS_CHANGED, member_group
 from workspaces.services import (
@@ -26,7 +27,6 @@ from workspaces.services import (
     queue_grant,
     queue_rename,
     queue_revoke,
-    queues_granted_to,
 )
 
 
@@ -125,7 +125,7 @@ def test_the_change_and_its_audit_event_commit_together(workspace, admin, reques
     def broken_audit(**kwargs):
         raise RuntimeError("audit storage down")
 
-    monkeypatch.setattr(services, "audit_record", broken_audit)
+    monkeypatch.setattr(services.events, "member_role_changed", broken_audit)
     with pytest.raises(RuntimeError):
         member_set_role(membership=requester, role=Role.AGENT, actor=admin.user)
     requester.refresh_from_db()

@@ -436,7 +436,7 @@ def test_a_mail_failure_keeps_the_signup_and_logs_no_address_or_token(sign_up, c
     import smtplib
 
     refused = smtplib.SMTPRecipientsRefused({"ann@example.test": (550, b"no such user")})
-    with mock.patch("privacy.account.signup.send_mail", side_effect=refused):
+    with mock.patch("helpdesk.outbound.EmailMultiAlternatives.send", side_effect=refused):
         response = sign_up()
 
     assert response["Location"] == reverse("signup_sent")

@@ -5,7 +5,7 @@ request by email. Writes the same archive as the account page (privacy/account/e
 from django.core.management.base import BaseCommand, CommandError
 
 from privacy.account.export import export_to_file
-from privacy.audit.log import audit_record
+from privacy.audit import events
 from workspaces.models import User
 
 NO_SUCH_USER = "No account uses the email address {email!r}."
@@ -24,7 +24,5 @@ class Command(BaseCommand):
             raise CommandError(NO_SUCH_USER.format(email=email))
         with open(out, "wb") as target:
             size = export_to_file(user=user, out=target)
-        audit_record(
-            action="export.requested", actor=None, target=user, detail={"via": "operator", "size": size}
-        )
+        events.export_written_by_operator(user=user, size=size)
         self.stdout.write(f"Wrote {size} bytes to {out}.")

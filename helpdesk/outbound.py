@@ -1,0 +1,126 @@
+"""The one way an email leaves the helpdesk: ``send(recipient, template, context, kind=...)``.
+
+Every email has a text part and an HTML part, rendered from ``templates/email/<template>.txt``
+and ``templates/email/<template>.html``; the subject comes from ``context["subject"]`` or from
+``templates/email/<template>_subject.txt``. The text part and the subject are rendered without
+HTML escaping (they are plain text); the HTML part is escaped as usual, so nothing a person typed
+becomes markup. Text written in Markdown is passed in ``markdown=``: the text part shows it as
+written, the HTML part gets ``helpdesk.markdown.render_markdown`` (sanitised), never the raw text.
+
+Before sending, ``wants(recipient, kind)`` asks whether the person wants this kind of email.
+Account and security emails (sign-up, address change, password reset, invitation) always go out;
+the others are asked of the checks registered with ``register_preference_check``. This module
+is the lowest layer and knows nobody's preferences: the app that stores them registers its check
+from its ``AppConfig.ready``.
+
+One email per recipient, never a To: list. Logs never hold an address, a subject, a body or a
+link (links carry tokens): only the template, the kind and, for an account, its id.
+"""
+
+import logging
+from collections.abc import Callable, Mapping
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template import Context, engines
+from django.template.loader import render_to_string
+
+from helpdesk.markdown import render_markdown
+
+logger = logging.getLogger(__name__)
+
+# Kinds a person may turn off (see privacy's notification preferences).
+REPLY = "reply"
+ASSIGNMENT = "assignment"
+WEEKLY_SUMMARY = "weekly_summary"
+# Ticket activity that no preference governs yet (a new ticket in a worked queue, a status change).
+TICKET = "ticket"
+# Always sent: the person asked for them, or must know about them.
+ACCOUNT = "account"
+SECURITY = "security"
+
+ALWAYS_SENT = frozenset({ACCOUNT, SECURITY})
+KINDS = frozenset({REPLY, ASSIGNMENT, WEEKLY_SUMMARY, TICKET}) | ALWAYS_SENT
+
+PreferenceCheck = Callable[[object, str], bool]
+_preference_checks: list[PreferenceCheck] = []
+
+
+def register_preference_check(check: PreferenceCheck) -> None:
+    """Add ``check(user, kind) -> bool``, asked for every optional email to an account."""
+    if check not in _preference_checks:
+        _preference_checks.append(check)
+
+
+def _address_of(recipient) -> str:
+    return recipient if isinstance(recipient, str) else (getattr(recipient, "email", "") or "")
+
+
+def wants(recipient, kind: str) -> bool:
+    """Whether ``recipient`` (an account or a bare address) should get an email of ``kind``."""
+    if kind not in KINDS:
+        raise ValueError(f"Unknown email kind {kind!r}.")
+    if kind in ALWAYS_SENT or isinstance(recipient, str):
+        # A bare address (an invitee, a new sign-in address) has no account to ask about.
+        return True
+    return all(check(recipient, kind) for check in _preference_checks)
+
+
+def _render_plain(name: str, context: dict) -> str:
+    # Plain text must not be HTML-escaped ("R&D" stays "R&D"), whatever the template says.
+    template = engines["django"].engine.get_template(name)
+    return template.render(Context(context, autoescape=False))
+
+
+def render(
+    template: str, context: Mapping, *, markdown: Mapping[str, str] | None = None
+) -> tuple[str, str, str]:
+    """The subject, text and HTML of one email (also used by tests and previews)."""
+    markdown = dict(markdown or {})
+    text_context = {**context, **markdown}
+    subject = context.get("subject") or _render_plain(f"email/{template}_subject.txt", text_context)
+    subject = " ".join(str(subject).split())
+    text = _render_plain(f"email/{template}.txt", {**text_context, "subject": subject})
+    html_context = {
+        **context,
+        **{key: render_markdown(value) for key, value in markdown.items()},
+        "subject": subject,
+    }
+    html = render_to_string(f"email/{template}.html", html_context)
+    return subject, text, html
+
+
+def send(
+    recipient,
+    template: str,
+    context: Mapping | None = None,
+    *,
+    kind: str,
+    markdown: Mapping[str, str] | None = None,
+) -> bool:
+    """Render ``template`` and email it to ``recipient`` (an account or an address) if they want
+    ``kind``. Returns whether an email was handed to the mail backend; a failure is logged and
+    returns False, so one bad address never stops the caller."""
+    address = _address_of(recipient)
+    if not address or not wants(recipient, kind):
+        return False
+    user = None if isinstance(recipient, str) else recipient
+    context = {"recipient": user, "site_url": settings.SITE_URL, **(context or {})}
+    subject, text, html = render(template, context, markdown=markdown)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[address])
+    message.attach_alternative(html, "text/html")
+    try:
+        message.send()
+    except Exception as error:  # noqa: BLE001 - the caller decides whether to retry; one failure is not fatal
+        # Only the kind of error: mail errors can quote the address.
+        # An account or security email the person waits for is an error; a notice, a warning.
+        logger.log(
+            logging.ERROR if kind in ALWAYS_SENT else logging.WARNING,
+            "Email %s (%s) to user %s could not be sent: %s",
+            template,
+            kind,
+            getattr(user, "pk", "-"),
+            type(error).__name__,
+        )
+        return False
+    return True

@@ -1,0 +1,820 @@
+"""Typed audit events: one function per kind of event, and the only callers of ``audit_record``.
+
+Each function's keyword arguments fix what its event records (chain, target and ``detail``
+keys), so two places writing the same action cannot drift apart, and what an event holds is
+read here rather than at a dozen call sites. Product code writes events only through these
+functions (``from privacy.audit import events`` then ``events.member_removed(...)``); a test
+checks that every documented action has a function the product calls, and the reverse.
+
+An action may have more than one function when it is written in distinct shapes (``settings.
+changed`` for retention periods and for a published policy). ``EVENT_ACTIONS`` maps each
+function name to its action.
+
+Like ``audit_record``, every function runs inside the caller's transaction (or opens one) and
+returns the event, or ``None`` when a rate limit skipped it. Never pass message bodies,
+passwords, tokens, file contents or third parties' email addresses.
+"""
+
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from typing import Any
+
+from privacy.audit import actions
+from privacy.audit.log import TARGET_MAX, audit_record, client_ip
+from privacy.audit.models import AuditEvent
+
+USER_TARGET_TYPE = "workspaces.user"
+
+REFUSED_WINDOW = timedelta(minutes=10)
+# Reasons workspace_view gives access_refused (other access functions add their own).
+REFUSED_NOT_MEMBER = "not_member"
+REFUSED_ROLE = "role"
+REFUSED_NOT_VISIBLE = "not_visible"
+VIEWED_WINDOW = timedelta(hours=1)
+INVITATION_REFUSED_WINDOW = timedelta(minutes=10)
+
+EVENT_ACTIONS: dict[str, str] = {}
+
+
+def _writes(action: str) -> Callable:
+    """Register the decorated function as a writer of ``action`` (read by the vocabulary test)."""
+    actions.validate_action(action)
+
+    def register(func: Callable) -> Callable:
+        EVENT_ACTIONS[func.__name__] = action
+        func.action = action
+        return func
+
+    return register
+
+
+# Signing in and out (account chain) -----------------------------------------------------------
+
+
+@_writes(actions.AUTH_LOGIN)
+def auth_login(*, user, request=None) -> AuditEvent:
+    return audit_record(action=actions.AUTH_LOGIN, request=request, actor=user)
+
+
+@_writes(actions.AUTH_LOGOUT)
+def auth_logout(*, user, request=None) -> AuditEvent:
+    return audit_record(action=actions.AUTH_LOGOUT, request=request, actor=user)
+
+
+@_writes(actions.AUTH_LOGIN_FAILED)
+def auth_login_failed(*, account=None, refused_while_locked: bool = False, request=None) -> AuditEvent:
+    """``account``: the user the typed address belongs to, if any (never the address itself)."""
+    detail = {"refused_while_locked": True} if refused_while_locked else {}
+    return audit_record(
+        action=actions.AUTH_LOGIN_FAILED, request=request, actor=None, target=account, detail=detail
+    )
+
+
+@_writes(actions.AUTH_LOCKED_OUT)
+def auth_locked_out(*, account=None, scopes: list[str], request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.AUTH_LOCKED_OUT,
+        request=request,
+        actor=None,
+        target=account,
+        detail={"scope": scopes},
+    )
+
+
+@_writes(actions.AUTH_PASSWORD_CHANGED)
+def auth_password_changed(*, user, request=None) -> AuditEvent:
+    return audit_record(action=actions.AUTH_PASSWORD_CHANGED, request=request, actor=user, target=user)
+
+
+@_writes(actions.AUTH_PASSWORD_RESET_REQUESTED)
+def auth_password_reset_requested(*, account=None, request=None) -> AuditEvent:
+    """For an unknown address nothing about it is kept: only that it matched no account."""
+    return audit_record(
+        action=actions.AUTH_PASSWORD_RESET_REQUESTED,
+        request=request,
+        actor=None,
+        target=account,
+        detail={} if account else {"known_account": False},
+    )
+
+
+@_writes(actions.AUTH_PASSWORD_RESET_DONE)
+def auth_password_reset_done(*, user, request=None) -> AuditEvent:
+    return audit_record(action=actions.AUTH_PASSWORD_RESET_DONE, request=request, actor=user, target=user)
+
+
+# The person's own account (account chain) -----------------------------------------------------
+
+
+@_writes(actions.ACCOUNT_SIGNUP)
+def account_signup(*, user, policy_ids: Iterable[int], request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.ACCOUNT_SIGNUP,
+        request=request,
+        actor=None,
+        target=user,
+        detail={"policies": list(policy_ids)},
+    )
+
+
+@_writes(actions.ACCOUNT_SIGNUP_CONFIRMED)
+def account_signup_confirmed(*, user, request=None) -> AuditEvent:
+    return audit_record(action=actions.ACCOUNT_SIGNUP_CONFIRMED, request=request, actor=user, target=user)
+
+
+@_writes(actions.ACCOUNT_SIGNUP_REJECTED)
+def account_signup_rejected(*, user_id: int, request=None) -> AuditEvent:
+    """The account is already deleted: only its id remains."""
+    return audit_record(
+        action=actions.ACCOUNT_SIGNUP_REJECTED,
+        request=request,
+        actor=None,
+        target_type=USER_TARGET_TYPE,
+        target_id=user_id,
+    )
+
+
+@_writes(actions.ACCOUNT_SIGNUPS_PURGED)
+def account_signups_purged(*, count: int) -> AuditEvent:
+    return audit_record(action=actions.ACCOUNT_SIGNUPS_PURGED, detail={"count": count})
+
+
+@_writes(actions.ACCOUNT_CREATED)
+def account_created_by_invitation(*, user, workspace_id: int, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.ACCOUNT_CREATED,
+        request=request,
+        actor=user,
+        target=user,
+        detail={"via": "invitation", "workspace_id": workspace_id},
+    )
+
+
+@_writes(actions.ACCOUNT_UPDATED)
+def account_profile_updated(*, user, fields: list[str], request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.ACCOUNT_UPDATED, request=request, actor=user, target=user, detail={"fields": fields}
+    )
+
+
+@_writes(actions.ACCOUNT_UPDATED)
+def account_notifications_updated(*, user, changes: dict[str, bool], request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.ACCOUNT_UPDATED,
+        request=request,
+        actor=user,
+        target=user,
+        detail={"notifications": changes},
+    )
+
+
+@_writes(actions.ACCOUNT_UPDATED)
+def account_consents_updated(*, user, answers: dict[str, bool], request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.ACCOUNT_UPDATED,
+        request=request,
+        actor=user,
+        target=user,
+        detail={"consents": answers},
+    )
+
+
+@_writes(actions.ACCOUNT_UPDATED)
+def account_email_change_requested(*, user, request=None) -> AuditEvent:
+    """Neither address is recorded; ``account.email_changed`` follows the confirmation."""
+    return audit_record(
+        action=actions.ACCOUNT_UPDATED,
+        request=request,
+        actor=user,
+        target=user,
+        detail={"email_change": "requested"},
+    )
+
+
+@_writes(actions.ACCOUNT_UPDATED)
+def account_email_change_cancelled(*, user, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.ACCOUNT_UPDATED,
+        request=request,
+        actor=user,
+        target=user,
+        detail={"email_change": "cancelled"},
+    )
+
+
+@_writes(actions.ACCOUNT_EMAIL_CHANGED)
+def account_email_changed(*, user, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.ACCOUNT_EMAIL_CHANGED, request=request, actor=user, target=user, detail={}
+    )
+
+
+@_writes(actions.ACCOUNT_POLICY_ACCEPTED)
+def account_policy_accepted(*, user, version, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.ACCOUNT_POLICY_ACCEPTED,
+        request=request,
+        actor=user,
+        target=version,
+        detail={"kind": version.kind, "version": version.version},
+    )
+
+
+@_writes(actions.ACCOUNT_DELETION_REQUESTED)
+def account_deletion_requested(*, user, erasure, grace_days: int, via: str, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.ACCOUNT_DELETION_REQUESTED,
+        request=request,
+        actor=user,
+        target=user,
+        detail={"erasure": erasure.pk, "grace_days": grace_days, "via": via},
+    )
+
+
+@_writes(actions.ACCOUNT_DELETION_CANCELLED)
+def account_deletion_cancelled(*, user, erasure, reason: str, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.ACCOUNT_DELETION_CANCELLED,
+        request=request,
+        actor=user,
+        target=user,
+        detail={"erasure": erasure.pk, "reason": reason},
+    )
+
+
+@_writes(actions.ACCOUNT_DELETED)
+def account_deleted(*, erasure) -> AuditEvent:
+    """The erasure finished; the account is gone, so the target is its id only."""
+    return audit_record(
+        action=actions.ACCOUNT_DELETED,
+        actor=None,
+        target_type=USER_TARGET_TYPE,
+        target_id=erasure.user_id or "",
+        detail={"erasure": erasure.pk, "counts": erasure.counts},
+    )
+
+
+@_writes(actions.ACCOUNT_DELETED)
+def account_deleted_by_retention(*, user_id: int, counts: dict[str, int]) -> AuditEvent:
+    return audit_record(
+        action=actions.ACCOUNT_DELETED,
+        actor=None,
+        target_type=USER_TARGET_TYPE,
+        target_id=user_id,
+        detail={"reason": "retention", "counts": counts},
+    )
+
+
+# Workspaces, members, invitations, queues (workspace chain) ----------------------------------
+
+
+@_writes(actions.WORKSPACE_CREATED)
+def workspace_created(*, workspace, actor=None) -> AuditEvent:
+    return audit_record(action=actions.WORKSPACE_CREATED, actor=actor, workspace=workspace, target=workspace)
+
+
+@_writes(actions.SETTINGS_CHANGED)
+def retention_settings_changed(
+    *, policy, workspace, old: dict, new: dict, actor=None, request=None
+) -> AuditEvent:
+    """``old`` and ``new``: only the settings that changed."""
+    return audit_record(
+        action=actions.SETTINGS_CHANGED,
+        request=request,
+        actor=actor,
+        workspace=workspace,
+        target=policy,
+        detail={"setting": "retention", "old": old, "new": new},
+    )
+
+
+@_writes(actions.SETTINGS_CHANGED)
+def policy_published(*, policy, actor=None, request=None) -> AuditEvent:
+    """A site-wide setting: the account chain."""
+    return audit_record(
+        action=actions.SETTINGS_CHANGED,
+        request=request,
+        actor=actor,
+        target=policy,
+        detail={
+            "setting": "policy_published",
+            "kind": policy.kind,
+            "version": policy.version,
+            "material": policy.is_material,
+        },
+    )
+
+
+@_writes(actions.MEMBER_ADDED)
+def member_added(*, membership, actor=None, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.MEMBER_ADDED,
+        request=request,
+        actor=actor,
+        workspace=membership.workspace,
+        target=membership.user,
+        detail={"role": membership.role},
+    )
+
+
+@_writes(actions.MEMBER_ROLE_CHANGED)
+def member_role_changed(
+    *, membership, old_role: str, grants_removed: int, actor=None, request=None
+) -> AuditEvent:
+    return audit_record(
+        action=actions.MEMBER_ROLE_CHANGED,
+        request=request,
+        actor=actor,
+        workspace=membership.workspace,
+        target=membership.user,
+        detail={"from": old_role, "to": membership.role, "grants_removed": grants_removed},
+    )
+
+
+@_writes(actions.MEMBER_REMOVED)
+def member_removed(
+    *,
+    workspace,
+    user,
+    role: str,
+    grants_removed: int,
+    removed_elsewhere: dict[str, int],
+    actor=None,
+    request=None,
+) -> AuditEvent:
+    """The membership is already deleted, so its parts are passed. ``removed_elsewhere``: counts
+    reported by the apps that dropped the member's rows (participations...)."""
+    return audit_record(
+        action=actions.MEMBER_REMOVED,
+        request=request,
+        actor=actor,
+        workspace=workspace,
+        target=user,
+        detail={"role": role, "grants_removed": grants_removed, **removed_elsewhere},
+    )
+
+
+@_writes(actions.MEMBER_INVITED)
+def member_invited(
+    *, invitation, workspace, queue_ids: Iterable[int], actor=None, request=None
+) -> AuditEvent:
+    """The target is the invitation (its id), never the invited address."""
+    return audit_record(
+        action=actions.MEMBER_INVITED,
+        request=request,
+        actor=actor,
+        workspace=workspace,
+        target=invitation,
+        detail={"role": invitation.role, "queue_ids": sorted(queue_ids)},
+    )
+
+
+@_writes(actions.INVITATION_ACCEPTED)
+def invitation_accepted(*, invitation, user, queue_ids: Iterable[int], request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.INVITATION_ACCEPTED,
+        request=request,
+        actor=user,
+        workspace=invitation.workspace,
+        target=invitation,
+        detail={"role": invitation.role, "queue_ids": sorted(queue_ids)},
+    )
+
+
+@_writes(actions.INVITATION_REVOKED)
+def invitation_revoked(*, invitation, workspace, reason: str = "", actor=None, request=None) -> AuditEvent:
+    """``reason`` is empty for an admin's revocation, ``"superseded"`` for a newer invitation."""
+    return audit_record(
+        action=actions.INVITATION_REVOKED,
+        request=request,
+        actor=actor,
+        workspace=workspace,
+        target=invitation,
+        detail={"reason": reason} if reason else {},
+    )
+
+
+@_writes(actions.INVITATION_REFUSED)
+def invitation_refused(*, invitation, reason: str, request=None) -> AuditEvent | None:
+    """An invitation link was opened but cannot be used. ``reason`` is a short code (expired,
+    revoked, used, wrong_account, already_member, account_exists), never the page's text.
+
+    At most once per invitation, reason and person (signed out: address) in 10 minutes, so
+    reloading the page does not fill the workspace's log.
+    """
+    user = getattr(request, "user", None) if request is not None else None
+    if user is not None and user.is_authenticated:
+        who = f"u{user.pk}"
+    else:
+        who = f"ip{client_ip(request) or '-'}"
+    return audit_record(
+        action=actions.INVITATION_REFUSED,
+        request=request,
+        workspace=invitation.workspace,
+        target=invitation,
+        detail={"reason": reason[:48]},
+        dedupe_key=f"invitation_refused:{invitation.pk}:{reason[:48]}:{who}",
+        dedupe_window=INVITATION_REFUSED_WINDOW,
+    )
+
+
+@_writes(actions.QUEUE_CREATED)
+def queue_created(*, queue, workspace, actor=None, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.QUEUE_CREATED,
+        request=request,
+        actor=actor,
+        workspace=workspace,
+        target=queue,
+        detail={"name": queue.name},
+    )
+
+
+@_writes(actions.QUEUE_RENAMED)
+def queue_renamed(*, queue, old_name: str, actor=None, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.QUEUE_RENAMED,
+        request=request,
+        actor=actor,
+        workspace=queue.workspace,
+        target=queue,
+        detail={"from": old_name, "to": queue.name},
+    )
+
+
+@_writes(actions.QUEUE_ACCESS_GRANTED)
+def queue_access_granted(*, queue, user_id: int, actor=None, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.QUEUE_ACCESS_GRANTED,
+        request=request,
+        actor=actor,
+        workspace=queue.workspace,
+        target=queue,
+        detail={"user_id": user_id},
+    )
+
+
+@_writes(actions.QUEUE_ACCESS_REVOKED)
+def queue_access_revoked(*, queue, user_id: int, actor=None, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.QUEUE_ACCESS_REVOKED,
+        request=request,
+        actor=actor,
+        workspace=queue.workspace,
+        target=queue,
+        detail={"user_id": user_id},
+    )
+
+
+# Tickets and their messages (workspace chain) -------------------------------------------------
+
+
+@_writes(actions.TICKET_CREATED)
+def ticket_created(*, ticket, actor=None, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.TICKET_CREATED,
+        request=request,
+        actor=actor,
+        workspace=ticket.workspace,
+        target=ticket,
+        detail={"number": ticket.number, "queue_id": ticket.queue_id, "requester_id": ticket.requester_id},
+    )
+
+
+def _ticket_change(action: str, *, ticket, old, new, actor, request, reason: str) -> AuditEvent:
+    """One property of a ticket changed: ``{"number", "from", "to"}`` and the reason, if any."""
+    detail = {"number": ticket.number, "from": old, "to": new}
+    if reason:
+        detail["reason"] = reason
+    return audit_record(
+        action=action, request=request, actor=actor, workspace=ticket.workspace, target=ticket, detail=detail
+    )
+
+
+@_writes(actions.TICKET_STATUS_CHANGED)
+def ticket_status_changed(
+    *, ticket, old: str, new: str, actor=None, request=None, reason: str = ""
+) -> AuditEvent:
+    return _ticket_change(
+        actions.TICKET_STATUS_CHANGED,
+        ticket=ticket,
+        old=old,
+        new=new,
+        actor=actor,
+        request=request,
+        reason=reason,
+    )
+
+
+@_writes(actions.TICKET_PRIORITY_CHANGED)
+def ticket_priority_changed(*, ticket, old: str, new: str, actor=None, request=None) -> AuditEvent:
+    return _ticket_change(
+        actions.TICKET_PRIORITY_CHANGED,
+        ticket=ticket,
+        old=old,
+        new=new,
+        actor=actor,
+        request=request,
+        reason="",
+    )
+
+
+@_writes(actions.TICKET_QUEUE_CHANGED)
+def ticket_queue_changed(*, ticket, old: int, new: int, actor=None, request=None) -> AuditEvent:
+    """``old`` and ``new``: queue ids."""
+    return _ticket_change(
+        actions.TICKET_QUEUE_CHANGED, ticket=ticket, old=old, new=new, actor=actor, request=request, reason=""
+    )
+
+
+@_writes(actions.TICKET_ASSIGNED)
+def ticket_assigned(
+    *, ticket, old: int | None, new: int | None, actor=None, request=None, reason: str = ""
+) -> AuditEvent:
+    """``old`` and ``new``: assignee user ids, ``None`` for unassigned."""
+    return _ticket_change(
+        actions.TICKET_ASSIGNED, ticket=ticket, old=old, new=new, actor=actor, request=request, reason=reason
+    )
+
+
+@_writes(actions.TICKET_VIEWED)
+def ticket_viewed(*, membership, ticket, request=None) -> AuditEvent | None:
+    """An agent or admin opened ``ticket``: once per person, ticket and hour.
+
+    Requesters' views are not recorded (they read their own tickets). Returns the event, or
+    ``None`` when nothing was written.
+    """
+    if ticket.workspace_id != membership.workspace_id:
+        raise ValueError("The ticket is not in the member's workspace.")
+    if not membership.is_staff:
+        return None
+    return audit_record(
+        action=actions.TICKET_VIEWED,
+        request=request,
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=ticket,
+        detail={"number": ticket.number},
+        dedupe_key=f"viewed:u{membership.user_id}:t{ticket.pk}",
+        dedupe_window=VIEWED_WINDOW,
+    )
+
+
+@_writes(actions.PARTICIPANT_ADDED)
+def participant_added(*, ticket, user_id: int, actor=None, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.PARTICIPANT_ADDED,
+        request=request,
+        actor=actor,
+        workspace=ticket.workspace,
+        target=ticket,
+        detail={"number": ticket.number, "user_id": user_id},
+    )
+
+
+@_writes(actions.PARTICIPANT_REMOVED)
+def participant_removed(*, ticket, user_id: int, actor=None, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.PARTICIPANT_REMOVED,
+        request=request,
+        actor=actor,
+        workspace=ticket.workspace,
+        target=ticket,
+        detail={"number": ticket.number, "user_id": user_id},
+    )
+
+
+@_writes(actions.REPLY_CREATED)
+def reply_created(*, message, ticket, actor=None, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.REPLY_CREATED,
+        request=request,
+        actor=actor,
+        workspace=ticket.workspace,
+        target=message,
+        detail={"ticket": ticket.number},
+    )
+
+
+@_writes(actions.NOTE_CREATED)
+def note_created(*, message, ticket, actor=None, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.NOTE_CREATED,
+        request=request,
+        actor=actor,
+        workspace=ticket.workspace,
+        target=message,
+        detail={"ticket": ticket.number},
+    )
+
+
+@_writes(actions.MESSAGE_EDITED)
+def message_edited(*, message, ticket, editor, request=None) -> AuditEvent:
+    """The ticket number and the kind, never the text (old or new)."""
+    return audit_record(
+        action=actions.MESSAGE_EDITED,
+        request=request,
+        actor=editor,
+        workspace=ticket.workspace,
+        target=message,
+        detail={"ticket": ticket.number, "kind": message.kind},
+    )
+
+
+@_writes(actions.ATTACHMENT_UPLOADED)
+def attachment_uploaded(*, attachment, ticket, actor=None, request=None) -> AuditEvent:
+    """Size and sniffed type only: no file name, no content."""
+    return audit_record(
+        action=actions.ATTACHMENT_UPLOADED,
+        request=request,
+        actor=actor,
+        workspace=ticket.workspace,
+        target=attachment,
+        detail={
+            "ticket": ticket.number,
+            "message": attachment.message_id,
+            "size": attachment.size,
+            "content_type": attachment.content_type,
+        },
+    )
+
+
+@_writes(actions.ATTACHMENT_REJECTED)
+def attachment_rejected(*, membership, reasons: Iterable[str], ticket=None, request=None) -> AuditEvent:
+    """Files sent with a form were refused. ``reasons``: the validation codes (too_large,
+    blocked_extension, ...), never the file names; ``ticket``: the ticket replied to, if any."""
+    return audit_record(
+        action=actions.ATTACHMENT_REJECTED,
+        request=request,
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=ticket,
+        detail={"reasons": sorted(set(reasons)), "ticket": ticket.number if ticket is not None else None},
+    )
+
+
+@_writes(actions.ATTACHMENT_DOWNLOADED)
+def attachment_downloaded(*, attachment, membership, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.ATTACHMENT_DOWNLOADED,
+        request=request,
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=attachment,
+        detail={"ticket_id": attachment.ticket_id, "size": attachment.size},
+    )
+
+
+# Access control -------------------------------------------------------------------------------
+
+
+def _refusal_kind(request) -> str:
+    match = getattr(request, "resolver_match", None)
+    if match is not None and match.url_name:
+        return match.url_name[:48]
+    return "unknown"
+
+
+@_writes(actions.ACCESS_REFUSED)
+def access_refused(
+    request,
+    *,
+    reason: str,
+    workspace=None,
+    workspace_slug: str = "",
+    kind: str = "",
+    target_type: str = "",
+    target_id: str | int = "",
+) -> AuditEvent | None:
+    """``request`` was refused (answered 404): at most once per 10 minutes for the same person
+    (or, signed out, the same address) and kind of page (the URL name by default).
+
+    The event goes to the workspace's chain when the workspace exists (its admins see who
+    probed), otherwise to the account chain with the slug asked for.
+    """
+    kind = (kind or _refusal_kind(request))[:48]
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        who = f"u{user.pk}"
+    else:
+        who = f"ip{client_ip(request) or '-'}"
+    detail: dict[str, Any] = {"reason": reason[:64], "kind": kind, "method": request.method[:10]}
+    if workspace is None and workspace_slug:
+        detail["slug"] = workspace_slug[:TARGET_MAX]
+    return audit_record(
+        action=actions.ACCESS_REFUSED,
+        request=request,
+        workspace=workspace,
+        target_type=target_type,
+        target_id=target_id,
+        detail=detail,
+        dedupe_key=f"refused:{who}:{kind}",
+        dedupe_window=REFUSED_WINDOW,
+    )
+
+
+# Personal data: export, retention, legal holds -----------------------------------------------
+
+
+@_writes(actions.EXPORT_REQUESTED)
+def export_requested(*, export, user, via: str, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.EXPORT_REQUESTED, request=request, actor=user, target=export, detail={"via": via}
+    )
+
+
+@_writes(actions.EXPORT_REQUESTED)
+def export_written_by_operator(*, user, size: int) -> AuditEvent:
+    """``manage.py export_user_data``: no actor (an operator at the console), the person as target."""
+    return audit_record(
+        action=actions.EXPORT_REQUESTED, actor=None, target=user, detail={"via": "operator", "size": size}
+    )
+
+
+@_writes(actions.EXPORT_DOWNLOADED)
+def export_downloaded(*, export, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.EXPORT_DOWNLOADED,
+        request=request,
+        actor=export.user,
+        target=export,
+        detail={"size": export.size},
+    )
+
+
+@_writes(actions.RETENTION_RUN)
+def retention_run(*, run, workspace, counts: dict[str, int], spared: dict[str, int]) -> AuditEvent:
+    return audit_record(
+        action=actions.RETENTION_RUN,
+        workspace=workspace,
+        target=run,
+        detail={"run": run.pk, "as_of": run.as_of.isoformat(), "counts": counts, "spared": spared},
+    )
+
+
+@_writes(actions.LEGAL_HOLD_PLACED)
+def legal_hold_placed(*, hold, workspace, ticket=None, actor=None, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.LEGAL_HOLD_PLACED,
+        request=request,
+        actor=actor,
+        workspace=workspace,
+        target=hold,
+        detail={
+            "scope": hold.scope,
+            "user_id": hold.user_id,
+            "ticket": ticket.number if hold.ticket_id else None,
+            "ends_at": hold.ends_at.isoformat() if hold.ends_at else None,
+        },
+    )
+
+
+@_writes(actions.LEGAL_HOLD_RELEASED)
+def legal_hold_released(*, hold, actor=None, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.LEGAL_HOLD_RELEASED,
+        request=request,
+        actor=actor,
+        workspace=hold.workspace,
+        target=hold,
+        detail={"scope": hold.scope, "placed_at": hold.placed_at.isoformat()},
+    )
+
+
+# The audit log about itself -------------------------------------------------------------------
+
+
+@_writes(actions.AUDIT_EXPORTED)
+def audit_exported(*, workspace, filters: dict[str, Any], request=None) -> AuditEvent:
+    """``filters``: the CSV's filters as given (``AuditFilters.as_detail()``)."""
+    return audit_record(action=actions.AUDIT_EXPORTED, request=request, workspace=workspace, detail=filters)
+
+
+@_writes(actions.AUDIT_PURGED)
+def audit_purged(
+    *, workspace=None, deleted: int, before, anchor_seq: int, anchor_prev_hash: str, actor=None
+) -> AuditEvent:
+    """The anchor (first remaining seq and its prev_hash) is where verify starts the chain."""
+    return audit_record(
+        action=actions.AUDIT_PURGED,
+        actor=actor,
+        workspace=workspace,
+        detail={
+            "deleted": deleted,
+            "before": before.isoformat(),
+            "anchor_seq": anchor_seq,
+            "anchor_prev_hash": anchor_prev_hash,
+        },
+    )
+
+
+@_writes(actions.AUDIT_ANONYMIZED)
+def audit_anonymized(*, user_id: int, count: int, actor=None, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.AUDIT_ANONYMIZED,
+        actor=actor,
+        request=request,
+        target_type=USER_TARGET_TYPE,
+        target_id=user_id,
+        detail={"events": count},
+    )

@@ -1,0 +1,329 @@
+"""What the tickets app holds about a person, and how export and account erasure reach it.
+
+Registered from ``TicketsConfig.ready()`` (``register_personal_data``): the personal-data
+declarations of tickets, participants, messages and attachments with their erasers, the
+``tickets``, ``messages`` and ``attachments`` sections of the export, and the workspaces a person
+is known in through tickets. privacy/account walks these registrations and never imports this app.
+
+Export visibility is asked of the same querysets the pages use (tickets/access.py), per
+membership. Where the person has tickets or messages in a workspace they no longer belong to, a
+requester's view of that workspace is used (public replies only). A requester's export therefore
+never holds an internal note; an agent's or admin's holds the notes *they wrote*, never other
+people's notes on tickets they merely work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from privacy.personal_data import registry
+from privacy.personal_data.erasure_context import ErasureContext
+from privacy.personal_data.export_context import CHUNK_ROWS, ExportContext, ExportFile, iso
+from privacy.personal_data.registry import DELETE, PersonalData
+from tickets.access import visible_attachments, visible_messages, visible_tickets
+from tickets.anonymize import attachments_delete, messages_redact
+from tickets.attachments import sanitize_filename
+from tickets.models import Attachment, Message, MessageKind, Ticket, TicketParticipant
+from workspaces.models import Membership, Role, Workspace
+
+# What account erasure writes in place of a requester's subject (their bodies: REDACTED_MESSAGE,
+# tickets/anonymize.py).
+REDACTED_SUBJECT = "[Removed: the requester deleted their account]"
+
+# Erasure ----------------------------------------------------------------------------------------------
+
+
+def erase_attachments(ctx: ErasureContext, entry) -> dict[str, int]:
+    rows = Attachment.objects.filter(uploaded_by_id=ctx.user.pk)
+    if ctx.held.attachment_ids:
+        rows = rows.exclude(pk__in=ctx.held.attachment_ids)
+    return {"files_deleted": attachments_delete(rows)}
+
+
+def erase_tickets(ctx: ErasureContext, entry) -> dict[str, int]:
+    """The subjects of the tickets the person requested are their words: redacted."""
+    rows = Ticket.objects.filter(requester_id=ctx.user.pk).exclude(subject=REDACTED_SUBJECT)
+    if ctx.held.ticket_ids:
+        rows = rows.exclude(pk__in=ctx.held.ticket_ids)
+    return {"ticket_subjects_redacted": rows.update(subject=REDACTED_SUBJECT)}
+
+
+def erase_messages(ctx: ErasureContext, entry) -> dict[str, int]:
+    """A requester's messages are redacted (they are the data subject); messages written as an
+    agent or admin (notes, and replies in workspaces where they are staff) stay, attributed to
+    the pseudonym, with the person's own name and email scrubbed by the mentions pass."""
+    mine = Message.objects.filter(author_id=ctx.user.pk)
+    if ctx.held.message_ids:
+        mine = mine.exclude(pk__in=ctx.held.message_ids)
+    as_requester = mine.filter(kind=MessageKind.REPLY).exclude(workspace_id__in=ctx.staff_workspace_ids)
+    redacted = messages_redact(as_requester)
+    kept = mine.exclude(pk__in=as_requester.values("pk")).count()
+    return {"messages_redacted": redacted, "messages_kept_as_pseudonym": kept}
+
+
+def workspace_ids_of(user) -> set[int]:
+    """Workspaces where the person requested, was assigned, takes part in or wrote on a ticket."""
+    ids = set(
+        Ticket.objects.filter(Q(requester_id=user.pk) | Q(assignee_id=user.pk))
+        .values_list("workspace_id", flat=True)
+        .distinct()
+    )
+    ids |= set(TicketParticipant.objects.filter(user_id=user.pk).values_list("workspace_id", flat=True))
+    ids |= set(Message.objects.filter(author_id=user.pk).values_list("workspace_id", flat=True).distinct())
+    return ids
+
+
+# Export -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Scope:
+    """One workspace the person is exported from, seen through their membership there."""
+
+    membership: object
+    virtual: bool
+
+    @property
+    def workspace(self):
+        return self.membership.workspace
+
+
+def scopes_for(user) -> list[Scope]:
+    """Real memberships, plus a requester's view of workspaces the person left but still has
+    tickets or messages in."""
+    memberships = list(Membership.objects.filter(user_id=user.pk).select_related("workspace"))
+    member_of = {m.workspace_id for m in memberships}
+    elsewhere = (
+        set(Ticket.objects.filter(requester_id=user.pk).values_list("workspace_id", flat=True).distinct())
+        | set(TicketParticipant.objects.filter(user_id=user.pk).values_list("workspace_id", flat=True))
+        | set(Message.objects.filter(author_id=user.pk).values_list("workspace_id", flat=True).distinct())
+    ) - member_of
+    scopes = [Scope(m, virtual=False) for m in memberships]
+    for workspace in Workspace.objects.filter(pk__in=elsewhere):
+        scopes.append(Scope(Membership(workspace=workspace, user=user, role=Role.REQUESTER), virtual=True))
+    return sorted(scopes, key=lambda s: (s.workspace.name, s.workspace.pk))
+
+
+def _scopes(ctx: ExportContext) -> list[Scope]:
+    def compute():
+        scopes = scopes_for(ctx.user)
+        ctx.workspace_names.update({s.workspace.slug: s.workspace.name for s in scopes})
+        return scopes
+
+    return ctx.shared("tickets.scopes", compute)
+
+
+def own_tickets(scope: Scope):
+    own = Ticket.objects.ids_taken_part_by(scope.workspace.pk, scope.membership.user_id)
+    return visible_tickets(scope.membership).filter(id__in=own)
+
+
+def iter_tickets(scope: Scope, user):
+    """(ticket dict with its visible messages) in ticket-id order; one merge pass, flat memory.
+
+    Rows are read as tuples (``values_list``), not model instances: at 100,000 messages building
+    models would cost most of the export's time.
+    """
+    tickets = (
+        own_tickets(scope)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "number",
+            "subject",
+            "requester_id",
+            "status",
+            "priority",
+            "queue__name",
+            "created_at",
+            "updated_at",
+            "closed_at",
+        )
+        .iterator(chunk_size=CHUNK_ROWS)
+    )
+    messages = (
+        visible_messages(scope.membership)
+        .filter(ticket__in=own_tickets(scope).values("id"))
+        .order_by("ticket_id", "created_at", "pk")
+        .values_list("ticket_id", "pk", "kind", "author_id", "author__display_name", "created_at", "body")
+        .iterator(chunk_size=CHUNK_ROWS)
+    )
+    slug = scope.workspace.slug
+    pending = next(messages, None)
+    for pk, number, subject, requester_id, status, priority, queue, created, updated, closed in tickets:
+        rows = []
+        while pending is not None and pending[0] < pk:
+            pending = next(messages, None)
+        while pending is not None and pending[0] == pk:
+            _, message_id, kind, author_id, author_name, at, body = pending
+            mine = author_id == user.pk
+            rows.append(
+                {
+                    "id": message_id,
+                    "kind": kind,
+                    "author": "you" if mine else (author_name or "(no name)") if author_id else "(unknown)",
+                    "written_by_you": mine,
+                    "created_at": iso(at),
+                    "body": body,
+                }
+            )
+            pending = next(messages, None)
+        yield {
+            "workspace": slug,
+            "number": number,
+            "subject": subject,
+            "your_role": "requester" if requester_id == user.pk else "participant",
+            "status": status,
+            "priority": priority,
+            "queue": queue,
+            "created_at": iso(created),
+            "updated_at": iso(updated),
+            "closed_at": iso(closed),
+            "messages": rows,
+        }
+
+
+def iter_other_messages(scope: Scope, user):
+    """Messages the person wrote on tickets that are not theirs (an agent's replies and notes)."""
+    rows = (
+        visible_messages(scope.membership)
+        .filter(author_id=user.pk)
+        .exclude(ticket__in=own_tickets(scope).values("id"))
+        .order_by("pk")
+        .values_list("pk", "ticket__number", "kind", "created_at", "body")
+    )
+    slug = scope.workspace.slug
+    for pk, number, kind, at, body in rows.iterator(chunk_size=CHUNK_ROWS):
+        yield {
+            "workspace": slug,
+            "ticket": number,
+            "id": pk,
+            "kind": kind,
+            "created_at": iso(at),
+            "body": body,
+        }
+
+
+def attachments_for(scope: Scope, user):
+    """Files the person may see on their own tickets, and files they uploaded anywhere visible."""
+    # A UNION of two index lookups rather than an OR, which PostgreSQL answers by reading every
+    # attachment of the workspace (as for own_tickets).
+    on_own_tickets = (
+        Attachment.objects.filter(ticket__in=own_tickets(scope).values("id")).order_by().values("id")
+    )
+    uploaded = (
+        Attachment.objects.filter(workspace_id=scope.workspace.pk, uploaded_by_id=user.pk)
+        .order_by()
+        .values("id")
+    )
+    return (
+        visible_attachments(scope.membership)
+        .filter(id__in=on_own_tickets.union(uploaded, all=True))
+        .select_related("ticket")
+        .order_by("pk")
+    )
+
+
+def attachment_path(scope: Scope, attachment) -> str:
+    name = sanitize_filename(attachment.original_name)
+    return f"files/{scope.workspace.slug}/{attachment.ticket.number}/{attachment.pk}-{name}"
+
+
+def iter_attachments(scope: Scope, user):
+    for attachment in attachments_for(scope, user).iterator(chunk_size=CHUNK_ROWS):
+        yield {
+            "workspace": scope.workspace.slug,
+            "ticket": attachment.ticket.number,
+            "message": attachment.message_id,
+            "original_name": attachment.original_name,
+            "content_type": attachment.content_type,
+            "size": attachment.size,
+            "uploaded_by_you": attachment.uploaded_by_id == user.pk,
+            "created_at": iso(attachment.created_at),
+            "path": attachment_path(scope, attachment),
+        }
+
+
+def _opener(attachment):
+    return lambda: attachment.file.storage.open(attachment.file.name, "rb")
+
+
+def export_tickets(ctx: ExportContext):
+    for scope in _scopes(ctx):
+        yield from iter_tickets(scope, ctx.user)
+
+
+def export_messages(ctx: ExportContext):
+    for scope in _scopes(ctx):
+        yield from iter_other_messages(scope, ctx.user)
+
+
+def export_attachments(ctx: ExportContext):
+    for scope in _scopes(ctx):
+        yield from iter_attachments(scope, ctx.user)
+
+
+def export_attachment_files(ctx: ExportContext):
+    for scope in _scopes(ctx):
+        for attachment in attachments_for(scope, ctx.user).iterator(chunk_size=CHUNK_ROWS):
+            yield ExportFile(
+                attachment_path(scope, attachment), _opener(attachment), f"attachment {attachment.pk}"
+            )
+
+
+# Registration -----------------------------------------------------------------------------------------
+
+
+def register_personal_data() -> None:
+    registry.register(
+        Ticket,
+        PersonalData(
+            fields=("subject",),
+            subject=("requester_id", "participants__user_id"),
+            export="tickets",
+            erase=erase_tickets,
+            mentions=("subject",),
+            phase=40,
+            description="Subjects of the person's own tickets are redacted; tickets stay for the workspace.",
+        ),
+    )
+    registry.register(
+        TicketParticipant,
+        PersonalData(
+            fields=("ticket", "added_at"),
+            subject=("user_id",),
+            export="tickets",
+            erase=DELETE,
+            phase=30,
+        ),
+    )
+    registry.register(
+        Message,
+        PersonalData(
+            fields=("body",),
+            subject=("author_id",),
+            export="messages",
+            erase=erase_messages,
+            mentions=("body",),
+            phase=40,
+            description="A requester's words are redacted; an agent's stay under their pseudonym.",
+        ),
+    )
+    registry.register(
+        Attachment,
+        PersonalData(
+            fields=("original_name", "content_type", "size"),
+            subject=("uploaded_by_id",),
+            secret_fields=("file",),
+            export="attachments",
+            erase=erase_attachments,
+            mentions=("original_name",),
+            phase=20,
+        ),
+    )
+    registry.register_workspace_ids(workspace_ids_of)
+    registry.register_exporter("tickets", export_tickets, order=40)
+    registry.register_exporter("messages", export_messages, order=50)
+    registry.register_exporter("attachments", export_attachments, order=60, files=export_attachment_files)

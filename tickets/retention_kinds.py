@@ -1,0 +1,202 @@
+"""The retention kinds tickets owns (closed tickets, internal notes, attachments) and its part of
+an inactive requester's expiry, registered in ``TicketsConfig.ready()``.
+
+The kinds are disjoint, so acting on one never changes another's count: notes and attachments
+on a ticket that is itself due are counted (and removed) with the ticket.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef
+
+from privacy.personal_data.retention_kinds import (
+    AttachmentBasis,
+    Batch,
+    HoldSet,
+    RetentionKind,
+    TicketAction,
+    cutoff,
+    none_of,
+    register_hold_lookups,
+    register_requester_expiry,
+    register_retention_kind,
+    split_held,
+)
+from tickets.anonymize import (
+    BATCH,
+    RETENTION_MESSAGE,
+    attachments_expire,
+    messages_anonymize,
+    tickets_anonymize,
+    tickets_delete,
+)
+from tickets.holds import LOOKUPS, attachment_held_q, held_tickets, message_held_q, ticket_held_q
+from tickets.models import Attachment, Message, MessageKind, Status, Ticket
+
+TICKETS, NOTES, ATTACHMENTS = "tickets", "notes", "attachments"
+
+
+# What is due ---------------------------------------------------------------------------------------------
+
+
+def due_tickets(workspace_id: int, policy, holds: HoldSet, now):
+    limit = cutoff(policy.tickets_days, now)
+    if limit is None:
+        return none_of(Ticket), none_of(Ticket)
+    expired = Ticket.objects.filter(
+        workspace_id=workspace_id, status=Status.CLOSED, closed_at__lt=limit, anonymized_at__isnull=True
+    )
+    return split_held(expired, holds, ticket_held_q(holds) if holds else None)
+
+
+def _on_due_ticket(workspace_id, policy, holds, now):
+    """True for a row whose ticket is itself due (its whole ticket goes, so it is counted there).
+
+    An EXISTS anti-join: "ticket_id NOT IN (a million ids)" makes PostgreSQL rescan the list for
+    every row once it no longer fits in memory (minutes at 1M tickets).
+    """
+    due, _ = due_tickets(workspace_id, policy, holds, now)
+    return Exists(due.filter(pk=OuterRef("ticket_id")))
+
+
+def due_notes(workspace_id: int, policy, holds: HoldSet, now):
+    limit = cutoff(policy.notes_days, now)
+    if limit is None:
+        return none_of(Message), none_of(Message)
+    expired = (
+        Message.objects.filter(workspace_id=workspace_id, kind=MessageKind.NOTE, created_at__lt=limit)
+        .exclude(body=RETENTION_MESSAGE)
+        .exclude(_on_due_ticket(workspace_id, policy, holds, now))
+    )
+    return split_held(expired, holds, message_held_q(workspace_id, holds) if holds else None)
+
+
+def due_attachments(workspace_id: int, policy, holds: HoldSet, now):
+    limit = cutoff(policy.attachments_days, now)
+    if limit is None:
+        return none_of(Attachment), none_of(Attachment)
+    expired = Attachment.objects.filter(workspace_id=workspace_id)
+    if policy.attachments_basis == AttachmentBasis.CLOSED:
+        expired = expired.filter(ticket__status=Status.CLOSED, ticket__closed_at__lt=limit)
+    else:
+        expired = expired.filter(created_at__lt=limit)
+    expired = expired.exclude(_on_due_ticket(workspace_id, policy, holds, now))
+    return split_held(expired, holds, attachment_held_q(workspace_id, holds) if holds else None)
+
+
+# The files rows take with them -------------------------------------------------------------------------
+
+
+def ticket_file_names(ids) -> list[str]:
+    return list(Attachment.objects.filter(ticket_id__in=ids).values_list("file", flat=True))
+
+
+def note_file_names(ids) -> list[str]:
+    return list(Attachment.objects.filter(message_id__in=ids).values_list("file", flat=True))
+
+
+def attachment_file_names(ids) -> list[str]:
+    return list(Attachment.objects.filter(pk__in=ids).values_list("file", flat=True))
+
+
+# Acting on one batch ------------------------------------------------------------------------------------
+
+
+def tickets_act(batch: Batch) -> int:
+    if batch.policy.tickets_action == TicketAction.DELETE:
+        tickets_delete(workspace_id=batch.workspace_id, ticket_ids=batch.ids)
+    else:
+        tickets_anonymize(workspace_id=batch.workspace_id, ticket_ids=batch.ids, now=batch.now)
+    return len(batch.ids)
+
+
+def notes_act(batch: Batch) -> int:
+    messages_anonymize(workspace_id=batch.workspace_id, message_ids=batch.ids)
+    return len(batch.ids)
+
+
+def attachments_act(batch: Batch) -> int:
+    attachments_expire(workspace_id=batch.workspace_id, attachment_ids=batch.ids)
+    return len(batch.ids)
+
+
+def requester_expire(batch: Batch, user_id: int) -> dict[str, int]:
+    """An inactive requester's tickets in the batch's workspace are anonymized, their words
+    elsewhere in it redacted, their files deleted; what a legal hold covers stays."""
+    workspace_id = batch.workspace_id
+    held = held_tickets(workspace_id, batch.holds)
+    counts: dict[str, int] = {}
+    tickets = Ticket.objects.filter(
+        workspace_id=workspace_id, requester_id=user_id, anonymized_at__isnull=True
+    )
+    ticket_ids = list(tickets.exclude(pk__in=held).values_list("pk", flat=True))
+    for start in range(0, len(ticket_ids), BATCH):
+        chunk = ticket_ids[start : start + BATCH]
+        batch.queue_files(ticket_file_names(chunk))
+        done = tickets_anonymize(workspace_id=workspace_id, ticket_ids=chunk, now=batch.now)
+        for key, value in done.items():
+            counts[key] = counts.get(key, 0) + value
+    words = Message.objects.filter(workspace_id=workspace_id, author_id=user_id).exclude(ticket_id__in=held)
+    word_ids = list(words.values_list("pk", flat=True))
+    if word_ids:
+        batch.queue_files(note_file_names(word_ids))
+        messages_anonymize(workspace_id=workspace_id, message_ids=word_ids)
+        counts["messages_redacted"] = Message.objects.filter(pk__in=word_ids).update(author=None)
+    files = Attachment.objects.filter(workspace_id=workspace_id, uploaded_by_id=user_id).exclude(
+        ticket_id__in=held
+    )
+    file_ids = list(files.values_list("pk", flat=True))
+    if file_ids:
+        batch.queue_files(attachment_file_names(file_ids))
+        attachments_expire(workspace_id=workspace_id, attachment_ids=file_ids)
+    return counts
+
+
+def _tickets_action(policy) -> str:
+    return "deleted" if policy.tickets_action == TicketAction.DELETE else "anonymized"
+
+
+KINDS = (
+    RetentionKind(
+        name=TICKETS,
+        label="Closed tickets",
+        help="Counted from the ticket's closing.",
+        days_field="tickets_days",
+        position=10,
+        action=_tickets_action,
+        due=due_tickets,
+        act=tickets_act,
+        file_names=ticket_file_names,
+        # The retention index's order (workspace, closed_at, id): each batch reads only its rows.
+        order_by=("closed_at", "pk"),
+    ),
+    RetentionKind(
+        name=NOTES,
+        label="Internal notes",
+        help="Counted from when the note was written; the note's text is replaced by a marker.",
+        days_field="notes_days",
+        position=20,
+        action="redacted",
+        due=due_notes,
+        act=notes_act,
+        file_names=note_file_names,
+    ),
+    RetentionKind(
+        name=ATTACHMENTS,
+        label="Attachments",
+        help="Counted from upload (or from the ticket's closing); the file is deleted from storage.",
+        days_field="attachments_days",
+        position=30,
+        moved_by=("attachments_basis",),
+        due=due_attachments,
+        act=attachments_act,
+        file_names=attachment_file_names,
+    ),
+)
+
+
+def register_retention() -> None:
+    for kind in KINDS:
+        register_retention_kind(kind)
+    register_requester_expiry(requester_expire)
+    register_hold_lookups(LOOKUPS)

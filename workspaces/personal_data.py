@@ -1,0 +1,219 @@
+"""What the workspaces app holds about a person, and how export and account erasure reach it.
+
+Registered from ``WorkspacesConfig.ready()`` (``register_personal_data``): the personal-data
+declarations of the user, memberships, invitations and queue grants with their erasers, the
+``profile``, ``memberships`` and ``invitations`` sections of the export, the workspaces a person
+belongs to, why the last admin may not delete their account yet, and what deactivating an
+account tells open websockets. privacy/account walks these registrations and never imports this
+app.
+"""
+
+from __future__ import annotations
+
+from privacy.personal_data import registry
+from privacy.personal_data.erasure_context import ErasureContext
+from privacy.personal_data.export_context import ExportContext, iso
+from privacy.personal_data.registry import DELETE, PersonalData
+from workspaces.access import queue_grants
+from workspaces.models import Invitation, Membership, QueueUserObjectPermission, Role, User, Workspace
+from workspaces.realtime import announce_access_changed
+from workspaces.services import member_remove
+
+ERASED_EMAIL = "erased-{pk}@erased.invalid"
+LAST_ADMIN_DELETION = (
+    "You are the only admin of {workspaces}. Make another member an admin there (Members page) "
+    "before deleting your account, so the workspace is not left without anyone to run it."
+)
+
+# Erasure ----------------------------------------------------------------------------------------------
+
+
+def user_tombstone(user, *, label: str) -> None:
+    """Turn the person's row into an inert tombstone named by the pseudonym.
+
+    The row stays so foreign keys (ticket requester, message author, audit actor) remain valid and
+    every reference shows the same pseudonym. No login is possible: no usable password, inactive,
+    an address in the reserved ``.invalid`` domain.
+    """
+    user.email = ERASED_EMAIL.format(pk=user.pk)
+    user.display_name = label
+    user.set_unusable_password()
+    user.is_active = False
+    user.is_staff = False
+    user.is_superuser = False
+    user.language = ""
+    user.time_zone = ""
+    user.last_login = None
+    user.email_confirmed_at = None
+    user.save()
+    user.groups.clear()
+    user.user_permissions.clear()
+
+
+def erase_user_profile(ctx: ErasureContext, entry) -> dict[str, int]:
+    user_tombstone(ctx.user, label=ctx.pseudonym)
+    return {"profile_erased": 1}
+
+
+def erase_memberships(ctx: ErasureContext, entry) -> dict[str, int]:
+    """End every membership through the workspace service: queue grants and participations go,
+    each workspace's log records ``member.removed``, open websockets are told to close."""
+    ended = 0
+    for membership in Membership.objects.filter(user_id=ctx.user.pk).select_related("workspace", "user"):
+        member_remove(membership=membership, actor=None)
+        ended += 1
+    return {"memberships_ended": ended}
+
+
+def erase_invitations(ctx: ErasureContext, entry) -> dict[str, int]:
+    """Invitations addressed to the person hold their address: deleted. Invitations they sent
+    stay (``invited_by`` points at the tombstone)."""
+    return {"invitations_deleted": entry.delete_rows_of(ctx.user)}
+
+
+def member_workspace_ids(user) -> set[int]:
+    return set(Membership.objects.filter(user_id=user.pk).values_list("workspace_id", flat=True))
+
+
+def staff_workspace_ids(user) -> set[int]:
+    return set(
+        Membership.objects.filter(user_id=user.pk, role__in=[Role.ADMIN, Role.AGENT]).values_list(
+            "workspace_id", flat=True
+        )
+    )
+
+
+def sole_admin_workspaces(user) -> list[Workspace]:
+    """Workspaces where ``user`` is the only admin (they must hand over first)."""
+    mine = Membership.objects.filter(user_id=user.pk, role=Role.ADMIN).values("workspace_id")
+    other_admins = Membership.objects.filter(role=Role.ADMIN).exclude(user_id=user.pk).values("workspace_id")
+    return list(Workspace.objects.filter(pk__in=mine).exclude(pk__in=other_admins).order_by("name"))
+
+
+def last_admin_blockers(user) -> list[str]:
+    workspaces = sole_admin_workspaces(user)
+    if not workspaces:
+        return []
+    names = ", ".join(f"“{w.name}”" for w in workspaces)
+    return [LAST_ADMIN_DELETION.format(workspaces=names)]
+
+
+def announce_deactivated(user) -> None:
+    """Open websockets of the person re-check their access (and close: the account is inactive)."""
+    for workspace_id in member_workspace_ids(user):
+        announce_access_changed(workspace_id=workspace_id, user_id=user.pk)
+
+
+# Export -----------------------------------------------------------------------------------------------
+
+
+def export_profile(ctx: ExportContext) -> dict:
+    user = ctx.user
+    return {
+        "id": user.pk,
+        "email": user.email,
+        "display_name": user.display_name,
+        "language": user.language,
+        "time_zone": user.time_zone,
+        "date_joined": iso(user.date_joined),
+        "last_login": iso(user.last_login),
+        "email_confirmed_at": iso(user.email_confirmed_at),
+    }
+
+
+def export_memberships(ctx: ExportContext) -> list[dict]:
+    user = ctx.user
+    memberships = sorted(
+        Membership.objects.filter(user_id=user.pk).select_related("workspace"),
+        key=lambda m: (m.workspace.name, m.workspace.pk),
+    )
+    ctx.workspace_names.update({m.workspace.slug: m.workspace.name for m in memberships})
+    grants: dict[int, list[str]] = {}
+    for workspace_id, name in queue_grants(user_id=user.pk).values_list(
+        "content_object__workspace_id", "content_object__name"
+    ):
+        grants.setdefault(workspace_id, []).append(name)
+    return [
+        {
+            "workspace": m.workspace.slug,
+            "workspace_name": m.workspace.name,
+            "role": m.role,
+            "member_since": iso(m.created_at),
+            "queues": sorted(grants.get(m.workspace.pk, [])),
+        }
+        for m in memberships
+    ]
+
+
+def export_invitations(ctx: ExportContext) -> list[dict]:
+    return [
+        {
+            "workspace": i.workspace.slug,
+            "email": i.email,
+            "role": i.role,
+            "created_at": iso(i.created_at),
+            "accepted_at": iso(i.accepted_at),
+        }
+        for i in Invitation.objects.filter(email__iexact=ctx.user.email)
+        .select_related("workspace")
+        .order_by("created_at")
+    ]
+
+
+# Registration -----------------------------------------------------------------------------------------
+
+
+def register_personal_data() -> None:
+    registry.register(
+        User,
+        PersonalData(
+            fields=("email", "display_name", "language", "time_zone", "date_joined", "last_login"),
+            subject=("id",),
+            secret_fields=("password",),
+            export="profile",
+            erase=erase_user_profile,
+            phase=90,
+            description=(
+                "The row stays as an inert tombstone named by the pseudonym, so references stay valid."
+            ),
+        ),
+    )
+    registry.register(
+        Membership,
+        PersonalData(
+            fields=("workspace", "role", "created_at"),
+            subject=("user_id",),
+            export="memberships",
+            erase=erase_memberships,
+            phase=70,
+        ),
+    )
+    registry.register(
+        Invitation,
+        PersonalData(
+            fields=("email", "role", "created_at"),
+            subject=("email=email",),
+            export="invitations",
+            erase=erase_invitations,
+            phase=60,
+            description="Invitations addressed to the person are deleted; the ones they sent stay.",
+        ),
+    )
+    registry.register(
+        QueueUserObjectPermission,
+        PersonalData(
+            fields=("content_object",),
+            subject=("user_id",),
+            export="memberships",
+            erase=DELETE,
+            phase=65,
+            description="Queue grants (django-guardian); exported as each membership's queues.",
+        ),
+    )
+    registry.register_workspace_ids(member_workspace_ids)
+    registry.register_workspace_ids(staff_workspace_ids, staff=True)
+    registry.register_erasure_blocker(last_admin_blockers)
+    registry.register_deactivation_hook(announce_deactivated)
+    registry.register_exporter("profile", export_profile, order=10)
+    registry.register_exporter("memberships", export_memberships, order=30)
+    registry.register_exporter("invitations", export_invitations, order=100)
