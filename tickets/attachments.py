@@ -14,6 +14,7 @@ import logging
 import re
 import unicodedata
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -433,6 +434,18 @@ def attachments_store(*, workspace_id: int, uploaded_by, uploads) -> list[Attach
         attachments_discard(stored)
         raise
     return stored
+
+
+@contextmanager
+def attachments_stored(*, workspace_id: int, uploaded_by, uploads):
+    """Store the uploads' bytes before the caller's transaction and hand them to it; if the
+    caller fails, the bytes go again, so no file outlives a rolled-back write."""
+    stored = attachments_store(workspace_id=workspace_id, uploaded_by=uploaded_by, uploads=uploads)
+    try:
+        yield stored
+    except BaseException:
+        attachments_discard(stored)
+        raise
 
 
 def attachments_discard(attachments) -> None:

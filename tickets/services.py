@@ -23,7 +23,7 @@ from django.utils import timezone
 from privacy.audit import events
 from tickets import notifications, realtime
 from tickets.access import edit_window_open
-from tickets.attachments import attachment_attach, attachments_discard, attachments_store
+from tickets.attachments import attachment_attach, attachments_stored
 from tickets.models import Message, MessageKind, Priority, Status, Ticket, TicketParticipant
 from tickets.selectors import membership_of, queue_staff
 from workspaces.models import Queue, Workspace
@@ -120,8 +120,9 @@ def ticket_create(
 
     The attachments' bytes are stored before the transaction begins, so no lock (workspace
     counter, audit chain head) is held during an upload; they are removed if it fails."""
-    stored = attachments_store(workspace_id=workspace.pk, uploaded_by=actor or requester, uploads=attachments)
-    try:
+    with attachments_stored(
+        workspace_id=workspace.pk, uploaded_by=actor or requester, uploads=attachments
+    ) as stored:
         return _ticket_create(
             workspace=workspace,
             queue=queue,
@@ -135,9 +136,6 @@ def ticket_create(
             stored=stored,
             notify=notify,
         )
-    except BaseException:
-        attachments_discard(stored)
-        raise
 
 
 @transaction.atomic
@@ -363,8 +361,9 @@ def message_post(
     The attachments' bytes are stored before the transaction begins, so no lock (ticket row,
     audit chain head) is held during an upload; they are removed if it fails.
     """
-    stored = attachments_store(workspace_id=ticket.workspace_id, uploaded_by=author, uploads=attachments)
-    try:
+    with attachments_stored(
+        workspace_id=ticket.workspace_id, uploaded_by=author, uploads=attachments
+    ) as stored:
         return _message_post(
             ticket=ticket,
             author=author,
@@ -375,9 +374,6 @@ def message_post(
             stored=stored,
             notify=notify,
         )
-    except BaseException:
-        attachments_discard(stored)
-        raise
 
 
 @transaction.atomic
