@@ -112,10 +112,16 @@ def test_live_indicator_at_phone_width(live_asgi, new_page, sign_in, workspace, 
 
 # live.js and the contract ------------------------------------------------------------------------
 
-# Replaces the browser's WebSocket before any page script runs: the test plays the server.
+# Replaces the browser's WebSocket before any page script runs: the test plays the server. The
+# count of sockets opened is mirrored in an attribute, so a test waits for it without evaluating
+# a string (the page's CSP forbids eval, which wait_for_function would need).
 FAKE_WEBSOCKET = """
 window.fakeSockets = [];
-window.WebSocket = function (url) { this.url = url; window.fakeSockets.push(this); };
+window.WebSocket = function (url) {
+  this.url = url;
+  window.fakeSockets.push(this);
+  document.documentElement.setAttribute("data-fake-sockets", String(window.fakeSockets.length));
+};
 window.WebSocket.prototype.close = function () {};
 window.WebSocket.prototype.send = function () {};
 """
@@ -164,7 +170,7 @@ def contract_page(live_asgi, new_page, sign_in, workspace, agent):
 
 
 def socket_opens(page, count: int, url: str) -> None:
-    page.wait_for_function(f"window.fakeSockets.length === {count}")
+    expect(page.locator("html")).to_have_attribute("data-fake-sockets", str(count))
     assert page.evaluate(f"{LAST_SOCKET}.url").endswith(url)
     page.evaluate(f"{LAST_SOCKET}.onopen({{}})")
     expect(page.locator("#live-indicator")).to_have_text("Live")
