@@ -166,7 +166,9 @@ def contract_page(live_asgi, new_page, sign_in, workspace, agent):
         route.fulfill(response=response, body=renamed_contract(response.text(), close_codes))
 
     page.route(re.compile(rf"/w/{workspace.slug}/tickets/(\d+/)?$"), rename)
-    return page, close_codes
+    yield page, close_codes
+    # A handler left on the page would fetch through a disposed context during a later test.
+    page.unroute_all(behavior="ignoreErrors")
 
 
 def socket_opens(page, count: int, url: str) -> None:
