@@ -136,12 +136,19 @@ class _MemberConsumer(AsyncJsonWebsocketConsumer):
             await asyncio.Event().wait()
 
     async def with_layer_retries(self, call, *args):
-        """``await call(*args)``, retried after each pause of ``layer_retry_delays``."""
+        """``await call(*args)``, retried after each pause of ``layer_retry_delays``.
+
+        Never when the task is being cancelled (the socket went away, the server stops): redis-py
+        may answer a cancelled read with ConnectionError, and retrying it would swallow the
+        cancellation and keep the consumer waiting for events forever."""
         name = getattr(call, "__name__", "receive")
         for delay in (*self.layer_retry_delays, None):
             try:
                 return await call(*args)
             except LAYER_ERRORS as error:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise asyncio.CancelledError from error
                 if delay is None:
                     logger.warning("channel layer %s failed, giving up: %r", name, error)
                     raise

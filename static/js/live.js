@@ -80,9 +80,9 @@
    * action name of each close code. */
   function readContract(target, handlers) {
     var frames = readJson(target, "data-live-frames");
-    var byType = {};
+    var byType = Object.create(null);
     Object.keys(frames).forEach(function (name) {
-      if (handlers[name]) {
+      if (Object.prototype.hasOwnProperty.call(handlers, name)) {
         byType[frames[name]] = handlers[name];
       }
     });
