@@ -5,8 +5,9 @@ from datetime import datetime, time
 from django import forms
 from django.utils import timezone
 
+from privacy.personal_data.retention_kinds import retention_kinds
 from privacy.retention.models import AttachmentBasis, HoldScope, TicketAction
-from privacy.retention.policies import DAYS_FIELD, KIND_HELP, KIND_LABELS, KINDS, MAX_DAYS
+from privacy.retention.policies import MAX_DAYS, days_fields
 
 DAYS_REQUIRED = "Enter a number of days, or tick “Keep forever”."
 DAYS_RANGE = f"Enter a whole number of days from 1 to {MAX_DAYS}."
@@ -24,24 +25,24 @@ class RetentionForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for kind in KINDS:
-            self.fields[f"{kind}_forever"] = forms.BooleanField(
+        for kind in retention_kinds():
+            self.fields[f"{kind.name}_forever"] = forms.BooleanField(
                 label="Keep forever",
                 required=False,
-                widget=forms.CheckboxInput(attrs={"aria-label": f"{KIND_LABELS[kind]}: keep forever"}),
+                widget=forms.CheckboxInput(attrs={"aria-label": f"{kind.label}: keep forever"}),
             )
-            self.fields[f"{kind}_days"] = forms.IntegerField(
-                label=f"{KIND_LABELS[kind]}: days",
+            self.fields[f"{kind.name}_days"] = forms.IntegerField(
+                label=f"{kind.label}: days",
                 required=False,
                 min_value=1,
                 max_value=MAX_DAYS,
-                help_text=KIND_HELP[kind],
+                help_text=kind.help,
                 error_messages={"min_value": DAYS_RANGE, "max_value": DAYS_RANGE, "invalid": DAYS_RANGE},
                 widget=forms.NumberInput(
                     attrs={
                         "inputmode": "numeric",
                         "class": "days-input",
-                        "aria-label": f"{KIND_LABELS[kind]}: days",
+                        "aria-label": f"{kind.label}: days",
                     }
                 ),
             )
@@ -49,7 +50,7 @@ class RetentionForm(forms.Form):
     @staticmethod
     def initial_for(policy) -> dict:
         initial = {"tickets_action": policy.tickets_action, "attachments_basis": policy.attachments_basis}
-        for kind, name in DAYS_FIELD.items():
+        for kind, name in days_fields().items():
             days = getattr(policy, name)
             initial[f"{kind}_forever"] = days is None
             initial[f"{kind}_days"] = days
@@ -57,7 +58,10 @@ class RetentionForm(forms.Form):
 
     def kind_fields(self):
         """(kind, label, forever field, days field) for the template's table."""
-        return [(kind, KIND_LABELS[kind], self[f"{kind}_forever"], self[f"{kind}_days"]) for kind in KINDS]
+        return [
+            (kind.name, kind.label, self[f"{kind.name}_forever"], self[f"{kind.name}_days"])
+            for kind in retention_kinds()
+        ]
 
     def clean(self):
         data = super().clean()
@@ -65,7 +69,7 @@ class RetentionForm(forms.Form):
             "tickets_action": data.get("tickets_action"),
             "attachments_basis": data.get("attachments_basis"),
         }
-        for kind, name in DAYS_FIELD.items():
+        for kind, name in days_fields().items():
             if data.get(f"{kind}_forever"):
                 values[name] = None
             elif data.get(f"{kind}_days") is None:

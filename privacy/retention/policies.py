@@ -13,7 +13,6 @@ rows it takes with the same querysets, so the preview at ``now`` is exactly what
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -36,7 +35,6 @@ from privacy.personal_data.retention_kinds import (
     cutoff,
     hold_lookups,
     register_retention_kind,
-    retention_kind,
     retention_kinds,
 )
 from privacy.retention.holds import holds_in, person_held_anywhere
@@ -46,42 +44,16 @@ from workspaces.retention_kinds import workspaces_in_order, workspaces_of_people
 EXPORTS, AUDIT_EVENTS = "exports", "audit_events"
 
 
-class _KindNames(Sequence):
-    """The registered kinds' names in the sweep's order, read at use (apps register in ready())."""
-
-    def _names(self) -> tuple[str, ...]:
-        return tuple(kind.name for kind in retention_kinds())
-
-    def __getitem__(self, index):
-        return self._names()[index]
-
-    def __len__(self) -> int:
-        return len(self._names())
-
-    def __repr__(self) -> str:
-        return repr(self._names())
+def kind_names() -> tuple[str, ...]:
+    """The registered kinds' names in the sweep's order (apps register them in ready())."""
+    return tuple(kind.name for kind in retention_kinds())
 
 
-class _KindAttribute(Mapping):
-    """``{kind name: an attribute of the registered kind}``, read at use."""
-
-    def __init__(self, attribute: str):
-        self.attribute = attribute
-
-    def __getitem__(self, name: str):
-        return getattr(retention_kind(name), self.attribute)
-
-    def __iter__(self):
-        return iter(KINDS)
-
-    def __len__(self) -> int:
-        return len(KINDS)
+def days_fields() -> dict[str, str]:
+    """``{kind name: the RetentionPolicy field holding its period}``."""
+    return {kind.name: kind.days_field for kind in retention_kinds()}
 
 
-KINDS = _KindNames()
-DAYS_FIELD = _KindAttribute("days_field")
-KIND_LABELS = _KindAttribute("label")
-KIND_HELP = _KindAttribute("help")
 POLICY_WORDS = (
     "Personal data is kept as long as necessary for the purpose it was collected for, "
     "then anonymized or securely deleted."
@@ -92,7 +64,7 @@ MAX_DAYS = 36500
 def policy_defaults() -> dict:
     return {
         name: RetentionPolicy._meta.get_field(name).default
-        for name in (*DAYS_FIELD.values(), "tickets_action", "attachments_basis")
+        for name in (*days_fields().values(), "tickets_action", "attachments_basis")
     }
 
 
@@ -113,16 +85,15 @@ def policies_by_workspace(workspace_ids) -> dict[int, RetentionPolicy]:
 
 
 def policy_values(policy: RetentionPolicy) -> dict:
-    return {
-        name: getattr(policy, name) for name in (*DAYS_FIELD.values(), "tickets_action", "attachments_basis")
-    }
+    names = (*days_fields().values(), "tickets_action", "attachments_basis")
+    return {name: getattr(policy, name) for name in names}
 
 
 def shortened_kinds(old: dict, new: dict) -> list[str]:
     """Kinds whose period the change shortens (a number after forever, or fewer days), plus
     attachments when the basis changes (it can bring files forward)."""
     kinds = []
-    for kind, name in DAYS_FIELD.items():
+    for kind, name in days_fields().items():
         before, after = old[name], new[name]
         if after is not None and (before is None or after < before):
             kinds.append(kind)

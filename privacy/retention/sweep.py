@@ -39,7 +39,7 @@ from privacy.retention.models import (
     RetentionRunWorkspace,
     RunState,
 )
-from privacy.retention.policies import KINDS, policy_for
+from privacy.retention.policies import kind_names, policy_for
 from workspaces.retention_kinds import workspaces_in_order
 
 logger = logging.getLogger(__name__)
@@ -99,13 +99,13 @@ def _audit_workspace(progress_id: int, workspace, run: RetentionRun) -> None:
     """Write the workspace's ``retention.run`` event once, when every kind is finished."""
     with transaction.atomic():
         progress = _locked_progress(progress_id)
-        if progress.audited_at is not None or set(progress.finished_kinds) != set(KINDS):
+        if progress.audited_at is not None or set(progress.finished_kinds) != set(kind_names()):
             return
         events.retention_run(
             run=run,
             workspace=workspace,
-            counts={kind: progress.counts.get(kind, 0) for kind in KINDS},
-            spared={kind: progress.spared.get(kind, 0) for kind in KINDS},
+            counts={kind: progress.counts.get(kind, 0) for kind in kind_names()},
+            spared={kind: progress.spared.get(kind, 0) for kind in kind_names()},
         )
         progress.audited_at = timezone.now()
         progress.save(update_fields=["audited_at"])
@@ -256,9 +256,10 @@ def retention_sweep(
 def run_counts(run: RetentionRun) -> dict[int, dict[str, dict[str, int]]]:
     """``{workspace_id: {kind: {"due": n, "spared": m}}}``: the preview's shape, for comparing."""
     result = {}
+    names = kind_names()
     for progress in RetentionRunWorkspace.objects.filter(run=run):
         result[progress.workspace_id] = {
             kind: {"due": progress.counts.get(kind, 0), "spared": progress.spared.get(kind, 0)}
-            for kind in KINDS
+            for kind in names
         }
     return result

@@ -7,13 +7,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from helpdesk.forms import apply_service_errors, service_error_message
+from privacy.personal_data.retention_kinds import retention_kind
 from privacy.retention import holds as hold_services
 from privacy.retention import selectors as retention_selectors
 from privacy.retention.forms import LegalHoldForm, RetentionForm
 from privacy.retention.models import HoldScope, LegalHold
 from privacy.retention.policies import (
-    DAYS_FIELD,
-    KIND_LABELS,
     POLICY_WORDS,
     kind_rows,
     policy_for,
@@ -56,9 +55,9 @@ def retention_settings(request, membership):
                 new_counts = preview_workspace(workspace, policy=proposed)
                 changes = [
                     {
-                        "label": KIND_LABELS[kind],
-                        "old": _period(old[DAYS_FIELD[kind]]),
-                        "new": _period(new[DAYS_FIELD[kind]]),
+                        "label": retention_kind(kind).label,
+                        "old": _period(old[retention_kind(kind).days_field]),
+                        "new": _period(new[retention_kind(kind).days_field]),
                         "due_now": now_counts[kind]["due"],
                         "due_after": new_counts[kind]["due"],
                     }

@@ -77,11 +77,11 @@ def _throwaway_hold(world) -> int:
 
 
 def _retention_post(**days) -> dict:
-    from privacy.retention.policies import DAYS_FIELD, policy_defaults
+    from privacy.retention.policies import days_fields, policy_defaults
 
     values = {**policy_defaults(), **days}
     data = {"tickets_action": values["tickets_action"], "attachments_basis": values["attachments_basis"]}
-    for kind, name in DAYS_FIELD.items():
+    for kind, name in days_fields().items():
         if values[name] is None:
             data[f"{kind}_forever"] = "on"
         else:

@@ -8,7 +8,8 @@ from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from privacy.retention.policies import KIND_LABELS, KINDS, preview
+from privacy.personal_data.retention_kinds import retention_kinds
+from privacy.retention.policies import preview
 from privacy.retention.sweep import DEFAULT_BATCH, retention_sweep, run_counts
 
 BAD_NOW = "--now takes an ISO 8601 date and time with a time zone, e.g. 2026-01-31T00:00:00+00:00."
@@ -32,10 +33,10 @@ def preview_text(result: dict) -> str:
     lines = [f"Retention as of {result['as_of']}"]
     for workspace in result["workspaces"]:
         lines.append(f"{workspace['slug']}:")
-        for kind in KINDS:
-            counts = workspace["kinds"][kind]
+        for kind in retention_kinds():
+            counts = workspace["kinds"][kind.name]
             lines.append(
-                f"  {KIND_LABELS[kind]:<28} {counts['due']:>8} due {counts['spared']:>6} spared (legal holds)"
+                f"  {kind.label:<28} {counts['due']:>8} due {counts['spared']:>6} spared (legal holds)"
             )
     return "\n".join(lines)
 
