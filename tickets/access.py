@@ -126,18 +126,6 @@ def get_participant_or_404(ticket: Ticket, user_id: int) -> TicketParticipant:
     return participant
 
 
-# Names kept for tickets/consumers.py, which is being reworked for the websocket contract: drop
-# them once it calls ``get_ticket_or_404`` / ``get_message_or_404``.
-
-
-def access_ticket(*, membership: Membership, number: int) -> Ticket:
-    return get_ticket_or_404(membership, number)
-
-
-def access_message(*, membership: Membership, ticket: Ticket, message_id: int) -> Message:
-    return get_message_or_404(membership, ticket, message_id)
-
-
 # Actions ----------------------------------------------------------------------------------------
 
 

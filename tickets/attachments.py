@@ -28,7 +28,6 @@ from django.utils.functional import lazy
 
 from helpdesk.storage import delete_stored_file, delete_stored_file_on_commit
 from privacy.audit import events
-from tickets.access import visible_attachments
 from tickets.models import Attachment, Message, Ticket
 
 logger = logging.getLogger(__name__)
@@ -519,14 +518,6 @@ def attachment_delete_file(attachment: Attachment) -> None:
     storage = attachment.file.storage
     delete_stored_file_on_commit(storage=storage, name=name)
 
-
-# -- Reads ------------------------------------------------------------------------------------
-
-
-# Which attachments a member may fetch is ``tickets.access.visible_attachments`` /
-# ``get_attachment_or_404``. This name stays for privacy/account/export.py until it asks
-# tickets.access itself.
-attachments_visible_to = visible_attachments
 
 
 def attachment_record_download(*, attachment: Attachment, membership, request=None) -> None:

@@ -21,7 +21,7 @@ from django.utils.crypto import constant_time_compare
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from tickets.access import access_message, access_ticket, find_visible_ticket
+from tickets.access import find_visible_ticket, get_message_or_404, get_ticket_or_404
 from tickets.live_contract import TICKET, TICKET_LIST, Close, Frame, Route
 from tickets.realtime import queue_group, ticket_public_group, ticket_staff_group, user_list_group
 from workspaces.access import audit_refused_at, membership_for, queues_granted_to
@@ -93,7 +93,7 @@ def current_membership(*, scope, user_id: int, slug: str):
 def ticket_for(membership, number: int):
     """The ticket page's access check: the ticket, or None for missing and forbidden alike."""
     try:
-        return access_ticket(membership=membership, number=number)
+        return get_ticket_or_404(membership, number)
     except Http404:
         return None
 
@@ -285,7 +285,7 @@ class TicketConsumer(_MemberConsumer):
         if membership is None:
             return False
         try:
-            message = access_message(membership=membership, ticket=ticket, message_id=message_id)
+            message = get_message_or_404(membership, ticket, message_id)
         except Http404:
             return None  # a note, for a requester; or gone meanwhile
         html = render_to_string(

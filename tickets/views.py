@@ -53,11 +53,6 @@ def ticket_url(membership, ticket) -> str:
     return reverse("ticket_detail", kwargs={"slug": membership.workspace.slug, "number": ticket.number})
 
 
-def _live_url(membership, number=None) -> str:
-    base = f"/ws/w/{membership.workspace.slug}/tickets/"
-    return f"{base}{number}/" if number is not None else base
-
-
 # The list -----------------------------------------------------------------------------------
 
 
@@ -93,7 +88,6 @@ def ticket_list(request, membership):
         "older_url": _page_link(request, after=page.older_cursor) if page.older_cursor else None,
         "newer_label": "Newer" if dated else "Previous",
         "older_label": "Older" if dated else "Next",
-        "live_url": _live_url(membership),
     }
     return render(request, "tickets/ticket_list.html", context)
 
@@ -154,7 +148,6 @@ def _render_ticket(request, membership, ticket, *, reply_form=None, properties_f
         "reply_form": reply_form or ReplyForm(membership=membership),
         "can_close": access.can_close(membership, ticket),
         "is_closed": ticket.status in (Status.SOLVED, Status.CLOSED),
-        "live_url": _live_url(membership, ticket.number),
     }
     if staff:
         context["properties_form"] = properties_form or TicketPropertiesForm(

@@ -33,13 +33,6 @@ def _fit(model, field_name: str, value: str) -> str:
     return value[:max_length] if max_length else value
 
 
-def delete_stored_files(names_and_storages) -> None:
-    """Queue removal of stored bytes (every S3 version) for after the transaction commits."""
-    for storage, name in names_and_storages:
-        if name:
-            delete_stored_file_on_commit(storage=storage, name=name)
-
-
 def mentions_scrub(ctx: ErasureContext, entry) -> int:
     """Replace the person's email (everywhere) and name (in their workspaces) in the free-text
     fields the registry lists as ``mentions`` with the pseudonym. Returns the rows changed."""

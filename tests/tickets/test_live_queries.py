@@ -6,7 +6,7 @@ from tickets.consumers import TicketConsumer, TicketListConsumer
 from tickets.live_contract import Frame
 from tickets.models import MessageKind
 
-# user, session, membership, ticket (access_ticket), message (access_message), its attachments
+# user, session, membership, ticket (get_ticket_or_404), message (get_message_or_404), its attachments
 MESSAGE_FRAME_QUERIES = 6
 # user, session, membership, ticket with queue, requester and assignee
 ROW_FRAME_QUERIES = 4
