@@ -4,41 +4,18 @@ On PostgreSQL (CI) 4 threads write 200 events each into two workspaces at once; 
 come out gapless and verify. On SQLite (one writer at a time) the same runs with 2 threads.
 """
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from privacy.audit import actions
 from privacy.audit.log import audit_record, chain_for
 from privacy.audit.models import AuditChainHead, AuditEvent
+from tests.concurrency import run_threads
 from tests.factories import UserFactory, WorkspaceFactory
 from tests.privacy.audit_support import request_for, run_verify
 from workspaces.access import audit_refused_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _run_threads(count, target):
-    errors = []
-    start = threading.Barrier(count)
-
-    def runner(index):
-        try:
-            start.wait()
-            target(index)
-        except Exception as error:  # noqa: BLE001 - reported by the test below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    assert not errors, errors
 
 
 def test_concurrent_writers_keep_every_chain_gapless_and_valid():
@@ -51,7 +28,7 @@ def test_concurrent_writers_keep_every_chain_gapless_and_valid():
             workspace = first if (i + index) % 2 else second
             audit_record(action=actions.SETTINGS_CHANGED, workspace=workspace, detail={"t": index, "i": i})
 
-    _run_threads(threads, write)
+    run_threads(threads, write)
 
     total = threads * per_thread
     assert AuditEvent.objects.count() == total
@@ -76,7 +53,7 @@ def test_concurrent_refusals_of_one_person_write_once_across_workspaces():
         request = request_for(f"/w/{slug}/tickets/", user=stranger)
         audit_refused_at(request, slug=slug, reason="not_member")
 
-    _run_threads(threads, refuse)
+    run_threads(threads, refuse)
 
     assert AuditEvent.objects.filter(action=actions.ACCESS_REFUSED, actor_id=stranger.pk).count() == 1
     assert run_verify()[0]

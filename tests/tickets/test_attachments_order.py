@@ -9,6 +9,8 @@ from django.core.files.storage import default_storage
 from privacy.audit import events
 from privacy.audit.log import chain_for
 from privacy.audit.models import AuditChainHead, AuditEvent
+from tests.concurrency import run_threads
+from tests.privacy.audit_support import run_verify
 from tests.tickets import attachment_samples as samples
 from tickets.models import Attachment, Message, MessageKind, Ticket
 from tickets.services import message_post, ticket_create
@@ -131,3 +133,33 @@ def test_a_refused_upload_stores_nothing_and_writes_nothing(workspace, ticket):
     assert not Message.objects.filter(body="Hi").exists()
     folder = f"attachments/{workspace.pk}"
     assert not default_storage.exists(folder) or default_storage.listdir(folder)[1] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_requester_and_an_agent_replying_with_files_at_once_both_land(workspace, ticket, agent):
+    """Two people post to the same ticket at the same moment, each with two files: both messages,
+    all four files (rows and bytes) and a gapless, verifying audit chain come out."""
+    authors = (ticket.requester, agent.user)
+
+    def post(index):
+        message_post(
+            ticket=Ticket.objects.get(pk=ticket.pk),
+            author=authors[index],
+            kind=MessageKind.REPLY,
+            body=f"Reply {index}",
+            attachments=_uploads(),
+        )
+
+    run_threads(2, post)
+
+    for index in range(2):
+        message = Message.objects.get(ticket=ticket, body=f"Reply {index}")
+        stored = list(Attachment.objects.filter(message=message))
+        assert len(stored) == 2
+        assert all(default_storage.exists(attachment.file.name) for attachment in stored)
+    seqs = list(
+        AuditEvent.objects.filter(chain=chain_for(workspace)).order_by("seq").values_list("seq", flat=True)
+    )
+    assert seqs == list(range(1, len(seqs) + 1))
+    ok, _, err = run_verify()
+    assert ok, err
