@@ -274,10 +274,6 @@ def _own_layer(request, settings):
         yield
 
 
-@pytest.fixture
-def ticket(workspace, queue, requester):
-    return TicketFactory(workspace=workspace, queue=queue, requester=requester.user, number=1)
-
 
 @pytest.fixture
 def outsider(other_workspace):

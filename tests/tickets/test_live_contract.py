@@ -20,7 +20,6 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from tests.factories import TicketFactory
 from tickets import consumers
 from tickets.consumers import TicketConsumer, TicketListConsumer
 from tickets.live_contract import (
@@ -177,10 +176,6 @@ def consumer_of(url: str):
             return pattern.callback.consumer_class
     raise AssertionError(f"no websocket route for {url}")
 
-
-@pytest.fixture
-def ticket(workspace, queue, requester):
-    return TicketFactory(workspace=workspace, queue=queue, requester=requester.user, number=3)
 
 
 @pytest.mark.parametrize("who", ["agent", "requester"])

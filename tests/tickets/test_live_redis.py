@@ -14,7 +14,6 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from tests.e2e import conftest as e2e
-from tests.factories import TicketFactory
 from tests.tickets.test_live import (  # noqa: F401
     _close_server_connections,
     in_thread,
@@ -40,10 +39,6 @@ def redis_layer(settings):
     with own_channel_layers(settings, forced_redis=True):
         yield settings.CHANNEL_LAYERS["default"]["CONFIG"]
 
-
-@pytest.fixture
-def ticket(workspace, queue, requester):
-    return TicketFactory(workspace=workspace, queue=queue, requester=requester.user, number=1)
 
 
 def open_client(base_url, path, user, origin=None):
