@@ -1,4 +1,8 @@
+import os
+import uuid
+
 import pytest
+from django.core.cache import cache
 from guardian.shortcuts import assign_perm
 
 from tests.factories import PASSWORD, MembershipFactory, QueueFactory, UserFactory, WorkspaceFactory
@@ -30,6 +34,22 @@ def _plain_http_in_tests(settings, tmp_path):
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "django.contrib.auth.hashers.Argon2PasswordHasher",
     ]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(settings):
+    """Each test gets an empty cache of its own (rate-limit counters, markers), also when the run
+    shares a Redis database with another run: keys get a prefix of this test, deleted after it."""
+    prefix = f"test-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = {alias: {**conf, "KEY_PREFIX": prefix} for alias, conf in settings.CACHES.items()}
+    yield
+    if settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
 
 
 @pytest.fixture
