@@ -100,13 +100,14 @@ class AuditedPasswordResetView(auth_views.PasswordResetView):
             events.rate_limit_refused(action="password_reset", scope=refusal.scope, request=self.request)
             template = RESET_LIMIT_ADDRESS if refusal.scope == "address" else RESET_LIMIT_IP
             form.add_error(None, template.format(wait=refusal.wait))
-            return render(
+            response = render(
                 self.request,
                 self.template_name,
                 self.get_context_data(form=form),
                 status=429,
-                headers={"Retry-After": str(refusal.retry_after)},
             )
+            response["Retry-After"] = str(refusal.retry_after)
+            return response
         target = next(iter(form.get_users(email)), None)
         with transaction.atomic():
             events.auth_password_reset_requested(account=target, request=self.request)

@@ -43,13 +43,14 @@ def signup(request):
             events.rate_limit_refused(action="signup", scope=refusal.scope, request=request)
             template = SIGNUP_LIMIT_ADDRESS if refusal.scope == "address" else SIGNUP_LIMIT_IP
             form.add_error(None, template.format(wait=refusal.wait))
-            return render(
+            response = render(
                 request,
                 "accounts/signup.html",
                 {"form": form, "policies": policies},
                 status=429,
-                headers={"Retry-After": str(refusal.retry_after)},
             )
+            response["Retry-After"] = str(refusal.retry_after)
+            return response
         services.signup_request(
             display_name=data["display_name"],
             email=data["email"],
