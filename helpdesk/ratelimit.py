@@ -102,7 +102,9 @@ def ratelimit_check(action: str, **values: str | None) -> Refusal | None:
     except Exception:  # noqa: BLE001 - any cache failure: allow, see the module docstring
         logger.warning("Rate limit store unavailable; %s allowed unchecked", action)
         return None
-    return _refusal(action, ((rule, left) for rule, key, left in counters if counts.get(key, 0) >= rule.attempts))
+    return _refusal(
+        action, ((rule, left) for rule, key, left in counters if counts.get(key, 0) >= rule.attempts)
+    )
 
 
 def ratelimit_count(action: str, **values: str | None) -> Refusal | None:

@@ -8,10 +8,10 @@ class PrivacyConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         from helpdesk import outbound
-        from workspaces.signals import pending_signup_claimed
         from privacy.account import policies, profile, signup
         from privacy.account.builtin import register_builtin_models
         from privacy.retention import policies as retention_policies
+        from workspaces.signals import pending_signup_claimed
 
         register_builtin_models()
         retention_policies.register_retention()

@@ -65,7 +65,9 @@ def _failures(request, **filters) -> int:
     cool_off = get_cool_off(request) or timedelta(0)
     since = getattr(request, "axes_attempt_time", None) or timezone.now()
     recent = {"attempt_time__gte": since - cool_off} if cool_off else {}
-    return AccessAttempt.objects.filter(**filters, **recent).aggregate(n=Sum("failures_since_start"))["n"] or 0
+    return (
+        AccessAttempt.objects.filter(**filters, **recent).aggregate(n=Sum("failures_since_start"))["n"] or 0
+    )
 
 
 def ip_failure_limit() -> int:

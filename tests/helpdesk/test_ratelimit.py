@@ -103,7 +103,9 @@ def test_password_reset_emails_per_address(client, small_limits, django_capture_
     UserFactory(email="ann@example.test")
     for spelling in ("ann@example.test", "ANN@example.test"):
         with django_capture_on_commit_callbacks(execute=True):
-            assert client.post(reverse("password_reset"), {"email": spelling}, REMOTE_ADDR=IP).status_code == 302
+            assert (
+                client.post(reverse("password_reset"), {"email": spelling}, REMOTE_ADDR=IP).status_code == 302
+            )
     assert len(mail.outbox) == 2
 
     for _ in range(2):
@@ -129,11 +131,21 @@ def test_password_reset_answers_alike_for_unknown_addresses(client, small_limits
 @pytest.mark.django_db
 def test_password_reset_emails_per_network_address(client, small_limits):
     for n in range(4):
-        assert client.post(reverse("password_reset"), {"email": f"p{n}@example.test"}, REMOTE_ADDR=IP).status_code == 302
+        assert (
+            client.post(
+                reverse("password_reset"), {"email": f"p{n}@example.test"}, REMOTE_ADDR=IP
+            ).status_code
+            == 302
+        )
     refused = client.post(reverse("password_reset"), {"email": "p9@example.test"}, REMOTE_ADDR=IP)
     assert_refused(refused, "Too many password resets were asked for from your network address")
     # Another network is not affected.
-    assert client.post(reverse("password_reset"), {"email": "p9@example.test"}, REMOTE_ADDR="192.0.2.45").status_code == 302
+    assert (
+        client.post(
+            reverse("password_reset"), {"email": "p9@example.test"}, REMOTE_ADDR="192.0.2.45"
+        ).status_code
+        == 302
+    )
 
 
 @pytest.fixture

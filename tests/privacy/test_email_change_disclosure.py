@@ -32,7 +32,9 @@ def normalized(page: str, user, address: str) -> str:
     return main
 
 
-def test_a_taken_and_a_free_address_get_the_same_answer(client, workspace, django_capture_on_commit_callbacks):
+def test_a_taken_and_a_free_address_get_the_same_answer(
+    client, workspace, django_capture_on_commit_callbacks
+):
     owner = UserFactory(email="taken@example.test", display_name="Olga Owner")
     asker_free, asker_taken = (
         MembershipFactory(workspace=workspace, role=Role.REQUESTER, user=UserFactory(display_name=name)).user
@@ -53,7 +55,9 @@ def test_a_taken_and_a_free_address_get_the_same_answer(client, workspace, djang
     )
     # The same audit event either way (a person's own events are in their export).
     free_events, taken_events = (
-        list(AuditEvent.objects.filter(actor=user).exclude(action="auth.login").values_list("action", "detail"))
+        list(
+            AuditEvent.objects.filter(actor=user).exclude(action="auth.login").values_list("action", "detail")
+        )
         for user in (asker_free, asker_taken)
     )
     assert free_events == taken_events and len(free_events) == 1

@@ -17,7 +17,7 @@ from privacy.account.profile import (
 )
 from privacy.account.views import EMAIL_SENT, PROFILE_SAVED
 from privacy.audit.models import AuditEvent
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD
 from tests.privacy.selfservice_support import _fresh_policy_cache  # noqa: F401
 from workspaces.models import User
 

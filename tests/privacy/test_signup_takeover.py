@@ -64,7 +64,9 @@ def events(action):
 
 def can_sign_in(email, password) -> bool:
     client = Client()
-    response = client.post(reverse("login"), {"username": email, "password": password}, REMOTE_ADDR="192.0.2.200")
+    response = client.post(
+        reverse("login"), {"username": email, "password": password}, REMOTE_ADDR="192.0.2.200"
+    )
     return response.status_code == 302 and "_auth_user_id" in client.session
 
 
@@ -82,9 +84,17 @@ def test_the_victims_own_signup_replaces_the_attackers_and_only_the_victims_pass
     assert response["Location"] == reverse("signup_sent")
     assert len(mailoutbox) == 2 and mailoutbox[1].to == [VICTIM]
     account = User.objects.get(email=VICTIM)
-    assert (account.is_active, account.email_confirmed_at, account.display_name) == (False, None, "Vera Victim")
+    assert (account.is_active, account.email_confirmed_at, account.display_name) == (
+        False,
+        None,
+        "Vera Victim",
+    )
     (replaced,) = events(audit_actions.ACCOUNT_SIGNUP_REPLACED)
-    assert (replaced.target_id, replaced.actor_id, replaced.ip_address) == (str(account.pk), None, "192.0.2.10")
+    assert (replaced.target_id, replaced.actor_id, replaced.ip_address) == (
+        str(account.pk),
+        None,
+        "192.0.2.10",
+    )
     assert replaced.detail == {"policies": [policies.terms.pk, policies.privacy.pk]}
     assert ATTACKER_PASSWORD not in str(replaced.detail) and VICTIM not in str(replaced.detail)
 

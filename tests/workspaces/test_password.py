@@ -85,7 +85,9 @@ def test_a_password_reset_lifts_the_account_lockout(client, ann, mailoutbox, set
     for _ in range(settings.AXES_FAILURE_LIMIT):
         client.post(reverse("login"), {"username": ann.email, "password": "wrong"}, REMOTE_ADDR="203.0.113.9")
     assert (
-        client.post(reverse("login"), {"username": ann.email, "password": PASSWORD}, REMOTE_ADDR="203.0.113.9")
+        client.post(
+            reverse("login"), {"username": ann.email, "password": PASSWORD}, REMOTE_ADDR="203.0.113.9"
+        )
     ).status_code == 429
 
     request_reset(client, ann.email)
