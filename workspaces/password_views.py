@@ -15,14 +15,13 @@ from axes.utils import reset as axes_reset
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordResetForm
 from django.db import transaction
-from django.db.models import Q
 from django.shortcuts import render
 from django.urls import reverse
 
 from helpdesk import outbound, ratelimit
 from privacy.audit import events
 from privacy.audit.log import client_ip
-from workspaces.models import User
+from workspaces import selectors
 from workspaces.signals import pending_signup_claimed
 
 RESET_LIMIT_ADDRESS = (
@@ -53,12 +52,9 @@ class OutboundPasswordResetForm(PasswordResetForm):
 
     def get_users(self, email):
         """Active accounts, as Django's form, and also unconfirmed sign-ups (see the module doc)."""
-        candidates = User._default_manager.filter(email__iexact=email).filter(
-            Q(is_active=True) | Q(is_active=False, email_confirmed_at__isnull=True, last_login__isnull=True)
-        )
         return (
             user
-            for user in candidates
+            for user in selectors.password_reset_candidates(email=email)
             if (user.is_active or user.is_pending_signup)
             and user.has_usable_password()
             and _same_address(email, user.email)
@@ -93,9 +89,7 @@ class AuditedPasswordResetView(auth_views.PasswordResetView):
     def form_valid(self, form):
         email = form.cleaned_data["email"]
         # Counted for every address, known or not, so the answer reveals nothing.
-        refusal = ratelimit.ratelimit_hit(
-            "password_reset", address=User.objects.normalize_email(email), ip=client_ip(self.request)
-        )
+        refusal = ratelimit.ratelimit_hit("password_reset", address=email, ip=client_ip(self.request))
         if refusal is not None:
             events.rate_limit_refused(action="password_reset", scope=refusal.scope, request=self.request)
             template = RESET_LIMIT_ADDRESS if refusal.scope == "address" else RESET_LIMIT_IP
