@@ -15,6 +15,7 @@ from privacy.account.models import DataExport
 from privacy.account.signup import policies_current
 from privacy.audit import actions as audit_actions
 from privacy.audit.models import AuditEvent
+from tests.concurrency import run_threads
 from tests.factories import PASSWORD, UserFactory
 
 IP = "192.0.2.44"
@@ -54,6 +55,18 @@ def test_the_attempt_after_the_limit_is_refused_with_the_time_left(small_limits)
     # The next window starts afresh.
     with mock.patch("time.time", return_value=6600.0):
         assert ratelimit.ratelimit_hit("test", address="a@example.test", ip=IP) is None
+
+
+def test_racing_requests_get_exactly_the_allowed_attempts(small_limits):
+    allowed = []
+
+    def hit(index):
+        if ratelimit.ratelimit_hit("test", address=f"p{index}@example.test", ip=IP) is None:
+            allowed.append(index)
+
+    run_threads(8, hit)
+
+    assert len(allowed) == 3  # the per-network limit, whatever the interleaving
 
 
 def cache_keys(settings) -> str:
