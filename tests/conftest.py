@@ -1,10 +1,12 @@
 import os
+import types
 import uuid
 
 import pytest
 from django.core.cache import cache
 from guardian.shortcuts import assign_perm
 
+from helpdesk import ratelimit
 from tests.factories import PASSWORD, MembershipFactory, QueueFactory, UserFactory, WorkspaceFactory
 from tests.matrix_support import build_world
 from tests.tickets.ticket_helpers import new_ticket
@@ -50,6 +52,15 @@ def _isolated_cache(settings):
             client.delete(*keys)
     else:
         cache.clear()
+
+
+@pytest.fixture
+def ratelimit_clock(monkeypatch):
+    """The rate limiter's clock, frozen at midnight (the start of every window it uses), so a test
+    that counts up to a limit never sees a window end halfway. Set ``.now`` to move it."""
+    clock = types.SimpleNamespace(now=86400.0 * 20000)
+    monkeypatch.setattr(ratelimit, "time", types.SimpleNamespace(time=lambda: clock.now))
+    return clock
 
 
 @pytest.fixture

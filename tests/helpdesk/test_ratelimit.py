@@ -26,7 +26,7 @@ def refusals():
 
 
 @pytest.fixture
-def small_limits(settings):
+def small_limits(settings, ratelimit_clock):
     settings.RATE_LIMITS = {
         **settings.RATE_LIMITS,
         "password_reset": {"address": (2, 3600), "ip": (4, 3600)},
@@ -40,21 +40,21 @@ def small_limits(settings):
 # The limiter ---------------------------------------------------------------------------------------
 
 
-def test_the_attempt_after_the_limit_is_refused_with_the_time_left(small_limits):
-    with mock.patch("time.time", return_value=6000.0):  # 6000 % 600 == 0: a window just began
-        assert ratelimit.ratelimit_hit("test", address="a@example.test", ip=IP) is None
-        assert ratelimit.ratelimit_hit("test", address="A@Example.test ", ip=IP) is None
-        refusal = ratelimit.ratelimit_hit("test", address="a@example.test", ip=IP)
+def test_the_attempt_after_the_limit_is_refused_with_the_time_left(small_limits, ratelimit_clock):
+    start = ratelimit_clock.now  # a window just began
+    assert ratelimit.ratelimit_hit("test", address="a@example.test", ip=IP) is None
+    assert ratelimit.ratelimit_hit("test", address="A@Example.test ", ip=IP) is None
+    refusal = ratelimit.ratelimit_hit("test", address="a@example.test", ip=IP)
     assert refusal == ratelimit.Refusal(action="test", scope="address", retry_after=600)
     assert refusal.wait == "in 10 minutes"
     # Another address from the same network has one attempt left (refused ones were not counted).
-    with mock.patch("time.time", return_value=6100.0):
-        assert ratelimit.ratelimit_hit("test", address="b@example.test", ip=IP) is None
-        refusal = ratelimit.ratelimit_hit("test", address="c@example.test", ip=IP)
+    ratelimit_clock.now = start + 100
+    assert ratelimit.ratelimit_hit("test", address="b@example.test", ip=IP) is None
+    refusal = ratelimit.ratelimit_hit("test", address="c@example.test", ip=IP)
     assert (refusal.scope, refusal.retry_after) == ("ip", 500)
     # The next window starts afresh.
-    with mock.patch("time.time", return_value=6600.0):
-        assert ratelimit.ratelimit_hit("test", address="a@example.test", ip=IP) is None
+    ratelimit_clock.now = start + 600
+    assert ratelimit.ratelimit_hit("test", address="a@example.test", ip=IP) is None
 
 
 def test_racing_requests_get_exactly_the_allowed_attempts(small_limits):

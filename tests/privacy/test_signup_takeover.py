@@ -125,7 +125,7 @@ def test_the_victims_own_signup_replaces_the_attackers_and_only_the_victims_pass
 
 @pytest.mark.django_db
 def test_a_confirmation_link_does_not_activate_a_password_the_clicker_did_not_choose(
-    sign_up, mailoutbox, settings
+    sign_up, mailoutbox, settings, ratelimit_clock
 ):
     sign_up(Client(), name="Helpful Support", password=ATTACKER_PASSWORD, ip="198.51.100.66")
     confirm = links(mailoutbox[0])["confirm"]
@@ -179,6 +179,9 @@ def test_a_password_reset_takes_over_a_pending_signup_and_confirms_it(client, si
     assert not PolicyAcceptance.objects.filter(user=account).exists()
     assert not can_sign_in(VICTIM, ATTACKER_PASSWORD)
     assert can_sign_in(VICTIM, VICTIM_PASSWORD)
+    owner = Client()
+    owner.post(reverse("login"), {"username": VICTIM, "password": VICTIM_PASSWORD}, REMOTE_ADDR="192.0.2.10")
+    assert "policy-notice" in owner.get(reverse("home")).content.decode()
     # The sign-up's own links are dead too.
     dead = client.post(old["confirm"], {"password": ATTACKER_PASSWORD})
     assert dead.status_code == 400
