@@ -25,8 +25,8 @@ from workspaces import selectors
 from workspaces.signals import pending_signup_claimed
 
 RESET_LIMIT_ADDRESS = (
-    "We already sent several password-reset emails to this address in the last hour. Look for "
-    "them in your inbox and spam folder, or try again {wait}."
+    "Several password resets were asked for this address in the last hour. If an account uses "
+    "it, the links are in its inbox or spam folder. Or try again {wait}."
 )
 RESET_LIMIT_IP = "Too many password resets were asked for from your network address. Try again {wait}."
 

@@ -48,8 +48,8 @@ POLICIES_ACCEPTED = "Thank you. Your acceptance was recorded."
 POLICY_PUBLISHED = "{policy} was published. People see a notice from their next page."
 DELETION_SCHEDULED_SESSION = "privacy_deletion_scheduled_for"
 EMAIL_LIMIT_ADDRESS = (
-    "We already sent several confirmation links to this address in the last hour. Look for them in "
-    "its inbox and spam folder, or try again {wait}."
+    "We already sent several emails to this address in the last hour. Look for them in its inbox "
+    "and spam folder, or try again {wait}."
 )
 EMAIL_LIMIT_OTHER = "You asked for many email changes in a short time. Try again {wait}."
 EXPORT_LIMITED = "You asked for many exports in a short time. Try again {wait}."
