@@ -11,7 +11,10 @@ def test_a_person_asking_too_often_for_a_reset_reads_when_to_try_again(
     live_asgi, new_page, settings, ratelimit_clock
 ):
     settings.SITE_URL = live_asgi
-    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "password_reset": {"address": (2, 3600), "ip": (20, 3600)}}
+    settings.RATE_LIMITS = {
+        **settings.RATE_LIMITS,
+        "password_reset": {"address": (2, 3600), "ip": (20, 3600)},
+    }
     mail.outbox = []
     page = new_page(width=390, height=844)
 
