@@ -131,10 +131,14 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
 ANONYMOUS_USER_NAME = None
 GUARDIAN_MONKEY_PATCH_USER = False
 
-# django-axes: lock an account, and separately an address, after repeated failures.
+# django-axes: lock one account from one network address after AXES_FAILURE_LIMIT failures, and
+# a network address for every account only after LOGIN_IP_FAILURE_LIMIT (ours, read by
+# workspaces.auth_audit.axes_lockout_parameters): five typos on a shared address (an office, a
+# demo on localhost) must not lock everyone out, and nobody can lock a victim out from elsewhere.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", 50)
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = "workspaces.auth_audit.axes_lockout_parameters"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
@@ -198,6 +202,30 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# The cache holds rate-limit counters (helpdesk/ratelimit.py) and small markers; shared by every
+# process through Redis in production, in memory (per process) in the embedded default.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CACHE_PREFIX", "helpdesk-cache"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "helpdesk"}}
+
+# How often an address, a network address or an account may ask for an email or an export:
+# {action: {what is counted: (attempts, seconds)}} (helpdesk/ratelimit.py).
+RATE_LIMITS = {
+    "password_reset": {"address": (3, 60 * 60), "ip": (20, 60 * 60)},
+    "signup": {"address": (3, 60 * 60), "ip": (20, 60 * 60)},
+    # Wrong passwords typed on a sign-up's confirmation page.
+    "signup_confirm": {"account": (5, 15 * 60), "ip": (30, 15 * 60)},
+    "email_change": {"address": (3, 60 * 60), "account": (5, 60 * 60), "ip": (20, 60 * 60)},
+    "export": {"account": (5, 24 * 60 * 60), "ip": (20, 60 * 60)},
+}
 
 # Background work: Celery with Redis in production; in-process in the embedded default.
 # Tasks run eagerly until a broker is named, so tests and `make run` need no worker.

@@ -1,6 +1,12 @@
+import os
+import types
+import uuid
+
 import pytest
+from django.core.cache import cache
 from guardian.shortcuts import assign_perm
 
+from helpdesk import ratelimit
 from tests.factories import PASSWORD, MembershipFactory, QueueFactory, UserFactory, WorkspaceFactory
 from tests.matrix_support import build_world
 from tests.tickets.ticket_helpers import new_ticket
@@ -30,6 +36,31 @@ def _plain_http_in_tests(settings, tmp_path):
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "django.contrib.auth.hashers.Argon2PasswordHasher",
     ]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(settings):
+    """Each test gets an empty cache of its own (rate-limit counters, markers), also when the run
+    shares a Redis database with another run: keys get a prefix of this test, deleted after it."""
+    prefix = f"test-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = {alias: {**conf, "KEY_PREFIX": prefix} for alias, conf in settings.CACHES.items()}
+    yield
+    if settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+
+
+@pytest.fixture
+def ratelimit_clock(monkeypatch):
+    """The rate limiter's clock, frozen at midnight (the start of every window it uses), so a test
+    that counts up to a limit never sees a window end halfway. Set ``.now`` to move it."""
+    clock = types.SimpleNamespace(now=86400.0 * 20000)
+    monkeypatch.setattr(ratelimit, "time", types.SimpleNamespace(time=lambda: clock.now))
+    return clock
 
 
 @pytest.fixture

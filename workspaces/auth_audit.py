@@ -21,21 +21,23 @@ from privacy.audit import events
 from workspaces.models import User
 
 LOCKED_ACCOUNT_MESSAGE = (
-    "There were {limit} failed sign-ins to this account, so signing in to it is paused "
-    "for {minutes} minutes, from every network."
+    "There were {limit} failed sign-ins to this account from your network address, so signing in "
+    "to it from here is paused for {minutes} minutes. Other accounts are not affected."
 )
 LOCKED_ADDRESS_MESSAGE = (
-    "There were {limit} failed sign-ins from your network address, so signing in from it is "
+    "There were {ip_limit} failed sign-ins from your network address, so signing in from it is "
     "paused for {minutes} minutes, for every account."
 )
 LOCKED_BOTH_MESSAGE = (
-    "There were {limit} failed sign-ins to this account and {limit} from your network address, so "
-    "signing in to this account, and from this address, is paused for {minutes} minutes."
+    "There were {limit} failed sign-ins to this account from your network address, and {ip_limit} "
+    "in all from it, so signing in from this address is paused for {minutes} minutes."
 )
 LOCKED_MESSAGE = "There were too many failed sign-ins, so signing in is paused for {minutes} minutes."
 
-SCOPE_ACCOUNT = "account"
+# What a lock covers: one account from one network address, or one network address for all.
+SCOPE_ACCOUNT = "account_from_address"
 SCOPE_ADDRESS = "address"
+PAIR = ["username", "ip_address"]
 
 
 def _user_for(email: str | None) -> User | None:
@@ -59,22 +61,42 @@ def axes_username(request, credentials=None) -> str | None:
     return User.objects.normalize_email(value) or None
 
 
-def _failures(**filters) -> int:
-    return AccessAttempt.objects.filter(**filters).aggregate(n=Sum("failures_since_start"))["n"] or 0
-
-
-def lockout_scopes(request, credentials=None) -> list[str]:
-    """Which limits this request is over: the account's, the network address's, or both."""
-    limit = get_failure_limit(request, credentials)
+def _failures(request, **filters) -> int:
     cool_off = get_cool_off(request) or timedelta(0)
     since = getattr(request, "axes_attempt_time", None) or timezone.now()
     recent = {"attempt_time__gte": since - cool_off} if cool_off else {}
+    return (
+        AccessAttempt.objects.filter(**filters, **recent).aggregate(n=Sum("failures_since_start"))["n"] or 0
+    )
+
+
+def ip_failure_limit() -> int:
+    return settings.LOGIN_IP_FAILURE_LIMIT
+
+
+def axes_lockout_parameters(request, credentials=None) -> list:
+    """What axes counts failures by (settings.AXES_LOCKOUT_PARAMETERS).
+
+    axes compares the highest count of the listed groups with one limit (AXES_FAILURE_LIMIT), and
+    has no limit per group. So the account-and-address pair is always listed, and the address
+    alone only once it reached LOGIN_IP_FAILURE_LIMIT: from then on its count, above the limit,
+    locks it for every account. Costs one query per call.
+    """
+    ip_address = getattr(request, "axes_ip_address", None)
+    if ip_address and _failures(request, ip_address=ip_address) >= ip_failure_limit():
+        return [PAIR, "ip_address"]
+    return [PAIR]
+
+
+def lockout_scopes(request, credentials=None) -> list[str]:
+    """Which limits this request is over: the account-from-this-address one, the address's, or both."""
+    limit = get_failure_limit(request, credentials)
     scopes = []
     username = get_client_username(request, credentials)
-    if username and _failures(username=username, **recent) >= limit:
-        scopes.append(SCOPE_ACCOUNT)
     ip_address = getattr(request, "axes_ip_address", None)
-    if ip_address and _failures(ip_address=ip_address, **recent) >= limit:
+    if username and ip_address and _failures(request, username=username, ip_address=ip_address) >= limit:
+        scopes.append(SCOPE_ACCOUNT)
+    if ip_address and _failures(request, ip_address=ip_address) >= ip_failure_limit():
         scopes.append(SCOPE_ADDRESS)
     return scopes
 
@@ -92,7 +114,7 @@ def lockout_message(request, credentials=None) -> str:
         template = LOCKED_BOTH_MESSAGE
     else:
         template = LOCKED_MESSAGE
-    return template.format(limit=limit, minutes=minutes)
+    return template.format(limit=limit, ip_limit=ip_failure_limit(), minutes=minutes)
 
 
 def lockout_response(request, original_response=None, credentials=None):
@@ -117,16 +139,23 @@ def on_user_logged_out(sender, request, user, **kwargs):
 def _refused_without_checking(request) -> bool:
     """Was this attempt refused because the lock was already on (the password was not checked)?
 
-    Each failure adds one to every count axes keeps (per account and per address), so the lock
-    was on before this attempt exactly when the highest count now is above the limit. (axes
-    leaves the count empty when it refuses without counting.)
+    Each failure adds one to every count axes keeps (the account from this address, and this
+    address), so the lock was on before this attempt exactly when one of them is now above its
+    limit. (axes leaves the count empty when it refuses without counting.)
     """
     if not getattr(request, "axes_locked_out", False):
         return False
-    failures = getattr(request, "axes_failures_since_start", None)
-    if failures is None:
+    if getattr(request, "axes_failures_since_start", None) is None:
         return True
-    return failures > get_failure_limit(request, getattr(request, "axes_credentials", None))
+    credentials = getattr(request, "axes_credentials", None)
+    username = get_client_username(request, credentials)
+    ip_address = getattr(request, "axes_ip_address", None)
+    if not ip_address:
+        return False
+    if _failures(request, ip_address=ip_address) > ip_failure_limit():
+        return True
+    limit = get_failure_limit(request, credentials)
+    return bool(username) and _failures(request, username=username, ip_address=ip_address) > limit
 
 
 def on_user_login_failed(sender, credentials, request=None, **kwargs):

@@ -78,6 +78,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     def get_short_name(self):
         return self.display_name or self.email.split("@")[0]
 
+    @property
+    def is_pending_signup(self) -> bool:
+        """A self-service sign-up whose address nobody has confirmed yet: whoever typed its
+        password has not proved they own the address, so that password is not trusted."""
+        return self.email_confirmed_at is None and self.last_login is None and not self.is_active
+
 
 class Workspace(models.Model):
     """The tenant. Nothing crosses a workspace boundary."""

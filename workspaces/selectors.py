@@ -5,7 +5,7 @@ membership) and never returns another workspace's rows. Single rows by id are fe
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -133,3 +133,12 @@ def user_by_id(*, user_id: int) -> User | None:
 
 def workspace_slug_taken(slug: str) -> bool:
     return Workspace.objects.filter(slug=slug).exists()
+
+
+def password_reset_candidates(*, email: str):
+    """Accounts a reset link for ``email`` may go to: active ones, as Django's reset form picks,
+    and unconfirmed sign-ups, whose mailbox owner must be able to take them over (the caller
+    still checks ``is_pending_signup`` and the exact address)."""
+    return User.objects.filter(email__iexact=email).filter(
+        Q(is_active=True) | Q(is_active=False, email_confirmed_at__isnull=True, last_login__isnull=True)
+    )

@@ -4,8 +4,13 @@
 deleted. A receiver removes what its app holds of that person in that workspace (tickets drops
 their participations) and returns ``{name: count}``; the counts go into the ``member.removed``
 audit event's detail.
+
+``pending_signup_claimed`` is sent inside a password reset's transaction, after the new password
+is saved, when the account was an unconfirmed sign-up: whoever opened the reset link owns the
+mailbox and chose the password, so the sign-up's owner (privacy's sign-up) confirms the address.
 """
 
 from django.dispatch import Signal
 
 member_leaving = Signal()  # kwargs: workspace_id, user_id
+pending_signup_claimed = Signal()  # kwargs: user, request

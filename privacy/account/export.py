@@ -30,6 +30,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.html import escape
 
+from helpdesk import ratelimit
 from helpdesk.errors import UserFacingError
 from helpdesk.storage import delete_stored_file_on_commit
 from privacy.account.models import (
@@ -71,6 +72,12 @@ def export_days() -> int:
 
 
 # Services ------------------------------------------------------------------------------------------------
+
+
+def export_rate_limit(*, user, ip: str | None) -> ratelimit.Refusal | None:
+    """Count one export request of ``user`` from ``ip``: building an archive reads everything the
+    person has, so asking again and again is refused for a while (``RATE_LIMITS["export"]``)."""
+    return ratelimit.ratelimit_hit("export", account=str(user.pk), ip=ip)
 
 
 @transaction.atomic

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from helpdesk import outbound
+from helpdesk import outbound, ratelimit
 from helpdesk.errors import UserFacingError
 from helpdesk.site import absolute_url
 from helpdesk.tokens import hash_token
@@ -35,7 +35,7 @@ class EmailChangeError(UserFacingError):
     """An email-change link cannot be used; ``message`` says why."""
 
 
-def _send(to: str, template: str, context: dict, *, kind: str) -> None:
+def _send(to, template: str, context: dict, *, kind: str) -> None:
     # The outbound pipeline logs a failure (never the address nor the link); the person can ask again.
     outbound.send(to, template, context, kind=kind)
 
@@ -110,18 +110,27 @@ def email_change_pending(user) -> EmailChange | None:
     return change if change is not None and change.is_pending else None
 
 
+def email_change_rate_limit(*, user, new_email: str, ip: str | None) -> ratelimit.Refusal | None:
+    """Count one confirmation email for the new address, the account and the network address."""
+    return ratelimit.ratelimit_hit(
+        "email_change", address=User.objects.normalize_email(new_email), account=str(user.pk), ip=ip
+    )
+
+
 @transaction.atomic
 def email_change_request(*, user, new_email: str, request=None) -> EmailChange:
     """Send a confirmation link to ``new_email``; the address changes only when it is used.
 
     A newer request replaces an older pending one. Whether another account uses the address is
-    checked again when the link is used. Audits ``account.updated`` (no address in the detail).
+    never told to the person asking (it would let anyone signed in test addresses): the request
+    is recorded and answered the same, but when another account has the address, its owner gets
+    a notice instead of the link, so the change can never be confirmed. The confirmation checks
+    again. Audits ``account.updated`` (no address in the detail, the same either way).
     """
     new_email = User.objects.normalize_email(new_email)
     if new_email == user.email:
         raise ValidationError({"new_email": EMAIL_SAME})
-    if User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
-        raise ValidationError({"new_email": EMAIL_TAKEN})
+    owner = User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).first()
     now = timezone.now()
     EmailChange.objects.filter(user_id=user.pk, confirmed_at=None, cancelled_at=None).update(cancelled_at=now)
     token = secrets.token_urlsafe(32)
@@ -135,6 +144,14 @@ def email_change_request(*, user, new_email: str, request=None) -> EmailChange:
     change.full_clean()
     change.save()
     events.account_email_change_requested(user=user, request=request)
+    if owner is not None:
+        notice = {
+            "name": owner.get_short_name(),
+            "login_url": absolute_url(reverse("login")),
+            "reset_url": absolute_url(reverse("password_reset")),
+        }
+        transaction.on_commit(lambda: _send(owner, "email_change_taken", notice, kind=outbound.SECURITY))
+        return change
     context = {
         "name": user.get_short_name(),
         "confirm_url": absolute_url(reverse("account_email_confirm", args=[token])),

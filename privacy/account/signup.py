@@ -3,6 +3,18 @@
 Confirmation and rejection links carry signed, time-limited tokens (``django.core.signing`` with a
 salt per purpose). Nothing about a token is stored: the signature, its age and the account's state
 decide whether it still works, and a confirmed or deleted account makes every old link useless.
+
+Whoever signs up has not proved they own the address, so an unconfirmed sign-up belongs to nobody
+yet, and its password may have been typed by someone else (an attacker who signs up first with
+a victim's address, hoping the victim later confirms it). Three rules keep that password from
+ever becoming the victim's:
+
+- a confirmation activates an account only for whoever types that sign-up's password on the
+  confirmation page: the person clicking the link must have chosen it;
+- signing up again with a pending address replaces its password, name and accepted policies,
+  and every earlier link stops working (the token is bound to the password hash);
+- a password reset works for a pending sign-up: the mailbox's owner sets a password, which
+  confirms the address (``signup_confirm_by_reset``), and the earlier password is gone.
 """
 
 from dataclasses import dataclass
@@ -10,14 +22,14 @@ from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from helpdesk import outbound
+from helpdesk import outbound, ratelimit
 from helpdesk.errors import UserFacingError
 from helpdesk.site import absolute_url
 from privacy.account.models import PolicyAcceptance, PolicyKind, PolicyVersion
@@ -28,11 +40,21 @@ from workspaces.models import User
 CONFIRM_SALT = "privacy.account.signup.confirm"
 REJECT_SALT = "privacy.account.signup.reject"
 FINGERPRINT_SALT = "privacy.account.signup.fingerprint"
+CREDENTIALS_SALT = "privacy.account.signup.credentials"
 
 LINK_EXPIRED = "This link has expired. Sign-up links work for {hours} hours; sign up again to get a new one."
 LINK_INVALID = "This link is not valid. Copy the whole link from the email, or sign up again."
 LINK_USED = "This sign-up no longer exists: it was deleted, or it expired unconfirmed. You can sign up again."
+LINK_REPLACED = (
+    "This link was replaced: this address was signed up again, or its password was reset, after "
+    "this email was sent. Use the link in the newest email, or sign up again."
+)
 ALREADY_CONFIRMED = "This email address is already confirmed. Sign in with your password."
+CONFIRM_PASSWORD_WRONG = (
+    "That is not the password chosen for this sign-up. Type the password you chose when you "
+    "signed up. Forgot it, or did not sign up? Sign up again, or reset the password."
+)
+CONFIRM_RATE_LIMITED = "Too many wrong passwords for this sign-up. Try again {wait}."
 CANNOT_REJECT_CONFIRMED = (
     "This account was already confirmed, so this link cannot delete it. If it is not yours, "
     "reset its password, sign in and delete the account from your account page."
@@ -42,6 +64,10 @@ POLICIES_MISSING = "Sign-up is closed until the terms of service and the privacy
 
 class SignupLinkError(UserFacingError):
     """A confirmation or rejection link that cannot be used; ``message`` says why, for people."""
+
+
+class SignupPasswordWrong(UserFacingError):
+    """The password typed on a confirmation page is not the sign-up's (or too many were tried)."""
 
 
 class PoliciesMissing(Exception):
@@ -77,17 +103,24 @@ def confirmation_hours() -> int:
 
 
 def _fingerprint(user: User) -> str:
-    """Ties a token to this one account: a later account with the same id or email does not match."""
-    value = f"{user.pk}:{user.email}:{user.date_joined.timestamp():.6f}"
-    return salted_hmac(FINGERPRINT_SALT, value).hexdigest()[:32]
+    """Ties a token to this one account: a later account with the same id does not match."""
+    return salted_hmac(FINGERPRINT_SALT, f"{user.pk}:{user.email}").hexdigest()[:32]
+
+
+def _credentials_stamp(user: User) -> str:
+    """Ties a token to this sign-up's password and start: a new sign-up for the address or a
+    password reset changes them, so every link sent before stops working."""
+    value = f"{user.password}:{user.date_joined.timestamp():.6f}"
+    return salted_hmac(CREDENTIALS_SALT, value).hexdigest()[:32]
 
 
 def signup_token_make(*, user: User, salt: str) -> str:
-    return signing.dumps({"u": user.pk, "f": _fingerprint(user)}, salt=salt, compress=False)
+    return signing.dumps(
+        {"u": user.pk, "f": _fingerprint(user), "c": _credentials_stamp(user)}, salt=salt, compress=False
+    )
 
 
-def signup_token_read(*, token: str, salt: str) -> User:
-    """The pending account a link points to. Raises SignupLinkError with a message for people."""
+def _token_payload(token: str, salt: str) -> dict:
     hours = confirmation_hours()
     try:
         payload = signing.loads(token, salt=salt, max_age=timedelta(hours=hours))
@@ -97,10 +130,26 @@ def signup_token_read(*, token: str, salt: str) -> User:
         raise SignupLinkError(LINK_INVALID)
     if not isinstance(payload, dict) or not isinstance(payload.get("u"), int):
         raise SignupLinkError(LINK_INVALID)
-    user = User.objects.filter(pk=payload["u"]).first()
+    return payload
+
+
+def _token_user(payload: dict, *, lock: bool) -> User:
+    users = User.objects.select_for_update() if lock else User.objects
+    user = users.filter(pk=payload["u"]).first()
     if user is None or not constant_time_compare(str(payload.get("f", "")), _fingerprint(user)):
         raise SignupLinkError(LINK_USED)
+    if not constant_time_compare(str(payload.get("c", "")), _credentials_stamp(user)):
+        raise SignupLinkError(LINK_REPLACED)
     return user
+
+
+def signup_token_read(*, token: str, salt: str, lock: bool = False) -> User:
+    """The account a link points to. Raises SignupLinkError with a message for people.
+
+    ``lock`` (inside a transaction) takes the row lock before the checks, so a sign-up replacing
+    the password at the same moment cannot slip in between the check and the caller's change.
+    """
+    return _token_user(_token_payload(token, salt), lock=lock)
 
 
 def _send_confirmation(user: User) -> None:
@@ -135,6 +184,31 @@ def _send(to: str, template: str, context: dict, *, kind: str) -> None:
 # Services ----------------------------------------------------------------------------------------
 
 
+def _accept_policies(user: User, policy_ids: tuple[int, int]) -> None:
+    now = timezone.now()
+    for policy_id in policy_ids:
+        acceptance = PolicyAcceptance(user=user, policy_id=policy_id, accepted_at=now)
+        acceptance.full_clean()
+        acceptance.save()
+
+
+def _replace_pending(
+    user: User, *, display_name: str, password: str, policy_ids: tuple[int, int], request
+) -> None:
+    """The newest sign-up of a pending address takes it over: its password, name and policies.
+    Refreshing ``date_joined`` gives it the full confirmation period, and with the new password
+    hash it changes the credentials stamp, so the earlier links stop working."""
+    user.display_name = display_name
+    user.set_password(password)
+    user.date_joined = timezone.now()
+    user.full_clean(validate_unique=False)
+    user.save(update_fields=["display_name", "password", "date_joined"])
+    # The earlier acceptances were made by whoever signed up before: not this person.
+    PolicyAcceptance.objects.filter(user_id=user.pk).delete()
+    _accept_policies(user, policy_ids)
+    events.account_signup_replaced(user=user, policy_ids=policy_ids, request=request)
+
+
 @transaction.atomic
 def signup_request(
     *, display_name: str, email: str, password: str, policy_ids: tuple[int, int], request=None
@@ -145,11 +219,13 @@ def signup_request(
     each current policy (``policy_ids`` must be the current terms and privacy versions, checked by
     the form), one ``account.signup`` event (no actor and no email in it: nobody has proved they
     own the address yet) and, after commit, one email with a confirm and a reject link.
-    An address that already has a pending sign-up gets its confirmation email again; an address
-    of a confirmed account gets a notice instead. Returns the new account, or None.
+    An address with a pending sign-up is taken over by this one (``account.signup_replaced``; the
+    earlier password stops working and the earlier links die) and gets a new email; an address
+    of a confirmed account gets a notice instead. Returns the new or replaced account, or None.
+    Rate limits are the caller's (``signup_rate_limit``).
     """
     email = User.objects.normalize_email(email)
-    existing = User.objects.filter(email__iexact=email).first()
+    existing = User.objects.select_for_update().filter(email__iexact=email).first()
     if existing is None:
         user = User(email=email, display_name=display_name, is_active=False, email_confirmed_at=None)
         user.set_password(password)
@@ -159,48 +235,84 @@ def signup_request(
                 user.save(force_insert=True)
         except IntegrityError:
             # Someone signed up with the same address a moment ago.
-            existing = User.objects.filter(email__iexact=email).first()
+            existing = User.objects.select_for_update().filter(email__iexact=email).first()
             if existing is None:
                 raise
         else:
-            now = timezone.now()
-            for policy_id in policy_ids:
-                acceptance = PolicyAcceptance(user=user, policy_id=policy_id, accepted_at=now)
-                acceptance.full_clean()
-                acceptance.save()
+            _accept_policies(user, policy_ids)
             events.account_signup(user=user, policy_ids=policy_ids, request=request)
             transaction.on_commit(lambda: _send_confirmation(user))
             return user
+    if existing.is_pending_signup:
+        _replace_pending(
+            existing, display_name=display_name, password=password, policy_ids=policy_ids, request=request
+        )
+        transaction.on_commit(lambda: _send_confirmation(existing))
+        return existing
     # Hash anyway, so the answer takes as long as for a new address.
     make_password(password)
-    if existing.email_confirmed_at is None and existing.last_login is None and not existing.is_active:
-        transaction.on_commit(lambda: _send_confirmation(existing))
-    else:
-        transaction.on_commit(lambda: _send_existing_notice(existing))
+    transaction.on_commit(lambda: _send_existing_notice(existing))
     return None
 
 
-def _lock_pending(token: str, salt: str) -> User:
-    user = signup_token_read(token=token, salt=salt)
-    return User.objects.select_for_update().get(pk=user.pk)
+def signup_rate_limit(*, email: str, ip: str | None) -> ratelimit.Refusal | None:
+    """Count one sign-up email for ``email`` and ``ip``; a Refusal when either had enough.
+    The same for every address, known or not, so the answer reveals nothing."""
+    return ratelimit.ratelimit_hit("signup", address=User.objects.normalize_email(email), ip=ip)
 
 
-@transaction.atomic
-def signup_confirm(*, token: str, request=None) -> User:
-    """Activate the account a confirmation link points to; audits ``account.signup_confirmed``.
-
-    Raises SignupLinkError (and changes nothing) for an expired, tampered or used link. The caller
-    signs the person in.
-    """
-    user = _lock_pending(token, CONFIRM_SALT)
-    if user.email_confirmed_at is not None:
-        raise SignupLinkError(ALREADY_CONFIRMED)
+def _activate(user: User) -> None:
     user.is_active = True
     user.email_confirmed_at = timezone.now()
     user.full_clean(validate_unique=False)
     user.save(update_fields=["is_active", "email_confirmed_at"])
-    events.account_signup_confirmed(user=user, request=request)
-    return user
+
+
+def signup_confirm(*, token: str, password: str, ip: str | None = None, request=None) -> User:
+    """Activate the account a confirmation link points to, for whoever typed its password.
+
+    The link alone is not enough: it reaches the mailbox, but the password may have been chosen
+    by someone else who signed up with this address first. Raises SignupLinkError (changes
+    nothing) for an expired, tampered, replaced or used link; SignupPasswordWrong for a wrong
+    password, and once ``RATE_LIMITS["signup_confirm"]`` wrong ones were typed, without checking
+    (audited as ``rate_limit.refused``). Audits ``account.signup_confirmed``. The caller signs
+    the person in.
+    """
+    with transaction.atomic():
+        user = signup_token_read(token=token, salt=CONFIRM_SALT, lock=True)
+        if user.email_confirmed_at is not None:
+            raise SignupLinkError(ALREADY_CONFIRMED)
+        refusal = ratelimit.ratelimit_check("signup_confirm", account=str(user.pk), ip=ip)
+        if refusal is None:
+            # The hashers' check_password, not user.check_password: a rehash would change the
+            # stamp the links carry.
+            if not check_password(password, user.password):
+                ratelimit.ratelimit_count("signup_confirm", account=str(user.pk), ip=ip)
+                raise SignupPasswordWrong(CONFIRM_PASSWORD_WRONG)
+            _activate(user)
+            events.account_signup_confirmed(user=user, request=request)
+            return user
+    # Outside the confirmation's transaction, so the refusal is recorded although nothing changed.
+    events.rate_limit_refused(action="signup_confirm", scope=refusal.scope, request=request)
+    raise SignupPasswordWrong(CONFIRM_RATE_LIMITED.format(wait=refusal.wait))
+
+
+@transaction.atomic
+def signup_confirm_by_reset(sender=None, *, user, request=None, **kwargs) -> None:
+    """A password was set through a reset link for a pending sign-up: the person proved they own
+    the mailbox and chose the password, so the address is confirmed and the account active.
+
+    Connected to ``workspaces.signals.pending_signup_claimed`` (sent inside the reset's
+    transaction). The policy acceptances were made by whoever signed up, maybe not this person:
+    they are dropped, and the person is asked to accept the policies when they sign in.
+    Audits ``account.signup_confirmed`` with ``via: password_reset``.
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.is_pending_signup:
+        return
+    PolicyAcceptance.objects.filter(user_id=user.pk).delete()
+    _activate(user)
+    events.account_signup_confirmed(user=user, via="password_reset", request=request)
 
 
 @transaction.atomic
@@ -208,9 +320,10 @@ def signup_reject(*, token: str, request=None) -> None:
     """Delete the unconfirmed account a "this wasn't me" link points to, at once.
 
     Audits ``account.signup_rejected`` with the account id only. A confirmed account is not
-    deleted (SignupLinkError): its owner deletes it from the account page.
+    deleted (SignupLinkError): its owner deletes it from the account page. A link of a replaced
+    sign-up does not delete the newer one.
     """
-    user = _lock_pending(token, REJECT_SALT)
+    user = signup_token_read(token=token, salt=REJECT_SALT, lock=True)
     if user.email_confirmed_at is not None or user.last_login is not None:
         raise SignupLinkError(CANNOT_REJECT_CONFIRMED)
     user_id = user.pk

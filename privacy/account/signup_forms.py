@@ -1,4 +1,5 @@
-"""The sign-up form: an address, a password and the acceptance of the current policies."""
+"""The sign-up form (an address, a password and the acceptance of the current policies) and the
+confirmation form (the password chosen at sign-up)."""
 
 from django import forms
 from django.contrib.auth import password_validation
@@ -10,6 +11,11 @@ from workspaces.models import User
 
 TERMS_REQUIRED = "Accept the terms of service and the privacy policy to create an account."
 PASSWORDS_DIFFER = "The two passwords differ. Type the same password twice."
+SIGNUP_LIMIT_ADDRESS = (
+    "We already sent several emails to this address in the last hour. Look for them in your "
+    "inbox and spam folder, or try again {wait}."
+)
+SIGNUP_LIMIT_IP = "Too many sign-ups came from your network address. Try again {wait}."
 POLICIES_CHANGED = (
     "The terms of service or the privacy policy changed while you were signing up. "
     "Read the current versions, then accept them again."
@@ -95,3 +101,15 @@ class SignupForm(forms.Form):
             except ValidationError as error:
                 self.add_error("password1", error)
         return cleaned
+
+
+class SignupConfirmForm(forms.Form):
+    """The password chosen at sign-up: the link proves the mailbox, this proves the password is
+    the clicker's own (someone else may have signed up with the address first)."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        help_text="The password you chose when you signed up.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )

@@ -11,7 +11,14 @@ from django.views.decorators.http import require_http_methods
 from helpdesk.forms import service_error_message
 from privacy.account import signup as services
 from privacy.account.models import PolicyKind
-from privacy.account.signup_forms import SignupForm
+from privacy.account.signup_forms import (
+    SIGNUP_LIMIT_ADDRESS,
+    SIGNUP_LIMIT_IP,
+    SignupConfirmForm,
+    SignupForm,
+)
+from privacy.audit import events
+from privacy.audit.log import client_ip
 
 SESSION_SIGNUP_EMAIL = "signup_email"
 LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -31,6 +38,19 @@ def signup(request):
     form = SignupForm(request.POST or None, policies=policies)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        refusal = services.signup_rate_limit(email=data["email"], ip=client_ip(request))
+        if refusal is not None:
+            events.rate_limit_refused(action="signup", scope=refusal.scope, request=request)
+            template = SIGNUP_LIMIT_ADDRESS if refusal.scope == "address" else SIGNUP_LIMIT_IP
+            form.add_error(None, template.format(wait=refusal.wait))
+            response = render(
+                request,
+                "accounts/signup.html",
+                {"form": form, "policies": policies},
+                status=429,
+            )
+            response["Retry-After"] = str(refusal.retry_after)
+            return response
         services.signup_request(
             display_name=data["display_name"],
             email=data["email"],
@@ -60,24 +80,32 @@ def _link_error(request, error: services.SignupLinkError):
 
 
 @never_cache
+@sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
 def signup_confirm(request, token):
-    if request.method == "POST":
-        try:
-            user = services.signup_confirm(token=token, request=request)
-        except services.SignupLinkError as error:
-            return _link_error(request, error)
-        login(request, user, backend=LOGIN_BACKEND)
-        request.session.pop(SESSION_SIGNUP_EMAIL, None)
-        messages.success(request, CONFIRMED_MESSAGE)
-        return redirect("home")
     try:
-        user = services.signup_token_read(token=token, salt=services.CONFIRM_SALT)
+        pending = services.signup_token_read(token=token, salt=services.CONFIRM_SALT)
     except services.SignupLinkError as error:
         return _link_error(request, error)
-    if user.email_confirmed_at is not None:
+    if pending.email_confirmed_at is not None:
         return _link_error(request, services.SignupLinkError(services.ALREADY_CONFIRMED))
-    return render(request, "accounts/signup_confirm.html", {"pending": user})
+    form = SignupConfirmForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.signup_confirm(
+                token=token, password=form.cleaned_data["password"], ip=client_ip(request), request=request
+            )
+        except services.SignupLinkError as error:
+            return _link_error(request, error)
+        except services.SignupPasswordWrong as error:
+            form.add_error("password", error.message)
+        else:
+            login(request, user, backend=LOGIN_BACKEND)
+            request.session.pop(SESSION_SIGNUP_EMAIL, None)
+            messages.success(request, CONFIRMED_MESSAGE)
+            return redirect("home")
+    status = 400 if form.is_bound else 200
+    return render(request, "accounts/signup_confirm.html", {"pending": pending, "form": form}, status=status)
 
 
 @never_cache

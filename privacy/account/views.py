@@ -31,6 +31,8 @@ from privacy.account.forms import (
     PolicyPublishForm,
     ProfileForm,
 )
+from privacy.audit import events
+from privacy.audit.log import client_ip
 from workspaces import selectors as workspace_selectors
 
 PROFILE_SAVED = "Your profile was saved."
@@ -45,6 +47,12 @@ EXPORT_READY = "Your export is ready to download below."
 POLICIES_ACCEPTED = "Thank you. Your acceptance was recorded."
 POLICY_PUBLISHED = "{policy} was published. People see a notice from their next page."
 DELETION_SCHEDULED_SESSION = "privacy_deletion_scheduled_for"
+EMAIL_LIMIT_ADDRESS = (
+    "We already sent several emails to this address in the last hour. Look for them in its inbox "
+    "and spam folder, or try again {wait}."
+)
+EMAIL_LIMIT_OTHER = "You asked for many email changes in a short time. Try again {wait}."
+EXPORT_LIMITED = "You asked for many exports in a short time. Try again {wait}."
 
 
 def _account_url(anchor: str = "") -> str:
@@ -116,6 +124,16 @@ def profile_save(request):
 def email_change(request):
     form = EmailChangeForm(request.POST, user=request.user)
     if form.is_valid():
+        refusal = profile_services.email_change_rate_limit(
+            user=request.user, new_email=form.cleaned_data["new_email"], ip=client_ip(request)
+        )
+        if refusal is not None:
+            events.rate_limit_refused(action="email_change", scope=refusal.scope, request=request)
+            template = EMAIL_LIMIT_ADDRESS if refusal.scope == "address" else EMAIL_LIMIT_OTHER
+            form.add_error(None, template.format(wait=refusal.wait))
+            response = _render_page(request, status=429, email_form=form)
+            response["Retry-After"] = str(refusal.retry_after)
+            return response
         try:
             change = profile_services.email_change_request(
                 user=request.user, new_email=form.cleaned_data["new_email"], request=request
@@ -180,6 +198,13 @@ def consents_save(request):
 @login_required
 @require_POST
 def export_create(request):
+    refusal = export_services.export_rate_limit(user=request.user, ip=client_ip(request))
+    if refusal is not None:
+        events.rate_limit_refused(action="export", scope=refusal.scope, request=request)
+        messages.warning(request, EXPORT_LIMITED.format(wait=refusal.wait))
+        response = _render_page(request, status=429)
+        response["Retry-After"] = str(refusal.retry_after)
+        return response
     try:
         export = export_services.export_request(user=request.user, request=request)
     except export_services.ExportError as error:

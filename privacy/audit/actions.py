@@ -24,6 +24,7 @@ AUTH_PASSWORD_RESET_DONE = "auth.password_reset_done"
 ACCOUNT_SIGNUP = "account.signup"
 ACCOUNT_SIGNUP_CONFIRMED = "account.signup_confirmed"
 ACCOUNT_SIGNUP_REJECTED = "account.signup_rejected"
+ACCOUNT_SIGNUP_REPLACED = "account.signup_replaced"
 ACCOUNT_SIGNUPS_PURGED = "account.signups_purged"
 ACCOUNT_CREATED = "account.created"
 ACCOUNT_UPDATED = "account.updated"
@@ -66,6 +67,7 @@ ATTACHMENT_DOWNLOADED = "attachment.downloaded"
 
 # Access control.
 ACCESS_REFUSED = "access.refused"
+RATE_LIMIT_REFUSED = "rate_limit.refused"
 
 # Personal data: export, retention, legal holds.
 EXPORT_REQUESTED = "export.requested"
@@ -90,6 +92,10 @@ ACTIONS: dict[str, str] = {
     ACCOUNT_SIGNUP: "A person signed up (self-service); the account waits for email confirmation.",
     ACCOUNT_SIGNUP_CONFIRMED: "A person confirmed their email address; the account is active.",
     ACCOUNT_SIGNUP_REJECTED: "The owner of an address said they did not sign up; the account was removed.",
+    ACCOUNT_SIGNUP_REPLACED: (
+        "Someone signed up again with the address of an unconfirmed sign-up: the new password, name "
+        "and accepted policies replaced the earlier ones, and every earlier link stopped working."
+    ),
     ACCOUNT_SIGNUPS_PURGED: "Expired unconfirmed sign-ups were deleted (detail: count only).",
     ACCOUNT_CREATED: "An account was created by accepting an invitation.",
     ACCOUNT_UPDATED: "A person changed their profile (name, language, time zone).",
@@ -136,6 +142,10 @@ ACTIONS: dict[str, str] = {
     ACCESS_REFUSED: (
         "A signed-in person was refused a page or object (404 answered); at most once per person "
         "or address and kind of page in 10 minutes."
+    ),
+    RATE_LIMIT_REFUSED: (
+        "An email or export was refused because a rate limit was reached (detail: action and scope: "
+        "address, ip or account); at most once per action, scope and person or address in 10 minutes."
     ),
     EXPORT_REQUESTED: "A personal-data export was requested.",
     EXPORT_DOWNLOADED: "A personal-data export was downloaded.",

@@ -117,9 +117,28 @@ def account_signup(*, user, policy_ids: Iterable[int], request=None) -> AuditEve
     )
 
 
+@_writes(actions.ACCOUNT_SIGNUP_REPLACED)
+def account_signup_replaced(*, user, policy_ids: Iterable[int], request=None) -> AuditEvent:
+    """No actor, like ``account.signup``: nobody has proved they own the address yet."""
+    return audit_record(
+        action=actions.ACCOUNT_SIGNUP_REPLACED,
+        request=request,
+        actor=None,
+        target=user,
+        detail={"policies": list(policy_ids)},
+    )
+
+
 @_writes(actions.ACCOUNT_SIGNUP_CONFIRMED)
-def account_signup_confirmed(*, user, request=None) -> AuditEvent:
-    return audit_record(action=actions.ACCOUNT_SIGNUP_CONFIRMED, request=request, actor=user, target=user)
+def account_signup_confirmed(*, user, via: str = "", request=None) -> AuditEvent:
+    """``via`` is ``"password_reset"`` when setting a password through a reset link confirmed it."""
+    return audit_record(
+        action=actions.ACCOUNT_SIGNUP_CONFIRMED,
+        request=request,
+        actor=user,
+        target=user,
+        detail={"via": via} if via else {},
+    )
 
 
 @_writes(actions.ACCOUNT_SIGNUP_REJECTED)
@@ -710,6 +729,31 @@ def access_refused(
         detail=detail,
         dedupe_key=f"refused:{who}:{kind}",
         dedupe_window=REFUSED_WINDOW,
+    )
+
+
+RATE_LIMIT_WINDOW = timedelta(minutes=10)
+
+
+@_writes(actions.RATE_LIMIT_REFUSED)
+def rate_limit_refused(*, action: str, scope: str, user=None, request=None) -> AuditEvent | None:
+    """A rate limit refused ``action`` (a short name such as ``password_reset``); ``scope`` says
+    which count was full (``address``, ``ip``, ``account``). Never the address typed.
+
+    At most once per action, scope and person (signed out: network address) in 10 minutes, so
+    a flood of refused requests is one line, not a flood of lines.
+    """
+    if user is None and request is not None:
+        signed_in = getattr(request, "user", None)
+        user = signed_in if signed_in is not None and signed_in.is_authenticated else None
+    who = f"u{user.pk}" if user is not None else f"ip{client_ip(request) or '-'}"
+    return audit_record(
+        action=actions.RATE_LIMIT_REFUSED,
+        request=request,
+        actor=user,
+        detail={"action": action[:48], "scope": scope[:16]},
+        dedupe_key=f"rate_limit:{action[:48]}:{scope[:16]}:{who}",
+        dedupe_window=RATE_LIMIT_WINDOW,
     )
 
 

@@ -51,6 +51,13 @@ def test_a_requester_signs_up_confirms_and_lands_signed_in(live_asgi, new_page, 
 
     page.goto(confirm_url)
     expect(page.get_by_role("heading", name="Confirm your email address")).to_be_visible()
+    # The link alone does not confirm: the password chosen at sign-up does (issue 12).
+    page.get_by_label("Your password").fill("not-the-password-at-all")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.locator(".field .error")).to_contain_text("That is not the password chosen for this sign-up")
+    assert User.objects.get(email="robin@example.test").is_active is False
+    page.get_by_label("Your password").fill("violet-harbour-lamp-58")
+    screenshot(page, "signup-confirm-password")
     page.get_by_role("button", name="Confirm").click()
 
     expect(page.locator(".flash")).to_contain_text("you are signed in")

@@ -6,7 +6,6 @@ from django.urls import reverse
 from privacy.audit import actions as audit_actions
 from privacy.audit.models import AuditEvent
 from tests.factories import PASSWORD, UserFactory
-from workspaces import auth_audit
 from workspaces.forms import EmailAuthenticationForm
 
 pytestmark = pytest.mark.django_db
@@ -88,87 +87,3 @@ def test_an_unconfirmed_signup_cannot_sign_in(client, db):
     response = attempt(client, "new@example.test", PASSWORD)
     assert INVALID_LOGIN in response.content.decode()
     assert "_auth_user_id" not in client.session
-
-
-# Rate limiting -------------------------------------------------------------------------------------
-
-
-def assert_locked(response, message):
-    assert response.status_code == 429
-    html = response.content.decode()
-    assert "Too many failed sign-ins" in html
-    assert message in html
-    assert reverse("password_reset") in html
-
-
-def test_one_account_is_locked_after_the_limit_whatever_the_address(client, ann, settings):
-    limit = settings.AXES_FAILURE_LIMIT
-    spellings = ["ann@example.test", "ANN@example.test", "Ann@Example.Test"]
-    for n in range(limit - 1):
-        response = attempt(client, spellings[n % 3], "wrong-password", ip=f"203.0.113.{n + 1}")
-        assert response.status_code == 200, n
-    assert not events(audit_actions.AUTH_LOCKED_OUT)
-
-    last = attempt(client, "ann@example.test", "wrong-password", ip="203.0.113.99")
-
-    message = auth_audit.LOCKED_ACCOUNT_MESSAGE.format(limit=limit, minutes=15)
-    assert_locked(last, message)
-    (locked,) = events(audit_actions.AUTH_LOCKED_OUT)
-    assert locked.detail == {"scope": [auth_audit.SCOPE_ACCOUNT]}
-    assert (locked.target_id, locked.workspace_id, locked.ip_address) == (str(ann.pk), None, "203.0.113.99")
-    assert len(events(audit_actions.AUTH_LOGIN_FAILED)) == limit
-
-    # Even the right password, from a fresh address, is refused while locked; no second lock event.
-    refused = attempt(client, "ann@example.test", PASSWORD, ip="203.0.113.200")
-    assert_locked(refused, message)
-    assert "_auth_user_id" not in client.session
-    assert len(events(audit_actions.AUTH_LOCKED_OUT)) == 1
-    failures = events(audit_actions.AUTH_LOGIN_FAILED)
-    assert len(failures) == limit + 1
-    assert failures[0].detail == {"refused_while_locked": True}
-    assert not events(audit_actions.AUTH_LOGIN)
-
-    # Other accounts are not affected, from the same addresses.
-    other = UserFactory(email="bob@example.test")
-    assert attempt(client, other.email, PASSWORD, ip="203.0.113.99").status_code == 302
-
-
-def test_one_address_is_locked_after_the_limit_whatever_the_account(client, db, settings):
-    limit = settings.AXES_FAILURE_LIMIT
-    victim = UserFactory(email="victim@example.test")
-    for n in range(limit - 1):
-        response = attempt(client, f"guess{n}@example.test", "wrong-password", ip="198.51.100.50")
-        assert response.status_code == 200, n
-
-    last = attempt(client, "guess-last@example.test", "wrong-password", ip="198.51.100.50")
-
-    message = auth_audit.LOCKED_ADDRESS_MESSAGE.format(limit=limit, minutes=15)
-    assert_locked(last, message)
-    (locked,) = events(audit_actions.AUTH_LOCKED_OUT)
-    assert locked.detail == {"scope": [auth_audit.SCOPE_ADDRESS]}
-    assert (locked.target_id, locked.ip_address) == ("", "198.51.100.50")
-    assert "guess" not in json.dumps(list(AuditEvent.objects.values()), default=str)
-
-    # A real account from the locked address is refused; from another address it signs in.
-    assert_locked(attempt(client, victim.email, PASSWORD, ip="198.51.100.50"), message)
-    assert attempt(client, victim.email, PASSWORD, ip="198.51.100.51").status_code == 302
-    assert len(events(audit_actions.AUTH_LOCKED_OUT)) == 1
-
-
-def test_the_lockout_page_follows_the_configured_limit(client, ann, settings):
-    settings.AXES_FAILURE_LIMIT = 2
-    attempt(client, ann.email, "wrong-password", ip="192.0.2.1")
-    response = attempt(client, ann.email, "wrong-password", ip="192.0.2.2")
-    assert_locked(response, auth_audit.LOCKED_ACCOUNT_MESSAGE.format(limit=2, minutes=15))
-
-
-def test_when_both_limits_are_hit_the_page_says_both(client, ann, settings):
-    limit = settings.AXES_FAILURE_LIMIT
-    for _ in range(limit - 1):
-        assert attempt(client, ann.email, "wrong-password", ip="192.0.2.77").status_code == 200
-
-    response = attempt(client, ann.email, "wrong-password", ip="192.0.2.77")
-
-    assert_locked(response, auth_audit.LOCKED_BOTH_MESSAGE.format(limit=limit, minutes=15))
-    (locked,) = events(audit_actions.AUTH_LOCKED_OUT)
-    assert locked.detail == {"scope": [auth_audit.SCOPE_ACCOUNT, auth_audit.SCOPE_ADDRESS]}

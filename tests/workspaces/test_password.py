@@ -82,13 +82,11 @@ def test_a_tampered_reset_link_is_refused_and_changes_nothing(client, ann, mailo
 
 
 def test_a_password_reset_lifts_the_account_lockout(client, ann, mailoutbox, settings):
-    for n in range(settings.AXES_FAILURE_LIMIT):
-        client.post(
-            reverse("login"), {"username": ann.email, "password": "wrong"}, REMOTE_ADDR=f"203.0.113.{n + 1}"
-        )
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("login"), {"username": ann.email, "password": "wrong"}, REMOTE_ADDR="203.0.113.9")
     assert (
         client.post(
-            reverse("login"), {"username": ann.email, "password": PASSWORD}, REMOTE_ADDR="203.0.113.90"
+            reverse("login"), {"username": ann.email, "password": PASSWORD}, REMOTE_ADDR="203.0.113.9"
         )
     ).status_code == 429
 
@@ -98,7 +96,7 @@ def test_a_password_reset_lifts_the_account_lockout(client, ann, mailoutbox, set
     client.post(set_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
 
     response = client.post(
-        reverse("login"), {"username": ann.email, "password": NEW_PASSWORD}, REMOTE_ADDR="203.0.113.91"
+        reverse("login"), {"username": ann.email, "password": NEW_PASSWORD}, REMOTE_ADDR="203.0.113.9"
     )
     assert response.status_code == 302
 
