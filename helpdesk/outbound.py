@@ -26,6 +26,7 @@ from django.template import Context, engines
 from django.template.loader import render_to_string
 
 from helpdesk.markdown import render_markdown
+from helpdesk.text import strip_bidi
 
 logger = logging.getLogger(__name__)
 
@@ -79,14 +80,16 @@ def render(
     markdown = dict(markdown or {})
     text_context = {**context, **markdown}
     subject = context.get("subject") or _render_plain(f"email/{template}_subject.txt", text_context)
-    subject = " ".join(str(subject).split())
-    text = _render_plain(f"email/{template}.txt", {**text_context, "subject": subject})
+    # Bidi controls (an RLO in a ticket subject or a name) would reorder the subject line and
+    # the text in the reader's mail client: emails never carry them.
+    subject = strip_bidi(" ".join(str(subject).split()))
+    text = strip_bidi(_render_plain(f"email/{template}.txt", {**text_context, "subject": subject}))
     html_context = {
         **context,
         **{key: render_markdown(value) for key, value in markdown.items()},
         "subject": subject,
     }
-    html = render_to_string(f"email/{template}.html", html_context)
+    html = strip_bidi(render_to_string(f"email/{template}.html", html_context))
     return subject, text, html
 
 

@@ -4,7 +4,7 @@ accepts) what the acting member may pick; the services check the rules again."""
 from django import forms
 
 from tickets.attachments import AttachmentsField
-from tickets.models import MessageKind, Priority, Status
+from tickets.models import MESSAGE_BODY_MAX_LENGTH, MessageKind, Priority, Status
 from tickets.selectors import (
     DEFAULT_SORT,
     SEARCH_MAX_LENGTH,
@@ -19,7 +19,7 @@ from tickets.selectors import (
 )
 from workspaces.models import Queue
 
-BODY_MAX_LENGTH = 20_000
+BODY_MAX_LENGTH = MESSAGE_BODY_MAX_LENGTH
 MARKDOWN_HELP = "Markdown works: **bold**, _italic_, `code`, lists and links."
 
 
