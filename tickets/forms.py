@@ -88,7 +88,9 @@ class TicketFilterForm(forms.Form):
             statuses += list(Status.choices)
             self.fields["queue"].queryset = queues_for_filter(membership)
             self.fields["queue"].empty_label = "All my queues"
-            people = [(str(user.pk), strip_bidi(str(user))) for user in staff_members(membership.workspace_id)]
+            people = [
+                (str(user.pk), strip_bidi(str(user))) for user in staff_members(membership.workspace_id)
+            ]
             self.fields["assignee"].choices = [
                 ("", "Anyone"),
                 ("me", "Me"),

@@ -106,7 +106,10 @@ def test_a_body_over_the_limit_is_refused_with_a_clear_message(queue, requester)
     ticket = new_ticket(requester, queue)
     with pytest.raises(ValidationError) as refused:
         reply(ticket, requester, body="x" * (MESSAGE_BODY_MAX_LENGTH + 1))
-    expected = BODY_TOO_LONG % {"limit_value": MESSAGE_BODY_MAX_LENGTH, "show_value": MESSAGE_BODY_MAX_LENGTH + 1}
+    expected = BODY_TOO_LONG % {
+        "limit_value": MESSAGE_BODY_MAX_LENGTH,
+        "show_value": MESSAGE_BODY_MAX_LENGTH + 1,
+    }
     assert refused.value.message_dict["body"] == [expected]
     assert ticket.messages.count() == 1
     assert BODY_MAX_LENGTH == MESSAGE_BODY_MAX_LENGTH
@@ -114,7 +117,9 @@ def test_a_body_over_the_limit_is_refused_with_a_clear_message(queue, requester)
 
 def test_the_reply_form_refuses_an_overlong_body_and_writes_nothing(workspace, queue, requester, login):
     ticket = new_ticket(requester, queue)
-    response = login(requester).post(url(workspace, "", ticket.number), {"body": "x" * (MESSAGE_BODY_MAX_LENGTH + 1)})
+    response = login(requester).post(
+        url(workspace, "", ticket.number), {"body": "x" * (MESSAGE_BODY_MAX_LENGTH + 1)}
+    )
     assert response.status_code == 400
     assert "Ensure this value has at most 20000 characters" in response.content.decode()
     assert ticket.messages.count() == 1
