@@ -15,6 +15,7 @@ stored bodies (as ``tickets/migrations/0006_message_body_html`` does).
 """
 
 import re
+from typing import NamedTuple
 
 import nh3
 from django.utils.html import escape
@@ -121,6 +122,14 @@ def sanitize_html(html: str) -> str:
         attribute_filter=_attribute_filter,
         strip_comments=True,
     )
+
+
+class Rendered(NamedTuple):
+    """A text and its HTML as stored when it was written (``Message.body_html``): lets an email
+    of a stored message skip rendering it again for every recipient."""
+
+    source: str
+    html: SafeString
 
 
 def render_markdown(text: str) -> SafeString:

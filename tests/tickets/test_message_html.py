@@ -141,3 +141,23 @@ def test_a_row_written_around_the_services_is_rendered_rather_than_shown_blank(
     MessageFactory(ticket=ticket, author=UserFactory(), body="**imported**", body_html="")
     page = login(requester).get(url(workspace, "", ticket.number)).content.decode()
     assert "<strong>imported</strong>" in page
+
+
+def test_a_reply_email_uses_the_stored_html_without_rendering_per_recipient(
+    queue, requester, agent, django_capture_on_commit_callbacks, mailoutbox, monkeypatch
+):
+    ticket = new_ticket(requester, queue)
+    participant = make_member(ticket.workspace, Role.REQUESTER)
+    services.participant_add(ticket=ticket, user=participant.user, actor=agent.user)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("an email rendered Markdown again")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reply(ticket, agent, body="We **fixed** it.")
+        monkeypatch.setattr(markdown._PARSER, "render", refuse)
+    assert sorted(m.to[0] for m in mailoutbox) == sorted([requester.user.email, participant.user.email])
+    for message in mailoutbox:
+        [html] = [content for content, mimetype in message.alternatives if mimetype == "text/html"]
+        assert "<p>We <strong>fixed</strong> it.</p>" in html
+        assert "We **fixed** it." in message.body
