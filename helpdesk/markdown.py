@@ -105,6 +105,18 @@ def safe_url(value: str, *, same_site_only: bool = False) -> str | None:
     return url
 
 
+def _render_image(renderer, tokens, idx, options, env) -> str:
+    # An image that may not be shown (another host, data:) shows its alt text rather than a
+    # broken-image icon; nh3 would drop its src anyway.
+    token = tokens[idx]
+    if safe_url(token.attrGet("src") or "", same_site_only=True) is None:
+        return escape(renderer.renderInlineAsText(token.children, options, env))
+    return renderer.image(tokens, idx, options, env)
+
+
+_PARSER.add_render_rule("image", _render_image)
+
+
 def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
     if attribute not in URL_ATTRIBUTES:
         return value

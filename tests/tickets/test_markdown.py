@@ -84,9 +84,11 @@ def test_autolinks_in_angle_brackets():
 
 
 def test_images_only_from_this_site():
-    html = str(render_markdown("![a](/w/acme/tickets/1/attachments/2/) ![b](//evil.test/x.png)"))
+    html = str(render_markdown("![a](/w/acme/tickets/1/attachments/2/) ![b <i>](//evil.test/x.png)"))
     assert 'src="/w/acme/tickets/1/attachments/2/"' in html
     assert "evil.test" not in html
+    # The refused image shows its alt text, not a broken-image icon.
+    assert html == '<p><img src="/w/acme/tickets/1/attachments/2/" alt="a"> b &lt;i&gt;</p>\n'
 
 
 # URLs a browser reads as another host, or as a scheme that runs code, however they are dressed.
