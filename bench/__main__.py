@@ -33,7 +33,7 @@ from bench.report import growth_table, print_table
 from bench.seed import parse_size, size_label
 from bench.server import Server
 
-PARTS = ("http", "load", "ws", "jobs")
+PARTS = ("http", "load", "ws", "jobs", "markdown")
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"
 
 
@@ -56,6 +56,9 @@ def parse_args(argv):
     parser.add_argument("--skip", default="", help=f"comma list of parts to skip: {','.join(PARTS)}")
     parser.add_argument("--drop", action="store_true", help="drop each size's database when done")
     parser.add_argument("--output", default=str(DEFAULT_OUTPUT))
+    parser.add_argument(
+        "--markdown-only", action="store_true", help="only the render budget of message bodies (no database)"
+    )
     return parser.parse_args(argv)
 
 
@@ -166,8 +169,25 @@ def bench_size(size: int, args, *, base_url, first: bool) -> dict:
     return result
 
 
+def markdown_budget(log_path: Path) -> dict:
+    """Part ``markdown`` (bench/markdown_bench.py), in a child process: it sets Django up itself."""
+    log("\n== markdown: render time of pathological message bodies (budget per body)")
+    BENCH_VAR.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run([python(), "-m", "bench.markdown_bench", "--output", str(log_path)], cwd=ROOT)  # noqa: S603
+    result = json.loads(log_path.read_text()) if log_path.exists() else {"ok": False, "error": "no result"}
+    result["ok"] = result.get("ok", False) and done.returncode == 0
+    return result
+
+
 def main(argv=None) -> int:
     args = parse_args(argv if argv is not None else sys.argv[1:])
+    skip = {part.strip() for part in args.skip.split(",") if part.strip()}
+    markdown = None
+    if "markdown" not in skip:
+        # First, and fast: a parser gone quadratic fails the bench before the long parts run.
+        markdown = markdown_budget(BENCH_VAR / "markdown.json")
+    if args.markdown_only:
+        return 0 if markdown and markdown["ok"] else 1
     sizes = [parse_size(text) for text in args.sizes.split(",") if text.strip()]
     base_url = os.environ.get("DATABASE_URL") or None
     if not base_url:
@@ -196,6 +216,8 @@ def main(argv=None) -> int:
         },
         "runs": {},
     }
+    if markdown is not None:
+        results["markdown"] = markdown
     for index, size in enumerate(sizes):
         results["runs"][size_label(size)] = bench_size(size, args, base_url=base_url, first=index == 0)
         Path(args.output).write_text(json.dumps(results, indent=1))
@@ -204,6 +226,9 @@ def main(argv=None) -> int:
     Path(args.output).write_text(json.dumps(results, indent=1))
     print_table(results, log=log)
     log(f"\nresults written to {args.output}")
+    if markdown is not None and not markdown["ok"]:
+        log("!!! the markdown render budget failed: see the markdown section above !!!")
+        return 1
     return 0
 
 

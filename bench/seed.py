@@ -360,6 +360,7 @@ class _Loader:
         from privacy.audit import log as audit
         from privacy.audit.log import chain_for, event_digest
         from privacy.audit.models import AuditChainHead, AuditEvent
+        from tickets.bodies import body_html_of
         from tickets.models import (
             Attachment,
             Message,
@@ -372,6 +373,8 @@ class _Loader:
 
         n = plan.tickets
         bodies = _bodies(rng)
+        # Stored as the services store it: rendered once when written (Message.body_html).
+        rendered = [body_html_of(body) for body in bodies]
         statuses = [Status.CLOSED] * 50 + [Status.SOLVED] * 15 + [Status.OPEN] * 15
         statuses += [Status.PENDING] * 10 + [Status.NEW] * 10
         priorities = [Priority.LOW] * 2 + [Priority.NORMAL] * 5 + [Priority.HIGH] * 2 + [Priority.URGENT]
@@ -423,6 +426,7 @@ class _Loader:
                         author, kind = (agent if k % 2 else requester), MessageKind.REPLY
                     message_id = next_message
                     next_message += 1
+                    pick = rng.randrange(len(bodies))
                     messages.append(
                         (
                             message_id,
@@ -430,7 +434,8 @@ class _Loader:
                             ticket_id,
                             author,
                             kind,
-                            bodies[rng.randrange(len(bodies))],
+                            bodies[pick],
+                            rendered[pick],
                             at,
                         )
                     )
@@ -522,7 +527,16 @@ class _Loader:
                 )
                 self.writer.write(
                     Message,
-                    ["id", "workspace_id", "ticket_id", "author_id", "kind", "body", "created_at"],
+                    [
+                        "id",
+                        "workspace_id",
+                        "ticket_id",
+                        "author_id",
+                        "kind",
+                        "body",
+                        "body_html",
+                        "created_at",
+                    ],
                     messages,
                 )
                 self.writer.write(

@@ -5,7 +5,8 @@ and ``templates/email/<template>.html``; the subject comes from ``context["subje
 ``templates/email/<template>_subject.txt``. The text part and the subject are rendered without
 HTML escaping (they are plain text); the HTML part is escaped as usual, so nothing a person typed
 becomes markup. Text written in Markdown is passed in ``markdown=``: the text part shows it as
-written, the HTML part gets ``helpdesk.markdown.render_markdown`` (sanitised), never the raw text.
+written, the HTML part gets ``helpdesk.markdown.render_markdown`` (sanitised), never the raw text;
+a ``helpdesk.markdown.Rendered`` value brings the HTML stored with the text (a message's body).
 
 Before sending, ``wants(recipient, kind)`` asks whether the person wants this kind of email.
 Account and security emails (sign-up, address change, password reset, invitation) always go out;
@@ -24,8 +25,10 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template import Context, engines
 from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
 
-from helpdesk.markdown import render_markdown
+from helpdesk.markdown import Rendered, render_markdown
+from helpdesk.text import strip_bidi
 
 logger = logging.getLogger(__name__)
 
@@ -72,21 +75,31 @@ def _render_plain(name: str, context: dict) -> str:
     return template.render(Context(context, autoescape=False))
 
 
+def _source(value: str | Rendered) -> str:
+    return value.source if isinstance(value, Rendered) else value
+
+
+def _html(value: str | Rendered) -> SafeString:
+    return value.html if isinstance(value, Rendered) else render_markdown(value)
+
+
 def render(
-    template: str, context: Mapping, *, markdown: Mapping[str, str] | None = None
+    template: str, context: Mapping, *, markdown: Mapping[str, str | Rendered] | None = None
 ) -> tuple[str, str, str]:
     """The subject, text and HTML of one email (also used by tests and previews)."""
     markdown = dict(markdown or {})
-    text_context = {**context, **markdown}
+    text_context = {**context, **{key: _source(value) for key, value in markdown.items()}}
     subject = context.get("subject") or _render_plain(f"email/{template}_subject.txt", text_context)
-    subject = " ".join(str(subject).split())
-    text = _render_plain(f"email/{template}.txt", {**text_context, "subject": subject})
+    # Bidi controls (an RLO in a ticket subject or a name) would reorder the subject line and
+    # the text in the reader's mail client: emails never carry them.
+    subject = strip_bidi(" ".join(str(subject).split()))
+    text = strip_bidi(_render_plain(f"email/{template}.txt", {**text_context, "subject": subject}))
     html_context = {
         **context,
-        **{key: render_markdown(value) for key, value in markdown.items()},
+        **{key: _html(value) for key, value in markdown.items()},
         "subject": subject,
     }
-    html = render_to_string(f"email/{template}.html", html_context)
+    html = strip_bidi(render_to_string(f"email/{template}.html", html_context))
     return subject, text, html
 
 
@@ -96,7 +109,7 @@ def send(
     context: Mapping | None = None,
     *,
     kind: str,
-    markdown: Mapping[str, str] | None = None,
+    markdown: Mapping[str, str | Rendered] | None = None,
 ) -> bool:
     """Render ``template`` and email it to ``recipient`` (an account or an address) if they want
     ``kind``. Returns whether an email was handed to the mail backend; a failure is logged and

@@ -3,6 +3,7 @@
 import factory
 from django.utils import timezone
 
+from tickets.bodies import body_html_of
 from tickets.models import Message, MessageKind, Status, Ticket, TicketParticipant
 from workspaces.models import Membership, Queue, Role, User, Workspace
 
@@ -71,6 +72,8 @@ class MessageFactory(factory.django.DjangoModelFactory):
     author = factory.SelfAttribute("ticket.requester")
     kind = MessageKind.REPLY
     body = factory.Sequence(lambda n: f"Message body {n}")
+    # As the services store it: rendered once when written.
+    body_html = factory.LazyAttribute(lambda o: body_html_of(o.body))
 
 
 class ParticipantFactory(factory.django.DjangoModelFactory):

@@ -16,6 +16,7 @@ from privacy.audit.maintenance import audit_events_anonymize_targets
 from privacy.personal_data.models import Pseudonym
 from privacy.personal_data.pseudonyms import pseudonym_labels_ensure
 from tickets.attachments import attachment_delete_file
+from tickets.bodies import body_html_of
 from tickets.models import Attachment, Message, Ticket, TicketParticipant
 
 REDACTED_MESSAGE = "[Removed: the author of this message deleted their account.]"
@@ -44,8 +45,11 @@ def attachments_delete(queryset) -> int:
 
 
 def messages_redact(queryset, *, marker: str = REDACTED_MESSAGE) -> int:
-    """Replace message bodies with a marker; author and time stay (the thread still reads)."""
-    return queryset.exclude(body=marker).update(body=marker)
+    """Replace message bodies (and their stored HTML) with a marker; author and time stay (the
+    thread still reads)."""
+    return queryset.exclude(body=marker, body_html=body_html_of(marker)).update(
+        body=marker, body_html=body_html_of(marker)
+    )
 
 
 def message_anonymize(message, *, marker: str = RETENTION_MESSAGE) -> None:

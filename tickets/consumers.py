@@ -21,6 +21,7 @@ from django.utils.crypto import constant_time_compare
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from helpdesk.text import strip_bidi
 from tickets.access import find_visible_ticket, get_message_or_404, get_ticket_or_404
 from tickets.live_contract import TICKET, TICKET_LIST, Close, Frame, Route
 from tickets.realtime import queue_group, ticket_public_group, ticket_staff_group, user_list_group
@@ -300,7 +301,7 @@ class TicketConsumer(_MemberConsumer):
         frame = self.frame(
             Frame.TICKET,
             id=ticket.number,
-            subject=ticket.subject,
+            subject=strip_bidi(ticket.subject),
             status=ticket.status,
             status_label=ticket.get_status_display(),
         )
@@ -309,7 +310,7 @@ class TicketConsumer(_MemberConsumer):
             frame.update(
                 priority=ticket.priority,
                 priority_label=ticket.get_priority_display(),
-                assignee_label=str(ticket.assignee) if ticket.assignee_id else "",
+                assignee_label=strip_bidi(str(ticket.assignee)) if ticket.assignee_id else "",
                 queue_label=ticket.queue.name,
             )
         return frame

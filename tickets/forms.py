@@ -3,8 +3,9 @@ accepts) what the acting member may pick; the services check the rules again."""
 
 from django import forms
 
+from helpdesk.text import strip_bidi
 from tickets.attachments import AttachmentsField
-from tickets.models import MessageKind, Priority, Status
+from tickets.models import MESSAGE_BODY_MAX_LENGTH, MessageKind, Priority, Status
 from tickets.selectors import (
     DEFAULT_SORT,
     SEARCH_MAX_LENGTH,
@@ -19,7 +20,7 @@ from tickets.selectors import (
 )
 from workspaces.models import Queue
 
-BODY_MAX_LENGTH = 20_000
+BODY_MAX_LENGTH = MESSAGE_BODY_MAX_LENGTH
 MARKDOWN_HELP = "Markdown works: **bold**, _italic_, `code`, lists and links."
 
 
@@ -54,7 +55,9 @@ class MemberEmailField(forms.EmailField):
 
 class PersonChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        return f"{obj.display_name} ({obj.email})" if obj.display_name else obj.email
+        # An <option> cannot hold <bdi>: the name only loses its bidi controls (helpdesk.text).
+        name = strip_bidi(obj.display_name)
+        return f"{name} ({obj.email})" if name else obj.email
 
 
 # The list -----------------------------------------------------------------------------------
@@ -85,7 +88,9 @@ class TicketFilterForm(forms.Form):
             statuses += list(Status.choices)
             self.fields["queue"].queryset = queues_for_filter(membership)
             self.fields["queue"].empty_label = "All my queues"
-            people = [(str(user.pk), str(user)) for user in staff_members(membership.workspace_id)]
+            people = [
+                (str(user.pk), strip_bidi(str(user))) for user in staff_members(membership.workspace_id)
+            ]
             self.fields["assignee"].choices = [
                 ("", "Anyone"),
                 ("me", "Me"),

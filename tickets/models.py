@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
 
@@ -166,6 +167,12 @@ class TicketParticipant(models.Model):
         ]
 
 
+# The longest body a message may have (forms say so at the edge, full_clean in the services too):
+# it bounds the time one render takes (helpdesk.markdown is linear in it).
+MESSAGE_BODY_MAX_LENGTH = 20_000
+BODY_TOO_LONG = "A message can be at most %(limit_value)s characters long (this one has %(show_value)s)."
+
+
 class MessageKind(models.TextChoices):
     REPLY = "reply", "Public reply"
     NOTE = "note", "Internal note"
@@ -178,7 +185,11 @@ class Message(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="messages"
     )
     kind = models.CharField(max_length=8, choices=MessageKind.choices)
-    body = models.TextField()
+    body = models.TextField(validators=[MaxLengthValidator(MESSAGE_BODY_MAX_LENGTH, message=BODY_TOO_LONG)])
+    # The body rendered (helpdesk.markdown) and sanitized once, by whatever writes ``body`` (the
+    # services, anonymization, erasure's mentions pass): pages and websockets show this column
+    # and never render on a read, so one hostile body cannot slow every view of its ticket.
+    body_html = models.TextField(blank=True, default="", editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     # Set when the author corrects the body (allowed for a short while after posting).
     edited_at = models.DateTimeField(null=True, blank=True)

@@ -21,8 +21,10 @@ from django.db import transaction
 from django.urls import reverse
 
 from helpdesk import outbound
+from helpdesk.markdown import Rendered
 from helpdesk.site import absolute_url
 from tickets.access import can_see_ticket, find_visible_message, visible_participants
+from tickets.bodies import message_html
 from tickets.models import MessageKind
 from tickets.selectors import membership_of, message_ticket_and_author, queue_staff, ticket_by_id
 
@@ -121,7 +123,8 @@ def send_reply_posted(*, message_id: int) -> int:
             user=user,
             context={**_context(ticket), "message": message},
             kind=outbound.REPLY,
-            markdown={"body": message.body},
+            # The HTML stored when the reply was written: no render per recipient.
+            markdown={"body": Rendered(message.body, message_html(message))},
         )
     return sent
 

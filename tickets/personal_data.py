@@ -25,6 +25,7 @@ from privacy.personal_data.registry import DELETE, PersonalData
 from tickets.access import visible_attachments, visible_messages, visible_tickets
 from tickets.anonymize import attachments_delete, messages_redact
 from tickets.attachments import sanitize_filename
+from tickets.bodies import messages_rerender
 from tickets.models import Attachment, Message, MessageKind, Ticket, TicketParticipant
 from workspaces.models import Membership, Role, Workspace
 
@@ -303,10 +304,13 @@ def register_personal_data() -> None:
         Message,
         PersonalData(
             fields=("body",),
+            # The rendered body: the same words, so personal, but the export carries them as body.
+            secret_fields=("body_html",),
             subject=("author_id",),
             export="messages",
             erase=erase_messages,
             mentions=("body",),
+            derived=messages_rerender,
             phase=40,
             description="A requester's words are redacted; an agent's stay under their pseudonym.",
         ),

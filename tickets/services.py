@@ -20,10 +20,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from helpdesk.text import strip_bidi
 from privacy.audit import events
 from tickets import notifications, realtime
 from tickets.access import edit_window_open
 from tickets.attachments import attachment_attach, attachments_stored
+from tickets.bodies import body_html_of
 from tickets.models import Message, MessageKind, Priority, Status, Ticket, TicketParticipant
 from tickets.selectors import membership_of, queue_staff
 from workspaces.models import Queue, Workspace
@@ -150,7 +152,7 @@ def _ticket_create(
     ticket = Ticket(
         workspace=workspace,
         number=0,  # placeholder so full_clean can run before a number is taken
-        subject=(subject or "").strip(),
+        subject=strip_bidi(subject or "").strip(),
         queue=queue,
         requester=requester,
         priority=priority,
@@ -163,6 +165,7 @@ def _ticket_create(
         workspace=workspace, ticket=ticket, author=requester, kind=MessageKind.REPLY, body=description
     )
     message.full_clean(exclude=["ticket"])
+    message.body_html = body_html_of(message.body)
     ticket.number = _next_ticket_number(workspace)
     ticket.save()
     message.ticket = ticket
@@ -397,6 +400,7 @@ def _message_post(*, ticket, author, kind, body, request, created_at, stored, no
         created_at=now,
     )
     message.full_clean()
+    message.body_html = body_html_of(message.body)
     message.save()
     locked.updated_at = max(now, locked.updated_at)
     fields = ["updated_at"]
@@ -449,7 +453,8 @@ def message_edit(*, message: Message, editor, body: str, request=None, now=None)
     message.body = body
     message.edited_at = now
     message.full_clean()
-    message.save(update_fields=["body", "edited_at"])
+    message.body_html = body_html_of(body)
+    message.save(update_fields=["body", "body_html", "edited_at"])
     ticket = message.ticket
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
     events.message_edited(message=message, ticket=ticket, editor=editor, request=request)

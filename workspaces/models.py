@@ -6,6 +6,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from helpdesk.text import strip_bidi
+
 # The object permission an agent holds on each queue they work (django-guardian).
 QUEUE_PERMISSION = "work_queue"
 
@@ -71,6 +73,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self):
         super().clean()
         self.email = type(self).objects.normalize_email(self.email)
+        # A name is shown inline next to other people's text: no bidi control may reorder it.
+        self.display_name = strip_bidi(self.display_name)
 
     def get_full_name(self):
         return self.display_name or self.email

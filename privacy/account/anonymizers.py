@@ -41,6 +41,7 @@ def mentions_scrub(ctx: ErasureContext, entry) -> int:
     email_pattern, name_pattern = ctx.email_pattern, ctx.name_pattern
     held_ids = ctx.held.ids_for(model)
     changed = 0
+    rewritten: list = []
     for field_name in entry.mentions:
         condition = Q(**{f"{field_name}__icontains": ctx.email}) if email_pattern else Q(pk__in=[])
         if name_pattern is not None:
@@ -63,10 +64,15 @@ def mentions_scrub(ctx: ErasureContext, entry) -> int:
             if len(batch) >= BATCH:
                 model._base_manager.bulk_update(batch, [field_name])
                 changed += len(batch)
+                rewritten += [obj.pk for obj in batch]
                 batch = []
         if batch:
             model._base_manager.bulk_update(batch, [field_name])
             changed += len(batch)
+            rewritten += [obj.pk for obj in batch]
+    if rewritten and entry.derived is not None:
+        # What the model stores rendered from the text (a message's HTML) must not keep the name.
+        entry.derived(rewritten)
     return changed
 
 

@@ -16,7 +16,9 @@ app's ``personal_data`` module when its eraser is a function of that app:
   privacy capabilities above never import a domain model;
 - ``mentions``: free-text fields where *other* people may have written the person's name or
   email address; erasure replaces those mentions with the person's pseudonym;
-- ``phase``: the order erasure walks the registry in (files before rows, rows before people).
+- ``phase``: the order erasure walks the registry in (files before rows, rows before people);
+- ``derived``: ``f(pks)`` that recomputes what the model stores derived from its free text (a
+  message's rendered HTML), called after erasure rewrote ``mentions`` of those rows.
 
 The owning app also registers, from its ``AppConfig.ready()``, the callables the capabilities
 walk: ``register_exporter`` (one per section of the export's ``data.json``),
@@ -61,6 +63,7 @@ class PersonalData:
     secret_fields: tuple[str, ...] = ()
     phase: int = 50
     description: str = ""
+    derived: Callable | None = None
     model: type | None = field(default=None, compare=False)
 
     def __post_init__(self):

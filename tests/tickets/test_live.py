@@ -744,3 +744,33 @@ async def test_a_layer_error_from_a_cancelled_wait_still_ends_the_consumer(
     assert done, "the consumer swallowed its cancellation and kept waiting for events"
     assert flaky_layer.failures == ["receive cancelled"]
     assert socket.future.exception() is None
+
+
+# What the frames show (issue 12) ---------------------------------------------------------------
+
+
+@in_own_loop
+async def test_a_message_frame_carries_the_stored_html_and_a_ticket_frame_no_bidi_control(
+    app, agent, requester, ticket
+):
+    """The consumer renders nothing itself: the stored, sanitized HTML goes out as it is; a
+    subject written with an RLO before the write-time stripping reaches the page without it."""
+    socket, _connected, _code = await open_socket(app, ticket_path(ticket), requester.user)
+    message = await database_sync_to_async(MessageFactory)(
+        ticket=ticket, author=agent.user, kind=MessageKind.REPLY, body="**x**", body_html="<p>STORED</p>"
+    )
+    await get_channel_layer().group_send(
+        ticket_public_group(ticket.pk),
+        {"type": MESSAGE_CREATED, "ticket_id": ticket.pk, "message_id": message.pk},
+    )
+    frame = await socket.receive_json_from(timeout=TIMEOUT)
+    assert '<div class="message-body"><p>STORED</p></div>' in frame["html"]
+
+    def spoof():
+        Ticket.objects.filter(pk=ticket.pk).update(subject="Invoice \u202efdp.exe")
+        broadcast_ticket(Ticket.objects.get(pk=ticket.pk))
+
+    await database_sync_to_async(spoof)()
+    frame = await socket.receive_json_from(timeout=TIMEOUT)
+    assert frame["subject"] == "Invoice fdp.exe"
+    await socket.disconnect()

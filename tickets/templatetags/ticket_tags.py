@@ -2,16 +2,17 @@
 
 from django import template
 
-from helpdesk.markdown import render_markdown
+from helpdesk.text import inline_text
 from tickets.access import can_edit_message
+from tickets.bodies import message_html
 
 register = template.Library()
 
 
-@register.filter(name="markdown")
-def markdown_filter(text):
-    """A message body as sanitized HTML (see helpdesk.markdown)."""
-    return render_markdown(text)
+@register.filter(name="message_html")
+def message_html_filter(message):
+    """A message's body as the sanitized HTML stored when it was written (tickets.bodies)."""
+    return message_html(message)
 
 
 @register.filter
@@ -22,5 +23,6 @@ def editable_by(message, membership) -> bool:
 
 @register.simple_tag
 def person(user, fallback="Deleted user"):
-    """A person's display name; deleted people show as a neutral label, never as blank."""
-    return str(user) if user is not None else fallback
+    """A person's display name; deleted people show as a neutral label, never as blank. Bidi
+    controls are stripped and the name is isolated in ``<bdi>`` (helpdesk.text)."""
+    return inline_text(user if user is not None else fallback)
