@@ -23,6 +23,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from helpdesk.tokens import hash_token
 from privacy.audit import events
+from workspaces.models import User, Workspace
 from workspaces.two_factor.models import Passkey, RecoveryCode, SecondFactorLock
 
 RECOVERY_CODE_COUNT = 10
@@ -98,8 +99,7 @@ def factor_overview(user) -> dict:
     account page."""
     count = Func(F("pk"), function="COUNT")
     row = (
-        type(user)
-        .objects.filter(pk=user.pk)
+        User.objects.filter(pk=user.pk)
         .annotate(
             tf_totp=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
             tf_passkeys=Subquery(
@@ -363,7 +363,7 @@ def second_factor_verify_code(*, user, code: str, request=None) -> Outcome:
 def workspace_set_two_factor_requirement(*, workspace, required: bool, actor, request=None) -> bool:
     """Set whether the workspace's admins and agents need a second factor. Returns whether it
     changed; audits ``settings.changed`` (setting ``require_two_factor``) when it did."""
-    workspace = type(workspace).objects.select_for_update().get(pk=workspace.pk)
+    workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
     if workspace.require_two_factor == required:
         return False
     workspace.require_two_factor = required

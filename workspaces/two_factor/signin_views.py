@@ -49,7 +49,7 @@ def _locked(request, message: str):
     return render(request, "accounts/locked_out.html", {"lockout_message": message}, status=429)
 
 
-def _page(request, user, *, form=None, status=200):
+def _page(request, user, *, form=None, passkey_error="", status=200):
     next_url = _next_url(request)
     return render(
         request,
@@ -59,6 +59,7 @@ def _page(request, user, *, form=None, status=200):
             "passkey_options": passkeys.authentication_options(request, user=user),
             "has_totp": services.confirmed_totp(user) is not None,
             "next": next_url if request.user.is_authenticated else "",
+            "passkey_error": passkey_error,
         },
         status=status,
     )
@@ -116,9 +117,7 @@ def verify_passkey(request):
     response = _finish(request, user, outcome)
     if response is not None:
         return response
-    code_form = CodeForm()
-    code_form.add_error(None, passkeys.PASSKEY_REFUSED)
-    return _page(request, user, form=code_form, status=400)
+    return _page(request, user, passkey_error=passkeys.PASSKEY_REFUSED, status=400)
 
 
 @require_POST
