@@ -65,7 +65,7 @@ def user_passkeys(user):
 
 
 def user_has_factor(user) -> bool:
-    if not getattr(user, "is_authenticated", False) and not getattr(user, "pk", None):
+    if getattr(user, "pk", None) is None:  # anonymous
         return False
     return (
         TOTPDevice.objects.filter(user=user, confirmed=True).exists()

@@ -14,7 +14,6 @@ Two ways in, one way out:
 import time
 
 from django.contrib.auth import login
-from django.contrib.auth.models import AnonymousUser
 
 from workspaces.models import User
 from workspaces.two_factor.services import user_has_factor
@@ -83,7 +82,3 @@ def on_user_logged_in(sender, request, user, **kwargs):
 
 def session_owes_second_factor(session) -> bool:
     return bool(session.get(UNVERIFIED))
-
-
-def anonymous() -> AnonymousUser:
-    return AnonymousUser()
