@@ -105,3 +105,26 @@ def test_passkey_registration_then_sign_in_with_it(live_asgi, new_page, requeste
     expect(page.get_by_role("link", name="My account")).to_be_visible()
     page.goto(f"{base}/account/two-factor/")
     expect(page.get_by_text("last used")).to_be_visible()
+
+
+def test_an_admin_requires_a_second_factor_and_an_agent_is_sent_to_set_one_up(
+    live_asgi, new_page, workspace, admin, agent
+):
+    base = _localhost(live_asgi)
+    page = new_page()
+    _password(page, base, admin.user.email)
+    page.goto(f"{base}/w/{workspace.slug}/admin/members/")
+    page.get_by_role("link", name="Security").click()
+    page.get_by_label("Admins and agents must sign in with a second factor").check()
+    screenshot(page, "two-factor-admin-security")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text("now need a second factor")
+
+    other = new_page()
+    _password(other, base, agent.user.email)
+    other.goto(f"{base}/w/{workspace.slug}/tickets/")
+    expect(other).to_have_url(re.compile(r"/account/two-factor/$"))
+    expect(other.get_by_role("status")).to_contain_text(
+        "asks its admins and agents to sign in with a second factor"
+    )
+    screenshot(other, "two-factor-required")

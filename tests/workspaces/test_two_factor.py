@@ -142,6 +142,14 @@ def test_a_totp_code_cannot_be_replayed(client, ann):
     assert client.post(VERIFY_URL, {"code": code_for(device, steps_ahead=1)}).status_code == 302
 
 
+def test_one_totp_code_sent_twice_at_once_passes_once(ann, transactional_db):
+    device, _ = give_totp(ann)
+    code = code_for(device)
+    outcomes = []
+    run_threads(4, lambda i: outcomes.append(services.second_factor_verify_code(user=ann, code=code)))
+    assert sorted(o.passed for o in outcomes) == [False, False, False, True]
+
+
 def test_a_recovery_code_signs_in_once(client, ann):
     _device, codes = give_totp(ann)
     password_step(client, ann, PASSWORD)
