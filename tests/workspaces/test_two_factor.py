@@ -2,10 +2,13 @@
 removal, other sign-in paths, and a workspace's requirement for its staff."""
 
 import asyncio
+import io
 from datetime import timedelta
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
+from django.core.management import call_command
+from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -199,9 +202,7 @@ def test_five_wrong_codes_lock_the_second_step_and_the_person_starts_over(client
     assert int(signed_in_as(client)) == ann.pk
 
 
-def test_the_failure_count_is_per_person_not_per_browser(client, ann, django_user_model):
-    from django.test import Client
-
+def test_the_failure_count_is_per_person_not_per_browser(client, ann):
     give_totp(ann)
     other = Client()
     password_step(client, ann, PASSWORD)
@@ -363,3 +364,15 @@ def test_only_admins_reach_the_security_page(client, workspace, agent):
     )
     workspace.refresh_from_db()
     assert not workspace.require_two_factor
+
+
+def test_erasing_the_account_deletes_every_factor(requester):
+    user = requester.user
+    give_totp(user)
+    Passkey.objects.create(user=user, name="Laptop", credential_id=b"cred", public_key=b"key")
+    services.second_factor_verify_code(user=user, code="ccccc-ccccc")
+    call_command("erase_user", user.email, "--now", stdout=io.StringIO())
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    assert not Passkey.objects.filter(user=user).exists()
+    assert not RecoveryCode.objects.filter(user=user).exists()
+    assert not SecondFactorLock.objects.filter(user=user).exists()
