@@ -11,6 +11,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from helpdesk.routing import websocket_urlpatterns  # noqa: E402
+from workspaces.two_factor.middleware import SecondFactorWebsocketGate  # noqa: E402
 
 
 def build_application(http_app=None):
@@ -18,7 +19,9 @@ def build_application(http_app=None):
     return ProtocolTypeRouter(
         {
             "http": http_app or django_asgi_app,
-            "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+            "websocket": AllowedHostsOriginValidator(
+                AuthMiddlewareStack(SecondFactorWebsocketGate(URLRouter(websocket_urlpatterns)))
+            ),
         }
     )
 

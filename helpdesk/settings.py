@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "channels",
     "guardian",
     "axes",
+    # Two-factor sign-in: TOTP devices (the recovery codes and passkeys are the project's own).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # The project package: its management commands (seed_demo) sit above every app.
     "helpdesk",
     "workspaces",
@@ -63,6 +66,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A session signed in but still owing its second factor reaches only the verify page.
+    "workspaces.two_factor.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -147,6 +152,17 @@ AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0)
 # One failure count per address whatever its letter case; the lockout page says which limit hit.
 AXES_USERNAME_CALLABLE = "workspaces.auth_audit.axes_username"
 AXES_LOCKOUT_CALLABLE = "workspaces.auth_audit.lockout_response"
+
+# Two-factor sign-in (README "Two-factor sign-in"). The WebAuthn relying party is the site's
+# host name and the origin its scheme://host[:port]; empty means "as the request came in".
+WEBAUTHN_RP_ID = env_str("WEBAUTHN_RP_ID")
+WEBAUTHN_ORIGIN = env_str("WEBAUTHN_ORIGIN")
+WEBAUTHN_RP_NAME = env_str("WEBAUTHN_RP_NAME", "Helpdesk")
+OTP_TOTP_ISSUER = WEBAUTHN_RP_NAME
+# django-otp's own per-device back-off would turn a correct code typed a second after a typo into
+# "wrong code"; the second step has one rule instead: 5 failures lock it for AXES_COOLOFF_TIME.
+OTP_TOTP_THROTTLE_FACTOR = 0
+TWO_FACTOR_FAILURE_LIMIT = 5
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -10,6 +10,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("privacy.account.urls_signup")),
     path("accounts/", include("workspaces.urls_accounts")),
+    path("account/two-factor/", include("workspaces.two_factor.urls_account")),
     # After accounts/: its "account" name (the same page) then resolves to /account/.
     path("account/", include("privacy.account.urls")),
     path("workspaces/new/", workspace_new, name="workspace_new"),

@@ -13,8 +13,10 @@ here only: everything else asks ``queue_grants`` or ``granted_queue_ids``.
 
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
+from django.shortcuts import redirect
 
 from privacy.audit import events
 from privacy.audit.events import REFUSED_NOT_MEMBER, REFUSED_NOT_VISIBLE, REFUSED_ROLE
@@ -27,8 +29,12 @@ from workspaces.models import (
     Role,
     Workspace,
 )
+from workspaces.two_factor import services as two_factor
 
 NOT_FOUND = "Not found."
+TWO_FACTOR_REQUIRED = (
+    "{workspace} asks its admins and agents to sign in with a second factor. Set one up here to continue."
+)
 # The ``roles`` of every administration page (members, queues, retention, holds, audit log).
 ADMIN_ONLY = (Role.ADMIN,)
 
@@ -132,7 +138,8 @@ def workspace_view(*, roles: tuple[str, ...] | None = None):
     """Decorate a view taking ``(request, membership, ...)`` reached at ``/w/<slug>/...``.
 
     ``roles`` limits the view to those roles; anyone else gets the same 404 as a stranger, so a
-    page's existence is not revealed to a role that may not use it.
+    page's existence is not revealed to a role that may not use it. Staff of a workspace that
+    requires a second factor, and have none, are sent to set one up.
     """
 
     def decorator(view):
@@ -147,6 +154,9 @@ def workspace_view(*, roles: tuple[str, ...] | None = None):
             if roles is not None and membership.role not in roles:
                 events.access_refused(request, workspace=membership.workspace, reason=REFUSED_ROLE)
                 raise Http404(NOT_FOUND)
+            if two_factor.required_for(membership) and not two_factor.user_has_factor(request.user):
+                messages.warning(request, TWO_FACTOR_REQUIRED.format(workspace=membership.workspace.name))
+                return redirect("two_factor_manage")
             request.workspace = membership.workspace
             request.membership = membership
             try:

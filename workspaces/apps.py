@@ -10,11 +10,16 @@ class WorkspacesConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 
         from workspaces import auth_audit, personal_data, retention_kinds
+        from workspaces.two_factor import signin as two_factor_signin
 
         user_logged_in.connect(auth_audit.on_user_logged_in, dispatch_uid="workspaces.audit.logged_in")
         user_logged_out.connect(auth_audit.on_user_logged_out, dispatch_uid="workspaces.audit.logged_out")
         user_login_failed.connect(
             auth_audit.on_user_login_failed, dispatch_uid="workspaces.audit.login_failed"
+        )
+        # After the audit receiver: the auth.login event comes first, then the session is marked.
+        user_logged_in.connect(
+            two_factor_signin.on_user_logged_in, dispatch_uid="workspaces.two_factor.logged_in"
         )
         user_locked_out.connect(auth_audit.on_user_locked_out, dispatch_uid="workspaces.audit.locked_out")
         personal_data.register_personal_data()

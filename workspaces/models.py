@@ -97,6 +97,8 @@ class Workspace(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # The last ticket number handed out; bumped under a row lock by ticket_create.
     last_ticket_number = models.PositiveIntegerField(default=0)
+    # Admins and agents must sign in with a second factor to work here (README "Two-factor sign-in").
+    require_two_factor = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name"]
@@ -238,3 +240,6 @@ class QueueGroupObjectPermission(GroupObjectPermissionBase):
 
 # The personal data these models hold is declared in workspaces/personal_data.py, with the erasers and
 # exporters that reach it (registered from the AppConfig.ready()).
+
+# Second factors (workspaces/two_factor/models.py), gathered here so Django finds them.
+from workspaces.two_factor.models import Passkey, RecoveryCode, SecondFactorLock  # noqa: E402, F401

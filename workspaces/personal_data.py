@@ -10,6 +10,8 @@ app.
 
 from __future__ import annotations
 
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
 from privacy.personal_data import registry
 from privacy.personal_data.erasure_context import ErasureContext
 from privacy.personal_data.export_context import ExportContext, iso
@@ -18,8 +20,12 @@ from workspaces.access import queue_grants
 from workspaces.models import Invitation, Membership, QueueUserObjectPermission, Role, User, Workspace
 from workspaces.realtime import announce_access_changed
 from workspaces.services import member_remove
+from workspaces.two_factor.models import Passkey, RecoveryCode, SecondFactorLock
 
 ERASED_EMAIL = "erased-{pk}@erased.invalid"
+SECOND_FACTOR_SECRETS = (
+    "Sign-in secrets of a second factor; adding, removing and using factors is exported as audit_events."
+)
 LAST_ADMIN_DELETION = (
     "You are the only admin of {workspaces}. Make another member an admin there (Members page) "
     "before deleting your account, so the workspace is not left without anyone to run it."
@@ -210,6 +216,23 @@ def register_personal_data() -> None:
             description="Queue grants (django-guardian); exported as each membership's queues.",
         ),
     )
+    for model, fields, secrets in (
+        (TOTPDevice, ("name", "confirmed", "created_at", "last_used_at"), ("key",)),
+        (Passkey, ("name", "created_at", "last_used_at"), ("credential_id", "public_key")),
+        (RecoveryCode, ("created_at", "used_at"), ("code_hash",)),
+        (SecondFactorLock, ("failures", "last_failure_at", "locked_until"), ()),
+    ):
+        registry.register(
+            model,
+            PersonalData(
+                fields=fields,
+                subject=("user_id",),
+                secret_fields=secrets,
+                not_exported=SECOND_FACTOR_SECRETS,
+                erase=DELETE,
+                phase=6,
+            ),
+        )
     registry.register_workspace_ids(member_workspace_ids)
     registry.register_workspace_ids(staff_workspace_ids, staff=True)
     registry.register_erasure_blocker(last_admin_blockers)

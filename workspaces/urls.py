@@ -1,11 +1,13 @@
 from django.urls import path
 
 from workspaces import views
+from workspaces.two_factor import admin_views as two_factor_admin_views
 
 urlpatterns = [
     path("", views.workspace_home, name="workspace_home"),
     path("admin/", views.admin_home, name="admin_home"),
     path("admin/members/", views.admin_members, name="admin_members"),
+    path("admin/security/", two_factor_admin_views.admin_security, name="admin_security"),
     path("admin/members/<int:member_id>/", views.admin_member, name="admin_member"),
     path("admin/members/<int:member_id>/role/", views.admin_member_role, name="admin_member_role"),
     path("admin/members/<int:member_id>/queues/", views.admin_member_queues, name="admin_member_queues"),

@@ -1,20 +1,14 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from workspaces import password_views
-from workspaces.forms import EmailAuthenticationForm
+from workspaces.two_factor.signin_views import SecondFactorLoginView
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="accounts/login.html",
-            authentication_form=EmailAuthenticationForm,
-            redirect_authenticated_user=True,
-        ),
-        name="login",
-    ),
+    # Password first; a person with a second factor continues at two-factor/verify/.
+    path("login/", SecondFactorLoginView.as_view(), name="login"),
+    path("two-factor/", include("workspaces.two_factor.urls_signin")),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/change/",

@@ -19,6 +19,9 @@ AUTH_LOCKED_OUT = "auth.locked_out"
 AUTH_PASSWORD_CHANGED = "auth.password_changed"
 AUTH_PASSWORD_RESET_REQUESTED = "auth.password_reset_requested"
 AUTH_PASSWORD_RESET_DONE = "auth.password_reset_done"
+AUTH_SECOND_FACTOR_PASSED = "auth.second_factor_passed"
+AUTH_SECOND_FACTOR_FAILED = "auth.second_factor_failed"
+AUTH_SECOND_FACTOR_LOCKED = "auth.second_factor_locked"
 
 # The person's own account (account chain).
 ACCOUNT_SIGNUP = "account.signup"
@@ -33,6 +36,10 @@ ACCOUNT_POLICY_ACCEPTED = "account.policy_accepted"
 ACCOUNT_DELETION_REQUESTED = "account.deletion_requested"
 ACCOUNT_DELETION_CANCELLED = "account.deletion_cancelled"
 ACCOUNT_DELETED = "account.deleted"
+ACCOUNT_FACTOR_ADDED = "account.factor_added"
+ACCOUNT_FACTOR_REMOVED = "account.factor_removed"
+ACCOUNT_RECOVERY_CODES_GENERATED = "account.recovery_codes_generated"
+ACCOUNT_RECOVERY_CODE_USED = "account.recovery_code_used"
 
 # Workspaces, members, invitations, queues (workspace chain).
 WORKSPACE_CREATED = "workspace.created"
@@ -89,6 +96,13 @@ ACTIONS: dict[str, str] = {
     AUTH_PASSWORD_CHANGED: "A person changed their password while signed in.",
     AUTH_PASSWORD_RESET_REQUESTED: "A password-reset link was requested for an account.",
     AUTH_PASSWORD_RESET_DONE: "A password was set through a reset link.",
+    AUTH_SECOND_FACTOR_PASSED: (
+        "The second step of a sign-in passed (detail: method totp, recovery_code or passkey)."
+    ),
+    AUTH_SECOND_FACTOR_FAILED: "A second-step code or passkey was refused (detail: method, failures so far).",
+    AUTH_SECOND_FACTOR_LOCKED: (
+        "The second step was locked after repeated failures; the person must start over later."
+    ),
     ACCOUNT_SIGNUP: "A person signed up (self-service); the account waits for email confirmation.",
     ACCOUNT_SIGNUP_CONFIRMED: "A person confirmed their email address; the account is active.",
     ACCOUNT_SIGNUP_REJECTED: "The owner of an address said they did not sign up; the account was removed.",
@@ -104,6 +118,14 @@ ACTIONS: dict[str, str] = {
     ACCOUNT_DELETION_REQUESTED: "A person asked for their account to be deleted.",
     ACCOUNT_DELETION_CANCELLED: "A pending account deletion was cancelled.",
     ACCOUNT_DELETED: "An account was deleted and its personal data anonymized.",
+    ACCOUNT_FACTOR_ADDED: "A person added a second factor (detail: kind totp or passkey).",
+    ACCOUNT_FACTOR_REMOVED: (
+        "A person removed a second factor (detail: kind, and whether password or code confirmed it)."
+    ),
+    ACCOUNT_RECOVERY_CODES_GENERATED: (
+        "New one-time recovery codes replaced the old ones (detail: count, never the codes)."
+    ),
+    ACCOUNT_RECOVERY_CODE_USED: "A recovery code was used to sign in (detail: how many are left).",
     WORKSPACE_CREATED: "A workspace was created.",
     SETTINGS_CHANGED: "A workspace setting changed (detail: which setting, old and new value).",
     MEMBER_ADDED: "A person joined the workspace with a role.",

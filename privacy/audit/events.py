@@ -103,6 +103,40 @@ def auth_password_reset_done(*, user, request=None) -> AuditEvent:
     return audit_record(action=actions.AUTH_PASSWORD_RESET_DONE, request=request, actor=user, target=user)
 
 
+@_writes(actions.AUTH_SECOND_FACTOR_PASSED)
+def auth_second_factor_passed(*, user, method: str, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.AUTH_SECOND_FACTOR_PASSED,
+        request=request,
+        actor=user,
+        target=user,
+        detail={"method": method},
+    )
+
+
+@_writes(actions.AUTH_SECOND_FACTOR_FAILED)
+def auth_second_factor_failed(*, user, method: str, failures: int, request=None) -> AuditEvent:
+    """``user``: the account whose password already passed; never the code that was typed."""
+    return audit_record(
+        action=actions.AUTH_SECOND_FACTOR_FAILED,
+        request=request,
+        actor=None,
+        target=user,
+        detail={"method": method, "failures": failures},
+    )
+
+
+@_writes(actions.AUTH_SECOND_FACTOR_LOCKED)
+def auth_second_factor_locked(*, user, minutes: int, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.AUTH_SECOND_FACTOR_LOCKED,
+        request=request,
+        actor=None,
+        target=user,
+        detail={"minutes": minutes},
+    )
+
+
 # The person's own account (account chain) -----------------------------------------------------
 
 
@@ -284,12 +318,66 @@ def account_deleted_by_retention(*, user_id: int, counts: dict[str, int]) -> Aud
     )
 
 
+@_writes(actions.ACCOUNT_FACTOR_ADDED)
+def account_factor_added(*, user, kind: str, request=None) -> AuditEvent:
+    """``kind``: ``totp`` or ``passkey``."""
+    return audit_record(
+        action=actions.ACCOUNT_FACTOR_ADDED, request=request, actor=user, target=user, detail={"kind": kind}
+    )
+
+
+@_writes(actions.ACCOUNT_FACTOR_REMOVED)
+def account_factor_removed(*, user, kind: str, confirmed_by: str, request=None) -> AuditEvent:
+    """``confirmed_by``: ``password`` or ``code``, what the person re-entered to remove it."""
+    return audit_record(
+        action=actions.ACCOUNT_FACTOR_REMOVED,
+        request=request,
+        actor=user,
+        target=user,
+        detail={"kind": kind, "confirmed_by": confirmed_by},
+    )
+
+
+@_writes(actions.ACCOUNT_RECOVERY_CODES_GENERATED)
+def account_recovery_codes_generated(*, user, count: int, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.ACCOUNT_RECOVERY_CODES_GENERATED,
+        request=request,
+        actor=user,
+        target=user,
+        detail={"count": count},
+    )
+
+
+@_writes(actions.ACCOUNT_RECOVERY_CODE_USED)
+def account_recovery_code_used(*, user, remaining: int, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.ACCOUNT_RECOVERY_CODE_USED,
+        request=request,
+        actor=user,
+        target=user,
+        detail={"remaining": remaining},
+    )
+
+
 # Workspaces, members, invitations, queues (workspace chain) ----------------------------------
 
 
 @_writes(actions.WORKSPACE_CREATED)
 def workspace_created(*, workspace, actor=None) -> AuditEvent:
     return audit_record(action=actions.WORKSPACE_CREATED, actor=actor, workspace=workspace, target=workspace)
+
+
+@_writes(actions.SETTINGS_CHANGED)
+def two_factor_requirement_changed(*, workspace, required: bool, actor=None, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.SETTINGS_CHANGED,
+        request=request,
+        actor=actor,
+        workspace=workspace,
+        target=workspace,
+        detail={"setting": "require_two_factor", "old": not required, "new": required},
+    )
 
 
 @_writes(actions.SETTINGS_CHANGED)

@@ -25,7 +25,7 @@ and runs every URL x method x role. POSTs here act on throw-away objects only.
 from tests.factories import MembershipFactory, QueueFactory, UserFactory
 from tests.matrix_support import ADMIN, admin_only, every_member
 from workspaces.access import queues_granted_to
-from workspaces.models import Invitation, Membership, Queue, Role
+from workspaces.models import Invitation, Membership, Queue, Role, Workspace
 from workspaces.services import invitation_create
 
 GET_ONLY_ADMIN = {"GET": admin_only(405), "POST": admin_only(302)}
@@ -160,6 +160,19 @@ MATRIX = {
                 "applied": lambda world, kwargs: (
                     Queue.objects.get(pk=kwargs["queue_id"]).name == "Renamed by matrix"
                 ),
+            },
+        },
+        "expected": {"GET": admin_only(200), "POST": admin_only(302)},
+    },
+    "admin_security": {
+        "kwargs_factory": lambda world: {},
+        "methods": {
+            "GET": {},
+            "POST": {
+                "data": lambda world, kwargs: {"require_two_factor": "on"},
+                "applied": lambda world, kwargs: Workspace.objects.filter(
+                    pk=world.workspace.pk, require_two_factor=True
+                ).exists(),
             },
         },
         "expected": {"GET": admin_only(200), "POST": admin_only(302)},
