@@ -228,3 +228,6 @@ class QueueGroupObjectPermission(GroupObjectPermissionBase):
 
 # The personal data these models hold is declared in workspaces/personal_data.py, with the erasers and
 # exporters that reach it (registered from the AppConfig.ready()).
+
+# The person's signed-in sessions (workspaces/sessions/): imported here so Django finds the model.
+from workspaces.sessions.models import UserSession  # noqa: E402, F401

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from helpdesk import outbound
 from privacy.audit import events
+from workspaces.sessions import services as session_services
 
 
 class AuditedPasswordChangeView(auth_views.PasswordChangeView):
@@ -21,6 +22,7 @@ class AuditedPasswordChangeView(auth_views.PasswordChangeView):
         with transaction.atomic():
             response = super().form_valid(form)
             events.auth_password_changed(user=form.user, request=self.request)
+            session_services.sessions_after_password_change(request=self.request, user=form.user)
         return response
 
 
@@ -65,6 +67,7 @@ class AuditedPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         with transaction.atomic():
             response = super().form_valid(form)
             events.auth_password_reset_done(user=form.user, request=self.request)
+            session_services.sessions_after_password_reset(request=self.request, user=form.user)
         # Whoever proves they own the address may sign in again at once.
         axes_reset(username=form.user.email)
         return response

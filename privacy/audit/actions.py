@@ -19,6 +19,7 @@ AUTH_LOCKED_OUT = "auth.locked_out"
 AUTH_PASSWORD_CHANGED = "auth.password_changed"
 AUTH_PASSWORD_RESET_REQUESTED = "auth.password_reset_requested"
 AUTH_PASSWORD_RESET_DONE = "auth.password_reset_done"
+AUTH_SESSIONS_SIGNED_OUT = "auth.sessions_signed_out"
 
 # The person's own account (account chain).
 ACCOUNT_SIGNUP = "account.signup"
@@ -87,6 +88,10 @@ ACTIONS: dict[str, str] = {
     AUTH_PASSWORD_CHANGED: "A person changed their password while signed in.",
     AUTH_PASSWORD_RESET_REQUESTED: "A password-reset link was requested for an account.",
     AUTH_PASSWORD_RESET_DONE: "A password was set through a reset link.",
+    AUTH_SESSIONS_SIGNED_OUT: (
+        "Sessions of a person were signed out (detail: scope one, others, all, password_changed or "
+        "password_reset; count; for one, the session id and whether it was this device)."
+    ),
     ACCOUNT_SIGNUP: "A person signed up (self-service); the account waits for email confirmation.",
     ACCOUNT_SIGNUP_CONFIRMED: "A person confirmed their email address; the account is active.",
     ACCOUNT_SIGNUP_REJECTED: "The owner of an address said they did not sign up; the account was removed.",
