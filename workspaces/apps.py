@@ -21,10 +21,11 @@ class WorkspacesConfig(AppConfig):
         user_locked_out.connect(auth_audit.on_user_locked_out, dispatch_uid="workspaces.audit.locked_out")
         personal_data.register_personal_data()
         # The person's signed-in sessions, listed on /account/ (workspaces/sessions/).
-        user_logged_in.connect(session_receivers.on_user_logged_in, dispatch_uid="workspaces.sessions.logged_in")
+        user_logged_in.connect(
+            session_receivers.on_user_logged_in, dispatch_uid="workspaces.sessions.logged_in"
+        )
         user_logged_out.connect(
             session_receivers.on_user_logged_out, dispatch_uid="workspaces.sessions.logged_out"
         )
         session_data.register_personal_data()
         retention_kinds.register_retention()
-

@@ -35,7 +35,9 @@ def hash_key(session_key: str) -> str:
 @lru_cache(maxsize=4)
 def _fernet(secrets: tuple[str, ...]) -> MultiFernet:
     keys = [
-        Fernet(base64.urlsafe_b64encode(salted_hmac(SEAL_SALT, "fernet", secret=s, algorithm="sha256").digest()))
+        Fernet(
+            base64.urlsafe_b64encode(salted_hmac(SEAL_SALT, "fernet", secret=s, algorithm="sha256").digest())
+        )
         for s in secrets
     ]
     return MultiFernet(keys)

@@ -28,7 +28,9 @@ def live_session_keys(keys: list[str], *, store, now) -> set[str]:
     if hasattr(store, "get_model_class"):
         model = store.get_model_class()
         return set(
-            model.objects.filter(session_key__in=keys, expire_date__gt=now).values_list("session_key", flat=True)
+            model.objects.filter(session_key__in=keys, expire_date__gt=now).values_list(
+                "session_key", flat=True
+            )
         )
     if store.__module__ == "django.contrib.sessions.backends.signed_cookies":
         return set(keys)
