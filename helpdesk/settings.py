@@ -243,6 +243,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# "Last seen" on the account's list of sessions: one write per session per interval at most.
+SESSION_LAST_SEEN_MINUTES = env_int("SESSION_LAST_SEEN_MINUTES", 5)
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

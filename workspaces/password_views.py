@@ -19,10 +19,13 @@ class AuditedPasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
 
     def form_valid(self, form):
+        key_before = self.request.session.session_key  # cycled by update_session_auth_hash
         with transaction.atomic():
             response = super().form_valid(form)
             events.auth_password_changed(user=form.user, request=self.request)
-            session_services.sessions_after_password_change(request=self.request, user=form.user)
+            session_services.sessions_after_password_change(
+                request=self.request, user=form.user, key_before=key_before
+            )
         return response
 
 

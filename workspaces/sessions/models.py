@@ -20,9 +20,6 @@ class UserSession(models.Model):
     device = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
-    # The session store's own expiry as last seen; rows past it are not listed (and are
-    # deleted when the person's list is read), whatever the session engine.
-    expires_at = models.DateTimeField()
 
     class Meta:
         indexes = [models.Index(fields=["user", "-last_seen_at"], name="usersession_user_seen")]

@@ -20,7 +20,6 @@ def export_sessions(ctx: ExportContext) -> list[dict]:
             "place": place_label(row.network),
             "signed_in_at": iso(row.created_at),
             "last_seen_at": iso(row.last_seen_at),
-            "expires_at": iso(row.expires_at),
         }
         for row in UserSession.objects.filter(user_id=ctx.user.pk).order_by("created_at", "pk")
     ]
@@ -40,7 +39,7 @@ def register_personal_data() -> None:
     registry.register(
         UserSession,
         PersonalData(
-            fields=("device", "network", "created_at", "last_seen_at", "expires_at"),
+            fields=("device", "network", "created_at", "last_seen_at"),
             subject=("user_id",),
             secret_fields=("key_hash", "sealed_key"),
             export=EXPORT_SECTION,

@@ -1,19 +1,25 @@
 """Writes on the person's session rows: started at sign-in, touched while used, ended at
 sign-out, revoked from the account page or by a new password.
 
-How a row follows its session: the session itself carries a small marker (``MARKER``: the hash
-of the key the row is filed under, when the person signed in, when the row was last touched).
-The middleware compares it with the request's session on every request without a query, and
-writes only when the interval has passed or the key changed (``cycle_key`` on a password
-change re-files the same row under the new key). A session deleted some other way (expired,
-flushed, the store emptied) is dropped from the list when the person reads it
-(``sessions_listed``).
+"Last seen" costs no query on most requests: ``session_touch`` writes only when
+``cache.add`` of a per-session marker succeeds, that is once per ``SESSION_LAST_SEEN_MINUTES``
+(per process with the default local-memory cache, once in all with a shared cache). The marker
+is kept in the cache rather than in the session so that noting activity never saves the
+session, which would slide its expiry and cost a second write.
+
+A row follows its session when the key is cycled under the same sign-in (``cycle_key`` on a
+password change): the middleware hands the key it saw before the view to ``session_touch``,
+which files the row under the new key. A session that leaves the store some other way
+(expired, cleared, flushed) has its row deleted the next time the person's rows are read
+(``sessions_listed``, and at each sign-in), so the list shows only sessions that would still
+let someone in.
 """
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from importlib import import_module
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,7 +29,7 @@ from workspaces.sessions.devices import device_of, network_of_request
 from workspaces.sessions.keys import hash_key, seal, unseal
 from workspaces.sessions.models import UserSession
 
-MARKER = "_session_row"
+SEEN_CACHE_KEY = "session-seen:{key_hash}"
 DEFAULT_LAST_SEEN_MINUTES = 5
 SCOPE_OTHERS = "others"
 SCOPE_ALL = "all"
@@ -40,8 +46,26 @@ def _store():
     return import_module(settings.SESSION_ENGINE).SessionStore
 
 
-def _mark(session, *, key_hash: str, created_at: datetime, seen: datetime) -> None:
-    session[MARKER] = {"h": key_hash, "at": created_at.isoformat(), "seen": seen.timestamp()}
+def _seen_key(key_hash: str) -> str:
+    return SEEN_CACHE_KEY.format(key_hash=key_hash)
+
+
+def _first_in_interval(key_hash: str) -> bool:
+    return cache.add(_seen_key(key_hash), True, timeout=last_seen_interval().total_seconds())
+
+
+def _live_rows(user) -> list[UserSession]:
+    """``user``'s rows whose session the store still holds; the others are deleted. Two queries
+    with the ``db`` engine whatever the number of rows (three when some are gone)."""
+    rows = selectors.sessions_of(user=user)
+    keys = {row.pk: unseal(row.sealed_key) for row in rows}
+    alive = selectors.live_session_keys(
+        [key for key in keys.values() if key], store=_store(), now=timezone.now()
+    )
+    gone = [row.pk for row in rows if keys[row.pk] not in alive]
+    if gone:
+        UserSession.objects.filter(user_id=user.pk, pk__in=gone).delete()
+    return [row for row in rows if row.pk not in gone]
 
 
 # Starting, touching, ending ---------------------------------------------------------------------
@@ -49,17 +73,17 @@ def _mark(session, *, key_hash: str, created_at: datetime, seen: datetime) -> No
 
 @transaction.atomic
 def session_start(*, request, user) -> UserSession:
-    """At sign-in (``user_logged_in``): the row of the new session. Also forgets the person's
-    rows whose sessions have expired."""
+    """At sign-in (``user_logged_in``): the row of the new session. The person's rows of
+    sessions that have ended meanwhile are deleted."""
     session = request.session
     if session.session_key is None:
         # ``login()`` flushed another person's session: give this one its key now.
         session.save()
     key = session.session_key
+    key_hash = hash_key(key)
     now = timezone.now()
-    UserSession.objects.filter(user_id=user.pk, expires_at__lte=now).delete()
     row, _ = UserSession.objects.update_or_create(
-        key_hash=hash_key(key),
+        key_hash=key_hash,
         defaults={
             "user": user,
             "sealed_key": seal(key),
@@ -67,53 +91,56 @@ def session_start(*, request, user) -> UserSession:
             "device": device_of(request),
             "created_at": now,
             "last_seen_at": now,
-            "expires_at": session.get_expiry_date(),
         },
     )
-    _mark(session, key_hash=row.key_hash, created_at=now, seen=now)
+    _live_rows(user)
+    cache.set(_seen_key(key_hash), True, timeout=last_seen_interval().total_seconds())
     return row
 
 
-def session_touch(*, request) -> None:
-    """Note that the signed-in session of ``request`` is in use: nothing (no query) while the
-    marker is fresh; otherwise one UPDATE (or, for a session without a row, one INSERT)."""
+def _refile(*, user, old_key: str, key: str, key_hash: str) -> None:
+    """The session's key was cycled: ``old_key`` is gone from the store. The person's row moves
+    to the new key (keeping its sign-in time) unless sign-in already gave the new key a row;
+    a row of the old key of anyone else (``login()`` flushed their session) goes."""
+    old_hash = hash_key(old_key)
+    UserSession.objects.filter(key_hash=old_hash).exclude(user_id=user.pk).delete()
+    if UserSession.objects.filter(key_hash=key_hash).exists():
+        UserSession.objects.filter(key_hash=old_hash).delete()
+    else:
+        UserSession.objects.filter(user_id=user.pk, key_hash=old_hash).update(
+            key_hash=key_hash, sealed_key=seal(key)
+        )
+    cache.delete(_seen_key(old_hash))
+
+
+def session_touch(*, request, previous_key: str | None = None) -> None:
+    """Note that the signed-in session of ``request`` is in use: no query while its marker is
+    in the cache; otherwise one UPDATE (one INSERT for a session that has no row yet, such as
+    one signed in before this list existed). ``previous_key``: the key the session had before
+    the view, when the view cycled it."""
     session = request.session
     key = session.session_key
     user = request.user
     if not key or not user.is_authenticated:
         return
-    marker = session.get(MARKER) or {}
     key_hash = hash_key(key)
-    now = timezone.now()
-    fresh = now.timestamp() - float(marker.get("seen") or 0) < last_seen_interval().total_seconds()
-    if marker.get("h") == key_hash and fresh:
+    rekeyed = bool(previous_key) and previous_key != key
+    if not rekeyed and not _first_in_interval(key_hash):
         return
-    try:
-        created_at = datetime.fromisoformat(marker["at"])
-    except (KeyError, TypeError, ValueError):
-        created_at = now
-    values = {
-        "network": network_of_request(request),
-        "device": device_of(request),
-        "last_seen_at": now,
-        "expires_at": session.get_expiry_date(),
-    }
+    now = timezone.now()
+    values = {"network": network_of_request(request), "device": device_of(request), "last_seen_at": now}
     with transaction.atomic():
-        if marker.get("h") and marker["h"] != key_hash:
-            # The key was cycled under the same sign-in: the row moves to the new key.
-            values |= {"key_hash": key_hash, "sealed_key": seal(key)}
-            updated = UserSession.objects.filter(user_id=user.pk, key_hash=marker["h"]).update(**values)
-        else:
-            updated = UserSession.objects.filter(user_id=user.pk, key_hash=key_hash).update(**values)
-        if not updated:
-            if not session.exists(key):
-                return  # signed out meanwhile (from another browser): no row for a dead session
-            values.pop("key_hash", None)
-            UserSession.objects.update_or_create(
-                key_hash=key_hash,
-                defaults={"user_id": user.pk, "sealed_key": seal(key), "created_at": created_at, **values},
-            )
-    _mark(session, key_hash=key_hash, created_at=created_at, seen=now)
+        if rekeyed:
+            _refile(user=user, old_key=previous_key, key=key, key_hash=key_hash)
+            cache.set(_seen_key(key_hash), True, timeout=last_seen_interval().total_seconds())
+        if UserSession.objects.filter(user_id=user.pk, key_hash=key_hash).update(**values):
+            return
+        if not session.exists(key):
+            return  # signed out meanwhile (from another browser): no row for a dead session
+        UserSession.objects.get_or_create(
+            key_hash=key_hash,
+            defaults={"user_id": user.pk, "sealed_key": seal(key), "created_at": now, **values},
+        )
 
 
 def session_end(*, request, user) -> int:
@@ -177,11 +204,11 @@ def sessions_revoke_all(*, user, scope: str | None = SCOPE_ALL, request=None) ->
     return count
 
 
-def sessions_after_password_change(*, request, user) -> int:
+def sessions_after_password_change(*, request, user, key_before: str | None) -> int:
     """A new password signs out every other browser at once (Django would refuse them only on
     their next request, and the list would still show them). The current row first follows the
-    key ``update_session_auth_hash`` just cycled."""
-    session_touch(request=request)
+    key ``update_session_auth_hash`` just cycled (``key_before``: the key before the change)."""
+    session_touch(request=request, previous_key=key_before)
     return sessions_revoke_others(
         user=user, current_key=request.session.session_key, scope=SCOPE_PASSWORD_CHANGED, request=request
     )
@@ -196,20 +223,11 @@ def sessions_after_password_reset(*, request, user) -> int:
 
 
 def sessions_listed(*, user, current_key: str | None) -> list[UserSession]:
-    """``user``'s sessions, this device first, then by last seen. Rows whose session expired or
-    is gone from the store (cleared, flushed) are deleted on the way: the list shows only
-    sessions that would still let someone in. Two queries with the ``db`` engine whatever the
-    number of sessions (a third when some are gone: one DELETE, atomic on its own)."""
-    now = timezone.now()
-    rows = selectors.sessions_of(user=user)
-    keys = {row.pk: unseal(row.sealed_key) for row in rows}
-    alive = selectors.live_session_keys([key for key in keys.values() if key], store=_store(), now=now)
-    gone = [row.pk for row in rows if row.expires_at <= now or keys[row.pk] not in alive]
-    if gone:
-        UserSession.objects.filter(user_id=user.pk, pk__in=gone).delete()
+    """``user``'s live sessions, this device first, then by last seen (sessions gone from the
+    store are deleted on the way)."""
     current_hash = hash_key(current_key) if current_key else None
-    listed = [row for row in rows if row.pk not in gone]
-    for row in listed:
+    rows = _live_rows(user)
+    for row in rows:
         row.is_current = row.key_hash == current_hash
-    listed.sort(key=lambda row: (not row.is_current, -row.last_seen_at.timestamp()))
-    return listed
+    rows.sort(key=lambda row: (not row.is_current, -row.last_seen_at.timestamp()))
+    return rows
