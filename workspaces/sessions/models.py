@@ -8,9 +8,9 @@ class UserSession(models.Model):
 
     Never the session key itself: ``key_hash`` (SHA-256 of the key) finds the row of the
     current request and ``sealed_key`` (the key encrypted under a key derived from
-    ``SECRET_KEY``, workspaces/sessions/keys.py) is opened only to delete that session from
-    the session store when the person signs it out. Never the full address either: ``network``
-    is the IPv4 /24 or IPv6 /48 the address belongs to.
+    ``SECRET_KEY``, workspaces/sessions/keys.py) is opened only to ask the session store
+    whether that session still lives and to delete it when the person signs it out. Never
+    the full address either: ``network`` is the IPv4 /24 or IPv6 /48 the address belongs to.
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
