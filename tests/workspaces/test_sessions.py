@@ -83,7 +83,8 @@ def bob(db):
 # The list ------------------------------------------------------------------------------------
 
 
-def test_each_browser_is_listed_with_its_device_network_and_this_device_marked(ann):
+def test_each_browser_is_listed_with_its_device_network_and_this_device_marked(ann, bob):
+    browser(bob, agent=CHROME_LINUX, ip="192.0.2.1")  # someone else's: never on ann's list
     laptop = browser(ann, agent=FIREFOX_WINDOWS, ip="203.0.113.77")
     phone = browser(ann, agent=SAFARI_IPHONE, ip="2001:db8:abcd:12::1")
 
@@ -91,6 +92,7 @@ def test_each_browser_is_listed_with_its_device_network_and_this_device_marked(a
 
     items = session_items(page)
     assert len(items) == 2
+    assert "Chrome" not in page and "192.0.2" not in page
     this, other = items
     assert "Safari on iPhone" in this and "This device" in this
     assert "2001:db8:abcd::/48" in this
@@ -259,6 +261,7 @@ def test_sign_out_all_other_sessions_keeps_this_one(ann, bob):
     # Nothing left to sign out: said so, and still audited as the person's act.
     again = phone.post(reverse("account_sessions_sign_out_others"), follow=True)
     assert "You were signed in nowhere else." in again.content.decode()
+    assert events()[-1].detail == {"scope": "others", "count": 0}
 
 
 def test_sign_out_everywhere_includes_this_browser(ann):
