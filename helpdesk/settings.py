@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # "Last seen" of the person's sessions on /account/, one write per 5 minutes at most.
+    "workspaces.sessions.middleware.SessionActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # A session signed in but still owing its second factor reaches only the verify page.
     "workspaces.two_factor.middleware.SecondFactorMiddleware",
@@ -285,6 +287,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# "Last seen" on the account's list of sessions: one write per session per interval at most.
+SESSION_LAST_SEEN_MINUTES = env_int("SESSION_LAST_SEEN_MINUTES", 5)
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -242,4 +242,6 @@ class QueueGroupObjectPermission(GroupObjectPermissionBase):
 # exporters that reach it (registered from the AppConfig.ready()).
 
 # Second factors (workspaces/two_factor/models.py), gathered here so Django finds them.
+# The person's signed-in sessions (workspaces/sessions/): imported here so Django finds the model.
+from workspaces.sessions.models import UserSession  # noqa: E402, F401
 from workspaces.two_factor.models import Passkey, RecoveryCode, SecondFactorLock  # noqa: E402, F401

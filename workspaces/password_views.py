@@ -22,6 +22,7 @@ from helpdesk import outbound, ratelimit
 from privacy.audit import events
 from privacy.audit.log import client_ip
 from workspaces import selectors
+from workspaces.sessions import services as session_services
 from workspaces.signals import pending_signup_claimed
 
 RESET_LIMIT_ADDRESS = (
@@ -40,9 +41,13 @@ class AuditedPasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
 
     def form_valid(self, form):
+        key_before = self.request.session.session_key  # cycled by update_session_auth_hash
         with transaction.atomic():
             response = super().form_valid(form)
             events.auth_password_changed(user=form.user, request=self.request)
+            session_services.sessions_after_password_change(
+                request=self.request, user=form.user, key_before=key_before
+            )
         return response
 
 
@@ -118,6 +123,7 @@ class AuditedPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
             events.auth_password_reset_done(user=form.user, request=self.request)
             if was_pending:
                 pending_signup_claimed.send(sender=type(self), user=form.user, request=self.request)
+            session_services.sessions_after_password_reset(request=self.request, user=form.user)
         # Whoever proves they own the address may sign in again at once.
         axes_reset(username=form.user.email)
         return response

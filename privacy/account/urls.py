@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from privacy.account import views
+from privacy.account import session_views, views
 
 urlpatterns = [
     path("", views.account_page, name="account"),
@@ -16,6 +16,15 @@ urlpatterns = [
     path("exports/<int:export_id>/download/", views.export_download, name="account_export_download"),
     path("delete/", views.account_delete, name="account_delete"),
     path("deleted/", views.account_deleted, name="account_deleted"),
+    path(
+        "sessions/<int:session_id>/sign-out/", session_views.session_sign_out, name="account_session_sign_out"
+    ),
+    path(
+        "sessions/sign-out-others/",
+        session_views.sessions_sign_out_others,
+        name="account_sessions_sign_out_others",
+    ),
+    path("sessions/sign-out-all/", session_views.sessions_sign_out_all, name="account_sessions_sign_out_all"),
     path("policies/", views.policies_admin, name="account_policies"),
     path("policies/review/", views.policies_review, name="account_policies_review"),
 ]

@@ -22,6 +22,7 @@ AUTH_PASSWORD_RESET_DONE = "auth.password_reset_done"
 AUTH_SECOND_FACTOR_PASSED = "auth.second_factor_passed"
 AUTH_SECOND_FACTOR_FAILED = "auth.second_factor_failed"
 AUTH_SECOND_FACTOR_LOCKED = "auth.second_factor_locked"
+AUTH_SESSIONS_SIGNED_OUT = "auth.sessions_signed_out"
 
 # The person's own account (account chain).
 ACCOUNT_SIGNUP = "account.signup"
@@ -102,6 +103,10 @@ ACTIONS: dict[str, str] = {
     AUTH_SECOND_FACTOR_FAILED: "A second-step code or passkey was refused (detail: method, failures so far).",
     AUTH_SECOND_FACTOR_LOCKED: (
         "The second step was locked after repeated failures; the person must start over later."
+    ),
+    AUTH_SESSIONS_SIGNED_OUT: (
+        "Sessions of a person were signed out (detail: scope one, others, all, password_changed or "
+        "password_reset; count; for one, the session id and whether it was this device)."
     ),
     ACCOUNT_SIGNUP: "A person signed up (self-service); the account waits for email confirmation.",
     ACCOUNT_SIGNUP_CONFIRMED: "A person confirmed their email address; the account is active.",

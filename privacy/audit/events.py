@@ -137,6 +137,31 @@ def auth_second_factor_locked(*, user, minutes: int, request=None) -> AuditEvent
     )
 
 
+@_writes(actions.AUTH_SESSIONS_SIGNED_OUT)
+def auth_session_signed_out(*, user, session_id: int, this_device: bool, request=None) -> AuditEvent:
+    """One session, chosen on the account page; never its key or its address."""
+    return audit_record(
+        action=actions.AUTH_SESSIONS_SIGNED_OUT,
+        request=request,
+        actor=user,
+        target=user,
+        detail={"scope": "one", "count": 1, "session": session_id, "this_device": this_device},
+    )
+
+
+@_writes(actions.AUTH_SESSIONS_SIGNED_OUT)
+def auth_sessions_signed_out(*, user, scope: str, count: int, request=None) -> AuditEvent:
+    """``scope``: ``others`` or ``all`` (the person's choice), ``password_changed`` or
+    ``password_reset`` (what a new password does to the other sessions)."""
+    return audit_record(
+        action=actions.AUTH_SESSIONS_SIGNED_OUT,
+        request=request,
+        actor=user,
+        target=user,
+        detail={"scope": scope, "count": count},
+    )
+
+
 # The person's own account (account chain) -----------------------------------------------------
 
 
