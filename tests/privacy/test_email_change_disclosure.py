@@ -22,11 +22,14 @@ def ask(client, user, address, capture):
 
 def normalized(page: str, user, address: str) -> str:
     """The page with what differs between two people (their own address and name, the address
-    asked for, tokens, clock times) blanked out."""
+    asked for, tokens, clock times, session row ids) blanked out."""
     main = page[page.index("<main") : page.index("</main>")]
     main = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", main)
     main = re.sub(r"\d{1,2} \w{3} \d{4}, \d\d:\d\d", "TIME", main)
     main = re.sub(r'datetime="[^"]+">[^<]+<', 'datetime="TIME">TIME<', main)
+    # Each person's signed-in sessions have their own row ids.
+    main = re.sub(r'data-session="\d+"', 'data-session="ID"', main)
+    main = re.sub(r"/account/sessions/\d+/", "/account/sessions/ID/", main)
     for value, mark in ((address, "ADDRESS"), (user.email, "ME"), (user.display_name, "NAME")):
         main = main.replace(value, mark)
     return main
