@@ -303,9 +303,11 @@ def foreign_fingerprint(world) -> tuple:
     """What a probe could change in the other workspace: compared before and after each probe."""
     other = world.other_workspace
     return (
-        tuple(Ticket.objects.filter(workspace=other).order_by("pk").values_list(
-            "pk", "status", "priority", "queue_id", "assignee_id", "subject"
-        )),
+        tuple(
+            Ticket.objects.filter(workspace=other)
+            .order_by("pk")
+            .values_list("pk", "status", "priority", "queue_id", "assignee_id", "subject")
+        ),
         tuple(Message.objects.filter(workspace=other).order_by("pk").values_list("pk", "body", "kind")),
         tuple(TicketParticipant.objects.filter(workspace=other).order_by("pk").values_list("pk", "user_id")),
         tuple(Membership.objects.filter(workspace=other).order_by("pk").values_list("pk", "role")),

@@ -274,7 +274,9 @@ def test_the_walk_finds_every_part_of_the_site():
 
 def test_every_url_has_a_matrix_entry():
     missing = sorted(route.key for route in ROUTES if entry_of(route) is None)
-    assert not missing, f"URLs with no entry in {', '.join(MATRICES)} (see tests/matrix_support.py): {missing}"
+    assert not missing, (
+        f"URLs with no entry in {', '.join(MATRICES)} (see tests/matrix_support.py): {missing}"
+    )
 
 
 def test_every_matrix_entry_names_a_url():
@@ -335,7 +337,11 @@ def test_views_limited_to_admins_are_expected_to_404_for_everyone_else():
         for method in METHODS:
             for role in ROLES:
                 if role not in (ADMIN, ANONYMOUS):
-                    assert expected_for(route, MATRIX[route.key], method, role) == 404, (route.key, method, role)
+                    assert expected_for(route, MATRIX[route.key], method, role) == 404, (
+                        route.key,
+                        method,
+                        role,
+                    )
 
 
 def test_views_of_one_ticket_are_expected_to_404_for_who_cannot_see_it():

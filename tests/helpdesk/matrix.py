@@ -33,7 +33,11 @@ MATRIX = {
     "admin:index": served(GET=everyone(ADMIN_LOGIN), unserved=everyone(ADMIN_LOGIN)),
     # Django's own LoginView: its FormView treats PUT as POST and OPTIONS lists the methods.
     "admin:login": served(
-        GET=everyone(200), POST=everyone(200), PUT=everyone(200), OPTIONS=everyone(200), unserved=everyone(405)
+        GET=everyone(200),
+        POST=everyone(200),
+        PUT=everyone(200),
+        OPTIONS=everyone(200),
+        unserved=everyone(405),
     ),
     # Not staff: sent to the admin's index (which then asks for the admin login), any method.
     "admin:logout": served(GET=everyone(302), unserved=everyone(302)),
@@ -41,6 +45,9 @@ MATRIX = {
         GET=everyone(ADMIN_LOGIN), POST=everyone(ADMIN_LOGIN), unserved=everyone(ADMIN_LOGIN)
     ),
     "admin:workspaces_membership_change": served(
-        GET=everyone(ADMIN_LOGIN), POST=everyone(ADMIN_LOGIN), unserved=everyone(ADMIN_LOGIN), kwargs=_admin_kwargs
+        GET=everyone(ADMIN_LOGIN),
+        POST=everyone(ADMIN_LOGIN),
+        unserved=everyone(ADMIN_LOGIN),
+        kwargs=_admin_kwargs,
     ),
 }

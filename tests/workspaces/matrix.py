@@ -25,7 +25,6 @@ from workspaces.models import Invitation, Membership, Queue, Role
 from workspaces.services import invitation_create
 
 
-
 def _throwaway_member(world, role=Role.REQUESTER):
     return MembershipFactory(workspace=world.workspace, role=role, user=UserFactory())
 
@@ -165,7 +164,10 @@ MATRIX = {
 def _invitation_for_outsider(world):
     """An invitation to this workspace for the outsider's address: only they may accept it."""
     _invitation, token = invitation_create(
-        workspace=world.workspace, email=world.user(OUTSIDER).email, role=Role.REQUESTER, actor=world.user(ADMIN)
+        workspace=world.workspace,
+        email=world.user(OUTSIDER).email,
+        role=Role.REQUESTER,
+        actor=world.user(ADMIN),
     )
     return {"token": token}
 
@@ -178,7 +180,10 @@ def _reset_link(world):
     """A valid reset link of a person of its own (signing a role in changes its last_login,
     which would void a link made for that role)."""
     user = _throwaway_member(world).user
-    return {"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)}
+    return {
+        "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user),
+    }
 
 
 MATRIX |= {
@@ -199,7 +204,11 @@ MATRIX |= {
     "password_reset_done": served(GET=everyone(200), OPTIONS=everyone(200)),
     # A valid link is exchanged for a session-held token and redirected to the form.
     "password_reset_confirm": served(
-        GET=everyone(302), POST=everyone(302), OPTIONS=everyone(302), kwargs=_reset_link, unserved=everyone(302)
+        GET=everyone(302),
+        POST=everyone(302),
+        OPTIONS=everyone(302),
+        kwargs=_reset_link,
+        unserved=everyone(302),
     ),
     "password_reset_complete": served(GET=everyone(200), OPTIONS=everyone(200)),
     # The old /accounts/ address of the account page.
