@@ -83,6 +83,7 @@ ROLES = (
     ANONYMOUS,
 )
 SIGNED_IN = tuple(role for role in ROLES if role != ANONYMOUS)
+MEMBERS = tuple(role for role in SIGNED_IN if role != OUTSIDER)  # members of world.workspace
 # The workspace role each matrix role holds in world.workspace (the outsider holds none).
 WORKSPACE_ROLE = {
     ADMIN: Role.ADMIN,

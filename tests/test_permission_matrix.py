@@ -40,12 +40,14 @@ from tests.matrix_support import (
     AGENT_WITHOUT_QUEUE,
     ANONYMOUS,
     LOGIN,
+    MEMBERS,
     METHODS,
     NOT_OBJECT_IDS,
     OUTSIDER,
     PROBES,
     REQUESTER_OTHER,
     ROLES,
+    SIGNED_IN,
     WORKSPACE_ROLE,
     build_world,
     foreign_fingerprint,
@@ -61,13 +63,69 @@ REQUIRED_MATRICES = {
 }
 FORM = "application/x-www-form-urlencoded"
 
-# (key, method) pairs a view answers today otherwise than the matrix demands: a method it should
-# refuse with 405 but serves (``if request.method == "POST": ... else: render``, Django's
-# FormView serving PUT as POST), or HEAD refused where GET is served (``require_GET`` instead of
-# ``require_safe``). Each runs as a strict xfail, probes included: once the view is fixed the run
-# fails until the pair is removed here. Views are getting ``require_http_methods`` (issue #12):
-# empty this list then.
-KNOWN_METHOD_GAPS: set[tuple[str, str]] = set()
+# (key, method) -> the roles a view answers today otherwise than the matrix demands: a method it
+# should refuse with 405 but serves (no method check, or Django's FormView serving PUT as POST),
+# or HEAD refused where GET is served (``require_GET`` where ``require_safe`` is meant). Each such
+# case runs as a strict xfail: once the view is fixed the run fails until its line is removed
+# here. Cross-workspace probes of these (key, method) pairs are skipped meanwhile (a 405 where a
+# 404 is due reveals nothing). Views are getting ``require_http_methods`` (issue #12): empty the
+# list after merging that.
+KNOWN_METHOD_GAPS: dict[tuple[str, str], tuple[str, ...]] = {
+    # HEAD refused with 405 where GET is served (require_GET / require_http_methods(["GET", ...])).
+    ("account", "HEAD"): SIGNED_IN,
+    ("account_deleted", "HEAD"): ROLES,
+    ("account_email_confirm", "HEAD"): ROLES,
+    ("account_export_download", "HEAD"): SIGNED_IN,
+    ("account_policies", "HEAD"): SIGNED_IN,
+    ("account_policies_review", "HEAD"): SIGNED_IN,
+    ("admin_home", "HEAD"): (ADMIN,),
+    ("admin_invite", "HEAD"): (ADMIN,),
+    ("admin_member", "HEAD"): (ADMIN,),
+    ("admin_member_remove", "HEAD"): (ADMIN,),
+    ("admin_members", "HEAD"): (ADMIN,),
+    ("admin_queue", "HEAD"): (ADMIN,),
+    ("admin_queues", "HEAD"): (ADMIN,),
+    ("attachment_download", "HEAD"): MEMBERS,
+    ("audit_log", "HEAD"): (ADMIN,),
+    ("audit_log_csv", "HEAD"): (ADMIN,),
+    ("healthz", "HEAD"): ROLES,
+    ("invitation_accept", "HEAD"): ROLES,
+    ("legal_hold_detail", "HEAD"): (ADMIN,),
+    ("legal_hold_new", "HEAD"): (ADMIN,),
+    ("legal_holds", "HEAD"): (ADMIN,),
+    ("message_edit", "HEAD"): MEMBERS,
+    ("policy", "HEAD"): ROLES,
+    ("retention_settings", "HEAD"): (ADMIN,),
+    ("signup", "HEAD"): ROLES,
+    ("signup_confirm", "HEAD"): ROLES,
+    ("signup_reject", "HEAD"): ROLES,
+    ("signup_sent", "HEAD"): ROLES,
+    ("ticket_detail", "HEAD"): MEMBERS,
+    ("ticket_new", "HEAD"): MEMBERS,
+    # Methods answered that the view does not serve: no method check at all (home, workspace_home,
+    # ticket_list, workspace_new), or Django's FormView serving PUT as POST (login, passwords).
+    ("home", "PUT"): SIGNED_IN,
+    ("home", "PATCH"): SIGNED_IN,
+    ("home", "DELETE"): SIGNED_IN,
+    ("home", "OPTIONS"): SIGNED_IN,
+    ("login", "PUT"): (ANONYMOUS,),
+    ("password_change", "PUT"): SIGNED_IN,
+    ("password_reset", "PUT"): ROLES,
+    ("ticket_list", "POST"): MEMBERS,
+    ("ticket_list", "PUT"): MEMBERS,
+    ("ticket_list", "PATCH"): MEMBERS,
+    ("ticket_list", "DELETE"): MEMBERS,
+    ("ticket_list", "OPTIONS"): MEMBERS,
+    ("workspace_home", "POST"): MEMBERS,
+    ("workspace_home", "PUT"): MEMBERS,
+    ("workspace_home", "PATCH"): MEMBERS,
+    ("workspace_home", "DELETE"): MEMBERS,
+    ("workspace_home", "OPTIONS"): MEMBERS,
+    ("workspace_new", "PUT"): SIGNED_IN,
+    ("workspace_new", "PATCH"): SIGNED_IN,
+    ("workspace_new", "DELETE"): SIGNED_IN,
+    ("workspace_new", "OPTIONS"): SIGNED_IN,
+}
 
 
 def _load_matrices() -> dict:
@@ -186,8 +244,8 @@ def _cases():
         for method in methods:
             for role in ROLES:
                 marks = []
-                if (route.key, method) in KNOWN_METHOD_GAPS:
-                    marks = [pytest.mark.xfail(strict=True, reason="KNOWN_METHOD_GAPS: should be refused")]
+                if role in KNOWN_METHOD_GAPS.get((route.key, method), ()):
+                    marks = [pytest.mark.xfail(strict=True, reason="in KNOWN_METHOD_GAPS")]
                 yield pytest.param(route.key, method, role, id=f"{route.key}-{method}-{role}", marks=marks)
 
 
@@ -204,7 +262,7 @@ def _probe_cases():
             for method in sorted(served_methods(entry)):
                 marks = []
                 if (route.key, method) in KNOWN_METHOD_GAPS:
-                    marks = [pytest.mark.xfail(strict=True, reason="KNOWN_METHOD_GAPS: should be served")]
+                    marks = [pytest.mark.skip(reason="in KNOWN_METHOD_GAPS: the method's answer is wrong")]
                 for role in ROLES:
                     yield pytest.param(
                         route.key,
@@ -302,8 +360,8 @@ def test_every_url_argument_is_probed_or_declared():
 
 
 def test_known_method_gaps_name_real_cases():
-    for key, method in KNOWN_METHOD_GAPS:
-        assert key in MATRIX and method in METHODS, (key, method)
+    for (key, method), roles in KNOWN_METHOD_GAPS.items():
+        assert key in MATRIX and method in METHODS and roles and set(roles) <= set(ROLES), (key, method)
 
 
 @pytest.mark.parametrize("key", sorted(MATRIX))
@@ -363,7 +421,7 @@ def test_access_matrix(client, world, key, method, role):
     route = ROUTES_BY_KEY[key]
     entry = entry_of(route)
     kwargs = entry["kwargs_factory"](world)
-    if entry is ADMIN_SITE:  # one rule for every admin page: each takes the arguments it names
+    if route.in_admin_site:  # one set of arguments for every admin page: each takes those it names
         kwargs = {name: value for name, value in kwargs.items() if name in route.arguments}
     if route.in_workspace:
         kwargs = {"slug": world.workspace.slug, **kwargs}
