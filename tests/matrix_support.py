@@ -21,7 +21,9 @@ route for a pattern without a name (``"accounts/"``). The shortest entries use `
   ``(answers, spec)`` where spec is ``{"data": f(world, kwargs), "applied": f(world, kwargs)}``:
   ``data`` is the request body, ``applied`` says whether the change happened and must be True
   exactly when the answer was a success (so a refusal provably changed nothing);
-- HEAD is served wherever GET is and expects GET's answers (RFC 9110: HEAD is GET without body);
+- HEAD and OPTIONS count as served only where listed, like any method: the views declare their
+  methods (``require_GET`` refuses HEAD), Django's generic views serve both (``View`` maps HEAD
+  to GET and answers OPTIONS with its Allow header);
 - every other method must be refused: ``unserved`` gives the answers (default: 405 for everyone;
   under ``/w/<slug>/`` derived from ``workspace_view``: 405 for roles it lets in, 404 for the
   others, LOGIN for anonymous). Use ``unserved=signed_in(405)`` for ``@login_required`` views.

@@ -31,9 +31,10 @@ MATRIX = {
     # The admin's own pages, tried with every method: the index, its login (which shows its form
     # to anyone not staff), a changelist and a change page of the tenant models.
     "admin:index": served(GET=everyone(ADMIN_LOGIN), unserved=everyone(ADMIN_LOGIN)),
-    # Django's own LoginView: its FormView treats PUT as POST and OPTIONS lists the methods.
+    # Django's own LoginView: HEAD as GET, its FormView treats PUT as POST, OPTIONS lists them.
     "admin:login": served(
         GET=everyone(200),
+        HEAD=everyone(200),
         POST=everyone(200),
         PUT=everyone(200),
         OPTIONS=everyone(200),

@@ -188,31 +188,22 @@ def _reset_link(world):
 
 MATRIX |= {
     # Signed-in people are sent on (redirect_authenticated_user); a POST without credentials shows
-    # the form again. Django's class-based views answer OPTIONS with their Allow header.
-    "login": served(
-        GET={**everyone(302), ANONYMOUS: 200},
-        POST={**everyone(302), ANONYMOUS: 200},
-        OPTIONS={**everyone(302), ANONYMOUS: 200},
-        unserved={**everyone(302), ANONYMOUS: 405},
-    ),
+    # the form again. The form pages serve GET and POST only (Django's FormView would take PUT as
+    # a POST, and its OPTIONS); the confirmation pages are Django's TemplateViews: GET, HEAD and
+    # OPTIONS (the Allow header).
+    "login": served(GET={**everyone(302), ANONYMOUS: 200}, POST={**everyone(302), ANONYMOUS: 200}),
     "logout": served(POST=everyone(302), OPTIONS=everyone(200)),
-    "password_change": served(
-        GET=signed_in(200), POST=signed_in(200), OPTIONS=signed_in(200), unserved=signed_in(405)
+    "password_change": served(GET=signed_in(200), POST=signed_in(200)),
+    "password_change_done": served(
+        GET=signed_in(200), HEAD=signed_in(200), OPTIONS=signed_in(200), unserved=signed_in(405)
     ),
-    "password_change_done": served(GET=signed_in(200), OPTIONS=signed_in(200), unserved=signed_in(405)),
-    "password_reset": served(GET=everyone(200), POST=everyone(200), OPTIONS=everyone(200)),
-    "password_reset_done": served(GET=everyone(200), OPTIONS=everyone(200)),
+    "password_reset": served(GET=everyone(200), POST=everyone(200)),
+    "password_reset_done": served(GET=everyone(200), HEAD=everyone(200), OPTIONS=everyone(200)),
     # A valid link is exchanged for a session-held token and redirected to the form.
-    "password_reset_confirm": served(
-        GET=everyone(302),
-        POST=everyone(302),
-        OPTIONS=everyone(302),
-        kwargs=_reset_link,
-        unserved=everyone(302),
-    ),
-    "password_reset_complete": served(GET=everyone(200), OPTIONS=everyone(200)),
-    # The old /accounts/ address of the account page.
-    "accounts/": served(GET=everyone(301), unserved=everyone(301)),  # RedirectView: any method
+    "password_reset_confirm": served(GET=everyone(302), POST=everyone(302), kwargs=_reset_link),
+    "password_reset_complete": served(GET=everyone(200), HEAD=everyone(200), OPTIONS=everyone(200)),
+    # The old /accounts/ address of the account page: a permanent redirect for GET and HEAD.
+    "accounts/": served(GET=everyone(301), HEAD=everyone(301)),
     "workspace_new": served(GET=signed_in(200), POST=signed_in(200), unserved=signed_in(405)),
     "invitation_accept": served(
         GET={**signed_in(403), OUTSIDER: 200},
