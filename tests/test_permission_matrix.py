@@ -34,6 +34,7 @@ from django.db import transaction
 from django.shortcuts import resolve_url
 from django.urls import URLResolver, get_resolver, resolve, reverse
 
+from tests.factories import UserFactory
 from tests.matrix_support import (
     ADMIN,
     ADMIN_LOGIN,
@@ -333,6 +334,23 @@ def test_every_url_has_a_matrix_entry():
     assert not missing, (
         f"URLs with no entry in {', '.join(MATRICES)} (see tests/matrix_support.py): {missing}"
     )
+
+
+def test_every_url_has_a_key_of_its_own():
+    """Two patterns under one name would share one entry and only one would be requested."""
+    keys = [route.key for route in ROUTES]
+    assert len(keys) == len(set(keys)), sorted({key for key in keys if keys.count(key) > 1})
+
+
+def test_a_superuser_does_get_into_the_admin_site(client, world):
+    # The ADMIN_LOGIN answers are not true by accident: the same pages let a superuser in.
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    for name in (
+        "admin:index",
+        "admin:workspaces_workspace_changelist",
+        "admin:workspaces_membership_changelist",
+    ):
+        assert client.get(reverse(name)).status_code == 200, name
 
 
 def test_every_matrix_entry_names_a_url():
