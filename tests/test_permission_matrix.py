@@ -79,6 +79,7 @@ KNOWN_METHOD_GAPS: dict[tuple[str, str], tuple[str, ...]] = {
     ("accounts/", "OPTIONS"): ROLES,
     # home: no method check
     ("home", "HEAD"): SIGNED_IN,
+    ("home", "POST"): SIGNED_IN,
     ("home", "PUT"): SIGNED_IN,
     ("home", "PATCH"): SIGNED_IN,
     ("home", "DELETE"): SIGNED_IN,

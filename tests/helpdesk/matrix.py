@@ -26,7 +26,7 @@ ADMIN_SITE = {
 
 MATRIX = {
     # One membership each: straight to that workspace.
-    "home": served(GET=signed_in(302), POST=signed_in(302), unserved=signed_in(405)),
+    "home": served(GET=signed_in(302), unserved=signed_in(405)),
     "healthz": served(GET=everyone(200)),
     # The admin's own pages, tried with every method: the index, its login (which shows its form
     # to anyone not staff), a changelist and a change page of the tenant models.
