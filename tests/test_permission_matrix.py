@@ -30,7 +30,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.shortcuts import resolve_url
 from django.urls import URLResolver, get_resolver, resolve, reverse
 
@@ -282,6 +282,8 @@ def module_world(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         outer = transaction.atomic()
         outer.__enter__()
+        # Like TestCase's own class-wide atomic: code under test may open atomic(durable=True).
+        connection.atomic_blocks[-1]._from_testcase = True
         try:
             yield build_world()
         finally:

@@ -1,8 +1,9 @@
 """Permission matrix of the tickets app's URLs under ``/w/<slug>/``.
 
-The entry format is documented in tests/workspaces/matrix.py; roles, ``LOGIN`` and the shortcuts
-(``every_member``, ``admin_only``, ``only``) and the ``World`` with its tickets and queues are in
-tests/matrix_support.py. tests/test_permission_matrix.py fails when a tickets URL has no entry.
+The entry format, roles, ``LOGIN``, the shortcuts (``every_member``, ``admin_only``, ``only``)
+and the ``World`` with its tickets and queues are in tests/matrix_support.py; the answers to
+methods a view does not serve are derived there. tests/test_permission_matrix.py fails when a
+tickets URL has no entry.
 """
 
 from tests.matrix_support import (
