@@ -193,10 +193,13 @@ def test_refusal_is_recorded_once_per_person_and_kind_in_ten_minutes(clock, work
     assert audit_refused_at(request, slug="acme", reason=REFUSED_NOT_MEMBER) is None
     # Same person and kind of page in another workspace: still within the limit.
     assert (
-        audit_refused_at(request_for("/w/globex/tickets/", user=stranger), slug="globex", reason="x") is None
+        audit_refused_at(request_for("/w/globex/tickets/", user=stranger), slug="globex", reason="x")
+        is None
     )
     # Another kind of page is counted on its own.
-    assert audit_refused_at(request_for("/w/acme/", user=stranger), slug="acme", reason="x") is not None
+    assert (
+        audit_refused_at(request_for("/w/acme/", user=stranger), slug="acme", reason="x") is not None
+    )
     assert AuditEvent.objects.filter(action=actions.ACCESS_REFUSED).count() == 2
 
     clock.advance(timedelta(seconds=2))
