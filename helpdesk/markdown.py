@@ -157,4 +157,4 @@ def render_markdown(text: str) -> SafeString:
         html = _PARSER.render(text)
     # After sanitizing, so the visible "[U+202E]" is plain text wherever it lands (text, an
     # attribute) and can never become Markdown syntax such as a link's [text].
-    return mark_safe(reveal_bidi(sanitize_html(html)))  # noqa: S308 - sanitized by nh3, ASCII added
+    return mark_safe(reveal_bidi(sanitize_html(html)))  # noqa: S308 - sanitized by nh3, ASCII added  # nosec B308 B703

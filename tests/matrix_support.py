@@ -1,8 +1,40 @@
-"""Shared vocabulary of the permission matrix (see tests/test_permission_matrix.py).
+"""Shared vocabulary of the access matrix (tests/test_permission_matrix.py).
 
-Each app keeps its expectations in ``tests/<app>/matrix.py`` as ``MATRIX``; this module gives
-them the role names, the ``LOGIN`` marker, shortcuts for common rows and the ``World`` every
-kwargs factory receives.
+Every URL pattern of the site (walked from ``django.urls.get_resolver()``) has an entry in one of
+the ``tests/<app>/matrix.py`` files (``MATRIX = {key: entry}``), and every entry is tried with
+every method of ``METHODS`` as every role of ``ROLES``. A URL without an entry fails
+``test_every_url_has_a_matrix_entry`` with its key.
+
+Adding a URL: one line in the matrix of its app
+-----------------------------------------------
+
+The key is the URL name (``"ticket_list"``, ``"admin:index"`` with its namespace), or the full
+route for a pattern without a name (``"accounts/"``). The shortest entries use ``served``::
+
+    "two_factor_setup": served(GET=signed_in(200), POST=signed_in(200), unserved=signed_in(405)),
+    "sso_callback": served(GET=everyone(302)),
+    "sso_settings": served(GET=admin_only(200), POST=(admin_only(302), {"data": ..., "applied": ...})),
+    "session_revoke": served(POST=signed_in(302), kwargs=lambda world: {"session_id": ...}),
+
+- each keyword names a method the view serves and maps to the answers by role (``signed_in``,
+  ``everyone``, ``every_member``, ``admin_only``, ``only`` build them), optionally as a pair
+  ``(answers, spec)`` where spec is ``{"data": f(world, kwargs), "applied": f(world, kwargs)}``:
+  ``data`` is the request body, ``applied`` says whether the change happened and must be True
+  exactly when the answer was a success (so a refusal provably changed nothing);
+- HEAD and OPTIONS count as served only where listed, like any method: the views declare their
+  methods (``require_GET`` refuses HEAD), Django's generic views serve both (``View`` maps HEAD
+  to GET and answers OPTIONS with its Allow header);
+- every other method must be refused: ``unserved`` gives the answers (default: 405 for everyone;
+  under ``/w/<slug>/`` derived from ``workspace_view``: 405 for roles it lets in, 404 for the
+  others, LOGIN for anonymous). Use ``unserved=signed_in(405)`` for ``@login_required`` views.
+- ``kwargs`` builds the URL arguments other than ``slug`` from the World (create throw-away
+  objects there). A URL argument naming an object (``*_id``, ``number``) needs a foreign
+  counterpart in ``PROBES`` below, else ``test_every_url_argument_is_probed_or_declared`` fails;
+  the matrix then also asks for the URL with the other workspace's object and expects 404.
+
+Known gaps: ``KNOWN_METHOD_GAPS`` in tests/test_permission_matrix.py lists (key, method) pairs a
+view answers today although it should refuse them; they run as strict xfails, so fixing the
+view makes the run fail until the pair is removed from the list.
 
 The roles, all seen from the workspace ``world.workspace`` (slug ``acme``):
 
@@ -14,17 +46,27 @@ The roles, all seen from the workspace ``world.workspace`` (slug ``acme``):
 - ``outsider``: an admin of another workspace (``world.other_workspace``), not a member here.
 - ``anonymous``: not signed in.
 
-Expected answers are HTTP status codes, or ``LOGIN`` for "302 to the login page".
+Nobody is staff or superuser: Django's admin site lets none of them in (``ADMIN_LOGIN``).
+
+Expected answers are HTTP status codes, ``LOGIN`` for "302 to the login page" or ``ADMIN_LOGIN``
+for "302 to the Django admin's login page".
 """
 
 from dataclasses import dataclass, field
 
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
+from privacy.account.models import DataExport, ExportStatus
+from privacy.retention.models import HoldScope, LegalHold
 from tests.factories import MembershipFactory, QueueFactory, UserFactory, WorkspaceFactory
-from tickets.models import MessageKind
+from tickets.attachments import attachment_add
+from tickets.models import Attachment, Message, MessageKind, Ticket, TicketParticipant
 from tickets.services import message_post, ticket_create
-from workspaces.models import QUEUE_PERMISSION, Role
+from workspaces.models import QUEUE_PERMISSION, Invitation, Membership, Queue, Role
+from workspaces.services import invitation_create
 
 ADMIN = "admin"
 AGENT_WITH_QUEUE = "agent_with_queue"
@@ -42,14 +84,36 @@ ROLES = (
     OUTSIDER,
     ANONYMOUS,
 )
-HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+SIGNED_IN = tuple(role for role in ROLES if role != ANONYMOUS)
+MEMBERS = tuple(role for role in SIGNED_IN if role != OUTSIDER)  # members of world.workspace
+# The workspace role each matrix role holds in world.workspace (the outsider holds none).
+WORKSPACE_ROLE = {
+    ADMIN: Role.ADMIN,
+    AGENT_WITH_QUEUE: Role.AGENT,
+    AGENT_WITHOUT_QUEUE: Role.AGENT,
+    REQUESTER_OWNER: Role.REQUESTER,
+    REQUESTER_OTHER: Role.REQUESTER,
+}
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+HTTP_METHODS = METHODS
 
-LOGIN = "login"  # expected: a redirect to the login page (anonymous visitors)
+LOGIN = "login"  # expected: a redirect to the login page
+ADMIN_LOGIN = "admin_login"  # expected: a redirect to the Django admin's login page
+
+
+def everyone(status) -> dict:
+    """``status`` for every role, anonymous visitors included."""
+    return dict.fromkeys(ROLES, status)
+
+
+def signed_in(status) -> dict:
+    """``status`` for every signed-in role; LOGIN for anonymous."""
+    return {**everyone(status), ANONYMOUS: LOGIN}
 
 
 def only(role: str, status: int) -> dict:
     """``status`` for ``role``; 404 for every other signed-in role; LOGIN for anonymous."""
-    return {**{r: 404 for r in ROLES}, ANONYMOUS: LOGIN, role: status}
+    return {**signed_in(404), role: status}
 
 
 def admin_only(status: int = 200) -> dict:
@@ -58,7 +122,26 @@ def admin_only(status: int = 200) -> dict:
 
 def every_member(status: int = 200) -> dict:
     """``status`` for every member of the workspace; 404 for the outsider; LOGIN for anonymous."""
-    return {**{r: status for r in ROLES}, OUTSIDER: 404, ANONYMOUS: LOGIN}
+    return {**signed_in(status), OUTSIDER: 404}
+
+
+def no_kwargs(world) -> dict:
+    return {}
+
+
+def served(*, kwargs=no_kwargs, unserved=None, **methods) -> dict:
+    """A matrix entry (see the module docstring): ``METHOD=answers`` or ``METHOD=(answers, spec)``."""
+    specs, expected = {}, {}
+    for method, value in methods.items():
+        answers, spec = value if isinstance(value, tuple) else (value, {})
+        specs[method], expected[method] = spec, answers
+    entry = {"kwargs_factory": kwargs, "methods": specs, "expected": expected}
+    if unserved is not None:
+        entry["unserved"] = unserved
+    return entry
+
+
+# The world --------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -71,6 +154,8 @@ class World:
     other_ticket: object
     foreign_ticket: object
     members: dict = field(default_factory=dict)
+    # Objects of every kind in other_workspace, for the cross-workspace probes (PROBES).
+    foreign: dict = field(default_factory=dict)
 
     def membership(self, role: str):
         """The Membership playing ``role`` (the outsider's is in the other workspace)."""
@@ -118,14 +203,7 @@ def build_world() -> World:
         subject="Invoice question",
         description="Why two charges?",
     )
-    foreign_queue = QueueFactory(workspace=other_workspace, name="Support")
-    foreign_ticket = ticket_create(
-        workspace=other_workspace,
-        queue=foreign_queue,
-        requester=members[OUTSIDER].user,
-        subject="Foreign ticket",
-        description="Of another workspace.",
-    )
+    foreign = _build_foreign(other_workspace, outsider=members[OUTSIDER].user)
     return World(
         workspace=workspace,
         other_workspace=other_workspace,
@@ -133,6 +211,112 @@ def build_world() -> World:
         other_queue=other_queue,
         ticket=ticket,
         other_ticket=other_ticket,
-        foreign_ticket=foreign_ticket,
+        foreign_ticket=foreign["ticket"],
         members=members,
+        foreign=foreign,
+    )
+
+
+def _build_foreign(other_workspace, *, outsider) -> dict:
+    """One object of every kind a URL names, in the other workspace. Ticket numbers count per
+    workspace, so the foreign ticket gets a number this workspace does not have (else the probe
+    would ask for this workspace's own ticket of the same number)."""
+    queue = QueueFactory(workspace=other_workspace, name="Support")
+    person = MembershipFactory(workspace=other_workspace, role=Role.REQUESTER, user=UserFactory())
+    for subject in ("Foreign ticket one", "Foreign ticket two"):
+        ticket_create(
+            workspace=other_workspace, queue=queue, requester=person.user, subject=subject, description="."
+        )
+    ticket = ticket_create(
+        workspace=other_workspace,
+        queue=queue,
+        requester=outsider,
+        subject="Foreign ticket",
+        description="Of another workspace.",
+    )
+    message = message_post(ticket=ticket, author=outsider, kind=MessageKind.REPLY, body="Foreign reply.")
+    TicketParticipant.objects.create(workspace=other_workspace, ticket=ticket, user=person.user)
+    invitation, _token = invitation_create(
+        workspace=other_workspace, email="foreign-invitee@example.test", role=Role.AGENT, actor=outsider
+    )
+    hold = LegalHold.objects.create(
+        workspace=other_workspace, scope=HoldScope.WORKSPACE, reason="Foreign hold", placed_by=outsider
+    )
+    return {
+        "queue": queue,
+        "person": person,
+        "ticket": ticket,
+        "message": message,
+        "invitation": invitation,
+        "hold": hold,
+    }
+
+
+def foreign_attachment(world) -> Attachment:
+    """A file on the foreign reply (made per test: files go to the test's own storage)."""
+    message = world.foreign["message"]
+    return attachment_add(
+        ticket=message.ticket,
+        message=message,
+        uploaded_by=message.author,
+        upload=SimpleUploadedFile("foreign.pdf", b"%PDF-1.4\n%%EOF\n"),
+    )
+
+
+def ready_export(user) -> DataExport:
+    """A finished, downloadable export of ``user`` (made per test, in the test's storage)."""
+    now = timezone.now()
+    export = DataExport(
+        user=user, status=ExportStatus.READY, created_at=now, expires_at=now + timezone.timedelta(days=7)
+    )
+    export.file.save("export.zip", ContentFile(b"PK\x05\x06" + b"\0" * 18), save=False)
+    export.size = 22
+    export.finished_at = now
+    export.save()
+    return export
+
+
+# Cross-workspace probes ---------------------------------------------------------------------------
+# URL argument -> the same kind of object of the other workspace (or of another person, for the
+# account's exports). test_permission_matrix substitutes it, keeping this workspace's slug, and
+# expects 404 from every role. A new id-like argument must be added here or to NOT_OBJECT_IDS.
+
+PROBES = {
+    "number": lambda world: world.foreign["ticket"].number,
+    "message_id": lambda world: world.foreign["message"].pk,
+    "attachment_id": lambda world: foreign_attachment(world).pk,
+    "user_id": lambda world: world.foreign["person"].user_id,  # a participant of the foreign ticket
+    "member_id": lambda world: world.foreign["person"].pk,
+    "queue_id": lambda world: world.foreign["queue"].pk,
+    "invitation_id": lambda world: world.foreign["invitation"].pk,
+    "hold_id": lambda world: world.foreign["hold"].pk,
+    "export_id": lambda world: ready_export(world.foreign["person"].user).pk,
+}
+
+# URL arguments that name no object row, and why no probe applies.
+NOT_OBJECT_IDS = {
+    "slug": "the workspace itself: the outsider role is the probe",
+    "token": "a secret link token (random, hashed): a wrong one is tested in its app's tests",
+    "uidb64": "half of Django's signed password-reset link, checked with its token",
+    "kind": "a published policy's kind: public text, no tenant",
+}
+
+
+def foreign_fingerprint(world) -> tuple:
+    """What a probe could change in the other workspace: compared before and after each probe."""
+    other = world.other_workspace
+    return (
+        tuple(
+            Ticket.objects.filter(workspace=other)
+            .order_by("pk")
+            .values_list("pk", "status", "priority", "queue_id", "assignee_id", "subject")
+        ),
+        tuple(Message.objects.filter(workspace=other).order_by("pk").values_list("pk", "body", "kind")),
+        tuple(TicketParticipant.objects.filter(workspace=other).order_by("pk").values_list("pk", "user_id")),
+        tuple(Membership.objects.filter(workspace=other).order_by("pk").values_list("pk", "role")),
+        tuple(Queue.objects.filter(workspace=other).order_by("pk").values_list("pk", "name")),
+        tuple(Invitation.objects.filter(workspace=other).order_by("pk").values_list("pk", "revoked_at")),
+        tuple(LegalHold.objects.filter(workspace=other).order_by("pk").values_list("pk", "released_at")),
+        tuple(Attachment.objects.filter(workspace=other).order_by("pk").values_list("pk", "message_id")),
+        tuple(DataExport.objects.filter(user=world.foreign["person"].user).values_list("pk", "status")),
     )

@@ -1,23 +1,33 @@
-"""Permission matrix of the privacy app's URLs under ``/w/<slug>/`` (the audit log).
+"""Access matrix of the privacy app's URLs: the audit log, retention and legal holds under
+``/w/<slug>/`` (admins only; every other role gets the stranger's 404 and an ``access.refused``
+event), the person's own account under ``/account/``, sign-up and policies under ``/accounts/``.
 
-The entry format is documented in tests/workspaces/matrix.py; roles, ``LOGIN``, the shortcuts
-and the ``World`` are in tests/matrix_support.py. Both pages are GET-only reads for admins;
-every other role gets the stranger's 404 (and an ``access.refused`` event).
+The entry format, roles, ``LOGIN``, the shortcuts and the ``World`` are in tests/matrix_support.py.
 """
 
 from privacy.retention.models import HoldScope, LegalHold, RetentionPolicy
-from tests.matrix_support import ADMIN, admin_only
+from tests.matrix_support import (
+    ADMIN,
+    ANONYMOUS,
+    REQUESTER_OWNER,
+    admin_only,
+    everyone,
+    only,
+    ready_export,
+    served,
+    signed_in,
+)
 
 MATRIX = {
     "audit_log": {
         "kwargs_factory": lambda world: {},
-        "methods": {"GET": {}, "POST": {}},
-        "expected": {"GET": admin_only(200), "POST": admin_only(405)},
+        "methods": {"GET": {}},
+        "expected": {"GET": admin_only(200)},
     },
     "audit_log_csv": {
         "kwargs_factory": lambda world: {},
-        "methods": {"GET": {}, "POST": {}},
-        "expected": {"GET": admin_only(200), "POST": admin_only(405)},
+        "methods": {"GET": {}},
+        "expected": {"GET": admin_only(200)},
     },
     # Retention and legal holds (issue 7): admins only; POSTs act on throw-away holds.
     "retention_settings": {
@@ -36,8 +46,8 @@ MATRIX = {
     },
     "legal_holds": {
         "kwargs_factory": lambda world: {},
-        "methods": {"GET": {}, "POST": {}},
-        "expected": {"GET": admin_only(200), "POST": admin_only(405)},
+        "methods": {"GET": {}},
+        "expected": {"GET": admin_only(200)},
     },
     "legal_hold_new": {
         "kwargs_factory": lambda world: {},
@@ -58,14 +68,13 @@ MATRIX = {
     "legal_hold_release": {
         "kwargs_factory": lambda world: {"hold_id": _throwaway_hold(world)},
         "methods": {
-            "GET": {},
             "POST": {
                 "applied": lambda world, kwargs: LegalHold.objects.filter(
                     pk=kwargs["hold_id"], released_at__isnull=False
                 ).exists()
             },
         },
-        "expected": {"GET": admin_only(405), "POST": admin_only(302)},
+        "expected": {"POST": admin_only(302)},
     },
 }
 
@@ -87,3 +96,45 @@ def _retention_post(**days) -> dict:
         else:
             data[f"{kind}_days"] = values[name]
     return data
+
+
+# The person's own account under /account/, sign-up and policies under /accounts/ ----------------
+
+
+def _own_export(world):
+    """A finished export of the ticket's requester: theirs to download, nobody else's."""
+    return {"export_id": ready_export(world.user(REQUESTER_OWNER)).pk}
+
+
+def _no_kwargs_token(world):
+    return {"token": "not-a-real-token"}
+
+
+LOGIN_FIRST = signed_in(405)  # @login_required before the method check: anonymous visitors log in
+
+MATRIX |= {
+    "account": served(GET=signed_in(200), unserved=LOGIN_FIRST),
+    # A POST without the form's fields is refused with the page and its errors (400).
+    "account_profile": served(POST=signed_in(400), unserved=LOGIN_FIRST),
+    "account_email": served(POST=signed_in(400), unserved=LOGIN_FIRST),
+    "account_email_cancel": served(POST=signed_in(302), unserved=LOGIN_FIRST),
+    "account_email_confirm": served(GET=everyone(400), POST=everyone(400), kwargs=_no_kwargs_token),
+    "account_notifications": served(POST=signed_in(302), unserved=LOGIN_FIRST),
+    "account_consents": served(POST=signed_in(302), unserved=LOGIN_FIRST),
+    "account_export_create": served(POST=signed_in(302), unserved=LOGIN_FIRST),
+    "account_export_download": served(
+        GET=only(REQUESTER_OWNER, 200), kwargs=_own_export, unserved=LOGIN_FIRST
+    ),
+    # Without the password nothing is scheduled: the page again, 400.
+    "account_delete": served(POST=signed_in(400), unserved=LOGIN_FIRST),
+    "account_deleted": served(GET=everyone(200)),
+    # Publishing policies is for site staff; nobody in the matrix is staff.
+    "account_policies": served(GET=signed_in(404), POST=signed_in(404), unserved=LOGIN_FIRST),
+    "account_policies_review": served(GET=signed_in(200), POST=signed_in(302), unserved=LOGIN_FIRST),
+    # Signed-in people have an account already: sent on.
+    "signup": served(GET={**everyone(302), ANONYMOUS: 200}, POST={**everyone(302), ANONYMOUS: 200}),
+    "signup_sent": served(GET=everyone(200)),
+    "signup_confirm": served(GET=everyone(400), POST=everyone(400), kwargs=_no_kwargs_token),
+    "signup_reject": served(GET=everyone(400), POST=everyone(400), kwargs=_no_kwargs_token),
+    "policy": served(GET=everyone(200), kwargs=lambda world: {"kind": "privacy"}),
+}

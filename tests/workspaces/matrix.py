@@ -1,34 +1,28 @@
-"""Permission matrix of the workspaces app's URLs under ``/w/<slug>/``.
+"""Access matrix of the workspaces app's URLs: the admin pages under ``/w/<slug>/``, sign-in and
+passwords under ``/accounts/``, workspace creation and invitation links.
 
-``MATRIX`` maps a URL name to one entry::
-
-    "url_name": {
-        # URL kwargs besides ``slug`` (always world.workspace.slug), built per request from the
-        # World (tests/matrix_support.py). Create throw-away objects here for POSTs that change
-        # or delete something.
-        "kwargs_factory": lambda world: {"member_id": ...},
-        # The methods to try. Each maps to an optional spec:
-        #   "data":    lambda world, kwargs: {...}  the POST body (default: none)
-        #   "applied": lambda world, kwargs: bool   did the change happen? Checked after EVERY
-        #              request: it must be True exactly when the answer was a success (2xx/3xx
-        #              for a signed-in role), so a refused request provably changed nothing.
-        "methods": {"GET": {}, "POST": {"data": ..., "applied": ...}},
-        # role -> status (or LOGIN) for every method, or method -> {role -> status}.
-        "expected": admin_only(200),
-    }
-
-tests/test_permission_matrix.py merges this with tests/tickets/matrix.py, fails when a URL name
-under ``w/<slug:slug>/`` has no entry (or an entry names no such URL, or a role is missing),
-and runs every URL x method x role. POSTs here act on throw-away objects only.
+The entry format (and the one-line ``served(...)`` form), roles, ``LOGIN`` and the ``World`` are
+documented in tests/matrix_support.py. POSTs here act on throw-away objects only.
 """
 
+from django.contrib.auth.tokens import default_token_generator
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
 from tests.factories import MembershipFactory, QueueFactory, UserFactory
-from tests.matrix_support import ADMIN, admin_only, every_member
+from tests.matrix_support import (
+    ADMIN,
+    ANONYMOUS,
+    OUTSIDER,
+    admin_only,
+    every_member,
+    everyone,
+    served,
+    signed_in,
+)
 from workspaces.access import queues_granted_to
 from workspaces.models import Invitation, Membership, Queue, Role, Workspace
 from workspaces.services import invitation_create
-
-GET_ONLY_ADMIN = {"GET": admin_only(405), "POST": admin_only(302)}
 
 
 def _throwaway_member(world, role=Role.REQUESTER):
@@ -66,8 +60,8 @@ MATRIX = {
     },
     "admin_members": {
         "kwargs_factory": lambda world: {},
-        "methods": {"GET": {}, "POST": {}},
-        "expected": {"GET": admin_only(200), "POST": admin_only(405)},
+        "methods": {"GET": {}},
+        "expected": {"GET": admin_only(200)},
     },
     "admin_member": {
         "kwargs_factory": lambda world: {"member_id": world.membership("agent_with_queue").pk},
@@ -77,18 +71,16 @@ MATRIX = {
     "admin_member_role": {
         "kwargs_factory": _member_kwargs(Role.REQUESTER),
         "methods": {
-            "GET": {},
             "POST": {
                 "data": lambda world, kwargs: {"role": Role.AGENT},
                 "applied": lambda world, kwargs: _role_of(kwargs) == Role.AGENT,
             },
         },
-        "expected": GET_ONLY_ADMIN,
+        "expected": {"POST": admin_only(302)},
     },
     "admin_member_queues": {
         "kwargs_factory": _member_kwargs(Role.AGENT),
         "methods": {
-            "GET": {},
             "POST": {
                 "data": lambda world, kwargs: {"queues": [world.queue.pk]},
                 "applied": lambda world, kwargs: (
@@ -98,7 +90,7 @@ MATRIX = {
                 ),
             },
         },
-        "expected": GET_ONLY_ADMIN,
+        "expected": {"POST": admin_only(302)},
     },
     "admin_member_remove": {
         "kwargs_factory": _member_kwargs(Role.REQUESTER),
@@ -131,14 +123,13 @@ MATRIX = {
     "admin_invitation_revoke": {
         "kwargs_factory": _new_invitation,
         "methods": {
-            "GET": {},
             "POST": {
                 "applied": lambda world, kwargs: Invitation.objects.filter(
                     pk=kwargs["invitation_id"], revoked_at__isnull=False
                 ).exists()
             },
         },
-        "expected": GET_ONLY_ADMIN,
+        "expected": {"POST": admin_only(302)},
     },
     "admin_queues": {
         "kwargs_factory": lambda world: {},
@@ -177,4 +168,59 @@ MATRIX = {
         },
         "expected": {"GET": admin_only(200), "POST": admin_only(302)},
     },
+}
+
+
+# Outside /w/<slug>/: sign-in, password, workspace creation, invitations ------------------------------
+
+
+def _invitation_for_outsider(world):
+    """An invitation to this workspace for the outsider's address: only they may accept it."""
+    _invitation, token = invitation_create(
+        workspace=world.workspace,
+        email=world.user(OUTSIDER).email,
+        role=Role.REQUESTER,
+        actor=world.user(ADMIN),
+    )
+    return {"token": token}
+
+
+def _outsider_joined(world):
+    return Membership.objects.filter(workspace=world.workspace, user=world.user(OUTSIDER)).exists()
+
+
+def _reset_link(world):
+    """A valid reset link of a person of its own (signing a role in changes its last_login,
+    which would void a link made for that role)."""
+    user = _throwaway_member(world).user
+    return {
+        "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user),
+    }
+
+
+MATRIX |= {
+    # Signed-in people are sent on (redirect_authenticated_user); a POST without credentials shows
+    # the form again. The form pages serve GET and POST only (Django's FormView would take PUT as
+    # a POST, and its OPTIONS); the confirmation pages are Django's TemplateViews: GET, HEAD and
+    # OPTIONS (the Allow header).
+    "login": served(GET={**everyone(302), ANONYMOUS: 200}, POST={**everyone(302), ANONYMOUS: 200}),
+    "logout": served(POST=everyone(302), OPTIONS=everyone(200)),
+    "password_change": served(GET=signed_in(200), POST=signed_in(200)),
+    "password_change_done": served(
+        GET=signed_in(200), HEAD=signed_in(200), OPTIONS=signed_in(200), unserved=signed_in(405)
+    ),
+    "password_reset": served(GET=everyone(200), POST=everyone(200)),
+    "password_reset_done": served(GET=everyone(200), HEAD=everyone(200), OPTIONS=everyone(200)),
+    # A valid link is exchanged for a session-held token and redirected to the form.
+    "password_reset_confirm": served(GET=everyone(302), POST=everyone(302), kwargs=_reset_link),
+    "password_reset_complete": served(GET=everyone(200), HEAD=everyone(200), OPTIONS=everyone(200)),
+    # The old /accounts/ address of the account page: a permanent redirect for GET and HEAD.
+    "accounts/": served(GET=everyone(301), HEAD=everyone(301)),
+    "workspace_new": served(GET=signed_in(200), POST=signed_in(200), unserved=signed_in(405)),
+    "invitation_accept": served(
+        GET={**signed_in(403), OUTSIDER: 200},
+        POST=({**signed_in(403), OUTSIDER: 302}, {"applied": lambda world, kwargs: _outsider_joined(world)}),
+        kwargs=_invitation_for_outsider,
+    ),
 }

@@ -110,7 +110,7 @@ class Command(BaseCommand):
         return [(f"{local}@{slug}.test", role.label) for local, _, role in DEMO_PEOPLE]
 
     def _seed_tickets(self, workspace, queues, people):
-        rng = random.Random(f"demo-{workspace.slug}")
+        rng = random.Random(f"demo-{workspace.slug}")  # noqa: S311 - repeatable demo data  # nosec B311
         now = timezone.now()
         requesters = [people["requester"], people["requester2"]]
         for index in range(TICKETS_PER_WORKSPACE):

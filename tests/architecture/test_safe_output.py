@@ -1,0 +1,140 @@
+"""Nothing turns autoescaping off except where a reason is written down.
+
+Django escapes every ``{{ value }}``; the ways around it are ``|safe`` (and ``|safeseq``),
+``{% autoescape off %}`` in templates, and ``mark_safe``/``SafeString`` in Python. Each is a place
+where a person's text could reach the page as HTML. The lists below hold the ones that exist,
+each with why it cannot carry user content unescaped; a new one fails here until it is fixed or
+added with its reason (the same idea as Zulip's semgrep rules against ``mark_safe``; semgrep
+itself cannot be installed next to moto here, so these are AST and template scans).
+"""
+
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("helpdesk", "workspaces", "tickets", "privacy")
+
+# (template path, the expression filtered |safe) -> why it holds no unescaped user content.
+ALLOWED_SAFE_FILTERS = {
+    ("templates/form_fields.html", "field.help_text|safe"): (
+        "help texts are written by developers in form classes (and Django's password validators); "
+        "where one includes data (the sign-up policies' titles) it is built with format_html, "
+        "which escapes that data"
+    ),
+}
+
+# (module path, enclosing function) -> why the string marked safe holds no unescaped user content.
+ALLOWED_MARK_SAFE = {
+    ("helpdesk/markdown.py", "render_markdown"): "the HTML is sanitized by nh3 (an allow-list) first",
+    ("privacy/templatetags/privacy_audit.py", "visible_controls"): (
+        "the value is escaped with conditional_escape first, only escaped <span> markers are added "
+        "(unescaped only under {% autoescape off %}, which test_no_template_turns_autoescape_off bans)"
+    ),
+}
+
+SAFE_FILTER = re.compile(r"([\w.\"'|: ]*?)\|\s*(safe|safeseq)\b")
+AUTOESCAPE_OFF = re.compile(r"{%\s*autoescape\s+off\s*%}")
+MARKERS = frozenset({"mark_safe", "SafeString", "SafeText"})
+
+
+def template_files() -> list[Path]:
+    found = sorted((ROOT / "templates").rglob("*.html"))
+    for package in PACKAGES:
+        found += sorted((ROOT / package).rglob("templates/**/*.html"))
+    return found
+
+
+def safe_filters(text: str, name: str) -> list[tuple[str, str]]:
+    """``(name, expression|safe)`` for every |safe / |safeseq inside ``{{ }}`` or a tag."""
+    found = []
+    for block in re.findall(r"{{(.*?)}}|{%(.*?)%}", text, flags=re.S):
+        inner = "".join(block)
+        for match in SAFE_FILTER.finditer(inner):
+            expression = match[1].strip().split()[-1] if match[1].strip() else ""
+            found.append((name, f"{expression}|{match[2]}"))
+    return found
+
+
+def mark_safe_calls(source: str, name: str) -> list[tuple[str, str]]:
+    """``(name, enclosing function)`` for every call of mark_safe/SafeString in ``source``."""
+    found = []
+
+    def visit(node, function):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                visit(child, child.name)
+                continue
+            if isinstance(child, ast.Call):
+                callee = (
+                    child.func.attr
+                    if isinstance(child.func, ast.Attribute)
+                    else getattr(child.func, "id", "")
+                )
+                if callee in MARKERS:
+                    found.append((name, function or "<module>"))
+            visit(child, function)
+
+    visit(ast.parse(source, filename=name), None)
+    return found
+
+
+def python_files() -> list[Path]:
+    return [
+        path
+        for package in PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if "migrations" not in path.parts
+    ]
+
+
+def test_no_template_turns_autoescape_off():
+    offenders = [
+        str(path.relative_to(ROOT)) for path in template_files() if AUTOESCAPE_OFF.search(path.read_text())
+    ]
+    assert offenders == [], f"{{% autoescape off %}} in: {offenders}"
+
+
+def test_every_safe_filter_is_allowed_with_a_reason():
+    found = {
+        hit
+        for path in template_files()
+        for hit in safe_filters(path.read_text(), str(path.relative_to(ROOT)))
+    }
+    unexplained = sorted(found - set(ALLOWED_SAFE_FILTERS))
+    assert unexplained == [], (
+        "|safe turns escaping off: escape the value, or build it with format_html, or add it to "
+        f"ALLOWED_SAFE_FILTERS with the reason it holds no user content: {unexplained}"
+    )
+    stale = sorted(set(ALLOWED_SAFE_FILTERS) - found)
+    assert stale == [], f"ALLOWED_SAFE_FILTERS entries no template has any more: {stale}"
+
+
+def test_every_mark_safe_is_allowed_with_a_reason():
+    found = {
+        hit
+        for path in python_files()
+        for hit in mark_safe_calls(path.read_text(), str(path.relative_to(ROOT)))
+    }
+    unexplained = sorted(found - set(ALLOWED_MARK_SAFE))
+    assert unexplained == [], (
+        "mark_safe trusts a string as HTML: use format_html/escape, or add it to ALLOWED_MARK_SAFE "
+        f"with the reason it holds no unescaped user content: {unexplained}"
+    )
+    stale = sorted(set(ALLOWED_MARK_SAFE) - found)
+    assert stale == [], f"ALLOWED_MARK_SAFE entries no module has any more: {stale}"
+
+
+def test_the_scans_find_what_they_look_for():
+    # Guards the scanners: a regex or AST walk that found nothing would pass every test above.
+    assert safe_filters("<p>{{ body|safe }}</p>{% firstof a|safeseq %}", "t.html") == [
+        ("t.html", "body|safe"),
+        ("t.html", "a|safeseq"),
+    ]
+    assert safe_filters("{{ body|safer }} {{ body }}", "t.html") == []
+    source = "from django.utils.safestring import mark_safe\ndef f(x):\n    return mark_safe(x)\n"
+    assert mark_safe_calls(source, "m.py") == [("m.py", "f")]
+    assert mark_safe_calls("import django\ny = django.utils.safestring.SafeString('<b>')\n", "m.py") == [
+        ("m.py", "<module>")
+    ]
+    assert template_files() and python_files()
