@@ -67,6 +67,9 @@ from tickets.models import Attachment, Message, MessageKind, Ticket, TicketParti
 from tickets.services import message_post, ticket_create
 from workspaces.models import QUEUE_PERMISSION, Invitation, Membership, Queue, Role
 from workspaces.services import invitation_create
+from workspaces.sessions.keys import hash_key, seal
+from workspaces.sessions.models import UserSession
+from workspaces.two_factor.models import Passkey
 
 ADMIN = "admin"
 AGENT_WITH_QUEUE = "agent_with_queue"
@@ -263,6 +266,27 @@ def foreign_attachment(world) -> Attachment:
     )
 
 
+def passkey_of(user) -> Passkey:
+    """A registered passkey of ``user`` (the key material is never checked by these views)."""
+    return Passkey.objects.create(
+        user=user, name="Matrix key", credential_id=f"cred-{user.pk}".encode(), public_key=b"key"
+    )
+
+
+def other_session_of(user) -> UserSession:
+    """A live session of ``user`` in another browser: in the session store, with its row."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store["_auth_user_id"] = str(user.pk)
+    store.create()
+    return UserSession.objects.create(
+        user=user, key_hash=hash_key(store.session_key), sealed_key=seal(store.session_key), device="Other"
+    )
+
+
 def ready_export(user) -> DataExport:
     """A finished, downloadable export of ``user`` (made per test, in the test's storage)."""
     now = timezone.now()
@@ -291,6 +315,9 @@ PROBES = {
     "invitation_id": lambda world: world.foreign["invitation"].pk,
     "hold_id": lambda world: world.foreign["hold"].pk,
     "export_id": lambda world: ready_export(world.foreign["person"].user).pk,
+    # Another person's passkey and signed-in session (account objects, not a workspace's).
+    "passkey_id": lambda world: passkey_of(world.foreign["person"].user).pk,
+    "session_id": lambda world: other_session_of(world.foreign["person"].user).pk,
 }
 
 # URL arguments that name no object row, and why no probe applies.

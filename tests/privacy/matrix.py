@@ -13,10 +13,13 @@ from tests.matrix_support import (
     admin_only,
     everyone,
     only,
+    other_session_of,
+    passkey_of,
     ready_export,
     served,
     signed_in,
 )
+from workspaces.sessions.models import UserSession
 
 MATRIX = {
     "audit_log": {
@@ -137,4 +140,53 @@ MATRIX |= {
     "signup_confirm": served(GET=everyone(400), POST=everyone(400), kwargs=_no_kwargs_token),
     "signup_reject": served(GET=everyone(400), POST=everyone(400), kwargs=_no_kwargs_token),
     "policy": served(GET=everyone(200), kwargs=lambda world: {"kind": "privacy"}),
+}
+
+
+# Two-factor sign-in (workspaces/two_factor) and signed-in sessions (workspaces/sessions), both
+# under the person's own account: another person's passkey or session is 404 (PROBES).
+
+
+def _own_passkey(world):
+    return {"passkey_id": passkey_of(world.user(REQUESTER_OWNER)).pk}
+
+
+def _own_other_session(world):
+    return {"session_id": other_session_of(world.user(REQUESTER_OWNER)).pk}
+
+
+MATRIX |= {
+    "two_factor_manage": served(GET=signed_in(200), unserved=LOGIN_FIRST),
+    # Setting up: an empty POST (no code) shows the set-up page again.
+    "two_factor_totp_setup": served(GET=signed_in(200), POST=signed_in(200), unserved=LOGIN_FIRST),
+    "two_factor_passkey_add": served(GET=signed_in(200), POST=signed_in(200), unserved=LOGIN_FIRST),
+    # Removing needs the password or a code (none sent: the page with the error, 400); there are
+    # no recovery codes to renew for people without a factor: back to the page.
+    "two_factor_totp_remove": served(POST=signed_in(400), unserved=LOGIN_FIRST),
+    "two_factor_recovery_codes": served(POST=signed_in(302), unserved=LOGIN_FIRST),
+    # Without the password or a code, removal is refused with the page (400); rename needs neither.
+    "two_factor_passkey_remove": served(
+        POST=only(REQUESTER_OWNER, 400), kwargs=_own_passkey, unserved=LOGIN_FIRST
+    ),
+    "two_factor_passkey_rename": served(
+        POST=only(REQUESTER_OWNER, 302), kwargs=_own_passkey, unserved=LOGIN_FIRST
+    ),
+    # The second step of a sign-in: without a pending one, everyone is sent on (302).
+    "two_factor_verify": served(GET=everyone(302), POST=everyone(302)),
+    "two_factor_verify_passkey": served(POST=everyone(302)),
+    "two_factor_cancel": served(POST=everyone(302)),
+    "account_session_sign_out": served(
+        POST=(
+            only(REQUESTER_OWNER, 302),
+            {
+                "applied": lambda world, kwargs: not UserSession.objects.filter(
+                    pk=kwargs["session_id"]
+                ).exists()
+            },
+        ),
+        kwargs=_own_other_session,
+        unserved=LOGIN_FIRST,
+    ),
+    "account_sessions_sign_out_others": served(POST=signed_in(302), unserved=LOGIN_FIRST),
+    "account_sessions_sign_out_all": served(POST=signed_in(302), unserved=LOGIN_FIRST),
 }

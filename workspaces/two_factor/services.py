@@ -18,6 +18,7 @@ from axes.helpers import get_cool_off
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, Func, OuterRef, Subquery
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -252,6 +253,11 @@ def totp_remove(*, user, secret: str, request=None) -> None:
         raise TwoFactorError(NOT_FOUND)
     _after_removal(user)
     events.account_factor_removed(user=user, kind=KIND_TOTP, confirmed_by=confirmed_by, request=request)
+
+
+def own_passkey_or_404(*, user, passkey_id: int) -> Passkey:
+    """The person's own passkey; anybody else's, like one that does not exist, is a 404."""
+    return get_object_or_404(Passkey, user=user, pk=passkey_id)
 
 
 @transaction.atomic

@@ -142,6 +142,7 @@ def passkey_add(request):
 @never_cache
 @require_POST
 def passkey_remove(request, passkey_id: int):
+    services.own_passkey_or_404(user=request.user, passkey_id=passkey_id)
     form = ReauthForm(request.POST)
     if form.is_valid():
         try:
@@ -159,6 +160,7 @@ def passkey_remove(request, passkey_id: int):
 @login_required
 @require_POST
 def passkey_rename(request, passkey_id: int):
+    services.own_passkey_or_404(user=request.user, passkey_id=passkey_id)
     form = PasskeyNameForm(request.POST)
     if form.is_valid():
         try:
