@@ -228,3 +228,6 @@ class QueueGroupObjectPermission(GroupObjectPermissionBase):
 
 # The personal data these models hold is declared in workspaces/personal_data.py, with the erasers and
 # exporters that reach it (registered from the AppConfig.ready()).
+
+# Single sign-on settings live in their own module; importing them here registers the model.
+from workspaces.sso_models import WorkspaceSSO  # noqa: E402, F401

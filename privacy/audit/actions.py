@@ -20,6 +20,12 @@ AUTH_PASSWORD_CHANGED = "auth.password_changed"
 AUTH_PASSWORD_RESET_REQUESTED = "auth.password_reset_requested"
 AUTH_PASSWORD_RESET_DONE = "auth.password_reset_done"
 
+# Single sign-on through a workspace's OpenID Connect provider (workspace chain).
+SSO_SIGNED_IN = "sso.signed_in"
+SSO_REFUSED = "sso.refused"
+SSO_ACCOUNT_CREATED = "sso.account_created"
+SSO_CONFIG_CHANGED = "sso.config_changed"
+
 # The person's own account (account chain).
 ACCOUNT_SIGNUP = "account.signup"
 ACCOUNT_SIGNUP_CONFIRMED = "account.signup_confirmed"
@@ -87,6 +93,16 @@ ACTIONS: dict[str, str] = {
     AUTH_PASSWORD_CHANGED: "A person changed their password while signed in.",
     AUTH_PASSWORD_RESET_REQUESTED: "A password-reset link was requested for an account.",
     AUTH_PASSWORD_RESET_DONE: "A password was set through a reset link.",
+    SSO_SIGNED_IN: "A person signed in through the workspace's single sign-on provider.",
+    SSO_REFUSED: (
+        "A single sign-on was refused (detail: reason such as state_mismatch, invalid_token, "
+        "email_unverified, no_account, not_member); at most once per reason and address in 10 minutes."
+    ),
+    SSO_ACCOUNT_CREATED: "Single sign-on created an account (just in time) as a requester of the workspace.",
+    SSO_CONFIG_CHANGED: (
+        "An admin changed the workspace's single sign-on settings (detail: the fields changed; "
+        "never the client secret)."
+    ),
     ACCOUNT_SIGNUP: "A person signed up (self-service); the account waits for email confirmation.",
     ACCOUNT_SIGNUP_CONFIRMED: "A person confirmed their email address; the account is active.",
     ACCOUNT_SIGNUP_REJECTED: "The owner of an address said they did not sign up; the account was removed.",

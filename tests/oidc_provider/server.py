@@ -56,7 +56,9 @@ class OIDCProvider:
         )
 
     def add_client(self, *, redirect_uris: list[str], require_consent: bool = False) -> ProviderClient:
-        client = ProviderClient(client_id=f"rp-{secrets.token_hex(6)}", client_secret=secrets.token_urlsafe(24))
+        client = ProviderClient(
+            client_id=f"rp-{secrets.token_hex(6)}", client_secret=secrets.token_urlsafe(24)
+        )
         self._seed(
             "/seed/clients/",
             {
