@@ -7,8 +7,12 @@ SLUG_UNKNOWN = (
     "No workspace with this address uses single sign-on. Check the address with your workspace admin."
 )
 
-SECRET_KEPT_HELP = "A secret is stored (encrypted); it is never shown. Leave empty to keep it, or enter a new one."
-SECRET_NEW_HELP = "Given by the provider when you registered the helpdesk. Stored encrypted; never shown again."
+SECRET_KEPT_HELP = (
+    "A secret is stored (encrypted); it is never shown. Leave empty to keep it, or enter a new one."
+)
+SECRET_NEW_HELP = (
+    "Given by the provider when you registered the helpdesk. Stored encrypted; never shown again."
+)
 
 
 class SSOSettingsForm(forms.Form):
