@@ -103,6 +103,7 @@ REASON_PROVIDER_ERROR = "provider_error"
 REASON_STATE = "state_mismatch"
 REASON_UNREACHABLE = "provider_unreachable"
 REASON_INVALID_TOKEN = "invalid_token"
+REASON_CODE_REJECTED = "code_rejected"
 REASON_NO_EMAIL = "no_email"
 REASON_UNVERIFIED = "email_unverified"
 REASON_NO_ACCOUNT = "no_account"
@@ -304,7 +305,8 @@ def _verified_claims(*, request, config: WorkspaceSSO) -> dict:
     except requests.RequestException:
         _refuse(config, REASON_UNREACHABLE, REFUSED_UNREACHABLE, request=request)
     except OAuthError:
-        _refuse(config, REASON_PROVIDER_ERROR, REFUSED_PROVIDER_ERROR, request=request)
+        # The token endpoint refused the code: used, expired, or issued to another client.
+        _refuse(config, REASON_CODE_REJECTED, REFUSED_INVALID_TOKEN, request=request)
     except (AuthlibBaseError, JoseError, ValueError, KeyError):
         # Bad signature, wrong issuer or audience, expired, wrong nonce, malformed token.
         _refuse(config, REASON_INVALID_TOKEN, REFUSED_INVALID_TOKEN, request=request)

@@ -95,8 +95,8 @@ ACTIONS: dict[str, str] = {
     AUTH_PASSWORD_RESET_DONE: "A password was set through a reset link.",
     SSO_SIGNED_IN: "A person signed in through the workspace's single sign-on provider.",
     SSO_REFUSED: (
-        "A single sign-on was refused (detail: reason such as state_mismatch, invalid_token, "
-        "email_unverified, no_account, not_member); at most once per reason and address in 10 minutes."
+        "A single sign-on was refused (detail: reason such as state_mismatch, code_rejected, "
+        "invalid_token, email_unverified, no_account, not_member); at most once per reason and address in 10 minutes."
     ),
     SSO_ACCOUNT_CREATED: "Single sign-on created an account (just in time) as a requester of the workspace.",
     SSO_CONFIG_CHANGED: (
