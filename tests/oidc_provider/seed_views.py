@@ -47,7 +47,7 @@ def add_client(request):
     client, _ = Client.objects.update_or_create(
         client_id=data["client_id"],
         defaults={
-            "name": data.get("name", data["client_id"]),
+            "name": f"mode:{data['mode']}" if data.get("mode") else data["client_id"],
             "client_type": "confidential",
             "client_secret": data["client_secret"],
             "jwt_alg": "RS256",

@@ -55,7 +55,10 @@ class OIDCProvider:
             {"username": username, "password": password, "email": email, "email_verified": email_verified},
         )
 
-    def add_client(self, *, redirect_uris: list[str], require_consent: bool = False) -> ProviderClient:
+    def add_client(
+        self, *, redirect_uris: list[str], require_consent: bool = False, mode: str = ""
+    ) -> ProviderClient:
+        """``mode``: how this client's ID tokens go wrong on purpose (tests/oidc_provider/misbehave.py)."""
         client = ProviderClient(
             client_id=f"rp-{secrets.token_hex(6)}", client_secret=secrets.token_urlsafe(24)
         )
@@ -66,6 +69,7 @@ class OIDCProvider:
                 "client_secret": client.client_secret,
                 "redirect_uris": redirect_uris,
                 "require_consent": require_consent,
+                "mode": mode,
             },
         )
         return client

@@ -56,4 +56,5 @@ CSRF_COOKIE_NAME = "idp_csrftoken"
 OIDC_USERINFO = "tests.oidc_provider.claims.userinfo"
 # The email claims ride in the ID token, as most providers send them.
 OIDC_IDTOKEN_INCLUDE_CLAIMS = True
+OIDC_IDTOKEN_PROCESSING_HOOK = "tests.oidc_provider.misbehave.idtoken_hook"
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}

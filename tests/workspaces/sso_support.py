@@ -24,9 +24,13 @@ def sso_settings(settings):
     return settings
 
 
-def configure_sso(workspace, provider, *, base_url=TEST_SERVER, allow_jit=False, require_consent=False):
+def configure_sso(
+    workspace, provider, *, base_url=TEST_SERVER, allow_jit=False, require_consent=False, mode=""
+):
     client = provider.add_client(
-        redirect_uris=[f"{base_url}/w/{workspace.slug}/sso/callback/"], require_consent=require_consent
+        redirect_uris=[f"{base_url}/w/{workspace.slug}/sso/callback/"],
+        require_consent=require_consent,
+        mode=mode,
     )
     sso.sso_config_save(
         workspace=workspace,

@@ -2,6 +2,7 @@
 run): discovery, the provider's login form, the token endpoint, RS256-signed ID tokens checked
 against its JWKS. Who gets in, who is refused and why, and what the audit log says."""
 
+import html
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -22,6 +23,10 @@ from workspaces import sso
 from workspaces.models import Membership, Role, User
 
 pytestmark = pytest.mark.usefixtures("sso_settings")
+
+
+def text(response) -> str:
+    return html.unescape(response.content.decode())
 
 
 def signed_in_as(client):
@@ -63,11 +68,15 @@ def test_next_inside_the_workspace_is_kept_and_one_outside_dropped(client, works
     make_member(workspace, Role.REQUESTER, email="ann@acme.test")
     username, password = provider_person(oidc_provider, "ann@acme.test")
 
-    response = sso_sign_in(client, workspace, oidc_provider, username, password, next_url="/w/acme/tickets/new/")
+    response = sso_sign_in(
+        client, workspace, oidc_provider, username, password, next_url="/w/acme/tickets/new/"
+    )
     assert response["Location"] == "/w/acme/tickets/new/"
 
     client.logout()
-    response = sso_sign_in(client, workspace, oidc_provider, username, password, next_url="https://evil.test/")
+    response = sso_sign_in(
+        client, workspace, oidc_provider, username, password, next_url="https://evil.test/"
+    )
     assert response["Location"] == "/w/acme/"
 
 
@@ -79,7 +88,7 @@ def test_an_address_the_provider_did_not_verify_is_refused(client, workspace, oi
     response = sso_sign_in(client, workspace, oidc_provider, username, password)
 
     assert response.status_code == 403
-    assert sso.REFUSED_UNVERIFIED.format(email="boss@acme.test") in response.content.decode()
+    assert sso.REFUSED_UNVERIFIED.format(email="boss@acme.test") in text(response)
     assert signed_in_as(client) is None
     assert refusals(workspace) == [sso.REASON_UNVERIFIED]
     event = AuditEvent.objects.get(workspace=workspace, action=actions.SSO_REFUSED)
@@ -111,11 +120,13 @@ def test_jit_creates_a_requester_when_the_workspace_allows_it(client, workspace,
         ("acme", Role.REQUESTER)
     ]
     page = client.get(response["Location"], follow=True)
-    assert "Your account was created from your single sign-on" in page.content.decode()
+    assert "Your account was created from your single sign-on" in text(page)
     assert signed_in_as(client) == user
     created = AuditEvent.objects.get(workspace=workspace, action=actions.SSO_ACCOUNT_CREATED)
     assert created.target_id == str(user.pk)
-    assert AuditEvent.objects.filter(workspace=workspace, action=actions.MEMBER_ADDED, target_id=str(user.pk)).exists()
+    assert AuditEvent.objects.filter(
+        workspace=workspace, action=actions.MEMBER_ADDED, target_id=str(user.pk)
+    ).exists()
 
 
 def test_no_account_is_refused_when_jit_is_off(client, workspace, oidc_provider):
@@ -125,7 +136,7 @@ def test_no_account_is_refused_when_jit_is_off(client, workspace, oidc_provider)
     response = sso_sign_in(client, workspace, oidc_provider, username, password)
 
     assert response.status_code == 403
-    assert sso.REFUSED_NO_ACCOUNT.format(email="stranger@acme.test", workspace="Acme") in response.content.decode()
+    assert sso.REFUSED_NO_ACCOUNT.format(email="stranger@acme.test", workspace="Acme") in text(response)
     assert not User.objects.filter(email="stranger@acme.test").exists()
     assert signed_in_as(client) is None
     assert refusals(workspace) == [sso.REASON_NO_ACCOUNT]
@@ -151,7 +162,7 @@ def test_a_state_that_does_not_match_is_refused(client, workspace, oidc_provider
     response = client.get("/w/acme/sso/callback/?" + urlencode({"code": code, "state": "forged-state"}))
 
     assert response.status_code == 400
-    assert sso.REFUSED_STATE in response.content.decode()
+    assert sso.REFUSED_STATE in text(response)
     assert signed_in_as(client) is None
     assert refusals(workspace) == [sso.REASON_STATE]
 
@@ -207,7 +218,7 @@ def test_the_provider_of_workspace_a_cannot_sign_into_workspace_b(
     # A's provider vouching for B's member in A's own callback: not a member of A.
     response = sso_sign_in(client, workspace, oidc_provider, username, password)
     assert response.status_code == 403
-    assert sso.REFUSED_NOT_MEMBER.format(email="bob@globex.test", workspace="Acme") in response.content.decode()
+    assert sso.REFUSED_NOT_MEMBER.format(email="bob@globex.test", workspace="Acme") in text(response)
     assert signed_in_as(client) is None
     assert not Membership.objects.filter(user=member_b.user, workspace=workspace).exists()
     assert sso.REASON_NOT_MEMBER in refusals(workspace)
@@ -227,7 +238,7 @@ def test_a_member_of_other_workspaces_too_signs_in_with_a_password(
     response = sso_sign_in(client, workspace, oidc_provider, username, password)
 
     assert response.status_code == 403
-    assert sso.REFUSED_OTHER_WORKSPACES.format(email="carol@globex.test") in response.content.decode()
+    assert sso.REFUSED_OTHER_WORKSPACES.format(email="carol@globex.test") in text(response)
     assert signed_in_as(client) is None
 
 
@@ -239,7 +250,7 @@ def test_site_staff_are_refused(client, workspace, oidc_provider):
     response = sso_sign_in(client, workspace, oidc_provider, username, password)
 
     assert response.status_code == 403
-    assert sso.REFUSED_SITE_STAFF in response.content.decode()
+    assert sso.REFUSED_SITE_STAFF in text(response)
 
 
 def test_declining_at_the_provider_is_refused_clearly(client, workspace, oidc_provider):
@@ -250,7 +261,7 @@ def test_declining_at_the_provider_is_refused_clearly(client, workspace, oidc_pr
     response = client.get("/w/acme/sso/callback/?" + urlencode({"error": "access_denied", "state": state}))
 
     assert response.status_code == 403
-    assert sso.REFUSED_PROVIDER_ERROR in response.content.decode()
+    assert sso.REFUSED_PROVIDER_ERROR in text(response)
 
 
 def test_the_authorization_request_uses_pkce_state_and_nonce(client, workspace, oidc_provider):
@@ -272,7 +283,9 @@ def test_the_authorization_request_uses_pkce_state_and_nonce(client, workspace, 
 
 
 @pytest.mark.parametrize("path", ["sso/login/", "sso/callback/?code=x&state=y"])
-def test_a_workspace_without_single_sign_on_answers_404(client, workspace, other_workspace, oidc_provider, path):
+def test_a_workspace_without_single_sign_on_answers_404(
+    client, workspace, other_workspace, oidc_provider, path
+):
     configure_sso(workspace, oidc_provider)
     assert client.get(f"/w/globex/{path}").status_code == 404
     assert client.get(f"/w/nowhere/{path}").status_code == 404
@@ -288,3 +301,30 @@ def test_a_workspace_without_single_sign_on_answers_404(client, workspace, other
         actor=None,
     )
     assert client.get(f"/w/acme/{path}").status_code == 404
+
+
+@pytest.mark.parametrize("mode", ["wrong-iss", "wrong-aud", "expired", "wrong-nonce", "stray-key"])
+def test_an_id_token_that_fails_validation_signs_nobody_in(client, workspace, oidc_provider, mode):
+    """The provider answers through its real token endpoint but with an ID token of another
+    issuer, another audience, past its expiry, with a nonce we never sent, or signed by a key its
+    JWKS does not publish."""
+    configure_sso(workspace, oidc_provider, mode=mode)
+    make_member(workspace, Role.REQUESTER, email="ann@acme.test")
+    username, password = provider_person(oidc_provider, "ann@acme.test")
+
+    response = sso_sign_in(client, workspace, oidc_provider, username, password)
+
+    assert response.status_code == 403
+    assert sso.REFUSED_INVALID_TOKEN in text(response)
+    assert signed_in_as(client) is None
+    assert refusals(workspace) == [sso.REASON_INVALID_TOKEN]
+
+
+def test_the_same_provider_settings_with_a_good_client_still_sign_in(client, workspace, oidc_provider):
+    """The control for the test above: the misbehaving modes are what made the difference."""
+    configure_sso(workspace, oidc_provider, mode="")
+    member = make_member(workspace, Role.REQUESTER, email="ann@acme.test")
+    username, password = provider_person(oidc_provider, "ann@acme.test")
+
+    assert sso_sign_in(client, workspace, oidc_provider, username, password).status_code == 302
+    assert signed_in_as(client) == member.user
