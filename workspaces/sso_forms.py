@@ -47,9 +47,8 @@ class SSOSettingsForm(forms.Form):
         self.fields["client_secret"].help_text = SECRET_KEPT_HELP if has_secret else SECRET_NEW_HELP
 
     def clean_discovery_url(self):
-        value = self.cleaned_data["discovery_url"].strip()
-        forms.URLField().clean(value)  # a well-formed http(s) address; the scheme rule is the service's
-        return value
+        # A well-formed address; whether plain http is allowed is the service's rule.
+        return forms.URLField(assume_scheme="https").clean(self.cleaned_data["discovery_url"].strip())
 
 
 class SSOWorkspaceForm(forms.Form):

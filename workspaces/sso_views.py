@@ -8,6 +8,7 @@ does not exist and one without single sign-on switched on answer the same 404.
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
@@ -17,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from helpdesk.forms import apply_service_errors
+from helpdesk.middleware import CONTENT_SECURITY_POLICY
 from workspaces import sso
 from workspaces.access import ADMIN_ONLY, workspace_view
 from workspaces.sso_forms import SLUG_UNKNOWN, SSOSettingsForm, SSOWorkspaceForm
@@ -74,7 +76,14 @@ def sso_start(request):
             next_url = request.GET.get("next", "")
             return redirect(f"{url}?{urlencode({'next': next_url})}" if next_url.startswith("/") else url)
         form.add_error("workspace", SLUG_UNKNOWN)
-    return render(request, "accounts/sso_start.html", {"form": form, "next": request.GET.get("next", "")})
+    response = render(request, "accounts/sso_start.html", {"form": form, "next": request.GET.get("next", "")})
+    # Browsers apply form-action to every redirect after a submission, and this form's answer
+    # ends at the workspace's provider, an origin known only once the address is typed.
+    schemes = "https: http:" if settings.SSO_ALLOW_HTTP else "https:"
+    response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+        "form-action 'self'", f"form-action 'self' {schemes}"
+    )
+    return response
 
 
 @never_cache
