@@ -13,6 +13,8 @@ from workspaces.models import Role
 from workspaces.sso_models import WorkspaceSSO
 from workspaces.sso_secrets import SecretUnreadable, decrypt_secret
 
+pytestmark = pytest.mark.usefixtures("sso_settings")
+
 SECRET = "s3cr3t-value-nobody-may-read-again"
 
 
@@ -39,7 +41,7 @@ def admin_client(client, login, admin):
 
 
 def test_an_admin_sets_up_single_sign_on_and_the_secret_is_never_shown_again(
-    admin_client, workspace, oidc_provider, sso_settings, caplog
+    admin_client, workspace, oidc_provider, caplog
 ):
     page = admin_client.get("/w/acme/admin/sso/")
     assert page.status_code == 200
@@ -63,7 +65,7 @@ def test_an_admin_sets_up_single_sign_on_and_the_secret_is_never_shown_again(
 
 
 def test_an_empty_secret_keeps_the_stored_one_and_changes_are_audited_by_name(
-    admin_client, workspace, oidc_provider, sso_settings
+    admin_client, workspace, oidc_provider
 ):
     admin_client.post("/w/acme/admin/sso/", form(oidc_provider))
     stored = WorkspaceSSO.objects.get(workspace=workspace).client_secret_encrypted
@@ -76,9 +78,7 @@ def test_an_empty_secret_keeps_the_stored_one_and_changes_are_audited_by_name(
     assert last.detail == {"changed": ["allow_jit"], "enabled": True, "allow_jit": True}
 
 
-def test_saving_without_a_secret_the_first_time_is_refused(
-    admin_client, workspace, oidc_provider, sso_settings
-):
+def test_saving_without_a_secret_the_first_time_is_refused(admin_client, workspace, oidc_provider):
     response = admin_client.post("/w/acme/admin/sso/", form(oidc_provider, client_secret=""))
     assert response.status_code == 200
     assert sso.SECRET_REQUIRED in text(response)
@@ -86,7 +86,7 @@ def test_saving_without_a_secret_the_first_time_is_refused(
 
 
 def test_an_address_that_is_no_provider_is_refused_with_a_clear_message(
-    admin_client, workspace, oidc_provider, sso_settings
+    admin_client, workspace, oidc_provider
 ):
     response = admin_client.post(
         "/w/acme/admin/sso/", form(oidc_provider, discovery_url=f"{oidc_provider.base_url}/nothing-here")
@@ -104,10 +104,10 @@ def test_plain_http_providers_are_refused_unless_allowed(admin_client, workspace
     assert not WorkspaceSSO.objects.exists()
 
 
-def test_a_changed_key_makes_the_stored_secret_unreadable_not_wrong(workspace, oidc_provider, sso_settings):
+def test_a_changed_key_makes_the_stored_secret_unreadable_not_wrong(workspace, oidc_provider, settings):
     configure_sso(workspace, oidc_provider)
     config = WorkspaceSSO.objects.get(workspace=workspace)
-    sso_settings.SSO_SECRET_KEY = "another-key-entirely"
+    settings.SSO_SECRET_KEY = "another-key-entirely"
     with pytest.raises(SecretUnreadable):
         decrypt_secret(config.client_secret_encrypted)
 
@@ -140,7 +140,7 @@ def test_the_sign_in_page_offers_single_sign_on(client):
     assert "Sign in with single sign-on" in text(page)
 
 
-def test_the_workspace_address_leads_to_its_single_sign_on(client, workspace, oidc_provider, sso_settings):
+def test_the_workspace_address_leads_to_its_single_sign_on(client, workspace, oidc_provider):
     configure_sso(workspace, oidc_provider)
 
     response = client.get("/accounts/sso/", {"workspace": "acme", "next": "/w/acme/tickets/"})
