@@ -24,7 +24,7 @@ class SSOSettingsForm(forms.Form):
             "The provider's issuer, such as https://login.example.com/realms/acme, or its "
             "discovery document ending in /.well-known/openid-configuration."
         ),
-        widget=forms.URLInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        widget=forms.TextInput(attrs={"inputmode": "url", "autocomplete": "off", "spellcheck": "false"}),
     )
     client_id = forms.CharField(
         label="Client ID", max_length=255, widget=forms.TextInput(attrs={"autocomplete": "off"})
