@@ -10,6 +10,7 @@ from django.test import Client
 
 from privacy.audit import actions
 from privacy.audit.models import AuditEvent
+from tests.concurrency import run_threads
 from tests.conftest import make_member
 from tests.workspaces.sso_support import (
     ProviderBrowser,
@@ -328,3 +329,29 @@ def test_the_same_provider_settings_with_a_good_client_still_sign_in(client, wor
 
     assert sso_sign_in(client, workspace, oidc_provider, username, password).status_code == 302
     assert signed_in_as(client) == member.user
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_sign_ins_of_one_newcomer_at_once_make_one_account(workspace, oidc_provider):
+    """The same newcomer finishes single sign-on in two browsers at the same moment: one account,
+    one membership, one ``sso.account_created``, and both browsers signed in as that account."""
+    configure_sso(workspace, oidc_provider, allow_jit=True)
+    username, password = provider_person(oidc_provider, "twice@acme.test")
+    browsers = [Client(), Client()]
+    callbacks = []
+    for browser in browsers:
+        callback, _code, _state = _code_and_state(browser, workspace, oidc_provider, username, password)
+        callbacks.append(local(callback))
+    responses = [None, None]
+
+    def finish(index):
+        responses[index] = browsers[index].get(callbacks[index])
+
+    run_threads(2, finish)
+
+    assert [response.status_code for response in responses] == [302, 302], refusals(workspace)
+    user = User.objects.get(email="twice@acme.test")
+    assert Membership.objects.filter(user=user).count() == 1
+    assert AuditEvent.objects.filter(action=actions.SSO_ACCOUNT_CREATED).count() == 1
+    assert AuditEvent.objects.filter(action=actions.SSO_SIGNED_IN, actor=user).count() == 2
+    assert [signed_in_as(browser) for browser in browsers] == [user, user]
