@@ -14,6 +14,7 @@ The flow, and who may come in:
    no other workspace (else an admin running a provider of their own could assert the address of
    someone who works elsewhere and open that person's other workspaces), and site staff always
    use their password. With no account and ``allow_jit`` on, a requester account is created.
+   "No account" and "an account that is not a member" get the same answer.
 
 Every refusal is audited (``sso.refused`` with a reason code) and raised as ``SSORefused``
 carrying the sentence the person reads. Secrets, codes and tokens are never logged.
@@ -79,13 +80,9 @@ REFUSED_UNVERIFIED = (
     "Your identity provider has not verified the email address {email}, so it cannot be used to "
     "sign in here. Verify the address with your provider, or sign in with your password."
 )
-REFUSED_NO_ACCOUNT = (
-    "There is no account for {email} in {workspace}, and this workspace does not create accounts "
-    "at single sign-on. Ask a workspace admin to invite you."
-)
 REFUSED_NOT_MEMBER = (
-    "The account for {email} is not a member of {workspace}, so its single sign-on cannot open "
-    "it. Ask a workspace admin to invite you, or sign in with your password."
+    "{email} is not the address of a member of {workspace}, so its single sign-on cannot sign you "
+    "in. Ask a workspace admin to invite you, or sign in with your password."
 )
 REFUSED_OTHER_WORKSPACES = (
     "The account for {email} also belongs to other workspaces, so it signs in with its password: "
@@ -106,7 +103,6 @@ REASON_INVALID_TOKEN = "invalid_token"
 REASON_CODE_REJECTED = "code_rejected"
 REASON_NO_EMAIL = "no_email"
 REASON_UNVERIFIED = "email_unverified"
-REASON_NO_ACCOUNT = "no_account"
 REASON_NOT_MEMBER = "not_member"
 REASON_OTHER_WORKSPACES = "other_workspaces"
 REASON_SITE_STAFF = "site_staff"
@@ -275,7 +271,7 @@ def sso_begin(*, request, config: WorkspaceSSO, redirect_uri: str, next_url: str
     )
     try:
         return client.authorize_redirect(request, redirect_uri)
-    except requests.RequestException:
+    except (requests.RequestException, ValueError, KeyError):  # down, or no discovery document
         _refuse(config, REASON_UNREACHABLE, REFUSED_UNREACHABLE, request=request)
 
 
@@ -329,44 +325,45 @@ def sso_complete(*, request, config: WorkspaceSSO) -> SSOResult:
         _refuse(config, REASON_NO_EMAIL, REFUSED_NO_EMAIL, request=request)
     workspace = config.workspace
     user = User.objects.filter(email__iexact=email).first()
+    member = user is not None and Membership.objects.filter(user=user, workspace=workspace).exists()
     if not _is_verified(claims):
         _refuse(
-            config, REASON_UNVERIFIED, REFUSED_UNVERIFIED.format(email=email), account=user, request=request
+            config,
+            REASON_UNVERIFIED,
+            REFUSED_UNVERIFIED.format(email=email),
+            account=user if member else None,
+            request=request,
         )
-    if user is None:
-        if not config.allow_jit:
-            _refuse(
-                config,
-                REASON_NO_ACCOUNT,
-                REFUSED_NO_ACCOUNT.format(email=email, workspace=workspace.name),
-                request=request,
-            )
+    if user is None and config.allow_jit:
         name = claims.get("name") if isinstance(claims.get("name"), str) else ""
         created = _jit_create(workspace=workspace, email=email, display_name=name[:150], request=request)
         if created is not None:
             return SSOResult(user=created, created=True)
-        # Someone else's callback created the same account a moment ago: map to it as usual.
+        # Another callback created the same account a moment ago: it is a member now.
         user = User.objects.get(email__iexact=email)
-    _check_existing(config, user=user, email=email, request=request)
+        member = True
+    if not member:
+        # No account, or an account that is not a member: one answer (and one reason in this
+        # workspace's log), so a provider chosen by this workspace's admins cannot learn which
+        # addresses have accounts in other workspaces.
+        _refuse(
+            config,
+            REASON_NOT_MEMBER,
+            REFUSED_NOT_MEMBER.format(email=email, workspace=workspace.name),
+            request=request,
+        )
+    _check_member(config, user=user, email=email, request=request)
     return SSOResult(user=user, created=False)
 
 
-def _check_existing(config: WorkspaceSSO, *, user: User, email: str, request) -> None:
+def _check_member(config: WorkspaceSSO, *, user: User, email: str, request) -> None:
+    """A member of this workspace: is single sign-on of this workspace enough for the account?"""
     workspace = config.workspace
     if user.is_staff or user.is_superuser:
         _refuse(config, REASON_SITE_STAFF, REFUSED_SITE_STAFF, account=user, request=request)
     if not user.is_active:
         _refuse(config, REASON_INACTIVE, REFUSED_INACTIVE.format(email=email), account=user, request=request)
-    workspace_ids = set(Membership.objects.filter(user=user).values_list("workspace_id", flat=True))
-    if workspace.pk not in workspace_ids:
-        _refuse(
-            config,
-            REASON_NOT_MEMBER,
-            REFUSED_NOT_MEMBER.format(email=email, workspace=workspace.name),
-            account=user,
-            request=request,
-        )
-    if workspace_ids != {workspace.pk}:
+    if Membership.objects.filter(user=user).exclude(workspace=workspace).exists():
         _refuse(
             config,
             REASON_OTHER_WORKSPACES,
@@ -383,10 +380,11 @@ def _jit_create(*, workspace: Workspace, email: str, display_name: str, request)
         with transaction.atomic():
             user = User(email=email, display_name=display_name, email_confirmed_at=timezone.now())
             user.set_unusable_password()
-            user.full_clean(validate_unique=False)
+            # Uniqueness is the database's to decide: a concurrent creation ends in IntegrityError.
+            user.full_clean(validate_unique=False, validate_constraints=False)
             user.save()
             membership = Membership(workspace=workspace, user=user, role=Role.REQUESTER)
-            membership.full_clean(validate_unique=False)
+            membership.full_clean(validate_unique=False, validate_constraints=False)
             membership.save()
             events.sso_account_created(user=user, workspace=workspace, request=request)
             events.member_added(membership=membership, actor=user, request=request)

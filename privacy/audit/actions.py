@@ -96,7 +96,7 @@ ACTIONS: dict[str, str] = {
     SSO_SIGNED_IN: "A person signed in through the workspace's single sign-on provider.",
     SSO_REFUSED: (
         "A single sign-on was refused (detail: reason such as state_mismatch, code_rejected, "
-        "invalid_token, email_unverified, no_account, not_member); at most once per reason and "
+        "invalid_token, email_unverified, not_member, other_workspaces); at most once per reason and "
         "address in 10 minutes."
     ),
     SSO_ACCOUNT_CREATED: "Single sign-on created an account (just in time) as a requester of the workspace.",

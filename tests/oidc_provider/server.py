@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60.0
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -93,7 +93,7 @@ def _wait_until_ready(process: subprocess.Popen, url: str) -> None:
 @pytest.fixture(scope="session")
 def oidc_provider():
     with tempfile.TemporaryDirectory(prefix="oidc-provider-") as tmp:
-        port = _free_port()
+        port = free_port()
         base_url = f"http://127.0.0.1:{port}"
         seed_token = secrets.token_urlsafe(24)
         env = {

@@ -12,6 +12,7 @@ from privacy.audit import actions
 from privacy.audit.models import AuditEvent
 from tests.concurrency import run_threads
 from tests.conftest import make_member
+from tests.oidc_provider.server import free_port
 from tests.workspaces.sso_support import (
     ProviderBrowser,
     configure_sso,
@@ -22,6 +23,7 @@ from tests.workspaces.sso_support import (
 )
 from workspaces import sso
 from workspaces.models import Membership, Role, User
+from workspaces.sso_models import WorkspaceSSO
 
 pytestmark = pytest.mark.usefixtures("sso_settings")
 
@@ -137,10 +139,10 @@ def test_no_account_is_refused_when_jit_is_off(client, workspace, oidc_provider)
     response = sso_sign_in(client, workspace, oidc_provider, username, password)
 
     assert response.status_code == 403
-    assert sso.REFUSED_NO_ACCOUNT.format(email="stranger@acme.test", workspace="Acme") in text(response)
+    assert sso.REFUSED_NOT_MEMBER.format(email="stranger@acme.test", workspace="Acme") in text(response)
     assert not User.objects.filter(email="stranger@acme.test").exists()
     assert signed_in_as(client) is None
-    assert refusals(workspace) == [sso.REASON_NO_ACCOUNT]
+    assert refusals(workspace) == [sso.REASON_NOT_MEMBER]
 
 
 def _code_and_state(client, workspace, provider, username, password):
@@ -223,6 +225,9 @@ def test_the_provider_of_workspace_a_cannot_sign_into_workspace_b(
     assert signed_in_as(client) is None
     assert not Membership.objects.filter(user=member_b.user, workspace=workspace).exists()
     assert sso.REASON_NOT_MEMBER in refusals(workspace)
+    # Acme's log does not learn that the address has an account elsewhere.
+    refused = AuditEvent.objects.get(workspace=workspace, action=actions.SSO_REFUSED)
+    assert refused.target_id == "" and refused.detail == {"reason": sso.REASON_NOT_MEMBER}
     assert set(refusals(other_workspace)) == {sso.REASON_STATE, sso.REASON_CODE_REJECTED}
 
 
@@ -355,3 +360,28 @@ def test_two_first_sign_ins_of_one_newcomer_at_once_make_one_account(workspace, 
     assert AuditEvent.objects.filter(action=actions.SSO_ACCOUNT_CREATED).count() == 1
     assert AuditEvent.objects.filter(action=actions.SSO_SIGNED_IN, actor=user).count() == 2
     assert [signed_in_as(browser) for browser in browsers] == [user, user]
+
+
+def test_a_provider_that_is_down_gets_a_clear_answer_not_an_error(client, workspace, oidc_provider):
+    configure_sso(workspace, oidc_provider)
+    WorkspaceSSO.objects.filter(workspace=workspace).update(
+        discovery_url=f"http://127.0.0.1:{free_port()}/.well-known/openid-configuration"
+    )
+
+    response = client.get("/w/acme/sso/login/")
+
+    assert response.status_code == 403
+    assert sso.REFUSED_UNREACHABLE in text(response)
+    assert refusals(workspace) == [sso.REASON_UNREACHABLE]
+
+
+def test_a_secret_stored_under_an_old_key_asks_for_the_secret_again(
+    client, workspace, oidc_provider, settings
+):
+    configure_sso(workspace, oidc_provider)
+    settings.SSO_SECRET_KEY = "the-key-was-changed-since"
+
+    response = client.get("/w/acme/sso/login/")
+
+    assert response.status_code == 403
+    assert sso.REFUSED_NOT_CONFIGURED in text(response)
