@@ -17,6 +17,7 @@ TABS = [
     ("Retention", "retention_settings"),
     ("Legal holds", "legal_holds"),
     ("Audit log", "audit_log"),
+    ("Single sign-on", "admin_sso"),
 ]
 
 
@@ -73,6 +74,7 @@ PAGES = [
     ("retention_settings", {}, "retention_settings"),
     ("legal_holds", {}, "legal_holds"),
     ("audit_log", {}, "audit_log"),
+    ("admin_sso", {}, "admin_sso"),
     ("admin_invite", {}, "admin_members"),
     ("admin_member", {"member_id": "admin"}, "admin_members"),
     ("admin_queue", {"queue_id": "queue"}, "admin_queues"),
@@ -86,7 +88,7 @@ def _kwargs(request, kwargs):
 
 
 @pytest.mark.parametrize(("page", "kwargs", "tab"), PAGES, ids=[p[0] for p in PAGES])
-def test_every_admin_page_shows_the_five_tabs_with_its_own_marked(
+def test_every_admin_page_shows_the_six_tabs_with_its_own_marked(
     request, login, workspace, admin, page, kwargs, tab
 ):
     response = login(admin).get(url(page, workspace, **_kwargs(request, kwargs)))
