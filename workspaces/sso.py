@@ -374,8 +374,8 @@ def _check_member(config: WorkspaceSSO, *, user: User, email: str, request) -> N
 
 
 def _jit_create(*, workspace: Workspace, email: str, display_name: str, request) -> User | None:
-    """A requester account for a verified address, with no password (it signs in through the
-    provider, or sets one by password reset). ``None`` when a concurrent callback won the race."""
+    """A requester account for a verified address, with no usable password: it signs in through
+    the provider. ``None`` when a concurrent callback created the account first."""
     try:
         with transaction.atomic():
             user = User(email=email, display_name=display_name, email_confirmed_at=timezone.now())

@@ -1,8 +1,11 @@
 """Forms of single sign-on: the admins' settings page and the "which workspace?" question on the
 way in. They validate input only; ``workspaces.sso`` decides and writes."""
 
+import re
+
 from django import forms
 
+SLUG = re.compile(r"[-a-z0-9_]{1,50}")
 SLUG_UNKNOWN = (
     "No workspace with this address uses single sign-on. Check the address with your workspace admin."
 )
@@ -52,11 +55,20 @@ class SSOSettingsForm(forms.Form):
 
 
 class SSOWorkspaceForm(forms.Form):
-    workspace = forms.SlugField(
+    workspace = forms.CharField(
         label="Workspace address",
-        max_length=50,
-        help_text="The part after /w/ in your workspace's links, such as “acme”.",
+        max_length=300,
+        help_text="The part after /w/ in your workspace's links, such as “acme”, or a whole link.",
         widget=forms.TextInput(
             attrs={"autocomplete": "organization", "spellcheck": "false", "autofocus": True}
         ),
     )
+
+    def clean_workspace(self):
+        value = self.cleaned_data["workspace"].strip()
+        # A pasted link (https://help.example.com/w/acme/tickets/) names its workspace after /w/.
+        match = re.search(r"/w/([^/?#]+)", value)
+        slug = (match.group(1) if match else value).lower()
+        if not SLUG.fullmatch(slug):
+            raise forms.ValidationError(SLUG_UNKNOWN)
+        return slug

@@ -1,6 +1,6 @@
 """Single sign-on pages: the admins' settings page (``/w/<slug>/admin/sso/``), the "which
 workspace?" page linked from sign-in (``/accounts/sso/``), and the flow itself
-(``/w/<slug>/sso/login/`` and ``/w/<slug>/sso/callback/``).
+(``/accounts/sso/<slug>/login/`` and ``/accounts/sso/<slug>/callback/``).
 
 The flow pages are reached signed out, so they take the slug, not a membership: a workspace that
 does not exist and one without single sign-on switched on answer the same 404.
@@ -70,7 +70,7 @@ def sso_start(request):
     """Asks for the workspace address, then sends the browser to that workspace's sign-in."""
     form = SSOWorkspaceForm(request.GET if "workspace" in request.GET else None)
     if form.is_valid():
-        slug = form.cleaned_data["workspace"].lower()
+        slug = form.cleaned_data["workspace"]
         if sso.sso_available(slug=slug):
             url = reverse("sso_login", args=[slug])
             next_url = request.GET.get("next", "")

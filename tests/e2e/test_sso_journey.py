@@ -22,12 +22,13 @@ def test_admin_sets_up_sso_and_people_sign_in_through_the_provider(
 ):
     settings.SSO_ALLOW_HTTP = True  # the test provider speaks plain http on loopback
     registration = oidc_provider.add_client(
-        redirect_uris=[f"{live_asgi}/w/acme/sso/callback/"], require_consent=True
+        redirect_uris=[f"{live_asgi}/accounts/sso/acme/callback/"], require_consent=True
     )
     ann = make_member(workspace, Role.REQUESTER, email="ann@acme.test", display_name="Ann Example")
     TicketFactory(workspace=workspace, queue=queue, requester=ann.user, subject="Laptop will not boot")
     ann_login = provider_person(oidc_provider, "ann@acme.test")
     newcomer_login = provider_person(oidc_provider, "newcomer@acme.test")
+    unverified_login = provider_person(oidc_provider, "unsure@acme.test", verified=False)
 
     # The admin enters the provider on the workspace's admin page.
     page = new_page()
@@ -35,7 +36,7 @@ def test_admin_sets_up_sso_and_people_sign_in_through_the_provider(
     page.goto(f"{live_asgi}/w/acme/admin/")
     page.get_by_role("link", name="Single sign-on").click()
     expect(page.get_by_role("heading", name="Single sign-on", exact=True)).to_be_visible()
-    expect(page.locator("aside")).to_contain_text(f"{live_asgi}/w/acme/sso/callback/")
+    expect(page.locator("aside")).to_contain_text(f"{live_asgi}/accounts/sso/acme/callback/")
     page.get_by_label("Single sign-on is on").check()
     page.get_by_label("Issuer or discovery address").fill(oidc_provider.issuer)
     page.get_by_label("Client ID").fill(registration.client_id)
@@ -71,7 +72,7 @@ def test_admin_sets_up_sso_and_people_sign_in_through_the_provider(
 
     # A newcomer with a verified address: a requester account is made on the way in.
     page = new_page()
-    page.goto(f"{live_asgi}/w/acme/sso/login/")
+    page.goto(f"{live_asgi}/accounts/sso/acme/login/")
     page.get_by_label("Username").fill(newcomer_login[0])
     page.get_by_label("Password").fill(newcomer_login[1])
     page.get_by_role("button", name="Log in").click()
@@ -81,3 +82,16 @@ def test_admin_sets_up_sso_and_people_sign_in_through_the_provider(
     newcomer = User.objects.get(email="newcomer@acme.test")
     assert Membership.objects.get(user=newcomer).role == Role.REQUESTER
     expect(page.locator("table.list")).not_to_contain_text("Laptop will not boot")
+
+    # An address the provider never verified: refused, with the reason and two ways on.
+    page = new_page()
+    page.goto(f"{live_asgi}/accounts/sso/acme/login/")
+    page.get_by_label("Username").fill(unverified_login[0])
+    page.get_by_label("Password").fill(unverified_login[1])
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Authorize").click()
+    expect(page.get_by_role("heading", name="You were not signed in")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("has not verified the email address unsure@acme.test")
+    expect(page.get_by_role("link", name="Sign in with a password")).to_be_visible()
+    screenshot(page, "sso-refused-unverified")
+    assert not User.objects.filter(email="unsure@acme.test").exists()

@@ -27,6 +27,7 @@ from tests.matrix_support import ADMIN, admin_only, every_member
 from workspaces.access import queues_granted_to
 from workspaces.models import Invitation, Membership, Queue, Role
 from workspaces.services import invitation_create
+from workspaces.sso_models import WorkspaceSSO
 
 GET_ONLY_ADMIN = {"GET": admin_only(405), "POST": admin_only(302)}
 
@@ -160,6 +161,24 @@ MATRIX = {
                 "applied": lambda world, kwargs: (
                     Queue.objects.get(pk=kwargs["queue_id"]).name == "Renamed by matrix"
                 ),
+            },
+        },
+        "expected": {"GET": admin_only(200), "POST": admin_only(302)},
+    },
+    "admin_sso": {
+        "kwargs_factory": lambda world: {},
+        "methods": {
+            "GET": {},
+            # Switched off, so saving reads no discovery document (the matrix has no provider).
+            "POST": {
+                "data": lambda world, kwargs: {
+                    "discovery_url": "https://idp.example.test",
+                    "client_id": "matrix-client",
+                    "client_secret": "matrix-secret",
+                },
+                "applied": lambda world, kwargs: WorkspaceSSO.objects.filter(
+                    workspace=world.workspace, client_id="matrix-client"
+                ).exists(),
             },
         },
         "expected": {"GET": admin_only(200), "POST": admin_only(302)},

@@ -28,7 +28,7 @@ def configure_sso(
     workspace, provider, *, base_url=TEST_SERVER, allow_jit=False, require_consent=False, mode=""
 ):
     client = provider.add_client(
-        redirect_uris=[f"{base_url}/w/{workspace.slug}/sso/callback/"],
+        redirect_uris=[f"{base_url}/accounts/sso/{workspace.slug}/callback/"],
         require_consent=require_consent,
         mode=mode,
     )
@@ -119,9 +119,9 @@ def local(url: str) -> str:
 
 
 def sso_sign_in(client, workspace, provider, username, password, *, next_url=""):
-    """Start at /w/<slug>/sso/login/, pass the provider, deliver the callback; returns the
+    """Start at /accounts/sso/<slug>/login/, pass the provider, deliver the callback; returns the
     callback's response."""
-    start = client.get(f"/w/{workspace.slug}/sso/login/", {"next": next_url} if next_url else {})
+    start = client.get(f"/accounts/sso/{workspace.slug}/login/", {"next": next_url} if next_url else {})
     assert start.status_code == 302, start.status_code
     browser = ProviderBrowser(username, password)
     try:

@@ -146,7 +146,7 @@ def test_no_account_is_refused_when_jit_is_off(client, workspace, oidc_provider)
 
 
 def _code_and_state(client, workspace, provider, username, password):
-    start = client.get(f"/w/{workspace.slug}/sso/login/")
+    start = client.get(f"/accounts/sso/{workspace.slug}/login/")
     browser = ProviderBrowser(username, password)
     try:
         callback = browser.authorize(start["Location"])
@@ -162,7 +162,9 @@ def test_a_state_that_does_not_match_is_refused(client, workspace, oidc_provider
     username, password = provider_person(oidc_provider, "ann@acme.test")
     _callback, code, _state = _code_and_state(client, workspace, oidc_provider, username, password)
 
-    response = client.get("/w/acme/sso/callback/?" + urlencode({"code": code, "state": "forged-state"}))
+    response = client.get(
+        "/accounts/sso/acme/callback/?" + urlencode({"code": code, "state": "forged-state"})
+    )
 
     assert response.status_code == 400
     assert sso.REFUSED_STATE in text(response)
@@ -207,14 +209,14 @@ def test_the_provider_of_workspace_a_cannot_sign_into_workspace_b(
 
     # A's answer delivered to B's callback: B started no flow with that state.
     _callback, code_a, state_a = _code_and_state(client, workspace, oidc_provider, username, password)
-    response = client.get("/w/globex/sso/callback/?" + urlencode({"code": code_a, "state": state_a}))
+    response = client.get("/accounts/sso/globex/callback/?" + urlencode({"code": code_a, "state": state_a}))
     assert response.status_code == 400
     assert signed_in_as(client) is None
 
     # A's code with B's own state: B's client cannot redeem a code issued to A's client.
     _callback, _code_b, state_b = _code_and_state(client, other_workspace, oidc_provider, username, password)
     _callback, code_a, _state_a = _code_and_state(client, workspace, oidc_provider, username, password)
-    response = client.get("/w/globex/sso/callback/?" + urlencode({"code": code_a, "state": state_b}))
+    response = client.get("/accounts/sso/globex/callback/?" + urlencode({"code": code_a, "state": state_b}))
     assert response.status_code == 403
     assert signed_in_as(client) is None
 
@@ -261,10 +263,12 @@ def test_site_staff_are_refused(client, workspace, oidc_provider):
 
 def test_declining_at_the_provider_is_refused_clearly(client, workspace, oidc_provider):
     configure_sso(workspace, oidc_provider)
-    start = client.get("/w/acme/sso/login/")
+    start = client.get("/accounts/sso/acme/login/")
     state = parse_qs(urlsplit(start["Location"]).query)["state"][0]
 
-    response = client.get("/w/acme/sso/callback/?" + urlencode({"error": "access_denied", "state": state}))
+    response = client.get(
+        "/accounts/sso/acme/callback/?" + urlencode({"error": "access_denied", "state": state})
+    )
 
     assert response.status_code == 403
     assert sso.REFUSED_PROVIDER_ERROR in text(response)
@@ -273,14 +277,14 @@ def test_declining_at_the_provider_is_refused_clearly(client, workspace, oidc_pr
 def test_the_authorization_request_uses_pkce_state_and_nonce(client, workspace, oidc_provider):
     client_registration = configure_sso(workspace, oidc_provider)
 
-    start = client.get("/w/acme/sso/login/")
+    start = client.get("/accounts/sso/acme/login/")
 
     location = urlsplit(start["Location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == f"{oidc_provider.issuer}/authorize"
     query = {key: values[0] for key, values in parse_qs(location.query).items()}
     assert query["response_type"] == "code"
     assert query["client_id"] == client_registration.client_id
-    assert query["redirect_uri"] == "http://testserver/w/acme/sso/callback/"
+    assert query["redirect_uri"] == "http://testserver/accounts/sso/acme/callback/"
     assert query["code_challenge_method"] == "S256"
     assert len(query["code_challenge"]) >= 43
     assert len(query["state"]) >= 20 and len(query["nonce"]) >= 20
@@ -288,13 +292,13 @@ def test_the_authorization_request_uses_pkce_state_and_nonce(client, workspace, 
     assert client_registration.client_secret not in start["Location"]
 
 
-@pytest.mark.parametrize("path", ["sso/login/", "sso/callback/?code=x&state=y"])
+@pytest.mark.parametrize("path", ["login/", "callback/?code=x&state=y"])
 def test_a_workspace_without_single_sign_on_answers_404(
     client, workspace, other_workspace, oidc_provider, path
 ):
     configure_sso(workspace, oidc_provider)
-    assert client.get(f"/w/globex/{path}").status_code == 404
-    assert client.get(f"/w/nowhere/{path}").status_code == 404
+    assert client.get(f"/accounts/sso/globex/{path}").status_code == 404
+    assert client.get(f"/accounts/sso/nowhere/{path}").status_code == 404
     # Switched off: the same 404.
     config = sso.sso_config_of(workspace=workspace)
     sso.sso_config_save(
@@ -306,7 +310,7 @@ def test_a_workspace_without_single_sign_on_answers_404(
         allow_jit=False,
         actor=None,
     )
-    assert client.get(f"/w/acme/{path}").status_code == 404
+    assert client.get(f"/accounts/sso/acme/{path}").status_code == 404
 
 
 @pytest.mark.parametrize("mode", ["wrong-iss", "wrong-aud", "expired", "wrong-nonce", "stray-key"])
@@ -368,7 +372,7 @@ def test_a_provider_that_is_down_gets_a_clear_answer_not_an_error(client, worksp
         discovery_url=f"http://127.0.0.1:{free_port()}/.well-known/openid-configuration"
     )
 
-    response = client.get("/w/acme/sso/login/")
+    response = client.get("/accounts/sso/acme/login/")
 
     assert response.status_code == 403
     assert sso.REFUSED_UNREACHABLE in text(response)
@@ -381,7 +385,7 @@ def test_a_secret_stored_under_an_old_key_asks_for_the_secret_again(
     configure_sso(workspace, oidc_provider)
     settings.SSO_SECRET_KEY = "the-key-was-changed-since"
 
-    response = client.get("/w/acme/sso/login/")
+    response = client.get("/accounts/sso/acme/login/")
 
     assert response.status_code == 403
     assert sso.REFUSED_NOT_CONFIGURED in text(response)
