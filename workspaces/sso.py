@@ -50,6 +50,7 @@ NOT_AVAILABLE = "Not found."
 
 # Settings form errors.
 URL_SCHEME = "Use an https:// address for the identity provider."
+ENDPOINTS_SCHEME = "The provider's discovery document names endpoints that are not https:// addresses."
 SECRET_REQUIRED = "Enter the client secret the identity provider gave you."
 DISCOVERY_UNREADABLE = (
     "Could not read the provider's discovery document at {url}. Check the issuer address; the "
@@ -153,9 +154,11 @@ def normalize_discovery_url(url: str) -> str:
     return url
 
 
+def _secure_enough(url: str) -> bool:
+    return urlsplit(url).scheme == "https" or (settings.SSO_ALLOW_HTTP and urlsplit(url).scheme == "http")
+
+
 def _check_discovery(url: str) -> None:
-    if urlsplit(url).scheme != "https" and not settings.SSO_ALLOW_HTTP:
-        raise ValidationError({"discovery_url": URL_SCHEME})
     try:
         response = requests.get(url, timeout=settings.SSO_HTTP_TIMEOUT)
         response.raise_for_status()
@@ -166,6 +169,9 @@ def _check_discovery(url: str) -> None:
     missing = [key for key in needed if not document.get(key)] if isinstance(document, dict) else list(needed)
     if missing:
         raise ValidationError({"discovery_url": DISCOVERY_INCOMPLETE.format(missing=", ".join(missing))})
+    # The code, the secret and the ID token travel to these: never in the clear.
+    if not all(_secure_enough(str(document[key])) for key in needed[1:]):
+        raise ValidationError({"discovery_url": ENDPOINTS_SCHEME})
 
 
 @transaction.atomic
@@ -213,6 +219,8 @@ def sso_config_save(
         config.client_secret_encrypted = encrypt_secret(client_secret)
     if not changed:
         return config
+    if "discovery_url" in changed and not _secure_enough(discovery_url):
+        raise ValidationError({"discovery_url": URL_SCHEME})
     if enabled and ("discovery_url" in changed or "enabled" in changed):
         _check_discovery(discovery_url)
     for name, value in after.items():
