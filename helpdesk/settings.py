@@ -311,6 +311,12 @@ ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
 # an export stays downloadable.
 ACCOUNT_ERASURE_GRACE_DAYS = env_int("ACCOUNT_ERASURE_GRACE_DAYS", 14)
 ACCOUNT_EXPORT_DAYS = env_int("ACCOUNT_EXPORT_DAYS", 7)
+# Single sign-on (OpenID Connect, per workspace): the key the client secrets are encrypted
+# under (derived by HKDF), whether providers may be reached over plain http (tests, local
+# development only), and how long a call to a provider may take.
+SSO_SECRET_KEY = env_str("SSO_SECRET_KEY") or SECRET_KEY
+SSO_ALLOW_HTTP = env_bool("SSO_ALLOW_HTTP", False)
+SSO_HTTP_TIMEOUT = env_int("SSO_HTTP_TIMEOUT", 10)
 
 LOGGING = {
     "version": 1,
@@ -318,5 +324,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {"axes": {"level": "WARNING"}, "authlib": {"level": "WARNING"}},
 }

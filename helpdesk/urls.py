@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from helpdesk import views
+from workspaces import sso_urls
 from workspaces.onboarding_views import workspace_new
 from workspaces.views import invitation_accept
 
@@ -11,11 +12,13 @@ urlpatterns = [
     path("accounts/", include("privacy.account.urls_signup")),
     path("accounts/", include("workspaces.urls_accounts")),
     path("account/two-factor/", include("workspaces.two_factor.urls_account")),
+    path("accounts/", include(sso_urls.account_urlpatterns)),
     # After accounts/: its "account" name (the same page) then resolves to /account/.
     path("account/", include("privacy.account.urls")),
     path("workspaces/new/", workspace_new, name="workspace_new"),
     path("invitations/<str:token>/", invitation_accept, name="invitation_accept"),
     path("w/<slug:slug>/", include("workspaces.urls")),
+    path("w/<slug:slug>/", include(sso_urls.urlpatterns)),
     path("w/<slug:slug>/", include("tickets.urls")),
     path("w/<slug:slug>/", include("privacy.auditlog.urls")),
     path("w/<slug:slug>/", include("privacy.retention.urls")),

@@ -27,7 +27,8 @@ def main(argv=None) -> int:
     parser.add_argument("--require-data", action="store_true")
     args = parser.parse_args(argv)
 
-    command = [str(Path(sys.executable).with_name("pip-audit")), "--format", "json", "--progress-spinner", "off"]
+    pip_audit = str(Path(sys.executable).with_name("pip-audit"))
+    command = [pip_audit, "--format", "json", "--progress-spinner", "off"]
     for requirement in args.requirement:
         command += ["-r", requirement]
     for advisory in args.ignore_vuln:

@@ -9,6 +9,7 @@ from guardian.shortcuts import assign_perm
 from helpdesk import ratelimit
 from tests.factories import PASSWORD, MembershipFactory, QueueFactory, UserFactory, WorkspaceFactory
 from tests.matrix_support import build_world
+from tests.oidc_provider.server import oidc_provider  # noqa: F401 (the real provider of the SSO tests)
 from tests.tickets.ticket_helpers import new_ticket
 from workspaces.models import QUEUE_PERMISSION, Role
 

@@ -35,7 +35,6 @@ from django.shortcuts import resolve_url
 from django.urls import URLResolver, get_resolver, resolve, reverse
 
 from tests.factories import UserFactory
-from workspaces.two_factor.signin import UNVERIFIED
 from tests.matrix_support import (
     ADMIN,
     ADMIN_LOGIN,
@@ -54,6 +53,7 @@ from tests.matrix_support import (
     build_world,
     foreign_fingerprint,
 )
+from workspaces.two_factor.signin import UNVERIFIED
 
 WORKSPACE_PREFIX = "w/<slug:slug>/"
 ADMIN_SITE_PREFIX = "django-admin/"

@@ -244,4 +244,7 @@ class QueueGroupObjectPermission(GroupObjectPermissionBase):
 # Second factors (workspaces/two_factor/models.py), gathered here so Django finds them.
 # The person's signed-in sessions (workspaces/sessions/): imported here so Django finds the model.
 from workspaces.sessions.models import UserSession  # noqa: E402, F401
+
+# Single sign-on settings live in their own module; importing them here registers the model.
+from workspaces.sso_models import WorkspaceSSO  # noqa: E402, F401
 from workspaces.two_factor.models import Passkey, RecoveryCode, SecondFactorLock  # noqa: E402, F401

@@ -24,6 +24,12 @@ AUTH_SECOND_FACTOR_FAILED = "auth.second_factor_failed"
 AUTH_SECOND_FACTOR_LOCKED = "auth.second_factor_locked"
 AUTH_SESSIONS_SIGNED_OUT = "auth.sessions_signed_out"
 
+# Single sign-on through a workspace's OpenID Connect provider (workspace chain).
+SSO_SIGNED_IN = "sso.signed_in"
+SSO_REFUSED = "sso.refused"
+SSO_ACCOUNT_CREATED = "sso.account_created"
+SSO_CONFIG_CHANGED = "sso.config_changed"
+
 # The person's own account (account chain).
 ACCOUNT_SIGNUP = "account.signup"
 ACCOUNT_SIGNUP_CONFIRMED = "account.signup_confirmed"
@@ -107,6 +113,17 @@ ACTIONS: dict[str, str] = {
     AUTH_SESSIONS_SIGNED_OUT: (
         "Sessions of a person were signed out (detail: scope one, others, all, password_changed or "
         "password_reset; count; for one, the session id and whether it was this device)."
+    ),
+    SSO_SIGNED_IN: "A person signed in through the workspace's single sign-on provider.",
+    SSO_REFUSED: (
+        "A single sign-on was refused (detail: reason such as state_mismatch, code_rejected, "
+        "invalid_token, email_unverified, not_member, other_workspaces); at most once per reason and "
+        "address in 10 minutes."
+    ),
+    SSO_ACCOUNT_CREATED: "Single sign-on created an account (just in time) as a requester of the workspace.",
+    SSO_CONFIG_CHANGED: (
+        "An admin changed the workspace's single sign-on settings (detail: the fields changed; "
+        "never the client secret)."
     ),
     ACCOUNT_SIGNUP: "A person signed up (self-service); the account waits for email confirmation.",
     ACCOUNT_SIGNUP_CONFIRMED: "A person confirmed their email address; the account is active.",

@@ -32,6 +32,7 @@ REFUSED_ROLE = "role"
 REFUSED_NOT_VISIBLE = "not_visible"
 VIEWED_WINDOW = timedelta(hours=1)
 INVITATION_REFUSED_WINDOW = timedelta(minutes=10)
+SSO_REFUSED_WINDOW = timedelta(minutes=10)
 
 EVENT_ACTIONS: dict[str, str] = {}
 
@@ -159,6 +160,59 @@ def auth_sessions_signed_out(*, user, scope: str, count: int, request=None) -> A
         actor=user,
         target=user,
         detail={"scope": scope, "count": count},
+    )
+
+
+# Single sign-on (workspace chain) -----------------------------------------------------------------
+
+
+@_writes(actions.SSO_SIGNED_IN)
+def sso_signed_in(*, user, workspace, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.SSO_SIGNED_IN, request=request, actor=user, workspace=workspace, target=user
+    )
+
+
+@_writes(actions.SSO_REFUSED)
+def sso_refused(*, workspace, reason: str, account=None, request=None) -> AuditEvent | None:
+    """``reason``: a short code, never the provider's text or the asserted address. ``account``:
+    the user the verified-or-not address belongs to, when there is one. At most once per
+    workspace, reason and network address in 10 minutes, so replayed callbacks cannot flood the
+    log."""
+    return audit_record(
+        action=actions.SSO_REFUSED,
+        request=request,
+        workspace=workspace,
+        target=account,
+        detail={"reason": reason[:48]},
+        dedupe_key=f"sso_refused:w{workspace.pk}:{reason[:48]}:ip{client_ip(request) or '-'}",
+        dedupe_window=SSO_REFUSED_WINDOW,
+    )
+
+
+@_writes(actions.SSO_ACCOUNT_CREATED)
+def sso_account_created(*, user, workspace, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.SSO_ACCOUNT_CREATED,
+        request=request,
+        actor=user,
+        workspace=workspace,
+        target=user,
+        detail={"role": "requester"},
+    )
+
+
+@_writes(actions.SSO_CONFIG_CHANGED)
+def sso_config_changed(*, config, changed: list[str], actor=None, request=None) -> AuditEvent:
+    """``changed``: names of the fields that changed (``client_secret`` when a new one was set,
+    never its value); the new on/off and just-in-time values ride along."""
+    return audit_record(
+        action=actions.SSO_CONFIG_CHANGED,
+        request=request,
+        actor=actor,
+        workspace=config.workspace,
+        target=config,
+        detail={"changed": sorted(changed), "enabled": config.enabled, "allow_jit": config.allow_jit},
     )
 
 

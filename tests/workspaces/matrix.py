@@ -23,6 +23,7 @@ from tests.matrix_support import (
 from workspaces.access import queues_granted_to
 from workspaces.models import Invitation, Membership, Queue, Role, Workspace
 from workspaces.services import invitation_create
+from workspaces.sso_models import WorkspaceSSO
 
 
 def _throwaway_member(world, role=Role.REQUESTER):
@@ -163,6 +164,24 @@ MATRIX = {
                 "data": lambda world, kwargs: {"require_two_factor": "on"},
                 "applied": lambda world, kwargs: Workspace.objects.filter(
                     pk=world.workspace.pk, require_two_factor=True
+                ).exists(),
+            },
+        },
+        "expected": {"GET": admin_only(200), "POST": admin_only(302)},
+    },
+    "admin_sso": {
+        "kwargs_factory": lambda world: {},
+        "methods": {
+            "GET": {},
+            # Switched off, so saving reads no discovery document (the matrix has no provider).
+            "POST": {
+                "data": lambda world, kwargs: {
+                    "discovery_url": "https://idp.example.test",
+                    "client_id": "matrix-client",
+                    "client_secret": "matrix-secret",
+                },
+                "applied": lambda world, kwargs: WorkspaceSSO.objects.filter(
+                    workspace=world.workspace, client_id="matrix-client"
                 ).exists(),
             },
         },

@@ -18,6 +18,7 @@ TABS = [
     ("Legal holds", "legal_holds"),
     ("Audit log", "audit_log"),
     ("Security", "admin_security"),
+    ("Single sign-on", "admin_sso"),
 ]
 
 
@@ -75,6 +76,7 @@ PAGES = [
     ("legal_holds", {}, "legal_holds"),
     ("audit_log", {}, "audit_log"),
     ("admin_security", {}, "admin_security"),
+    ("admin_sso", {}, "admin_sso"),
     ("admin_invite", {}, "admin_members"),
     ("admin_member", {"member_id": "admin"}, "admin_members"),
     ("admin_queue", {"queue_id": "queue"}, "admin_queues"),
