@@ -243,3 +243,12 @@ MATRIX |= {
         kwargs=_invitation_for_outsider,
     ),
 }
+
+# Single sign-on's way in (workspaces/sso_views.py), reached signed out under /accounts/sso/. The
+# world's workspace has no provider set up: its sign-in and callback are 404, as for a workspace
+# that does not exist (the flows themselves are in tests/workspaces/test_sso_flow.py).
+MATRIX |= {
+    "sso_start": served(GET=everyone(200)),
+    "sso_login": served(GET=everyone(404), kwargs=lambda world: {"slug": world.workspace.slug}),
+    "sso_callback": served(GET=everyone(404), kwargs=lambda world: {"slug": world.workspace.slug}),
+}
