@@ -11,7 +11,14 @@ from tests.matrix_support import ADMIN, ADMIN_LOGIN, everyone, served, signed_in
 
 # Any admin URL argument (object ids, content types, app labels) gets a real-looking value: the
 # login check comes before any lookup.
-ADMIN_ARGUMENTS = {"object_id": "1", "id": "1", "content_type_id": "1", "app_label": "workspaces", "url": "x"}
+ADMIN_ARGUMENTS = {
+    "object_id": "1",
+    "id": "1",
+    "pk": "1",
+    "content_type_id": "1",
+    "app_label": "workspaces",
+    "url": "x",
+}
 
 
 def _admin_kwargs(world):
