@@ -21,6 +21,7 @@ from tests.workspaces.sso_support import (
     sso_settings,  # noqa: F401 (fixture)
     sso_sign_in,
 )
+from tests.workspaces.two_factor_support import VERIFY_URL, code_for, give_totp
 from workspaces import sso
 from workspaces.models import Membership, Role, User
 from workspaces.sso_models import WorkspaceSSO
@@ -389,3 +390,22 @@ def test_a_secret_stored_under_an_old_key_asks_for_the_secret_again(
 
     assert response.status_code == 403
     assert sso.REFUSED_NOT_CONFIGURED in text(response)
+
+
+def test_single_sign_on_does_not_skip_a_members_second_factor(client, workspace, oidc_provider):
+    """The provider vouches for the address, not for the second factor the person set up here."""
+    configure_sso(workspace, oidc_provider)
+    member = make_member(workspace, Role.AGENT, email="tom@acme.test")
+    device, _codes = give_totp(member.user)
+    username, password = provider_person(oidc_provider, "tom@acme.test")
+
+    response = sso_sign_in(client, workspace, oidc_provider, username, password)
+
+    assert response.status_code == 302
+    blocked = client.get("/w/acme/tickets/")
+    assert blocked.status_code == 302 and blocked["Location"].startswith(VERIFY_URL + "?next=")
+    assert signed_in_as(client) is None  # the account page too sends to the second step
+    passed = client.post(f"{VERIFY_URL}?next=/w/acme/tickets/", {"code": code_for(device)})
+    assert passed.status_code == 302 and passed["Location"] == "/w/acme/tickets/"
+    assert client.get("/w/acme/tickets/").status_code == 200
+    assert signed_in_as(client) == member.user
