@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
+from django.views.decorators.http import require_http_methods
 
 from helpdesk.forms import apply_service_errors
 from workspaces.onboarding import workspace_start
@@ -35,6 +36,7 @@ class WorkspaceStartForm(forms.Form):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def workspace_new(request):
     form = WorkspaceStartForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -1,24 +1,31 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from django.views.decorators.http import require_http_methods
 from django.views.generic import RedirectView
 
 from workspaces import password_views
 from workspaces.forms import EmailAuthenticationForm
 
+# Django's form views also take PUT (as a POST), and some act before their method check (the reset
+# link is read first): the method is checked before the view. GET shows the form, POST sends it.
+form_page = require_http_methods(["GET", "POST"])
+
 urlpatterns = [
     path(
         "login/",
-        auth_views.LoginView.as_view(
-            template_name="accounts/login.html",
-            authentication_form=EmailAuthenticationForm,
-            redirect_authenticated_user=True,
+        form_page(
+            auth_views.LoginView.as_view(
+                template_name="accounts/login.html",
+                authentication_form=EmailAuthenticationForm,
+                redirect_authenticated_user=True,
+            )
         ),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/change/",
-        password_views.AuditedPasswordChangeView.as_view(),
+        form_page(password_views.AuditedPasswordChangeView.as_view()),
         name="password_change",
     ),
     path(
@@ -28,7 +35,7 @@ urlpatterns = [
     ),
     path(
         "password/reset/",
-        password_views.AuditedPasswordResetView.as_view(),
+        form_page(password_views.AuditedPasswordResetView.as_view()),
         name="password_reset",
     ),
     path(
@@ -38,7 +45,7 @@ urlpatterns = [
     ),
     path(
         "password/reset/<uidb64>/<token>/",
-        password_views.AuditedPasswordResetConfirmView.as_view(),
+        form_page(password_views.AuditedPasswordResetConfirmView.as_view()),
         name="password_reset_confirm",
     ),
     path(
@@ -47,5 +54,5 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     # The account page itself lives at /account/; an old bookmark of /accounts/ still gets there.
-    path("", RedirectView.as_view(pattern_name="account", permanent=True)),
+    path("", RedirectView.as_view(pattern_name="account", permanent=True, http_method_names=["get", "head"])),
 ]

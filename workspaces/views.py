@@ -44,6 +44,7 @@ INVITATION_WELCOME = "Welcome to {workspace}."
 
 
 @workspace_view()
+@require_GET
 def workspace_home(request, membership):
     return redirect("ticket_list", slug=membership.workspace.slug)
 
