@@ -26,6 +26,7 @@ from django.template import Context, engines
 from django.template.loader import render_to_string
 
 from helpdesk.markdown import render_markdown
+from helpdesk.text import single_line
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,8 @@ def render(
     markdown = dict(markdown or {})
     text_context = {**context, **markdown}
     subject = context.get("subject") or _render_plain(f"email/{template}_subject.txt", text_context)
-    subject = " ".join(str(subject).split())
+    # A header: a line break would make Django refuse the whole email (BadHeaderError).
+    subject = single_line(subject)
     text = _render_plain(f"email/{template}.txt", {**text_context, "subject": subject})
     html_context = {
         **context,

@@ -15,7 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
@@ -28,6 +28,7 @@ from privacy.audit import events
 from workspaces.access import queue_grants
 from workspaces.models import (
     QUEUE_PERMISSION,
+    WORKSPACE_SLUG_TAKEN,
     Invitation,
     Membership,
     Queue,
@@ -37,6 +38,7 @@ from workspaces.models import (
     Workspace,
 )
 from workspaces.realtime import announce_access_changed
+from workspaces.selectors import workspace_slug_taken
 from workspaces.signals import member_leaving
 
 logger = logging.getLogger(__name__)
@@ -80,9 +82,19 @@ def invitation_problem(invitation: Invitation) -> str | None:
 
 @transaction.atomic
 def workspace_create(*, name: str, slug: str, actor=None) -> Workspace:
+    """Create a workspace. The slug is stored in lower case and is unique ignoring case
+    (``WORKSPACE_SLUG_TAKEN``, also when another request takes it between check and save); the
+    name must be one line (``SINGLE_LINE_ERROR``). Audits ``workspace.created``."""
     workspace = Workspace(name=name, slug=slug)
-    workspace.full_clean()
-    workspace.save()
+    # Uniqueness is checked below with one message, whichever of the two slug rules would fire.
+    workspace.full_clean(validate_unique=False, validate_constraints=False)
+    if workspace_slug_taken(workspace.slug):
+        raise ValidationError({"slug": WORKSPACE_SLUG_TAKEN}, code="unique")
+    try:
+        with transaction.atomic():
+            workspace.save()
+    except IntegrityError:
+        raise ValidationError({"slug": WORKSPACE_SLUG_TAKEN}, code="unique")
     events.workspace_created(workspace=workspace, actor=actor)
     return workspace
 
