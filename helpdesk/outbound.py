@@ -99,10 +99,12 @@ def send(
     *,
     kind: str,
     markdown: Mapping[str, str] | None = None,
+    raise_errors: bool = False,
 ) -> bool:
     """Render ``template`` and email it to ``recipient`` (an account or an address) if they want
     ``kind``. Returns whether an email was handed to the mail backend; a failure is logged and
-    returns False, so one bad address never stops the caller."""
+    returns False, so one bad address never stops the caller. With ``raise_errors`` the failure
+    is logged and raised, for a caller that must tell someone (an inviter) and audit it."""
     address = _address_of(recipient)
     if not address or not wants(recipient, kind):
         return False
@@ -124,5 +126,7 @@ def send(
             getattr(user, "pk", "-"),
             type(error).__name__,
         )
+        if raise_errors:
+            raise
         return False
     return True

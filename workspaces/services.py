@@ -297,8 +297,10 @@ def member_queues_set(
 # Invitations ------------------------------------------------------------------------------------
 
 
-def _send_invitation_email(*, invitation_id: int, token: str) -> None:
-    invitation = Invitation.objects.select_related("workspace", "invited_by").get(pk=invitation_id)
+def _send_invitation_email(*, invitation: Invitation, token: str, actor=None, request=None) -> bool:
+    """Email the invitation link. A failure is never silent: it is audited
+    (``invitation.email_failed``) and ``invitation.email_sent`` tells the caller, whose view tells
+    the inviter. Runs after commit, so a rolled-back invitation sends nothing."""
     context = {
         "invitation": invitation,
         "workspace": invitation.workspace,
@@ -306,10 +308,22 @@ def _send_invitation_email(*, invitation_id: int, token: str) -> None:
         "url": absolute_url(reverse("invitation_accept", args=[token])),
         "valid_days": settings.INVITATION_VALID_DAYS,
     }
-    if not outbound.send(invitation.email, "invitation", context, kind=outbound.ACCOUNT):
-        # The invitation stays listed; the admin can send it again. Never log the token or the
-        # address: only which invitation failed.
-        logger.warning("Invitation email %s could not be sent", invitation_id)
+    try:
+        outbound.send(invitation.email, "invitation", context, kind=outbound.ACCOUNT, raise_errors=True)
+    except Exception as error:  # noqa: BLE001 - any mail failure: the invitation stays, the admin is told
+        # Never log the token or the address: only which invitation failed and the kind of error.
+        logger.warning("Invitation email %s could not be sent", invitation.pk)
+        invitation.email_sent = False
+        events.invitation_email_failed(
+            invitation=invitation,
+            workspace=invitation.workspace,
+            error=type(error).__name__,
+            actor=actor,
+            request=request,
+        )
+        return False
+    invitation.email_sent = True
+    return True
 
 
 def _mark_revoked(
@@ -337,7 +351,8 @@ def invitation_create(
 
     The token is random and only its SHA-256 is stored. Inviting an address that already has a
     pending invitation withdraws the older one (audited as ``invitation.revoked``), so only the
-    newest link works. Audits ``member.invited``; the email goes out after commit.
+    newest link works. Audits ``member.invited``; the email goes out after commit, and a failure
+    to send it is audited (``invitation.email_failed``) and left in ``invitation.email_sent``.
     """
     email = User.objects.normalize_email(email)
     queues = list(queues)
@@ -382,7 +397,13 @@ def invitation_create(
         actor=actor,
         request=request,
     )
-    transaction.on_commit(lambda: _send_invitation_email(invitation_id=invitation.pk, token=token))
+    # Set once the email was tried, after commit: True or False. It stays None while an outer
+    # transaction is still open (the email then goes when that one commits).
+    invitation.email_sent = None
+    transaction.on_commit(
+        lambda: _send_invitation_email(invitation=invitation, token=token, actor=actor, request=request),
+        robust=True,
+    )
     return invitation, token
 
 
