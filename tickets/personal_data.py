@@ -139,6 +139,7 @@ def iter_tickets(scope: Scope, user):
             "queue__name",
             "created_at",
             "updated_at",
+            "public_updated_at",
             "closed_at",
         )
         .iterator(chunk_size=CHUNK_ROWS)
@@ -152,7 +153,9 @@ def iter_tickets(scope: Scope, user):
     )
     slug = scope.workspace.slug
     pending = next(messages, None)
-    for pk, number, subject, requester_id, status, priority, queue, created, updated, closed in tickets:
+    # What the person could see on the page: staff every change, a requester the public ones.
+    sees_all = scope.membership.is_staff
+    for pk, number, subject, requester_id, status, priority, queue, created, updated, public, closed in tickets:
         rows = []
         while pending is not None and pending[0] < pk:
             pending = next(messages, None)
@@ -179,7 +182,7 @@ def iter_tickets(scope: Scope, user):
             "priority": priority,
             "queue": queue,
             "created_at": iso(created),
-            "updated_at": iso(updated),
+            "updated_at": iso(updated if sees_all else public),
             "closed_at": iso(closed),
             "messages": rows,
         }
