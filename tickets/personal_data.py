@@ -155,7 +155,8 @@ def iter_tickets(scope: Scope, user):
     pending = next(messages, None)
     # What the person could see on the page: staff every change, a requester the public ones.
     sees_all = scope.membership.is_staff
-    for pk, number, subject, requester_id, status, priority, queue, created, updated, public, closed in tickets:
+    for row in tickets:
+        pk, number, subject, requester_id, status, priority, queue, created, updated, public, closed = row
         rows = []
         while pending is not None and pending[0] < pk:
             pending = next(messages, None)
