@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db import connection
 from django.urls import reverse
 
 from helpdesk.text import SINGLE_LINE_ERROR, single_line
@@ -69,6 +70,8 @@ def _has_control(text: str) -> bool:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("name", BROKEN_NAMES)
 def test_an_invitation_from_a_workspace_with_a_broken_name_is_sent(client, workspace, admin, name):
+    if "\x00" in name and connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL cannot store a NUL character, so no such name exists there")
     Workspace.objects.filter(pk=workspace.pk).update(name=name)
     client.force_login(admin.user)
 
