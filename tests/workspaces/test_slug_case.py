@@ -17,6 +17,18 @@ from workspaces.services import workspace_create
 pytestmark = pytest.mark.django_db
 
 
+def _around(executor, app, suffix):
+    """(the migrations just before ours, ours) found by name, so renumbering does not matter."""
+    (node,) = [key for key in executor.loader.graph.nodes if key[0] == app and key[1].endswith(suffix)]
+    before = [dep for dep in executor.loader.graph.node_map[node].parents if dep.key[0] == app]
+    return [dep.key for dep in before], [node]
+
+
+def _migrate_to_latest():
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 # Creating -------------------------------------------------------------------------------------
 
 
@@ -141,8 +153,7 @@ def test_a_stranger_learns_nothing_from_the_redirect(client, workspace):
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_lower_cases_existing_slugs_and_moves_a_clash_aside():
     executor = MigrationExecutor(connection)
-    before = [("workspaces", "0002_wsadmin_invitation_queues")]
-    after = [("workspaces", "0003_workspace_slug_ci_unique_name_single_line")]
+    before, after = _around(executor, "workspaces", "_workspace_slug_ci_unique_name_single_line")
     executor.migrate(before)
     try:
         old = executor.loader.project_state(before).apps.get_model("workspaces", "Workspace")
@@ -152,7 +163,7 @@ def test_the_migration_lower_cases_existing_slugs_and_moves_a_clash_aside():
         executor = MigrationExecutor(connection)
         executor.migrate(after)
     finally:
-        MigrationExecutor(connection).migrate(after)
+        _migrate_to_latest()
 
     slugs = dict(Workspace.objects.values_list("pk", "slug"))
     assert slugs[mixed.pk] == "mixedcase"
