@@ -26,7 +26,7 @@ from django.template import Context, engines
 from django.template.loader import render_to_string
 
 from helpdesk.markdown import render_markdown
-from helpdesk.text import single_line
+from helpdesk.single_line import single_line
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from helpdesk.text import validate_single_line
+from helpdesk.single_line import validate_single_line
 
 # The object permission an agent holds on each queue they work (django-guardian).
 QUEUE_PERMISSION = "work_queue"

@@ -7,7 +7,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods
 
 from helpdesk.forms import apply_service_errors
-from helpdesk.text import validate_single_line
+from helpdesk.single_line import validate_single_line
 from workspaces.models import WORKSPACE_SLUG_TAKEN
 from workspaces.onboarding import workspace_start
 from workspaces.selectors import workspace_slug_taken

@@ -16,7 +16,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
 from django.urls import reverse
 
-from helpdesk.text import SINGLE_LINE_ERROR, single_line
+from helpdesk.single_line import SINGLE_LINE_ERROR, single_line
 from privacy.audit import actions
 from privacy.audit.models import AuditEvent
 from tests.factories import UserFactory

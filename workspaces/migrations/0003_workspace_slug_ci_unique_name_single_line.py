@@ -4,7 +4,7 @@
 # which answers its members only).
 
 import django.db.models.functions.text
-import helpdesk.text
+import helpdesk.single_line
 from django.db import migrations, models
 
 
@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="workspace",
             name="name",
-            field=models.CharField(max_length=120, validators=[helpdesk.text.validate_single_line]),
+            field=models.CharField(max_length=120, validators=[helpdesk.single_line.validate_single_line]),
         ),
         migrations.AlterField(
             model_name="workspace",
