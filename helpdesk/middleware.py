@@ -40,6 +40,11 @@ def content_security_policy(request) -> str:
     return "; ".join(_POLICY_PARTS).replace("{connect_src}", connect_src(request))
 
 
+# The policy without any websocket origin, for a page that sets its own variant of the header
+# (and has no live updates).
+CONTENT_SECURITY_POLICY = "; ".join(_POLICY_PARTS).replace("{connect_src}", CONNECT_SRC_SELF)
+
+
 class SecurityHeadersMiddleware:
     """Adds the Content-Security-Policy and related headers to every response."""
 

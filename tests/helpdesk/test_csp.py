@@ -3,7 +3,7 @@
 import pytest
 from django.test import RequestFactory
 
-from helpdesk.middleware import connect_src
+from helpdesk.middleware import CONTENT_SECURITY_POLICY, connect_src
 
 
 def directives(response) -> dict[str, str]:
@@ -63,3 +63,8 @@ def test_a_refused_host_still_gets_a_policy_without_an_error(client, hosts):
 
     assert response.status_code == 400
     assert directives(response)["connect-src"] == "'self'"
+
+
+def test_the_static_policy_for_pages_that_set_their_own_allows_no_websocket_host():
+    assert "connect-src 'self';" in CONTENT_SECURITY_POLICY
+    assert "ws:" not in CONTENT_SECURITY_POLICY and "wss:" not in CONTENT_SECURITY_POLICY
