@@ -106,10 +106,11 @@ def seed(tickets: int, media_root: Path) -> dict:
         cursor.execute(
             "INSERT INTO tickets_ticket (workspace_id, number, subject, status, priority, queue_id, "
             "requester_id, "
-            "assignee_id, created_at, updated_at, closed_at, anonymized_at, requester_pseudonym) "
+            "assignee_id, created_at, updated_at, public_updated_at, closed_at, anonymized_at, "
+            "requester_pseudonym) "
             "SELECT %s, g, 'Printer ' || g || ' of Requester ' || (g %% %s), 'closed', 'normal', %s, "
             "%s + (g %% %s), "
-            "%s, %s, %s, %s, NULL, '' FROM generate_series(1, %s) g",
+            "%s, %s, %s, %s, %s, NULL, '' FROM generate_series(1, %s) g",
             [
                 workspace.pk,
                 requesters,
@@ -117,6 +118,7 @@ def seed(tickets: int, media_root: Path) -> dict:
                 first_requester,
                 requesters,
                 agent.pk,
+                closed,
                 closed,
                 closed,
                 closed,

@@ -417,6 +417,7 @@ class _Loader:
                 )
                 count = BIG_THREAD if number in big else 1 + rng.randrange(5)
                 at = created
+                last_public = created
                 for k in range(count):
                     if k == 0:
                         author, kind = requester, MessageKind.REPLY
@@ -424,6 +425,8 @@ class _Loader:
                         author, kind = agent, MessageKind.NOTE
                     else:
                         author, kind = (agent if k % 2 else requester), MessageKind.REPLY
+                    if kind == MessageKind.REPLY:
+                        last_public = at
                     message_id = next_message
                     next_message += 1
                     pick = rng.randrange(len(bodies))
@@ -463,6 +466,8 @@ class _Loader:
                     at = at + timedelta(minutes=30 + rng.randrange(600))
                 updated = at - timedelta(minutes=30)
                 closed = updated if status == Status.CLOSED else None
+                # A status other than new/open was the last change, and requesters see statuses.
+                public = last_public if status in (Status.NEW, Status.OPEN) else updated
                 tickets.append(
                     (
                         ticket_id,
@@ -476,6 +481,7 @@ class _Loader:
                         None if status == Status.NEW else agent,
                         created,
                         updated,
+                        public,
                         closed,
                     )
                 )
@@ -521,6 +527,7 @@ class _Loader:
                         "assignee_id",
                         "created_at",
                         "updated_at",
+                        "public_updated_at",
                         "closed_at",
                     ],
                     tickets,

@@ -1,19 +1,48 @@
+from django.core.exceptions import DisallowedHost
+
 # No inline script anywhere: every script is a file under /static/. Inline style attributes
 # are refused too, so markup injected into a message cannot restyle the page.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self' ws: wss:",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+# connect-src is completed per request (``content_security_policy``): 'self' alone does not
+# cover websockets in every browser, and a bare ``ws: wss:`` would let an injected script send
+# the page's data to any host.
+_POLICY_PARTS = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "{connect_src}",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+]
+CONNECT_SRC_SELF = "connect-src 'self'"
+
+
+def connect_src(request) -> str:
+    """``connect-src``: this origin and the websocket origin of the same host.
+
+    A page served over HTTPS may only open ``wss://`` (``ws://`` would be mixed content); over
+    plain HTTP both are listed, so a TLS-terminating proxy that does not tell Django the scheme
+    still gets live updates. A host Django refuses (``DisallowedHost``) gets 'self' only.
+    """
+    try:
+        host = request.get_host()
+    except DisallowedHost:
+        return CONNECT_SRC_SELF
+    if request.is_secure():
+        return f"{CONNECT_SRC_SELF} wss://{host}"
+    return f"{CONNECT_SRC_SELF} ws://{host} wss://{host}"
+
+
+def content_security_policy(request) -> str:
+    return "; ".join(_POLICY_PARTS).replace("{connect_src}", connect_src(request))
+
+
+# The policy without any websocket origin, for a page that sets its own variant of the header
+# (and has no live updates).
+CONTENT_SECURITY_POLICY = "; ".join(_POLICY_PARTS).replace("{connect_src}", CONNECT_SRC_SELF)
 
 
 class SecurityHeadersMiddleware:
@@ -24,7 +53,8 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if "Content-Security-Policy" not in response.headers:
+            response.headers["Content-Security-Policy"] = content_security_policy(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if getattr(request, "user", None) is not None and request.user.is_authenticated:

@@ -28,6 +28,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
 from helpdesk.markdown import Rendered, render_markdown
+from helpdesk.single_line import single_line
 from helpdesk.text import strip_bidi
 
 logger = logging.getLogger(__name__)
@@ -90,9 +91,10 @@ def render(
     markdown = dict(markdown or {})
     text_context = {**context, **{key: _source(value) for key, value in markdown.items()}}
     subject = context.get("subject") or _render_plain(f"email/{template}_subject.txt", text_context)
-    # Bidi controls (an RLO in a ticket subject or a name) would reorder the subject line and
-    # the text in the reader's mail client: emails never carry them.
-    subject = strip_bidi(" ".join(str(subject).split()))
+    # A header: a line break would make Django refuse the whole email (BadHeaderError). Bidi
+    # controls (an RLO in a ticket subject or a name) would reorder the subject line and the text
+    # in the reader's mail client: emails never carry them.
+    subject = strip_bidi(single_line(subject))
     text = strip_bidi(_render_plain(f"email/{template}.txt", {**text_context, "subject": subject}))
     html_context = {
         **context,
@@ -110,10 +112,12 @@ def send(
     *,
     kind: str,
     markdown: Mapping[str, str | Rendered] | None = None,
+    raise_errors: bool = False,
 ) -> bool:
     """Render ``template`` and email it to ``recipient`` (an account or an address) if they want
     ``kind``. Returns whether an email was handed to the mail backend; a failure is logged and
-    returns False, so one bad address never stops the caller."""
+    returns False, so one bad address never stops the caller. With ``raise_errors`` the failure
+    is logged and raised, for a caller that must tell someone (an inviter) and audit it."""
     address = _address_of(recipient)
     if not address or not wants(recipient, kind):
         return False
@@ -135,5 +139,7 @@ def send(
             getattr(user, "pk", "-"),
             type(error).__name__,
         )
+        if raise_errors:
+            raise
         return False
     return True

@@ -15,6 +15,7 @@ logger = logging.getLogger(__name__)
 
 
 @login_required
+@require_GET
 def home(request):
     """Send a person to their workspace, or show the list when they have several."""
     memberships = memberships_of(user=request.user)

@@ -99,7 +99,11 @@ class Ticket(models.Model):
         related_name="assigned_tickets",
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Any change, internal notes and agent-only fields included: what staff see and sort by.
     updated_at = models.DateTimeField(default=timezone.now)
+    # The last change a requester can see (a public reply, a status or participant change): what
+    # requesters see and sort by, so an internal note never moves or re-dates their list.
+    public_updated_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
     # Set by the retention sweep (issue 7) when it anonymized the ticket, so it is never redone;
     # the requester is then detached and shown by their stable pseudonym.
@@ -132,6 +136,8 @@ class Ticket(models.Model):
             models.Index(fields=["workspace", "requester", "-updated_at"]),
             models.Index(fields=["workspace", "assignee", "status"]),
             models.Index(fields=["workspace", "-updated_at", "-id"], name="ticket_ws_updated_seek"),
+            # The requesters' list, sorted by what they can see changed.
+            models.Index(fields=["workspace", "-public_updated_at", "-id"], name="ticket_ws_public_seek"),
             models.Index(fields=["workspace", "-created_at", "-id"], name="ticket_ws_created_seek"),
             models.Index(fields=["workspace", "-priority_rank", "-id"], name="ticket_ws_priority_seek"),
             models.Index(fields=["workspace", "status", "-updated_at", "-id"], name="ticket_ws_status_seek"),

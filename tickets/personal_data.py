@@ -140,6 +140,7 @@ def iter_tickets(scope: Scope, user):
             "queue__name",
             "created_at",
             "updated_at",
+            "public_updated_at",
             "closed_at",
         )
         .iterator(chunk_size=CHUNK_ROWS)
@@ -153,7 +154,10 @@ def iter_tickets(scope: Scope, user):
     )
     slug = scope.workspace.slug
     pending = next(messages, None)
-    for pk, number, subject, requester_id, status, priority, queue, created, updated, closed in tickets:
+    # What the person could see on the page: staff every change, a requester the public ones.
+    sees_all = scope.membership.is_staff
+    for row in tickets:
+        pk, number, subject, requester_id, status, priority, queue, created, updated, public, closed = row
         rows = []
         while pending is not None and pending[0] < pk:
             pending = next(messages, None)
@@ -180,7 +184,7 @@ def iter_tickets(scope: Scope, user):
             "priority": priority,
             "queue": queue,
             "created_at": iso(created),
-            "updated_at": iso(updated),
+            "updated_at": iso(updated if sees_all else public),
             "closed_at": iso(closed),
             "messages": rows,
         }

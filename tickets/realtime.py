@@ -9,8 +9,9 @@ one.
 
 Groups:
 
-- ``ticket-<id>-public``: replies and ticket changes, for everyone on the ticket page;
-- ``ticket-<id>-staff``: internal notes, joined only by admins and agents;
+- ``ticket-<id>-public``: replies and ticket changes a requester can see, for everyone on the
+  ticket page;
+- ``ticket-<id>-staff``: internal notes and agent-only changes, joined only by admins and agents;
 - ``ws-<workspace_id>-queue-<queue_id>``: the ticket list of agents and admins of that queue;
 - ``ws-<workspace_id>-user-<user_id>``: the ticket list of a requester (their own tickets and
   the ones they take part in).
@@ -80,14 +81,17 @@ def broadcast_message(message) -> None:
     _send([queue_group(ticket.workspace_id, ticket.queue_id), *_people_groups(ticket)], list_event)
 
 
-def broadcast_ticket(ticket, *, previous_queue_id: int | None = None) -> None:
+def broadcast_ticket(ticket, *, previous_queue_id: int | None = None, public: bool = True) -> None:
     """Announce that a ticket was created or changed (status, priority, assignee, queue...).
 
     ``previous_queue_id`` names the queue a ticket was moved out of, so that list drops the row.
-    Call it after commit.
+    ``public=False`` is a change only staff can see (priority, assignee, queue): it goes to the
+    ticket's staff group instead of its public one, and the requester's and participants' lists
+    are not told, so nothing on a requester's screen moves for it. Call it after commit.
     """
     event = {"type": TICKET_CHANGED, "ticket_id": ticket.pk, "ticket_number": ticket.number}
-    groups = [ticket_public_group(ticket.pk), queue_group(ticket.workspace_id, ticket.queue_id)]
+    page_group = ticket_public_group(ticket.pk) if public else ticket_staff_group(ticket.pk)
+    groups = [page_group, queue_group(ticket.workspace_id, ticket.queue_id)]
     if previous_queue_id is not None and previous_queue_id != ticket.queue_id:
         groups.append(queue_group(ticket.workspace_id, previous_queue_id))
-    _send([*groups, *_people_groups(ticket)], event)
+    _send([*groups, *(_people_groups(ticket) if public else [])], event)

@@ -28,6 +28,9 @@ SORTS = {
     "priority": ("priority_rank", "int"),
     "number": ("number", "int"),
 }
+# Requesters sort "updated" by the last change they can see: an internal note or an agent-only
+# change must not move a ticket up their list (nor show in its "Updated" column).
+REQUESTER_SORT_FIELDS = {"updated": "public_updated_at"}
 DEFAULT_SORT = "updated"
 SORT_LABELS = {
     "updated": "Last updated",
@@ -66,9 +69,16 @@ class TicketPage:
 # Cursors ------------------------------------------------------------------------------------
 
 
-def encode_cursor(ticket: Ticket, sort: str) -> str:
-    name, kind = SORTS[sort]
-    value = getattr(ticket, name)
+def sort_field(sort: str, membership: Membership) -> str:
+    """The column ``sort`` orders by for this member."""
+    if not membership.is_staff and sort in REQUESTER_SORT_FIELDS:
+        return REQUESTER_SORT_FIELDS[sort]
+    return SORTS[sort][0]
+
+
+def encode_cursor(ticket: Ticket, sort: str, field: str | None = None) -> str:
+    kind = SORTS[sort][1]
+    value = getattr(ticket, field or SORTS[sort][0])
     if kind == "datetime":
         value = (value - _EPOCH) // _MICROSECOND
     return f"{int(value)}_{ticket.pk}"
@@ -165,7 +175,7 @@ def ticket_list_page(
     repeats or skips because of rows inserted before it.
     """
     sort = filters.sort if filters.sort in SORTS else DEFAULT_SORT
-    name = SORTS[sort][0]
+    name = sort_field(sort, membership)
     tickets = filtered_tickets(membership=membership, filters=filters).select_related(
         "queue", "requester", "assignee"
     )
@@ -194,11 +204,11 @@ def ticket_list_page(
     if not rows:
         return page
     if forward:
-        page.older_cursor = encode_cursor(rows[-1], sort) if more else None
-        page.newer_cursor = encode_cursor(rows[0], sort) if cursor is not None else None
+        page.older_cursor = encode_cursor(rows[-1], sort, name) if more else None
+        page.newer_cursor = encode_cursor(rows[0], sort, name) if cursor is not None else None
     else:
-        page.newer_cursor = encode_cursor(rows[0], sort) if more else None
-        page.older_cursor = encode_cursor(rows[-1], sort)
+        page.newer_cursor = encode_cursor(rows[0], sort, name) if more else None
+        page.older_cursor = encode_cursor(rows[-1], sort, name)
     return page
 
 

@@ -2,8 +2,10 @@
 
 Every service runs in one transaction, locks the ticket row it changes (so two agents changing
 the same ticket are serialised and each audit event records what really changed), validates
-with ``full_clean``, writes its audit event inside the transaction, bumps ``updated_at``, and
-only after commit announces the change: websocket broadcasts (``tickets.realtime``) and email
+with ``full_clean``, writes its audit event inside the transaction, bumps ``updated_at`` (and
+``public_updated_at`` when a requester can see the change: a public reply, the status, the people
+on the ticket; never for an internal note or an agent-only field), and only after commit
+announces the change: websocket broadcasts (``tickets.realtime``) and email
 notifications (``tickets.notifications`` -> Celery tasks). A rolled-back change announces
 nothing.
 
@@ -159,6 +161,7 @@ def _ticket_create(
         status=Status.NEW,
         created_at=now,
         updated_at=now,
+        public_updated_at=now,
     )
     ticket.full_clean(exclude=["number"], validate_constraints=False)
     message = Message(
@@ -192,9 +195,9 @@ def ticket_set_status(*, ticket: Ticket, status: str, actor, request=None) -> Ti
         return ticket
     now = timezone.now()
     old = _set_status(ticket, status, now)
-    ticket.updated_at = now
+    ticket.updated_at = ticket.public_updated_at = now
     ticket.full_clean()
-    ticket.save(update_fields=["status", "closed_at", "updated_at"])
+    ticket.save(update_fields=["status", "closed_at", "updated_at", "public_updated_at"])
     events.ticket_status_changed(ticket=ticket, old=old, new=status, actor=actor, request=request)
     _after_commit(realtime.broadcast_ticket, ticket)
     notifications.notify_status_changed(ticket=ticket, actor=actor)
@@ -215,7 +218,7 @@ def ticket_set_priority(*, ticket: Ticket, priority: str, actor, request=None) -
     ticket.full_clean()
     ticket.save(update_fields=["priority", "updated_at"])
     events.ticket_priority_changed(ticket=ticket, old=old, new=priority, actor=actor, request=request)
-    _after_commit(realtime.broadcast_ticket, ticket)
+    _after_commit(realtime.broadcast_ticket, ticket, public=False)
     return ticket
 
 
@@ -242,7 +245,7 @@ def ticket_assign(*, ticket: Ticket, assignee, actor, request=None) -> Ticket:
     ticket.full_clean()
     ticket.save(update_fields=["assignee", "updated_at"])
     events.ticket_assigned(ticket=ticket, old=old, new=new_id, actor=actor, request=request)
-    _after_commit(realtime.broadcast_ticket, ticket)
+    _after_commit(realtime.broadcast_ticket, ticket, public=False)
     if assignee is not None:
         notifications.notify_assigned(ticket=ticket, actor=actor)
     return ticket
@@ -279,7 +282,7 @@ def ticket_move_queue(*, ticket: Ticket, queue: Queue, actor, request=None) -> T
             request=request,
             reason="queue_changed",
         )
-    _after_commit(realtime.broadcast_ticket, ticket, previous_queue_id=old_queue_id)
+    _after_commit(realtime.broadcast_ticket, ticket, previous_queue_id=old_queue_id, public=False)
     return ticket
 
 
@@ -318,7 +321,8 @@ def participant_add(*, ticket: Ticket, user, actor, request=None) -> TicketParti
     participant = TicketParticipant(workspace_id=ticket.workspace_id, ticket=ticket, user=user)
     participant.full_clean()
     participant.save()
-    Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
+    now = timezone.now()
+    Ticket.objects.filter(pk=ticket.pk).update(updated_at=now, public_updated_at=now)
     events.participant_added(ticket=ticket, user_id=user.pk, actor=actor, request=request)
     _after_commit(realtime.broadcast_ticket, ticket)
     return participant
@@ -334,7 +338,8 @@ def participant_remove(*, ticket: Ticket, user, actor, request=None) -> None:
     ).delete()
     if not deleted:
         raise ValidationError({"user": PARTICIPANT_NOT_ON_TICKET.format(name=_display(user))})
-    Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
+    now = timezone.now()
+    Ticket.objects.filter(pk=ticket.pk).update(updated_at=now, public_updated_at=now)
     events.participant_removed(ticket=ticket, user_id=user.pk, actor=actor, request=request)
     announce_access_changed(workspace_id=ticket.workspace_id, user_id=user.pk)
     _after_commit(realtime.broadcast_ticket, ticket)
@@ -404,6 +409,10 @@ def _message_post(*, ticket, author, kind, body, request, created_at, stored, no
     message.save()
     locked.updated_at = max(now, locked.updated_at)
     fields = ["updated_at"]
+    if kind == MessageKind.REPLY:
+        # A note leaves the requester's "updated" time (and their list order) as it was.
+        locked.public_updated_at = max(now, locked.public_updated_at)
+        fields.append("public_updated_at")
     reopened_from = None
     if kind == MessageKind.REPLY and not author_is_staff and locked.status in REOPENED_BY_REPLY:
         reopened_from = _set_status(locked, Status.OPEN, now)
@@ -411,6 +420,7 @@ def _message_post(*, ticket, author, kind, body, request, created_at, stored, no
     locked.save(update_fields=fields)
     # The caller's instance sees the new state too.
     ticket.updated_at, ticket.status, ticket.closed_at = locked.updated_at, locked.status, locked.closed_at
+    ticket.public_updated_at = locked.public_updated_at
     if kind == MessageKind.NOTE:
         events.note_created(message=message, ticket=locked, actor=author, request=request)
     else:
@@ -456,7 +466,8 @@ def message_edit(*, message: Message, editor, body: str, request=None, now=None)
     message.body_html = body_html_of(body)
     message.save(update_fields=["body", "body_html", "edited_at"])
     ticket = message.ticket
-    Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
+    changed = {"updated_at": now} if message.is_note else {"updated_at": now, "public_updated_at": now}
+    Ticket.objects.filter(pk=ticket.pk).update(**changed)
     events.message_edited(message=message, ticket=ticket, editor=editor, request=request)
     _after_commit(realtime.broadcast_message, message)
     return message

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from helpdesk.forms import apply_service_errors, service_error_message
 from privacy.audit import events
@@ -65,6 +65,7 @@ def _page_link(request, **cursor) -> str:
 
 
 @workspace_view()
+@require_GET
 def ticket_list(request, membership):
     form = TicketFilterForm(request.GET or None, membership=membership)
     values = form.values() if form.is_bound else TicketFilterForm(membership=membership).values()

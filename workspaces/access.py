@@ -15,8 +15,9 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import redirect
+from django.urls import reverse
 
 from privacy.audit import events
 from privacy.audit.events import REFUSED_NOT_MEMBER, REFUSED_NOT_VISIBLE, REFUSED_ROLE
@@ -134,6 +135,18 @@ def audit_refused_at(request, *, slug: str, reason: str, kind: str = ""):
     return events.access_refused(request, workspace=workspace, workspace_slug=slug, reason=reason, kind=kind)
 
 
+def lower_case_slug_redirect(request, slug: str):
+    """``/w/ACME/...`` names ``/w/acme/...`` (slugs are lower case and unique ignoring case):
+    a GET or HEAD is sent there for good; any other method gets the 404 of an unknown workspace,
+    so a form is never re-sent to a page it did not name."""
+    if request.method not in ("GET", "HEAD"):
+        raise Http404(NOT_FOUND)
+    match = request.resolver_match
+    url = reverse(match.view_name, args=match.args, kwargs={**match.kwargs, "slug": slug.lower()})
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponsePermanentRedirect(f"{url}?{query}" if query else url)
+
+
 def workspace_view(*, roles: tuple[str, ...] | None = None):
     """Decorate a view taking ``(request, membership, ...)`` reached at ``/w/<slug>/...``.
 
@@ -145,6 +158,8 @@ def workspace_view(*, roles: tuple[str, ...] | None = None):
     def decorator(view):
         @wraps(view)
         def wrapper(request, slug, *args, **kwargs):
+            if slug != slug.lower():
+                return lower_case_slug_redirect(request, slug)
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             membership = membership_for(user=request.user, slug=slug)

@@ -6,10 +6,12 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from helpdesk.single_line import validate_single_line
 from helpdesk.text import strip_bidi
 
 # The object permission an agent holds on each queue they work (django-guardian).
 QUEUE_PERMISSION = "work_queue"
+WORKSPACE_SLUG_TAKEN = "That address is already taken; choose another."
 
 
 class UserManager(BaseUserManager):
@@ -92,8 +94,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 class Workspace(models.Model):
     """The tenant. Nothing crosses a workspace boundary."""
 
-    name = models.CharField(max_length=120)
-    slug = models.SlugField(max_length=50, unique=True)
+    # Shown in page titles and email subjects: one line, never a control character.
+    name = models.CharField(max_length=120, validators=[validate_single_line])
+    # Stored in lower case (``clean``); the constraint below keeps /w/ACME/ from ever naming a
+    # second workspace beside /w/acme/, whatever path writes the row.
+    slug = models.SlugField(max_length=50, unique=True, error_messages={"unique": WORKSPACE_SLUG_TAKEN})
     created_at = models.DateTimeField(default=timezone.now)
     # The last ticket number handed out; bumped under a row lock by ticket_create.
     last_ticket_number = models.PositiveIntegerField(default=0)
@@ -101,10 +106,22 @@ class Workspace(models.Model):
     require_two_factor = models.BooleanField(default=False)
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                Lower("slug"),
+                name="workspace_slug_ci_unique",
+                violation_error_message=WORKSPACE_SLUG_TAKEN,
+            ),
+        ]
         ordering = ["name"]
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        super().clean()
+        self.name = (self.name or "").strip()
+        self.slug = (self.slug or "").strip().lower()
 
 
 class Role(models.TextChoices):

@@ -4,17 +4,20 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
+from django.views.decorators.http import require_http_methods
 
 from helpdesk.forms import apply_service_errors
+from helpdesk.single_line import validate_single_line
+from workspaces.models import WORKSPACE_SLUG_TAKEN
 from workspaces.onboarding import workspace_start
 from workspaces.selectors import workspace_slug_taken
 
-SLUG_TAKEN = "That address is already taken; choose another."
+SLUG_TAKEN = WORKSPACE_SLUG_TAKEN
 RESERVED_SLUGS = {"admin", "api", "static", "media", "new", "accounts", "account", "w"}
 
 
 class WorkspaceStartForm(forms.Form):
-    name = forms.CharField(label="Workspace name", max_length=120)
+    name = forms.CharField(label="Workspace name", max_length=120, validators=[validate_single_line])
     slug = forms.SlugField(
         label="Address",
         max_length=50,
@@ -25,7 +28,8 @@ class WorkspaceStartForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        slug = cleaned.get("slug") or slugify(cleaned.get("name", ""))[:50]
+        # Addresses are compared ignoring case, and stored (and shown) in lower case.
+        slug = (cleaned.get("slug") or slugify(cleaned.get("name", ""))[:50]).lower()
         if not slug:
             self.add_error("slug", "Choose an address made of letters or digits.")
         elif slug in RESERVED_SLUGS or workspace_slug_taken(slug):
@@ -35,6 +39,7 @@ class WorkspaceStartForm(forms.Form):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def workspace_new(request):
     form = WorkspaceStartForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from helpdesk.tokens import hash_token
@@ -132,7 +132,9 @@ def user_by_id(*, user_id: int) -> User | None:
 
 
 def workspace_slug_taken(slug: str) -> bool:
-    return Workspace.objects.filter(slug=slug).exists()
+    """Whether a workspace holds ``slug`` in any case (on the lower-case unique index)."""
+    return Workspace.objects.alias(slug_lower=Lower("slug")).filter(slug_lower=slug.lower()).exists()
+
 
 
 def password_reset_candidates(*, email: str):

@@ -15,7 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
@@ -28,6 +28,7 @@ from privacy.audit import events
 from workspaces.access import queue_grants
 from workspaces.models import (
     QUEUE_PERMISSION,
+    WORKSPACE_SLUG_TAKEN,
     Invitation,
     Membership,
     Queue,
@@ -37,6 +38,7 @@ from workspaces.models import (
     Workspace,
 )
 from workspaces.realtime import announce_access_changed
+from workspaces.selectors import workspace_slug_taken
 from workspaces.signals import member_leaving
 
 logger = logging.getLogger(__name__)
@@ -80,9 +82,19 @@ def invitation_problem(invitation: Invitation) -> str | None:
 
 @transaction.atomic
 def workspace_create(*, name: str, slug: str, actor=None) -> Workspace:
+    """Create a workspace. The slug is stored in lower case and is unique ignoring case
+    (``WORKSPACE_SLUG_TAKEN``, also when another request takes it between check and save); the
+    name must be one line (``SINGLE_LINE_ERROR``). Audits ``workspace.created``."""
     workspace = Workspace(name=name, slug=slug)
-    workspace.full_clean()
-    workspace.save()
+    # Uniqueness is checked below with one message, whichever of the two slug rules would fire.
+    workspace.full_clean(validate_unique=False, validate_constraints=False)
+    if workspace_slug_taken(workspace.slug):
+        raise ValidationError({"slug": WORKSPACE_SLUG_TAKEN}, code="unique")
+    try:
+        with transaction.atomic():
+            workspace.save()
+    except IntegrityError:
+        raise ValidationError({"slug": WORKSPACE_SLUG_TAKEN}, code="unique")
     events.workspace_created(workspace=workspace, actor=actor)
     return workspace
 
@@ -285,8 +297,10 @@ def member_queues_set(
 # Invitations ------------------------------------------------------------------------------------
 
 
-def _send_invitation_email(*, invitation_id: int, token: str) -> None:
-    invitation = Invitation.objects.select_related("workspace", "invited_by").get(pk=invitation_id)
+def _send_invitation_email(*, invitation: Invitation, token: str, actor=None, request=None) -> bool:
+    """Email the invitation link. A failure is never silent: it is audited
+    (``invitation.email_failed``) and ``invitation.email_sent`` tells the caller, whose view tells
+    the inviter. Runs after commit, so a rolled-back invitation sends nothing."""
     context = {
         "invitation": invitation,
         "workspace": invitation.workspace,
@@ -294,10 +308,22 @@ def _send_invitation_email(*, invitation_id: int, token: str) -> None:
         "url": absolute_url(reverse("invitation_accept", args=[token])),
         "valid_days": settings.INVITATION_VALID_DAYS,
     }
-    if not outbound.send(invitation.email, "invitation", context, kind=outbound.ACCOUNT):
-        # The invitation stays listed; the admin can send it again. Never log the token or the
-        # address: only which invitation failed.
-        logger.warning("Invitation email %s could not be sent", invitation_id)
+    try:
+        outbound.send(invitation.email, "invitation", context, kind=outbound.ACCOUNT, raise_errors=True)
+    except Exception as error:  # noqa: BLE001 - any mail failure: the invitation stays, the admin is told
+        # Never log the token or the address: only which invitation failed and the kind of error.
+        logger.warning("Invitation email %s could not be sent", invitation.pk)
+        invitation.email_sent = False
+        events.invitation_email_failed(
+            invitation=invitation,
+            workspace=invitation.workspace,
+            error=type(error).__name__,
+            actor=actor,
+            request=request,
+        )
+        return False
+    invitation.email_sent = True
+    return True
 
 
 def _mark_revoked(
@@ -325,7 +351,8 @@ def invitation_create(
 
     The token is random and only its SHA-256 is stored. Inviting an address that already has a
     pending invitation withdraws the older one (audited as ``invitation.revoked``), so only the
-    newest link works. Audits ``member.invited``; the email goes out after commit.
+    newest link works. Audits ``member.invited``; the email goes out after commit, and a failure
+    to send it is audited (``invitation.email_failed``) and left in ``invitation.email_sent``.
     """
     email = User.objects.normalize_email(email)
     queues = list(queues)
@@ -370,7 +397,13 @@ def invitation_create(
         actor=actor,
         request=request,
     )
-    transaction.on_commit(lambda: _send_invitation_email(invitation_id=invitation.pk, token=token))
+    # Set once the email was tried, after commit: True or False. It stays None while an outer
+    # transaction is still open (the email then goes when that one commits).
+    invitation.email_sent = None
+    transaction.on_commit(
+        lambda: _send_invitation_email(invitation=invitation, token=token, actor=actor, request=request),
+        robust=True,
+    )
     return invitation, token
 
 

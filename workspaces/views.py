@@ -33,6 +33,10 @@ MEMBER_REMOVED_SELF = "You left {workspace}."
 QUEUES_UPDATED = "Queue access of {name} updated."
 QUEUES_UNCHANGED = "Nothing changed: {name} already had exactly these queues."
 INVITATION_SENT = "Invitation sent to {email}. The link works for {days} days."
+INVITATION_NOT_SENT = (
+    "The invitation of {email} was saved, but its email could not be sent. Check the address "
+    "and the mail settings, then invite {email} again to send a new link."
+)
 INVITATION_REVOKED_DONE = "The invitation of {email} was withdrawn; its link no longer works."
 QUEUE_CREATED = "Queue “{name}” created."
 QUEUE_RENAMED = "Queue renamed to “{name}”."
@@ -44,6 +48,7 @@ INVITATION_WELCOME = "Welcome to {workspace}."
 
 
 @workspace_view()
+@require_GET
 def workspace_home(request, membership):
     return redirect("ticket_list", slug=membership.workspace.slug)
 
@@ -202,9 +207,13 @@ def admin_invite(request, membership):
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
-            messages.success(
-                request, INVITATION_SENT.format(email=invitation.email, days=settings.INVITATION_VALID_DAYS)
-            )
+            if invitation.email_sent is False:
+                messages.error(request, INVITATION_NOT_SENT.format(email=invitation.email))
+            else:
+                messages.success(
+                    request,
+                    INVITATION_SENT.format(email=invitation.email, days=settings.INVITATION_VALID_DAYS),
+                )
             return redirect("admin_members", slug=workspace.slug)
     return render(
         request,

@@ -58,6 +58,7 @@ MEMBER_INVITED = "member.invited"
 INVITATION_ACCEPTED = "invitation.accepted"
 INVITATION_REVOKED = "invitation.revoked"
 INVITATION_REFUSED = "invitation.refused"
+INVITATION_EMAIL_FAILED = "invitation.email_failed"
 QUEUE_CREATED = "queue.created"
 QUEUE_RENAMED = "queue.renamed"
 QUEUE_ACCESS_GRANTED = "queue.access_granted"
@@ -159,6 +160,10 @@ ACTIONS: dict[str, str] = {
     INVITATION_REFUSED: (
         "An invitation link was used but refused (detail: expired, revoked, used, wrong_account...); "
         "at most once per invitation, reason and person in 10 minutes."
+    ),
+    INVITATION_EMAIL_FAILED: (
+        "The email carrying an invitation could not be sent (detail: the kind of error, never "
+        "the address); the inviter was told."
     ),
     QUEUE_CREATED: "A queue was created.",
     QUEUE_RENAMED: "A queue was renamed.",

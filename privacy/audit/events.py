@@ -580,6 +580,20 @@ def invitation_revoked(*, invitation, workspace, reason: str = "", actor=None, r
     )
 
 
+@_writes(actions.INVITATION_EMAIL_FAILED)
+def invitation_email_failed(*, invitation, workspace, error: str, actor=None, request=None) -> AuditEvent:
+    """``error`` is the kind of failure (an exception class name), never its text: mail errors
+    quote addresses."""
+    return audit_record(
+        action=actions.INVITATION_EMAIL_FAILED,
+        request=request,
+        actor=actor,
+        workspace=workspace,
+        target=invitation,
+        detail={"error": error},
+    )
+
+
 @_writes(actions.INVITATION_REFUSED)
 def invitation_refused(*, invitation, reason: str, request=None) -> AuditEvent | None:
     """An invitation link was opened but cannot be used. ``reason`` is a short code (expired,

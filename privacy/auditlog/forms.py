@@ -1,12 +1,24 @@
 """The audit log's filter form (GET): every field optional, dates are UTC days."""
 
+from datetime import date
+
 from django import forms
 
 from privacy.audit.actions import ACTION_CHOICES
 from privacy.audit.selectors import AuditFilters
 
 DATE_ORDER_ERROR = "The “from” date must be on or before the “to” date."
+# The log cannot hold events from before the product existed or from centuries ahead; dates out
+# there are typing slips (or probes: 9999-12-31 + 1 day overflows).
+DATE_MIN = date(2000, 1, 1)
+DATE_MAX = date(2099, 12, 31)
+DATE_RANGE_ERROR = "Choose a date between 1 January 2000 and 31 December 2099."
 CURSOR_ERROR = "That page link is not valid; showing the newest events."
+
+
+DATE_WIDGET = forms.DateInput(
+    attrs={"type": "date", "min": DATE_MIN.isoformat(), "max": DATE_MAX.isoformat()}
+)
 
 
 class AuditFilterForm(forms.Form):
@@ -19,12 +31,20 @@ class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(label="Action", required=False, choices=[("", "Any action"), *ACTION_CHOICES])
     target_type = forms.CharField(label="Target type", required=False, max_length=64)
     target_id = forms.CharField(label="Target id", required=False, max_length=64)
-    date_from = forms.DateField(
-        label="From (UTC)", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label="To (UTC)", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = forms.DateField(label="From (UTC)", required=False, widget=DATE_WIDGET)
+    date_to = forms.DateField(label="To (UTC)", required=False, widget=DATE_WIDGET)
+
+    def _clean_day(self, name):
+        day = self.cleaned_data.get(name)
+        if day is not None and not DATE_MIN <= day <= DATE_MAX:
+            raise forms.ValidationError(DATE_RANGE_ERROR, code="out_of_range")
+        return day
+
+    def clean_date_from(self):
+        return self._clean_day("date_from")
+
+    def clean_date_to(self):
+        return self._clean_day("date_to")
 
     def clean(self):
         cleaned = super().clean()

@@ -1,7 +1,9 @@
 """The workspace audit log for admins: a filtered page and a streamed CSV of the same rows."""
 
 import csv
+import itertools
 import json
+import logging
 from datetime import UTC
 
 from asgiref.sync import sync_to_async
@@ -18,8 +20,12 @@ from privacy.audit.selectors import audit_events_for_export, audit_events_page
 from privacy.auditlog.forms import CURSOR_ERROR, AuditFilterForm, parse_cursor
 from workspaces.access import ADMIN_ONLY, workspace_view
 
+logger = logging.getLogger(__name__)
+
 FILTER_ERROR = "Fix the filters above to see events."
 CSV_FILTER_ERROR = "The filters are not valid: correct them on the audit log page, then download again."
+# The last line of a download cut short by a server error (the status line was already sent).
+CSV_INCOMPLETE = "INCOMPLETE: the export stopped because of a server error. Download it again."
 CSV_HEADER = [
     "time_utc",
     "seq",
@@ -72,18 +78,28 @@ class _Line:
 def _csv_lines(chunks):
     writer = csv.writer(_Line())
     yield writer.writerow(CSV_HEADER)
-    for rows in chunks:
-        yield "".join(writer.writerow(_csv_row(event)) for event in rows)
+    try:
+        for rows in chunks:
+            yield "".join(writer.writerow(_csv_row(event)) for event in rows)
+    except Exception:  # noqa: BLE001 - the headers are sent: end the body, never leave it open
+        logger.exception("audit CSV export stopped early")
+        yield writer.writerow([CSV_INCOMPLETE])
 
 
-async def _csv_lines_async(workspace, filters):
+async def _csv_lines_async(workspace, filters, chunks=None):
     # Under ASGI a synchronous iterator would be read to the end into memory before sending;
     # an async one streams, each chunk's query run in the sync thread.
-    chunks = audit_events_for_export(workspace=workspace, filters=filters)
+    if chunks is None:
+        chunks = audit_events_for_export(workspace=workspace, filters=filters)
     writer = csv.writer(_Line())
     yield writer.writerow(CSV_HEADER)
     while True:
-        rows = await sync_to_async(next, thread_sensitive=True)(chunks, None)
+        try:
+            rows = await sync_to_async(next, thread_sensitive=True)(chunks, None)
+        except Exception:  # noqa: BLE001 - an exception here would leave the response body open
+            logger.exception("audit CSV export stopped early")
+            yield writer.writerow([CSV_INCOMPLETE])
+            return
         if rows is None:
             return
         yield "".join(writer.writerow(_csv_row(event)) for event in rows)
@@ -131,11 +147,16 @@ def audit_log_csv(request, membership):
         return HttpResponseBadRequest(CSV_FILTER_ERROR, content_type="text/plain; charset=utf-8")
     filters = form.filters()
     workspace = membership.workspace
+    # The first chunk is read before the response starts: a filter the database cannot run then
+    # fails as an error page, not as a download that stops after its headers.
+    chunks = audit_events_for_export(workspace=workspace, filters=filters)
+    first = next(chunks, None)
+    chunks = itertools.chain([] if first is None else [first], chunks)
     events.audit_exported(workspace=workspace, filters=filters.as_detail(), request=request)
     if isinstance(request, ASGIRequest):
-        content = _csv_lines_async(workspace, filters)
+        content = _csv_lines_async(workspace, filters, chunks)
     else:
-        content = _csv_lines(audit_events_for_export(workspace=workspace, filters=filters))
+        content = _csv_lines(chunks)
     response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
     stamp = timezone.now().astimezone(UTC).strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="audit-{workspace.slug}-{stamp}.csv"'
