@@ -11,6 +11,7 @@ three outcomes apart:
   unless --require-data is given, the gate passes, so a machine without that data can still test.
 
 Usage: python scripts/audit_requirements.py [--require-data] [--ignore-vuln ID ...] -r FILE ...
+(--pip-audit PATH runs another pip-audit executable; the gate's tests use a stand-in.)
 """
 
 import argparse
@@ -25,9 +26,10 @@ def main(argv=None) -> int:
     parser.add_argument("-r", "--requirement", action="append", required=True)
     parser.add_argument("--ignore-vuln", action="append", default=[])
     parser.add_argument("--require-data", action="store_true")
+    parser.add_argument("--pip-audit", default=str(Path(sys.executable).with_name("pip-audit")))
     args = parser.parse_args(argv)
 
-    pip_audit = str(Path(sys.executable).with_name("pip-audit"))
+    pip_audit = args.pip_audit
     command = [pip_audit, "--format", "json", "--progress-spinner", "off"]
     for requirement in args.requirement:
         command += ["-r", requirement]
