@@ -35,7 +35,10 @@
   var session = storage("sessionStorage");
   if (!local) return;
 
+  var signingOut = false;
+
   function clearAll() {
+    signingOut = true; // a pending save (or the pagehide one) must not write the draft back
     var keys = [];
     for (var i = 0; i < local.length; i++) {
       var key = local.key(i);
@@ -92,6 +95,7 @@
     var timer = null;
     function save() {
       timer = null;
+      if (signingOut) return;
       if (box.value.trim()) local.setItem(key, box.value);
       else local.removeItem(key);
     }
