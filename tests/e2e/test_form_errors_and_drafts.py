@@ -46,7 +46,9 @@ def _ticket_page(page, base, ticket):
     expect(page.locator("#ticket-subject")).to_have_text(ticket.subject)
 
 
-def test_a_refused_reply_focuses_the_error_summary_at_the_form(live_asgi, new_page, sign_in, agent, open_ticket):
+def test_a_refused_reply_focuses_the_error_summary_at_the_form(
+    live_asgi, new_page, sign_in, agent, open_ticket
+):
     # A short window: the reply box sits below the conversation, out of view at first.
     page = new_page(width=1000, height=600)
     sign_in(page, live_asgi, agent.user.email, PASSWORD)
@@ -132,7 +134,9 @@ def test_a_send_refused_after_access_was_lost_keeps_the_draft(
     expect(page.get_by_label("Your message")).to_have_value(DRAFT)
 
 
-def test_a_refused_attachment_keeps_the_text_and_the_draft(live_asgi, new_page, sign_in, agent, open_ticket, tmp_path):
+def test_a_refused_attachment_keeps_the_text_and_the_draft(
+    live_asgi, new_page, sign_in, agent, open_ticket, tmp_path
+):
     page = new_page()
     sign_in(page, live_asgi, agent.user.email, PASSWORD)
     _ticket_page(page, live_asgi, open_ticket)
@@ -153,17 +157,23 @@ def test_signing_out_clears_every_draft(live_asgi, new_page, sign_in, agent, ope
     sign_in(page, live_asgi, agent.user.email, PASSWORD)
     _ticket_page(page, live_asgi, open_ticket)
     page.get_by_label("Your message").fill(DRAFT)
-    page.wait_for_function("key => window.localStorage.getItem(key) !== null", arg=_draft_key(agent, open_ticket))
+    page.wait_for_function(
+        "key => window.localStorage.getItem(key) !== null", arg=_draft_key(agent, open_ticket)
+    )
     # Typed just before signing out: the pending save must not write the draft back.
     page.get_by_label("Your message").type(" And the cable.")
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/|/$"))
     page.wait_for_load_state("load")
-    left = page.evaluate("() => Object.keys(window.localStorage).filter(k => k.startsWith('helpdesk-draft:'))")
+    left = page.evaluate(
+        "() => Object.keys(window.localStorage).filter(k => k.startsWith('helpdesk-draft:'))"
+    )
     assert left == []
 
 
-def test_a_new_tickets_description_is_kept_until_the_ticket_is_opened(live_asgi, new_page, sign_in, requester, queue):
+def test_a_new_tickets_description_is_kept_until_the_ticket_is_opened(
+    live_asgi, new_page, sign_in, requester, queue
+):
     page = new_page()
     sign_in(page, live_asgi, requester.user.email, PASSWORD)
     page.goto(f"{live_asgi}/w/{requester.workspace.slug}/tickets/new/")
