@@ -30,6 +30,7 @@ from django.utils.safestring import SafeString
 from helpdesk.markdown import Rendered, render_markdown
 from helpdesk.single_line import single_line
 from helpdesk.text import strip_bidi
+from helpdesk.timezones import override_for
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +124,9 @@ def send(
         return False
     user = None if isinstance(recipient, str) else recipient
     context = {"recipient": user, "site_url": settings.SITE_URL, **(context or {})}
-    subject, text, html = render(template, context, markdown=markdown)
+    # Times in the email are the recipient's (their saved zone), not the sender's request zone.
+    with override_for(user):
+        subject, text, html = render(template, context, markdown=markdown)
     message = EmailMultiAlternatives(subject=subject, body=text, to=[address])
     message.attach_alternative(html, "text/html")
     try:

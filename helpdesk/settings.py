@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Times on pages in the signed-in person's saved zone (helpdesk/timezones.py).
+    "helpdesk.timezones.TimeZoneMiddleware",
     # "Last seen" of the person's sessions on /account/, one write per 5 minutes at most.
     "workspaces.sessions.middleware.SessionActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

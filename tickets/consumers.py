@@ -22,6 +22,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from helpdesk.text import strip_bidi
+from helpdesk.timezones import override_for
 from tickets.access import find_visible_ticket, get_message_or_404, get_ticket_or_404
 from tickets.live_contract import TICKET, TICKET_LIST, Close, Frame, Route
 from tickets.realtime import queue_group, ticket_public_group, ticket_staff_group, user_list_group
@@ -289,9 +290,11 @@ class TicketConsumer(_MemberConsumer):
             message = get_message_or_404(membership, ticket, message_id)
         except Http404:
             return None  # a note, for a requester; or gone meanwhile
-        html = render_to_string(
-            MESSAGE_TEMPLATE, {"message": message, "ticket": ticket, "membership": membership}
-        )
+        # The viewer's saved zone, as on the page (helpdesk/timezones.py).
+        with override_for(membership.user):
+            html = render_to_string(
+                MESSAGE_TEMPLATE, {"message": message, "ticket": ticket, "membership": membership}
+            )
         return self.frame(Frame.MESSAGE, id=message.pk, html=html)
 
     def ticket_frame(self):
@@ -371,7 +374,8 @@ class TicketListConsumer(_MemberConsumer):
         ticket = find_visible_ticket(membership, ticket_id)
         if ticket is None:
             return None
-        html = render_to_string(ROW_TEMPLATE, {"ticket": ticket, "membership": membership})
+        with override_for(membership.user):
+            html = render_to_string(ROW_TEMPLATE, {"ticket": ticket, "membership": membership})
         return self.frame(Frame.ROW, id=ticket.number, html=html)
 
     async def ticket_changed(self, event):

@@ -21,6 +21,7 @@ import json
 import os
 import runpy
 import uuid
+import zoneinfo
 from concurrent.futures import ThreadPoolExecutor
 from unittest import mock
 
@@ -395,6 +396,21 @@ async def test_agent_gets_notes_and_replies(app, layer, agent, requester, ticket
     frame = await communicator.receive_json_from(timeout=TIMEOUT)
     assert (frame["type"], frame["id"]) == (Frame.MESSAGE, reply.pk)
     assert "Any news on my refund?" in frame["html"]
+    await communicator.disconnect()
+
+
+@in_own_loop
+async def test_a_live_message_shows_its_time_in_the_viewers_zone(app, layer, agent, requester, ticket):
+    agent.user.time_zone = "Asia/Tokyo"
+    await database_sync_to_async(agent.user.save)(update_fields=["time_zone"])
+    communicator, connected, _code = await open_socket(app, ticket_path(ticket), agent.user)
+    assert connected
+    reply = await post(ticket, requester.user, MessageKind.REPLY, "What time is it there?")
+    frame = await communicator.receive_json_from(timeout=TIMEOUT)
+    # The same text the page shows for this viewer (helpdesk/timezones.py), not the UTC one.
+    tokyo = reply.created_at.astimezone(zoneinfo.ZoneInfo("Asia/Tokyo")).strftime("%H:%M")
+    assert f"{tokyo}</time>" in frame["html"]
+    assert tokyo != reply.created_at.strftime("%H:%M")
     await communicator.disconnect()
 
 
