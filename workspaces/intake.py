@@ -80,7 +80,9 @@ def membership_in(*, workspace: Workspace, user) -> Membership | None:
 
 
 @transaction.atomic
-def intake_settings_set(*, workspace: Workspace, intake: str, domains: str, actor=None, request=None) -> Workspace:
+def intake_settings_set(
+    *, workspace: Workspace, intake: str, domains: str, actor=None, request=None
+) -> Workspace:
     """Set who may open tickets without an invitation. Audits ``settings.changed`` (setting
     ``intake``) with the old and new values of what changed; nothing when nothing changed."""
     if intake not in Intake.values:

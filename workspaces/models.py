@@ -270,12 +270,11 @@ class QueueGroupObjectPermission(GroupObjectPermissionBase):
 # The personal data these models hold is declared in workspaces/personal_data.py, with the erasers and
 # exporters that reach it (registered from the AppConfig.ready()).
 
-# Second factors (workspaces/two_factor/models.py), gathered here so Django finds them.
-# The person's signed-in sessions (workspaces/sessions/): imported here so Django finds the model.
-from workspaces.sessions.models import UserSession  # noqa: E402, F401
-
-# Help requests held until their sender confirms the address (workspaces/intake_models.py).
+# Gathered here so Django finds them: help requests held until their sender confirms the address
+# (workspaces/intake_models.py), second factors (workspaces/two_factor/models.py) and the person's
+# signed-in sessions (workspaces/sessions/).
 from workspaces.intake_models import HelpRequest  # noqa: E402, F401
+from workspaces.sessions.models import UserSession  # noqa: E402, F401
 
 # Single sign-on settings live in their own module; importing them here registers the model.
 from workspaces.sso_models import WorkspaceSSO  # noqa: E402, F401

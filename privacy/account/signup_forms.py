@@ -138,6 +138,5 @@ class HelpRequestForm(SignupForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["password1"].help_text = (
-            "For your new account, where you follow the answers. "
-            + self.fields["password1"].help_text
+            "For your new account, where you follow the answers. " + self.fields["password1"].help_text
         )
