@@ -16,8 +16,8 @@ from django.http import Http404
 
 from privacy.audit import events
 from workspaces.intake_models import HelpRequest
-from workspaces.models import Intake, Membership, Role, Workspace
-from workspaces.services import membership_create
+from workspaces.models import Intake, Membership, Role, User, Workspace
+from workspaces.services import invitation_create, membership_create
 
 DOMAIN_INVALID = "“{domain}” is not an email domain. Write domains such as example.com, separated by spaces."
 DOMAIN_REFUSED = "This workspace accepts requests only from addresses at {domains}."
@@ -166,3 +166,29 @@ def help_requests_release(*, user, request=None) -> list[tuple[Membership, HelpR
             )
         released.append((membership, item))
     return released
+
+
+@transaction.atomic
+def requester_invite(*, workspace: Workspace, email: str, actor, request=None) -> tuple[Membership, object]:
+    """Make the person at ``email`` a requester now, so staff can open a ticket on their behalf,
+    and email them an invitation to take the account up. Returns (membership, invitation).
+
+    An address without an account gets a placeholder: inactive, no usable password, address not
+    confirmed (a pending sign-up, ``User.is_pending_signup``), which nobody can sign in to until
+    the invitation link (or a password reset) proves the mailbox and sets a password. Its
+    membership keeps the sign-up purge away from it. Refused (ValidationError) for a member.
+    Audits ``member.invited`` and ``member.added`` (actor: the staff member).
+    """
+    invitation, _token = invitation_create(
+        workspace=workspace, email=email, role=Role.REQUESTER, actor=actor, request=request
+    )
+    user = User.objects.select_for_update().filter(email__iexact=invitation.email).first()
+    if user is None:
+        user = User(email=invitation.email, is_active=False, email_confirmed_at=None)
+        user.set_unusable_password()
+        user.full_clean(validate_unique=False)
+        user.save()
+    membership = membership_create(
+        workspace=workspace, user=user, role=Role.REQUESTER, actor=actor, request=request
+    )
+    return membership, invitation
