@@ -4,9 +4,15 @@ Connected to ``workspaces.signals.signup_confirmed`` (sent inside the confirmati
 so the confirmation, the requester membership and the tickets commit together or not at all.
 """
 
+import logging
+
+from django.core.exceptions import ValidationError
+
 from tickets.services import ticket_create
 from workspaces.intake import help_requests_release
 from workspaces.models import Queue
+
+logger = logging.getLogger(__name__)
 
 
 def help_requests_open(sender=None, *, user, request=None, **kwargs) -> int:
@@ -19,14 +25,21 @@ def help_requests_open(sender=None, *, user, request=None, **kwargs) -> int:
             # A workspace without queues cannot take tickets; the person is a requester all the
             # same and can open one when the admins add a queue.
             continue
-        ticket_create(
-            workspace=membership.workspace,
-            queue=queue,
-            requester=user,
-            subject=held.subject,
-            description=held.description,
-            actor=user,
-            request=request,
-        )
+        try:
+            # ticket_create is atomic: a refused request rolls back to its savepoint only, so
+            # the confirmation itself never fails because of what was typed on the form.
+            ticket_create(
+                workspace=membership.workspace,
+                queue=queue,
+                requester=user,
+                subject=held.subject,
+                description=held.description,
+                actor=user,
+                request=request,
+            )
+        except ValidationError:
+            # Never the words: only which held request could not become a ticket.
+            logger.warning("Held help request %s could not be opened as a ticket", held.pk)
+            continue
         opened += 1
     return opened
