@@ -11,7 +11,7 @@ Nothing here lists workspaces: a person learns the link from the workspace itsel
 import re
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404
 
 from privacy.audit import events
@@ -122,7 +122,13 @@ def requester_join(*, workspace: Workspace, user, request=None) -> Membership:
     refusal = intake_refusal(workspace, user.email)
     if refusal:
         raise ValidationError(refusal)
-    return membership_create(workspace=workspace, user=user, role=Role.REQUESTER, actor=user, request=request)
+    try:
+        return membership_create(
+            workspace=workspace, user=user, role=Role.REQUESTER, actor=user, request=request
+        )
+    except IntegrityError:
+        # The same person's other click won (databases without row locks): theirs stands.
+        return Membership.objects.get(workspace=workspace, user=user)
 
 
 @transaction.atomic

@@ -12,10 +12,17 @@ from django.core.exceptions import ValidationError
 from privacy.account import signup
 from privacy.audit import actions
 from privacy.audit.models import AuditEvent
+from tests.concurrency import run_threads
 from tests.conftest import make_member
 from tests.factories import UserFactory
 from tickets.models import Ticket
-from workspaces.intake import DOMAIN_REFUSED, INTAKE_CLOSED, help_request_hold, intake_settings_set
+from workspaces.intake import (
+    DOMAIN_REFUSED,
+    INTAKE_CLOSED,
+    help_request_hold,
+    intake_settings_set,
+    requester_join,
+)
 from workspaces.intake_models import HelpRequest
 from workspaces.models import Intake, Membership, Role, User
 
@@ -318,3 +325,14 @@ def test_other_workspace_member_status_does_not_leak(client, workspace, other_wo
     client.force_login(stranger.user)
     body = client.get(HELP_URL).content.decode()
     assert other_workspace.name not in body.split("<main", 1)[-1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clicks_at_once_make_one_membership(workspace):
+    set_intake(workspace, Intake.SIGNUP)
+    person = UserFactory(email="dee@example.test")
+
+    run_threads(2, lambda index: requester_join(workspace=workspace, user=person))
+
+    assert Membership.objects.filter(user=person, workspace=workspace).count() == 1
+    assert AuditEvent.objects.filter(action=actions.MEMBER_ADDED, workspace=workspace).count() == 1
