@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from helpdesk import views
+from privacy.account.help_views import get_help
 from workspaces import sso_urls
 from workspaces.onboarding_views import workspace_new
 from workspaces.views import invitation_accept
@@ -16,6 +17,7 @@ urlpatterns = [
     # After accounts/: its "account" name (the same page) then resolves to /account/.
     path("account/", include("privacy.account.urls")),
     path("workspaces/new/", workspace_new, name="workspace_new"),
+    path("help/<slug:slug>/", get_help, name="get_help"),
     path("invitations/<str:token>/", invitation_accept, name="invitation_accept"),
     path("w/<slug:slug>/", include("workspaces.urls")),
     path("w/<slug:slug>/", include(sso_urls.urlpatterns)),

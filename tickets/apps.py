@@ -7,13 +7,14 @@ class TicketsConfig(AppConfig):
     def ready(self):
         # Imported here, not at the top: an app's modules that import models load after the
         # registry is ready (Django's AppConfig.ready contract).
-        from tickets import personal_data, retention_kinds, workspace_extensions
+        from tickets import intake, personal_data, retention_kinds, workspace_extensions
         from workspaces.selectors import queue_figure_register
-        from workspaces.signals import member_leaving
+        from workspaces.signals import member_leaving, signup_confirmed
 
         member_leaving.connect(
             workspace_extensions.participations_remove, dispatch_uid="tickets.participations_remove"
         )
+        signup_confirmed.connect(intake.help_requests_open, dispatch_uid="tickets.intake.help_requests_open")
         queue_figure_register("open_tickets", workspace_extensions.open_tickets_of_queue)
         personal_data.register_personal_data()
         retention_kinds.register_retention()

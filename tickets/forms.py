@@ -26,6 +26,10 @@ MARKDOWN_HELP = "Markdown works: **bold**, _italic_, `code`, lists and links."
 
 NOT_A_CANDIDATE = "No other member of this workspace has that email address, or they already take part."
 NOT_A_MEMBER = "No member of this workspace has that email address."
+NOT_A_MEMBER_INVITE = (
+    "No member of this workspace has that email address. Check it, or tick “Invite them as a "
+    "requester” to invite this person and open the ticket for them."
+)
 
 
 class MemberEmailField(forms.EmailField):
@@ -124,13 +128,31 @@ class TicketFilterForm(forms.Form):
 # A new ticket -------------------------------------------------------------------------------
 
 
+class RequesterEmailField(MemberEmailField):
+    """A member by email, or, when the form's ``invite_requester`` box is ticked, the address of
+    someone to invite as a requester (cleaned to the address: ``TicketCreateForm.clean``)."""
+
+    def clean(self, value):
+        try:
+            return super().clean(value)
+        except forms.ValidationError as error:
+            if getattr(error, "code", "") != "not_found":
+                raise
+            return forms.EmailField.clean(self, value).strip().lower()
+
+
 class TicketCreateForm(forms.Form):
-    requester = MemberEmailField(
+    requester = RequesterEmailField(
         label="Requester's email",
         required=False,
         not_found=NOT_A_MEMBER,
         help_text="Opening a ticket on someone's behalf? Their email address; they will see it as "
         "theirs. Leave empty to open it as yourself.",
+    )
+    invite_requester = forms.BooleanField(
+        label="Not a member yet? Invite them as a requester",
+        required=False,
+        help_text="They get an email to set a password and follow the ticket.",
     )
     subject = forms.CharField(label="Subject", max_length=200)
     queue = forms.ModelChoiceField(label="Queue", queryset=Queue.objects.none(), empty_label=None)
@@ -152,9 +174,23 @@ class TicketCreateForm(forms.Form):
             self.fields["requester"].queryset = workspace_people(workspace_id=membership.workspace_id)
         else:
             del self.fields["requester"]
+            del self.fields["invite_requester"]
         # Every queue of the workspace: it only says where the ticket goes (staff may open one
         # for a queue they do not work, on someone's behalf).
         self.fields["queue"].queryset = Queue.objects.of_workspace(membership.workspace_id).order_by("name")
+
+    def clean(self):
+        cleaned = super().clean()
+        # An address that is not a member is only invited when staff said so: a typo must not
+        # create an account and send someone an email.
+        if isinstance(cleaned.get("requester"), str) and not cleaned.get("invite_requester"):
+            self.add_error("requester", NOT_A_MEMBER_INVITE)
+        return cleaned
+
+    def requester_to_invite(self) -> str | None:
+        """The address to invite as the ticket's requester, or None (a member, or the author)."""
+        requester = self.cleaned_data.get("requester")
+        return requester if isinstance(requester, str) else None
 
 
 # The ticket page ----------------------------------------------------------------------------

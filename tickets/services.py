@@ -30,6 +30,7 @@ from tickets.attachments import attachment_attach, attachments_stored
 from tickets.bodies import body_html_of
 from tickets.models import Message, MessageKind, Priority, Status, Ticket, TicketParticipant
 from tickets.selectors import membership_of, queue_staff
+from workspaces.intake import requester_invite
 from workspaces.models import Queue, Workspace
 from workspaces.realtime import announce_access_changed
 
@@ -140,6 +141,43 @@ def ticket_create(
             stored=stored,
             notify=notify,
         )
+
+
+def ticket_create_for_invitee(
+    *,
+    workspace: Workspace,
+    queue: Queue,
+    email: str,
+    subject: str,
+    description: str,
+    priority: str = Priority.NORMAL,
+    actor,
+    request=None,
+    attachments: Iterable = (),
+):
+    """Staff open a ticket for someone who is not a member yet: the address becomes a requester
+    with an invitation emailed after commit (``workspaces.intake.requester_invite``), and the
+    ticket is theirs. All or nothing. Returns (ticket, invitation). Audits ``member.invited``,
+    ``member.added`` and what ``ticket_create`` audits."""
+    with attachments_stored(workspace_id=workspace.pk, uploaded_by=actor, uploads=attachments) as stored:
+        with transaction.atomic():
+            membership, invitation = requester_invite(
+                workspace=workspace, email=email, actor=actor, request=request
+            )
+            ticket = _ticket_create(
+                workspace=workspace,
+                queue=queue,
+                requester=membership.user,
+                subject=subject,
+                description=description,
+                priority=priority,
+                actor=actor,
+                request=request,
+                created_at=None,
+                stored=stored,
+                notify=True,
+            )
+        return ticket, invitation
 
 
 @transaction.atomic

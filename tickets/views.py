@@ -29,6 +29,7 @@ from workspaces.access import NOT_FOUND, workspace_view
 PAGE_SIZE = selectors.PAGE_SIZE
 
 TICKET_CREATED = "Ticket #{number} was opened."
+REQUESTER_INVITED = "{email} is now a requester here and was emailed an invitation to follow the ticket."
 TICKET_CREATED_ELSEWHERE = (
     "Ticket #{number} was opened in the {queue} queue. You do not work that queue, so it is not in your list."
 )
@@ -103,18 +104,33 @@ def ticket_new(request, membership):
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
+            invitee = form.requester_to_invite()
             try:
-                ticket = services.ticket_create(
-                    workspace=membership.workspace,
-                    queue=data["queue"],
-                    requester=data.get("requester") or membership.user,
-                    subject=data["subject"],
-                    description=data["description"],
-                    priority=data["priority"],
-                    actor=membership.user,
-                    request=request,
-                    attachments=data.get("attachments") or (),
-                )
+                if invitee:
+                    ticket, _invitation = services.ticket_create_for_invitee(
+                        workspace=membership.workspace,
+                        queue=data["queue"],
+                        email=invitee,
+                        subject=data["subject"],
+                        description=data["description"],
+                        priority=data["priority"],
+                        actor=membership.user,
+                        request=request,
+                        attachments=data.get("attachments") or (),
+                    )
+                    messages.info(request, REQUESTER_INVITED.format(email=invitee))
+                else:
+                    ticket = services.ticket_create(
+                        workspace=membership.workspace,
+                        queue=data["queue"],
+                        requester=data.get("requester") or membership.user,
+                        subject=data["subject"],
+                        description=data["description"],
+                        priority=data["priority"],
+                        actor=membership.user,
+                        request=request,
+                        attachments=data.get("attachments") or (),
+                    )
             except ValidationError as error:
                 apply_service_errors(form, error)
             else:

@@ -91,6 +91,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.email_confirmed_at is None and self.last_login is None and not self.is_active
 
 
+class Intake(models.TextChoices):
+    """Who may open tickets in a workspace without an invitation (README "A way in for requesters")."""
+
+    INVITED = "invited", "Invited people only"
+    SIGNUP = "signup", "Anyone who signs up"
+    PUBLIC = "public", "Anyone, through a public Get help form"
+
+
 class Workspace(models.Model):
     """The tenant. Nothing crosses a workspace boundary."""
 
@@ -104,6 +112,10 @@ class Workspace(models.Model):
     last_ticket_number = models.PositiveIntegerField(default=0)
     # Admins and agents must sign in with a second factor to work here (README "Two-factor sign-in").
     require_two_factor = models.BooleanField(default=False)
+    # Who may become a requester without an invitation; only through the Get help link /help/<slug>/.
+    intake = models.CharField(max_length=16, choices=Intake.choices, default=Intake.INVITED)
+    # Space-separated email domains; when set, only addresses of these domains get in that way.
+    intake_domains = models.CharField(max_length=500, blank=True, default="")
 
     class Meta:
         constraints = [
@@ -258,8 +270,10 @@ class QueueGroupObjectPermission(GroupObjectPermissionBase):
 # The personal data these models hold is declared in workspaces/personal_data.py, with the erasers and
 # exporters that reach it (registered from the AppConfig.ready()).
 
-# Second factors (workspaces/two_factor/models.py), gathered here so Django finds them.
-# The person's signed-in sessions (workspaces/sessions/): imported here so Django finds the model.
+# Gathered here so Django finds them: help requests held until their sender confirms the address
+# (workspaces/intake_models.py), second factors (workspaces/two_factor/models.py) and the person's
+# signed-in sessions (workspaces/sessions/).
+from workspaces.intake_models import HelpRequest  # noqa: E402, F401
 from workspaces.sessions.models import UserSession  # noqa: E402, F401
 
 # Single sign-on settings live in their own module; importing them here registers the model.

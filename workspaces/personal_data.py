@@ -17,6 +17,7 @@ from privacy.personal_data.erasure_context import ErasureContext
 from privacy.personal_data.export_context import ExportContext, iso
 from privacy.personal_data.registry import DELETE, PersonalData
 from workspaces.access import queue_grants
+from workspaces.intake_models import HelpRequest
 from workspaces.models import Invitation, Membership, QueueUserObjectPermission, Role, User, Workspace
 from workspaces.realtime import announce_access_changed
 from workspaces.services import member_remove
@@ -203,6 +204,19 @@ def register_personal_data() -> None:
             erase=erase_invitations,
             phase=60,
             description="Invitations addressed to the person are deleted; the ones they sent stay.",
+        ),
+    )
+    registry.register(
+        HelpRequest,
+        PersonalData(
+            fields=("workspace", "subject", "description", "created_at"),
+            subject=("user_id",),
+            not_exported=(
+                "Held only until the sender confirms the address (an unconfirmed account cannot sign "
+                "in to export); it then becomes a ticket, exported with the tickets."
+            ),
+            erase=DELETE,
+            phase=60,
         ),
     )
     registry.register(

@@ -22,7 +22,9 @@ class MemberRow:
 
 def _grants_by_user(workspace_id: int, user_ids=None) -> dict[int, list[Queue]]:
     grants = (
-        queue_grants(workspace_id=workspace_id).select_related("content_object").order_by("content_object__name")
+        queue_grants(workspace_id=workspace_id)
+        .select_related("content_object")
+        .order_by("content_object__name")
     )
     if user_ids is not None:
         grants = grants.filter(user_id__in=user_ids)
@@ -123,8 +125,13 @@ def memberships_of(*, user) -> list[Membership]:
     return list(Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name"))
 
 
-def email_has_account(email: str) -> bool:
-    return User.objects.filter(email__iexact=email).exists()
+def email_has_account(email: str, *, include_pending: bool = True) -> bool:
+    """Whether ``email`` has an account; with ``include_pending=False``, not counting one nobody can
+    sign in to yet (an unconfirmed sign-up or a placeholder, ``User.is_pending_signup``)."""
+    accounts = User.objects.filter(email__iexact=email)
+    if not include_pending:
+        accounts = accounts.exclude(is_active=False, email_confirmed_at__isnull=True, last_login__isnull=True)
+    return accounts.exists()
 
 
 def user_by_id(*, user_id: int) -> User | None:
@@ -134,7 +141,6 @@ def user_by_id(*, user_id: int) -> User | None:
 def workspace_slug_taken(slug: str) -> bool:
     """Whether a workspace holds ``slug`` in any case (on the lower-case unique index)."""
     return Workspace.objects.alias(slug_lower=Lower("slug")).filter(slug_lower=slug.lower()).exists()
-
 
 
 def password_reset_candidates(*, email: str):

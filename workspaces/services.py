@@ -39,7 +39,7 @@ from workspaces.models import (
 )
 from workspaces.realtime import announce_access_changed
 from workspaces.selectors import workspace_slug_taken
-from workspaces.signals import member_leaving
+from workspaces.signals import member_leaving, pending_signup_claimed
 
 logger = logging.getLogger(__name__)
 
@@ -440,9 +440,10 @@ def invitation_accept(*, invitation: Invitation, user, request=None) -> Membersh
     invitation = _lock_usable_invitation(invitation)
     if User.objects.normalize_email(user.email) != User.objects.normalize_email(invitation.email):
         raise InvitationError(INVITATION_WRONG_ACCOUNT)
-    if Membership.objects.filter(workspace_id=invitation.workspace_id, user=user).exists():
+    existing = Membership.objects.filter(workspace_id=invitation.workspace_id, user=user).first()
+    if existing is not None and not invitation_completes(invitation, existing):
         raise InvitationError(INVITATION_ALREADY_MEMBER)
-    membership = membership_create(
+    membership = existing or membership_create(
         workspace=invitation.workspace, user=user, role=invitation.role, actor=user, request=request
     )
     queues = list(invitation.queues.filter(workspace_id=invitation.workspace_id))
@@ -458,6 +459,32 @@ def invitation_accept(*, invitation: Invitation, user, request=None) -> Membersh
     return membership
 
 
+def invitation_completes(invitation: Invitation, membership: Membership) -> bool:
+    """A requester invitation of someone who already is a requester (staff opened a ticket on
+    their behalf: ``workspaces.intake.requester_invite``) is accepted without a new membership."""
+    return invitation.role == Role.REQUESTER and membership.role == Role.REQUESTER
+
+
+def _claim_pending_account(*, invitation: Invitation, user, display_name: str, password: str, request=None):
+    """The invitation link proved the mailbox of an account nobody could sign in to (a placeholder
+    or an unconfirmed sign-up): its opener sets the name and password, like a password reset of a
+    pending sign-up, and ``pending_signup_claimed`` lets the sign-up's owner confirm it (dropping
+    policy acceptances typed by whoever signed up)."""
+    user.display_name = (display_name or "").strip() or user.display_name
+    validate_password(password, user=user)
+    user.set_password(password)
+    user.full_clean(validate_unique=False)
+    user.save(update_fields=["display_name", "password"])
+    pending_signup_claimed.send(sender=User, user=user, request=request)
+    user.refresh_from_db()
+    if not user.is_active:
+        user.is_active = True
+        user.email_confirmed_at = timezone.now()
+        user.save(update_fields=["is_active", "email_confirmed_at"])
+    events.account_created_by_invitation(user=user, workspace_id=invitation.workspace_id, request=request)
+    return invitation_accept(invitation=invitation, user=user, request=request)
+
+
 @transaction.atomic
 def invitation_accept_new_account(
     *, invitation: Invitation, display_name: str, password: str, request=None
@@ -469,8 +496,17 @@ def invitation_accept_new_account(
     Audits ``account.created`` (account chain) and everything ``invitation_accept`` audits.
     """
     invitation = _lock_usable_invitation(invitation)
-    if User.objects.filter(email__iexact=invitation.email).exists():
-        raise InvitationError(INVITATION_ACCOUNT_EXISTS)
+    placeholder = User.objects.select_for_update().filter(email__iexact=invitation.email).first()
+    if placeholder is not None:
+        if not placeholder.is_pending_signup:
+            raise InvitationError(INVITATION_ACCOUNT_EXISTS)
+        return _claim_pending_account(
+            invitation=invitation,
+            user=placeholder,
+            display_name=display_name,
+            password=password,
+            request=request,
+        )
     now = timezone.now()
     user = User(
         email=invitation.email,

@@ -14,3 +14,8 @@ from django.dispatch import Signal
 
 member_leaving = Signal()  # kwargs: workspace_id, user_id
 pending_signup_claimed = Signal()  # kwargs: user, request
+
+# Sent inside the transaction that confirms a self-service sign-up's address (by its link or by a
+# password reset), so the apps above can act for the now-proven person: tickets opens the help
+# requests they held (tickets/intake.py).
+signup_confirmed = Signal()  # kwargs: user, request

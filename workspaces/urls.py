@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workspaces import views
+from workspaces import intake_views, views
 from workspaces.two_factor import admin_views as two_factor_admin_views
 
 urlpatterns = [
@@ -18,6 +18,7 @@ urlpatterns = [
         views.admin_invitation_revoke,
         name="admin_invitation_revoke",
     ),
+    path("admin/requesters/", intake_views.admin_requesters, name="admin_requesters"),
     path("admin/queues/", views.admin_queues, name="admin_queues"),
     path("admin/queues/<int:queue_id>/", views.admin_queue, name="admin_queue"),
 ]

@@ -335,7 +335,8 @@ def invitation_accept(request, token: str):
     if user.is_authenticated:
         if BaseUserManager.normalize_email(user.email) != invitation.email.lower():
             return _refuse(request, services.INVITATION_WRONG_ACCOUNT, status=403, invitation=invitation)
-        if user.memberships.filter(workspace=workspace).exists():
+        existing = user.memberships.filter(workspace=workspace).first()
+        if existing is not None and not services.invitation_completes(invitation, existing):
             return _refuse(request, services.INVITATION_ALREADY_MEMBER, status=409, invitation=invitation)
         if request.method == "POST":
             try:
@@ -346,7 +347,9 @@ def invitation_accept(request, token: str):
             return redirect("workspace_home", slug=workspace.slug)
         return render(request, "workspaces/invitation_accept.html", {"invitation": invitation})
 
-    if selectors.email_has_account(invitation.email):
+    # An account nobody can sign in to yet (a placeholder made when staff opened a ticket for this
+    # address, or an unconfirmed sign-up) is taken up by the form below: the link proves the mailbox.
+    if selectors.email_has_account(invitation.email, include_pending=False):
         messages.info(request, INVITATION_SIGN_IN.format(email=invitation.email, workspace=workspace.name))
         return redirect_to_login(request.get_full_path())
 

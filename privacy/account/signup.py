@@ -36,6 +36,7 @@ from privacy.account.models import PolicyAcceptance, PolicyKind, PolicyVersion
 from privacy.account.policies import policy_current
 from privacy.audit import events
 from workspaces.models import User
+from workspaces.signals import signup_confirmed
 
 CONFIRM_SALT = "privacy.account.signup.confirm"
 REJECT_SALT = "privacy.account.signup.reject"
@@ -211,7 +212,13 @@ def _replace_pending(
 
 @transaction.atomic
 def signup_request(
-    *, display_name: str, email: str, password: str, policy_ids: tuple[int, int], request=None
+    *,
+    display_name: str,
+    email: str,
+    password: str,
+    policy_ids: tuple[int, int],
+    request=None,
+    existing_notice=None,
 ) -> User | None:
     """Start a sign-up. The answer never tells whether the address already has an account.
 
@@ -221,7 +228,8 @@ def signup_request(
     own the address yet) and, after commit, one email with a confirm and a reject link.
     An address with a pending sign-up is taken over by this one (``account.signup_replaced``; the
     earlier password stops working and the earlier links die) and gets a new email; an address
-    of a confirmed account gets a notice instead. Returns the new or replaced account, or None.
+    of a confirmed account gets a notice instead (``existing_notice(user)`` when given, as the Get
+    help form does). Returns the new or replaced account, or None.
     Rate limits are the caller's (``signup_rate_limit``).
     """
     email = User.objects.normalize_email(email)
@@ -251,7 +259,8 @@ def signup_request(
         return existing
     # Hash anyway, so the answer takes as long as for a new address.
     make_password(password)
-    transaction.on_commit(lambda: _send_existing_notice(existing))
+    notice = existing_notice or _send_existing_notice
+    transaction.on_commit(lambda: notice(existing))
     return None
 
 
@@ -291,6 +300,7 @@ def signup_confirm(*, token: str, password: str, ip: str | None = None, request=
                 raise SignupPasswordWrong(CONFIRM_PASSWORD_WRONG)
             _activate(user)
             events.account_signup_confirmed(user=user, request=request)
+            signup_confirmed.send(sender=User, user=user, request=request)
             return user
     # Outside the confirmation's transaction, so the refusal is recorded although nothing changed.
     events.rate_limit_refused(action="signup_confirm", scope=refusal.scope, request=request)
@@ -313,6 +323,7 @@ def signup_confirm_by_reset(sender=None, *, user, request=None, **kwargs) -> Non
     PolicyAcceptance.objects.filter(user_id=user.pk).delete()
     _activate(user)
     events.account_signup_confirmed(user=user, via="password_reset", request=request)
+    signup_confirmed.send(sender=User, user=user, request=request)
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 
+from helpdesk.single_line import validate_single_line
 from workspaces.models import User
 
 TERMS_REQUIRED = "Accept the terms of service and the privacy policy to create an account."
@@ -113,3 +114,29 @@ class SignupConfirmForm(forms.Form):
         help_text="The password you chose when you signed up.",
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
     )
+
+
+class HelpRequestForm(SignupForm):
+    """The public Get help form: a sign-up plus the request, held until the address is confirmed."""
+
+    subject = forms.CharField(label="Subject", max_length=200, validators=[validate_single_line])
+    description = forms.CharField(
+        label="How can we help?", widget=forms.Textarea(attrs={"rows": 8}), max_length=20000
+    )
+
+    field_order = [
+        "display_name",
+        "email",
+        "subject",
+        "description",
+        "password1",
+        "password2",
+        "accept_policies",
+        "policies_shown",
+    ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password1"].help_text = (
+            "For your new account, where you follow the answers. " + self.fields["password1"].help_text
+        )

@@ -460,6 +460,19 @@ def two_factor_requirement_changed(*, workspace, required: bool, actor=None, req
 
 
 @_writes(actions.SETTINGS_CHANGED)
+def intake_settings_changed(*, workspace, old: dict, new: dict, actor=None, request=None) -> AuditEvent:
+    """Who may open tickets without an invitation; ``old`` and ``new``: the settings that changed."""
+    return audit_record(
+        action=actions.SETTINGS_CHANGED,
+        request=request,
+        actor=actor,
+        workspace=workspace,
+        target=workspace,
+        detail={"setting": "intake", "old": old, "new": new},
+    )
+
+
+@_writes(actions.SETTINGS_CHANGED)
 def retention_settings_changed(
     *, policy, workspace, old: dict, new: dict, actor=None, request=None
 ) -> AuditEvent:

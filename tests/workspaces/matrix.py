@@ -169,6 +169,23 @@ MATRIX = {
         },
         "expected": {"GET": admin_only(200), "POST": admin_only(302)},
     },
+    "admin_requesters": {
+        "kwargs_factory": lambda world: {},
+        "methods": {
+            "GET": {},
+            "POST": {
+                "data": lambda world, kwargs: {"intake": "public", "intake_domains": ""},
+                "applied": lambda world, kwargs: Workspace.objects.filter(
+                    pk=world.workspace.pk, intake="public"
+                ).exists(),
+            },
+        },
+        "expected": {"GET": admin_only(200), "POST": admin_only(302)},
+    },
+    # The world's workspace admits invited people only: its Get help link does not exist for anyone.
+    "get_help": served(
+        GET=everyone(404), POST=everyone(404), kwargs=lambda world: {"slug": world.workspace.slug}
+    ),
     "admin_sso": {
         "kwargs_factory": lambda world: {},
         "methods": {

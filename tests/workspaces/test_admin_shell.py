@@ -13,6 +13,7 @@ from workspaces.models import Role
 
 TABS = [
     ("Members", "admin_members"),
+    ("Requesters", "admin_requesters"),
     ("Queues", "admin_queues"),
     ("Retention", "retention_settings"),
     ("Legal holds", "legal_holds"),
@@ -71,6 +72,7 @@ def hold(workspace, admin):
 # (page, its kwargs beyond the slug, the tab it belongs to)
 PAGES = [
     ("admin_members", {}, "admin_members"),
+    ("admin_requesters", {}, "admin_requesters"),
     ("admin_queues", {}, "admin_queues"),
     ("retention_settings", {}, "retention_settings"),
     ("legal_holds", {}, "legal_holds"),
