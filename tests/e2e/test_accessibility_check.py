@@ -1,0 +1,64 @@
+"""The accessibility check every journey runs (tests/e2e/accessibility.py) really fails a page
+with a known violation, names the rule, the element and the address, and passes a clean one."""
+
+import pytest
+
+from tests.e2e.accessibility import AccessibilityViolation
+
+pytestmark = pytest.mark.e2e
+
+BROKEN = """<!doctype html><html lang="en"><head><title>Probe</title></head><body><main>
+<h1>Probe</h1>
+<details><summary id="switcher" aria-label="Switch workspace">Acme Support</summary></details>
+<img id="logo" src="/static/none.png">
+<a href="/probe/clean/">Onwards</a>
+</main></body></html>"""
+CLEAN = """<!doctype html><html lang="en"><head><title>Clean</title></head><body><main>
+<h1>Clean</h1><p>Nothing to see.</p></main></body></html>"""
+
+
+def serve(page, base_url):
+    page.route(f"{base_url}/probe/broken/", lambda route: route.fulfill(body=BROKEN, content_type="text/html"))
+    page.route(f"{base_url}/probe/clean/", lambda route: route.fulfill(body=CLEAN, content_type="text/html"))
+
+
+def test_a_page_with_violations_fails_before_the_next_action(live_asgi, new_page, accessibility_audit):
+    page = new_page()
+    serve(page, live_asgi)
+
+    with pytest.raises(AccessibilityViolation) as failure:
+        page.goto(f"{live_asgi}/probe/broken/")
+
+    message = str(failure.value)
+    assert f"on {live_asgi}/probe/broken/" in message
+    assert "label-content-name-mismatch (serious)" in message and "#switcher" in message
+    assert "image-alt (critical)" in message and "#logo" in message
+
+    # Checked once per document: the test may go on acting on the page it was told about.
+    page.get_by_role("link", name="Onwards").click()
+    page.wait_for_url(f"{live_asgi}/probe/clean/")
+    page.get_by_role("heading", name="Clean").click()
+    assert accessibility_audit.checked_urls == [f"{live_asgi}/probe/broken/", f"{live_asgi}/probe/clean/"]
+
+
+def test_a_page_reached_by_a_click_is_checked_at_the_end_of_the_test(live_asgi, new_page, accessibility_audit):
+    page = new_page()
+    serve(page, live_asgi)
+    page.route(
+        f"{live_asgi}/probe/start/",
+        lambda route: route.fulfill(body=CLEAN.replace("<p>", '<p><a href="/probe/broken/">Go</a>'),
+                                    content_type="text/html"),
+    )
+    page.goto(f"{live_asgi}/probe/start/")
+    page.get_by_role("link", name="Go").click()
+    page.wait_for_url(f"{live_asgi}/probe/broken/")
+
+    with pytest.raises(AccessibilityViolation, match="image-alt"):
+        accessibility_audit.finish([page.context])
+
+
+def test_pages_of_other_origins_are_not_ours_to_check(live_asgi, new_page, accessibility_audit):
+    page = new_page()
+    page.set_content(BROKEN)
+    page.get_by_role("heading", name="Probe").click()
+    assert accessibility_audit.checked_urls == []
