@@ -1,7 +1,8 @@
 """Every page a browser journey visits is checked with axe-core (WCAG 2.2 A/AA).
 
 Checks run at points where the test itself is talking to the browser: before each action on a
-page (click, fill, goto, ...), after each ``goto``/``reload``, and at the end of the test. A
+page (click, fill, goto, ...), after each ``goto``/``reload``, and once more on the pages still
+open at the end of the test, as scripts left them. A
 Playwright event handler could not run them: it runs beside the test, which may navigate away
 mid-check. A marker in the page's window says its document was checked, so a new document
 (a navigation) is checked once, however many actions follow.
@@ -90,18 +91,22 @@ class Auditor:
     checked_urls: list[str] = field(default_factory=list)
     _busy: bool = False
 
-    def check(self, page: Page) -> None:
+    def check(self, page: Page, again: bool = False) -> None:
+        """Check the page's document unless done before (``again``: unless it failed before,
+        so what scripts changed since is checked too)."""
         if self._busy or page.is_closed() or not is_app_page(page.url):
             return
         self._busy = True
         try:
             page.wait_for_load_state("load")
             try:
-                if page.evaluate(f"() => {{ const seen = !!window.{CHECKED_MARK}; "
-                                 f"window.{CHECKED_MARK} = true; return seen; }}"):
+                mark = page.evaluate(f"() => window.{CHECKED_MARK} || ''")
+                if mark == "failed" or (mark and not again):
                     return
                 url = page.url
                 violations = run_axe(page)
+                outcome = "failed" if violations else "passed"
+                page.evaluate(f"outcome => {{ window.{CHECKED_MARK} = outcome; }}", outcome)
             except PlaywrightError as error:
                 if "context was destroyed" in str(error) or "navigation" in str(error).lower():
                     return  # the page moved on mid-check; its next document gets checked instead
@@ -142,7 +147,7 @@ class Auditor:
             monkeypatch.setattr(Page, name, self._after(getattr(Page, name)))
 
     def finish(self, contexts) -> None:
-        """Check the pages still open when the test ends (their last document)."""
+        """Check the pages still open when the test ends, as the test left them."""
         for context in contexts:
             for page in context.pages:
-                self.check(page)
+                self.check(page, again=True)

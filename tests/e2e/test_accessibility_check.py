@@ -41,6 +41,19 @@ def test_a_page_with_violations_fails_before_the_next_action(live_asgi, new_page
     assert accessibility_audit.checked_urls == [f"{live_asgi}/probe/broken/", f"{live_asgi}/probe/clean/"]
 
 
+def test_what_scripts_change_on_a_page_is_checked_at_the_end_of_the_test(
+    live_asgi, new_page, accessibility_audit
+):
+    page = new_page()
+    serve(page, live_asgi)
+    page.goto(f"{live_asgi}/probe/clean/")
+    page.get_by_role("heading", name="Clean").click()
+    page.evaluate("() => document.querySelector('main').insertAdjacentHTML('beforeend', '<img src=x.png>')")
+
+    with pytest.raises(AccessibilityViolation, match="image-alt"):
+        accessibility_audit.finish([page.context])
+
+
 def test_a_page_reached_by_a_click_is_checked_at_the_end_of_the_test(live_asgi, new_page, accessibility_audit):
     page = new_page()
     serve(page, live_asgi)
