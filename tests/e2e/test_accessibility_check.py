@@ -17,9 +17,13 @@ CLEAN = """<!doctype html><html lang="en"><head><title>Clean</title></head><body
 <h1>Clean</h1><p>Nothing to see.</p></main></body></html>"""
 
 
+def html(body):
+    return lambda route: route.fulfill(body=body, content_type="text/html")
+
+
 def serve(page, base_url):
-    page.route(f"{base_url}/probe/broken/", lambda route: route.fulfill(body=BROKEN, content_type="text/html"))
-    page.route(f"{base_url}/probe/clean/", lambda route: route.fulfill(body=CLEAN, content_type="text/html"))
+    page.route(f"{base_url}/probe/broken/", html(BROKEN))
+    page.route(f"{base_url}/probe/clean/", html(CLEAN))
 
 
 def test_a_page_with_violations_fails_before_the_next_action(live_asgi, new_page, accessibility_audit):
@@ -54,14 +58,12 @@ def test_what_scripts_change_on_a_page_is_checked_at_the_end_of_the_test(
         accessibility_audit.finish([page.context])
 
 
-def test_a_page_reached_by_a_click_is_checked_at_the_end_of_the_test(live_asgi, new_page, accessibility_audit):
+def test_a_page_reached_by_a_click_is_checked_at_the_end_of_the_test(
+    live_asgi, new_page, accessibility_audit
+):
     page = new_page()
     serve(page, live_asgi)
-    page.route(
-        f"{live_asgi}/probe/start/",
-        lambda route: route.fulfill(body=CLEAN.replace("<p>", '<p><a href="/probe/broken/">Go</a>'),
-                                    content_type="text/html"),
-    )
+    page.route(f"{live_asgi}/probe/start/", html(CLEAN.replace("<p>", '<p><a href="/probe/broken/">Go</a>')))
     page.goto(f"{live_asgi}/probe/start/")
     page.get_by_role("link", name="Go").click()
     page.wait_for_url(f"{live_asgi}/probe/broken/")
