@@ -2,8 +2,11 @@
 with a known violation, names the rule, the element and the address, and passes a clean one."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.accessibility import AccessibilityViolation
+from tests.e2e.conftest import screenshot
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
 
@@ -77,3 +80,20 @@ def test_pages_of_other_origins_are_not_ours_to_check(live_asgi, new_page, acces
     page.set_content(BROKEN)
     page.get_by_role("heading", name="Probe").click()
     assert accessibility_audit.checked_urls == []
+
+
+
+def test_the_workspace_switcher_is_named_by_what_it_shows(
+    live_asgi, new_page, sign_in, agent, accessibility_audit
+):
+    page = new_page()
+    sign_in(page, live_asgi, agent.user.email, PASSWORD)
+    page.locator(".switcher summary").click()
+    expect(page.locator(".switcher-menu")).to_be_visible()
+
+    # Speech users say what they see ("click Acme"); screen readers also hear what it is for.
+    expect(page.locator(".switcher")).to_match_aria_snapshot(
+        f"- group:\n  - text: /^{agent.workspace.name} Agent ?, switch workspace$/"
+    )
+    screenshot(page, "workspace-switcher-open")
+    accessibility_audit.finish([page.context])  # with the menu open
