@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from tests.e2e import accessibility
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -57,6 +59,7 @@ def live_asgi(transactional_db, settings):
     # A fresh Django handler, so its middleware sees the overridden settings.
     app = build_application(get_asgi_application())
     port = _free_port()
+    origin = f"http://127.0.0.1:{port}"
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -66,9 +69,11 @@ def live_asgi(transactional_db, settings):
         if time.monotonic() > deadline:
             raise RuntimeError("uvicorn did not start within 10 seconds")
         time.sleep(0.02)
+    accessibility.app_origins.add(origin)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield origin
     finally:
+        accessibility.app_origins.discard(origin)
         server.should_exit = True
         thread.join(timeout=10)
         db_settings["CONN_MAX_AGE"] = previous_max_age
@@ -87,9 +92,18 @@ def chromium():
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def accessibility_audit(monkeypatch):
+    """Every app page a journey visits must pass axe's WCAG 2.2 A/AA rules (tests/e2e/accessibility.py)."""
+    auditor = accessibility.Auditor()
+    auditor.install(monkeypatch)
+    return auditor
+
+
 @pytest.fixture
-def new_page(chromium):
-    """Open a fresh browser context (its own cookies) per call; closed after the test."""
+def new_page(chromium, accessibility_audit):
+    """Open a fresh browser context (its own cookies) per call; closed after the test, once its
+    open pages passed the accessibility check."""
     contexts = []
 
     def make(width=1280, height=900):
@@ -99,8 +113,11 @@ def new_page(chromium):
         return context.new_page()
 
     yield make
-    for context in contexts:
-        context.close()
+    try:
+        accessibility_audit.finish(contexts)
+    finally:
+        for context in contexts:
+            context.close()
 
 
 @pytest.fixture

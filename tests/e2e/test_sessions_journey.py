@@ -18,11 +18,14 @@ PHONE_AGENT = (
 
 
 @pytest.fixture
-def phone_page(chromium):
+def phone_page(chromium, accessibility_audit):
     context = chromium.new_context(viewport={"width": 390, "height": 844}, user_agent=PHONE_AGENT)
     context.set_default_timeout(10_000)
     yield context.new_page()
-    context.close()
+    try:
+        accessibility_audit.finish([context])
+    finally:
+        context.close()
 
 
 def test_a_session_signed_out_from_another_browser_must_sign_in_again(
