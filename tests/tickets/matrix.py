@@ -67,6 +67,13 @@ def _ticket_status(world):
     return Ticket.objects.values_list("status", flat=True).get(pk=world.ticket.pk)
 
 
+def _properties_post(world, kwargs):
+    """The properties form as the ticket page shows it (version and seen values), changed."""
+    from tests.tickets.ticket_helpers import properties_data
+
+    return properties_data(world.ticket, status="pending", priority="high", queue=world.queue.pk, assignee="")
+
+
 def _participant_kwargs(world):
     from tests.factories import MembershipFactory, UserFactory
     from tickets.models import TicketParticipant
@@ -143,12 +150,7 @@ TICKETS_MATRIX = {
         "kwargs_factory": _ticket_kwargs,
         "methods": {
             "POST": {
-                "data": lambda world, kwargs: {
-                    "status": "pending",
-                    "priority": "high",
-                    "queue": world.queue.pk,
-                    "assignee": "",
-                },
+                "data": _properties_post,
                 "applied": lambda world, kwargs: _ticket_status(world) == "pending",
             },
         },
