@@ -187,11 +187,20 @@ class ReplyForm(forms.Form):
 
 
 class MessageEditForm(forms.Form):
-    """Only the body: the kind of a message is not editable, whatever a request sends."""
+    """Only the body: the kind of a message is not editable, whatever a request sends. ``seen``
+    is the version of the text the form showed (``tickets.services.body_version``), so an edit
+    against a text changed since is refused (issue 17)."""
 
     body = forms.CharField(
         label="Message", widget=forms.Textarea(attrs={"rows": 8}), max_length=BODY_MAX_LENGTH
     )
+    seen = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def clean(self):
+        data = super().clean()
+        if "seen" in self.errors:
+            raise forms.ValidationError(FORM_OUT_OF_DATE, code="out_of_date")
+        return data
 
 
 FORM_OUT_OF_DATE = "This form is out of date: reload the page and make your changes again."

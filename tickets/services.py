@@ -15,6 +15,7 @@ an assignee can see the ticket's queue, participants are members of the workspac
 Error texts are module constants: views show them and tests import them.
 """
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -51,6 +52,10 @@ EDIT_WINDOW_PASSED = (
     "Post a new message instead."
 )
 EDIT_EMPTY = "A message cannot be empty."
+EDIT_CHANGED_SINCE = (
+    "This message was changed (in another window?) since you opened this page; its text now is "
+    "shown below. Your text is kept in the box: save again to replace it."
+)
 
 # Statuses a requester's reply brings back to "open": the ticket is theirs to reopen.
 REOPENED_BY_REPLY = (Status.PENDING, Status.SOLVED, Status.CLOSED)
@@ -568,9 +573,20 @@ def _message_post(*, ticket, author, kind, body, request, created_at, stored, no
     return message
 
 
+def body_version(body: str) -> str:
+    """A short fingerprint of a message's text: what the edit form posts as the text it showed."""
+    return hashlib.sha256(body.encode()).hexdigest()[:32]
+
+
 @transaction.atomic
-def message_edit(*, message: Message, editor, body: str, request=None, now=None) -> Message:
+def message_edit(
+    *, message: Message, editor, body: str, request=None, now=None, seen_version: str | None = None
+) -> Message:
     """Correct a message's body: only its author, only within 15 minutes of posting.
+
+    ``seen_version`` (``body_version`` of the text the form showed) makes it a compare-and-set:
+    an edit made against a text that has changed since is refused (``EDIT_CHANGED_SINCE``, code
+    ``changed_since``) rather than silently replacing the newer text.
 
     The kind is never touched, so a note stays a note whatever a form sends. Audits
     ``message.edited`` (ticket number and kind, never the text); no email is sent again.
@@ -583,6 +599,8 @@ def message_edit(*, message: Message, editor, body: str, request=None, now=None)
         raise ValidationError(EDIT_WINDOW_PASSED, code="window_passed")
     if not (body or "").strip():
         raise ValidationError({"body": EDIT_EMPTY})
+    if seen_version is not None and seen_version != body_version(message.body):
+        raise ValidationError(EDIT_CHANGED_SINCE, code="changed_since")
     if body == message.body:
         return message
     message.body = body

@@ -282,14 +282,29 @@ def message_edit(request, membership, number, message_id):
     if message.author_id != membership.user_id or (message.is_note and not membership.is_staff):
         raise Http404(NOT_FOUND)
     window_open = access.can_edit_message(membership, message)
-    form = MessageEditForm(request.POST or None, initial={"body": message.body})
+    form = MessageEditForm(
+        request.POST or None, initial={"body": message.body, "seen": services.body_version(message.body)}
+    )
+    changed_since = False
     if request.method == "POST":
         if form.is_valid():
             try:
                 services.message_edit(
-                    message=message, editor=membership.user, body=form.cleaned_data["body"], request=request
+                    message=message,
+                    editor=membership.user,
+                    body=form.cleaned_data["body"],
+                    request=request,
+                    seen_version=form.cleaned_data["seen"],
                 )
             except ValidationError as error:
+                if getattr(error, "code", None) == "changed_since":
+                    # The typed text stays; the form now carries the newer text's version.
+                    message = access.get_message_or_404(membership, ticket, message_id)
+                    data = request.POST.copy()
+                    data["seen"] = services.body_version(message.body)
+                    form = MessageEditForm(data)
+                    form.is_valid()
+                    changed_since = True
                 apply_service_errors(form, error)
             else:
                 messages.success(request, MESSAGE_EDITED)
@@ -300,6 +315,7 @@ def message_edit(request, membership, number, message_id):
         "message": message,
         "form": form,
         "window_error": None if window_open else services.EDIT_WINDOW_PASSED,
+        "changed_since": changed_since,
     }
-    status = 400 if (form.is_bound and form.errors) else 200
+    status = 409 if changed_since else 400 if (form.is_bound and form.errors) else 200
     return render(request, "tickets/message_edit.html", context, status=status)

@@ -39,7 +39,11 @@ def scene(workspace, queue, admin, agent, requester, login, django_capture_on_co
         note_message = ticket.messages.get(kind="note")
         client.post(
             url(workspace, "", ticket.number, "messages", note_message.pk, "edit"),
-            {"body": f"Customer seems confused (edited). {MARKER}", "kind": "reply"},
+            {
+                "body": f"Customer seems confused (edited). {MARKER}",
+                "kind": "reply",
+                "seen": services.body_version(note_message.body),
+            },
         )
         # The requester answers (the ticket reopens) and the agent notes again.
         login(requester).post(ticket_url, {"body": "Restarted, still broken."})

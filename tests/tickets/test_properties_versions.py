@@ -241,3 +241,47 @@ def test_two_people_saving_different_fields_at_once_both_land(workspace, ticket,
 
     ticket.refresh_from_db()
     assert (ticket.status, ticket.priority, ticket.version) == (Status.PENDING, Priority.URGENT, version + 2)
+
+
+# Message edits: the same rule for a message's text -------------------------------------------
+
+
+def test_an_edit_against_a_text_changed_since_is_refused_and_keeps_the_typed_text(
+    workspace, ticket, ann, client
+):
+    from tests.tickets.ticket_helpers import note
+
+    posted = note(ticket, ann, body="Call the vendor")
+    edit_url = url(workspace, "", ticket.number, "messages", posted.pk, "edit")
+    client.force_login(ann.user)
+    first_tab = client.get(edit_url).context["form"]["seen"].value()
+    # A second window saves first.
+    second = client.post(edit_url, {"body": "Call the vendor at 9", "seen": first_tab})
+    assert second.status_code == 302
+
+    response = client.post(edit_url, {"body": "Call the vendor, ask for Jo", "seen": first_tab})
+
+    assert response.status_code == 409
+    page = response.content.decode().replace("&#x27;", "'")
+    assert services.EDIT_CHANGED_SINCE in page
+    assert "Call the vendor, ask for Jo" in page  # the typed text stays in the box
+    assert "Call the vendor at 9" in page  # and the text now is shown
+    posted.refresh_from_db()
+    assert posted.body == "Call the vendor at 9"
+    # One click: the re-shown form carries the newer text's version.
+    again = response.context["form"]
+    assert again["seen"].value() == services.body_version("Call the vendor at 9")
+    assert client.post(edit_url, {"body": again["body"].value(), "seen": again["seen"].value()}).status_code == 302
+    posted.refresh_from_db()
+    assert posted.body == "Call the vendor, ask for Jo"
+
+
+def test_an_edit_without_the_seen_version_is_refused_as_out_of_date(workspace, ticket, ann, login):
+    from tests.tickets.ticket_helpers import note
+
+    posted = note(ticket, ann, body="Draft")
+    response = login(ann).post(url(workspace, "", ticket.number, "messages", posted.pk, "edit"), {"body": "New"})
+    assert response.status_code == 400
+    assert FORM_OUT_OF_DATE.encode() in response.content.replace(b"&#x27;", b"'")
+    posted.refresh_from_db()
+    assert posted.body == "Draft"

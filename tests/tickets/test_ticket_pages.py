@@ -278,7 +278,7 @@ def test_a_note_can_never_become_public_through_the_edit_form(workspace, ticket,
     assert page.status_code == 200 and b'name="kind"' not in page.content
     response = client.post(
         url(workspace, "", ticket.number, "messages", posted.pk, "edit"),
-        {"body": "Secret plan v2", "kind": "reply"},
+        {"body": "Secret plan v2", "kind": "reply", "seen": services.body_version("Secret plan")},
     )
     assert response.status_code == 302
     posted.refresh_from_db()
@@ -288,12 +288,12 @@ def test_a_note_can_never_become_public_through_the_edit_form(workspace, ticket,
 def test_only_the_author_edits_and_only_for_15_minutes(workspace, ticket, agent, admin, login):
     posted = reply(ticket, agent, body="Helo")
     edit_url = url(workspace, "", ticket.number, "messages", posted.pk, "edit")
-    assert login(admin).post(edit_url, {"body": "Hijack"}).status_code == 404
+    assert login(admin).post(edit_url, {"body": "Hijack", "seen": services.body_version("Helo")}).status_code == 404
     Message.objects.filter(pk=posted.pk).update(created_at=timezone.now() - timedelta(minutes=16))
     client = login(agent)
     page = client.get(edit_url)
     assert services.EDIT_WINDOW_PASSED.encode() in page.content.replace(b"&#x27;", b"'")
-    response = client.post(edit_url, {"body": "Hello"})
+    response = client.post(edit_url, {"body": "Hello", "seen": services.body_version("Helo")})
     assert response.status_code == 400
     posted.refresh_from_db()
     assert posted.body == "Helo"
