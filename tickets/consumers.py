@@ -321,7 +321,9 @@ class TicketConsumer(_MemberConsumer):
                     "assignee": str(ticket.assignee_id or ""),
                     "version": ticket.version,
                 },
-                changed_by=strip_bidi(str(ticket.properties_changed_by)) if ticket.properties_changed_by_id else "",
+                changed_by=strip_bidi(str(ticket.properties_changed_by))
+                if ticket.properties_changed_by_id
+                else "",
                 changed_by_me=ticket.properties_changed_by_id == self.user_id,
             )
         return frame

@@ -211,7 +211,13 @@ def ticket_set_status(*, ticket: Ticket, status: str, actor, request=None) -> Ti
     ticket.updated_at = ticket.public_updated_at = now
     ticket.full_clean()
     ticket.save(
-        update_fields=["status", "closed_at", "updated_at", "public_updated_at", *_bump_version(ticket, actor)]
+        update_fields=[
+            "status",
+            "closed_at",
+            "updated_at",
+            "public_updated_at",
+            *_bump_version(ticket, actor),
+        ]
     )
     events.ticket_status_changed(ticket=ticket, old=old, new=status, actor=actor, request=request)
     _after_commit(realtime.broadcast_ticket, ticket)

@@ -90,7 +90,11 @@ def test_a_stale_save_is_refused_live_form_refreshed_nothing_lost(
     expect(bea_page.locator(".flash-success")).to_contain_text("The ticket was updated.")
     expect(bea_page.locator("#ticket-priority")).to_have_text("Urgent")
     ticket.refresh_from_db()
-    assert (ticket.status, ticket.priority, ticket.assignee_id) == (Status.PENDING, Priority.URGENT, ann.user.pk)
+    assert (ticket.status, ticket.priority, ticket.assignee_id) == (
+        Status.PENDING,
+        Priority.URGENT,
+        ann.user.pk,
+    )
     # Ann's open page followed Bea's save too.
     expect(ann_page.locator("#properties-form").get_by_label("Priority")).to_have_value(Priority.URGENT)
 

@@ -59,12 +59,18 @@ def test_a_stale_save_of_the_same_field_is_refused_with_what_changed_and_keeps_t
 
     client.force_login(bea.user)
     response = _post(
-        client, workspace, ticket, {**seen_by_bea, "priority": Priority.URGENT}, django_capture_on_commit_callbacks
+        client,
+        workspace,
+        ticket,
+        {**seen_by_bea, "priority": Priority.URGENT},
+        django_capture_on_commit_callbacks,
     )
 
     assert response.status_code == 409
     page = response.content.decode().replace("&#x27;", "'")
-    assert "Ann set Status to Pending, Priority to High and Assignee to Ann since you opened the page." in page
+    assert (
+        "Ann set Status to Pending, Priority to High and Assignee to Ann since you opened the page." in page
+    )
     assert "Your choices are kept below and were not saved" in page
     form = response.context["properties_form"]
     assert form["priority"].value() == Priority.URGENT  # Bea's choice, for one click
@@ -85,7 +91,11 @@ def test_a_stale_save_of_the_same_field_is_refused_with_what_changed_and_keeps_t
     response = _post(client, workspace, ticket, again, django_capture_on_commit_callbacks)
     assert response.status_code == 302
     ticket.refresh_from_db()
-    assert (ticket.status, ticket.priority, ticket.assignee_id) == (Status.PENDING, Priority.URGENT, ann.user.pk)
+    assert (ticket.status, ticket.priority, ticket.assignee_id) == (
+        Status.PENDING,
+        Priority.URGENT,
+        ann.user.pk,
+    )
     assert len(mail.outbox) == emails_before  # a priority change emails nobody
 
 
@@ -103,7 +113,11 @@ def test_the_scene_of_the_issue_a_stale_save_of_another_field_merges_and_loses_n
 
     client.force_login(bea.user)
     response = _post(
-        client, workspace, ticket, {**seen_by_bea, "priority": Priority.LOW}, django_capture_on_commit_callbacks
+        client,
+        workspace,
+        ticket,
+        {**seen_by_bea, "priority": Priority.LOW},
+        django_capture_on_commit_callbacks,
     )
     assert response.status_code == 302
     ticket.refresh_from_db()
@@ -197,7 +211,11 @@ def test_two_people_saving_the_same_field_at_once_one_wins_one_is_refused(worksp
         wanted = {"status": seen["status"], "priority": priority, "queue": fresh.queue, "assignee": None}
         try:
             services.ticket_update_properties(
-                ticket=Ticket.objects.get(pk=ticket.pk), actor=actor, seen_version=version, seen=seen, wanted=wanted
+                ticket=Ticket.objects.get(pk=ticket.pk),
+                actor=actor,
+                seen_version=version,
+                seen=seen,
+                wanted=wanted,
             )
         except services.PropertiesConflict:
             with lock:
@@ -271,7 +289,10 @@ def test_an_edit_against_a_text_changed_since_is_refused_and_keeps_the_typed_tex
     # One click: the re-shown form carries the newer text's version.
     again = response.context["form"]
     assert again["seen"].value() == services.body_version("Call the vendor at 9")
-    assert client.post(edit_url, {"body": again["body"].value(), "seen": again["seen"].value()}).status_code == 302
+    assert (
+        client.post(edit_url, {"body": again["body"].value(), "seen": again["seen"].value()}).status_code
+        == 302
+    )
     posted.refresh_from_db()
     assert posted.body == "Call the vendor, ask for Jo"
 
@@ -280,7 +301,9 @@ def test_an_edit_without_the_seen_version_is_refused_as_out_of_date(workspace, t
     from tests.tickets.ticket_helpers import note
 
     posted = note(ticket, ann, body="Draft")
-    response = login(ann).post(url(workspace, "", ticket.number, "messages", posted.pk, "edit"), {"body": "New"})
+    response = login(ann).post(
+        url(workspace, "", ticket.number, "messages", posted.pk, "edit"), {"body": "New"}
+    )
     assert response.status_code == 400
     assert FORM_OUT_OF_DATE.encode() in response.content.replace(b"&#x27;", b"'")
     posted.refresh_from_db()

@@ -288,7 +288,10 @@ def test_a_note_can_never_become_public_through_the_edit_form(workspace, ticket,
 def test_only_the_author_edits_and_only_for_15_minutes(workspace, ticket, agent, admin, login):
     posted = reply(ticket, agent, body="Helo")
     edit_url = url(workspace, "", ticket.number, "messages", posted.pk, "edit")
-    assert login(admin).post(edit_url, {"body": "Hijack", "seen": services.body_version("Helo")}).status_code == 404
+    assert (
+        login(admin).post(edit_url, {"body": "Hijack", "seen": services.body_version("Helo")}).status_code
+        == 404
+    )
     Message.objects.filter(pk=posted.pk).update(created_at=timezone.now() - timedelta(minutes=16))
     client = login(agent)
     page = client.get(edit_url)

@@ -113,7 +113,8 @@ def test_an_admin_who_demotes_themself_leaves_the_admin_pages(login, workspace, 
 
 def test_an_invalid_role_is_refused(login, workspace, admin, requester):
     response = login(admin).post(
-        url("admin_member_role", workspace, member_id=requester.pk), {"role": "owner", "seen_role": Role.REQUESTER}
+        url("admin_member_role", workspace, member_id=requester.pk),
+        {"role": "owner", "seen_role": Role.REQUESTER},
     )
     assert response.status_code == 302
     assert Membership.objects.get(pk=requester.pk).role == Role.REQUESTER
