@@ -315,6 +315,19 @@ class TicketConsumer(_MemberConsumer):
                 priority_label=ticket.get_priority_display(),
                 assignee_label=strip_bidi(str(ticket.assignee)) if ticket.assignee_id else "",
                 queue_label=ticket.queue.name,
+                # The properties form refreshes from these (issue 17): the values it posts back
+                # as "seen" and the version they belong to.
+                properties={
+                    "status": ticket.status,
+                    "priority": ticket.priority,
+                    "queue": str(ticket.queue_id),
+                    "assignee": str(ticket.assignee_id or ""),
+                    "version": ticket.version,
+                },
+                changed_by=strip_bidi(str(ticket.properties_changed_by))
+                if ticket.properties_changed_by_id
+                else "",
+                changed_by_me=ticket.properties_changed_by_id == self.user_id,
             )
         return frame
 

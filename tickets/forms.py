@@ -223,48 +223,96 @@ class ReplyForm(forms.Form):
 
 
 class MessageEditForm(forms.Form):
-    """Only the body: the kind of a message is not editable, whatever a request sends."""
+    """Only the body: the kind of a message is not editable, whatever a request sends. ``seen``
+    is the version of the text the form showed (``tickets.services.body_version``), so an edit
+    against a text changed since is refused (issue 17)."""
 
     body = forms.CharField(
         label="Message", widget=forms.Textarea(attrs={"rows": 8}), max_length=BODY_MAX_LENGTH
     )
+    seen = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def clean(self):
+        data = super().clean()
+        if "seen" in self.errors:
+            raise forms.ValidationError(FORM_OUT_OF_DATE, code="out_of_date")
+        return data
+
+
+FORM_OUT_OF_DATE = "This form is out of date: reload the page and make your changes again."
+# The last one may be empty: the person saw the ticket unassigned.
+SEEN_FIELDS = ("status", "priority", "queue", "assignee")
 
 
 class TicketPropertiesForm(forms.Form):
+    """Status, priority, queue and assignee, with the version and the values the person saw
+    (hidden), so the service applies only what they changed and refuses a change made against
+    a value someone else has changed since (issue 17)."""
+
     status = forms.ChoiceField(label="Status", choices=Status.choices)
     priority = forms.ChoiceField(label="Priority", choices=Priority.choices)
     queue = forms.ModelChoiceField(label="Queue", queryset=Queue.objects.none(), empty_label=None)
     assignee = PersonChoiceField(label="Assignee", queryset=None, required=False, empty_label="Unassigned")
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+    seen_status = forms.CharField(widget=forms.HiddenInput, required=False)
+    seen_priority = forms.CharField(widget=forms.HiddenInput, required=False)
+    seen_queue = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    seen_assignee = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, membership, ticket, **kwargs):
-        kwargs.setdefault(
-            "initial",
-            {
-                "status": ticket.status,
-                "priority": ticket.priority,
-                "queue": ticket.queue_id,
-                "assignee": ticket.assignee_id,
-            },
-        )
+        kwargs.setdefault("initial", self.values_of(ticket))
         super().__init__(*args, **kwargs)
         self.ticket = ticket
         self.fields["queue"].queryset = queues_for_filter(membership)
         self.fields["assignee"].queryset = queue_staff(queue=ticket.queue)
         self.fields["assignee"].help_text = "Agents who work this ticket's queue, and admins."
 
-    def changes(self) -> dict:
-        """Keyword arguments for ``ticket_update``: only what differs from the ticket."""
-        data, ticket, changes = self.cleaned_data, self.ticket, {}
-        if data["queue"].pk != ticket.queue_id:
-            changes["queue"] = data["queue"]
-        assignee = data.get("assignee")
-        if (assignee.pk if assignee else None) != ticket.assignee_id:
-            changes["assignee"] = assignee or False
-        if data["priority"] != ticket.priority:
-            changes["priority"] = data["priority"]
-        if data["status"] != ticket.status:
-            changes["status"] = data["status"]
-        return changes
+    @staticmethod
+    def values_of(ticket) -> dict:
+        """The form's values for ``ticket`` as it is: shown and, hidden, "seen"."""
+        values = {
+            "status": ticket.status,
+            "priority": ticket.priority,
+            "queue": ticket.queue_id,
+            "assignee": ticket.assignee_id,
+        }
+        return {**values, **{f"seen_{k}": v for k, v in values.items()}, "version": ticket.version}
+
+    def clean(self):
+        data = super().clean()
+        # A post without what the person saw (an old tab, a hand-made request) cannot be told
+        # apart from an overwrite: refused rather than guessed.
+        hidden = ("version", *(f"seen_{f}" for f in SEEN_FIELDS))
+        unanswered = [name for name in hidden[:-1] if self.data.get(name) in (None, "")]
+        if unanswered or any(name in self.errors for name in hidden):
+            raise forms.ValidationError(FORM_OUT_OF_DATE, code="out_of_date")
+        return data
+
+    def seen(self) -> dict:
+        """What the person saw, comparable with ``tickets.services.property_values``."""
+        return {field: self.cleaned_data[f"seen_{field}"] for field in SEEN_FIELDS}
+
+    def wanted(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "status": data["status"],
+            "priority": data["priority"],
+            "queue": data["queue"],
+            "assignee": data.get("assignee"),
+        }
+
+    def data_over(self, ticket) -> dict:
+        """The form to show again after a refusal, over ``ticket`` as it is now: the fields the
+        person changed keep their choice, the others show the current value (posting them back
+        unchanged would undo the other person's change), and the hidden values and version are
+        the current ones, so one click applies the person's choices."""
+        data = self.data.copy()
+        for name, value in self.values_of(ticket).items():
+            value = "" if value is None else str(value)
+            if name in SEEN_FIELDS and self.data.get(name, "") != self.data.get(f"seen_{name}", ""):
+                continue
+            data[name] = value
+        return data
 
 
 class ParticipantAddForm(forms.Form):

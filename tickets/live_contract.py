@@ -36,7 +36,9 @@ class Frame(StrEnum):
     """JSON frames sent to the browser, rendered for the member on the other end."""
 
     MESSAGE = "message"  # {type, id, html}: a message of the ticket page, appended or replaced
-    TICKET = "ticket"  # {type, id, subject, status, status_label, [staff-only labels]}: header
+    # {type, id, subject, status, status_label, [staff only: labels, properties {status, priority,
+    # queue, assignee, version}, changed_by, changed_by_me]}: the header and the properties form
+    TICKET = "ticket"
     ROW = "row"  # {type, id, html}: a row of the ticket list, inserted or moved to the top
     ROW_REMOVED = "row.removed"  # {type, id}: a row that left this member's list
 

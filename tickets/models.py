@@ -98,6 +98,14 @@ class Ticket(models.Model):
         blank=True,
         related_name="assigned_tickets",
     )
+    # Bumped by every change of status, priority, queue or assignee, whoever makes it: the
+    # properties form posts the version (and the values) it showed, so a save made against an
+    # older version is merged field by field or refused, never a silent overwrite (issue 17).
+    version = models.PositiveIntegerField(default=1)
+    # Who made the latest of those changes, named when a stale save is merged or refused.
+    properties_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     # Any change, internal notes and agent-only fields included: what staff see and sort by.
     updated_at = models.DateTimeField(default=timezone.now)

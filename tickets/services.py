@@ -15,7 +15,9 @@ an assignee can see the ticket's queue, participants are members of the workspac
 Error texts are module constants: views show them and tests import them.
 """
 
+import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -51,6 +53,10 @@ EDIT_WINDOW_PASSED = (
     "Post a new message instead."
 )
 EDIT_EMPTY = "A message cannot be empty."
+EDIT_CHANGED_SINCE = (
+    "This message was changed (in another window?) since you opened this page; its text now is "
+    "shown below. Your text is kept in the box: save again to replace it."
+)
 
 # Statuses a requester's reply brings back to "open": the ticket is theirs to reopen.
 REOPENED_BY_REPLY = (Status.PENDING, Status.SOLVED, Status.CLOSED)
@@ -100,6 +106,13 @@ def _set_status(ticket: Ticket, status: str, now) -> str:
     else:
         ticket.closed_at = None
     return old
+
+
+def _bump_version(ticket: Ticket, actor) -> list[str]:
+    """Count a property change on the locked row; returns the fields to save with it."""
+    ticket.version += 1
+    ticket.properties_changed_by = actor
+    return ["version", "properties_changed_by"]
 
 
 # Tickets ------------------------------------------------------------------------------------
@@ -235,7 +248,15 @@ def ticket_set_status(*, ticket: Ticket, status: str, actor, request=None) -> Ti
     old = _set_status(ticket, status, now)
     ticket.updated_at = ticket.public_updated_at = now
     ticket.full_clean()
-    ticket.save(update_fields=["status", "closed_at", "updated_at", "public_updated_at"])
+    ticket.save(
+        update_fields=[
+            "status",
+            "closed_at",
+            "updated_at",
+            "public_updated_at",
+            *_bump_version(ticket, actor),
+        ]
+    )
     events.ticket_status_changed(ticket=ticket, old=old, new=status, actor=actor, request=request)
     _after_commit(realtime.broadcast_ticket, ticket)
     notifications.notify_status_changed(ticket=ticket, actor=actor)
@@ -254,7 +275,7 @@ def ticket_set_priority(*, ticket: Ticket, priority: str, actor, request=None) -
     ticket.priority = priority
     ticket.updated_at = timezone.now()
     ticket.full_clean()
-    ticket.save(update_fields=["priority", "updated_at"])
+    ticket.save(update_fields=["priority", "updated_at", *_bump_version(ticket, actor)])
     events.ticket_priority_changed(ticket=ticket, old=old, new=priority, actor=actor, request=request)
     _after_commit(realtime.broadcast_ticket, ticket, public=False)
     return ticket
@@ -281,7 +302,7 @@ def ticket_assign(*, ticket: Ticket, assignee, actor, request=None) -> Ticket:
     ticket.assignee = assignee
     ticket.updated_at = timezone.now()
     ticket.full_clean()
-    ticket.save(update_fields=["assignee", "updated_at"])
+    ticket.save(update_fields=["assignee", "updated_at", *_bump_version(ticket, actor)])
     events.ticket_assigned(ticket=ticket, old=old, new=new_id, actor=actor, request=request)
     _after_commit(realtime.broadcast_ticket, ticket, public=False)
     if assignee is not None:
@@ -309,7 +330,7 @@ def ticket_move_queue(*, ticket: Ticket, queue: Queue, actor, request=None) -> T
         dropped_assignee = ticket.assignee_id
         ticket.assignee = None
     ticket.full_clean()
-    ticket.save(update_fields=["queue", "assignee", "updated_at"])
+    ticket.save(update_fields=["queue", "assignee", "updated_at", *_bump_version(ticket, actor)])
     events.ticket_queue_changed(ticket=ticket, old=old_queue_id, new=queue.pk, actor=actor, request=request)
     if dropped_assignee is not None:
         events.ticket_assigned(
@@ -331,6 +352,7 @@ def ticket_update(
     """The staff "ticket properties" form: apply each given change through its own service
     (queue first, so the assignee is checked against the queue the ticket ends up in), all or
     nothing. ``assignee`` is a user, or ``False`` to unassign, or ``None`` to leave it."""
+    start = _lock(ticket).version
     if queue is not None:
         ticket = ticket_move_queue(ticket=ticket, queue=queue, actor=actor, request=request)
     if assignee is not None:
@@ -339,7 +361,121 @@ def ticket_update(
         ticket = ticket_set_priority(ticket=ticket, priority=priority, actor=actor, request=request)
     if status is not None:
         ticket = ticket_set_status(ticket=ticket, status=status, actor=actor, request=request)
+    if ticket.version > start + 1:
+        # One save is one version, however many fields it changed.
+        ticket.version = start + 1
+        Ticket.objects.filter(pk=ticket.pk).update(version=ticket.version)
     return ticket
+
+
+# The properties form (issue 17: no silent overwrite) ----------------------------------------
+
+PROPERTY_LABELS = {"status": "Status", "priority": "Priority", "queue": "Queue", "assignee": "Assignee"}
+UNASSIGNED = "Unassigned"
+CHANGED_SINCE = "{by} set {changes} since you opened the page."
+CHANGED_SINCE_BY_SEVERAL = "Since you opened the page, {changes} (the latest change by {by})."
+PROPERTIES_CONFLICT = (
+    "{since} Your choices are kept below and were not saved: check them and save again to apply them."
+)
+PROPERTIES_MERGED = "{since} Your changes were applied on top of theirs."
+
+
+@dataclass(frozen=True)
+class PropertiesOutcome:
+    """What ``ticket_update_properties`` did: the ticket as saved, the fields the person's save
+    changed, and a sentence naming what others had changed meanwhile ("" when nothing)."""
+
+    ticket: Ticket
+    applied: tuple[str, ...]
+    changed_since: str
+
+
+class PropertiesConflict(Exception):
+    """Another person changed a field this save changes too, since the form was shown: nothing
+    was saved. ``ticket`` is the ticket as it is now (its version is what the next save needs)."""
+
+    def __init__(self, *, ticket: Ticket, message: str, fields: tuple[str, ...]):
+        super().__init__(message)
+        self.ticket, self.message, self.fields = ticket, message, fields
+
+
+def property_values(ticket: Ticket) -> dict:
+    """The comparable value of each property: codes for status and priority, ids otherwise."""
+    return {
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "queue": ticket.queue_id,
+        "assignee": ticket.assignee_id,
+    }
+
+
+def _value_label(ticket: Ticket, field: str) -> str:
+    if field == "status":
+        return ticket.get_status_display()
+    if field == "priority":
+        return ticket.get_priority_display()
+    if field == "queue":
+        return ticket.queue.name
+    return strip_bidi(str(ticket.assignee)) if ticket.assignee_id else UNASSIGNED
+
+
+def _joined(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _changed_since(ticket: Ticket, fields: list[str], seen_version: int) -> str:
+    """ "Ann set Status to Pending and Priority to High since you opened the page." """
+    if not fields:
+        return ""
+    parts = [f"{PROPERTY_LABELS[f]} to {_value_label(ticket, f)}" for f in fields]
+    name = strip_bidi(_display(ticket.properties_changed_by)) if ticket.properties_changed_by_id else ""
+    if ticket.version - seen_version > 1:
+        # Several saves since: who made the last one is known, not who made each.
+        parts[0] = parts[0].replace(" to ", " was set to ", 1)
+        return CHANGED_SINCE_BY_SEVERAL.format(changes=_joined(parts), by=name or "someone")
+    return CHANGED_SINCE.format(by=name or "Someone", changes=_joined(parts))
+
+
+@transaction.atomic
+def ticket_update_properties(
+    *, ticket: Ticket, actor, seen_version: int, seen: dict, wanted: dict, request=None
+) -> PropertiesOutcome:
+    """The staff properties form, as a compare-and-set against what the person saw.
+
+    ``seen`` holds the values the form showed (``property_values`` of the ticket then) and
+    ``seen_version`` its version; ``wanted`` the submitted ones (``status`` and ``priority`` as
+    codes, ``queue`` a Queue, ``assignee`` a user or None). Under the row lock, only the fields
+    the person changed (wanted differs from seen) are applied: a field nobody touched is never
+    written back, so it sends no email and no event. When the ticket changed since
+    (``seen_version`` is older, or a value differs from what was seen), a field changed both by
+    someone else and by this save, to another value, raises ``PropertiesConflict`` and nothing
+    is saved; changes of other fields are merged on top of the newer ticket.
+    """
+    locked = _lock(ticket)
+    current = property_values(locked)
+    wanted_values = {
+        "status": wanted["status"],
+        "priority": wanted["priority"],
+        "queue": wanted["queue"].pk,
+        "assignee": wanted["assignee"].pk if wanted["assignee"] is not None else None,
+    }
+    mine = [f for f in PROPERTY_LABELS if wanted_values[f] != seen[f]]
+    # Compared value by value, not only by version: the version says "something changed",
+    # the values say which field, whoever changed it.
+    others = [f for f in PROPERTY_LABELS if current[f] != seen[f]]
+    changed_since = _changed_since(locked, others, seen_version)
+    clashes = tuple(f for f in mine if f in others and current[f] != wanted_values[f])
+    if clashes:
+        raise PropertiesConflict(
+            ticket=locked, message=PROPERTIES_CONFLICT.format(since=changed_since), fields=clashes
+        )
+    # A field someone else already set to the same value needs nothing more.
+    todo = [f for f in mine if current[f] != wanted_values[f]]
+    changes = {f: wanted[f] for f in todo}
+    if "assignee" in changes:
+        changes["assignee"] = changes["assignee"] or False
+    updated = ticket_update(ticket=locked, actor=actor, request=request, **changes) if changes else locked
+    return PropertiesOutcome(ticket=updated, applied=tuple(todo), changed_since=changed_since)
 
 
 # Participants -------------------------------------------------------------------------------
@@ -454,7 +590,7 @@ def _message_post(*, ticket, author, kind, body, request, created_at, stored, no
     reopened_from = None
     if kind == MessageKind.REPLY and not author_is_staff and locked.status in REOPENED_BY_REPLY:
         reopened_from = _set_status(locked, Status.OPEN, now)
-        fields += ["status", "closed_at"]
+        fields += ["status", "closed_at", *_bump_version(locked, author)]
     locked.save(update_fields=fields)
     # The caller's instance sees the new state too.
     ticket.updated_at, ticket.status, ticket.closed_at = locked.updated_at, locked.status, locked.closed_at
@@ -481,9 +617,20 @@ def _message_post(*, ticket, author, kind, body, request, created_at, stored, no
     return message
 
 
+def body_version(body: str) -> str:
+    """A short fingerprint of a message's text: what the edit form posts as the text it showed."""
+    return hashlib.sha256(body.encode()).hexdigest()[:32]
+
+
 @transaction.atomic
-def message_edit(*, message: Message, editor, body: str, request=None, now=None) -> Message:
+def message_edit(
+    *, message: Message, editor, body: str, request=None, now=None, seen_version: str | None = None
+) -> Message:
     """Correct a message's body: only its author, only within 15 minutes of posting.
+
+    ``seen_version`` (``body_version`` of the text the form showed) makes it a compare-and-set:
+    an edit made against a text that has changed since is refused (``EDIT_CHANGED_SINCE``, code
+    ``changed_since``) rather than silently replacing the newer text.
 
     The kind is never touched, so a note stays a note whatever a form sends. Audits
     ``message.edited`` (ticket number and kind, never the text); no email is sent again.
@@ -496,6 +643,8 @@ def message_edit(*, message: Message, editor, body: str, request=None, now=None)
         raise ValidationError(EDIT_WINDOW_PASSED, code="window_passed")
     if not (body or "").strip():
         raise ValidationError({"body": EDIT_EMPTY})
+    if seen_version is not None and seen_version != body_version(message.body):
+        raise ValidationError(EDIT_CHANGED_SINCE, code="changed_since")
     if body == message.body:
         return message
     message.body = body

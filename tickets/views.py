@@ -206,24 +206,43 @@ def ticket_detail(request, membership, number):
 @workspace_view()
 @require_POST
 def ticket_properties(request, membership, number):
-    """Staff: status, priority, queue and assignee in one form, applied all or nothing."""
+    """Staff: status, priority, queue and assignee in one form, applied all or nothing, and only
+    the fields the person changed (a compare-and-set against the version they saw, issue 17)."""
     ticket = access.get_ticket_or_404(membership, number)
     _forbid_unless(access.can_change_status(membership, ticket) and access.can_assign(membership))
     form = TicketPropertiesForm(request.POST, membership=membership, ticket=ticket)
     if form.is_valid():
-        changes = form.changes()
-        if not changes:
-            messages.info(request, TICKET_UNCHANGED)
-            return redirect(ticket_url(membership, ticket))
         try:
-            ticket = services.ticket_update(ticket=ticket, actor=membership.user, request=request, **changes)
+            outcome = services.ticket_update_properties(
+                ticket=ticket,
+                actor=membership.user,
+                seen_version=form.cleaned_data["version"],
+                seen=form.seen(),
+                wanted=form.wanted(),
+                request=request,
+            )
+        except services.PropertiesConflict as conflict:
+            # Shown again over the ticket as it is now: the person's choices, the new version.
+            ticket = conflict.ticket
+            form = TicketPropertiesForm(form.data_over(ticket), membership=membership, ticket=ticket)
+            form.is_valid()
+            form.add_error(None, conflict.message)
+            return _render_ticket(request, membership, ticket, properties_form=form, status=409)
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
+            ticket = outcome.ticket
+            if not outcome.applied:
+                messages.info(request, " ".join(filter(None, [outcome.changed_since, TICKET_UNCHANGED])))
+                return redirect(ticket_url(membership, ticket))
             if not access.can_see_ticket(membership, ticket.pk):
                 messages.info(request, TICKET_MOVED_AWAY.format(number=ticket.number))
                 return redirect("ticket_list", slug=membership.workspace.slug)
-            messages.success(request, TICKET_UPDATED)
+            if outcome.changed_since:
+                merged = services.PROPERTIES_MERGED.format(since=outcome.changed_since)
+                messages.success(request, f"{TICKET_UPDATED} {merged}")
+            else:
+                messages.success(request, TICKET_UPDATED)
             return redirect(ticket_url(membership, ticket))
     return _render_ticket(request, membership, ticket, properties_form=form, status=400)
 
@@ -279,14 +298,29 @@ def message_edit(request, membership, number, message_id):
     if message.author_id != membership.user_id or (message.is_note and not membership.is_staff):
         raise Http404(NOT_FOUND)
     window_open = access.can_edit_message(membership, message)
-    form = MessageEditForm(request.POST or None, initial={"body": message.body})
+    form = MessageEditForm(
+        request.POST or None, initial={"body": message.body, "seen": services.body_version(message.body)}
+    )
+    changed_since = False
     if request.method == "POST":
         if form.is_valid():
             try:
                 services.message_edit(
-                    message=message, editor=membership.user, body=form.cleaned_data["body"], request=request
+                    message=message,
+                    editor=membership.user,
+                    body=form.cleaned_data["body"],
+                    request=request,
+                    seen_version=form.cleaned_data["seen"],
                 )
             except ValidationError as error:
+                if getattr(error, "code", None) == "changed_since":
+                    # The typed text stays; the form now carries the newer text's version.
+                    message = access.get_message_or_404(membership, ticket, message_id)
+                    data = request.POST.copy()
+                    data["seen"] = services.body_version(message.body)
+                    form = MessageEditForm(data)
+                    form.is_valid()
+                    changed_since = True
                 apply_service_errors(form, error)
             else:
                 messages.success(request, MESSAGE_EDITED)
@@ -297,6 +331,7 @@ def message_edit(request, membership, number, message_id):
         "message": message,
         "form": form,
         "window_error": None if window_open else services.EDIT_WINDOW_PASSED,
+        "changed_since": changed_since,
     }
-    status = 400 if (form.is_bound and form.errors) else 200
+    status = 409 if changed_since else 400 if (form.is_bound and form.errors) else 200
     return render(request, "tickets/message_edit.html", context, status=status)

@@ -19,6 +19,8 @@ class QueueChoiceField(forms.ModelMultipleChoiceField):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=Role.choices)
+    # The role the page showed: a change decided on a stale role is refused (issue 17).
+    seen_role = forms.ChoiceField(choices=Role.choices, widget=forms.HiddenInput)
 
 
 class MemberQueuesForm(forms.Form):

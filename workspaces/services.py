@@ -44,6 +44,10 @@ from workspaces.signals import member_leaving, pending_signup_claimed
 logger = logging.getLogger(__name__)
 
 LAST_ADMIN = "A workspace needs at least one admin. Make someone else an admin first."
+ROLE_CHANGED_SINCE = (
+    "{name} became {role} since you opened the page, so nothing was changed. Choose again if "
+    "their role should still change."
+)
 QUEUES_ONLY_FOR_AGENTS = "Queue access can only be given to agents (admins already see every queue)."
 QUEUE_OF_OTHER_WORKSPACE = "That queue does not belong to this workspace."
 QUEUE_NAME_TAKEN = "There is already a queue named “{name}” in this workspace. Choose another name."
@@ -137,12 +141,17 @@ def _drop_queue_grants(membership: Membership) -> int:
 
 
 @transaction.atomic
-def member_set_role(*, membership: Membership, role: str, actor=None, request=None) -> Membership:
+def member_set_role(
+    *, membership: Membership, role: str, actor=None, request=None, seen_role: str | None = None
+) -> Membership:
     """Give a member another role. Audits ``member.role_changed``.
 
     The last admin cannot be demoted (``LAST_ADMIN``). Queue grants are dropped when the member
     stops being an agent, so a later promotion starts from no access rather than stale grants.
     Open websockets of the member are told to re-check their access.
+
+    ``seen_role`` (the role the form showed) makes it a compare-and-set: a change decided on a
+    role someone else has changed since is refused (``ROLE_CHANGED_SINCE``), never applied over it.
     """
     if role not in Role.values:
         raise ValidationError({"role": "Choose one of the listed roles."})
@@ -150,6 +159,11 @@ def member_set_role(*, membership: Membership, role: str, actor=None, request=No
     old_role = membership.role
     if old_role == role:
         return membership
+    if seen_role is not None and old_role != seen_role:
+        raise ValidationError(
+            ROLE_CHANGED_SINCE.format(name=membership.user, role=membership.get_role_display().lower()),
+            code="role_changed_since",
+        )
     if old_role == Role.ADMIN:
         _ensure_another_admin(membership)
     membership.role = role

@@ -28,6 +28,7 @@ ROLE_PHRASES = {Role.ADMIN: "an admin", Role.AGENT: "an agent", Role.REQUESTER: 
 ROLE_CHANGED = "{name} is now {role}."
 ROLE_CHANGED_SELF = "You are now {role} in {workspace}; the admin pages are no longer available to you."
 ROLE_INVALID = "Choose one of the listed roles."
+ROLE_FORM_OUT_OF_DATE = "This form is out of date: reload the page and choose the role again."
 MEMBER_REMOVED = "{name} no longer has access to {workspace}."
 MEMBER_REMOVED_SELF = "You left {workspace}."
 QUEUES_UPDATED = "Queue access of {name} updated."
@@ -96,7 +97,7 @@ def admin_member(request, membership, member_id: int):
         {
             "membership": membership,
             "member": member,
-            "role_form": RoleForm(initial={"role": member.role}),
+            "role_form": RoleForm(initial={"role": member.role, "seen_role": member.role}),
             "queues_form": queues_form,
             "is_last_admin": member.is_admin and selectors.admin_count(workspace=workspace) == 1,
             "admin_tab": "members",
@@ -118,11 +119,15 @@ def admin_member_role(request, membership, member_id: int):
     member = access.get_member_or_404(membership, member_id)
     form = RoleForm(request.POST)
     if not form.is_valid():
-        messages.error(request, ROLE_INVALID)
+        messages.error(request, ROLE_INVALID if "role" in form.errors else ROLE_FORM_OUT_OF_DATE)
         return _back_to(request, membership, member)
     try:
         member = services.member_set_role(
-            membership=member, role=form.cleaned_data["role"], actor=request.user, request=request
+            membership=member,
+            role=form.cleaned_data["role"],
+            seen_role=form.cleaned_data["seen_role"],
+            actor=request.user,
+            request=request,
         )
     except ValidationError as error:
         messages.error(request, service_error_message(error))

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from privacy.personal_data.retention_kinds import retention_kinds
 from privacy.retention.models import AttachmentBasis, HoldScope, TicketAction
-from privacy.retention.policies import MAX_DAYS, days_fields
+from privacy.retention.policies import MAX_DAYS, days_fields, policy_version
 
 DAYS_REQUIRED = "Enter a number of days, or tick “Keep forever”."
 DAYS_RANGE = f"Enter a whole number of days from 1 to {MAX_DAYS}."
@@ -22,6 +22,8 @@ class RetentionForm(forms.Form):
     )
     attachments_basis = forms.ChoiceField(label="Count attachments", choices=AttachmentBasis.choices)
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # ``policy_version`` of the settings the page showed (issue 17: no silent overwrite).
+    seen = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -49,7 +51,11 @@ class RetentionForm(forms.Form):
 
     @staticmethod
     def initial_for(policy) -> dict:
-        initial = {"tickets_action": policy.tickets_action, "attachments_basis": policy.attachments_basis}
+        initial = {
+            "tickets_action": policy.tickets_action,
+            "attachments_basis": policy.attachments_basis,
+            "seen": policy_version(policy),
+        }
         for kind, name in days_fields().items():
             days = getattr(policy, name)
             initial[f"{kind}_forever"] = days is None

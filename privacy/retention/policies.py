@@ -13,6 +13,7 @@ rows it takes with the same querysets, so the preview at ``now`` is exactly what
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -103,14 +104,36 @@ def shortened_kinds(old: dict, new: dict) -> list[str]:
     return kinds
 
 
+POLICY_CHANGED_SINCE = (
+    "Another admin changed the retention settings since you opened this page, so nothing was saved. "
+    "The table above shows the settings now; your choices are kept in the form: check them and save again."
+)
+
+
+def policy_version(policy: RetentionPolicy) -> str:
+    """A fingerprint of the settings a form showed: a save made against other settings is
+    refused (issue 17) instead of silently undoing another admin's change."""
+    # str(): a default still in memory holds choices enums, a row read back plain strings.
+    values = sorted(
+        (name, None if value is None else str(value)) for name, value in policy_values(policy).items()
+    )
+    return hashlib.sha256(repr(values).encode()).hexdigest()[:32]
+
+
 @transaction.atomic
-def policy_update(*, workspace, actor, values: dict, request=None) -> RetentionPolicy:
+def policy_update(
+    *, workspace, actor, values: dict, request=None, seen_version: str | None = None
+) -> RetentionPolicy:
     """Save new periods (days or ``None`` for forever) and actions. Audits ``settings.changed``
-    with ``{"setting": "retention", "old": {...}, "new": {...}}`` (only what changed)."""
+    with ``{"setting": "retention", "old": {...}, "new": {...}}`` (only what changed).
+    With ``seen_version`` (``policy_version`` of the settings shown), settings changed since
+    refuse the save (``POLICY_CHANGED_SINCE``, code ``changed_since``)."""
     policy = RetentionPolicy.objects.select_for_update().filter(workspace_id=workspace.pk).first()
     if policy is None:
         policy_for(workspace, create=True)
         policy = RetentionPolicy.objects.select_for_update().get(workspace_id=workspace.pk)
+    if seen_version is not None and seen_version != policy_version(policy):
+        raise ValidationError(POLICY_CHANGED_SINCE, code="changed_since")
     old = policy_values(policy)
     for name, value in values.items():
         if name not in old:

@@ -13,11 +13,13 @@ from privacy.retention import selectors as retention_selectors
 from privacy.retention.forms import LegalHoldForm, RetentionForm
 from privacy.retention.models import HoldScope, LegalHold
 from privacy.retention.policies import (
+    POLICY_CHANGED_SINCE,
     POLICY_WORDS,
     kind_rows,
     policy_for,
     policy_update,
     policy_values,
+    policy_version,
     preview_workspace,
     shortened_kinds,
 )
@@ -34,45 +36,82 @@ def _period(days):
     return "forever" if days is None else f"{days} days"
 
 
+def _confirmation(request, membership, form, old, new, shorter):
+    """The page that shows what a shortening expires at the next run, and asks to confirm."""
+    workspace = membership.workspace
+    proposed = policy_for(workspace)
+    for name, value in new.items():
+        setattr(proposed, name, value)
+    now_counts = preview_workspace(workspace)
+    new_counts = preview_workspace(workspace, policy=proposed)
+    changes = [
+        {
+            "label": retention_kind(kind).label,
+            "old": _period(old[retention_kind(kind).days_field]),
+            "new": _period(new[retention_kind(kind).days_field]),
+            "due_now": now_counts[kind]["due"],
+            "due_after": new_counts[kind]["due"],
+        }
+        for kind in shorter
+    ]
+    messages.warning(request, CONFIRM_NEEDED)
+    return render(
+        request,
+        "privacy/retention_confirm.html",
+        {"membership": membership, "form": form, "changes": changes, "admin_tab": "retention"},
+    )
+
+
+def _retention_post(request, membership, policy):
+    """(response, None) when done (saved, unchanged, or the confirmation page), else (form,
+    status) to show the settings page again with the form's errors."""
+    workspace = membership.workspace
+    form = RetentionForm(request.POST)
+    if not form.is_valid():
+        return form, 400
+    seen = form.cleaned_data["seen"] or None
+    if seen is not None and seen != policy_version(policy):
+        # Refused before the confirmation step too: a stale page would otherwise ask to
+        # confirm "shortening" what another admin has just lengthened.
+        stale = ValidationError(POLICY_CHANGED_SINCE, code="changed_since")
+        return _shown_again(request, policy, stale), 409
+    old, new = policy_values(policy), form.cleaned_data["values"]
+    if new == old:
+        messages.info(request, NOTHING_CHANGED)
+        return redirect("retention_settings", workspace.slug), None
+    shorter = shortened_kinds(old, new)
+    if shorter and not form.cleaned_data["confirm"]:
+        return _confirmation(request, membership, form, old, new, shorter), None
+    try:
+        policy_update(workspace=workspace, actor=request.user, values=new, request=request, seen_version=seen)
+    except ValidationError as error:
+        if getattr(error, "code", None) != "changed_since":
+            apply_service_errors(form, error)
+            return form, 400
+        return _shown_again(request, policy_for(workspace), error), 409
+    messages.success(request, SAVED)
+    return redirect("retention_settings", workspace.slug), None
+
+
+def _shown_again(request, policy, error):
+    data = request.POST.copy()
+    data["seen"], data["confirm"] = policy_version(policy), ""
+    form = RetentionForm(data)
+    form.is_valid()
+    apply_service_errors(form, error)
+    return form
+
+
 @workspace_view(roles=ADMIN_ONLY)
 @require_http_methods(["GET", "POST"])
 def retention_settings(request, membership):
     workspace = membership.workspace
     policy = policy_for(workspace)
     if request.method == "POST":
-        form = RetentionForm(request.POST)
-        if form.is_valid():
-            old, new = policy_values(policy), form.cleaned_data["values"]
-            if new == old:
-                messages.info(request, NOTHING_CHANGED)
-                return redirect("retention_settings", workspace.slug)
-            shorter = shortened_kinds(old, new)
-            if shorter and not form.cleaned_data["confirm"]:
-                proposed = policy_for(workspace)
-                for name, value in new.items():
-                    setattr(proposed, name, value)
-                now_counts = preview_workspace(workspace)
-                new_counts = preview_workspace(workspace, policy=proposed)
-                changes = [
-                    {
-                        "label": retention_kind(kind).label,
-                        "old": _period(old[retention_kind(kind).days_field]),
-                        "new": _period(new[retention_kind(kind).days_field]),
-                        "due_now": now_counts[kind]["due"],
-                        "due_after": new_counts[kind]["due"],
-                    }
-                    for kind in shorter
-                ]
-                messages.warning(request, CONFIRM_NEEDED)
-                return render(
-                    request,
-                    "privacy/retention_confirm.html",
-                    {"membership": membership, "form": form, "changes": changes, "admin_tab": "retention"},
-                )
-            policy_update(workspace=workspace, actor=request.user, values=new, request=request)
-            messages.success(request, SAVED)
-            return redirect("retention_settings", workspace.slug)
-        status = 400
+        form, status = _retention_post(request, membership, policy)
+        if status is None:
+            return form  # a redirect or the confirmation page
+        policy = policy_for(workspace)
     else:
         form = RetentionForm(initial=RetentionForm.initial_for(policy))
         status = 200

@@ -198,6 +198,66 @@
       return null;
     }
 
+    /* The staff properties form posts the values it showed ("seen_*") and their version, so
+     * the server applies only what the person changed. When someone else changes the ticket the
+     * form takes the new values and version, unless the person already changed a select: then
+     * their choices stay, and a notice says the ticket changed (saving merges or asks again). */
+    var propertiesForm = document.getElementById("properties-form");
+    // A form shown again after a refusal holds choices the person has not saved yet.
+    var propertiesTouched = Boolean(propertiesForm && propertiesForm.getAttribute("data-unsaved"));
+    if (propertiesForm) {
+      propertiesForm.addEventListener("change", function (event) {
+        if (event.target && event.target.tagName === "SELECT") {
+          propertiesTouched = true;
+        }
+      });
+    }
+
+    function ensureOption(select, value, label) {
+      var found = Array.prototype.some.call(select.options, function (option) {
+        return option.value === value;
+      });
+      if (!found && value) {
+        var option = document.createElement("option");
+        option.value = value;
+        option.textContent = label || value;
+        select.appendChild(option);
+      }
+    }
+
+    function refreshProperties(data) {
+      var values = data.properties;
+      var version = propertiesForm && propertiesForm.elements.namedItem("version");
+      if (!values || !version || Number(values.version) <= Number(version.value)) {
+        return;
+      }
+      if (propertiesTouched) {
+        if (!data.changed_by_me) {
+          var notice = document.getElementById("properties-notice");
+          if (notice) {
+            notice.textContent =
+              (data.changed_by || "Someone") + " changed this ticket; your unsaved choices are kept.";
+            notice.hidden = false;
+            flash(notice);
+          }
+        }
+        return;
+      }
+      var labels = { queue: data.queue_label, assignee: data.assignee_label };
+      ["status", "priority", "queue", "assignee"].forEach(function (name) {
+        var select = propertiesForm.elements.namedItem(name);
+        var seen = propertiesForm.elements.namedItem("seen_" + name);
+        if (select) {
+          ensureOption(select, values[name], labels[name]);
+          select.value = values[name];
+        }
+        if (seen) {
+          seen.value = values[name];
+        }
+      });
+      version.value = String(values.version);
+    }
+
     var handlers = {
       MESSAGE: function (data) {
         var node = fragment(data.html);
@@ -220,6 +280,7 @@
         setText("ticket-assignee", data.assignee_label);
         setText("ticket-queue", data.queue_label);
         setText("ticket-subject", data.subject);
+        refreshProperties(data);
       }
     };
 

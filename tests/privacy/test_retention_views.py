@@ -8,7 +8,7 @@ from privacy.audit.models import AuditEvent
 from privacy.retention.forms import DAYS_RANGE, DAYS_REQUIRED
 from privacy.retention.holds import PERSON_NOT_FOUND, TICKET_NOT_FOUND
 from privacy.retention.models import HoldScope, LegalHold, RetentionPolicy
-from privacy.retention.policies import POLICY_WORDS, policy_for
+from privacy.retention.policies import POLICY_CHANGED_SINCE, POLICY_WORDS, policy_for, policy_version
 from privacy.retention.views import CONFIRM_NEEDED, HOLD_PLACED, HOLD_RELEASED, SAVED
 from tests.factories import TicketFactory
 from tests.privacy.matrix import _retention_post
@@ -144,3 +144,33 @@ def test_holds_of_another_workspace_answer_404(signed_in, workspace, other_works
     assert signed_in.post(url(workspace, "legal_hold_release", hold_id=foreign.pk)).status_code == 404
     foreign.refresh_from_db()
     assert foreign.released_at is None
+
+
+def test_a_save_against_settings_changed_since_is_refused_and_keeps_the_choices(signed_in, workspace, admin):
+    """Issue 17: two admins have the page open; the first lengthens tickets, the second (on the
+    old page) lengthens notes: refused, nothing of the first admin's change is undone."""
+    seen = signed_in.get(url(workspace)).context["form"]["seen"].value()
+    signed_in.post(url(workspace), {**_retention_post(tickets_days=1000), "seen": seen})
+    assert policy_for(workspace).tickets_days == 1000
+
+    stale = {**_retention_post(tickets_days=730, audit_days=3000), "seen": seen}
+    response = signed_in.post(url(workspace), stale)
+
+    assert response.status_code == 409
+    page = response.content.decode().replace("&#x27;", "'")
+    assert POLICY_CHANGED_SINCE in page
+    assert 'value="3000"' in page  # the person's choice, kept
+    policy = policy_for(workspace)
+    assert (policy.tickets_days, policy.audit_days) == (1000, RetentionPolicy().audit_days)
+    # Kept simple: the version covers the whole form, not each field. Saving the re-shown form
+    # (it carries the current settings' version) is therefore checked like any save: what it
+    # would shorten (the other admin's 1000 days, back to 730) needs a confirmation first.
+    again = response.context["form"]
+    assert again["seen"].value() == policy_version(policy)
+    confirm = signed_in.post(url(workspace), {**stale, "seen": again["seen"].value()})
+    assert CONFIRM_NEEDED in [str(m) for m in confirm.context["messages"]]
+    assert policy_for(workspace).tickets_days == 1000
+    # Choosing again from the settings as they are now applies the person's change alone.
+    current = {**_retention_post(tickets_days=1000, audit_days=3000), "seen": again["seen"].value()}
+    assert signed_in.post(url(workspace), current).status_code == 302
+    assert (policy_for(workspace).tickets_days, policy_for(workspace).audit_days) == (1000, 3000)

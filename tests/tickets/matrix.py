@@ -67,6 +67,13 @@ def _ticket_status(world):
     return Ticket.objects.values_list("status", flat=True).get(pk=world.ticket.pk)
 
 
+def _properties_post(world, kwargs):
+    """The properties form as the ticket page shows it (version and seen values), changed."""
+    from tests.tickets.ticket_helpers import properties_data
+
+    return properties_data(world.ticket, status="pending", priority="high", queue=world.queue.pk, assignee="")
+
+
 def _participant_kwargs(world):
     from tests.factories import MembershipFactory, UserFactory
     from tickets.models import TicketParticipant
@@ -97,6 +104,13 @@ def _message_body(kwargs):
     from tickets.models import Message
 
     return Message.objects.values_list("body", flat=True).get(pk=kwargs["message_id"])
+
+
+def _message_edit_post(world, kwargs):
+    """The edit form as shown (with the version of the text it showed), a crafted kind added."""
+    from tickets.services import body_version
+
+    return {"body": "Typo fixed", "kind": "note", "seen": body_version(_message_body(kwargs))}
 
 
 def _message_exists(body):
@@ -143,12 +157,7 @@ TICKETS_MATRIX = {
         "kwargs_factory": _ticket_kwargs,
         "methods": {
             "POST": {
-                "data": lambda world, kwargs: {
-                    "status": "pending",
-                    "priority": "high",
-                    "queue": world.queue.pk,
-                    "assignee": "",
-                },
+                "data": _properties_post,
                 "applied": lambda world, kwargs: _ticket_status(world) == "pending",
             },
         },
@@ -185,7 +194,7 @@ TICKETS_MATRIX = {
         "methods": {
             "GET": {},
             "POST": {
-                "data": lambda world, kwargs: {"body": "Typo fixed", "kind": "note"},
+                "data": _message_edit_post,
                 "applied": lambda world, kwargs: _message_body(kwargs) == "Typo fixed",
             },
         },

@@ -500,6 +500,14 @@ async def test_ticket_changes_reach_the_page_without_agent_only_fields_for_reque
     assert frame["status"] == Status.SOLVED
     assert frame["assignee_label"] == str(agent.user)
     assert frame["queue_label"] == ticket.queue.name
+    # What the agent's properties form refreshes from (issue 17); never in a requester's frame.
+    assert frame["properties"] == {
+        "status": Status.SOLVED,
+        "priority": ticket.priority,
+        "queue": str(ticket.queue_id),
+        "assignee": str(agent.user.pk),
+        "version": ticket.version,
+    }
     await requester_socket.disconnect()
     await agent_socket.disconnect()
 

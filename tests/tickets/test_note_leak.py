@@ -11,7 +11,7 @@ from django.core import mail
 
 from tests.conftest import make_member
 from tests.factories import ParticipantFactory
-from tests.tickets.ticket_helpers import new_ticket, url
+from tests.tickets.ticket_helpers import new_ticket, properties_data, url
 from tickets import services
 from tickets.models import Status
 from workspaces.models import Role
@@ -34,12 +34,16 @@ def scene(workspace, queue, admin, agent, requester, login, django_capture_on_co
         client.post(ticket_url, {"body": "Please restart the printer.", "kind": "reply"})
         client.post(
             url(workspace, "", ticket.number, "properties"),
-            {"status": Status.PENDING, "priority": "high", "queue": queue.pk, "assignee": agent.user.pk},
+            properties_data(ticket, status=Status.PENDING, priority="high", assignee=agent.user.pk),
         )
         note_message = ticket.messages.get(kind="note")
         client.post(
             url(workspace, "", ticket.number, "messages", note_message.pk, "edit"),
-            {"body": f"Customer seems confused (edited). {MARKER}", "kind": "reply"},
+            {
+                "body": f"Customer seems confused (edited). {MARKER}",
+                "kind": "reply",
+                "seen": services.body_version(note_message.body),
+            },
         )
         # The requester answers (the ticket reopens) and the agent notes again.
         login(requester).post(ticket_url, {"body": "Restarted, still broken."})

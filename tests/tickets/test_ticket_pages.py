@@ -9,7 +9,7 @@ from django.utils import timezone
 from privacy.audit.models import AuditEvent
 from tests.conftest import make_member
 from tests.factories import ParticipantFactory
-from tests.tickets.ticket_helpers import agent_of, new_ticket, note, reply, url
+from tests.tickets.ticket_helpers import agent_of, new_ticket, note, properties_data, reply, url
 from tickets import services, views
 from tickets.forms import NOT_A_CANDIDATE, NOT_A_MEMBER
 from tickets.models import Message, MessageKind, Status, Ticket, TicketParticipant
@@ -137,7 +137,7 @@ def test_staff_update_status_priority_queue_and_assignee(workspace, ticket, admi
     client = login(admin)
     response = client.post(
         url(workspace, "", ticket.number, "properties"),
-        {"status": "pending", "priority": "urgent", "queue": ticket.queue_id, "assignee": agent.user.pk},
+        properties_data(ticket, status="pending", priority="urgent", assignee=agent.user.pk),
     )
     assert response.status_code == 302
     ticket.refresh_from_db()
@@ -150,7 +150,7 @@ def test_an_assignee_who_cannot_see_the_queue_is_refused_with_a_message(
     other_agent = agent_of(workspace, other_queue)
     response = login(admin).post(
         url(workspace, "", ticket.number, "properties"),
-        {"status": "new", "priority": "normal", "queue": ticket.queue_id, "assignee": other_agent.user.pk},
+        properties_data(ticket, assignee=other_agent.user.pk),
     )
     # Not even offered: the choice list is the queue's staff.
     assert response.status_code == 400
@@ -162,7 +162,7 @@ def test_an_assignee_who_cannot_see_the_queue_is_refused_with_a_message(
 def test_moving_a_ticket_and_assigning_is_all_or_nothing(workspace, ticket, admin, agent, other_queue, login):
     response = login(admin).post(
         url(workspace, "", ticket.number, "properties"),
-        {"status": "open", "priority": "normal", "queue": other_queue.pk, "assignee": agent.user.pk},
+        properties_data(ticket, status="open", queue=other_queue.pk, assignee=agent.user.pk),
     )
     assert response.status_code == 400
     message = services.ASSIGNEE_CANNOT_SEE_QUEUE.format(name=agent.user, queue=other_queue.name)
@@ -175,7 +175,7 @@ def test_moving_a_ticket_and_assigning_is_all_or_nothing(workspace, ticket, admi
 def test_an_agent_moves_tickets_only_among_their_queues(workspace, ticket, agent, other_queue, login):
     response = login(agent).post(
         url(workspace, "", ticket.number, "properties"),
-        {"status": "new", "priority": "normal", "queue": other_queue.pk, "assignee": ""},
+        properties_data(ticket, queue=other_queue.pk),
     )
     assert response.status_code == 400
     assert b"Select a valid choice" in response.content
@@ -278,7 +278,7 @@ def test_a_note_can_never_become_public_through_the_edit_form(workspace, ticket,
     assert page.status_code == 200 and b'name="kind"' not in page.content
     response = client.post(
         url(workspace, "", ticket.number, "messages", posted.pk, "edit"),
-        {"body": "Secret plan v2", "kind": "reply"},
+        {"body": "Secret plan v2", "kind": "reply", "seen": services.body_version("Secret plan")},
     )
     assert response.status_code == 302
     posted.refresh_from_db()
@@ -288,12 +288,15 @@ def test_a_note_can_never_become_public_through_the_edit_form(workspace, ticket,
 def test_only_the_author_edits_and_only_for_15_minutes(workspace, ticket, agent, admin, login):
     posted = reply(ticket, agent, body="Helo")
     edit_url = url(workspace, "", ticket.number, "messages", posted.pk, "edit")
-    assert login(admin).post(edit_url, {"body": "Hijack"}).status_code == 404
+    assert (
+        login(admin).post(edit_url, {"body": "Hijack", "seen": services.body_version("Helo")}).status_code
+        == 404
+    )
     Message.objects.filter(pk=posted.pk).update(created_at=timezone.now() - timedelta(minutes=16))
     client = login(agent)
     page = client.get(edit_url)
     assert services.EDIT_WINDOW_PASSED.encode() in page.content.replace(b"&#x27;", b"'")
-    response = client.post(edit_url, {"body": "Hello"})
+    response = client.post(edit_url, {"body": "Hello", "seen": services.body_version("Helo")})
     assert response.status_code == 400
     posted.refresh_from_db()
     assert posted.body == "Helo"

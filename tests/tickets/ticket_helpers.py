@@ -39,6 +39,20 @@ def note(ticket, membership, body="A note", **kwargs):
     return message_post(ticket=ticket, author=membership.user, kind=MessageKind.NOTE, body=body, **kwargs)
 
 
+def properties_data(ticket, **changes):
+    """A post of the ticket page's properties form as shown for ``ticket`` now (values, hidden
+    "seen" values and version), with ``changes`` made by the person."""
+    ticket.refresh_from_db()
+    values = {
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "queue": ticket.queue_id,
+        "assignee": ticket.assignee_id or "",
+    }
+    seen = {f"seen_{name}": value for name, value in values.items()}
+    return {**values, **seen, "version": ticket.version, **changes}
+
+
 def url(workspace, name="", number=None, *rest):
     base = f"/w/{workspace.slug}/tickets/"
     if number is None:
@@ -47,4 +61,4 @@ def url(workspace, name="", number=None, *rest):
     return f"{base}{number}/" + (f"{tail}/" if tail else "")
 
 
-__all__ = ["QueueFactory", "agent_of", "member", "new_ticket", "note", "reply", "url"]
+__all__ = ["QueueFactory", "agent_of", "member", "new_ticket", "note", "properties_data", "reply", "url"]

@@ -73,7 +73,7 @@ MATRIX = {
         "kwargs_factory": _member_kwargs(Role.REQUESTER),
         "methods": {
             "POST": {
-                "data": lambda world, kwargs: {"role": Role.AGENT},
+                "data": lambda world, kwargs: {"role": Role.AGENT, "seen_role": Role.REQUESTER},
                 "applied": lambda world, kwargs: _role_of(kwargs) == Role.AGENT,
             },
         },

@@ -7,8 +7,8 @@ from guardian.shortcuts import assign_perm
 from tests.conftest import make_member
 from tests.factories import QueueFactory
 from workspaces.models import QUEUE_PERMISSION, Membership, QueueUserObjectPermission, Role
-from workspaces.services import LAST_ADMIN, member_remove, member_set_role
-from workspaces.views import MEMBER_REMOVED, QUEUES_UPDATED, ROLE_CHANGED_SELF
+from workspaces.services import LAST_ADMIN, ROLE_CHANGED_SINCE, member_remove, member_set_role
+from workspaces.views import MEMBER_REMOVED, QUEUES_UPDATED, ROLE_CHANGED_SELF, ROLE_FORM_OUT_OF_DATE
 
 
 def url(name, workspace, **kwargs):
@@ -68,7 +68,7 @@ def test_member_pages_of_another_workspace_answer_404(login, workspace, other_wo
     assert client.get(url("admin_member", workspace, member_id=stranger.pk)).status_code == 404
     assert client.get(url("admin_member_remove", workspace, member_id=stranger.pk)).status_code == 404
     for name, data in [
-        ("admin_member_role", {"role": Role.REQUESTER}),
+        ("admin_member_role", {"role": Role.REQUESTER, "seen_role": Role.AGENT}),
         ("admin_member_queues", {"queues": []}),
         ("admin_member_remove", {}),
     ]:
@@ -80,7 +80,7 @@ def test_member_pages_of_another_workspace_answer_404(login, workspace, other_wo
 def test_role_change_from_the_list(login, workspace, admin, requester):
     response = login(admin).post(
         url("admin_member_role", workspace, member_id=requester.pk),
-        {"role": Role.AGENT, "return_to": "members"},
+        {"role": Role.AGENT, "seen_role": Role.REQUESTER, "return_to": "members"},
         follow=True,
     )
     assert response.redirect_chain[-1][0] == url("admin_members", workspace)
@@ -90,7 +90,9 @@ def test_role_change_from_the_list(login, workspace, admin, requester):
 
 def test_demoting_the_last_admin_shows_the_reason_and_changes_nothing(login, workspace, admin):
     response = login(admin).post(
-        url("admin_member_role", workspace, member_id=admin.pk), {"role": Role.AGENT}, follow=True
+        url("admin_member_role", workspace, member_id=admin.pk),
+        {"role": Role.AGENT, "seen_role": Role.ADMIN},
+        follow=True,
     )
     assert LAST_ADMIN in flashes(response)
     assert Membership.objects.get(pk=admin.pk).role == Role.ADMIN
@@ -99,7 +101,9 @@ def test_demoting_the_last_admin_shows_the_reason_and_changes_nothing(login, wor
 def test_an_admin_who_demotes_themself_leaves_the_admin_pages(login, workspace, admin):
     make_member(workspace, Role.ADMIN)
     client = login(admin)
-    response = client.post(url("admin_member_role", workspace, member_id=admin.pk), {"role": Role.AGENT})
+    response = client.post(
+        url("admin_member_role", workspace, member_id=admin.pk), {"role": Role.AGENT, "seen_role": Role.ADMIN}
+    )
     assert response.status_code == 302
     assert response["Location"] == url("workspace_home", workspace)
     follow = client.get(url("workspace_home", workspace), follow=True)
@@ -109,7 +113,8 @@ def test_an_admin_who_demotes_themself_leaves_the_admin_pages(login, workspace, 
 
 def test_an_invalid_role_is_refused(login, workspace, admin, requester):
     response = login(admin).post(
-        url("admin_member_role", workspace, member_id=requester.pk), {"role": "owner"}
+        url("admin_member_role", workspace, member_id=requester.pk),
+        {"role": "owner", "seen_role": Role.REQUESTER},
     )
     assert response.status_code == 302
     assert Membership.objects.get(pk=requester.pk).role == Role.REQUESTER
@@ -204,3 +209,36 @@ def test_an_admin_who_removes_themself_is_sent_to_their_workspaces(login, worksp
     assert response["Location"] == reverse("home")
     assert not Membership.objects.filter(pk=admin.pk).exists()
     assert client.get(url("ticket_list", workspace)).status_code == 404
+
+
+def test_a_role_change_decided_on_a_stale_role_is_refused(login, workspace, admin, requester):
+    """Issue 17: two admins have the members list open; one makes the requester an agent, the
+    other (still seeing "requester") makes them an admin: refused, saying what happened."""
+    other_admin = make_member(workspace, Role.ADMIN)
+    login(other_admin).post(
+        url("admin_member_role", workspace, member_id=requester.pk),
+        {"role": Role.AGENT, "seen_role": Role.REQUESTER},
+    )
+    response = login(admin).post(
+        url("admin_member_role", workspace, member_id=requester.pk),
+        {"role": Role.ADMIN, "seen_role": Role.REQUESTER, "return_to": "members"},
+        follow=True,
+    )
+    assert ROLE_CHANGED_SINCE.format(name=requester.user, role="agent") in flashes(response)
+    assert Membership.objects.get(pk=requester.pk).role == Role.AGENT
+    # The page shown again offers the role as it is now, for the next change.
+    assert f'name="seen_role" value="{Role.AGENT}"' in response.content.decode()
+
+
+def test_a_role_post_without_the_role_seen_changes_nothing(login, workspace, admin, requester):
+    response = login(admin).post(
+        url("admin_member_role", workspace, member_id=requester.pk), {"role": Role.AGENT}, follow=True
+    )
+    assert ROLE_FORM_OUT_OF_DATE in flashes(response)
+    assert Membership.objects.get(pk=requester.pk).role == Role.REQUESTER
+
+
+def test_the_role_already_chosen_by_someone_else_is_no_conflict(workspace, admin, requester):
+    member_set_role(membership=requester, role=Role.AGENT, actor=admin.user)
+    member_set_role(membership=requester, role=Role.AGENT, seen_role=Role.REQUESTER, actor=admin.user)
+    assert Membership.objects.get(pk=requester.pk).role == Role.AGENT
