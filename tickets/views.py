@@ -212,7 +212,9 @@ def ticket_properties(request, membership, number):
             apply_service_errors(form, error)
         else:
             if not access.can_see_ticket(membership, ticket.pk):
-                messages.info(request, TICKET_MOVED_AWAY.format(number=ticket.number, queue=ticket.queue.name))
+                messages.info(
+                    request, TICKET_MOVED_AWAY.format(number=ticket.number, queue=ticket.queue.name)
+                )
                 return redirect("ticket_list", slug=membership.workspace.slug)
             messages.success(request, TICKET_UPDATED)
             return redirect(ticket_url(membership, ticket))

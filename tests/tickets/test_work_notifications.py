@@ -179,7 +179,9 @@ def test_send_and_set_solved_replies_and_solves_in_one_submit_with_one_email(
 
 def test_send_and_set_pending(workspace, queue, agent, requester, login):
     ticket = new_ticket(requester, queue)
-    login(agent).post(url(workspace, "", ticket.number), {"body": "Can you send a photo?", "kind": "reply+pending"})
+    login(agent).post(
+        url(workspace, "", ticket.number), {"body": "Can you send a photo?", "kind": "reply+pending"}
+    )
     ticket.refresh_from_db()
     assert ticket.status == Status.PENDING
 
@@ -198,7 +200,11 @@ def test_a_requester_cannot_set_a_status_with_their_reply(workspace, queue, requ
 def test_a_refused_status_leaves_no_message_behind(queue, agent, requester):
     ticket = new_ticket(requester, queue)
     with pytest.raises(ValidationError):
-        services.message_post(ticket=ticket, author=agent.user, kind="note", body="x", then_status=Status.SOLVED)
+        services.message_post(
+            ticket=ticket, author=agent.user, kind="note", body="x", then_status=Status.SOLVED
+        )
     with pytest.raises(ValidationError):
-        services.message_post(ticket=ticket, author=agent.user, kind="reply", body="x", then_status=Status.CLOSED)
+        services.message_post(
+            ticket=ticket, author=agent.user, kind="reply", body="x", then_status=Status.CLOSED
+        )
     assert Message.objects.filter(ticket=ticket).count() == 1
