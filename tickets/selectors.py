@@ -278,6 +278,14 @@ def workspace_people(*, workspace_id: int):
     )
 
 
+def memberships_of_user(*, user_id: int) -> list[Membership]:
+    return list(
+        Membership.objects.select_related("workspace", "user")
+        .filter(user_id=user_id)
+        .order_by("workspace__name", "workspace_id")
+    )
+
+
 def membership_of(*, workspace_id: int, user_id: int) -> Membership | None:
     return (
         Membership.objects.select_related("workspace", "user")
