@@ -121,6 +121,8 @@ def send_reply_posted(*, message_id: int) -> int:
     if stub is None:
         return 0
     ticket = _ticket(stub["ticket_id"])
+    if ticket is None:
+        return 0
     author_membership = (
         membership_of(workspace_id=ticket.workspace_id, user_id=stub["author_id"])
         if stub["author_id"] is not None
