@@ -30,10 +30,11 @@ def iso_week(moment) -> str:
 
 
 def _claim(preferences_id: int, week: str) -> bool:
+    # Conditions on this one table only: PostgreSQL re-checks them on the row a concurrent run
+    # just updated, so exactly one run wins. A join (user__is_active) would turn this into
+    # "pk IN (subquery)", which is not re-checked, and both runs would send.
     return bool(
-        NotificationPreferences.objects.filter(
-            pk=preferences_id, email_weekly_summary=True, user__is_active=True
-        )
+        NotificationPreferences.objects.filter(pk=preferences_id, email_weekly_summary=True)
         .exclude(weekly_summary_week=week)
         .update(weekly_summary_week=week)
     )
