@@ -259,6 +259,7 @@ CELERY_IMPORTS = (
     "privacy.account.erasure",
     "privacy.account.export",
     "privacy.account.signup",
+    "privacy.account.weekly_summary",
     "privacy.retention.tasks",
 )
 CELERY_BEAT_SCHEDULE = {
@@ -269,6 +270,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "privacy.tasks_retention.enforce_retention",
         "schedule": 60 * 60 * 24,
     },
+    # Hourly, but each person gets one summary per ISO week (the first run of the week sends).
+    "weekly-summaries": {"task": "privacy.tasks.send_weekly_summaries", "schedule": 60 * 60},
     "purge-unconfirmed-signups": {
         "task": "workspaces.tasks.purge_unconfirmed_signups",
         "schedule": 60 * 60,

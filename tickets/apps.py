@@ -7,7 +7,8 @@ class TicketsConfig(AppConfig):
     def ready(self):
         # Imported here, not at the top: an app's modules that import models load after the
         # registry is ready (Django's AppConfig.ready contract).
-        from tickets import intake, personal_data, retention_kinds, workspace_extensions
+        from helpdesk import digest
+        from tickets import intake, personal_data, retention_kinds, weekly_summary, workspace_extensions
         from workspaces.selectors import queue_figure_register
         from workspaces.signals import member_leaving, signup_confirmed
 
@@ -18,3 +19,4 @@ class TicketsConfig(AppConfig):
         queue_figure_register("open_tickets", workspace_extensions.open_tickets_of_queue)
         personal_data.register_personal_data()
         retention_kinds.register_retention()
+        digest.register_section(weekly_summary.summary_sections)

@@ -206,7 +206,17 @@ class ReplyForm(forms.Form):
         max_length=BODY_MAX_LENGTH,
         help_text=MARKDOWN_HELP,
     )
-    kind = forms.ChoiceField(choices=MessageKind.choices, required=True, widget=forms.HiddenInput)
+    # "Send and set pending/solved" are public replies that also set the status (one submit, one
+    # transaction): a submit button sends a single value, so the status rides in ``kind``.
+    kind = forms.ChoiceField(
+        choices=[
+            *MessageKind.choices,
+            (f"{MessageKind.REPLY}+{Status.PENDING}", "Send and set Pending"),
+            (f"{MessageKind.REPLY}+{Status.SOLVED}", "Send and set Solved"),
+        ],
+        required=True,
+        widget=forms.HiddenInput,
+    )
     # -- Attachments (tickets/attachments.py): files go onto the posted message. --
     attachments = AttachmentsField()
 
@@ -218,8 +228,14 @@ class ReplyForm(forms.Form):
 
     def posted_kind(self) -> str:
         if "kind" in self.fields:
-            return self.cleaned_data["kind"]
+            return self.cleaned_data["kind"].partition("+")[0]
         return MessageKind.REPLY
+
+    def then_status(self) -> str | None:
+        """The status "Send and set ..." asks for along with the reply, if any."""
+        if "kind" in self.fields:
+            return self.cleaned_data["kind"].partition("+")[2] or None
+        return None
 
 
 class MessageEditForm(forms.Form):
@@ -263,7 +279,8 @@ class TicketPropertiesForm(forms.Form):
         kwargs.setdefault("initial", self.values_of(ticket))
         super().__init__(*args, **kwargs)
         self.ticket = ticket
-        self.fields["queue"].queryset = queues_for_filter(membership)
+        # Any queue of the workspace: an agent may hand a ticket to a team they are not part of.
+        self.fields["queue"].queryset = Queue.objects.of_workspace(membership.workspace_id).order_by("name")
         self.fields["assignee"].queryset = queue_staff(queue=ticket.queue)
         self.fields["assignee"].help_text = "Agents who work this ticket's queue, and admins."
 

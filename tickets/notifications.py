@@ -26,7 +26,14 @@ from helpdesk.site import absolute_url
 from tickets.access import can_see_ticket, find_visible_message, visible_participants
 from tickets.bodies import message_html
 from tickets.models import MessageKind
-from tickets.selectors import membership_of, message_ticket_and_author, queue_staff, ticket_by_id
+from tickets.selectors import (
+    membership_of,
+    message_ticket_and_author,
+    queue_agents,
+    queue_staff,
+    ticket_by_id,
+    workspace_admins,
+)
 
 
 def _schedule(task, *args) -> None:
@@ -97,15 +104,34 @@ def send_ticket_created(*, ticket_id: int, actor_id: int | None) -> int:
     return sent
 
 
+def _staff_to_tell(ticket) -> list:
+    """Who answers a requester's reply: the assignee; on an unassigned ticket, the agents
+    granted its queue (the admins only when no agent works it, so a reply never goes unheard)."""
+    if ticket.assignee is not None:
+        return [ticket.assignee]
+    agents = list(queue_agents(queue=ticket.queue))
+    return agents or list(workspace_admins(workspace_id=ticket.workspace_id))
+
+
 def send_reply_posted(*, message_id: int) -> int:
-    """Tell the requester and the participants (not the author) about a public reply."""
+    """Tell the people on the other side of a public reply (never its author): for a staff
+    reply, the requester and the participants; for a requester's or participant's reply, the
+    staff who answer it (``_staff_to_tell``) and the other people on the ticket."""
     stub = message_ticket_and_author(message_id=message_id)
     if stub is None:
         return 0
     ticket = _ticket(stub["ticket_id"])
-    people = [ticket.requester] if ticket.requester is not None else []
-    participants = visible_participants(ticket)
-    people += [p.user for p in participants]
+    if ticket is None:
+        return 0
+    author_membership = (
+        membership_of(workspace_id=ticket.workspace_id, user_id=stub["author_id"])
+        if stub["author_id"] is not None
+        else None
+    )
+    people = [] if author_membership is not None and author_membership.is_staff else _staff_to_tell(ticket)
+    if ticket.requester is not None:
+        people.append(ticket.requester)
+    people += [p.user for p in visible_participants(ticket)]
     sent, seen = 0, set()
     for user in people:
         if user.pk in seen or user.pk == stub["author_id"]:

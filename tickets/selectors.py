@@ -249,10 +249,40 @@ def queue_staff(*, queue: Queue):
     )
 
 
+def queue_agents(*, queue: Queue):
+    """Active agents granted the queue (not admins): who hears a requester's reply on an
+    unassigned ticket, so admins of a large workspace are not told of every reply."""
+    granted = queue_grants().filter(content_object_id=queue.pk).values("user_id")
+    return (
+        User.objects.filter(
+            is_active=True,
+            memberships__workspace_id=queue.workspace_id,
+            memberships__role=Role.AGENT,
+            pk__in=granted,
+        )
+        .order_by("display_name", "email")
+        .distinct()
+    )
+
+
+def workspace_admins(*, workspace_id: int):
+    return User.objects.filter(
+        is_active=True, memberships__workspace_id=workspace_id, memberships__role=Role.ADMIN
+    ).order_by("display_name", "email")
+
+
 def workspace_people(*, workspace_id: int):
     """Every active member of the workspace, as users (staff choosing a ticket's requester)."""
     return User.objects.filter(memberships__workspace_id=workspace_id, is_active=True).order_by(
         "display_name", "email"
+    )
+
+
+def memberships_of_user(*, user_id: int) -> list[Membership]:
+    return list(
+        Membership.objects.select_related("workspace", "user")
+        .filter(user_id=user_id)
+        .order_by("workspace__name", "workspace_id")
     )
 
 

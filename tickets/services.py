@@ -60,6 +60,9 @@ EDIT_CHANGED_SINCE = (
 
 # Statuses a requester's reply brings back to "open": the ticket is theirs to reopen.
 REOPENED_BY_REPLY = (Status.PENDING, Status.SOLVED, Status.CLOSED)
+# What "Send and set ..." on the reply form may set along with a staff reply.
+STATUSES_AFTER_REPLY = (Status.PENDING, Status.SOLVED)
+STATUS_AFTER_REPLY_REFUSED = "Only an agent's public reply can set the ticket pending or solved."
 
 
 def _after_commit(func, *args, **kwargs) -> None:
@@ -532,13 +535,18 @@ def message_post(
     created_at=None,
     attachments: Iterable = (),
     notify: bool = True,
+    then_status: str | None = None,
 ) -> Message:
     """Post a public reply or an internal note. Audits ``reply.created`` / ``note.created``.
 
     Notes are refused unless the author is an agent or admin of the workspace. A reply by
     anyone other than staff (the requester, a participant) reopens a pending, solved or closed
-    ticket (audited ``ticket.status_changed``). After commit: a websocket broadcast (notes to
-    the staff group only) and, for replies only, emails to the requester and participants.
+    ticket; the first public reply of staff moves a new ticket to open; ``then_status``
+    (pending or solved, staff replies only: "Send and set ...") sets that status in the same
+    transaction. Each change is audited ``ticket.status_changed`` with reason "reply". After
+    commit: a websocket broadcast (notes to the staff group only) and, for replies only, one
+    email per person on the other side (``tickets.notifications.send_reply_posted``), which
+    states the new status: no separate status email.
 
     The attachments' bytes are stored before the transaction begins, so no lock (ticket row,
     audit chain head) is held during an upload; they are removed if it fails.
@@ -555,11 +563,23 @@ def message_post(
             created_at=created_at,
             stored=stored,
             notify=notify,
+            then_status=then_status,
         )
 
 
+def _status_after(locked: Ticket, *, kind: str, author_is_staff: bool, then_status: str | None) -> str:
+    """The status a message leaves the ticket in (the status flow of issue #17)."""
+    if kind != MessageKind.REPLY:
+        return locked.status
+    if not author_is_staff:
+        return Status.OPEN if locked.status in REOPENED_BY_REPLY else locked.status
+    if then_status is not None:
+        return then_status
+    return Status.OPEN if locked.status == Status.NEW else locked.status
+
+
 @transaction.atomic
-def _message_post(*, ticket, author, kind, body, request, created_at, stored, notify) -> Message:
+def _message_post(*, ticket, author, kind, body, request, created_at, stored, notify, then_status) -> Message:
     if kind not in MessageKind.values:
         raise ValidationError({"kind": UNKNOWN_KIND})
     author_membership = (
@@ -568,6 +588,10 @@ def _message_post(*, ticket, author, kind, body, request, created_at, stored, no
     author_is_staff = author_membership is not None and author_membership.is_staff
     if kind == MessageKind.NOTE and not author_is_staff:
         raise ValidationError({"kind": NOTE_STAFF_ONLY})
+    if then_status is not None and (
+        then_status not in STATUSES_AFTER_REPLY or kind != MessageKind.REPLY or not author_is_staff
+    ):
+        raise ValidationError(STATUS_AFTER_REPLY_REFUSED)
     locked = _lock(ticket)
     now = created_at or timezone.now()
     message = Message(
@@ -587,9 +611,10 @@ def _message_post(*, ticket, author, kind, body, request, created_at, stored, no
         # A note leaves the requester's "updated" time (and their list order) as it was.
         locked.public_updated_at = max(now, locked.public_updated_at)
         fields.append("public_updated_at")
-    reopened_from = None
-    if kind == MessageKind.REPLY and not author_is_staff and locked.status in REOPENED_BY_REPLY:
-        reopened_from = _set_status(locked, Status.OPEN, now)
+    status_was = None
+    new_status = _status_after(locked, kind=kind, author_is_staff=author_is_staff, then_status=then_status)
+    if new_status != locked.status:
+        status_was = _set_status(locked, new_status, now)
         fields += ["status", "closed_at", *_bump_version(locked, author)]
     locked.save(update_fields=fields)
     # The caller's instance sees the new state too.
@@ -599,10 +624,10 @@ def _message_post(*, ticket, author, kind, body, request, created_at, stored, no
         events.note_created(message=message, ticket=locked, actor=author, request=request)
     else:
         events.reply_created(message=message, ticket=locked, actor=author, request=request)
-    if reopened_from is not None:
+    if status_was is not None:
         events.ticket_status_changed(
             ticket=locked,
-            old=reopened_from,
+            old=status_was,
             new=locked.status,
             actor=author,
             request=request,
@@ -610,7 +635,7 @@ def _message_post(*, ticket, author, kind, body, request, created_at, stored, no
         )
     _attach_stored(ticket=locked, message=message, stored=stored, request=request)
     _after_commit(realtime.broadcast_message, message)
-    if reopened_from is not None:
+    if status_was is not None:
         _after_commit(realtime.broadcast_ticket, locked)
     if notify and kind == MessageKind.REPLY:
         notifications.notify_reply_posted(message=message)

@@ -34,11 +34,12 @@ TICKET_CREATED_ELSEWHERE = (
     "Ticket #{number} was opened in the {queue} queue. You do not work that queue, so it is not in your list."
 )
 REPLY_POSTED = "Your reply was posted."
+REPLY_POSTED_STATUS = "Your reply was posted and the ticket is now {status}."
 NOTE_POSTED = "Your internal note was added. Only agents and admins can see it."
 TICKET_UPDATED = "The ticket was updated."
 TICKET_UNCHANGED = "Nothing was changed."
 TICKET_CLOSED = "The ticket is closed. Reply to it if you need to open it again."
-TICKET_MOVED_AWAY = "Ticket #{number} was moved to a queue you do not work, so it left your list."
+TICKET_MOVED_AWAY = "Ticket #{number} moved to {queue}; you no longer see it."
 PARTICIPANT_ADDED = "{name} was added to the ticket."
 PARTICIPANT_REMOVED = "{name} was removed from the ticket."
 MESSAGE_EDITED = "Your message was updated."
@@ -193,11 +194,17 @@ def ticket_detail(request, membership, number):
                 body=form.cleaned_data["body"],
                 request=request,
                 attachments=form.cleaned_data.get("attachments") or (),
+                then_status=form.then_status(),
             )
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
-            messages.success(request, NOTE_POSTED if message.is_note else REPLY_POSTED)
+            if message.is_note:
+                messages.success(request, NOTE_POSTED)
+            elif form.then_status():
+                messages.success(request, REPLY_POSTED_STATUS.format(status=ticket.get_status_display()))
+            else:
+                messages.success(request, REPLY_POSTED)
             return redirect(f"{ticket_url(membership, ticket)}#message-{message.pk}")
     attachments_record_rejected(form, membership=membership, ticket=ticket, request=request)
     return _render_ticket(request, membership, ticket, reply_form=form, status=400)
@@ -236,7 +243,9 @@ def ticket_properties(request, membership, number):
                 messages.info(request, " ".join(filter(None, [outcome.changed_since, TICKET_UNCHANGED])))
                 return redirect(ticket_url(membership, ticket))
             if not access.can_see_ticket(membership, ticket.pk):
-                messages.info(request, TICKET_MOVED_AWAY.format(number=ticket.number))
+                messages.info(
+                    request, TICKET_MOVED_AWAY.format(number=ticket.number, queue=ticket.queue.name)
+                )
                 return redirect("ticket_list", slug=membership.workspace.slug)
             if outcome.changed_since:
                 merged = services.PROPERTIES_MERGED.format(since=outcome.changed_since)

@@ -81,10 +81,18 @@ class EmailChangeForm(PasswordCheckMixin, forms.Form):
 class NotificationsForm(forms.Form):
     prefix = "notify"
 
-    email_on_reply = forms.BooleanField(label="Email me when someone replies on my tickets", required=False)
+    email_on_reply = forms.BooleanField(
+        label="Email me when someone replies on my tickets",
+        required=False,
+        help_text="Requesters: replies from the team. Agents: replies from requesters on tickets "
+        "assigned to you, or in your queues while nobody is assigned.",
+    )
     email_on_assignment = forms.BooleanField(label="Email me when a ticket is assigned to me", required=False)
     email_weekly_summary = forms.BooleanField(
-        label="Send me a weekly summary of my open tickets", required=False
+        label="Send me a weekly summary of my open tickets",
+        required=False,
+        help_text="Once a week (early Monday, UTC): your open tickets; for agents, the open and "
+        "assigned counts of your queues and the ticket waiting longest.",
     )
 
 

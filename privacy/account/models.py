@@ -52,6 +52,9 @@ class NotificationPreferences(models.Model):
     email_on_reply = models.BooleanField("Email me when someone replies on my tickets", default=True)
     email_on_assignment = models.BooleanField("Email me when a ticket is assigned to me", default=True)
     email_weekly_summary = models.BooleanField("Send me a weekly summary of my open tickets", default=False)
+    # The ISO week ("2026-W49") of the last summary sent: claimed before sending, so a second
+    # run in the same week (a retry, a beat restart, a run by hand) sends nothing more.
+    weekly_summary_week = models.CharField(max_length=8, blank=True, default="", editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

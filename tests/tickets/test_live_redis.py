@@ -82,6 +82,9 @@ def test_agent_and_requester_share_a_ticket_over_redis(redis_layer, live_asgi, a
                 assert (frame["type"], frame["id"]) == (Frame.MESSAGE, reply.pk)
                 assert "Your refund is on its way." in frame["html"]
                 assert marker not in frame["html"]
+            # The first public reply of staff opened the new ticket: its header follows.
+            frame = json.loads(requester_ws.recv(timeout=TIMEOUT))
+            assert (frame["type"], frame["status"]) == (Frame.TICKET, "open")
             # Nothing else is waiting for the requester: the note never came.
             with pytest.raises(TimeoutError):
                 requester_ws.recv(timeout=QUIET)

@@ -64,7 +64,8 @@ def test_public_replies_email_the_requester_and_participants_but_not_the_author(
     mailoutbox.clear()
     with after_commit():
         reply(ticket, requester, body="Thanks")
-    assert recipients(mailoutbox) == [colleague.user.email]
+    # A requester's reply on an unassigned ticket reaches the agents of its queue (issue #17).
+    assert recipients(mailoutbox) == sorted([colleague.user.email, agent.user.email])
 
 
 def test_notes_are_never_emailed(queue, agent, requester, after_commit, mailoutbox):

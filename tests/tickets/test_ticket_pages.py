@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from privacy.audit.models import AuditEvent
 from tests.conftest import make_member
-from tests.factories import ParticipantFactory
+from tests.factories import ParticipantFactory, QueueFactory
 from tests.tickets.ticket_helpers import agent_of, new_ticket, note, properties_data, reply, url
 from tickets import services, views
 from tickets.forms import NOT_A_CANDIDATE, NOT_A_MEMBER
@@ -172,15 +172,34 @@ def test_moving_a_ticket_and_assigning_is_all_or_nothing(workspace, ticket, admi
     assert ticket.queue != other_queue
 
 
-def test_an_agent_moves_tickets_only_among_their_queues(workspace, ticket, agent, other_queue, login):
-    response = login(agent).post(
+def test_an_agent_transfers_a_ticket_to_a_queue_they_do_not_work_and_lands_on_the_list(
+    workspace, ticket, agent, other_queue, login
+):
+    client = login(agent)
+    response = client.post(
         url(workspace, "", ticket.number, "properties"),
         properties_data(ticket, queue=other_queue.pk),
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == url(workspace)
+    assert f"Ticket #{ticket.number} moved to Billing; you no longer see it." in response.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.queue == other_queue
+    # Gone from their reach: the same 404 as any ticket of a queue they do not work.
+    assert client.get(url(workspace, "", ticket.number)).status_code == 404
+
+
+def test_a_queue_of_another_workspace_is_refused(workspace, other_workspace, ticket, agent, login):
+    foreign = QueueFactory(workspace=other_workspace, name="Elsewhere")
+    response = login(agent).post(
+        url(workspace, "", ticket.number, "properties"),
+        properties_data(ticket, queue=foreign.pk),
     )
     assert response.status_code == 400
     assert b"Select a valid choice" in response.content
     ticket.refresh_from_db()
-    assert ticket.queue != other_queue
+    assert ticket.queue.workspace == workspace
 
 
 def test_a_requester_closes_their_ticket_and_reopens_it_by_replying(workspace, ticket, requester, login):
