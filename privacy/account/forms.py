@@ -1,9 +1,11 @@
 """Forms of the account page. Error texts are module constants the tests import."""
 
 from functools import lru_cache
+from pathlib import Path
 from zoneinfo import available_timezones
 
 from django import forms
+from django.conf import settings
 
 from privacy.account.consents import PURPOSES
 from privacy.account.erasure import CONFIRM_WORD
@@ -13,8 +15,9 @@ WRONG_PASSWORD = "That is not your current password."
 CONFIRM_WORD_WRONG = f"Type {CONFIRM_WORD} in capital letters to confirm."
 NAME_REQUIRED = "Enter the name people should see."
 
-# The interface is in English for now (translations come later); the choice is kept and
-# used for emails once they are translated.
+# Languages the interface may one day speak. Only those with a compiled translation of our own
+# (locale/<code>/LC_MESSAGES/django.mo) are offered: a choice that changed nothing would be a
+# setting that does nothing. Until translations land that is English alone.
 LANGUAGES = [
     ("en", "English"),
     ("de", "Deutsch"),
@@ -24,6 +27,15 @@ LANGUAGES = [
     ("nl", "Nederlands"),
     ("pt", "Português"),
 ]
+
+
+def offered_languages() -> list[tuple[str, str]]:
+    locale = Path(settings.BASE_DIR) / "locale"
+    return [
+        (code, name)
+        for code, name in LANGUAGES
+        if code == "en" or (locale / code / "LC_MESSAGES" / "django.mo").exists()
+    ]
 
 
 @lru_cache(maxsize=1)
@@ -42,11 +54,14 @@ class ProfileForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
         help_text="Shown to the people who work your tickets.",
     )
-    language = forms.ChoiceField(label="Language", choices=LANGUAGES)
+    language = forms.ChoiceField(
+        label="Language", help_text="Other languages are offered here once the interface is translated."
+    )
     time_zone = forms.ChoiceField(label="Time zone", help_text="Times on pages and in emails use this zone.")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["language"].choices = offered_languages()
         self.fields["time_zone"].choices = time_zone_choices()
 
 

@@ -51,19 +51,21 @@ def test_account_page_query_count(client, requester, django_assert_max_num_queri
 
 
 def test_profile_correction_is_saved_and_audited(client, requester):
+    # A language saved before only translated languages were offered is corrected to one that is.
+    User.objects.filter(pk=requester.user.pk).update(language="fr")
     client.force_login(requester.user)
     response = client.post(
         "/account/profile/",
         {
             "profile-display_name": "Ada Lovelace",
-            "profile-language": "fr",
+            "profile-language": "en",
             "profile-time_zone": "Europe/Paris",
         },
         follow=True,
     )
     assert PROFILE_SAVED in response.content.decode()
     user = User.objects.get(pk=requester.user.pk)
-    assert (user.display_name, user.language, user.time_zone) == ("Ada Lovelace", "fr", "Europe/Paris")
+    assert (user.display_name, user.language, user.time_zone) == ("Ada Lovelace", "en", "Europe/Paris")
     event = AuditEvent.objects.get(action="account.updated", actor=user)
     assert event.detail == {"fields": ["display_name", "language", "time_zone"]}
     assert "Ada" not in str(event.detail)
@@ -73,14 +75,32 @@ def test_bad_profile_input_keeps_what_was_typed(client, requester):
     client.force_login(requester.user)
     response = client.post(
         "/account/profile/",
-        {"profile-display_name": "", "profile-language": "fr", "profile-time_zone": "Mars/Olympus"},
+        {"profile-display_name": "", "profile-language": "en", "profile-time_zone": "Mars/Olympus"},
     )
     assert response.status_code == 400
     page = response.content.decode()
     assert NAME_REQUIRED in page
     assert "Select a valid choice" in page
-    assert 'value="fr" selected' in page
+    assert 'value="en" selected' in page
+    assert User.objects.get(pk=requester.user.pk).time_zone != "Mars/Olympus"
+
+
+def test_only_languages_the_interface_speaks_are_offered(client, requester, settings, tmp_path):
+    client.force_login(requester.user)
+    page = client.get("/account/").content.decode()
+    assert 'value="en"' in page and 'value="fr"' not in page and 'value="de"' not in page
+    refused = client.post(
+        "/account/profile/",
+        {"profile-display_name": "Ada", "profile-language": "fr", "profile-time_zone": "UTC"},
+    )
+    assert refused.status_code == 400 and "Select a valid choice" in refused.content.decode()
     assert User.objects.get(pk=requester.user.pk).language == "en"
+
+    # Once a French translation is compiled into locale/, French is offered.
+    (tmp_path / "locale" / "fr" / "LC_MESSAGES").mkdir(parents=True)
+    (tmp_path / "locale" / "fr" / "LC_MESSAGES" / "django.mo").write_bytes(b"")
+    settings.BASE_DIR = tmp_path
+    assert 'value="fr"' in client.get("/account/").content.decode()
 
 
 def test_email_change_waits_for_the_link_sent_to_the_new_address(
