@@ -74,7 +74,7 @@ def test_a_stale_save_is_refused_live_form_refreshed_nothing_lost(
 
     # Bea saves: refused, with what Ann did, her choice kept.
     bea_form.get_by_role("button", name="Save changes").click()
-    alert = bea_page.locator("#properties-form .form-errors")
+    alert = bea_page.locator("#properties-form .error-summary")
     expect(alert).to_contain_text("Ann set Priority to Low since you opened the page.")
     expect(alert).to_contain_text("Your choices are kept below and were not saved")
     bea_form = bea_page.locator("#properties-form")
