@@ -19,13 +19,11 @@ The row is found by ``hash_key`` (plain SHA-256: a session key is 32 random char
 ``SECRET_KEY`` rotates).
 """
 
-import base64
 import hashlib
-from functools import lru_cache
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
-from django.utils.crypto import salted_hmac
+
+from helpdesk.sealing import InvalidToken, fernet_for
 
 SEAL_SALT = "workspaces.sessions.keys.seal"
 
@@ -34,19 +32,8 @@ def hash_key(session_key: str) -> str:
     return hashlib.sha256(session_key.encode()).hexdigest()
 
 
-@lru_cache(maxsize=4)
-def _fernet(secrets: tuple[str, ...]) -> MultiFernet:
-    keys = [
-        Fernet(
-            base64.urlsafe_b64encode(salted_hmac(SEAL_SALT, "fernet", secret=s, algorithm="sha256").digest())
-        )
-        for s in secrets
-    ]
-    return MultiFernet(keys)
-
-
-def _current() -> MultiFernet:
-    return _fernet((settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])))
+def _current():
+    return fernet_for(SEAL_SALT, (settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])))
 
 
 def seal(session_key: str) -> str:
