@@ -25,22 +25,27 @@
     return (list || []).map(function (c) { return Object.assign({}, c, { id: fromB64url(c.id) }); });
   }
 
+  // The credential as the server's JSON expects it: the fields every credential has, plus the
+  // response fields of a registration or a sign-in.
+  function asJson(cred, response) {
+    return {
+      id: cred.id, rawId: toB64url(cred.rawId), type: cred.type,
+      authenticatorAttachment: cred.authenticatorAttachment || null,
+      clientExtensionResults: cred.getClientExtensionResults(),
+      response: Object.assign({ clientDataJSON: toB64url(cred.response.clientDataJSON) }, response)
+    };
+  }
+
   function create(options) {
     options.challenge = fromB64url(options.challenge);
     options.user.id = fromB64url(options.user.id);
     options.excludeCredentials = withIds(options.excludeCredentials);
     return navigator.credentials.create({ publicKey: options }).then(function (cred) {
       var r = cred.response;
-      return {
-        id: cred.id, rawId: toB64url(cred.rawId), type: cred.type,
-        authenticatorAttachment: cred.authenticatorAttachment || null,
-        clientExtensionResults: cred.getClientExtensionResults(),
-        response: {
-          clientDataJSON: toB64url(r.clientDataJSON),
-          attestationObject: toB64url(r.attestationObject),
-          transports: r.getTransports ? r.getTransports() : []
-        }
-      };
+      return asJson(cred, {
+        attestationObject: toB64url(r.attestationObject),
+        transports: r.getTransports ? r.getTransports() : []
+      });
     });
   }
 
@@ -49,17 +54,11 @@
     options.allowCredentials = withIds(options.allowCredentials);
     return navigator.credentials.get({ publicKey: options }).then(function (cred) {
       var r = cred.response;
-      return {
-        id: cred.id, rawId: toB64url(cred.rawId), type: cred.type,
-        authenticatorAttachment: cred.authenticatorAttachment || null,
-        clientExtensionResults: cred.getClientExtensionResults(),
-        response: {
-          clientDataJSON: toB64url(r.clientDataJSON),
-          authenticatorData: toB64url(r.authenticatorData),
-          signature: toB64url(r.signature),
-          userHandle: r.userHandle ? toB64url(r.userHandle) : null
-        }
-      };
+      return asJson(cred, {
+        authenticatorData: toB64url(r.authenticatorData),
+        signature: toB64url(r.signature),
+        userHandle: r.userHandle ? toB64url(r.userHandle) : null
+      });
     });
   }
 
