@@ -106,31 +106,23 @@ def ticket_new(request, membership):
         if form.is_valid():
             data = form.cleaned_data
             invitee = form.requester_to_invite()
+            ticket_fields = {
+                "workspace": membership.workspace,
+                "queue": data["queue"],
+                "subject": data["subject"],
+                "description": data["description"],
+                "priority": data["priority"],
+                "actor": membership.user,
+                "request": request,
+                "attachments": data.get("attachments") or (),
+            }
             try:
                 if invitee:
-                    ticket, _invitation = services.ticket_create_for_invitee(
-                        workspace=membership.workspace,
-                        queue=data["queue"],
-                        email=invitee,
-                        subject=data["subject"],
-                        description=data["description"],
-                        priority=data["priority"],
-                        actor=membership.user,
-                        request=request,
-                        attachments=data.get("attachments") or (),
-                    )
+                    ticket, _invitation = services.ticket_create_for_invitee(email=invitee, **ticket_fields)
                     messages.info(request, REQUESTER_INVITED.format(email=invitee))
                 else:
                     ticket = services.ticket_create(
-                        workspace=membership.workspace,
-                        queue=data["queue"],
-                        requester=data.get("requester") or membership.user,
-                        subject=data["subject"],
-                        description=data["description"],
-                        priority=data["priority"],
-                        actor=membership.user,
-                        request=request,
-                        attachments=data.get("attachments") or (),
+                        requester=data.get("requester") or membership.user, **ticket_fields
                     )
             except ValidationError as error:
                 apply_service_errors(form, error)
