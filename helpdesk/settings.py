@@ -323,6 +323,9 @@ SSO_SECRET_KEY = env_str("SSO_SECRET_KEY") or SECRET_KEY
 SSO_ALLOW_HTTP = env_bool("SSO_ALLOW_HTTP", False)
 SSO_HTTP_TIMEOUT = env_int("SSO_HTTP_TIMEOUT", 10)
 
+# Email channel: the key mailbox IMAP passwords are sealed under (tickets/mail/secrets.py).
+MAIL_SECRET_KEY = env_str("MAIL_SECRET_KEY") or SECRET_KEY
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -254,3 +254,7 @@ class Attachment(models.Model):
 
 # The personal data these models hold is declared in tickets/personal_data.py, with the erasers and
 # exporters that reach it (registered from the AppConfig.ready()).
+
+# The email channel's mailboxes live with the rest of the channel (tickets/mail/models.py); importing
+# them here is what makes Django register them with this app.
+from tickets.mail.models import Mailbox  # noqa: E402, F401
