@@ -34,7 +34,7 @@ SORTS = {
 REQUESTER_SORT_FIELDS = {"updated": "public_updated_at"}
 DEFAULT_SORT = "updated"
 SORT_LABELS = {
-    "relevance": "Best match (when searching)",
+    "relevance": "Best match",
     "updated": "Last updated",
     "created": "Created",
     "priority": "Priority",
