@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, F, FloatField, Func, TextField, Value
+from django.db.models import BigIntegerField, BooleanField, F, FloatField, Func, TextField, Value
 from django.db.models.functions import Cast, Upper
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -44,6 +44,11 @@ _TIERS = (1e6, 0.0)
 MIN_FUZZY_LENGTH = 4
 # PostgreSQL's trigram word similarity a close spelling needs.
 FUZZY_THRESHOLD = 0.45
+# Staff searches on PostgreSQL: index entries per word past which the full-text index hands over
+# a sample (gin_fuzzy_search_limit), so a word in every message costs what a rarer one does.
+GIN_SAMPLE = 20_000
+# Staff searches: matching messages collected before their tickets are checked (see _ranked).
+MESSAGE_CANDIDATES = 2 * SEARCH_CAP
 
 
 @dataclass
@@ -68,30 +73,31 @@ def words_of(query: str) -> list[str]:
     return words[:MAX_WORDS]
 
 
-def search(tickets, messages, query: str) -> SearchHits:
+def search(tickets, messages, query: str, *, staff: bool) -> SearchHits:
     """Rank the ``tickets`` (a filtered, visible queryset) that match ``query``.
 
-    ``messages`` are the messages the searcher may read (``visible_messages``).
+    ``messages`` are the messages the searcher may read (notes only for staff): for staff, all
+    of the workspace's (each match is checked against ``tickets`` before it counts); for a
+    requester, ``visible_messages``. ``staff`` says which.
     """
     words = words_of(query)
     hits = SearchHits(words=words)
     if not words:
         return hits
-    backend = _Postgres() if connection.vendor == "postgresql" else _Sqlite()
+    backend = (_Postgres if connection.vendor == "postgresql" else _Sqlite)(staff)
     ranks: dict[int, float] = {}
     number = _NUMBER.match(query.strip())
     if number:
         # "#123" (or "123") puts that ticket first, above every text match.
         for ticket_id in tickets.filter(number=int(number.group(1))).values_list("id", flat=True):
             ranks[ticket_id] = float("inf")
-    parts = backend.matches(tickets, messages, words)
+    parts, hits.capped = backend.matches(tickets, messages, words)
     if not any(parts) and not ranks:
         corrected = backend.close_spellings(tickets, messages, words)
         if corrected is not None:
-            parts, hits.words = corrected
+            (parts, hits.capped), hits.words = corrected
             hits.fuzzy = any(parts)
     for tier, part in zip(_TIERS, parts, strict=True):
-        hits.capped = hits.capped or len(part) >= SEARCH_CAP
         for ticket_id, rank in part:
             rank = tier + (rank or 0.0)
             if rank > ranks.get(ticket_id, float("-inf")):
@@ -170,6 +176,13 @@ class _PgVector(Func):
     template = "%(function)s('simple'::regconfig, %(expressions)s)"
 
 
+class _PgVectorOfOwnRows(_PgVector):
+    # Not the indexed expression, on purpose: a requester's few tickets are read through their
+    # own indexes and each message checked, instead of the workspace-wide full-text index
+    # handing over every match of a common word in other people's tickets first.
+    template = "%(function)s('simple'::regconfig, %(expressions)s || '')"
+
+
 class _PgQuery(Func):
     function = "to_tsquery"
     template = "%(function)s('simple'::regconfig, %(expressions)s)"
@@ -198,6 +211,12 @@ class _PgWordSimilarity(Func):
     output_field = FloatField()
 
 
+class _PgIds(Func):
+    # ``id IN (SELECT unnest(%s::bigint[]))``: one parameter however many ids.
+    template = "SELECT unnest(%(expressions)s::bigint[])"
+    output_field = BigIntegerField()
+
+
 class _SqliteFts(Func):
     """``id IN`` the FTS5 matches (as a filter), or their bm25 rank, best highest (as a value)."""
 
@@ -218,32 +237,69 @@ def _text(column: str):
     return Upper(Cast(F(column), TextField()))
 
 
-def _ranked(subject_matches, message_matches):
-    """The two parts' (ticket id, rank) pairs, at most SEARCH_CAP each."""
-    return [
-        list(subject_matches.values_list("id", "rank")[:SEARCH_CAP]),
-        list(message_matches.values_list("ticket_id", "rank")[:SEARCH_CAP]),
-    ]
+def _ranked(tickets, subject_matches, message_matches, *, staff: bool):
+    """The two parts' (ticket id, rank) pairs, at most SEARCH_CAP each, and whether there may be
+    more than were collected.
 
-
-def _messages_of(tickets, messages):
-    return messages.filter(ticket_id__in=tickets.order_by().values("id")).order_by()
+    ``message_matches`` are matching messages of the whole workspace (staff) or of the searcher's
+    own tickets (requesters). For staff, the matching messages come first and only their tickets
+    are then checked against ``tickets`` (visibility and filters): a lookup of at most
+    MESSAGE_CANDIDATES ids instead of joining every ticket the agent may see (half a million in a
+    large workspace) to the messages. Nothing is shown of a ticket that check drops.
+    """
+    by_subject = list(subject_matches.order_by().values_list("id", "rank")[:SEARCH_CAP])
+    capped = len(by_subject) >= SEARCH_CAP
+    if not staff:
+        by_message = list(
+            message_matches.filter(ticket_id__in=tickets.order_by().values("id"))
+            .order_by()
+            .values_list("ticket_id", "rank")[:SEARCH_CAP]
+        )
+        return [by_subject, by_message], capped or len(by_message) >= SEARCH_CAP
+    candidates = list(message_matches.order_by().values_list("ticket_id", "rank")[:MESSAGE_CANDIDATES])
+    candidate_ids = sorted({ticket_id for ticket_id, _ in candidates})
+    if connection.vendor == "postgresql":
+        # As an array, not a list of literals: the planner then probes the primary key per id
+        # instead of reading every ticket of the agent's queues and filtering them.
+        candidate_ids = _PgIds(Value(candidate_ids))
+    kept = set(tickets.order_by().filter(id__in=candidate_ids).values_list("id", flat=True))
+    by_message = [(ticket_id, rank) for ticket_id, rank in candidates if ticket_id in kept][:SEARCH_CAP]
+    capped = capped or len(candidates) >= MESSAGE_CANDIDATES or len(by_message) >= SEARCH_CAP
+    return [by_subject, by_message], capped
 
 
 # PostgreSQL -----------------------------------------------------------------------------------
 
 
+def _set_local(setting: str, value) -> None:
+    """Set a PostgreSQL setting for the current transaction only: a pooled connection must not
+    carry it into the next request."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, %s, true)", [setting, str(value)])
+
+
 class _Postgres:
+    def __init__(self, staff: bool):
+        self.staff = staff
+
     def matches(self, tickets, messages, words):
         # Words are \w+ only, so none of tsquery's operators can slip in.
         query = _PgQuery(Value(" & ".join(f"{word}:*" for word in words)))
-        subject, body = _PgVector(F("subject")), _PgVector(F("body"))
-        return _ranked(
-            tickets.order_by().filter(_PgMatches(subject, query)).annotate(rank=_PgRank(subject, query)),
-            _messages_of(tickets, messages)
-            .filter(_PgMatches(body, query))
-            .annotate(rank=_PgRank(body, query)),
-        )
+        vector = _PgVector if self.staff else _PgVectorOfOwnRows
+        subject, body = vector(F("subject")), vector(F("body"))
+        with transaction.atomic():
+            if self.staff:
+                # A word in half of a million messages would have the index hand over every one
+                # of them before the LIMIT applies; past GIN_SAMPLE entries it hands a sample.
+                _set_local("gin_fuzzy_search_limit", GIN_SAMPLE)
+            return _ranked(
+                tickets,
+                tickets.filter(_PgMatches(subject, query)).annotate(rank=_PgRank(subject, query)),
+                # Ranked by recency (newest ticket first) within the messages' tier: ts_rank would
+                # rebuild each candidate's vector from its body, the costliest part of a search.
+                messages.filter(_PgMatches(body, query)).annotate(rank=Value(0.0, output_field=FloatField())),
+                staff=self.staff,
+            )
 
     def close_spellings(self, tickets, messages, words):
         words = [w for w in words if len(w) >= MIN_FUZZY_LENGTH]
@@ -262,16 +318,8 @@ class _Postgres:
             return queryset.annotate(rank=rank)
 
         with transaction.atomic():
-            # For this transaction only (a pooled connection must not keep it): one typo in a
-            # six-letter word ("prnter") scores 0.5, under pg_trgm's default of 0.6.
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
-                    [str(FUZZY_THRESHOLD)],
-                )
-            parts = _ranked(
-                similar(tickets.order_by(), "subject"), similar(_messages_of(tickets, messages), "body")
-            )
+            _set_local("pg_trgm.word_similarity_threshold", FUZZY_THRESHOLD)
+            parts = _ranked(tickets, similar(tickets, "subject"), similar(messages, "body"), staff=self.staff)
         # The matched spellings are not known here; highlight nothing rather than the wrong thing.
         return parts, []
 
@@ -283,17 +331,22 @@ _MESSAGE_FTS = "tickets_message_fts"
 
 
 class _Sqlite:
+    def __init__(self, staff: bool):
+        self.staff = staff
+
     def matches(self, tickets, messages, words):
         return self._run(tickets, messages, " ".join(f'"{word}"*' for word in words))
 
     def _run(self, tickets, messages, match):
         return _ranked(
-            tickets.order_by()
-            .filter(_SqliteFts(_TICKET_FTS, F("id"), match, rank=False))
-            .annotate(rank=_SqliteFts(_TICKET_FTS, F("id"), match, rank=True)),
-            _messages_of(tickets, messages)
-            .filter(_SqliteFts(_MESSAGE_FTS, F("id"), match, rank=False))
-            .annotate(rank=_SqliteFts(_MESSAGE_FTS, F("id"), match, rank=True)),
+            tickets,
+            tickets.filter(_SqliteFts(_TICKET_FTS, F("id"), match, rank=False)).annotate(
+                rank=_SqliteFts(_TICKET_FTS, F("id"), match, rank=True)
+            ),
+            messages.filter(_SqliteFts(_MESSAGE_FTS, F("id"), match, rank=False)).annotate(
+                rank=_SqliteFts(_MESSAGE_FTS, F("id"), match, rank=True)
+            ),
+            staff=self.staff,
         )
 
     def close_spellings(self, tickets, messages, words):
