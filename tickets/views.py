@@ -79,13 +79,16 @@ def ticket_list(request, membership):
         before=request.GET.get("before"),
         page_size=PAGE_SIZE,
     )
-    dated = filters.sort in ("updated", "created") and filters.descending
+    searching = page.hits is not None
+    dated = not searching and (filters.sort or selectors.DEFAULT_SORT) in ("updated", "created")
+    dated = dated and filters.descending
     context = {
         "membership": membership,
         "form": form,
         "page": page,
         "tickets": page.tickets,
         "filters": filters,
+        "hits": page.hits,
         "filtered": any(k not in ("sort", "dir") and v for k, v in request.GET.items()),
         "newer_url": _page_link(request, before=page.newer_cursor) if page.newer_cursor else None,
         "older_url": _page_link(request, after=page.older_cursor) if page.older_cursor else None,
