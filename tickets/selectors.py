@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.db.models import Q
 
-from tickets import search
+from tickets import reads, search
 from tickets.access import visible_messages, visible_tickets
 from tickets.models import Message, Status, Ticket, TicketParticipant
 from workspaces.access import queue_grants, queues_granted_to
@@ -167,8 +167,11 @@ def ticket_list_page(
     """
     query = search_query(filters)
     sort = filters.sort if filters.sort in SORTS else DEFAULT_SORT
-    tickets = filtered_tickets(membership=membership, filters=filters).select_related(
-        "queue", "requester", "assignee"
+    tickets = reads.with_seen_at(
+        filtered_tickets(membership=membership, filters=filters).select_related(
+            "queue", "requester", "assignee"
+        ),
+        membership,
     )
     hits = None
     if query:

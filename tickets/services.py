@@ -611,6 +611,10 @@ def _message_post(*, ticket, author, kind, body, request, created_at, stored, no
         # A note leaves the requester's "updated" time (and their list order) as it was.
         locked.public_updated_at = max(now, locked.public_updated_at)
         fields.append("public_updated_at")
+        if not author_is_staff:
+            # Agents' "customer replied" marker (tickets.reads).
+            locked.customer_replied_at = now
+            fields.append("customer_replied_at")
     status_was = None
     new_status = _status_after(locked, kind=kind, author_is_staff=author_is_staff, then_status=then_status)
     if new_status != locked.status:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from helpdesk.forms import apply_service_errors, service_error_message
 from privacy.audit import events
-from tickets import access, selectors, services
+from tickets import access, reads, selectors, services
 from tickets.attachments import attachments_record_rejected
 from tickets.forms import (
     MessageEditForm,
@@ -152,6 +152,7 @@ def _render_ticket(request, membership, ticket, *, reply_form=None, properties_f
     if staff:
         if request.method == "GET":
             events.ticket_viewed(membership=membership, ticket=ticket, request=request)
+            reads.mark_seen(membership=membership, ticket=ticket)
     context = {
         "membership": membership,
         "ticket": ticket,
