@@ -34,11 +34,11 @@ SORTS = {
 REQUESTER_SORT_FIELDS = {"updated": "public_updated_at"}
 DEFAULT_SORT = "updated"
 SORT_LABELS = {
-    "relevance": "Best match",
     "updated": "Last updated",
     "created": "Created",
     "priority": "Priority",
     "number": "Number",
+    "relevance": "Best match",
 }
 # With a search and no sort chosen, the best matches come first.
 RELEVANCE = "relevance"
@@ -149,6 +149,13 @@ def filtered_tickets(*, membership: Membership, filters: TicketFilters):
 
 def search_query(filters: TicketFilters) -> str:
     return filters.q.strip()[:SEARCH_MAX_LENGTH]
+
+
+def sort_in_effect(filters: TicketFilters) -> str:
+    """The order the list is really in: best match for a search unless another was chosen."""
+    if search_query(filters):
+        return filters.sort or RELEVANCE
+    return filters.sort if filters.sort in SORTS else DEFAULT_SORT
 
 
 def ticket_list_page(

@@ -79,6 +79,11 @@ def ticket_list(request, membership):
         before=request.GET.get("before"),
         page_size=PAGE_SIZE,
     )
+    shown_sort = selectors.sort_in_effect(filters)
+    if form.is_bound and form.data.get("sort") != shown_sort:
+        # The "Sort by" box shows the order the list is in ("Best match" for a search).
+        form.data = form.data.copy()
+        form.data["sort"] = shown_sort
     searching = page.hits is not None
     dated = not searching and (filters.sort or selectors.DEFAULT_SORT) in ("updated", "created")
     dated = dated and filters.descending
