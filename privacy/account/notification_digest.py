@@ -34,17 +34,19 @@ def _send_digest(user_id: int) -> bool:
         )
         if not entries:
             return False  # another run holds them, or sent them already
+        # Deleted before sending: a run that finds fewer rows than it read lost a race (a
+        # database without row locks) and sends nothing; a refused send rolls the delete back.
+        deleted = QueuedNotification.objects.filter(pk__in=[e.pk for e in entries]).delete()[0]
+        if deleted != len(entries):
+            transaction.set_rollback(True)
+            return False
         user = entries[0].user
         if not user.is_active:
-            # A deactivated or erased person gets nothing; what waited for them goes.
-            QueuedNotification.objects.filter(pk__in=[e.pk for e in entries]).delete()
-            return False
+            return False  # a deactivated person gets nothing; what waited for them goes
         sent = outbound.send(user, "notification_digest", {"entries": entries}, kind=outbound.DIGEST)
         if not sent:
             transaction.set_rollback(True)  # kept for the next run
-            return False
-        QueuedNotification.objects.filter(pk__in=[e.pk for e in entries]).delete()
-        return True
+        return sent
 
 
 def send_notification_digests() -> int:
