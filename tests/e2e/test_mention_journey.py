@@ -10,7 +10,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from privacy.account.models import NotificationPreferences
-from tests.e2e.conftest import off_loop, screenshot
+from tests.e2e.conftest import ARTIFACTS, off_loop, screenshot
 from tests.factories import PASSWORD
 from tests.tickets.test_live import own_channel_layers
 from tests.tickets.ticket_helpers import agent_of, new_ticket
@@ -107,8 +107,9 @@ def test_choosing_the_hourly_digest_on_the_account_page(live_asgi, new_page, sig
     page.get_by_label("Email me when someone mentions me in an internal note").uncheck()
     page.get_by_role("button", name="Save notifications").click()
     expect(page.locator(".flashes")).to_contain_text("Your notification choices were saved.")
-    expect(page.get_by_role("group", name="How ticket emails reach me").get_by_role("radio", name="One hourly digest")).to_be_checked()
-    page.locator("#notifications").scroll_into_view_if_needed()
+    group = page.get_by_role("group", name="How ticket emails reach me")
+    expect(group.get_by_role("radio", name="One hourly digest")).to_be_checked()
     screenshot(page, "account-notification-digest")
+    page.locator("#notifications").screenshot(path=f"{ARTIFACTS}/account-notification-digest-section.png")
     prefs = off_loop(NotificationPreferences.objects.get, user=agent.user)
     assert prefs.email_delivery == "hourly" and prefs.email_on_mention is False
