@@ -233,8 +233,10 @@ def render_markdown(text: str, *, mention_href: Callable[[int], str] | None = No
     text = text or ""
     if len(text) > MAX_SOURCE_CHARS:
         html = f"<pre>{escape(text)}</pre>"
+    elif mention_href is not None:
+        html = _PARSER.render(text, {"mentions": mention_href})
     else:
-        html = _PARSER.render(text, {"mentions": mention_href} if mention_href else {})
+        html = _PARSER.render(text)
     # After sanitizing, so the visible "[U+202E]" is plain text wherever it lands (text, an
     # attribute) and can never become Markdown syntax such as a link's [text].
     return mark_safe(reveal_bidi(sanitize_html(html)))  # noqa: S308 - sanitized by nh3, ASCII added  # nosec B308 B703
