@@ -43,7 +43,9 @@ def test_an_agent_mentions_dana_in_a_note(live_asgi, new_page, sign_in, workspac
     sign_in(requester_page, live_asgi, requester.user.email, PASSWORD)
     open_ticket(requester_page, live_asgi, workspace, ticket)
     expect(requester_page.locator("#mention-listbox")).to_have_count(0)
-    refused = requester_page.request.get(f"{live_asgi}/w/{workspace.slug}/tickets/{ticket.number}/mentions/?q=Da")
+    refused = requester_page.request.get(
+        f"{live_asgi}/w/{workspace.slug}/tickets/{ticket.number}/mentions/?q=Da"
+    )
     assert refused.status == 404
 
     page = new_page()

@@ -87,7 +87,9 @@ def test_turned_off_kinds_are_not_queued_either(workspace, queue, agent, request
     hourly(dana)
     preferences_update(user=dana.user, values={"email_on_mention": False, "email_on_assignment": False})
     three_events(workspace, queue, agent, requester, dana, after_commit)
-    assert list(QueuedNotification.objects.filter(user=dana.user).values_list("kind", flat=True)) == ["ticket"]
+    assert list(QueuedNotification.objects.filter(user=dana.user).values_list("kind", flat=True)) == [
+        "ticket"
+    ]
 
 
 def test_account_emails_are_never_delayed(client, requester, django_capture_on_commit_callbacks):
@@ -144,7 +146,9 @@ def test_queued_emails_are_exported_and_dropped_on_erasure(
     assert not QueuedNotification.objects.filter(user_id=dana.user.pk).exists()
 
 
-def test_the_beat_schedule_and_the_command_send_them(workspace, queue, agent, requester, after_commit, mailoutbox):
+def test_the_beat_schedule_and_the_command_send_them(
+    workspace, queue, agent, requester, after_commit, mailoutbox
+):
     entry = settings.CELERY_BEAT_SCHEDULE["notification-digests"]
     assert entry["task"] == notification_digest.send_notification_digests_task.name
     assert entry["schedule"] == 60 * 60

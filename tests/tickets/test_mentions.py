@@ -4,6 +4,7 @@ author is told, how a mention shows, and that requesters never see or hear of on
 import pytest
 from django.contrib.messages import get_messages
 
+from privacy.account.erasure import erase_account_data
 from privacy.account.profile import preferences_update
 from tests.conftest import make_member
 from tests.tickets.ticket_helpers import agent_of, new_ticket, note, reply
@@ -59,7 +60,9 @@ def test_a_mention_renders_linked_and_highlighted_in_the_note_only(workspace, qu
     assert 'class="mention"' not in own.body_html and "user:" not in own.body_html
 
 
-def test_staff_cannot_put_a_mention_in_a_public_reply(workspace, queue, agent, dana, requester, login, mailoutbox):
+def test_staff_cannot_put_a_mention_in_a_public_reply(
+    workspace, queue, agent, dana, requester, login, mailoutbox
+):
     ticket = new_ticket(requester, queue)
     mailoutbox.clear()
     body = f"{mention(dana)} please look"
@@ -85,9 +88,7 @@ def test_a_mention_of_someone_who_cannot_see_the_ticket_emails_nobody_and_the_au
     assert mailoutbox == []
     warnings = [str(m) for m in get_messages(response.wsgi_request) if m.level_tag == "warning"]
     assert warnings == [
-        views.MENTION_NOT_NOTIFIED.format(
-            names=f"@Bill Ing, @{requester.user.display_name}, @Ghost"
-        )
+        views.MENTION_NOT_NOTIFIED.format(names=f"@Bill Ing, @{requester.user.display_name}, @Ghost")
     ]
 
 
@@ -115,7 +116,9 @@ def test_nobody_is_emailed_for_mentioning_themselves_or_twice(
     assert [m.to for m in mailoutbox] == [[dana.user.email]]
 
 
-def test_the_mention_preference_turns_the_email_off(workspace, queue, agent, dana, requester, after_commit, mailoutbox):
+def test_the_mention_preference_turns_the_email_off(
+    workspace, queue, agent, dana, requester, after_commit, mailoutbox
+):
     ticket = new_ticket(requester, queue)
     preferences_update(user=dana.user, values={"email_on_mention": False})
     mailoutbox.clear()
@@ -168,3 +171,14 @@ def test_the_staff_page_offers_the_autocomplete(workspace, queue, agent, request
     page = login(agent).get(ticket_url(ticket)).content.decode()
     assert f'data-mention-url="{ticket_url(ticket, "mentions/")}"' in page
     assert 'role="listbox"' in page and "js/mentions.js" in page
+
+
+def test_erasing_the_mentioned_person_keeps_a_mention_under_their_pseudonym(
+    workspace, queue, agent, dana, requester
+):
+    ticket = new_ticket(requester, queue)
+    posted = note(ticket, agent, body=f"Ask {mention(dana)} tomorrow")
+    erase_account_data(dana.user)
+    posted.refresh_from_db()
+    assert "Dana" not in posted.body and "Dana" not in posted.body_html
+    assert f'class="mention" data-mention="{dana.user.pk}"' in posted.body_html
