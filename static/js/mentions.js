@@ -107,7 +107,7 @@
       });
       popup.hidden = false;
       setActive(0);
-      status.textContent = (listbox.getAttribute("data-found") || "{n} people found. Up and down to choose, Enter to pick.").replace(
+      status.textContent = (listbox.getAttribute("data-found") || "Suggestions: {n}. Up and down to choose, Enter to pick.").replace(
         "{n}",
         String(results.length)
       );

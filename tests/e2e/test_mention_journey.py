@@ -59,7 +59,7 @@ def test_an_agent_mentions_dana_in_a_note(live_asgi, new_page, sign_in, workspac
     expect(option).to_be_visible()
     expect(option).to_have_attribute("aria-selected", "true")
     expect(box).to_have_attribute("aria-activedescendant", f"mention-option-{dana.user.pk}")
-    expect(page.locator("#mention-status")).to_contain_text("1 people found")
+    expect(page.locator("#mention-status")).to_contain_text("Suggestions: 1.")
     screenshot(page, "mention-autocomplete")
 
     # Escape closes the list; typing on opens it again; Enter picks.
