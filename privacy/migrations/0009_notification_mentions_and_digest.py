@@ -7,36 +7,54 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('privacy', '0008_notificationpreferences_weekly_summary_week'),
+        ("privacy", "0008_notificationpreferences_weekly_summary_week"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='notificationpreferences',
-            name='email_delivery',
-            field=models.CharField(choices=[('each', 'An email for each event'), ('hourly', 'One hourly digest')], default='each', max_length=8, verbose_name='How ticket emails reach me'),
+            model_name="notificationpreferences",
+            name="email_delivery",
+            field=models.CharField(
+                choices=[("each", "An email for each event"), ("hourly", "One hourly digest")],
+                default="each",
+                max_length=8,
+                verbose_name="How ticket emails reach me",
+            ),
         ),
         migrations.AddField(
-            model_name='notificationpreferences',
-            name='email_on_mention',
-            field=models.BooleanField(default=True, verbose_name='Email me when someone mentions me in an internal note'),
+            model_name="notificationpreferences",
+            name="email_on_mention",
+            field=models.BooleanField(
+                default=True, verbose_name="Email me when someone mentions me in an internal note"
+            ),
         ),
         migrations.CreateModel(
-            name='QueuedNotification',
+            name="QueuedNotification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=16)),
-                ('subject', models.CharField(max_length=300)),
-                ('url', models.CharField(blank=True, max_length=500)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='queued_notifications', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=16)),
+                ("subject", models.CharField(max_length=300)),
+                ("url", models.CharField(blank=True, max_length=500)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="queued_notifications",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
-                'indexes': [models.Index(fields=['user', 'created_at'], name='queued_notification_user_idx')],
+                "ordering": ["created_at", "id"],
+                "indexes": [models.Index(fields=["user", "created_at"], name="queued_notification_user_idx")],
             },
         ),
     ]
