@@ -273,6 +273,7 @@ CELERY_IMPORTS = (
     "privacy.account.signup",
     "privacy.account.weekly_summary",
     "privacy.retention.tasks",
+    "privacy.account.notification_digest",
 )
 CELERY_BEAT_SCHEDULE = {
     "privacy-erasures-due": {"task": "privacy.tasks.erasures_run_due", "schedule": 60 * 15},
@@ -288,6 +289,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workspaces.tasks.purge_unconfirmed_signups",
         "schedule": 60 * 60,
     },
+    # Hourly: one email per person who chose the digest, listing their queued ticket emails.
+    "notification-digests": {"task": "privacy.tasks.send_notification_digests", "schedule": 60 * 60},
 }
 
 EMAIL_HOST = env_str("EMAIL_HOST")

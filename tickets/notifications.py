@@ -10,7 +10,7 @@ reach them.
 One email per recipient (never a To: list of several people), only to active members, never
 to the person who caused the event, with a link to the ticket. Every email goes through
 ``helpdesk.outbound``, which renders the text and HTML parts and skips people who turned that
-kind of email off (replies, assignments).
+kind of email off (replies, assignments, mentions).
 
 The tasks are defined here, next to what they call, so scheduling needs no import of
 ``tickets.tasks``; that module is only the face Celery's autodiscovery finds.
@@ -33,6 +33,7 @@ from tickets.selectors import (
     queue_staff,
     ticket_by_id,
     workspace_admins,
+    workspace_users,
 )
 
 
@@ -51,6 +52,13 @@ def notify_reply_posted(*, message) -> None:
     if message.kind != MessageKind.REPLY:
         return  # notes are never announced by email, to anyone
     _schedule(send_reply_posted_task, message.pk)
+
+
+def notify_mentioned(*, message, user_ids, actor) -> None:
+    """Tell the people an internal note mentions (``@[Name](user:ID)``), never its author."""
+    user_ids = [uid for uid in user_ids if actor is None or uid != actor.pk]
+    if user_ids and message.kind == MessageKind.NOTE:
+        _schedule(send_mentioned_task, message.pk, user_ids)
 
 
 def notify_status_changed(*, ticket, actor) -> None:
@@ -155,6 +163,36 @@ def send_reply_posted(*, message_id: int) -> int:
     return sent
 
 
+def send_mentioned(*, message_id: int, user_ids: list[int]) -> int:
+    """Email each mentioned person who is staff and may see the ticket and the note now; a
+    mention of anyone else (a requester, an agent of another queue, someone of another
+    workspace) sends nothing. The note's text comes from the recipient's own view of it."""
+    stub = message_ticket_and_author(message_id=message_id)
+    if stub is None:
+        return 0
+    ticket = _ticket(stub["ticket_id"])
+    if ticket is None:
+        return 0
+    sent = 0
+    for user in workspace_users(workspace_id=ticket.workspace_id, user_ids=user_ids):
+        if user.pk == stub["author_id"]:
+            continue
+        membership = _recipient_membership(ticket, user)
+        if membership is None or not membership.is_staff:
+            continue
+        message = find_visible_message(membership, message_id)
+        if message is None or message.kind != MessageKind.NOTE:
+            continue
+        sent += _send_one(
+            template="ticket_mentioned",
+            user=user,
+            context={**_context(ticket), "message": message},
+            kind=outbound.MENTION,
+            markdown={"body": Rendered(message.body, message_html(message))},
+        )
+    return sent
+
+
 def _send_unless_actor(ticket, user, *, actor_id: int | None, template: str, kind: str) -> int:
     """Email ``user`` about ``ticket``, unless they made the change themselves."""
     if user is None or user.pk == actor_id or _recipient_membership(ticket, user) is None:
@@ -197,6 +235,11 @@ def send_ticket_created_task(ticket_id: int, actor_id: int | None = None) -> int
 @shared_task(name="tickets.send_reply_posted")
 def send_reply_posted_task(message_id: int) -> int:
     return send_reply_posted(message_id=message_id)
+
+
+@shared_task(name="tickets.send_mentioned")
+def send_mentioned_task(message_id: int, user_ids: list[int]) -> int:
+    return send_mentioned(message_id=message_id, user_ids=user_ids)
 
 
 @shared_task(name="tickets.send_status_changed")

@@ -327,6 +327,33 @@ def workspace_people(*, workspace_id: int):
     )
 
 
+def workspace_users(*, workspace_id: int, user_ids) -> list:
+    """The members of the workspace among ``user_ids`` (others are silently left out)."""
+    return list(
+        User.objects.filter(memberships__workspace_id=workspace_id, pk__in=list(user_ids)).order_by("pk")
+    )
+
+
+def mention_candidates(*, ticket: Ticket, query: str, limit: int = 8) -> list:
+    """Staff who can see ``ticket`` (admins, agents granted its queue) whose name or email
+    contains ``query``: who a note on it may mention."""
+    people = queue_staff(queue=ticket.queue)
+    query = query.strip()
+    if query:
+        people = people.filter(Q(display_name__icontains=query) | Q(email__icontains=query))
+    return list(people[:limit])
+
+
+def mentions_unreachable(*, ticket: Ticket, mentions: list[tuple[int, str]]) -> list[str]:
+    """The names (as written) of the people in ``mentions`` who cannot see ``ticket`` as staff,
+    so a mention of them notifies nobody."""
+    if not mentions:
+        return []
+    staff = queue_staff(queue=ticket.queue).filter(pk__in=[uid for uid, _ in mentions])
+    reachable = set(staff.values_list("pk", flat=True))
+    return [name for uid, name in mentions if uid not in reachable]
+
+
 def memberships_of_user(*, user_id: int) -> list[Membership]:
     return list(
         Membership.objects.select_related("workspace", "user")
