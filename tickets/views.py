@@ -17,7 +17,7 @@ from helpdesk.forms import apply_service_errors, service_error_message
 from helpdesk.markdown import mentions_in
 from helpdesk.text import strip_bidi
 from privacy.audit import events
-from tickets import access, reads, selectors, services
+from tickets import access, list_views, reads, selectors, services
 from tickets.attachments import attachments_record_rejected
 from tickets.forms import (
     MessageEditForm,
@@ -69,10 +69,12 @@ def ticket_url(membership, ticket) -> str:
 # The list -----------------------------------------------------------------------------------
 
 
-def _page_link(request, **cursor) -> str:
+def _page_link(request, view=None, **cursor) -> str:
     params = request.GET.copy()
     for key in ("after", "before"):
         params.pop(key, None)
+    if view is not None:
+        params["view"] = view.key  # the default view, named, so the next page stays in it
     params.update(cursor)
     return "?" + params.urlencode()
 
@@ -80,9 +82,12 @@ def _page_link(request, **cursor) -> str:
 @workspace_view()
 @require_GET
 def ticket_list(request, membership):
-    form = TicketFilterForm(request.GET or None, membership=membership)
+    params = request.GET.copy()
+    view = list_views.chosen_view(membership, params)
+    params.pop("view", None)
+    form = TicketFilterForm(params or None, membership=membership)
     values = form.values() if form.is_bound else TicketFilterForm(membership=membership).values()
-    filters = selectors.TicketFilters(**values)
+    filters = selectors.TicketFilters(**list_views.with_view(view, values))
     page = selectors.ticket_list_page(
         membership=membership,
         filters=filters,
@@ -105,13 +110,26 @@ def ticket_list(request, membership):
         "tickets": page.tickets,
         "filters": filters,
         "hits": page.hits,
-        "filtered": any(k not in ("sort", "dir") and v for k, v in request.GET.items()),
-        "newer_url": _page_link(request, before=page.newer_cursor) if page.newer_cursor else None,
-        "older_url": _page_link(request, after=page.older_cursor) if page.older_cursor else None,
+        "filtered": any(k not in ("sort", "dir", "view") and v for k, v in request.GET.items()),
+        "view": view,
+        # Live rows of new tickets belong on the first page of a view (live.js keeps to the
+        # view's preset), never on a page narrowed by the person's own filters.
+        "takes_new_rows": not any(k not in ("sort", "dir", "view") and v for k, v in request.GET.items()),
+        "views": list_views.views_with_counts(membership),
+        "newer_url": _page_link(request, view, before=page.newer_cursor) if page.newer_cursor else None,
+        "older_url": _page_link(request, view, after=page.older_cursor) if page.older_cursor else None,
         "newer_label": "Newer" if dated else "Previous",
         "older_label": "Older" if dated else "Next",
     }
     return render(request, "tickets/ticket_list.html", context)
+
+
+@workspace_view()
+@require_GET
+@never_cache
+def ticket_view_counts(request, membership):
+    """The list views' counts as JSON, for the list page to refresh them live."""
+    return JsonResponse({key: list_views.count_label(n) for key, n in list_views.counts(membership).items()})
 
 
 # A new ticket -------------------------------------------------------------------------------

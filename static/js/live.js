@@ -303,8 +303,25 @@
 
   /* The ticket list: rows appear and move to the top as tickets change. */
   function ticketList(body) {
-    // A filtered or later page only updates the rows it shows; the plain first page takes new ones.
-    var takesNewRows = !window.location.search;
+    // A filtered or later page, or a narrower view than "All tickets", only updates the rows it
+    // shows; the first page of every ticket takes new ones (the server says which, see
+    // ticket_list.html's data-takes-new-rows).
+    var takesNewRows = body.dataset.takesNewRows
+      ? body.dataset.takesNewRows === "true"
+      : !window.location.search;
+    // A view ("My open", "Pending"...) keeps to its tickets live: a row joins when it matches the
+    // view's preset and leaves when it stops matching (data-view-* here, data-* on the rows).
+    var viewStatus = body.dataset.viewStatus || "";
+    var viewAssignee = body.dataset.viewAssignee || "";
+    var DONE = ["solved", "closed"];
+
+    function inView(row) {
+      var status = row.dataset.status || "";
+      if (viewStatus === "open_any" && DONE.indexOf(status) !== -1) return false;
+      if (viewStatus === "done" && DONE.indexOf(status) === -1) return false;
+      if (viewStatus && viewStatus !== "open_any" && viewStatus !== "done" && status !== viewStatus) return false;
+      return !viewAssignee || row.dataset.assignee === viewAssignee;
+    }
 
     var handlers = {
       ROW: function (data) {
@@ -318,7 +335,10 @@
         var existing = document.getElementById(node.id);
         if (existing) {
           existing.remove();
-        } else if (!takesNewRows) {
+          if (!inView(node)) {
+            return;
+          }
+        } else if (!takesNewRows || !inView(node)) {
           return;
         }
         body.insertBefore(node, body.firstElementChild);

@@ -30,7 +30,7 @@ def desk(live_asgi, new_page, sign_in, workspace, queue, requester):
 
 def test_j_k_and_o_walk_the_list_and_open_a_ticket(desk):
     page, _agent, tickets, list_url = desk
-    page.goto(list_url)
+    page.goto(f"{list_url}?view=all")
     page.keyboard.press("j")
     newest_first = sorted(tickets, key=lambda t: t.number, reverse=True)
     expect(page.locator("tr.ticket-row.is-current")).to_have_attribute(
@@ -60,7 +60,7 @@ def test_slash_searches_and_letters_typed_in_the_box_are_text(desk):
 
 def test_question_mark_lists_the_keys_and_they_can_be_turned_off(desk):
     page, _agent, _tickets, list_url = desk
-    page.goto(list_url)
+    page.goto(f"{list_url}?view=all")
     page.keyboard.press("?")
     dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
     expect(dialog).to_be_visible()

@@ -47,7 +47,7 @@ def test_requester_and_agent_see_each_other_live(
 
     agent_page = new_page()
     sign_in(agent_page, live_asgi, agent.user.email, PASSWORD)
-    agent_page.goto(f"{live_asgi}/w/{workspace.slug}/tickets/")
+    agent_page.goto(f"{live_asgi}/w/{workspace.slug}/tickets/?view=unsolved")
     expect(agent_page.locator("#live-indicator")).to_have_text("Live")
     expect(agent_page.locator("[data-live-empty]")).to_be_visible()
 
@@ -165,7 +165,7 @@ def contract_page(live_asgi, new_page, sign_in, workspace, agent):
         response = route.fetch()
         route.fulfill(response=response, body=renamed_contract(response.text(), close_codes))
 
-    page.route(re.compile(rf"/w/{workspace.slug}/tickets/(\d+/)?$"), rename)
+    page.route(re.compile(rf"/w/{workspace.slug}/tickets/(\d+/)?(\?.*)?$"), rename)
     yield page, close_codes
     # A handler left on the page would fetch through a disposed context during a later test.
     page.unroute_all(behavior="ignoreErrors")
@@ -215,7 +215,7 @@ def test_live_js_follows_the_names_and_codes_the_ticket_page_hands_it(
 
 def test_live_js_follows_the_names_and_codes_the_ticket_list_hands_it(contract_page, live_asgi, workspace):
     page, close_codes = contract_page
-    page.goto(f"{live_asgi}/w/{workspace.slug}/tickets/")
+    page.goto(f"{live_asgi}/w/{workspace.slug}/tickets/?view=all")
     url = TICKET_LIST.url(slug=workspace.slug)
     socket_opens(page, 1, url)
 

@@ -37,7 +37,7 @@ def test_requester_and_agent_work_a_ticket(live_asgi, new_page, sign_in, workspa
     # The agent finds it in the list and opens it.
     worker = new_page()
     sign_in(worker, base, agent.user.email, PASSWORD)
-    worker.goto(f"{base}/w/{workspace.slug}/tickets/")
+    worker.goto(f"{base}/w/{workspace.slug}/tickets/?view=unassigned")
     row = worker.locator("#ticket-row-1")
     expect(row).to_contain_text("VPN drops every ten minutes")
     expect(row).to_contain_text("High")

@@ -223,6 +223,11 @@ MATRIX = {
         "methods": {"GET": {}},
         "expected": every_member(200),
     },
+    "ticket_view_counts": {
+        "kwargs_factory": lambda world: {},
+        "methods": {"GET": {}},
+        "expected": every_member(200),
+    },
     "attachment_download": {
         "kwargs_factory": _reply_attachment,
         "methods": {"GET": {}},

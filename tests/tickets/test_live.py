@@ -275,7 +275,6 @@ def _own_layer(request, settings):
         yield
 
 
-
 @pytest.fixture
 def outsider(other_workspace):
     return make_member(other_workspace, Role.ADMIN)

@@ -177,7 +177,6 @@ def consumer_of(url: str):
     raise AssertionError(f"no websocket route for {url}")
 
 
-
 @pytest.mark.parametrize("who", ["agent", "requester"])
 def test_ticket_page_and_list_hand_the_contract_to_live_js(request, who, workspace, ticket, login):
     client = login(request.getfixturevalue(who))

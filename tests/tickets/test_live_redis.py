@@ -40,7 +40,6 @@ def redis_layer(settings):
         yield settings.CHANNEL_LAYERS["default"]["CONFIG"]
 
 
-
 def open_client(base_url, path, user, origin=None):
     ws_url = base_url.replace("http://", "ws://", 1) + path
     return connect(

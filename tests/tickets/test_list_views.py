@@ -1,0 +1,131 @@
+"""Built-in views of the ticket list: agents land on "My open", every view has a count that stays
+cheap, a search from the box looks through everything, and paging stays in the view."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.tickets.ticket_helpers import new_ticket, url
+from tickets import list_views
+from tickets.models import Status, Ticket
+
+
+def numbers(response):
+    return sorted(t.number for t in response.context["tickets"])
+
+
+@pytest.fixture
+def desk(workspace, queue, requester, agent):
+    def make(subject, **changes):
+        ticket = new_ticket(requester, queue, subject=subject)
+        Ticket.objects.filter(pk=ticket.pk).update(**changes)
+        return ticket
+
+    return {
+        "mine": make("Mine, open", assignee=agent.user, status=Status.OPEN),
+        "mine_solved": make("Mine, solved", assignee=agent.user, status=Status.SOLVED),
+        "unassigned": make("Nobody's", status=Status.NEW),
+        "pending": make("Waiting", status=Status.PENDING, assignee=agent.user),
+        "closed": make("Long done", status=Status.CLOSED),
+    }
+
+
+def test_agents_land_on_my_open_and_each_view_shows_its_tickets(workspace, agent, login, desk):
+    client = login(agent)
+    landing = client.get(url(workspace))
+    assert landing.context["view"].key == "mine"
+    assert numbers(landing) == sorted([desk["mine"].number, desk["pending"].number])
+
+    def view(key):
+        return numbers(client.get(url(workspace), {"view": key}))
+
+    assert view("unassigned") == [desk["unassigned"].number]
+    assert view("unsolved") == sorted(desk[k].number for k in ("mine", "unassigned", "pending"))
+    assert view("pending") == [desk["pending"].number]
+    assert view("solved") == [desk["mine_solved"].number]
+    assert view("all") == sorted(t.number for t in desk.values())
+
+
+def test_each_view_shows_its_count(workspace, agent, login, desk):
+    html = login(agent).get(url(workspace)).content.decode()
+    counts = login(agent).get(url(workspace)).context["views"]
+    assert {v.key: c for v, c in counts} == {
+        "mine": "2",
+        "unassigned": "1",
+        "unsolved": "3",
+        "pending": "1",
+        "solved": "1",
+        "all": "5",
+    }
+    assert 'aria-current="page">My open <span class="view-count" data-view="mine">2</span>' in html
+
+
+def test_counts_are_capped_not_counted_to_the_end(workspace, queue, requester, agent, login, monkeypatch):
+    monkeypatch.setattr(list_views, "COUNT_CAP", 3)
+    for n in range(4):
+        new_ticket(requester, queue, subject=f"Flood {n}")
+    response = login(agent).get(url(workspace) + "counts/")
+    assert response.json()["all"] == "2+"
+    assert response.json()["pending"] == "0"
+
+
+def test_the_counts_endpoint_answers_for_the_members_own_tickets(workspace, requester, login, desk):
+    counts = login(requester).get(url(workspace) + "counts/").json()
+    assert counts == {"all": "5", "open": "3", "done": "2"}
+
+
+def test_a_search_from_the_box_looks_beyond_the_view(workspace, agent, login, desk):
+    client = login(agent)
+    # The form submits its own fields: no view, an empty status; "Long done" is closed and
+    # nobody's, outside "My open", and still found.
+    response = client.get(url(workspace), {"q": "Long done", "status": ""})
+    assert numbers(response) == [desk["closed"].number]
+    # Narrowed on purpose, within a view, it stays narrow.
+    assert numbers(client.get(url(workspace), {"view": "mine", "q": "Long done"})) == []
+
+
+def test_requesters_keep_their_own_list_by_default(workspace, requester, login, desk):
+    landing = login(requester).get(url(workspace))
+    assert landing.context["view"] is None
+    assert len(numbers(landing)) == 5
+
+
+def test_paging_stays_in_the_default_view(workspace, queue, requester, agent, login, monkeypatch):
+    from tickets import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    for n in range(3):
+        ticket = new_ticket(requester, queue, subject=f"Mine {n}")
+        Ticket.objects.filter(pk=ticket.pk).update(assignee=agent.user, status=Status.OPEN)
+    other = new_ticket(requester, queue, subject="Not mine")
+    client = login(agent)
+    first = client.get(url(workspace))
+    assert "view=mine" in first.context["older_url"]
+    second = client.get(url(workspace) + first.context["older_url"])
+    assert other.number not in numbers(second)
+    assert len(numbers(first)) + len(numbers(second)) == 3
+
+
+def test_the_first_page_of_a_view_takes_live_rows_that_match_it(workspace, agent, login, desk):
+    client = login(agent)
+    landing = client.get(url(workspace))
+    assert landing.context["takes_new_rows"] is True
+    html = landing.content.decode()
+    assert 'data-view-status="open_any" data-view-assignee="me"' in html  # live.js keeps to it
+    mine = desk["mine"]
+    assert f'data-number="{mine.number}" data-status="open" data-assignee="me"' in html
+    assert client.get(url(workspace), {"view": "all", "status": "pending"}).context["takes_new_rows"] is False
+
+
+@pytest.mark.parametrize("extra", [2, 10])
+def test_view_counts_cost_one_query_each_whatever_the_number_of_tickets(
+    workspace, queue, requester, agent, login, extra
+):
+    for n in range(extra):
+        new_ticket(requester, queue, subject=f"More {n}")
+    client = login(agent)
+    client.get(url(workspace) + "counts/")
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url(workspace) + "counts/")
+    counting = [q for q in queries if "COUNT(" in q["sql"].upper()]
+    assert len(counting) == len(list_views.STAFF_VIEWS)
