@@ -125,7 +125,8 @@ def test_a_send_refused_after_access_was_lost_keeps_the_draft(
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
         page.get_by_role("button", name="Send public reply").click()
     assert posted.value.status == 404
-    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    expect(page.get_by_role("heading", name="Your message was not sent")).to_be_visible()
+    expect(page.get_by_label("Your message (not sent)")).to_have_value(DRAFT)
     assert _stored(page, key) == DRAFT
 
     # Access comes back: the ticket page offers the text again.
