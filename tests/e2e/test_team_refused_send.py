@@ -55,7 +55,8 @@ def _focus(page):
         """() => {
             const el = document.activeElement;
             const top = el.getBoundingClientRect().top;
-            return {cls: el.className, text: el.innerText, inView: top >= 0 && top < window.innerHeight};
+            return {cls: el.className, top: top, scrollY: window.scrollY, h: window.innerHeight,
+                    inView: top >= 0 && top < window.innerHeight};
         }"""
     )
 
@@ -108,6 +109,7 @@ def test_a_send_refused_mid_typing_keeps_the_text_until_access_returns(
         "moved to a queue you do not work"
     )
     expect(summary).to_contain_text("Your text is kept below and in this browser. Nothing was sent.")
+    ann_page.wait_for_load_state("load")  # where the browser leaves the page, not where it starts
     focus = _focus(ann_page)
     assert "error-summary" in focus["cls"] and focus["inView"], focus
     expect(ann_page.get_by_label("Your message (not sent)")).to_have_value(LONG_REPLY)
