@@ -25,13 +25,6 @@
       });
       summary.focus({ preventScroll: true });
       summary.scrollIntoView({ block: "start" });
-      // A form posted back to its own address (the ticket page's reply box) is a navigation to
-      // the same URL, for which the browser may restore the old page's scroll position once the
-      // page has loaded, taking the summary out of view again; the summary wins.
-      if ("scrollRestoration" in window.history) window.history.scrollRestoration = "manual";
-      window.addEventListener("load", function () {
-        if (document.activeElement === summary) summary.scrollIntoView({ block: "start" });
-      }, { once: true });
       return;
     }
     var invalid = document.querySelector('[aria-invalid="true"]');

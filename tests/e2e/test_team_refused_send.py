@@ -56,7 +56,7 @@ def _focus(page):
             const el = document.activeElement;
             const top = el.getBoundingClientRect().top;
             return {cls: el.className, top: top, scrollY: window.scrollY, h: window.innerHeight,
-                    inView: top >= 0 && top < window.innerHeight};
+                    inView: top > -1 && top < window.innerHeight};
         }"""
     )
 
