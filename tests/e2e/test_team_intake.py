@@ -88,7 +88,10 @@ def test_an_admin_opens_get_help_to_a_domain_and_a_visitors_request_reaches_the_
     visitor.goto(f"{base}/help/{workspace.slug}/")
     expect(visitor.get_by_role("heading", name=f"Get help from {workspace.name}")).to_be_visible()
     _fill_help_form(
-        visitor, email="robin@elsewhere.test", subject="Badge does not open the door", description="Since today."
+        visitor,
+        email="robin@elsewhere.test",
+        subject="Badge does not open the door",
+        description="Since today.",
     )
     expect(visitor.locator("[data-error-summary]")).to_contain_text(
         "This workspace accepts requests only from addresses at example.com."
