@@ -31,7 +31,8 @@ def _focused(page):
         """() => {
             const el = document.activeElement;
             const top = el.getBoundingClientRect().top;
-            return {id: el.id, cls: el.className, inView: top >= 0 && top < window.innerHeight};
+            // Scrolled to the top edge, layout may leave it a fraction of a pixel above.
+            return {id: el.id, cls: el.className, inView: top > -1 && top < window.innerHeight};
         }"""
     )
 
