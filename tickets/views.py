@@ -165,7 +165,9 @@ def _reachable_ticket(membership, number):
 def ticket_unavailable(request, membership, number, *, refused=None):
     """The 404 of a ticket page or of a post to it. Unlike the site's plain 404 it keeps the
     person's work: the posted reply in a box (and, through drafts.js, the draft of a plain
-    visit), and says the post was refused; the same for a ticket that never existed."""
+    visit), and says the post was refused; the same for a ticket that never existed. Audited
+    like every ticket out of reach (``workspace_view`` does it for a raised 404)."""
+    events.access_refused(request, workspace=membership.workspace, reason=events.REFUSED_NOT_VISIBLE)
     reason = TICKET_UNAVAILABLE_STAFF if membership.is_staff else TICKET_UNAVAILABLE
     context = {
         "membership": membership,

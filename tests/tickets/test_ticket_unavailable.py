@@ -6,6 +6,7 @@ import re
 import pytest
 from guardian.shortcuts import remove_perm
 
+from privacy.audit.models import AuditEvent
 from tests.tickets.ticket_helpers import new_ticket, properties_data, url
 from tickets import views
 from tickets.models import Message
@@ -64,3 +65,10 @@ def test_a_plain_visit_offers_only_the_browsers_draft(login, requester, other_qu
     assert "queue you do not work" not in page  # requesters have no queues
     assert "data-draft-reveal" in page and "not sent" in page
     assert 'role="alert"' not in page
+
+
+def test_the_refusal_is_audited_like_any_ticket_out_of_reach(login, agent, moved):
+    login(agent).post(url(moved.workspace, "", moved.number), {"kind": "reply", "body": TYPED})
+    refused = AuditEvent.objects.filter(action="access.refused", workspace=moved.workspace)
+    assert [(e.actor, e.detail["reason"]) for e in refused] == [(agent.user, "not_visible")]
+    assert TYPED not in str(refused.get().detail)
