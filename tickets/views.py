@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -50,11 +50,20 @@ TICKET_MOVED_AWAY = "Ticket #{number} moved to {queue}; you no longer see it."
 PARTICIPANT_ADDED = "{name} was added to the ticket."
 PARTICIPANT_REMOVED = "{name} was removed from the ticket."
 MESSAGE_EDITED = "Your message was updated."
-MENTION_NOT_NOTIFIED = gettext_lazy(
+MENTION_NOT_NOTIFIED = _(
     "Not notified: {names}. Only agents and admins who can see this ticket are told about a mention."
 )
 MENTION_LIMIT = 8
 FIX_BELOW = "Please fix the problems below; nothing was lost."
+# A ticket the person cannot reach: one answer for missing, forbidden and moved away (so nothing
+# tells them which), and a refused post says so and keeps what was typed.
+TICKET_UNAVAILABLE = _("Ticket #{number} does not exist, or you no longer have access to it.")
+TICKET_UNAVAILABLE_STAFF = _(
+    "Ticket #{number} does not exist, or you no longer have access to it: it may have moved to a "
+    "queue you do not work, or your access to its queue was changed."
+)
+REPLY_NOT_SENT = _("Your message was not sent")
+CHANGES_NOT_SAVED = _("Your changes were not saved")
 
 
 def _forbid_unless(allowed: bool) -> None:
@@ -181,6 +190,31 @@ def ticket_new(request, membership):
 # The ticket page ----------------------------------------------------------------------------
 
 
+def _reachable_ticket(membership, number):
+    """The ticket, or None when the member may not see it (missing and forbidden alike)."""
+    try:
+        return access.get_ticket_or_404(membership, number)
+    except Http404:
+        return None
+
+
+def ticket_unavailable(request, membership, number, *, refused=None):
+    """The 404 of a ticket page or of a post to it. Unlike the site's plain 404 it keeps the
+    person's work: the posted reply in a box (and, through drafts.js, the draft of a plain
+    visit), and says the post was refused; the same for a ticket that never existed. Audited
+    like every ticket out of reach (``workspace_view`` does it for a raised 404)."""
+    events.access_refused(request, workspace=membership.workspace, reason=events.REFUSED_NOT_VISIBLE)
+    reason = TICKET_UNAVAILABLE_STAFF if membership.is_staff else TICKET_UNAVAILABLE
+    context = {
+        "membership": membership,
+        "number": number,
+        "refused": refused,
+        "reason": reason.format(number=number),
+        "body": request.POST.get("body", "") if request.method == "POST" else "",
+    }
+    return render(request, "tickets/ticket_unavailable.html", context, status=404)
+
+
 def _render_ticket(request, membership, ticket, *, reply_form=None, properties_form=None, status=200):
     staff = membership.is_staff
     if staff:
@@ -209,7 +243,11 @@ def _render_ticket(request, membership, ticket, *, reply_form=None, properties_f
 @require_http_methods(["GET", "POST"])
 def ticket_detail(request, membership, number):
     """The ticket page; a POST is the reply box (reply or, for staff, internal note)."""
-    ticket = access.get_ticket_or_404(membership, number)
+    ticket = _reachable_ticket(membership, number)
+    if ticket is None:
+        return ticket_unavailable(
+            request, membership, number, refused=REPLY_NOT_SENT if request.method == "POST" else None
+        )
     if request.method == "GET":
         return _render_ticket(request, membership, ticket)
     form = ReplyForm(request.POST, request.FILES, membership=membership)
@@ -272,7 +310,9 @@ def mention_candidates(request, membership, number):
 def ticket_properties(request, membership, number):
     """Staff: status, priority, queue and assignee in one form, applied all or nothing, and only
     the fields the person changed (a compare-and-set against the version they saw, issue 17)."""
-    ticket = access.get_ticket_or_404(membership, number)
+    ticket = _reachable_ticket(membership, number)
+    if ticket is None:
+        return ticket_unavailable(request, membership, number, refused=CHANGES_NOT_SAVED)
     _forbid_unless(access.can_change_status(membership, ticket) and access.can_assign(membership))
     form = TicketPropertiesForm(request.POST, membership=membership, ticket=ticket)
     if form.is_valid():

@@ -11,6 +11,8 @@
 //   the sign-in page without a success message. So on submit the tab remembers which draft it sent
 //   (sessionStorage, one entry), and the very next page clears that draft only if it was reached
 //   through a redirect and shows a success message. Any other next page keeps it.
+// - Shown where the person can no longer send it: a ticket page that answers "not available"
+//   (moved to another queue, access revoked) offers the draft in a box marked data-draft-reveal.
 // - Cleared, all of them, when the person signs out (a shared computer keeps nothing).
 (function () {
   "use strict";
@@ -87,6 +89,9 @@
     var saved = local.getItem(key);
     if (saved && !box.value.trim()) {
       box.value = saved;
+      // A box that only matters when it has a draft (a ticket page that is no longer reachable).
+      var reveal = form.closest("[data-draft-reveal]");
+      if (reveal) reveal.hidden = false;
       note(box, "Your unsent text was restored.", function () {
         local.removeItem(key);
         box.value = "";

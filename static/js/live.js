@@ -355,9 +355,26 @@
         var existing = document.getElementById("ticket-row-" + data.id);
         if (existing) {
           existing.remove();
+          showEmptyIfNoRows();
         }
       }
     };
+
+    /* The last row left (moved to a queue this member does not work): the page says the list is
+     * empty rather than showing bare column headings. A page with a pager has more rows elsewhere,
+     * so it keeps its table. */
+    function showEmptyIfNoRows() {
+      if (body.querySelector("tr") || document.querySelector(".pager")) {
+        return;
+      }
+      var table = body.closest("table");
+      if (table) {
+        table.hidden = true;
+      }
+      document.querySelectorAll("[data-live-empty]").forEach(function (empty) {
+        empty.hidden = false;
+      });
+    }
 
     function resync() {
       fetchPage(function (doc) {
