@@ -336,6 +336,7 @@
         if (existing) {
           existing.remove();
           if (!inView(node)) {
+            showEmptyIfNoRows();
             return;
           }
         } else if (!takesNewRows || !inView(node)) {

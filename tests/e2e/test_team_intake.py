@@ -71,7 +71,7 @@ def test_an_admin_opens_get_help_to_a_domain_and_a_visitors_request_reaches_the_
     assert response.status == 404
 
     # The agent watches the ticket list, empty for now.
-    agent_page = _signed_in(new_page, sign_in, base, agent, f"/w/{workspace.slug}/tickets/")
+    agent_page = _signed_in(new_page, sign_in, base, agent, f"/w/{workspace.slug}/tickets/?view=unassigned")
     expect(agent_page.locator("#live-indicator")).to_have_text("Live")
     expect(agent_page.locator("[data-live-empty]")).to_be_visible()
     agent_page.evaluate("window.noReload = true")
