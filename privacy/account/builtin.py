@@ -92,6 +92,7 @@ def register_builtin_models() -> None:
     registry.register_exporter("consents", export.export_consents, order=70)
     registry.register_exporter("policy_acceptances", export.export_policy_acceptances, order=80)
     registry.register_exporter("email_changes", export.export_email_changes, order=90)
+    registry.register_exporter("past_identifiers", export.export_past_identifiers, order=95)
     registry.register_exporter("exports", export.export_exports, order=110)
     registry.register_exporter("erasure_requests", export.export_erasure_requests, order=120)
     registry.register_exporter("audit_events", export.export_audit_events, order=130)

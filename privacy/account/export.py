@@ -39,6 +39,7 @@ from privacy.account.models import (
     EmailChange,
     ErasureRequest,
     ExportStatus,
+    PastIdentifier,
     PolicyAcceptance,
 )
 from privacy.account.profile import preferences_of
@@ -215,6 +216,13 @@ def export_email_changes(ctx: ExportContext) -> list[dict]:
     return [
         {"new_email": c.new_email, "created_at": iso(c.created_at), "confirmed_at": iso(c.confirmed_at)}
         for c in EmailChange.objects.filter(user_id=ctx.user.pk).order_by("created_at")
+    ]
+
+
+def export_past_identifiers(ctx: ExportContext) -> list[dict]:
+    return [
+        {"kind": p.kind, "value": p.value, "replaced_at": iso(p.replaced_at)}
+        for p in PastIdentifier.objects.filter(user_id=ctx.user.pk).order_by("replaced_at", "pk")
     ]
 
 

@@ -32,9 +32,11 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from helpdesk import outbound, ratelimit
 from helpdesk.errors import UserFacingError
 from helpdesk.site import absolute_url
+from privacy.account.anonymizers import sessions_forget_addresses
 from privacy.account.models import PolicyAcceptance, PolicyKind, PolicyVersion
 from privacy.account.policies import policy_current
 from privacy.audit import events
+from privacy.audit.maintenance import audit_events_forget_signups
 from workspaces.models import User
 from workspaces.signals import signup_confirmed
 
@@ -337,9 +339,12 @@ def signup_reject(*, token: str, request=None) -> None:
     user = signup_token_read(token=token, salt=REJECT_SALT, lock=True)
     if user.email_confirmed_at is not None or user.last_login is not None:
         raise SignupLinkError(CANNOT_REJECT_CONFIRMED)
-    user_id = user.pk
+    user_id, email = user.pk, user.email
     user.delete()
-    events.account_signup_rejected(user_id=user_id, request=request)
+    forgotten = audit_events_forget_signups(user_ids=[user_id])
+    sessions_forget_addresses([email])
+    # Without the request: the address and browser of whoever clicked are not kept either.
+    events.account_signup_rejected(user_id=user_id, anonymized=forgotten)
 
 
 def signups_unconfirmed_expired(*, now: datetime | None = None):
@@ -362,10 +367,13 @@ def signups_purge(*, now: datetime | None = None) -> int:
     # Lock the rows, so a confirmation arriving at the same moment waits and then finds no account,
     # instead of confirming an account that is being deleted.
     pending = signups_unconfirmed_expired(now=now)
-    ids = list(pending.select_for_update(of=("self",)).values_list("pk", flat=True))
-    if not ids:
+    rows = list(pending.select_for_update(of=("self",)).values_list("pk", "email"))
+    if not rows:
         return 0
+    ids = [pk for pk, _ in rows]
     User.objects.filter(pk__in=ids).delete()
+    audit_events_forget_signups(user_ids=ids)
+    sessions_forget_addresses([email for _, email in rows])
     events.account_signups_purged(count=len(ids))
     return len(ids)
 

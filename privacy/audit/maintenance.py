@@ -127,6 +127,27 @@ def audit_events_anonymize_user(*, user_id: int, actor=None, request=None) -> in
 
 
 @transaction.atomic
+def audit_events_forget_signups(*, user_ids) -> int:
+    """Blank the IP address, user agent and label of the account-chain events about sign-ups
+    that were rejected or expired (the account is gone: ``account.signup`` and its kin keep no
+    trace of who typed the address where). Records no event itself: the caller's
+    ``account.signup_rejected`` / ``account.signups_purged`` counts it. Returns the rows changed."""
+    ids = [str(int(u)) for u in user_ids]
+    if not ids:
+        return 0
+    marks = ", ".join(["%s"] * len(ids))
+    # bandit B608: formatted in are the quoted table name and placeholders (%s) only.
+    sql = (
+        f"UPDATE {_table()} SET actor_label = '', ip_address = NULL, user_agent = '', "  # noqa: S608  # nosec B608
+        f"personal_salt = '' WHERE personal_salt <> '' AND chain = %s AND ("
+        f"(target_type = %s AND target_id IN ({marks})) OR actor_id IN ({marks}))"
+    )
+    with audit_maintenance(), connection.cursor() as cursor:
+        cursor.execute(sql, [ACCOUNT_CHAIN, USER_TARGET_TYPE, *ids, *[int(i) for i in ids]])
+        return max(cursor.rowcount, 0)
+
+
+@transaction.atomic
 def audit_events_anonymize_targets(*, workspace_id: int, targets: dict[str, list], actor_ids=()) -> int:
     """Retention's path (issue 7): drop the IP address and user agent (and the salt) of the
     workspace's events about the given objects (``{"tickets.ticket": [ids], ...}``), and the

@@ -44,11 +44,31 @@ class ErasureContext:
     workspace_ids: frozenset[int]
     held: HeldObjects = field(default_factory=HeldObjects)
     counts: Counter = field(default_factory=Counter)
+    # Every earlier address and name too (privacy/account/identifiers.py): other people's words
+    # and files keep the ones the person had when they were written.
+    emails: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    # ``{workspace_id: "review" | "delete"}``: what to do with a file whose content erasure
+    # cannot rewrite (the workspace's retention settings; "review" when absent).
+    file_actions: dict = field(default_factory=dict)
+    # What erasure could not remove, and why (ids and fixed reasons; never free text).
+    unremoved: list = field(default_factory=list)
+
+    @property
+    def all_emails(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(e for e in (self.email, *self.emails) if e))
+
+    @property
+    def all_names(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(n for n in (self.name, *self.names) if n))
 
     @property
     def email_pattern(self) -> re.Pattern | None:
-        return mention_pattern([self.email])
+        return mention_pattern(self.all_emails)
 
     @property
     def name_pattern(self) -> re.Pattern | None:
-        return mention_pattern([self.name])
+        return mention_pattern(self.all_names)
+
+    def file_action(self, workspace_id: int) -> str:
+        return self.file_actions.get(workspace_id, "review")

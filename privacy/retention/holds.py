@@ -90,9 +90,9 @@ def held_objects_for(user, *, now=None) -> HeldObjects:
         reasons.append(
             {
                 "hold": hold.pk,
-                "workspace": hold.workspace.name,
+                # Ids, never the hold's reason: free text an admin typed may hold the address.
+                "workspace_id": hold.workspace_id,
                 "scope": hold.scope,
-                "reason": hold.reason,
                 "placed_at": hold.placed_at.isoformat(),
                 "ends_at": hold.ends_at.isoformat() if hold.ends_at else None,
                 "tickets": len(tickets),

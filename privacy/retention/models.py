@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 # The policy's choices live with the retention kinds, which read them (tickets' own kinds included).
-from privacy.personal_data.retention_kinds import AttachmentBasis, TicketAction
+from privacy.personal_data.retention_kinds import AttachmentBasis, ErasureFiles, TicketAction
 
 
 class RetentionPolicy(models.Model):
@@ -35,6 +35,7 @@ class RetentionPolicy(models.Model):
     requesters_days = models.PositiveIntegerField(null=True, blank=True, default=1095)
     audit_days = models.PositiveIntegerField(null=True, blank=True, default=2555)
     exports_days = models.PositiveIntegerField(null=True, blank=True, default=7)
+    erasure_files = models.CharField(max_length=16, choices=ErasureFiles.choices, default=ErasureFiles.REVIEW)
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

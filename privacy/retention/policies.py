@@ -65,7 +65,7 @@ MAX_DAYS = 36500
 def policy_defaults() -> dict:
     return {
         name: RetentionPolicy._meta.get_field(name).default
-        for name in (*days_fields().values(), "tickets_action", "attachments_basis")
+        for name in (*days_fields().values(), "tickets_action", "attachments_basis", "erasure_files")
     }
 
 
@@ -85,8 +85,12 @@ def policies_by_workspace(workspace_ids) -> dict[int, RetentionPolicy]:
     return {wid: found.get(wid) or RetentionPolicy(workspace_id=wid) for wid in workspace_ids}
 
 
+def erasure_file_actions(workspace_ids) -> dict[int, str]:
+    return {wid: policy.erasure_files for wid, policy in policies_by_workspace(list(workspace_ids)).items()}
+
+
 def policy_values(policy: RetentionPolicy) -> dict:
-    names = (*days_fields().values(), "tickets_action", "attachments_basis")
+    names = (*days_fields().values(), "tickets_action", "attachments_basis", "erasure_files")
     return {name: getattr(policy, name) for name in names}
 
 
