@@ -119,7 +119,10 @@ def erase_sessions(ctx: ErasureContext, entry) -> dict[str, int]:
 
 
 def erase_exports(ctx: ErasureContext, entry) -> dict[str, int]:
-    """Export archives hold everything about the person: delete the files and the rows."""
+    """Export archives hold everything about the person: delete the files and the rows (unless
+    a legal hold keeps them: the erasure record lists the hold)."""
+    if ctx.held.exports:
+        return {"exports_kept_by_hold": DataExport.objects.filter(user_id=ctx.user.pk).count()}
     exports = list(DataExport.objects.filter(user_id=ctx.user.pk))
     for export in exports:
         if export.file.name:
@@ -156,5 +159,10 @@ def _iexact_any(field_name: str, values) -> Q:
 
 def erase_audit_events(ctx: ErasureContext, entry) -> dict[str, int]:
     """IP addresses, user agents and the email label of the person's events are blanked by the
-    audit log's own documented path; the chain still verifies."""
-    return {"audit_events_anonymized": audit_events_anonymize_user(user_id=ctx.user.pk, actor=None)}
+    audit log's own documented path; the chain still verifies. Chains a legal hold keeps
+    (``ctx.held.audit_chains``) are left as they are."""
+    return {
+        "audit_events_anonymized": audit_events_anonymize_user(
+            user_id=ctx.user.pk, actor=None, keep_chains=ctx.held.audit_chains
+        )
+    }

@@ -19,9 +19,15 @@ class HeldObjects:
     message_ids: frozenset[int] = frozenset()
     attachment_ids: frozenset[int] = frozenset()
     reasons: tuple[dict, ...] = ()
+    # A person hold (or a workspace hold where they are a member) keeps their export archives...
+    exports: bool = False
+    # ... and the audit events about them in these chains ("ws:<id>", "account").
+    audit_chains: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
-        return bool(self.ticket_ids or self.message_ids or self.attachment_ids)
+        return bool(
+            self.ticket_ids or self.message_ids or self.attachment_ids or self.exports or self.audit_chains
+        )
 
     def ids_for(self, model) -> frozenset[int]:
         """The held primary keys of ``model`` (none for a model holds do not cover)."""

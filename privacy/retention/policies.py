@@ -36,11 +36,12 @@ from privacy.personal_data.retention_kinds import (
     cutoff,
     hold_lookups,
     register_retention_kind,
+    retention_kind,
     retention_kinds,
 )
 from privacy.retention.holds import holds_in, person_held_anywhere
 from privacy.retention.models import RetentionPolicy
-from workspaces.retention_kinds import workspaces_in_order, workspaces_of_people
+from workspaces.retention_kinds import REQUESTERS, workspaces_in_order, workspaces_of_people
 
 EXPORTS, AUDIT_EVENTS = "exports", "audit_events"
 
@@ -164,11 +165,34 @@ def policy_update(
 # The kinds privacy owns: finished exports and the audit log -------------------------------------------
 
 
+def _memberships_leaving(owners, workspaces_of: dict, policies: dict, holds_by_workspace: dict, now) -> set:
+    """``{(user_id, workspace_id)}``: the owners' memberships the inactive-requester kind ends
+    in a run as of ``now`` (it acts before the exports kind)."""
+    try:
+        requesters = retention_kind(REQUESTERS)
+    except KeyError:
+        return set()
+    leaving = set()
+    for workspace_id in sorted({w for ids in workspaces_of.values() for w in ids}):
+        if workspace_id not in holds_by_workspace:
+            holds_by_workspace[workspace_id] = holds_in(workspace_id, now=now)
+        due, _spared = requesters.due(
+            workspace_id, policies[workspace_id], holds_by_workspace[workspace_id], now
+        )
+        leaving |= set(due.filter(user_id__in=owners).values_list("user_id", "workspace_id"))
+    return leaving
+
+
 def export_attribution(now, *, holds_by_workspace: dict | None = None) -> dict[int, tuple[list, list]]:
     """Finished exports are the person's, not a workspace's: each is counted in the workspace
     (of its owner's memberships) with the shortest export period, the lowest id on a tie.
     Returns ``{workspace_id: (due ids, spared ids)}``. Exports are few (one per request, and
-    they expire in days), so this is computed in Python."""
+    they expire in days), so this is computed in Python.
+
+    Only memberships that outlive the run count: the inactive-requester kind runs first, so a
+    membership it ends would attribute an export to a workspace whose exports the run has
+    already passed (or, ending the last one, erase the account and its exports under that
+    kind's count). The preview and the run therefore count the same exports."""
     exports = list(
         DataExport.objects.filter(finished_at__isnull=False).values_list("pk", "user_id", "finished_at")
     )
@@ -179,12 +203,13 @@ def export_attribution(now, *, holds_by_workspace: dict | None = None) -> dict[i
     policies = policies_by_workspace({w for ids in workspaces_of.values() for w in ids})
     held_people = person_held_anywhere(owners, now=now)
     holds_by_workspace = holds_by_workspace if holds_by_workspace is not None else {}
+    leaving = _memberships_leaving(owners, workspaces_of, policies, holds_by_workspace, now)
     result: dict[int, tuple[list, list]] = {}
     for pk, user_id, finished_at in exports:
         candidates = [
             (policies[w].exports_days, w)
             for w in workspaces_of.get(user_id, [])
-            if policies[w].exports_days is not None
+            if policies[w].exports_days is not None and (user_id, w) not in leaving
         ]
         if not candidates:
             continue

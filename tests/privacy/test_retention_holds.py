@@ -227,7 +227,10 @@ def test_person_hold_in_another_workspace_does_not_keep_this_ones_data(
     closed_ticket(workspace, queue, requester=person.user, closed_days=5)
     other_admin = MembershipFactory(workspace=other_workspace, role=Role.ADMIN, user=UserFactory())
     place(other_workspace, other_admin, HoldScope.PERSON, user=person.user)
-    assert not held_objects_for(person.user)
+    keep = held_objects_for(person.user)
+    # Their exports and account events are the person's and stay; this workspace's data does not.
+    assert not (keep.ticket_ids or keep.message_ids or keep.attachment_ids)
+    assert f"ws:{workspace.pk}" not in keep.audit_chains
 
 
 # Preview = run, and the forensic proof ---------------------------------------------------------------------
