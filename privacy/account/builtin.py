@@ -9,6 +9,7 @@ from django.apps import apps
 from privacy.account import anonymizers, export
 from privacy.account.models import DataExport
 from privacy.audit.models import AuditEvent
+from privacy.audit.selectors import audit_events_about
 from privacy.personal_data import registry
 from privacy.personal_data.registry import DELETE, PersonalData, register
 
@@ -80,6 +81,7 @@ def register_builtin_models() -> None:
         PersonalData(
             fields=("actor_label", "ip_address", "user_agent"),
             subject=("actor_id",),
+            rows=lambda user: audit_events_about(user.pk),
             export="audit_events",
             erase=anonymizers.erase_audit_events,
             phase=95,
@@ -96,3 +98,4 @@ def register_builtin_models() -> None:
     registry.register_exporter("exports", export.export_exports, order=110)
     registry.register_exporter("erasure_requests", export.export_erasure_requests, order=120)
     registry.register_exporter("audit_events", export.export_audit_events, order=130)
+    registry.register_exporter("kept_under_legal_hold", export.export_kept_under_legal_hold, order=140)

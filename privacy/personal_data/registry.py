@@ -64,6 +64,10 @@ class PersonalData:
     phase: int = 50
     description: str = ""
     derived: Callable | None = None
+    # ``f(user) -> queryset`` when ``subject`` lookups cannot say which rows are the person's
+    # (audit events: done by them, or about them as the target). Export and the completeness
+    # test use it.
+    rows: Callable | None = None
     model: type | None = field(default=None, compare=False)
 
     def __post_init__(self):
@@ -77,9 +81,12 @@ class PersonalData:
         return self.model._meta.label if self.model is not None else "?"
 
     def rows_of(self, user):
-        """The rows of this model that belong to ``user`` (by the ``subject`` lookups)."""
+        """The rows of this model that belong to ``user`` (by the ``subject`` lookups, or the
+        registered ``rows`` function)."""
         from django.db.models import Q
 
+        if self.rows is not None:
+            return self.rows(user)
         condition = Q(pk__in=[])
         for lookup in self.subject:
             if "=" in lookup:

@@ -177,9 +177,12 @@ register(
     PersonalData(
         fields=("reason", "placed_at", "ends_at"),
         subject=("user_id",),
-        not_exported=(
-            "A preservation order about the person is the workspace's legal record; telling the "
-            "person would defeat it. Account erasure keeps it (that is its purpose)."
+        # Exported as which of the person's data is kept; the hold's kind and reason are the
+        # workspace's legal record and stay out of the export.
+        export="kept_under_legal_hold",
+        description=(
+            "Account erasure keeps the hold (that is its purpose); the export lists what it keeps "
+            "of the person's data, never its reason."
         ),
         erase=KEEP,
         phase=99,
