@@ -316,6 +316,18 @@ ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
 # an export stays downloadable.
 ACCOUNT_ERASURE_GRACE_DAYS = env_int("ACCOUNT_ERASURE_GRACE_DAYS", 14)
 ACCOUNT_EXPORT_DAYS = env_int("ACCOUNT_EXPORT_DAYS", 7)
+# Retention of what belongs to no workspace (privacy/retention/account_kinds.py), in days; the
+# daily retention run applies them (expired sessions: days after expiry, so clearsessions runs
+# there). A negative number keeps that kind forever.
+ACCOUNT_RETENTION_DAYS = {
+    name: (days if days >= 0 else None)
+    for name, days in {
+        "account_audit_events": env_int("RETENTION_ACCOUNT_AUDIT_DAYS", 730),
+        "lockout_log": env_int("RETENTION_LOCKOUT_LOG_DAYS", 90),
+        "expired_sessions": env_int("RETENTION_EXPIRED_SESSIONS_DAYS", 0),
+        "identifier_history": env_int("RETENTION_IDENTIFIER_HISTORY_DAYS", 365),
+    }.items()
+}
 # Single sign-on (OpenID Connect, per workspace): the key the client secrets are encrypted
 # under (derived by HKDF), whether providers may be reached over plain http (tests, local
 # development only), and how long a call to a provider may take.

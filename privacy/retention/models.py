@@ -123,6 +123,10 @@ class RetentionRun(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     batch_size = models.PositiveIntegerField(default=500)
+    # The installation's own kinds (privacy/retention/account_kinds.py), done once per run.
+    account_counts = models.JSONField(default=dict, blank=True)
+    account_spared = models.JSONField(default=dict, blank=True)
+    account_done_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -39,6 +39,7 @@ from privacy.personal_data.retention_kinds import (
     retention_kind,
     retention_kinds,
 )
+from privacy.retention.account_kinds import account_preview
 from privacy.retention.holds import holds_in, person_held_anywhere
 from privacy.retention.models import RetentionPolicy
 from workspaces.retention_kinds import REQUESTERS, workspaces_in_order, workspaces_of_people
@@ -347,6 +348,7 @@ def preview(*, now=None, workspaces=None) -> dict:
     policies = policies_by_workspace([w.pk for w in workspaces])
     return {
         "as_of": now.isoformat(),
+        "account": account_preview(now),
         "workspaces": [
             {
                 "id": w.pk,
