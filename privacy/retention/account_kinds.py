@@ -228,7 +228,8 @@ KINDS = (
         label=_("Earlier names and email changes"),
         help=_(
             "Names and addresses people had before a change, and finished email-change requests. "
-            "Deleting an account also searches for these, so keep them as long as old messages may name people."
+            "Deleting an account also searches for these, so keep them as long as old messages "
+            "may name people."
         ),
         counts=history_counts,
         act=history_act,
