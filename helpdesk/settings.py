@@ -316,6 +316,8 @@ ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
 # an export stays downloadable.
 ACCOUNT_ERASURE_GRACE_DAYS = env_int("ACCOUNT_ERASURE_GRACE_DAYS", 14)
 ACCOUNT_EXPORT_DAYS = env_int("ACCOUNT_EXPORT_DAYS", 7)
+# Where people reach the operator about privacy (shown under the privacy policy); empty: not shown.
+PRIVACY_CONTACT_EMAIL = env_str("PRIVACY_CONTACT_EMAIL", "")
 # Retention of what belongs to no workspace (privacy/retention/account_kinds.py), in days; the
 # daily retention run applies them (expired sessions: days after expiry, so clearsessions runs
 # there). A negative number keeps that kind forever.

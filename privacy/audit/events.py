@@ -220,13 +220,15 @@ def sso_config_changed(*, config, changed: list[str], actor=None, request=None) 
 
 
 @_writes(actions.ACCOUNT_SIGNUP)
-def account_signup(*, user, policy_ids: Iterable[int], request=None) -> AuditEvent:
+def account_signup(
+    *, user, policy_ids: Iterable[int], request=None, age_confirmed: bool = False
+) -> AuditEvent:
     return audit_record(
         action=actions.ACCOUNT_SIGNUP,
         request=request,
         actor=None,
         target=user,
-        detail={"policies": list(policy_ids)},
+        detail={"policies": list(policy_ids), "age_confirmed": age_confirmed},
     )
 
 

@@ -40,6 +40,7 @@ def test_a_requester_signs_up_confirms_and_lands_signed_in(live_asgi, new_page, 
     page.locator("#id_password1").fill("violet-harbour-lamp-58")
     page.locator("#id_password2").fill("violet-harbour-lamp-58")
     page.locator("input[name=accept_policies]").check()
+    page.locator("input[name=age_confirmed]").check()
     page.get_by_role("button", name="Create account").click()
 
     expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
