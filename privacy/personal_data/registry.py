@@ -18,7 +18,10 @@ app's ``personal_data`` module when its eraser is a function of that app:
   email address; erasure replaces those mentions with the person's pseudonym;
 - ``phase``: the order erasure walks the registry in (files before rows, rows before people);
 - ``derived``: ``f(pks)`` that recomputes what the model stores derived from its free text (a
-  message's rendered HTML), called after erasure rewrote ``mentions`` of those rows.
+  message's rendered HTML), called after erasure rewrote ``mentions`` of those rows;
+- ``rows``: ``f(user) -> queryset`` when ``subject`` lookups cannot say which rows are the
+  person's (audit events: done by them or about them); export and the completeness test
+  (tests/privacy/test_export_complete.py) use ``rows_of``, which asks it.
 
 The owning app also registers, from its ``AppConfig.ready()``, the callables the capabilities
 walk: ``register_exporter`` (one per section of the export's ``data.json``),
