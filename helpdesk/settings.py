@@ -164,7 +164,11 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0)
+# How many reverse proxies stand in front (each appends to X-Forwarded-For); every part of the
+# product resolves the client's address the same way (helpdesk/client_ip.py), axes included.
+PROXY_COUNT = env_int("PROXY_COUNT", 0)
+AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
+AXES_CLIENT_IP_CALLABLE = "helpdesk.client_ip.client_ip_address"
 # One failure count per address whatever its letter case; the lockout page says which limit hit.
 AXES_USERNAME_CALLABLE = "workspaces.auth_audit.axes_username"
 AXES_LOCKOUT_CALLABLE = "workspaces.auth_audit.lockout_response"
@@ -331,6 +335,20 @@ ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
 # an export stays downloadable.
 ACCOUNT_ERASURE_GRACE_DAYS = env_int("ACCOUNT_ERASURE_GRACE_DAYS", 14)
 ACCOUNT_EXPORT_DAYS = env_int("ACCOUNT_EXPORT_DAYS", 7)
+# Where people reach the operator about privacy (shown under the privacy policy); empty: not shown.
+PRIVACY_CONTACT_EMAIL = env_str("PRIVACY_CONTACT_EMAIL", "")
+# Retention of what belongs to no workspace (privacy/retention/account_kinds.py), in days; the
+# daily retention run applies them (expired sessions: days after expiry, so clearsessions runs
+# there). A negative number keeps that kind forever.
+ACCOUNT_RETENTION_DAYS = {
+    name: (days if days >= 0 else None)
+    for name, days in {
+        "account_audit_events": env_int("RETENTION_ACCOUNT_AUDIT_DAYS", 730),
+        "lockout_log": env_int("RETENTION_LOCKOUT_LOG_DAYS", 90),
+        "expired_sessions": env_int("RETENTION_EXPIRED_SESSIONS_DAYS", 0),
+        "identifier_history": env_int("RETENTION_IDENTIFIER_HISTORY_DAYS", 365),
+    }.items()
+}
 # Single sign-on (OpenID Connect, per workspace): the key the client secrets are encrypted
 # under (derived by HKDF), whether providers may be reached over plain http (tests, local
 # development only), and how long a call to a provider may take.
@@ -341,11 +359,16 @@ SSO_HTTP_TIMEOUT = env_int("SSO_HTTP_TIMEOUT", 10)
 # Email channel: the key mailbox IMAP passwords are sealed under (tickets/mail/secrets.py).
 MAIL_SECRET_KEY = env_str("MAIL_SECRET_KEY") or SECRET_KEY
 
+# What the request log writes of a client's address: truncate (/24, /48), hash, full or none.
+LOG_CLIENT_IP = env_str("LOG_CLIENT_IP", "truncate")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"client_address": {"()": "helpdesk.client_ip.ClientAddressFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["client_address"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}, "authlib": {"level": "WARNING"}},
 }

@@ -10,11 +10,13 @@ class PrivacyConfig(AppConfig):
         from helpdesk import outbound
         from privacy.account import policies, profile, signup
         from privacy.account.builtin import register_builtin_models
+        from privacy.retention import account_kinds
         from privacy.retention import policies as retention_policies
         from workspaces.signals import pending_signup_claimed
 
         register_builtin_models()
         retention_policies.register_retention()
+        account_kinds.register_account_retention()
         user_logged_in.connect(policies.on_user_logged_in, dispatch_uid="privacy.account.policies.notice")
         pending_signup_claimed.connect(
             signup.signup_confirm_by_reset, dispatch_uid="privacy.account.signup.confirm_by_reset"

@@ -14,6 +14,7 @@ from privacy.account.models import (  # noqa: F401
     ErasureState,
     ExportStatus,
     NotificationPreferences,
+    PastIdentifier,
     PolicyAcceptance,
     PolicyKind,
     PolicyVersion,

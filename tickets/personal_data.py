@@ -26,6 +26,7 @@ from tickets.access import visible_attachments, visible_messages, visible_ticket
 from tickets.anonymize import attachments_delete, messages_redact
 from tickets.attachments import sanitize_filename
 from tickets.bodies import messages_rerender
+from tickets.file_mentions import erase_file_mentions
 from tickets.models import Attachment, Message, MessageKind, Ticket, TicketParticipant, TicketRead
 from workspaces.models import Membership, Role, Workspace
 
@@ -37,10 +38,12 @@ REDACTED_SUBJECT = "[Removed: the requester deleted their account]"
 
 
 def erase_attachments(ctx: ErasureContext, entry) -> dict[str, int]:
+    """The person's own uploads are deleted; other people's files on their tickets are searched
+    for their names and addresses (tickets/file_mentions.py)."""
     rows = Attachment.objects.filter(uploaded_by_id=ctx.user.pk)
     if ctx.held.attachment_ids:
         rows = rows.exclude(pk__in=ctx.held.attachment_ids)
-    return {"files_deleted": attachments_delete(rows)}
+    return {"files_deleted": attachments_delete(rows), **erase_file_mentions(ctx)}
 
 
 def erase_tickets(ctx: ErasureContext, entry) -> dict[str, int]:

@@ -11,10 +11,11 @@ idempotent: run twice, the second run changes nothing. They run inside the erasu
 
 from __future__ import annotations
 
+import json
+
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.db.models import Q
-from django.utils import timezone
 
 from helpdesk.storage import delete_stored_file_on_commit
 from privacy.account.models import DataExport
@@ -33,25 +34,31 @@ def _fit(model, field_name: str, value: str) -> str:
     return value[:max_length] if max_length else value
 
 
+def _contains_any(field_name: str, needles) -> Q:
+    condition = Q(pk__in=[])
+    for needle in needles:
+        condition |= Q(**{f"{field_name}__icontains": needle})
+    return condition
+
+
 def mentions_scrub(ctx: ErasureContext, entry) -> int:
-    """Replace the person's email (everywhere) and name (in their workspaces) in the free-text
-    fields the registry lists as ``mentions`` with the pseudonym. Returns the rows changed."""
+    """Replace the person's addresses (everywhere) and names (in their workspaces), current and
+    earlier ones, in the free-text fields the registry lists as ``mentions`` with the pseudonym.
+    Rows under a legal hold too: a hold keeps the content, not who the erased person was (the
+    privacy policy promises the pseudonym). Returns the rows changed."""
     model = entry.model
     has_workspace = any(f.name == "workspace" for f in model._meta.concrete_fields)
     email_pattern, name_pattern = ctx.email_pattern, ctx.name_pattern
-    held_ids = ctx.held.ids_for(model)
     changed = 0
     rewritten: list = []
     for field_name in entry.mentions:
-        condition = Q(**{f"{field_name}__icontains": ctx.email}) if email_pattern else Q(pk__in=[])
+        condition = _contains_any(field_name, ctx.all_emails) if email_pattern else Q(pk__in=[])
         if name_pattern is not None:
-            by_name = Q(**{f"{field_name}__icontains": ctx.name})
+            by_name = _contains_any(field_name, ctx.all_names)
             if has_workspace:
                 by_name &= Q(workspace_id__in=ctx.workspace_ids)
             condition |= by_name
         rows = model._base_manager.filter(condition)
-        if held_ids:
-            rows = rows.exclude(pk__in=held_ids)
         batch = []
         for obj in rows.only("pk", field_name).iterator(chunk_size=BATCH):
             old = getattr(obj, field_name)
@@ -79,19 +86,43 @@ def mentions_scrub(ctx: ErasureContext, entry) -> int:
 # Erasers privacy registers (privacy/account/builtin.py) ------------------------------------------
 
 
+def sessions_holding(*, user_id: int | None = None, emails=()) -> list[str]:
+    """Keys of the sessions (expired ones too: they stay in the table until swept) signed in as
+    ``user_id`` or holding any of ``emails`` anywhere in their data (the address a sign-up
+    form remembers for its "check your inbox" page). Sessions are signed blobs: each is decoded."""
+    needles = [e.lower() for e in emails if e]
+    found = []
+    for session in Session.objects.iterator(chunk_size=BATCH):
+        data = session.get_decoded()
+        if user_id is not None and str(data.get("_auth_user_id", "")) == str(user_id):
+            found.append(session.pk)
+        elif needles:
+            text = json.dumps(data, default=str).lower()
+            if any(needle in text for needle in needles):
+                found.append(session.pk)
+    return found
+
+
+def sessions_forget_addresses(emails) -> int:
+    """Delete the sessions that remember one of ``emails`` (a rejected or expired sign-up's
+    "check your inbox" page); returns how many."""
+    keys = sessions_holding(emails=emails)
+    return Session.objects.filter(pk__in=keys).delete()[0] if keys else 0
+
+
 def erase_sessions(ctx: ErasureContext, entry) -> dict[str, int]:
-    """Delete every unexpired session of the person (sessions are signed blobs: decode each)."""
-    mine = []
-    user_id = str(ctx.user.pk)
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator(chunk_size=BATCH):
-        if str(session.get_decoded().get("_auth_user_id", "")) == user_id:
-            mine.append(session.pk)
+    """Delete every session of the person, and every session whose data holds one of their
+    addresses (a sign-up page remembers the address it sent to)."""
+    mine = sessions_holding(user_id=ctx.user.pk, emails=ctx.all_emails)
     deleted = Session.objects.filter(pk__in=mine).delete()[0] if mine else 0
     return {"sessions_revoked": deleted}
 
 
 def erase_exports(ctx: ErasureContext, entry) -> dict[str, int]:
-    """Export archives hold everything about the person: delete the files and the rows."""
+    """Export archives hold everything about the person: delete the files and the rows (unless
+    a legal hold keeps them: the erasure record lists the hold)."""
+    if ctx.held.exports:
+        return {"exports_kept_by_hold": DataExport.objects.filter(user_id=ctx.user.pk).count()}
     exports = list(DataExport.objects.filter(user_id=ctx.user.pk))
     for export in exports:
         if export.file.name:
@@ -111,11 +142,27 @@ def erase_admin_log(ctx: ErasureContext, entry) -> dict[str, int]:
 
 
 def erase_lockout_records(ctx: ErasureContext, entry) -> dict[str, int]:
-    """django-axes rows carry the address typed at sign-in, the IP and the browser: deleted."""
-    return {"lockout_records_deleted": entry.delete_rows_of(ctx.user)}
+    """django-axes rows carry the address typed at sign-in, the IP and the browser: deleted,
+    under every address the person signed in with."""
+    if not ctx.all_emails:
+        return {"lockout_records_deleted": 0}
+    rows = entry.model._base_manager.filter(_iexact_any("username", ctx.all_emails))
+    return {"lockout_records_deleted": rows.delete()[0]}
+
+
+def _iexact_any(field_name: str, values) -> Q:
+    condition = Q(pk__in=[])
+    for value in values:
+        condition |= Q(**{f"{field_name}__iexact": value})
+    return condition
 
 
 def erase_audit_events(ctx: ErasureContext, entry) -> dict[str, int]:
     """IP addresses, user agents and the email label of the person's events are blanked by the
-    audit log's own documented path; the chain still verifies."""
-    return {"audit_events_anonymized": audit_events_anonymize_user(user_id=ctx.user.pk, actor=None)}
+    audit log's own documented path; the chain still verifies. Chains a legal hold keeps
+    (``ctx.held.audit_chains``) are left as they are."""
+    return {
+        "audit_events_anonymized": audit_events_anonymize_user(
+            user_id=ctx.user.pk, actor=None, keep_chains=ctx.held.audit_chains
+        )
+    }

@@ -9,6 +9,7 @@ from django.apps import apps
 from privacy.account import anonymizers, export
 from privacy.account.models import DataExport
 from privacy.audit.models import AuditEvent
+from privacy.audit.selectors import audit_events_about
 from privacy.personal_data import registry
 from privacy.personal_data.registry import DELETE, PersonalData, register
 
@@ -80,6 +81,7 @@ def register_builtin_models() -> None:
         PersonalData(
             fields=("actor_label", "ip_address", "user_agent"),
             subject=("actor_id",),
+            rows=lambda user: audit_events_about(user.pk),
             export="audit_events",
             erase=anonymizers.erase_audit_events,
             phase=95,
@@ -93,6 +95,8 @@ def register_builtin_models() -> None:
     registry.register_exporter("consents", export.export_consents, order=70)
     registry.register_exporter("policy_acceptances", export.export_policy_acceptances, order=80)
     registry.register_exporter("email_changes", export.export_email_changes, order=90)
+    registry.register_exporter("past_identifiers", export.export_past_identifiers, order=95)
     registry.register_exporter("exports", export.export_exports, order=110)
     registry.register_exporter("erasure_requests", export.export_erasure_requests, order=120)
     registry.register_exporter("audit_events", export.export_audit_events, order=130)
+    registry.register_exporter("kept_under_legal_hold", export.export_kept_under_legal_hold, order=140)

@@ -26,12 +26,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from privacy.account.anonymizers import erase_sessions, mentions_scrub
+from privacy.account.identifiers import identifiers_of
 from privacy.account.models import ConsentSource, ErasureRequest, ErasureState
 from privacy.audit import events
 from privacy.personal_data import registry
 from privacy.personal_data.erasure_context import ErasureContext, HeldObjects
 from privacy.personal_data.pseudonyms import mask_email, mask_name, pseudonym_for
-from privacy.retention import holds
+from privacy.retention import holds, policies
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,12 @@ NOT_CANCELLABLE = "This deletion can no longer be cancelled."
 
 def grace_days() -> int:
     return max(0, int(getattr(settings, "ACCOUNT_ERASURE_GRACE_DAYS", DEFAULT_GRACE_DAYS)))
+
+
+def file_actions_for(workspace_ids) -> dict[int, str]:
+    """``{workspace_id: "review" | "delete"}``: each workspace's choice for files erasure
+    cannot rewrite (its retention settings)."""
+    return policies.erasure_file_actions(workspace_ids)
 
 
 def held_objects_for(user) -> HeldObjects:
@@ -155,20 +162,33 @@ def _claim(erasure_id: int, *, force: bool, now=None) -> ErasureRequest | None:
 
 
 def _context(user, *, pseudonym: str, held: HeldObjects) -> ErasureContext:
+    known = identifiers_of(user)
+    workspace_ids = registry.workspace_ids_of(user)
     return ErasureContext(
         user=user,
         email=user.email,
         name=user.display_name,
         pseudonym=pseudonym,
         staff_workspace_ids=registry.workspace_ids_of(user, staff=True),
-        workspace_ids=registry.workspace_ids_of(user),
+        workspace_ids=workspace_ids,
         held=held,
+        emails=known.emails,
+        names=known.names,
+        file_actions=file_actions_for(workspace_ids),
     )
 
 
-def erase_account_data(user, *, held: HeldObjects | None = None) -> tuple[Counter, str]:
+def erasure_outcome(ctx: ErasureContext) -> list[dict]:
+    """What the erasure record says was not removed, and why: what legal holds kept, and the
+    files it could not rewrite (ids and fixed reasons only)."""
+    return [*ctx.held.reasons, *ctx.unremoved]
+
+
+def erase_account_data(
+    user, *, held: HeldObjects | None = None, outcome: list | None = None
+) -> tuple[Counter, str]:
     """Walk the registry for one person (inside the caller's transaction). Returns the counts
-    and the pseudonym label."""
+    and the pseudonym label; ``outcome`` (a list) receives what could not be removed."""
     held = held if held is not None else held_objects_for(user)
     pseudonym = pseudonym_for(user).label
     ctx = _context(user, pseudonym=pseudonym, held=held)
@@ -182,6 +202,8 @@ def erase_account_data(user, *, held: HeldObjects | None = None) -> tuple[Counte
     for entry in registry.entries():
         if entry.mentions:
             ctx.counts["mentions_replaced"] += mentions_scrub(ctx, entry)
+    if outcome is not None:
+        outcome.extend(erasure_outcome(ctx))
     return ctx.counts, pseudonym
 
 
@@ -208,18 +230,17 @@ def erasure_run(*, erasure_id: int, force: bool = False, now=None) -> ErasureReq
     email, name = (user.email, user.display_name) if user is not None else ("", "")
     try:
         with transaction.atomic():
+            outcome: list = []
             if user is None:
                 counts, pseudonym = Counter(), ""
-                held = HeldObjects()
             else:
                 user = User.objects.select_for_update().get(pk=user.pk)
-                held = held_objects_for(user)
-                counts, pseudonym = erase_account_data(user, held=held)
+                counts, pseudonym = erase_account_data(user, held=held_objects_for(user), outcome=outcome)
             erasure.state = ErasureState.DONE
             erasure.finished_at = timezone.now()
             erasure.counts = {key: value for key, value in sorted(counts.items()) if value}
             erasure.pseudonym = pseudonym
-            erasure.kept = list(held.reasons)
+            erasure.kept = outcome
             erasure.save(update_fields=["state", "finished_at", "counts", "pseudonym", "kept"])
             events.account_deleted(erasure=erasure)
     except Exception as error:

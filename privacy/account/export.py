@@ -25,7 +25,6 @@ from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.html import escape
@@ -39,22 +38,24 @@ from privacy.account.models import (
     EmailChange,
     ErasureRequest,
     ExportStatus,
+    PastIdentifier,
     PolicyAcceptance,
     QueuedNotification,
 )
 from privacy.account.profile import preferences_of
 from privacy.audit import events
 from privacy.audit.log import ACCOUNT_CHAIN
-from privacy.audit.models import AuditEvent
+from privacy.audit.selectors import audit_events_about
 from privacy.personal_data import registry
 from privacy.personal_data.export_context import CHUNK_ROWS, ExportContext, iso
+from privacy.retention import holds
+from workspaces.models import Workspace
 
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 FILE_CHUNK = 1024 * 1024
 DEFAULT_EXPORT_DAYS = 7
-USER_TARGET_TYPE = "workspaces.user"
 
 EXPORT_IN_PROGRESS = "An export is already being prepared. You will find it below when it is ready."
 EXPORT_NOT_FOUND = "Not found."
@@ -228,6 +229,13 @@ def export_email_changes(ctx: ExportContext) -> list[dict]:
     ]
 
 
+def export_past_identifiers(ctx: ExportContext) -> list[dict]:
+    return [
+        {"kind": p.kind, "value": p.value, "replaced_at": iso(p.replaced_at)}
+        for p in PastIdentifier.objects.filter(user_id=ctx.user.pk).order_by("replaced_at", "pk")
+    ]
+
+
 def export_exports(ctx: ExportContext) -> list[dict]:
     return [
         {"id": e.pk, "created_at": iso(e.created_at), "status": e.status, "size": e.size}
@@ -248,23 +256,70 @@ def export_erasure_requests(ctx: ExportContext) -> list[dict]:
 
 
 def export_audit_events(ctx: ExportContext):
-    """The account-level events about the person, as the account page shows them."""
+    """Every event done by the person or about them, in every chain (their workspaces' too).
+
+    The person's own events carry their address, IP and browser as recorded. Of events others
+    did about them (an admin adding them to a workspace), the other person's address, IP and
+    browser are not theirs to receive: the actor is named by role only. Signed-out events
+    about their account (failed sign-ins) keep the IP: it is how they spot an attack. Events a
+    legal hold keeps are marked ``kept_under_legal_hold``.
+    """
     user = ctx.user
-    about = Q(actor_id=user.pk) | Q(
-        actor_id__isnull=True, target_type=USER_TARGET_TYPE, target_id=str(user.pk)
-    )
-    rows = AuditEvent.objects.filter(chain=ACCOUNT_CHAIN).filter(about).order_by("pk")
+    held_chains = holds.held_objects_for(user).audit_chains
+    slugs = _workspace_slugs(ctx)
+    rows = audit_events_about(user.pk).order_by("created_at", "pk")
     for event in rows.iterator(chunk_size=CHUNK_ROWS):
+        mine = event.actor_id == user.pk
+        signed_out = event.actor_id is None and event.chain == ACCOUNT_CHAIN
         yield {
+            "id": event.pk,
             "at": iso(event.created_at),
+            "workspace": slugs.get(event.workspace_id) if event.workspace_id else None,
             "action": event.action,
-            "actor": event.actor_label,
-            "ip_address": event.ip_address,
-            "user_agent": event.user_agent,
+            "actor": event.actor_label if mine or signed_out else ("someone else" if event.actor_id else ""),
+            "by_you": mine,
+            "ip_address": event.ip_address if mine or signed_out else None,
+            "user_agent": event.user_agent if mine or signed_out else "",
             "target_type": event.target_type,
             "target_id": event.target_id,
             "detail": event.detail,
+            "kept_under_legal_hold": event.chain in held_chains,
         }
+
+
+def export_kept_under_legal_hold(ctx: ExportContext) -> list[dict]:
+    """What of the person's data a legal hold keeps even if they delete their account, per
+    workspace. The hold itself (its kind, reason, who placed it) is the workspace's legal
+    record and is not disclosed; that data is kept, and which, is (the account page promises it)."""
+    slugs = _workspace_slugs(ctx)
+    return [
+        {
+            "workspace": slugs.get(reason["workspace_id"]),
+            "tickets": reason["tickets"],
+            "messages": reason["messages"],
+            "files": reason["files"],
+            "exports": reason["exports"],
+            "audit_events": reason["audit_events"],
+        }
+        for reason in holds.held_objects_for(ctx.user).reasons
+    ]
+
+
+def _workspace_slugs(ctx: ExportContext) -> dict[int, str]:
+    """Slugs of the workspaces the person's events and holds are in (left ones included)."""
+
+    def compute():
+        ids = set(
+            audit_events_about(ctx.user.pk)
+            .exclude(workspace_id=None)
+            .order_by()
+            .values_list("workspace_id", flat=True)
+            .distinct()
+        )
+        ids |= {reason["workspace_id"] for reason in holds.held_objects_for(ctx.user).reasons}
+        return dict(Workspace.objects.filter(pk__in=ids).values_list("pk", "slug"))
+
+    return ctx.shared("privacy.workspace_slugs", compute)
 
 
 # Writing --------------------------------------------------------------------------------------------------

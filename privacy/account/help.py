@@ -38,6 +38,7 @@ def help_request_submit(
     description: str,
     policy_ids: tuple[int, int],
     request=None,
+    age_confirmed: bool = False,
 ) -> None:
     """Start a sign-up holding this request for ``workspace``. Returns nothing: the caller's answer
     must not depend on whether the address has an account. Rate limits and the domain check are
@@ -49,6 +50,7 @@ def help_request_submit(
         policy_ids=policy_ids,
         request=request,
         existing_notice=lambda existing: _send_help_existing(existing, workspace),
+        age_confirmed=age_confirmed,
     )
     if user is not None:
         help_request_hold(workspace=workspace, user=user, subject=subject, description=description)

@@ -73,6 +73,7 @@ def _public_form(request, workspace, policies):
         description=data["description"],
         policy_ids=policies.ids,
         request=request,
+        age_confirmed=data["age_confirmed"],
     )
     return render(
         request,

@@ -312,3 +312,46 @@ register(
         description="The proof of erasure: masked identifiers and counts only.",
     ),
 )
+
+
+class IdentifierKind(models.TextChoices):
+    EMAIL = "email", "Email address"
+    NAME = "name", "Name"
+
+
+class PastIdentifier(models.Model):
+    """A name or login address the person had before a change.
+
+    Other people's words, files and logs keep the name and address the person had *when they were
+    written*, so account erasure has to search for every one of them, not only the current ones
+    (privacy/account/identifiers.py). Deleted by erasure, and by retention after
+    ``ACCOUNT_RETENTION_DAYS["identifier_history"]``.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="past_identifiers"
+    )
+    kind = models.CharField(max_length=8, choices=IdentifierKind.choices)
+    value = models.CharField(max_length=254)
+    replaced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["replaced_at"], name="past_identifier_age_idx")]
+        ordering = ["replaced_at", "id"]
+
+    def __str__(self):
+        return f"Past {self.kind} of user {self.user_id}"
+
+
+register(
+    PastIdentifier,
+    PersonalData(
+        fields=("kind", "value", "replaced_at"),
+        subject=("user_id",),
+        export="past_identifiers",
+        erase=DELETE,
+        # Last: every eraser before it searches for these values.
+        phase=98,
+        description="Earlier names and addresses, so erasure finds them in other people's words.",
+    ),
+)

@@ -17,7 +17,14 @@ from helpdesk import outbound, ratelimit
 from helpdesk.errors import UserFacingError
 from helpdesk.site import absolute_url
 from helpdesk.tokens import hash_token
-from privacy.account.models import EmailChange, EmailDelivery, NotificationPreferences, QueuedNotification
+from privacy.account.identifiers import identifier_replaced
+from privacy.account.models import (
+    EmailChange,
+    EmailDelivery,
+    IdentifierKind,
+    NotificationPreferences,
+    QueuedNotification,
+)
 from privacy.audit import events
 from workspaces.models import User
 
@@ -49,6 +56,8 @@ def profile_update(*, user, display_name: str, language: str, time_zone: str, re
     changed = [name for name, value in values.items() if getattr(user, name) != value]
     if not changed:
         return []
+    if "display_name" in changed:
+        identifier_replaced(user=user, kind=IdentifierKind.NAME, value=user.display_name)
     for name in changed:
         setattr(user, name, values[name])
     user.full_clean(exclude=["password"])
@@ -212,6 +221,7 @@ def email_change_confirm(*, token: str, request=None):
     if User.objects.filter(email__iexact=change.new_email).exclude(pk=user.pk).exists():
         raise EmailChangeError(EMAIL_TAKEN)
     old_email = user.email
+    identifier_replaced(user=user, kind=IdentifierKind.EMAIL, value=old_email)
     user.email = change.new_email
     user.email_confirmed_at = timezone.now()
     user.save(update_fields=["email", "email_confirmed_at"])

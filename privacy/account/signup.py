@@ -32,11 +32,16 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from helpdesk import outbound, ratelimit
 from helpdesk.errors import UserFacingError
 from helpdesk.site import absolute_url
-from privacy.account.models import PolicyAcceptance, PolicyKind, PolicyVersion
+from privacy.account.anonymizers import sessions_forget_addresses
+from privacy.account.models import Consent, ConsentSource, PolicyAcceptance, PolicyKind, PolicyVersion
 from privacy.account.policies import policy_current
 from privacy.audit import events
+from privacy.audit.maintenance import audit_events_forget_signups
 from workspaces.models import User
 from workspaces.signals import signup_confirmed
+
+# The sign-up's "at least 16" box, kept as a consent row: when and under which privacy policy.
+AGE_CONFIRMED = "age_confirmed_16"
 
 CONFIRM_SALT = "privacy.account.signup.confirm"
 REJECT_SALT = "privacy.account.signup.reject"
@@ -210,6 +215,17 @@ def _replace_pending(
     events.account_signup_replaced(user=user, policy_ids=policy_ids, request=request)
 
 
+def _record_age(user: User, confirmed: bool, policy_ids: tuple[int, int]) -> None:
+    if not confirmed:
+        return
+    privacy = PolicyVersion.objects.filter(pk__in=policy_ids, kind=PolicyKind.PRIVACY).first()
+    consent = Consent(
+        user=user, purpose=AGE_CONFIRMED, granted=True, policy=privacy, source=ConsentSource.SIGNUP
+    )
+    consent.full_clean()
+    consent.save()
+
+
 @transaction.atomic
 def signup_request(
     *,
@@ -219,6 +235,7 @@ def signup_request(
     policy_ids: tuple[int, int],
     request=None,
     existing_notice=None,
+    age_confirmed: bool = False,
 ) -> User | None:
     """Start a sign-up. The answer never tells whether the address already has an account.
 
@@ -229,7 +246,9 @@ def signup_request(
     An address with a pending sign-up is taken over by this one (``account.signup_replaced``; the
     earlier password stops working and the earlier links die) and gets a new email; an address
     of a confirmed account gets a notice instead (``existing_notice(user)`` when given, as the Get
-    help form does). Returns the new or replaced account, or None.
+    help form does). ``age_confirmed`` (the form's required box: at least 16) is recorded with
+    the consents (``AGE_CONFIRMED``, source sign-up, the privacy policy in force) and named in
+    the event. Returns the new or replaced account, or None.
     Rate limits are the caller's (``signup_rate_limit``).
     """
     email = User.objects.normalize_email(email)
@@ -248,13 +267,17 @@ def signup_request(
                 raise
         else:
             _accept_policies(user, policy_ids)
-            events.account_signup(user=user, policy_ids=policy_ids, request=request)
+            _record_age(user, age_confirmed, policy_ids)
+            events.account_signup(
+                user=user, policy_ids=policy_ids, request=request, age_confirmed=age_confirmed
+            )
             transaction.on_commit(lambda: _send_confirmation(user))
             return user
     if existing.is_pending_signup:
         _replace_pending(
             existing, display_name=display_name, password=password, policy_ids=policy_ids, request=request
         )
+        _record_age(existing, age_confirmed, policy_ids)
         transaction.on_commit(lambda: _send_confirmation(existing))
         return existing
     # Hash anyway, so the answer takes as long as for a new address.
@@ -337,9 +360,12 @@ def signup_reject(*, token: str, request=None) -> None:
     user = signup_token_read(token=token, salt=REJECT_SALT, lock=True)
     if user.email_confirmed_at is not None or user.last_login is not None:
         raise SignupLinkError(CANNOT_REJECT_CONFIRMED)
-    user_id = user.pk
+    user_id, email = user.pk, user.email
     user.delete()
-    events.account_signup_rejected(user_id=user_id, request=request)
+    forgotten = audit_events_forget_signups(user_ids=[user_id])
+    sessions_forget_addresses([email])
+    # Without the request: the address and browser of whoever clicked are not kept either.
+    events.account_signup_rejected(user_id=user_id, anonymized=forgotten)
 
 
 def signups_unconfirmed_expired(*, now: datetime | None = None):
@@ -362,10 +388,13 @@ def signups_purge(*, now: datetime | None = None) -> int:
     # Lock the rows, so a confirmation arriving at the same moment waits and then finds no account,
     # instead of confirming an account that is being deleted.
     pending = signups_unconfirmed_expired(now=now)
-    ids = list(pending.select_for_update(of=("self",)).values_list("pk", flat=True))
-    if not ids:
+    rows = list(pending.select_for_update(of=("self",)).values_list("pk", "email"))
+    if not rows:
         return 0
+    ids = [pk for pk, _ in rows]
     User.objects.filter(pk__in=ids).delete()
+    audit_events_forget_signups(user_ids=ids)
+    sessions_forget_addresses([email for _, email in rows])
     events.account_signups_purged(count=len(ids))
     return len(ids)
 

@@ -6,11 +6,16 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk.single_line import validate_single_line
 from workspaces.models import User
 
 TERMS_REQUIRED = "Accept the terms of service and the privacy policy to create an account."
+AGE_REQUIRED = _(
+    "Confirm that you are at least 16 years old. The Helpdesk is not meant for children; if you are "
+    "younger, ask a parent or your school to contact the organisation for you."
+)
 PASSWORDS_DIFFER = "The two passwords differ. Type the same password twice."
 SIGNUP_LIMIT_ADDRESS = (
     "We already sent several emails to this address in the last hour. Look for them in your "
@@ -53,6 +58,12 @@ class SignupForm(forms.Form):
         label="I accept the terms of service and the privacy policy",
         required=True,
         error_messages={"required": TERMS_REQUIRED},
+    )
+    age_confirmed = forms.BooleanField(
+        label=_("I am at least 16 years old"),
+        required=True,
+        error_messages={"required": AGE_REQUIRED},
+        help_text=_("The Helpdesk is not meant for children. Your confirmation is kept with your consents."),
     )
     # The policy versions the person was shown, so a version published meanwhile is not
     # accepted unseen.
@@ -132,6 +143,7 @@ class HelpRequestForm(SignupForm):
         "password1",
         "password2",
         "accept_policies",
+        "age_confirmed",
         "policies_shown",
     ]
 

@@ -1,5 +1,6 @@
 """Sign-up pages. Links from emails open a page with a button: GET never changes anything."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.http import Http404
@@ -57,6 +58,7 @@ def signup(request):
             password=data["password1"],
             policy_ids=policies.ids,
             request=request,
+            age_confirmed=data["age_confirmed"],
         )
         request.session[SESSION_SIGNUP_EMAIL] = data["email"]
         return redirect("signup_sent")
@@ -133,4 +135,5 @@ def policy(request, kind):
     version = services.policy_current(kind=kind)
     if version is None:
         raise Http404
-    return render(request, "accounts/policy.html", {"policy": version})
+    contact = getattr(settings, "PRIVACY_CONTACT_EMAIL", "")
+    return render(request, "accounts/policy.html", {"policy": version, "privacy_contact": contact})

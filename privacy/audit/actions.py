@@ -79,6 +79,7 @@ MESSAGE_EDITED = "message.edited"
 ATTACHMENT_UPLOADED = "attachment.uploaded"
 ATTACHMENT_REJECTED = "attachment.rejected"
 ATTACHMENT_DOWNLOADED = "attachment.downloaded"
+ATTACHMENT_ERASURE_FLAGGED = "attachment.erasure_flagged"
 
 # Access control.
 ACCESS_REFUSED = "access.refused"
@@ -188,6 +189,10 @@ ACTIONS: dict[str, str] = {
         "blocked_content; never names or contents)."
     ),
     ATTACHMENT_DOWNLOADED: "An attachment was downloaded.",
+    ATTACHMENT_ERASURE_FLAGGED: (
+        "Account erasure could not rewrite a file that may name the erased person (detail: ticket, "
+        "attachment, reason, outcome: review by staff or deleted per the workspace's setting)."
+    ),
     ACCESS_REFUSED: (
         "A signed-in person was refused a page or object (404 answered); at most once per person "
         "or address and kind of page in 10 minutes."

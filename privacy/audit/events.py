@@ -220,13 +220,15 @@ def sso_config_changed(*, config, changed: list[str], actor=None, request=None) 
 
 
 @_writes(actions.ACCOUNT_SIGNUP)
-def account_signup(*, user, policy_ids: Iterable[int], request=None) -> AuditEvent:
+def account_signup(
+    *, user, policy_ids: Iterable[int], request=None, age_confirmed: bool = False
+) -> AuditEvent:
     return audit_record(
         action=actions.ACCOUNT_SIGNUP,
         request=request,
         actor=None,
         target=user,
-        detail={"policies": list(policy_ids)},
+        detail={"policies": list(policy_ids), "age_confirmed": age_confirmed},
     )
 
 
@@ -255,14 +257,15 @@ def account_signup_confirmed(*, user, via: str = "", request=None) -> AuditEvent
 
 
 @_writes(actions.ACCOUNT_SIGNUP_REJECTED)
-def account_signup_rejected(*, user_id: int, request=None) -> AuditEvent:
-    """The account is already deleted: only its id remains."""
+def account_signup_rejected(*, user_id: int, anonymized: int = 0) -> AuditEvent:
+    """The account is already deleted: only its id remains, and no IP address or browser (the
+    person who clicked "this wasn't me" asked for nothing to be kept)."""
     return audit_record(
         action=actions.ACCOUNT_SIGNUP_REJECTED,
-        request=request,
         actor=None,
         target_type=USER_TARGET_TYPE,
         target_id=user_id,
+        detail={"events_anonymized": anonymized},
     )
 
 
@@ -875,6 +878,24 @@ def attachment_downloaded(*, attachment, membership, request=None) -> AuditEvent
         workspace=membership.workspace,
         target=attachment,
         detail={"ticket_id": attachment.ticket_id, "size": attachment.size},
+    )
+
+
+@_writes(actions.ATTACHMENT_ERASURE_FLAGGED)
+def attachment_erasure_flagged(*, attachment, ticket_number: int, reason: str, outcome: str) -> AuditEvent:
+    """No actor and no name: the person is being erased; the workspace's staff see which file
+    to check (or that it was deleted)."""
+    return audit_record(
+        action=actions.ATTACHMENT_ERASURE_FLAGGED,
+        workspace=attachment.workspace,
+        target=attachment,
+        detail={
+            "ticket": ticket_number,
+            "ticket_id": attachment.ticket_id,
+            "attachment": attachment.pk,
+            "reason": reason,
+            "outcome": outcome,
+        },
     )
 
 

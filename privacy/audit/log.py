@@ -22,6 +22,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from helpdesk.client_ip import client_ip_address
 from privacy.audit import actions
 from privacy.audit.models import AuditChainHead, AuditEvent
 
@@ -112,11 +113,10 @@ def normalize_ip(value: str | None) -> str | None:
 
 
 def client_ip(request) -> str | None:
+    """The client's address as every part of the product resolves it (``PROXY_COUNT``)."""
     if request is None:
         return None
-    from axes.helpers import get_client_ip_address
-
-    return normalize_ip(get_client_ip_address(request))
+    return normalize_ip(client_ip_address(request))
 
 
 def _actor_label(actor) -> str:

@@ -100,12 +100,15 @@ def audit_events_purge(*, workspace=None, before: datetime, actor=None) -> Audit
 
 
 @transaction.atomic
-def audit_events_anonymize_user(*, user_id: int, actor=None, request=None) -> int:
+def audit_events_anonymize_user(*, user_id: int, actor=None, request=None, keep_chains=()) -> int:
     """Blank ``actor_label``, ``ip_address``, ``user_agent`` (and the salt) of every event the
     person did, and of the signed-out events about them (failed sign-ins, lockouts), in every
-    chain. The chains still verify. Records ``audit.anonymized`` (account chain) with the count
-    and returns it. Call it from the account-erasure service, in its transaction.
+    chain but ``keep_chains`` (what a legal hold keeps). The chains still verify. Records
+    ``audit.anonymized`` (account chain) with the count and returns it. Call it from the
+    account-erasure service, in its transaction.
     """
+    keep = sorted(keep_chains)
+    kept_sql = f" AND chain NOT IN ({', '.join(['%s'] * len(keep))})" if keep else ""
     # bandit B608: only the quoted table name is formatted in; values are parameters.
     blank = (
         f"UPDATE {_table()} SET actor_label = '', ip_address = NULL, user_agent = '', "  # noqa: S608  # nosec B608
@@ -114,16 +117,37 @@ def audit_events_anonymize_user(*, user_id: int, actor=None, request=None) -> in
     with audit_maintenance(), connection.cursor() as cursor:
         cursor.execute(
             blank + "(actor_id = %s OR (actor_id IS NULL AND chain = %s AND target_type = %s "
-            "AND target_id = %s))",
-            [user_id, ACCOUNT_CHAIN, USER_TARGET_TYPE, str(user_id)],
+            "AND target_id = %s))" + kept_sql,
+            [user_id, ACCOUNT_CHAIN, USER_TARGET_TYPE, str(user_id), *keep],
         )
         count = max(cursor.rowcount, 0)
     event = events.audit_anonymized(user_id=user_id, count=count, actor=actor, request=request)
-    if event.actor_id == user_id:
+    if event.actor_id == user_id and ACCOUNT_CHAIN not in keep:
         # A person erasing themselves: this last event must not keep their address either.
         with audit_maintenance(), connection.cursor() as cursor:
             cursor.execute(blank + "id = %s", [event.pk])
     return count
+
+
+@transaction.atomic
+def audit_events_forget_signups(*, user_ids) -> int:
+    """Blank the IP address, user agent and label of the account-chain events about sign-ups
+    that were rejected or expired (the account is gone: ``account.signup`` and its kin keep no
+    trace of who typed the address where). Records no event itself: the caller's
+    ``account.signup_rejected`` / ``account.signups_purged`` counts it. Returns the rows changed."""
+    ids = [str(int(u)) for u in user_ids]
+    if not ids:
+        return 0
+    marks = ", ".join(["%s"] * len(ids))
+    # bandit B608: formatted in are the quoted table name and placeholders (%s) only.
+    sql = (
+        f"UPDATE {_table()} SET actor_label = '', ip_address = NULL, user_agent = '', "  # noqa: S608  # nosec B608
+        f"personal_salt = '' WHERE personal_salt <> '' AND chain = %s AND ("
+        f"(target_type = %s AND target_id IN ({marks})) OR actor_id IN ({marks}))"
+    )
+    with audit_maintenance(), connection.cursor() as cursor:
+        cursor.execute(sql, [ACCOUNT_CHAIN, USER_TARGET_TYPE, *ids, *[int(i) for i in ids]])
+        return max(cursor.rowcount, 0)
 
 
 @transaction.atomic

@@ -126,6 +126,14 @@ def audit_events_for_export(
         last_id = rows[-1].pk
 
 
+def audit_events_about(user_id: int) -> QuerySet:
+    """Every event in every chain done by the person or about them (their account as the
+    target: a sign-in failure, being added to a workspace, an export made for them)."""
+    return AuditEvent.objects.filter(
+        Q(actor_id=user_id) | Q(target_type=USER_TARGET_TYPE, target_id=str(user_id))
+    )
+
+
 def account_audit_events(*, user, limit: int = ACCOUNT_EVENTS_LIMIT) -> list:
     """The newest account-level events about ``user``: what they did (sign-ins, exports,
     deletion requests) and signed-out attempts on their account (failed sign-ins, lockouts)."""

@@ -19,9 +19,15 @@ class HeldObjects:
     message_ids: frozenset[int] = frozenset()
     attachment_ids: frozenset[int] = frozenset()
     reasons: tuple[dict, ...] = ()
+    # A person hold (or a workspace hold where they are a member) keeps their export archives...
+    exports: bool = False
+    # ... and the audit events about them in these chains ("ws:<id>", "account").
+    audit_chains: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
-        return bool(self.ticket_ids or self.message_ids or self.attachment_ids)
+        return bool(
+            self.ticket_ids or self.message_ids or self.attachment_ids or self.exports or self.audit_chains
+        )
 
     def ids_for(self, model) -> frozenset[int]:
         """The held primary keys of ``model`` (none for a model holds do not cover)."""
@@ -44,11 +50,31 @@ class ErasureContext:
     workspace_ids: frozenset[int]
     held: HeldObjects = field(default_factory=HeldObjects)
     counts: Counter = field(default_factory=Counter)
+    # Every earlier address and name too (privacy/account/identifiers.py): other people's words
+    # and files keep the ones the person had when they were written.
+    emails: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    # ``{workspace_id: "review" | "delete"}``: what to do with a file whose content erasure
+    # cannot rewrite (the workspace's retention settings; "review" when absent).
+    file_actions: dict = field(default_factory=dict)
+    # What erasure could not remove, and why (ids and fixed reasons; never free text).
+    unremoved: list = field(default_factory=list)
+
+    @property
+    def all_emails(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(e for e in (self.email, *self.emails) if e))
+
+    @property
+    def all_names(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(n for n in (self.name, *self.names) if n))
 
     @property
     def email_pattern(self) -> re.Pattern | None:
-        return mention_pattern([self.email])
+        return mention_pattern(self.all_emails)
 
     @property
     def name_pattern(self) -> re.Pattern | None:
-        return mention_pattern([self.name])
+        return mention_pattern(self.all_names)
+
+    def file_action(self, workspace_id: int) -> str:
+        return self.file_actions.get(workspace_id, "review")

@@ -18,7 +18,10 @@ app's ``personal_data`` module when its eraser is a function of that app:
   email address; erasure replaces those mentions with the person's pseudonym;
 - ``phase``: the order erasure walks the registry in (files before rows, rows before people);
 - ``derived``: ``f(pks)`` that recomputes what the model stores derived from its free text (a
-  message's rendered HTML), called after erasure rewrote ``mentions`` of those rows.
+  message's rendered HTML), called after erasure rewrote ``mentions`` of those rows;
+- ``rows``: ``f(user) -> queryset`` when ``subject`` lookups cannot say which rows are the
+  person's (audit events: done by them or about them); export and the completeness test
+  (tests/privacy/test_export_complete.py) use ``rows_of``, which asks it.
 
 The owning app also registers, from its ``AppConfig.ready()``, the callables the capabilities
 walk: ``register_exporter`` (one per section of the export's ``data.json``),
@@ -64,6 +67,10 @@ class PersonalData:
     phase: int = 50
     description: str = ""
     derived: Callable | None = None
+    # ``f(user) -> queryset`` when ``subject`` lookups cannot say which rows are the person's
+    # (audit events: done by them, or about them as the target). Export and the completeness
+    # test use it.
+    rows: Callable | None = None
     model: type | None = field(default=None, compare=False)
 
     def __post_init__(self):
@@ -77,9 +84,12 @@ class PersonalData:
         return self.model._meta.label if self.model is not None else "?"
 
     def rows_of(self, user):
-        """The rows of this model that belong to ``user`` (by the ``subject`` lookups)."""
+        """The rows of this model that belong to ``user`` (by the ``subject`` lookups, or the
+        registered ``rows`` function)."""
         from django.db.models import Q
 
+        if self.rows is not None:
+            return self.rows(user)
         condition = Q(pk__in=[])
         for lookup in self.subject:
             if "=" in lookup:

@@ -18,11 +18,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class TicketAction(models.TextChoices):
     ANONYMIZE = "anonymize", "Anonymize (keep the figures, remove who and what)"
     DELETE = "delete", "Delete completely"
+
+
+class ErasureFiles(models.TextChoices):
+    """What account erasure does with a file on the erased person's tickets that may name them
+    and whose content it cannot rewrite (tickets/file_mentions.py)."""
+
+    REVIEW = "review", _("List it for staff to review")
+    DELETE = "delete", _("Delete it")
 
 
 class AttachmentBasis(models.TextChoices):

@@ -4,9 +4,10 @@ from datetime import datetime, time
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from privacy.personal_data.retention_kinds import retention_kinds
-from privacy.retention.models import AttachmentBasis, HoldScope, TicketAction
+from privacy.retention.models import AttachmentBasis, ErasureFiles, HoldScope, TicketAction
 from privacy.retention.policies import MAX_DAYS, days_fields, policy_version
 
 DAYS_REQUIRED = "Enter a number of days, or tick “Keep forever”."
@@ -21,6 +22,18 @@ class RetentionForm(forms.Form):
         label="When a closed ticket expires", choices=TicketAction.choices, widget=forms.RadioSelect
     )
     attachments_basis = forms.ChoiceField(label="Count attachments", choices=AttachmentBasis.choices)
+    erasure_files = forms.ChoiceField(
+        label=_("When a deleted account may be named in a file erasure cannot rewrite"),
+        choices=ErasureFiles.choices,
+        widget=forms.RadioSelect,
+        # Absent from a post (an older page): the setting stays as it is.
+        required=False,
+        help_text=_(
+            "Text files on the person's tickets are rewritten with their pseudonym. PDFs, office "
+            "documents and other files that may name them are either listed in the audit log for "
+            "your staff to check, or deleted."
+        ),
+    )
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
     # ``policy_version`` of the settings the page showed (issue 17: no silent overwrite).
     seen = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
@@ -54,6 +67,7 @@ class RetentionForm(forms.Form):
         initial = {
             "tickets_action": policy.tickets_action,
             "attachments_basis": policy.attachments_basis,
+            "erasure_files": policy.erasure_files,
             "seen": policy_version(policy),
         }
         for kind, name in days_fields().items():
@@ -75,6 +89,8 @@ class RetentionForm(forms.Form):
             "tickets_action": data.get("tickets_action"),
             "attachments_basis": data.get("attachments_basis"),
         }
+        if data.get("erasure_files"):
+            values["erasure_files"] = data["erasure_files"]
         for kind, name in days_fields().items():
             if data.get(f"{kind}_forever"):
                 values[name] = None

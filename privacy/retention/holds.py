@@ -19,9 +19,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from privacy.audit import events
+from privacy.audit.log import ACCOUNT_CHAIN
 from privacy.personal_data.erasure_context import HeldObjects
 from privacy.personal_data.retention_kinds import HoldSet, hold_lookups
 from privacy.retention.models import HoldScope, LegalHold
+from workspaces.retention_kinds import workspaces_of_people
 
 REASON_REQUIRED = "Say why the data must be kept (the case, the order or the request)."
 PERSON_REQUIRED = "Enter the email address of a person of this workspace."
@@ -67,14 +69,18 @@ def held_objects_for(user, *, now=None) -> HeldObjects:
     In a workspace under a workspace hold or a person hold on them: their tickets (requested or
     taking part), the messages they wrote and the files they uploaded there, and the files on
     those tickets. A ticket hold on a ticket they are on keeps that ticket, its messages and files.
+    A person hold also keeps their export archives and the audit events about them (that
+    workspace's and their account's); a workspace hold keeps the audit events of that workspace
+    and, for a member, their exports. The reasons name holds by id: never the reason an admin
+    typed, which may quote the very address being erased.
     """
-    holds = list(
-        LegalHold.objects.active(now).select_related("workspace", "ticket").order_by("placed_at", "pk")
-    )
+    holds = list(LegalHold.objects.active(now).order_by("placed_at", "pk"))
     if not holds:
         return HeldObjects()
     held_for = hold_lookups().erasure
+    member_of = set(workspaces_of_people([user.pk]).get(user.pk, []))
     ticket_ids, message_ids, attachment_ids, reasons = set(), set(), set(), []
+    exports, chains = False, set()
     for hold in holds:
         if hold.scope == HoldScope.PERSON and hold.user_id != user.pk:
             continue
@@ -82,22 +88,35 @@ def held_objects_for(user, *, now=None) -> HeldObjects:
             tickets, messages, files = held_for(user.pk, ticket_id=hold.ticket_id)
         else:
             tickets, messages, files = held_for(user.pk, workspace_id=hold.workspace_id)
-        if not (tickets or messages or files):
+        keeps_exports = hold.scope == HoldScope.PERSON or (
+            hold.scope == HoldScope.WORKSPACE and hold.workspace_id in member_of
+        )
+        keeps_events = hold.scope == HoldScope.PERSON or (
+            hold.scope == HoldScope.WORKSPACE and (hold.workspace_id in member_of or tickets or messages)
+        )
+        if not (tickets or messages or files or keeps_exports or keeps_events):
             continue
         ticket_ids |= tickets
         message_ids |= messages
         attachment_ids |= files
+        exports |= keeps_exports
+        if keeps_events:
+            chains.add(f"ws:{hold.workspace_id}")
+            if hold.scope == HoldScope.PERSON:
+                chains.add(ACCOUNT_CHAIN)
         reasons.append(
             {
                 "hold": hold.pk,
-                "workspace": hold.workspace.name,
+                # Ids, never the hold's reason: free text an admin typed may hold the address.
+                "workspace_id": hold.workspace_id,
                 "scope": hold.scope,
-                "reason": hold.reason,
                 "placed_at": hold.placed_at.isoformat(),
                 "ends_at": hold.ends_at.isoformat() if hold.ends_at else None,
                 "tickets": len(tickets),
                 "messages": len(messages),
                 "files": len(files),
+                "exports": keeps_exports,
+                "audit_events": keeps_events,
             }
         )
     return HeldObjects(
@@ -105,6 +124,8 @@ def held_objects_for(user, *, now=None) -> HeldObjects:
         message_ids=frozenset(message_ids),
         attachment_ids=frozenset(attachment_ids),
         reasons=tuple(reasons),
+        exports=exports,
+        audit_chains=frozenset(chains),
     )
 
 

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 # The policy's choices live with the retention kinds, which read them (tickets' own kinds included).
-from privacy.personal_data.retention_kinds import AttachmentBasis, TicketAction
+from privacy.personal_data.retention_kinds import AttachmentBasis, ErasureFiles, TicketAction
 
 
 class RetentionPolicy(models.Model):
@@ -35,6 +35,7 @@ class RetentionPolicy(models.Model):
     requesters_days = models.PositiveIntegerField(null=True, blank=True, default=1095)
     audit_days = models.PositiveIntegerField(null=True, blank=True, default=2555)
     exports_days = models.PositiveIntegerField(null=True, blank=True, default=7)
+    erasure_files = models.CharField(max_length=16, choices=ErasureFiles.choices, default=ErasureFiles.REVIEW)
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -122,6 +123,10 @@ class RetentionRun(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     batch_size = models.PositiveIntegerField(default=500)
+    # The installation's own kinds (privacy/retention/account_kinds.py), done once per run.
+    account_counts = models.JSONField(default=dict, blank=True)
+    account_spared = models.JSONField(default=dict, blank=True)
+    account_done_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -176,9 +181,12 @@ register(
     PersonalData(
         fields=("reason", "placed_at", "ends_at"),
         subject=("user_id",),
-        not_exported=(
-            "A preservation order about the person is the workspace's legal record; telling the "
-            "person would defeat it. Account erasure keeps it (that is its purpose)."
+        # Exported as which of the person's data is kept; the hold's kind and reason are the
+        # workspace's legal record and stay out of the export.
+        export="kept_under_legal_hold",
+        description=(
+            "Account erasure keeps the hold (that is its purpose); the export lists what it keeps "
+            "of the person's data, never its reason."
         ),
         erase=KEEP,
         phase=99,

@@ -36,11 +36,13 @@ from privacy.personal_data.retention_kinds import (
     cutoff,
     hold_lookups,
     register_retention_kind,
+    retention_kind,
     retention_kinds,
 )
+from privacy.retention.account_kinds import account_preview
 from privacy.retention.holds import holds_in, person_held_anywhere
 from privacy.retention.models import RetentionPolicy
-from workspaces.retention_kinds import workspaces_in_order, workspaces_of_people
+from workspaces.retention_kinds import REQUESTERS, workspaces_in_order, workspaces_of_people
 
 EXPORTS, AUDIT_EVENTS = "exports", "audit_events"
 
@@ -65,7 +67,7 @@ MAX_DAYS = 36500
 def policy_defaults() -> dict:
     return {
         name: RetentionPolicy._meta.get_field(name).default
-        for name in (*days_fields().values(), "tickets_action", "attachments_basis")
+        for name in (*days_fields().values(), "tickets_action", "attachments_basis", "erasure_files")
     }
 
 
@@ -85,8 +87,12 @@ def policies_by_workspace(workspace_ids) -> dict[int, RetentionPolicy]:
     return {wid: found.get(wid) or RetentionPolicy(workspace_id=wid) for wid in workspace_ids}
 
 
+def erasure_file_actions(workspace_ids) -> dict[int, str]:
+    return {wid: policy.erasure_files for wid, policy in policies_by_workspace(list(workspace_ids)).items()}
+
+
 def policy_values(policy: RetentionPolicy) -> dict:
-    names = (*days_fields().values(), "tickets_action", "attachments_basis")
+    names = (*days_fields().values(), "tickets_action", "attachments_basis", "erasure_files")
     return {name: getattr(policy, name) for name in names}
 
 
@@ -160,11 +166,34 @@ def policy_update(
 # The kinds privacy owns: finished exports and the audit log -------------------------------------------
 
 
+def _memberships_leaving(owners, workspaces_of: dict, policies: dict, holds_by_workspace: dict, now) -> set:
+    """``{(user_id, workspace_id)}``: the owners' memberships the inactive-requester kind ends
+    in a run as of ``now`` (it acts before the exports kind)."""
+    try:
+        requesters = retention_kind(REQUESTERS)
+    except KeyError:
+        return set()
+    leaving = set()
+    for workspace_id in sorted({w for ids in workspaces_of.values() for w in ids}):
+        if workspace_id not in holds_by_workspace:
+            holds_by_workspace[workspace_id] = holds_in(workspace_id, now=now)
+        due, _spared = requesters.due(
+            workspace_id, policies[workspace_id], holds_by_workspace[workspace_id], now
+        )
+        leaving |= set(due.filter(user_id__in=owners).values_list("user_id", "workspace_id"))
+    return leaving
+
+
 def export_attribution(now, *, holds_by_workspace: dict | None = None) -> dict[int, tuple[list, list]]:
     """Finished exports are the person's, not a workspace's: each is counted in the workspace
     (of its owner's memberships) with the shortest export period, the lowest id on a tie.
     Returns ``{workspace_id: (due ids, spared ids)}``. Exports are few (one per request, and
-    they expire in days), so this is computed in Python."""
+    they expire in days), so this is computed in Python.
+
+    Only memberships that outlive the run count: the inactive-requester kind runs first, so a
+    membership it ends would attribute an export to a workspace whose exports the run has
+    already passed (or, ending the last one, erase the account and its exports under that
+    kind's count). The preview and the run therefore count the same exports."""
     exports = list(
         DataExport.objects.filter(finished_at__isnull=False).values_list("pk", "user_id", "finished_at")
     )
@@ -175,12 +204,13 @@ def export_attribution(now, *, holds_by_workspace: dict | None = None) -> dict[i
     policies = policies_by_workspace({w for ids in workspaces_of.values() for w in ids})
     held_people = person_held_anywhere(owners, now=now)
     holds_by_workspace = holds_by_workspace if holds_by_workspace is not None else {}
+    leaving = _memberships_leaving(owners, workspaces_of, policies, holds_by_workspace, now)
     result: dict[int, tuple[list, list]] = {}
     for pk, user_id, finished_at in exports:
         candidates = [
             (policies[w].exports_days, w)
             for w in workspaces_of.get(user_id, [])
-            if policies[w].exports_days is not None
+            if policies[w].exports_days is not None and (user_id, w) not in leaving
         ]
         if not candidates:
             continue
@@ -318,6 +348,7 @@ def preview(*, now=None, workspaces=None) -> dict:
     policies = policies_by_workspace([w.pk for w in workspaces])
     return {
         "as_of": now.isoformat(),
+        "account": account_preview(now),
         "workspaces": [
             {
                 "id": w.pk,

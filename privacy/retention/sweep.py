@@ -31,6 +31,7 @@ from helpdesk.storage import delete_stored_file
 from privacy.account.erasure import erase_account_data
 from privacy.audit import events
 from privacy.personal_data.retention_kinds import Batch, HoldSet, RetentionKind, retention_kinds
+from privacy.retention.account_kinds import account_days, account_kinds
 from privacy.retention.holds import holds_in
 from privacy.retention.models import (
     PendingFileDeletion,
@@ -217,6 +218,26 @@ def _sweep_cut(kind: RetentionKind, workspace, progress_id, run) -> None:
         progress.save(update_fields=["counts", "spared", "finished_kinds"])
 
 
+def _sweep_account(run: RetentionRun) -> None:
+    """The installation's kinds, once per run, under the run's row lock (a second worker finds
+    them done); a ``retention.run`` event on the account chain with the counts when it removed
+    anything."""
+    with transaction.atomic():
+        locked = RetentionRun.objects.select_for_update().get(pk=run.pk)
+        if locked.account_done_at is not None:
+            return
+        counts, spared = {}, {}
+        for kind in account_kinds():
+            days = account_days(kind.name)
+            spared[kind.name] = kind.counts(run.as_of, days)[1]
+            counts[kind.name] = kind.act(run.as_of, days)
+        locked.account_counts, locked.account_spared = counts, spared
+        locked.account_done_at = timezone.now()
+        locked.save(update_fields=["account_counts", "account_spared", "account_done_at"])
+        if any(counts.values()):  # a run that removed nothing at this level leaves no event
+            events.retention_run(run=locked, workspace=None, counts=counts, spared=spared)
+
+
 def retention_sweep(
     *,
     now=None,
@@ -234,6 +255,9 @@ def retention_sweep(
     flush_pending_file_deletions()
     run = current_run(now=now, batch_size=batch_size)
     batch_size = max(1, int(batch_size or run.batch_size))
+    # Before the workspaces: an account the inactive-requester kind erases takes its remaining
+    # account-level rows with it (counted there), so the preview of both holds.
+    _sweep_account(run)
     for workspace in workspaces_in_order():
         progress = _progress(run, workspace)
         if progress.audited_at is not None:
@@ -251,6 +275,18 @@ def retention_sweep(
     _finish_run(run)
     logger.info("Retention run %s finished", run.pk)
     return run
+
+
+def run_account_counts(run: RetentionRun) -> dict[str, dict[str, int]]:
+    """``{kind: {"due": n, "spared": m}}`` of the installation's kinds: the preview's shape."""
+    run.refresh_from_db()
+    return {
+        kind.name: {
+            "due": run.account_counts.get(kind.name, 0),
+            "spared": run.account_spared.get(kind.name, 0),
+        }
+        for kind in account_kinds()
+    }
 
 
 def run_counts(run: RetentionRun) -> dict[int, dict[str, dict[str, int]]]:

@@ -10,6 +10,7 @@ from helpdesk.forms import apply_service_errors, service_error_message
 from privacy.personal_data.retention_kinds import retention_kind
 from privacy.retention import holds as hold_services
 from privacy.retention import selectors as retention_selectors
+from privacy.retention.account_kinds import account_rows
 from privacy.retention.forms import LegalHoldForm, RetentionForm
 from privacy.retention.models import HoldScope, LegalHold
 from privacy.retention.policies import (
@@ -125,6 +126,7 @@ def retention_settings(request, membership):
             "policy": policy,
             "policy_words": POLICY_WORDS,
             "rows": kind_rows(policy, counts),
+            "installation_rows": account_rows(),
             "active_holds": retention_selectors.active_hold_count(workspace_id=workspace.pk),
             "last_run": retention_selectors.last_audited_run(workspace_id=workspace.pk),
             "admin_tab": "retention",

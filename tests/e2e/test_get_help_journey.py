@@ -42,6 +42,7 @@ def test_a_visitor_gets_help_confirms_and_sees_the_ticket(live_asgi, new_page, s
     page.locator("#id_password1").fill(NEW_PASSWORD)
     page.locator("#id_password2").fill(NEW_PASSWORD)
     page.locator("input[name=accept_policies]").check()
+    page.locator("input[name=age_confirmed]").check()
     screenshot(page, "get-help-form")
     page.get_by_role("button", name="Send request").click()
 

@@ -32,6 +32,8 @@ def test_admin_shortens_retention_and_places_a_legal_hold(
     expect(page.get_by_role("heading", name="Data retention")).to_be_visible()
     expect(page.locator(".retention-words")).to_contain_text("as long as necessary")
     screenshot(page, "retention-page")
+    expect(page.locator("#account-kind-lockout_log")).to_contain_text("90 days")
+    expect(page.get_by_label("List it for staff to review")).to_be_checked()
 
     page.get_by_label("Closed tickets: days").fill("100")
     page.get_by_role("button", name="Save retention settings").click()

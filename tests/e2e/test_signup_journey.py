@@ -18,6 +18,9 @@ CONFIRM_RE = re.compile(r"(http://\S+/accounts/signup/confirm/[^/\s]+/)")
 def policies(transactional_db):
     # A transactional test starts from a flushed database: publish the policies again.
     importlib.import_module("privacy.migrations.0003_initial_policies").publish(django_apps, None)
+    importlib.import_module("privacy.migrations.0011_privacy_policy_complaints_and_age").publish(
+        django_apps, None
+    )
 
 
 def test_a_requester_signs_up_confirms_and_lands_signed_in(live_asgi, new_page, settings, policies):
@@ -25,6 +28,9 @@ def test_a_requester_signs_up_confirms_and_lands_signed_in(live_asgi, new_page, 
     mail.outbox = []
     page = new_page(width=390, height=844)  # a phone
 
+    page.goto(f"{live_asgi}/accounts/policies/privacy/")
+    expect(page.locator(".policy-text")).to_contain_text("data-protection authority")
+    screenshot(page, "privacy-policy")
     page.goto(f"{live_asgi}/accounts/signup/")
     expect(page.get_by_role("heading", name="Create an account")).to_be_visible()
     page.get_by_label("Your name").fill("Robin Requester")
@@ -34,12 +40,15 @@ def test_a_requester_signs_up_confirms_and_lands_signed_in(live_asgi, new_page, 
     screenshot(page, "signup-page")
     page.get_by_role("button", name="Create account").click()
 
-    # The box was left unticked: the form says so and keeps what was typed.
-    expect(page.locator(".field-checkbox .error")).to_contain_text("Accept the terms of service")
+    # The boxes were left unticked: the form says so and keeps what was typed.
+    expect(page.locator(".field-checkbox .error").first).to_contain_text("Accept the terms of service")
+    expect(page.locator(".field-checkbox .error").nth(1)).to_contain_text("at least 16 years old")
+    screenshot(page, "signup-boxes-unticked")
     expect(page.get_by_label("Email")).to_have_value("Robin@Example.test")
     page.locator("#id_password1").fill("violet-harbour-lamp-58")
     page.locator("#id_password2").fill("violet-harbour-lamp-58")
     page.locator("input[name=accept_policies]").check()
+    page.locator("input[name=age_confirmed]").check()
     page.get_by_role("button", name="Create account").click()
 
     expect(page.get_by_role("heading", name="Check your email")).to_be_visible()

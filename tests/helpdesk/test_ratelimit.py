@@ -183,6 +183,7 @@ def test_signup_emails_per_address(client, small_limits, policies, django_captur
             "password1": "ochre-window-lamp-31",
             "password2": "ochre-window-lamp-31",
             "accept_policies": "on",
+            "age_confirmed": "on",
             "policies_shown": f"{policies.terms.pk},{policies.privacy.pk}",
         }
         with django_capture_on_commit_callbacks(execute=True):

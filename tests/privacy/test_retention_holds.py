@@ -187,6 +187,8 @@ def test_place_and_release_are_audited_and_validated(workspace, admin):
 
 
 def test_account_erasure_keeps_held_tickets_and_says_why(frozen, workspace, queue, admin):
+    """A hold keeps the content; the erased person's name and address are still replaced by the
+    pseudonym (the privacy policy promises it), and the record copies no free text."""
     person = requester_in(workspace, display_name="Hanna Heldmann", email="hanna@held.example")
     held = closed_ticket(workspace, queue, requester=person.user, closed_days=5)
     free = closed_ticket(workspace, queue, requester=person.user, closed_days=5)
@@ -194,11 +196,26 @@ def test_account_erasure_keeps_held_tickets_and_says_why(frozen, workspace, queu
     before = held_rows(workspace.pk, {held.pk})
     keep = held_objects_for(person.user)
     assert keep.ticket_ids == {held.pk}
-    assert keep.reasons[0]["reason"] == "Case 2031-17" and keep.reasons[0]["tickets"] == 1
-    erase_account_data(User.objects.get(pk=person.user_id))
+    assert keep.reasons[0]["tickets"] == 1 and keep.reasons[0]["scope"] == HoldScope.TICKET
+    assert "reason" not in keep.reasons[0] and "Case 2031-17" not in json.dumps(keep.reasons)
+    _counts, pseudonym = erase_account_data(User.objects.get(pk=person.user_id))
+
+    def pseudonymized(value):
+        if isinstance(value, dict):
+            return {k: pseudonymized(v) for k, v in value.items()}
+        if isinstance(value, str):
+            return value.replace("Hanna Heldmann", pseudonym).replace("hanna@held.example", pseudonym)
+        return value
+
     after = held_rows(workspace.pk, {held.pk})
-    assert after["tickets"] == before["tickets"] and after["messages"] == before["messages"]
-    assert after["attachments"] == before["attachments"]
+    for kind in ("tickets", "messages", "attachments"):
+        assert {
+            pk: {k: v for k, v in row.items() if k != "body_html"} for pk, row in after[kind].items()
+        } == {
+            pk: {k: v for k, v in pseudonymized(row).items() if k != "body_html"}
+            for pk, row in before[kind].items()
+        }
+    assert Ticket.objects.get(pk=held.pk).subject == f"Problem of {pseudonym} <{pseudonym}>"
     assert Ticket.objects.get(pk=free.pk).subject != free.subject
 
 
@@ -210,7 +227,10 @@ def test_person_hold_in_another_workspace_does_not_keep_this_ones_data(
     closed_ticket(workspace, queue, requester=person.user, closed_days=5)
     other_admin = MembershipFactory(workspace=other_workspace, role=Role.ADMIN, user=UserFactory())
     place(other_workspace, other_admin, HoldScope.PERSON, user=person.user)
-    assert not held_objects_for(person.user)
+    keep = held_objects_for(person.user)
+    # Their exports and account events are the person's and stay; this workspace's data does not.
+    assert not (keep.ticket_ids or keep.message_ids or keep.attachment_ids)
+    assert f"ws:{workspace.pk}" not in keep.audit_chains
 
 
 # Preview = run, and the forensic proof ---------------------------------------------------------------------

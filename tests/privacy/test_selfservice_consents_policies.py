@@ -14,7 +14,13 @@ from privacy.account.consents import (
     users_with_consent,
 )
 from privacy.account.models import Consent, PolicyAcceptance, PolicyKind, PolicyVersion
-from privacy.account.policies import VERSION_TAKEN, policies_pending, policy_accept, policy_publish
+from privacy.account.policies import (
+    VERSION_TAKEN,
+    policies_pending,
+    policy_accept,
+    policy_current,
+    policy_publish,
+)
 from privacy.account.views import CONSENTS_SAVED, POLICIES_ACCEPTED
 from privacy.audit.models import AuditEvent
 from tests.factories import UserFactory
@@ -43,7 +49,7 @@ def test_consent_given_and_withdrawn_from_the_page_is_recorded_and_effective_at_
         Consent.objects.filter(user=user).order_by("created_at", "id").values_list("purpose", "granted")
     )
     assert history == [("product_updates", True), ("product_updates", False)]
-    privacy = PolicyVersion.objects.get(kind=PolicyKind.PRIVACY)
+    privacy = policy_current(kind=PolicyKind.PRIVACY)  # the newest of the published versions
     assert set(Consent.objects.values_list("policy_id", flat=True)) == {privacy.pk}
     assert AuditEvent.objects.filter(action="account.updated", actor=user).count() == 2
     assert "History of your choices" in client.get("/account/").content.decode()

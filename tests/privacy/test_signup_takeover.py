@@ -46,6 +46,7 @@ def sign_up(policies, django_capture_on_commit_callbacks):
             "password1": password,
             "password2": password,
             "accept_policies": "on",
+            "age_confirmed": "on",
             "policies_shown": f"{policies.terms.pk},{policies.privacy.pk}",
         }
         with django_capture_on_commit_callbacks(execute=True):

@@ -59,6 +59,7 @@ def ask(client, policies, django_capture_on_commit_callbacks):
             "password1": NEW_PASSWORD,
             "password2": NEW_PASSWORD,
             "accept_policies": "on",
+            "age_confirmed": "on",
             "policies_shown": f"{policies.terms.pk},{policies.privacy.pk}",
             **extra,
         }

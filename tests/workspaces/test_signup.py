@@ -11,11 +11,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from privacy.account import signup
-from privacy.account.models import PolicyAcceptance, PolicyKind, PolicyVersion
-from privacy.account.signup import purge_unconfirmed_signups
-from privacy.account.signup_forms import PASSWORDS_DIFFER, POLICIES_CHANGED, TERMS_REQUIRED
+from privacy.account.export import export_consents
+from privacy.account.models import Consent, ConsentSource, PolicyAcceptance, PolicyKind, PolicyVersion
+from privacy.account.signup import AGE_CONFIRMED, purge_unconfirmed_signups
+from privacy.account.signup_forms import AGE_REQUIRED, PASSWORDS_DIFFER, POLICIES_CHANGED, TERMS_REQUIRED
 from privacy.audit import actions as audit_actions
 from privacy.audit.models import AuditEvent
+from privacy.personal_data.export_context import ExportContext
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
 from workspaces.models import User
 
@@ -43,6 +45,7 @@ def sign_up(client, policies, django_capture_on_commit_callbacks):
             "password1": password,
             "password2": password,
             "accept_policies": "on",
+            "age_confirmed": "on",
             "policies_shown": f"{policies.terms.pk},{policies.privacy.pk}",
             **extra,
         }
@@ -75,7 +78,9 @@ def test_initial_policies_migration_publishes_terms_and_privacy(db):
 
     current = signup.policies_current()
     assert (current.terms.kind, current.terms.version) == (PolicyKind.TERMS, "2026-11-01")
-    assert (current.privacy.kind, current.privacy.version) == (PolicyKind.PRIVACY, "2026-11-01")
+    # The privacy policy has a newer version since (migration 0011: complaints, age, contact).
+    assert current.privacy.kind == PolicyKind.PRIVACY
+    assert current.privacy.version == "2026-12-01"
     assert PolicyVersion.objects.filter(version="2026-11-01").count() == 2
 
 
@@ -446,3 +451,35 @@ def test_a_mail_failure_keeps_the_signup_and_logs_no_address_or_token(sign_up, c
     assert "SMTPRecipientsRefused" in caplog.text
     assert "ann@example.test" not in caplog.text
     assert "/accounts/signup/confirm/" not in caplog.text
+
+
+def test_the_age_box_must_be_ticked_and_the_rest_of_the_form_is_kept(sign_up, mailoutbox):
+    response = sign_up(age_confirmed="")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert str(AGE_REQUIRED).replace("'", "&#x27;") in html
+    assert 'value="ann@example.test"' in html and 'value="Ann Example"' in html
+    assert not User.objects.exists()
+    assert mailoutbox == []
+
+
+def test_the_age_confirmation_is_kept_with_the_consents_and_exported(sign_up, policies):
+    sign_up()
+    user = User.objects.get(email="ann@example.test")
+    consent = Consent.objects.get(user=user, purpose=AGE_CONFIRMED)
+    assert consent.granted and consent.source == ConsentSource.SIGNUP
+    assert consent.policy_id == policies.privacy.pk
+    assert events(audit_actions.ACCOUNT_SIGNUP)[0].detail["age_confirmed"] is True
+    assert [c["purpose"] for c in export_consents(ExportContext(user=user, now=timezone.now()))] == [
+        AGE_CONFIRMED
+    ]
+
+
+def test_the_privacy_policy_names_complaints_children_and_the_contact(client, policies, settings):
+    settings.PRIVACY_CONTACT_EMAIL = "privacy@operator.example"
+    html = client.get(reverse("policy", args=["privacy"])).content.decode()
+    assert "data-protection authority" in html
+    assert "at least 16 years old" in html
+    assert "administrators answer for the data" in html
+    assert 'href="mailto:privacy@operator.example"' in html

@@ -9,8 +9,9 @@ from datetime import datetime
 from django.core.management.base import BaseCommand, CommandError
 
 from privacy.personal_data.retention_kinds import retention_kinds
+from privacy.retention.account_kinds import account_kinds
 from privacy.retention.policies import preview
-from privacy.retention.sweep import DEFAULT_BATCH, retention_sweep, run_counts
+from privacy.retention.sweep import DEFAULT_BATCH, retention_sweep, run_account_counts, run_counts
 
 BAD_NOW = "--now takes an ISO 8601 date and time with a time zone, e.g. 2026-01-31T00:00:00+00:00."
 # Tests set this to make each batch slow enough to be killed before it commits.
@@ -38,6 +39,13 @@ def preview_text(result: dict) -> str:
             lines.append(
                 f"  {kind.label:<28} {counts['due']:>8} due {counts['spared']:>6} spared (legal holds)"
             )
+    lines.append("installation (periods set by the operator):")
+    for kind in account_kinds():
+        counts = result["account"][kind.name]
+        period = "forever" if counts["days"] is None else f"{counts['days']} days"
+        lines.append(
+            f"  {str(kind.label):<34} {counts['due']:>8} due {counts['spared']:>6} spared  (kept {period})"
+        )
     return "\n".join(lines)
 
 
@@ -75,7 +83,12 @@ class Command(BaseCommand):
         if json:
             self.stdout.write(
                 json_module.dumps(
-                    {"run": run.pk, "as_of": run.as_of.isoformat(), "workspaces": counts},
+                    {
+                        "run": run.pk,
+                        "as_of": run.as_of.isoformat(),
+                        "workspaces": counts,
+                        "account": run_account_counts(run),
+                    },
                     indent=2,
                     sort_keys=True,
                 )

@@ -1,0 +1,63 @@
+"""Every name and login address a person has had: what account erasure searches for.
+
+Other people's words, agents' files, sign-in logs and sessions keep the name or address the
+person had *at the time*, so erasing only the current ones leaves the earlier ones behind.
+``identifier_replaced`` records the value a change replaces (profile and email-change services);
+``identifiers_of`` gathers them back, together with the addresses the person typed into an
+email change and the labels of their own audit events (which carry the address of the moment,
+also for changes made before this history existed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from privacy.account.models import EmailChange, IdentifierKind, PastIdentifier
+from privacy.audit.models import AuditEvent
+
+
+@dataclass(frozen=True)
+class Identifiers:
+    emails: tuple[str, ...]
+    names: tuple[str, ...]
+
+
+def identifier_replaced(*, user, kind: str, value: str) -> None:
+    """Remember ``value`` (the name or address a change replaces). Inside the change's transaction."""
+    value = (value or "").strip()
+    if value:
+        PastIdentifier.objects.create(user_id=user.pk, kind=kind, value=value, replaced_at=timezone.now())
+
+
+def _unique(values) -> tuple[str, ...]:
+    seen, result = set(), []
+    for value in values:
+        value = (value or "").strip()
+        if value and value.lower() not in seen:
+            seen.add(value.lower())
+            result.append(value)
+    return tuple(result)
+
+
+def identifiers_of(user) -> Identifiers:
+    """The current and every earlier name and address of ``user`` (current ones first)."""
+    past = list(PastIdentifier.objects.filter(user_id=user.pk).values_list("kind", "value"))
+    typed = EmailChange.objects.filter(user_id=user.pk).values_list("new_email", flat=True)
+    labels = (
+        AuditEvent.objects.filter(actor_id=user.pk)
+        .exclude(actor_label="")
+        .values_list("actor_label", flat=True)
+        .distinct()
+    )
+    emails = _unique(
+        [
+            user.email,
+            *(v for k, v in past if k == IdentifierKind.EMAIL),
+            *typed,
+            *(x for x in labels if "@" in x),
+        ]
+    )
+    names = _unique([user.display_name, *(v for k, v in past if k == IdentifierKind.NAME)])
+    return Identifiers(emails=emails, names=names)

@@ -1,0 +1,157 @@
+"""Account erasure and other people's files: an agent's upload can name the erased person.
+
+The person's own uploads are deleted (``erase_attachments``). Files *other people* put on the
+person's tickets stay with the workspace, but their content may hold the person's name or
+address. Text files are rewritten with the pseudonym in place (a new storage object; every
+version of the old one is deleted after commit). A file erasure cannot rewrite (a PDF, an
+office document, any binary in which an identifier's bytes appear) is, per the workspace's
+setting (``RetentionPolicy.erasure_files``, passed in ``ctx.file_actions``), either listed for
+staff to review (an ``attachment.erasure_flagged`` event in the workspace's log, and an entry in
+the erasure record) or deleted. Files under a legal hold are kept as they are and listed.
+Images are not searched: erasure cannot read text in pictures (README, "Account erasure").
+"""
+
+from __future__ import annotations
+
+from django.core.files.base import ContentFile
+from django.db.models import Exists, OuterRef, Q
+
+from privacy.audit import events
+from privacy.personal_data.erasure_context import ErasureContext
+from privacy.personal_data.pseudonyms import scrub
+from tickets.anonymize import attachments_delete
+from tickets.attachments import attachment_delete_file
+from tickets.models import Attachment, Message, Ticket, TicketParticipant, attachment_key
+
+# Files larger than this are not read into memory; they are treated as not rewritable.
+MAX_SCAN_BYTES = 10 * 1024 * 1024
+TEXT_TYPES = ("application/json", "application/xml", "application/csv", "application/x-ndjson")
+# Formats whose text is compressed or encoded: a byte search proves nothing either way.
+DOCUMENT_TYPES = (
+    "application/pdf",
+    "application/msword",
+    "application/rtf",
+    "application/zip",
+    "application/vnd.",
+)
+
+REASON_NOT_REWRITABLE = "content_not_rewritable"
+REASON_LEGAL_HOLD = "legal_hold"
+REVIEW, DELETE = "review", "delete"
+
+
+def _is_text(content_type: str) -> bool:
+    content_type = (content_type or "").split(";")[0].strip().lower()
+    return content_type.startswith("text/") or content_type in TEXT_TYPES
+
+
+def _is_document(content_type: str) -> bool:
+    content_type = (content_type or "").split(";")[0].strip().lower()
+    return any(content_type.startswith(prefix) for prefix in DOCUMENT_TYPES)
+
+
+def _tickets_of(user_id: int):
+    return Ticket.objects.filter(
+        Q(requester_id=user_id)
+        | Q(assignee_id=user_id)
+        | Q(Exists(TicketParticipant.objects.filter(ticket_id=OuterRef("pk"), user_id=user_id)))
+        | Q(Exists(Message.objects.filter(ticket_id=OuterRef("pk"), author_id=user_id)))
+    ).values("pk")
+
+
+def _read(attachment) -> bytes | None:
+    if attachment.size > MAX_SCAN_BYTES:
+        return None
+    try:
+        with attachment.file.storage.open(attachment.file.name, "rb") as handle:
+            return handle.read(MAX_SCAN_BYTES + 1)
+    except (FileNotFoundError, OSError):
+        return b""
+
+
+def _mentions_in_bytes(data: bytes, needles) -> bool:
+    lowered = data.lower()
+    for needle in needles:
+        for encoding in ("utf-8", "utf-16-le"):
+            if needle.lower().encode(encoding) in lowered:
+                return True
+    return False
+
+
+def _rewrite(attachment, text: str) -> None:
+    old_name = attachment.file.name
+    data = text.encode("utf-8")
+    new_name = attachment.file.storage.save(attachment_key(attachment, ""), ContentFile(data))
+    attachment_delete_file(attachment)  # the old object, every version, after commit
+    Attachment.objects.filter(pk=attachment.pk, file=old_name).update(file=new_name, size=len(data))
+
+
+def _flag(ctx: ErasureContext, attachment, *, reason: str, outcome: str) -> None:
+    ctx.unremoved.append(
+        {
+            "what": "attachment",
+            "workspace_id": attachment.workspace_id,
+            "ticket": attachment.ticket.number,
+            "attachment": attachment.pk,
+            "reason": reason,
+            "outcome": outcome,
+        }
+    )
+    events.attachment_erasure_flagged(
+        attachment=attachment, ticket_number=attachment.ticket.number, reason=reason, outcome=outcome
+    )
+
+
+def erase_file_mentions(ctx: ErasureContext) -> dict[str, int]:
+    """Other people's files on the person's tickets: rewrite, flag or delete (see module doc)."""
+    needles = [*ctx.all_emails, *ctx.all_names]
+    email_pattern, name_pattern = ctx.email_pattern, ctx.name_pattern
+    if email_pattern is None and name_pattern is None:
+        return {}
+    rewritten = flagged = deleted = 0
+    files = (
+        Attachment.objects.filter(ticket_id__in=_tickets_of(ctx.user.pk))
+        .exclude(uploaded_by_id=ctx.user.pk)
+        .select_related("ticket", "workspace")
+        .order_by("pk")
+    )
+    for attachment in files:
+        if not attachment.file.name or attachment.content_type.startswith("image/"):
+            continue
+        data = _read(attachment)
+        if data == b"":
+            continue
+        text = None
+        if data is not None and _is_text(attachment.content_type):
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                text = None
+        if text is not None:
+            new = scrub(scrub(text, email_pattern, ctx.pseudonym), name_pattern, ctx.pseudonym)
+            if new == text:
+                continue
+            if attachment.pk in ctx.held.attachment_ids:
+                _flag(ctx, attachment, reason=REASON_LEGAL_HOLD, outcome=REVIEW)
+                flagged += 1
+                continue
+            _rewrite(attachment, new)
+            rewritten += 1
+            continue
+        suspect = data is None or _is_document(attachment.content_type) or _mentions_in_bytes(data, needles)
+        if not suspect:
+            continue
+        if attachment.pk in ctx.held.attachment_ids:
+            _flag(ctx, attachment, reason=REASON_LEGAL_HOLD, outcome=REVIEW)
+            flagged += 1
+        elif ctx.file_action(attachment.workspace_id) == DELETE:
+            _flag(ctx, attachment, reason=REASON_NOT_REWRITABLE, outcome="deleted")
+            deleted += attachments_delete(Attachment.objects.filter(pk=attachment.pk))
+        else:
+            _flag(ctx, attachment, reason=REASON_NOT_REWRITABLE, outcome=REVIEW)
+            flagged += 1
+    return {
+        "others_files_rewritten": rewritten,
+        "others_files_flagged": flagged,
+        "others_files_deleted": deleted,
+    }
