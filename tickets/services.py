@@ -53,6 +53,7 @@ EDIT_WINDOW_PASSED = (
     "Post a new message instead."
 )
 EDIT_EMPTY = "A message cannot be empty."
+EDIT_REDACTED = "Part of this message was redacted; it can no longer be edited. Post a new message instead."
 EDIT_CHANGED_SINCE = (
     "This message was changed (in another window?) since you opened this page; its text now is "
     "shown below. Your text is kept in the box: save again to replace it."
@@ -664,6 +665,8 @@ def message_edit(
     if editor is None or message.author_id != editor.pk:
         raise ValidationError(EDIT_NOT_AUTHOR, code="not_author")
     now = now or timezone.now()
+    if message.redacted_at is not None:
+        raise ValidationError(EDIT_REDACTED, code="redacted")
     if not edit_window_open(message, now=now):
         raise ValidationError(EDIT_WINDOW_PASSED, code="window_passed")
     if not (body or "").strip():

@@ -96,6 +96,10 @@ AUDIT_EXPORTED = "audit.exported"
 AUDIT_PURGED = "audit.purged"
 AUDIT_ANONYMIZED = "audit.anonymized"
 
+# Privacy, second wave: redaction, restriction of processing, data-subject requests.
+MESSAGE_REDACTED = "message.redacted"
+ATTACHMENT_REDACTED = "attachment.redacted"
+
 ACTIONS: dict[str, str] = {
     AUTH_LOGIN: "A person signed in.",
     AUTH_LOGIN_FAILED: "A sign-in attempt failed (target: the account, when the email matched one).",
@@ -207,6 +211,14 @@ ACTIONS: dict[str, str] = {
         "(detail: count and the new anchor: first remaining seq and its prev_hash)."
     ),
     AUDIT_ANONYMIZED: "Personal columns (IP, user agent, label) of a person's events were blanked.",
+    MESSAGE_REDACTED: (
+        "Staff redacted part of a message (detail: ticket number, kind, how many places and the "
+        "reason; never the redacted text)."
+    ),
+    ATTACHMENT_REDACTED: (
+        "Staff redacted a whole attachment; its bytes were deleted from storage, every version "
+        "(detail: ticket number and the reason; never the name or the content)."
+    ),
 }
 
 ACTION_CHOICES: list[tuple[str, str]] = sorted((name, name) for name in ACTIONS)

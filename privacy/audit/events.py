@@ -1056,3 +1056,47 @@ def audit_anonymized(*, user_id: int, count: int, actor=None, request=None) -> A
         target_id=user_id,
         detail={"events": count},
     )
+
+
+# Privacy, second wave: redaction ---------------------------------------------------------------
+
+
+@_writes(actions.MESSAGE_REDACTED)
+def message_redacted(*, message, ticket, places: int, reason: str, actor, request=None) -> AuditEvent:
+    """How many places were replaced and why; never the redacted text (the reason is the
+    redactor's own words, shown to the workspace's admins)."""
+    return audit_record(
+        action=actions.MESSAGE_REDACTED,
+        request=request,
+        actor=actor,
+        workspace=ticket.workspace,
+        target=message,
+        detail={"ticket": ticket.number, "kind": message.kind, "places": places, "reason": reason},
+    )
+
+
+@_writes(actions.ATTACHMENT_REDACTED)
+def attachment_redacted(*, attachment, ticket, reason: str, actor, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.ATTACHMENT_REDACTED,
+        request=request,
+        actor=actor,
+        workspace=ticket.workspace,
+        target=attachment,
+        detail={"ticket": ticket.number, "message": attachment.message_id, "reason": reason},
+    )
+
+
+@_writes(actions.SETTINGS_CHANGED)
+def privacy_setting_changed(
+    *, workspace, setting: str, old: bool, new: bool, actor=None, request=None
+) -> AuditEvent:
+    """``agents_may_redact`` or ``reveal_viewer_names`` on the Security page."""
+    return audit_record(
+        action=actions.SETTINGS_CHANGED,
+        request=request,
+        actor=actor,
+        workspace=workspace,
+        target=workspace,
+        detail={"setting": setting, "old": old, "new": new},
+    )
