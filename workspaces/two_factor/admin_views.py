@@ -2,9 +2,8 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
-
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from workspaces.access import ADMIN_ONLY, workspace_view
 from workspaces.privacy_settings import PRIVACY_FIELDS, PrivacySettingsForm, workspace_set_privacy_settings
