@@ -99,6 +99,8 @@ AUDIT_ANONYMIZED = "audit.anonymized"
 # Privacy, second wave: redaction, restriction of processing, data-subject requests.
 MESSAGE_REDACTED = "message.redacted"
 ATTACHMENT_REDACTED = "attachment.redacted"
+MEMBER_RESTRICTED = "member.restricted"
+MEMBER_RESTRICTION_RELEASED = "member.restriction_released"
 
 ACTIONS: dict[str, str] = {
     AUTH_LOGIN: "A person signed in.",
@@ -219,6 +221,11 @@ ACTIONS: dict[str, str] = {
         "Staff redacted a whole attachment; its bytes were deleted from storage, every version "
         "(detail: ticket number and the reason; never the name or the content)."
     ),
+    MEMBER_RESTRICTED: (
+        "An admin restricted the processing of a member's data here (kept but frozen: no emails, no "
+        "edits, no new work, hidden from agents' lists; detail: the reason)."
+    ),
+    MEMBER_RESTRICTION_RELEASED: "An admin released a restriction of processing.",
 }
 
 ACTION_CHOICES: list[tuple[str, str]] = sorted((name, name) for name in ACTIONS)

@@ -1100,3 +1100,32 @@ def privacy_setting_changed(
         target=workspace,
         detail={"setting": setting, "old": old, "new": new},
     )
+
+
+# Privacy, second wave: restriction of processing -----------------------------------------------
+
+
+@_writes(actions.MEMBER_RESTRICTED)
+def member_restricted(*, membership, reason: str, actor, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.MEMBER_RESTRICTED,
+        request=request,
+        actor=actor,
+        workspace=membership.workspace,
+        target_type=USER_TARGET_TYPE,
+        target_id=membership.user_id,
+        detail={"reason": reason, "role": membership.role},
+    )
+
+
+@_writes(actions.MEMBER_RESTRICTION_RELEASED)
+def member_restriction_released(*, membership, actor, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.MEMBER_RESTRICTION_RELEASED,
+        request=request,
+        actor=actor,
+        workspace=membership.workspace,
+        target_type=USER_TARGET_TYPE,
+        target_id=membership.user_id,
+        detail={"role": membership.role},
+    )
