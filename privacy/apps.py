@@ -10,10 +10,12 @@ class PrivacyConfig(AppConfig):
         from helpdesk import outbound
         from privacy.account import policies, profile, signup
         from privacy.account.builtin import register_builtin_models
+        from privacy.requests import personal_data as request_personal_data
         from privacy.retention import policies as retention_policies
         from workspaces.signals import pending_signup_claimed
 
         register_builtin_models()
+        request_personal_data.register_personal_data()
         retention_policies.register_retention()
         user_logged_in.connect(policies.on_user_logged_in, dispatch_uid="privacy.account.policies.notice")
         pending_signup_claimed.connect(

@@ -110,6 +110,8 @@ def scopes_for(user) -> list[Scope]:
 def _scopes(ctx: ExportContext) -> list[Scope]:
     def compute():
         scopes = scopes_for(ctx.user)
+        if ctx.workspace_id is not None:
+            scopes = [s for s in scopes if s.workspace.pk == ctx.workspace_id]
         ctx.workspace_names.update({s.workspace.slug: s.workspace.name for s in scopes})
         return scopes
 
@@ -332,6 +334,8 @@ def register_personal_data() -> None:
         ),
     )
     registry.register_workspace_ids(workspace_ids_of)
-    registry.register_exporter("tickets", export_tickets, order=40)
-    registry.register_exporter("messages", export_messages, order=50)
-    registry.register_exporter("attachments", export_attachments, order=60, files=export_attachment_files)
+    registry.register_exporter("tickets", export_tickets, order=40, workspace_scoped=True)
+    registry.register_exporter("messages", export_messages, order=50, workspace_scoped=True)
+    registry.register_exporter(
+        "attachments", export_attachments, order=60, files=export_attachment_files, workspace_scoped=True
+    )

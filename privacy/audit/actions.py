@@ -101,6 +101,10 @@ MESSAGE_REDACTED = "message.redacted"
 ATTACHMENT_REDACTED = "attachment.redacted"
 MEMBER_RESTRICTED = "member.restricted"
 MEMBER_RESTRICTION_RELEASED = "member.restriction_released"
+SUBJECT_REQUEST_FILED = "subject_request.filed"
+SUBJECT_REQUEST_STATUS_CHANGED = "subject_request.status_changed"
+SUBJECT_REQUEST_EXPORTED = "subject_request.exported"
+SUBJECT_REQUEST_ERASED = "subject_request.erased"
 
 ACTIONS: dict[str, str] = {
     AUTH_LOGIN: "A person signed in.",
@@ -226,6 +230,17 @@ ACTIONS: dict[str, str] = {
         "edits, no new work, hidden from agents' lists; detail: the reason)."
     ),
     MEMBER_RESTRICTION_RELEASED: "An admin released a restriction of processing.",
+    SUBJECT_REQUEST_FILED: (
+        "A data-subject request was filed, by the person or recorded by an admin "
+        "(detail: kind, via, due date)."
+    ),
+    SUBJECT_REQUEST_STATUS_CHANGED: "An admin changed a data-subject request's status (detail: from, to).",
+    SUBJECT_REQUEST_EXPORTED: (
+        "An admin downloaded the export of what this workspace holds about a person (detail: size)."
+    ),
+    SUBJECT_REQUEST_ERASED: (
+        "An admin erased a person's data in this workspace only (detail: counts per kind of data)."
+    ),
 }
 
 ACTION_CHOICES: list[tuple[str, str]] = sorted((name, name) for name in ACTIONS)

@@ -1129,3 +1129,60 @@ def member_restriction_released(*, membership, actor, request=None) -> AuditEven
         target_id=membership.user_id,
         detail={"role": membership.role},
     )
+
+
+# Privacy, second wave: data-subject requests ---------------------------------------------------
+
+
+@_writes(actions.SUBJECT_REQUEST_FILED)
+def subject_request_filed(*, subject_request, actor, request=None) -> AuditEvent:
+    """Kind, channel and due date; never the person's words."""
+    return audit_record(
+        action=actions.SUBJECT_REQUEST_FILED,
+        request=request,
+        actor=actor,
+        workspace=subject_request.workspace,
+        target=subject_request,
+        detail={
+            "kind": subject_request.kind,
+            "via": subject_request.via,
+            "subject_id": subject_request.subject_id,
+            "due": subject_request.due_at.date().isoformat(),
+        },
+    )
+
+
+@_writes(actions.SUBJECT_REQUEST_STATUS_CHANGED)
+def subject_request_status_changed(*, subject_request, old: str, actor, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.SUBJECT_REQUEST_STATUS_CHANGED,
+        request=request,
+        actor=actor,
+        workspace=subject_request.workspace,
+        target=subject_request,
+        detail={"from": old, "to": subject_request.status},
+    )
+
+
+@_writes(actions.SUBJECT_REQUEST_EXPORTED)
+def subject_request_exported(*, subject_request, size: int, actor, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.SUBJECT_REQUEST_EXPORTED,
+        request=request,
+        actor=actor,
+        workspace=subject_request.workspace,
+        target=subject_request,
+        detail={"subject_id": subject_request.subject_id, "size": size},
+    )
+
+
+@_writes(actions.SUBJECT_REQUEST_ERASED)
+def subject_request_erased(*, subject_request, counts: dict[str, int], actor, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.SUBJECT_REQUEST_ERASED,
+        request=request,
+        actor=actor,
+        workspace=subject_request.workspace,
+        target=subject_request,
+        detail={"subject_id": subject_request.subject_id, "counts": counts},
+    )
