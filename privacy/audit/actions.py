@@ -105,6 +105,8 @@ SUBJECT_REQUEST_FILED = "subject_request.filed"
 SUBJECT_REQUEST_STATUS_CHANGED = "subject_request.status_changed"
 SUBJECT_REQUEST_EXPORTED = "subject_request.exported"
 SUBJECT_REQUEST_ERASED = "subject_request.erased"
+WORKSPACE_DPA_ACCEPTED = "workspace.dpa_accepted"
+POLICY_CHANGE_ANNOUNCED = "policy.change_announced"
 
 ACTIONS: dict[str, str] = {
     AUTH_LOGIN: "A person signed in.",
@@ -240,6 +242,12 @@ ACTIONS: dict[str, str] = {
     ),
     SUBJECT_REQUEST_ERASED: (
         "An admin erased a person's data in this workspace only (detail: counts per kind of data)."
+    ),
+    WORKSPACE_DPA_ACCEPTED: (
+        "Whoever created the workspace accepted the data-processing agreement for it (detail: version)."
+    ),
+    POLICY_CHANGE_ANNOUNCED: (
+        "A material policy change was emailed to the people it affects (detail: kind, version, emails sent)."
     ),
 }
 

@@ -1186,3 +1186,27 @@ def subject_request_erased(*, subject_request, counts: dict[str, int], actor, re
         target=subject_request,
         detail={"subject_id": subject_request.subject_id, "counts": counts},
     )
+
+
+# Privacy, second wave: policies at the right moment --------------------------------------------
+
+
+@_writes(actions.WORKSPACE_DPA_ACCEPTED)
+def workspace_dpa_accepted(*, workspace, version, actor, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.WORKSPACE_DPA_ACCEPTED,
+        request=request,
+        actor=actor,
+        workspace=workspace,
+        target=workspace,
+        detail={"policy_id": version.pk, "version": version.version},
+    )
+
+
+@_writes(actions.POLICY_CHANGE_ANNOUNCED)
+def policy_change_announced(*, policy, sent: int) -> AuditEvent:
+    return audit_record(
+        action=actions.POLICY_CHANGE_ANNOUNCED,
+        target=policy,
+        detail={"kind": policy.kind, "version": policy.version, "sent": sent},
+    )

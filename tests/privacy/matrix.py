@@ -217,6 +217,8 @@ MATRIX |= {
     # Publishing policies is for site staff; nobody in the matrix is staff.
     "account_policies": served(GET=signed_in(404), POST=signed_in(404), unserved=LOGIN_FIRST),
     "account_policies_review": served(GET=signed_in(200), POST=signed_in(302), unserved=LOGIN_FIRST),
+    # The first-use gate: without the box ticked, the page again (400).
+    "account_policies_accept": served(GET=signed_in(200), POST=signed_in(400), unserved=LOGIN_FIRST),
     # Signed-in people have an account already: sent on.
     "signup": served(GET={**everyone(302), ANONYMOUS: 200}, POST={**everyone(302), ANONYMOUS: 200}),
     "signup_sent": served(GET=everyone(200)),
