@@ -37,7 +37,8 @@ def policies_accept(request):
         policies.policy_notice_refresh(request)
         messages.success(request, _("Thank you. You can start now."))
         return redirect(_safe_next(form.cleaned_data["next"]) or "home")
-    context = {"form": form, "versions": policies.policies_current()}
+    # The page itself asks for the acceptance: the "we updated our policies" notice would repeat it.
+    context = {"form": form, "versions": policies.policies_current(), "policy_notice": None}
     return render(
         request, "privacy/account_policies_accept.html", context, status=400 if form.errors else 200
     )

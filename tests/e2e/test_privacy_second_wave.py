@@ -123,3 +123,70 @@ def test_requester_files_a_request_and_the_admin_completes_it(
     expect(person.locator("table.requests")).to_contain_text("Completed")
     expect(person.locator("table.requests")).to_contain_text("Your export was sent to you by email.")
     screenshot(person, "dsr-account-completed")
+
+
+def test_the_other_new_pages_are_usable(
+    live_asgi, new_page, sign_in, workspace, queue, admin, agent, requester
+):
+    """The first-use gate of an invited person, the restriction panel, the privacy settings, the
+    file redaction page and "Who saw my data": each shown, checked by axe, photographed."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tickets.attachments import attachment_add
+    from workspaces.models import Role
+    from workspaces.services import invitation_create
+
+    ticket = off_loop(new_ticket, requester, queue, subject="Scan attached")
+    message = off_loop(reply, ticket, requester, body="Here is the scan.")
+    attachment = off_loop(
+        attachment_add,
+        ticket=ticket,
+        message=message,
+        uploaded_by=requester.user,
+        upload=SimpleUploadedFile("passport.pdf", b"%PDF-1.4\n%%EOF\n"),
+    )
+    _invitation, token = off_loop(
+        invitation_create,
+        workspace=workspace,
+        email="nina@example.test",
+        role=Role.REQUESTER,
+        actor=admin.user,
+    )
+
+    invitee = new_page()
+    invitee.goto(f"{live_asgi}/invitations/{token}/")
+    invitee.locator("#id_display_name").fill("Nina")
+    invitee.locator("#id_password1").fill(PASSWORD)
+    invitee.locator("#id_password2").fill(PASSWORD)
+    invitee.get_by_role("button", name=re.compile("Create")).click()
+    expect(invitee.get_by_role("heading", name="Before you start")).to_be_visible()
+    screenshot(invitee, "policy-gate")
+    invitee.get_by_label("I have read and accept the terms of service and the privacy policy").check()
+    invitee.get_by_role("button", name="Accept and continue").click()
+    expect(invitee).to_have_url(re.compile(rf"/w/{workspace.slug}/"))
+
+    page = new_page()
+    sign_in(page, live_asgi, admin.user.email, PASSWORD)
+    page.goto(f"{live_asgi}/w/{workspace.slug}/admin/members/{requester.pk}/")
+    page.get_by_label("Reason").fill("Contests the accuracy of their data")
+    page.get_by_role("button", name="Restrict processing").click()
+    expect(page.locator(".restricted-badge")).to_contain_text("Restricted since")
+    screenshot(page, "member-restricted")
+    page.goto(f"{live_asgi}/w/{workspace.slug}/tickets/{ticket.number}/")
+    expect(page.locator(".restriction-notice")).to_be_visible()
+    page.goto(f"{live_asgi}/w/{workspace.slug}/admin/security/")
+    page.get_by_label("Agents may redact").check()
+    page.get_by_role("button", name="Save privacy settings").click()
+    expect(page.get_by_label("Agents may redact")).to_be_checked()
+    screenshot(page, "security-privacy-settings")
+    page.goto(f"{live_asgi}/w/{workspace.slug}/tickets/{ticket.number}/attachments/{attachment.pk}/redact/")
+    page.get_by_label("Reason").fill("Identity document")
+    screenshot(page, "redact-file-form")
+    page.get_by_role("button", name="Redact file").click()
+    expect(page.locator(".attachment-redacted")).to_contain_text("File redacted")
+
+    person = new_page()
+    sign_in(person, live_asgi, requester.user.email, PASSWORD)
+    person.goto(f"{live_asgi}/account/#who-saw")
+    expect(person.locator("#who-saw")).to_contain_text("restricted the processing of your data")
+    screenshot(person, "who-saw-my-data")
