@@ -131,3 +131,11 @@ def test_restriction_is_per_workspace(requester, admin, other_workspace, django_
     with django_capture_on_commit_callbacks(execute=True):
         reply(ticket, agent_there, body="Answer from Globex")
     assert [m.to for m in mail.outbox] == [[requester.user.email]]
+
+
+def test_the_weekly_summary_leaves_out_the_restricted_workspace(ticket, requester, admin):
+    from helpdesk import digest
+
+    assert [s["workspace"].slug for s in digest.sections_for(requester.user)] == ["acme"]
+    member_restrict(membership=requester, reason="x", actor=admin.user)
+    assert digest.sections_for(requester.user) == []
