@@ -30,16 +30,10 @@ from workspaces.models import Invitation, Membership, Role, User
 GATE_CACHE_KEY = "privacy:policy-gate:{user}:{marker}"
 GATE_CACHE_SECONDS = 3600
 ACCEPT_REQUIRED = _("Tick the box to accept the terms of service and the privacy policy.")
-# Pages the gate never stands in front of: the gate itself, the policies' texts, signing out,
-# the second-factor step, static files and the health check.
-GATE_EXEMPT_PREFIXES = (
-    "/account/policies/accept/",
-    "/accounts/policies/",
-    "/accounts/logout/",
-    "/accounts/two-factor/",
-    "/static/",
-    "/healthz",
-)
+# Pages the gate never stands in front of: the person's own account (they may still read, export
+# or delete what they have without accepting), signing in and out, the policies' texts, static
+# files and the health check. The product itself (/, /w/..., /workspaces/new/) waits.
+GATE_EXEMPT_PREFIXES = ("/account/", "/accounts/", "/static/", "/healthz")
 ANNOUNCE_CHUNK = 500
 
 

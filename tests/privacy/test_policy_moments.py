@@ -108,3 +108,11 @@ def test_a_minor_change_sends_no_email(client, requester, django_capture_on_comm
         client.post("/account/policies/", {"kind": "privacy", "version": "2027-02", "summary": "Typo fixed."})
     assert mail.outbox == []
     assert PolicyVersion.objects.filter(version="2027-02").exists()
+
+
+def test_the_gated_person_can_still_reach_their_account(client, workspace, invited):
+    _invitation, token = invited
+    _accept_invitation(client, token)
+    assert client.get("/").status_code == 302
+    assert client.get(reverse("account")).status_code == 200
+    assert client.get(reverse("account_requests")).status_code == 200
