@@ -13,6 +13,7 @@ never by importing tickets.
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from privacy.audit import actions
@@ -60,31 +61,25 @@ def _own_tickets(user) -> list[tuple[int, int, int]]:
 
 
 def accesses_of(user, *, limit: int = LIMIT) -> list[Access]:
-    """The newest reads and changes by others of the person's tickets and data. Three queries
-    plus one for the workspaces and one for the actors' roles."""
+    """The newest reads and changes by others of the person's tickets and data. Two queries (the
+    person's tickets, the events), plus one for the workspaces and one for the actors' roles
+    when there are events."""
     tickets = _own_tickets(user)
     numbers = {(workspace_id, str(pk)): number for pk, workspace_id, number in tickets}
-    rows = list(
-        AuditEvent.objects.filter(
+    about = Q(target_type=USER_TARGET_TYPE, target_id=str(user.pk), action__in=list(PERSON_ACTIONS))
+    if tickets:
+        about |= Q(
             target_type=TICKET_TARGET_TYPE,
             target_id__in=[str(pk) for pk, _w, _n in tickets],
             action__in=list(TICKET_ACTIONS),
         )
-        .exclude(actor_id=user.pk)
-        .only("created_at", "workspace_id", "actor_id", "actor_label", "action", "target_id")
-        .order_by("-id")[:limit]
-    )
-    rows += list(
-        AuditEvent.objects.filter(
-            target_type=USER_TARGET_TYPE, target_id=str(user.pk), action__in=list(PERSON_ACTIONS)
-        )
+    rows = list(
+        AuditEvent.objects.filter(about)
         .exclude(workspace_id__isnull=True)
         .exclude(actor_id=user.pk)
         .only("created_at", "workspace_id", "actor_id", "actor_label", "action", "target_id")
         .order_by("-id")[:limit]
     )
-    rows.sort(key=lambda e: e.pk, reverse=True)
-    rows = rows[:limit]
     workspace_ids = {e.workspace_id for e in rows}
     workspaces = {w.pk: w for w in Workspace.objects.filter(pk__in=workspace_ids)}
     roles = {
