@@ -27,7 +27,9 @@ from privacy.account.models import PERSON_POLICY_KINDS, PolicyAcceptance, Policy
 from privacy.audit import events
 from workspaces.models import Invitation, Membership, Role, User
 
-GATE_CACHE_KEY = "privacy:policy-gate:{user}:{marker}"
+# The sign-in time is part of the key: a new account (an invitation accepted) or a new sign-in
+# is never answered from what was cached for an earlier one.
+GATE_CACHE_KEY = "privacy:policy-gate:{user}:{signed_in}:{marker}"
 GATE_CACHE_SECONDS = 3600
 ACCEPT_REQUIRED = _("Tick the box to accept the terms of service and the privacy policy.")
 # Pages the gate never stands in front of: the person's own account (they may still read, export
@@ -61,7 +63,8 @@ def gate_applies(user) -> bool:
 
 
 def _gate_key(user) -> str:
-    return GATE_CACHE_KEY.format(user=user.pk, marker=policies.current_marker())
+    signed_in = user.last_login.timestamp() if user.last_login else 0
+    return GATE_CACHE_KEY.format(user=user.pk, signed_in=signed_in, marker=policies.current_marker())
 
 
 def gate_needed(request) -> bool:
