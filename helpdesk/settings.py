@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # A session signed in but still owing its second factor reaches only the verify page.
     "workspaces.two_factor.middleware.SecondFactorMiddleware",
+    # An invited person accepts the terms and privacy policy before their first page.
+    "privacy.account.policy_moments.PolicyGateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from helpdesk import views
 from privacy.account.help_views import get_help
+from privacy.requests import urls as request_urls
 from workspaces import sso_urls
 from workspaces.onboarding_views import workspace_new
 from workspaces.views import invitation_accept
@@ -13,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("privacy.account.urls_signup")),
     path("accounts/", include("workspaces.urls_accounts")),
     path("account/two-factor/", include("workspaces.two_factor.urls_account")),
+    path("account/requests/", include(request_urls.account_urlpatterns)),
     path("accounts/", include(sso_urls.account_urlpatterns)),
     # After accounts/: its "account" name (the same page) then resolves to /account/.
     path("account/", include("privacy.account.urls")),
@@ -24,6 +26,7 @@ urlpatterns = [
     path("w/<slug:slug>/", include("tickets.urls")),
     path("w/<slug:slug>/", include("privacy.auditlog.urls")),
     path("w/<slug:slug>/", include("privacy.retention.urls")),
+    path("w/<slug:slug>/", include(request_urls.urlpatterns)),
     path("django-admin/", admin.site.urls),
 ]
 

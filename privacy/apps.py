@@ -8,13 +8,17 @@ class PrivacyConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         from helpdesk import outbound
-        from privacy.account import policies, profile, signup
+        from privacy.account import policies, policy_moments, profile, signup
         from privacy.account.builtin import register_builtin_models
+        from privacy.requests import personal_data as request_personal_data
         from privacy.retention import account_kinds
         from privacy.retention import policies as retention_policies
+        from workspaces.onboarding import register_workspace_started_hook
         from workspaces.signals import pending_signup_claimed
 
         register_builtin_models()
+        register_workspace_started_hook(policy_moments.dpa_accept_on_start)
+        request_personal_data.register_personal_data()
         retention_policies.register_retention()
         account_kinds.register_account_retention()
         user_logged_in.connect(policies.on_user_logged_in, dispatch_uid="privacy.account.policies.notice")

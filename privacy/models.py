@@ -23,6 +23,7 @@ from privacy.account.models import (  # noqa: F401
 )
 from privacy.audit.models import AUDIT_APPEND_ONLY, AuditChainHead, AuditEvent, AuditEventQuerySet  # noqa: F401
 from privacy.personal_data.models import Pseudonym  # noqa: F401
+from privacy.requests.models import RequestKind, RequestStatus, RequestVia, SubjectRequest  # noqa: F401, E402
 from privacy.retention.models import (  # noqa: F401
     AttachmentBasis,
     HoldScope,

@@ -318,7 +318,18 @@ PROBES = {
     # Another person's passkey and signed-in session (account objects, not a workspace's).
     "passkey_id": lambda world: passkey_of(world.foreign["person"].user).pk,
     "session_id": lambda world: other_session_of(world.foreign["person"].user).pk,
+    "request_id": lambda world: foreign_subject_request(world).pk,
 }
+
+
+def foreign_subject_request(world):
+    """A data-subject request of the other workspace (privacy/requests)."""
+    from privacy.requests.models import SubjectRequest
+
+    return SubjectRequest.objects.create(
+        workspace=world.other_workspace, subject=world.foreign["person"].user, kind="access"
+    )
+
 
 # URL arguments that name no object row, and why no probe applies.
 NOT_OBJECT_IDS = {

@@ -94,6 +94,8 @@ def visible_attachments(membership: Membership):
     return Attachment.objects.filter(
         workspace_id=membership.workspace_id,
         ticket__in=visible_tickets(membership).values("id"),
+        # A redacted file has no bytes left: nothing to download or export.
+        redacted_at__isnull=True,
     ).filter(Q(message__isnull=True) | Q(message__in=visible_messages(membership).values("id")))
 
 
@@ -171,7 +173,17 @@ def can_choose_requester(membership: Membership) -> bool:
 
 
 def edit_window_open(message: Message, *, now=None) -> bool:
+    # A redacted message is never edited again: an edit must not bring the redacted text back.
+    if message.redacted_at is not None:
+        return False
     return (now or timezone.now()) - message.created_at <= MESSAGE_EDIT_WINDOW
+
+
+def can_redact(membership: Membership) -> bool:
+    """Admins redact; agents too when their workspace allows it (Security settings)."""
+    if membership.is_admin:
+        return True
+    return membership.is_agent and membership.workspace.agents_may_redact
 
 
 def can_edit_message(membership: Membership, message: Message, *, now=None) -> bool:

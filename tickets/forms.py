@@ -2,10 +2,12 @@
 accepts) what the acting member may pick; the services check the rules again."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk.text import strip_bidi
 from tickets.attachments import AttachmentsField
 from tickets.models import MESSAGE_BODY_MAX_LENGTH, MessageKind, Priority, Status
+from tickets.redaction import REASON_MAX_LENGTH
 from tickets.selectors import (
     SEARCH_MAX_LENGTH,
     SORT_LABELS,
@@ -339,3 +341,32 @@ class ParticipantAddForm(forms.Form):
     def __init__(self, *args, ticket, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = participant_candidates(ticket=ticket)
+
+
+# Redaction (tickets/redaction.py) -----------------------------------------------------------
+
+
+class MessageRedactForm(forms.Form):
+    """The text to replace with "[redacted]" (selected in the message's text, or typed) and why."""
+
+    text = forms.CharField(
+        label=_("Text to redact"),
+        max_length=BODY_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Select it in the message's text above, or paste it here. Every place it appears is redacted."
+        ),
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=REASON_MAX_LENGTH,
+        help_text=_("Kept in the audit log; the redacted text itself is not."),
+    )
+
+
+class AttachmentRedactForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=REASON_MAX_LENGTH,
+        help_text=_("Kept in the audit log. The file is deleted from storage for good."),
+    )

@@ -223,6 +223,8 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # Set when the author corrects the body (allowed for a short while after posting).
     edited_at = models.DateTimeField(null=True, blank=True)
+    # Set when staff redacted part of the body (tickets/redaction.py): the page says so and when.
+    redacted_at = models.DateTimeField(null=True, blank=True)
 
     objects = MessageQuerySet.as_manager()
 
@@ -260,6 +262,9 @@ class Attachment(models.Model):
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
+    # Set when staff redacted the file: its bytes are gone from storage (every version) and the
+    # row stays only to show where it was and when it went.
+    redacted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]

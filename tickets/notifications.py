@@ -90,6 +90,9 @@ def _recipient_membership(ticket, user):
     membership = membership_of(workspace_id=ticket.workspace_id, user_id=user.pk)
     if membership is None or not can_see_ticket(membership, ticket.pk):
         return None
+    if membership.is_restricted:
+        # Restriction of processing: the person's data here is frozen; no email about it.
+        return None
     return membership
 
 

@@ -113,6 +113,8 @@ def scopes_for(user) -> list[Scope]:
 def _scopes(ctx: ExportContext) -> list[Scope]:
     def compute():
         scopes = scopes_for(ctx.user)
+        if ctx.workspace_id is not None:
+            scopes = [s for s in scopes if s.workspace.pk == ctx.workspace_id]
         ctx.workspace_names.update({s.workspace.slug: s.workspace.name for s in scopes})
         return scopes
 
@@ -286,9 +288,11 @@ def export_attachment_files(ctx: ExportContext):
 
 def export_ticket_reads(ctx: ExportContext):
     """When the person (staff) last opened each ticket: what the list's unread markers use."""
+    reads = TicketRead.objects.filter(user_id=ctx.user.pk)
+    if ctx.workspace_id is not None:  # a workspace's own export (the data-request console)
+        reads = reads.filter(workspace_id=ctx.workspace_id)
     rows = (
-        TicketRead.objects.filter(user_id=ctx.user.pk)
-        .order_by("workspace_id", "ticket_id")
+        reads.order_by("workspace_id", "ticket_id")
         .values_list("workspace__slug", "ticket__number", "seen_at")
     )
     for slug, number, seen_at in rows.iterator(chunk_size=CHUNK_ROWS):
@@ -357,7 +361,9 @@ def register_personal_data() -> None:
         ),
     )
     registry.register_workspace_ids(workspace_ids_of)
-    registry.register_exporter("tickets", export_tickets, order=40)
-    registry.register_exporter("messages", export_messages, order=50)
-    registry.register_exporter("attachments", export_attachments, order=60, files=export_attachment_files)
-    registry.register_exporter("ticket_reads", export_ticket_reads, order=65)
+    registry.register_exporter("tickets", export_tickets, order=40, workspace_scoped=True)
+    registry.register_exporter("messages", export_messages, order=50, workspace_scoped=True)
+    registry.register_exporter(
+        "attachments", export_attachments, order=60, files=export_attachment_files, workspace_scoped=True
+    )
+    registry.register_exporter("ticket_reads", export_ticket_reads, order=65, workspace_scoped=True)

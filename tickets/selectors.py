@@ -113,6 +113,22 @@ def queues_for_filter(membership: Membership):
     return queues_granted_to(membership).order_by("name")
 
 
+def restricted_user_ids(workspace_id: int):
+    """Ids of the people whose processing is restricted in the workspace, as a subquery."""
+    return Membership.objects.filter(workspace_id=workspace_id, restricted_at__isnull=False).values("user_id")
+
+
+def restricted_since(workspace_id: int, user_id: int | None):
+    """When processing of the person's data was restricted in the workspace, or None."""
+    if user_id is None:
+        return None
+    return (
+        Membership.objects.filter(workspace_id=workspace_id, user_id=user_id)
+        .values_list("restricted_at", flat=True)
+        .first()
+    )
+
+
 def staff_members(workspace_id: int):
     """Agents and admins of the workspace, as users, for the assignee filter."""
     return (
@@ -133,6 +149,10 @@ def filtered_tickets(*, membership: Membership, filters: TicketFilters):
         tickets = tickets.filter(status__in=[Status.SOLVED, Status.CLOSED])
     elif filters.status in Status.values:
         tickets = tickets.filter(status=filters.status)
+    if membership.is_agent:
+        # A person whose processing is restricted is hidden from agents' lists and search;
+        # admins still find them (the restriction is marked on the ticket page).
+        tickets = tickets.exclude(requester_id__in=restricted_user_ids(membership.workspace_id))
     if membership.is_staff:
         if filters.queue_id is not None:
             tickets = tickets.filter(queue_id=filters.queue_id)
@@ -278,9 +298,9 @@ def ticket_messages(*, membership: Membership, ticket: Ticket) -> list[Message]:
 def participant_candidates(*, ticket: Ticket):
     """Members of the ticket's workspace who could be added (not the requester, not yet in)."""
     taking_part = TicketParticipant.objects.filter(ticket_id=ticket.pk).values("user_id")
-    users = User.objects.filter(memberships__workspace_id=ticket.workspace_id, is_active=True).exclude(
-        pk__in=taking_part
-    )
+    users = User.objects.filter(
+        memberships__workspace_id=ticket.workspace_id, memberships__restricted_at__isnull=True, is_active=True
+    ).exclude(pk__in=taking_part)
     if ticket.requester_id is not None:
         users = users.exclude(pk=ticket.requester_id)
     return users.order_by("display_name", "email")
@@ -291,7 +311,11 @@ def queue_staff(*, queue: Queue):
     who may be assigned its tickets and who hear about new ones."""
     granted = queue_grants().filter(content_object_id=queue.pk).values("user_id")
     return (
-        User.objects.filter(is_active=True, memberships__workspace_id=queue.workspace_id)
+        User.objects.filter(
+            is_active=True,
+            memberships__workspace_id=queue.workspace_id,
+            memberships__restricted_at__isnull=True,
+        )
         .filter(Q(memberships__role=Role.ADMIN) | Q(memberships__role=Role.AGENT, pk__in=granted))
         .order_by("display_name", "email")
         .distinct()
@@ -322,9 +346,9 @@ def workspace_admins(*, workspace_id: int):
 
 def workspace_people(*, workspace_id: int):
     """Every active member of the workspace, as users (staff choosing a ticket's requester)."""
-    return User.objects.filter(memberships__workspace_id=workspace_id, is_active=True).order_by(
-        "display_name", "email"
-    )
+    return User.objects.filter(
+        memberships__workspace_id=workspace_id, memberships__restricted_at__isnull=True, is_active=True
+    ).order_by("display_name", "email")
 
 
 def workspace_users(*, workspace_id: int, user_ids) -> list:

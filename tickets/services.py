@@ -49,12 +49,18 @@ PARTICIPANT_NOT_MEMBER = "Only members of this workspace can be added to a ticke
 PARTICIPANT_IS_REQUESTER = "{name} already requested this ticket."
 PARTICIPANT_ALREADY = "{name} is already on this ticket."
 PARTICIPANT_NOT_ON_TICKET = "{name} is not on this ticket."
+PERSON_RESTRICTED = (
+    "Processing of {name}'s data is restricted in this workspace: they cannot be given new work or "
+    "added to tickets until an admin releases the restriction."
+)
+EDIT_AUTHOR_RESTRICTED = "Processing of this person's data is restricted: their messages cannot be changed."
 EDIT_NOT_AUTHOR = "Only the author of a message can edit it."
 EDIT_WINDOW_PASSED = (
     "Messages can be edited for 15 minutes after posting; this one can no longer be changed. "
     "Post a new message instead."
 )
 EDIT_EMPTY = "A message cannot be empty."
+EDIT_REDACTED = "Part of this message was redacted; it can no longer be edited. Post a new message instead."
 EDIT_CHANGED_SINCE = (
     "This message was changed (in another window?) since you opened this page; its text now is "
     "shown below. Your text is kept in the box: save again to replace it."
@@ -291,6 +297,11 @@ def ticket_set_priority(*, ticket: Ticket, priority: str, actor, request=None) -
     return ticket
 
 
+def _is_restricted(workspace_id: int, user_id: int) -> bool:
+    membership = membership_of(workspace_id=workspace_id, user_id=user_id)
+    return membership is not None and membership.is_restricted
+
+
 def _may_be_assigned(user, queue: Queue) -> bool:
     return queue_staff(queue=queue).filter(pk=user.pk).exists()
 
@@ -304,6 +315,8 @@ def ticket_assign(*, ticket: Ticket, assignee, actor, request=None) -> Ticket:
     new_id = assignee.pk if assignee is not None else None
     if ticket.assignee_id == new_id:
         return ticket
+    if assignee is not None and _is_restricted(ticket.workspace_id, assignee.pk):
+        raise ValidationError({"assignee": PERSON_RESTRICTED.format(name=_display(assignee))})
     if assignee is not None and not _may_be_assigned(assignee, ticket.queue):
         raise ValidationError(
             {"assignee": ASSIGNEE_CANNOT_SEE_QUEUE.format(name=_display(assignee), queue=ticket.queue.name)}
@@ -496,8 +509,11 @@ def participant_add(*, ticket: Ticket, user, actor, request=None) -> TicketParti
     """Add a member of the workspace to the ticket (a requester then sees it: the per-ticket
     grant). Audits ``participant.added``."""
     ticket = _lock(ticket)
-    if membership_of(workspace_id=ticket.workspace_id, user_id=user.pk) is None:
+    member = membership_of(workspace_id=ticket.workspace_id, user_id=user.pk)
+    if member is None:
         raise ValidationError({"user": PARTICIPANT_NOT_MEMBER})
+    if member.is_restricted:
+        raise ValidationError({"user": PERSON_RESTRICTED.format(name=_display(user))})
     if ticket.requester_id == user.pk:
         raise ValidationError({"user": PARTICIPANT_IS_REQUESTER.format(name=_display(user))})
     if TicketParticipant.objects.filter(ticket_id=ticket.pk, user_id=user.pk).exists():
@@ -681,6 +697,10 @@ def message_edit(
     if editor is None or message.author_id != editor.pk:
         raise ValidationError(EDIT_NOT_AUTHOR, code="not_author")
     now = now or timezone.now()
+    if message.redacted_at is not None:
+        raise ValidationError(EDIT_REDACTED, code="redacted")
+    if _is_restricted(message.workspace_id, editor.pk):
+        raise ValidationError(EDIT_AUTHOR_RESTRICTED, code="restricted")
     if not edit_window_open(message, now=now):
         raise ValidationError(EDIT_WINDOW_PASSED, code="window_passed")
     if not (body or "").strip():

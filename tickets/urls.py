@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets import download_views, views
+from tickets import download_views, redaction_views, views
 
 urlpatterns = [
     path("tickets/", views.ticket_list, name="ticket_list"),
@@ -20,6 +20,16 @@ urlpatterns = [
         "tickets/<int:number>/messages/<int:message_id>/edit/",
         views.message_edit,
         name="message_edit",
+    ),
+    path(
+        "tickets/<int:number>/messages/<int:message_id>/redact/",
+        redaction_views.message_redact,
+        name="message_redact",
+    ),
+    path(
+        "tickets/<int:number>/attachments/<int:attachment_id>/redact/",
+        redaction_views.attachment_redact,
+        name="attachment_redact",
     ),
     path(
         "tickets/<int:number>/attachments/<int:attachment_id>/",

@@ -230,6 +230,9 @@ def _render_ticket(request, membership, ticket, *, reply_form=None, properties_f
         "reply_form": reply_form or ReplyForm(membership=membership),
         "can_close": access.can_close(membership, ticket),
         "is_closed": ticket.status in (Status.SOLVED, Status.CLOSED),
+        "requester_restricted": selectors.restricted_since(ticket.workspace_id, ticket.requester_id)
+        if staff
+        else None,
     }
     if staff:
         context["properties_form"] = properties_form or TicketPropertiesForm(

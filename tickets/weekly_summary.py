@@ -44,6 +44,9 @@ def _requester_section(membership) -> dict:
 def summary_sections(user) -> list[dict]:
     sections = []
     for membership in memberships_of_user(user_id=user.pk):
+        if membership.is_restricted:
+            # Restriction of processing: nothing of that workspace is emailed to them.
+            continue
         workspace = membership.workspace
         section = {
             "workspace": workspace,

@@ -3,8 +3,10 @@ the services in ``workspaces.services`` decide and write."""
 
 from django import forms
 from django.contrib.auth.password_validation import validate_password
+from django.utils.translation import gettext_lazy as _
 
 from workspaces.models import Role, User
+from workspaces.restriction import REASON_MAX_LENGTH
 
 PASSWORDS_DIFFER = "The two passwords do not match."
 QUEUES_HELP = "Agents see and work the tickets of these queues only. Admins see every queue."
@@ -98,3 +100,11 @@ class AcceptNewAccountForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned
+
+
+class RestrictForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=REASON_MAX_LENGTH,
+        help_text=_("Kept in the audit log, for example: the person contests their data's accuracy."),
+    )

@@ -116,6 +116,10 @@ class Workspace(models.Model):
     intake = models.CharField(max_length=16, choices=Intake.choices, default=Intake.INVITED)
     # Space-separated email domains; when set, only addresses of these domains get in that way.
     intake_domains = models.CharField(max_length=500, blank=True, default="")
+    # Agents (not only admins) may redact part of a message or a whole attachment.
+    agents_may_redact = models.BooleanField(default=False)
+    # "Who saw my data" on /account/ names the individual agents, not only their roles.
+    reveal_viewer_names = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -158,6 +162,9 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices)
     created_at = models.DateTimeField(default=timezone.now)
+    # Restriction of processing (GDPR art. 18), set and released by an admin: the person's data
+    # here is kept but frozen (no emails, no edits, no new work, hidden from lists but to admins).
+    restricted_at = models.DateTimeField(null=True, blank=True)
 
     objects = MembershipQuerySet.as_manager()
 
@@ -186,6 +193,10 @@ class Membership(models.Model):
     @property
     def is_requester(self) -> bool:
         return self.role == Role.REQUESTER
+
+    @property
+    def is_restricted(self) -> bool:
+        return self.restricted_at is not None
 
 
 class QueueQuerySet(models.QuerySet):

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from helpdesk.forms import apply_service_errors
@@ -18,6 +19,14 @@ RESERVED_SLUGS = {"admin", "api", "static", "media", "new", "accounts", "account
 
 class WorkspaceStartForm(forms.Form):
     name = forms.CharField(label="Workspace name", max_length=120, validators=[validate_single_line])
+    accept_dpa = forms.BooleanField(
+        label=_("I accept the data-processing agreement on behalf of my organisation"),
+        help_text=_(
+            "Your organisation decides what happens to the data put into the workspace; "
+            "we process it for you."
+        ),
+        error_messages={"required": _("Accept the data-processing agreement to create a workspace.")},
+    )
     slug = forms.SlugField(
         label="Address",
         max_length=50,
@@ -25,6 +34,8 @@ class WorkspaceStartForm(forms.Form):
         help_text="Lower-case letters, digits and hyphens; the workspace lives at /w/&lt;address&gt;/. "
         "Leave empty to derive it from the name.",
     )
+
+    field_order = ["name", "slug", "accept_dpa"]
 
     def clean(self):
         cleaned = super().clean()
@@ -49,6 +60,7 @@ def workspace_new(request):
                 slug=form.cleaned_data["slug"],
                 owner=request.user,
                 request=request,
+                dpa_accepted=form.cleaned_data["accept_dpa"],
             )
         except ValidationError as error:
             # Someone took the address between the form's check and the save.

@@ -130,8 +130,11 @@ def export_profile(ctx: ExportContext) -> dict:
 
 def export_memberships(ctx: ExportContext) -> list[dict]:
     user = ctx.user
+    rows = Membership.objects.filter(user_id=user.pk).select_related("workspace")
+    if ctx.workspace_id is not None:
+        rows = rows.filter(workspace_id=ctx.workspace_id)
     memberships = sorted(
-        Membership.objects.filter(user_id=user.pk).select_related("workspace"),
+        rows,
         key=lambda m: (m.workspace.name, m.workspace.pk),
     )
     ctx.workspace_names.update({m.workspace.slug: m.workspace.name for m in memberships})
@@ -252,5 +255,5 @@ def register_personal_data() -> None:
     registry.register_erasure_blocker(last_admin_blockers)
     registry.register_deactivation_hook(announce_deactivated)
     registry.register_exporter("profile", export_profile, order=10)
-    registry.register_exporter("memberships", export_memberships, order=30)
+    registry.register_exporter("memberships", export_memberships, order=30, workspace_scoped=True)
     registry.register_exporter("invitations", export_invitations, order=100)

@@ -49,6 +49,10 @@ ROLE_CHANGED_SINCE = (
     "their role should still change."
 )
 QUEUES_ONLY_FOR_AGENTS = "Queue access can only be given to agents (admins already see every queue)."
+MEMBER_RESTRICTED = (
+    "Processing of this person's data is restricted here: their role and queues cannot be changed until "
+    "an admin releases the restriction."
+)
 QUEUE_OF_OTHER_WORKSPACE = "That queue does not belong to this workspace."
 QUEUE_NAME_TAKEN = "There is already a queue named “{name}” in this workspace. Choose another name."
 ALREADY_MEMBER = "{email} is already a member of this workspace."
@@ -159,6 +163,8 @@ def member_set_role(
     old_role = membership.role
     if old_role == role:
         return membership
+    if membership.is_restricted:
+        raise ValidationError(MEMBER_RESTRICTED, code="restricted")
     if seen_role is not None and old_role != seen_role:
         raise ValidationError(
             ROLE_CHANGED_SINCE.format(name=membership.user, role=membership.get_role_display().lower()),
@@ -287,6 +293,8 @@ def member_queues_set(
     every change has its own audit event and nothing is audited when nothing changes.
     """
     membership = _lock_member(membership)
+    if membership.is_restricted:
+        raise ValidationError(MEMBER_RESTRICTED, code="restricted")
     wanted = {queue.pk: queue for queue in queues}
     for queue in wanted.values():
         _check_queue_for(queue, membership)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workspaces import intake_views, views
+from workspaces import intake_views, restriction_views, views
 from workspaces.two_factor import admin_views as two_factor_admin_views
 
 urlpatterns = [
@@ -12,6 +12,11 @@ urlpatterns = [
     path("admin/members/<int:member_id>/role/", views.admin_member_role, name="admin_member_role"),
     path("admin/members/<int:member_id>/queues/", views.admin_member_queues, name="admin_member_queues"),
     path("admin/members/<int:member_id>/remove/", views.admin_member_remove, name="admin_member_remove"),
+    path(
+        "admin/members/<int:member_id>/restriction/",
+        restriction_views.admin_member_restriction,
+        name="admin_member_restriction",
+    ),
     path("admin/invitations/new/", views.admin_invite, name="admin_invite"),
     path(
         "admin/invitations/<int:invitation_id>/revoke/",

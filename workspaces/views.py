@@ -19,7 +19,14 @@ from helpdesk.forms import apply_service_errors, service_error_message
 from privacy.audit import events
 from workspaces import access, selectors, services
 from workspaces.access import ADMIN_ONLY, workspace_view
-from workspaces.admin_forms import AcceptNewAccountForm, InviteForm, MemberQueuesForm, QueueForm, RoleForm
+from workspaces.admin_forms import (
+    AcceptNewAccountForm,
+    InviteForm,
+    MemberQueuesForm,
+    QueueForm,
+    RestrictForm,
+    RoleForm,
+)
 from workspaces.models import Role
 
 LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -99,6 +106,7 @@ def admin_member(request, membership, member_id: int):
             "member": member,
             "role_form": RoleForm(initial={"role": member.role, "seen_role": member.role}),
             "queues_form": queues_form,
+            "restrict_form": RestrictForm(),
             "is_last_admin": member.is_admin and selectors.admin_count(workspace=workspace) == 1,
             "admin_tab": "members",
         },

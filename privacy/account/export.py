@@ -354,15 +354,20 @@ class _JsonWriter:
         self.out.write("\n}\n")
 
 
-def write_archive(user, fileobj) -> None:
+def write_archive(user, fileobj, *, workspace_id: int | None = None) -> None:
     """Write the export ZIP of ``user`` into ``fileobj`` (seekable binary file).
+
+    With ``workspace_id``: what that workspace holds about the person only (the admins'
+    data-subject-request console), through the exporters registered ``workspace_scoped``.
 
     One pass over the rows: each section's exporter streams its rows to data.json and, through a
     temporary file, to summary.html. The files the exporters list follow.
     """
     now = timezone.now()
-    ctx = ExportContext(user=user, now=now)
+    ctx = ExportContext(user=user, now=now, workspace_id=workspace_id)
     exporters = registry.exporters()
+    if workspace_id is not None:
+        exporters = [e for e in exporters if e.workspace_scoped]
     with (
         zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive,
         tempfile.TemporaryFile("w+", encoding="utf-8") as summary,
@@ -375,7 +380,8 @@ def write_archive(user, fileobj) -> None:
             writer.begin()
             writer.key("schema_version", SCHEMA_VERSION)
             writer.key("generated_at", now.isoformat())
-            writer.key("sections", sorted(registry.export_sections()))
+            sections = registry.export_sections() if workspace_id is None else {e.section for e in exporters}
+            writer.key("sections", sorted(sections))
             for exporter in exporters:
                 writer.key(exporter.section, html.section(exporter.section, exporter.rows(ctx)))
             writer.end()

@@ -12,6 +12,13 @@ from privacy.personal_data.registry import DELETE, KEEP, PersonalData, register
 class PolicyKind(models.TextChoices):
     TERMS = "terms", "Terms of service"
     PRIVACY = "privacy", "Privacy policy"
+    # Accepted by whoever creates a workspace, for the organisation (the controller), never
+    # asked of every person: see PERSON_POLICY_KINDS.
+    DPA = "dpa", "Data-processing agreement"
+
+
+# The policies every person accepts for themselves (sign-up, the first-use gate, the notice).
+PERSON_POLICY_KINDS = (PolicyKind.TERMS, PolicyKind.PRIVACY)
 
 
 class PolicyVersion(models.Model):

@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from privacy.account.models import PolicyAcceptance, PolicyKind, PolicyVersion
+from privacy.account.models import PERSON_POLICY_KINDS, PolicyAcceptance, PolicyKind, PolicyVersion
 from privacy.audit import events
 
 SESSION_KEY = "privacy_policy_notice"
@@ -56,7 +56,7 @@ def policies_pending(user) -> list[PendingPolicy]:
     versions = list(_published().order_by("published_at", "pk"))
     accepted = set(PolicyAcceptance.objects.filter(user_id=user.pk).values_list("policy_id", flat=True))
     pending = []
-    for kind in PolicyKind:
+    for kind in PERSON_POLICY_KINDS:
         of_kind = [v for v in versions if v.kind == kind]
         if not of_kind or of_kind[-1].pk in accepted:
             continue
@@ -153,7 +153,7 @@ def policy_current(*, kind: str) -> PolicyVersion | None:
 
 def policies_current() -> list[PolicyVersion]:
     """The current version of each policy kind that has one."""
-    return [version for kind in PolicyKind if (version := policy_current(kind=kind)) is not None]
+    return [version for kind in PERSON_POLICY_KINDS if (version := policy_current(kind=kind)) is not None]
 
 
 def policy_versions(*, ids) -> list[PolicyVersion]:

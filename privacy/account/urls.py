@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from privacy.account import session_views, views
+from privacy.account import policy_gate_views, session_views, views
 
 urlpatterns = [
     path("", views.account_page, name="account"),
@@ -27,4 +27,5 @@ urlpatterns = [
     path("sessions/sign-out-all/", session_views.sessions_sign_out_all, name="account_sessions_sign_out_all"),
     path("policies/", views.policies_admin, name="account_policies"),
     path("policies/review/", views.policies_review, name="account_policies_review"),
+    path("policies/accept/", policy_gate_views.policies_accept, name="account_policies_accept"),
 ]

@@ -22,6 +22,7 @@ from privacy.account import consents as consent_services
 from privacy.account import erasure as erasure_services
 from privacy.account import export as export_services
 from privacy.account import policies as policy_services
+from privacy.account import policy_moments
 from privacy.account import profile as profile_services
 from privacy.account.forms import (
     ConsentsForm,
@@ -312,6 +313,7 @@ def policies_admin(request):
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
+            policy_moments.announce_on_commit(policy)
             messages.success(request, POLICY_PUBLISHED.format(policy=policy))
             return redirect("account_policies")
     versions = policy_services.policy_versions_recent(limit=50)

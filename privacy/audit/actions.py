@@ -97,6 +97,18 @@ AUDIT_EXPORTED = "audit.exported"
 AUDIT_PURGED = "audit.purged"
 AUDIT_ANONYMIZED = "audit.anonymized"
 
+# Privacy, second wave: redaction, restriction of processing, data-subject requests.
+MESSAGE_REDACTED = "message.redacted"
+ATTACHMENT_REDACTED = "attachment.redacted"
+MEMBER_RESTRICTED = "member.restricted"
+MEMBER_RESTRICTION_RELEASED = "member.restriction_released"
+SUBJECT_REQUEST_FILED = "subject_request.filed"
+SUBJECT_REQUEST_STATUS_CHANGED = "subject_request.status_changed"
+SUBJECT_REQUEST_EXPORTED = "subject_request.exported"
+SUBJECT_REQUEST_ERASED = "subject_request.erased"
+WORKSPACE_DPA_ACCEPTED = "workspace.dpa_accepted"
+POLICY_CHANGE_ANNOUNCED = "policy.change_announced"
+
 ACTIONS: dict[str, str] = {
     AUTH_LOGIN: "A person signed in.",
     AUTH_LOGIN_FAILED: "A sign-in attempt failed (target: the account, when the email matched one).",
@@ -212,6 +224,36 @@ ACTIONS: dict[str, str] = {
         "(detail: count and the new anchor: first remaining seq and its prev_hash)."
     ),
     AUDIT_ANONYMIZED: "Personal columns (IP, user agent, label) of a person's events were blanked.",
+    MESSAGE_REDACTED: (
+        "Staff redacted part of a message (detail: ticket number, kind, how many places and the "
+        "reason; never the redacted text)."
+    ),
+    ATTACHMENT_REDACTED: (
+        "Staff redacted a whole attachment; its bytes were deleted from storage, every version "
+        "(detail: ticket number and the reason; never the name or the content)."
+    ),
+    MEMBER_RESTRICTED: (
+        "An admin restricted the processing of a member's data here (kept but frozen: no emails, no "
+        "edits, no new work, hidden from agents' lists; detail: the reason)."
+    ),
+    MEMBER_RESTRICTION_RELEASED: "An admin released a restriction of processing.",
+    SUBJECT_REQUEST_FILED: (
+        "A data-subject request was filed, by the person or recorded by an admin "
+        "(detail: kind, via, due date)."
+    ),
+    SUBJECT_REQUEST_STATUS_CHANGED: "An admin changed a data-subject request's status (detail: from, to).",
+    SUBJECT_REQUEST_EXPORTED: (
+        "An admin downloaded the export of what this workspace holds about a person (detail: size)."
+    ),
+    SUBJECT_REQUEST_ERASED: (
+        "An admin erased a person's data in this workspace only (detail: counts per kind of data)."
+    ),
+    WORKSPACE_DPA_ACCEPTED: (
+        "Whoever created the workspace accepted the data-processing agreement for it (detail: version)."
+    ),
+    POLICY_CHANGE_ANNOUNCED: (
+        "A material policy change was emailed to the people it affects (detail: kind, version, emails sent)."
+    ),
 }
 
 ACTION_CHOICES: list[tuple[str, str]] = sorted((name, name) for name in ACTIONS)

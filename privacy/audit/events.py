@@ -1077,3 +1077,157 @@ def audit_anonymized(*, user_id: int, count: int, actor=None, request=None) -> A
         target_id=user_id,
         detail={"events": count},
     )
+
+
+# Privacy, second wave: redaction ---------------------------------------------------------------
+
+
+@_writes(actions.MESSAGE_REDACTED)
+def message_redacted(*, message, ticket, places: int, reason: str, actor, request=None) -> AuditEvent:
+    """How many places were replaced and why; never the redacted text (the reason is the
+    redactor's own words, shown to the workspace's admins)."""
+    return audit_record(
+        action=actions.MESSAGE_REDACTED,
+        request=request,
+        actor=actor,
+        workspace=ticket.workspace,
+        target=message,
+        detail={"ticket": ticket.number, "kind": message.kind, "places": places, "reason": reason},
+    )
+
+
+@_writes(actions.ATTACHMENT_REDACTED)
+def attachment_redacted(*, attachment, ticket, reason: str, actor, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.ATTACHMENT_REDACTED,
+        request=request,
+        actor=actor,
+        workspace=ticket.workspace,
+        target=attachment,
+        detail={"ticket": ticket.number, "message": attachment.message_id, "reason": reason},
+    )
+
+
+@_writes(actions.SETTINGS_CHANGED)
+def privacy_setting_changed(
+    *, workspace, setting: str, old: bool, new: bool, actor=None, request=None
+) -> AuditEvent:
+    """``agents_may_redact`` or ``reveal_viewer_names`` on the Security page."""
+    return audit_record(
+        action=actions.SETTINGS_CHANGED,
+        request=request,
+        actor=actor,
+        workspace=workspace,
+        target=workspace,
+        detail={"setting": setting, "old": old, "new": new},
+    )
+
+
+# Privacy, second wave: restriction of processing -----------------------------------------------
+
+
+@_writes(actions.MEMBER_RESTRICTED)
+def member_restricted(*, membership, reason: str, actor, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.MEMBER_RESTRICTED,
+        request=request,
+        actor=actor,
+        workspace=membership.workspace,
+        target_type=USER_TARGET_TYPE,
+        target_id=membership.user_id,
+        detail={"reason": reason, "role": membership.role},
+    )
+
+
+@_writes(actions.MEMBER_RESTRICTION_RELEASED)
+def member_restriction_released(*, membership, actor, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.MEMBER_RESTRICTION_RELEASED,
+        request=request,
+        actor=actor,
+        workspace=membership.workspace,
+        target_type=USER_TARGET_TYPE,
+        target_id=membership.user_id,
+        detail={"role": membership.role},
+    )
+
+
+# Privacy, second wave: data-subject requests ---------------------------------------------------
+
+
+@_writes(actions.SUBJECT_REQUEST_FILED)
+def subject_request_filed(*, subject_request, actor, request=None) -> AuditEvent:
+    """Kind, channel and due date; never the person's words."""
+    return audit_record(
+        action=actions.SUBJECT_REQUEST_FILED,
+        request=request,
+        actor=actor,
+        workspace=subject_request.workspace,
+        target=subject_request,
+        detail={
+            "kind": subject_request.kind,
+            "via": subject_request.via,
+            "subject_id": subject_request.subject_id,
+            "due": subject_request.due_at.date().isoformat(),
+        },
+    )
+
+
+@_writes(actions.SUBJECT_REQUEST_STATUS_CHANGED)
+def subject_request_status_changed(*, subject_request, old: str, actor, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.SUBJECT_REQUEST_STATUS_CHANGED,
+        request=request,
+        actor=actor,
+        workspace=subject_request.workspace,
+        target=subject_request,
+        detail={"from": old, "to": subject_request.status},
+    )
+
+
+@_writes(actions.SUBJECT_REQUEST_EXPORTED)
+def subject_request_exported(*, subject_request, size: int, actor, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.SUBJECT_REQUEST_EXPORTED,
+        request=request,
+        actor=actor,
+        workspace=subject_request.workspace,
+        target=subject_request,
+        detail={"subject_id": subject_request.subject_id, "size": size},
+    )
+
+
+@_writes(actions.SUBJECT_REQUEST_ERASED)
+def subject_request_erased(*, subject_request, counts: dict[str, int], actor, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.SUBJECT_REQUEST_ERASED,
+        request=request,
+        actor=actor,
+        workspace=subject_request.workspace,
+        target=subject_request,
+        detail={"subject_id": subject_request.subject_id, "counts": counts},
+    )
+
+
+# Privacy, second wave: policies at the right moment --------------------------------------------
+
+
+@_writes(actions.WORKSPACE_DPA_ACCEPTED)
+def workspace_dpa_accepted(*, workspace, version, actor, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.WORKSPACE_DPA_ACCEPTED,
+        request=request,
+        actor=actor,
+        workspace=workspace,
+        target=workspace,
+        detail={"policy_id": version.pk, "version": version.version},
+    )
+
+
+@_writes(actions.POLICY_CHANGE_ANNOUNCED)
+def policy_change_announced(*, policy, sent: int) -> AuditEvent:
+    return audit_record(
+        action=actions.POLICY_CHANGE_ANNOUNCED,
+        target=policy,
+        detail={"kind": policy.kind, "version": policy.version, "sent": sent},
+    )

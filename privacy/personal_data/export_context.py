@@ -34,6 +34,9 @@ class ExportContext:
 
     user: object
     now: object
+    # Set for a workspace's own export of a person (the admins' data-subject-request console):
+    # only the exporters registered ``workspace_scoped`` run, each limited to this workspace.
+    workspace_id: int | None = None
     workspace_names: dict[str, str] = field(default_factory=dict)
     _memo: dict = field(default_factory=dict, repr=False)
 

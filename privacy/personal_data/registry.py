@@ -180,6 +180,8 @@ class Exporter:
     rows: Callable
     order: int
     files: Callable | None = None
+    # The exporter honours ``ctx.workspace_id`` (a workspace's export of a person).
+    workspace_scoped: bool = False
 
 
 _EXPORTERS: dict[str, Exporter] = {}
@@ -193,14 +195,16 @@ def _ensure_callable(fn, what: str) -> None:
         raise TypeError(f"{what} takes a function, not {fn!r}.")
 
 
-def register_exporter(section: str, rows: Callable, *, order: int, files: Callable | None = None) -> None:
+def register_exporter(
+    section: str, rows: Callable, *, order: int, files: Callable | None = None, workspace_scoped: bool = False
+) -> None:
     """The app that owns ``section``'s data writes it: ``rows(ctx)`` with an
     ``privacy.personal_data.export_context.ExportContext``. ``order`` places the section in
     ``data.json`` (docs/export-schema.md). Registering the same function again is a no-op."""
     _ensure_callable(rows, f"Exporter {section!r}")
     if files is not None:
         _ensure_callable(files, f"Exporter {section!r} files=")
-    exporter = Exporter(section, rows, order, files)
+    exporter = Exporter(section, rows, order, files, workspace_scoped)
     existing = _EXPORTERS.get(section)
     if existing is not None and existing != exporter:
         raise ValueError(SECTION_TAKEN.format(section=section))

@@ -8,6 +8,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot
+from tests.e2e.test_privacy_second_wave import _ensure_person_policies
 from tests.factories import PASSWORD, TicketFactory
 
 pytestmark = pytest.mark.e2e
@@ -24,6 +25,7 @@ def test_admin_invites_an_agent_who_joins_and_sees_only_the_granted_queue(
     # thread, where Playwright's sync API keeps an event loop.
     TicketFactory(workspace=workspace, queue=queue, requester=requester.user, subject="Printer on fire")
     TicketFactory(workspace=workspace, queue=other_queue, requester=requester.user, subject="Double charge")
+    _ensure_person_policies()
 
     page = new_page()
     sign_in(page, live_asgi, admin.user.email, PASSWORD)
@@ -55,8 +57,12 @@ def test_admin_invites_an_agent_who_joins_and_sees_only_the_granted_queue(
     invitee.get_by_label("Password again").fill(INVITEE_PASSWORD)
     invitee.get_by_role("button", name="Create account and join").click()
 
-    expect(invitee).to_have_url(re.compile(rf"/w/{workspace.slug}/tickets/$"))
+    # Invited, they accept the terms and privacy policy first (privacy/account/policy_moments.py).
     expect(invitee.locator("ul.flashes")).to_contain_text(f"Welcome to {workspace.name}")
+    expect(invitee.get_by_role("heading", name="Before you start")).to_be_visible()
+    invitee.get_by_label("I have read and accept the terms of service and the privacy policy").check()
+    invitee.get_by_role("button", name="Accept and continue").click()
+    expect(invitee).to_have_url(re.compile(rf"/w/{workspace.slug}/tickets/$"))
     tickets = invitee.locator("table.list")
     expect(tickets).to_contain_text("Printer on fire")
     expect(tickets).not_to_contain_text("Double charge")

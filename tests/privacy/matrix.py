@@ -21,7 +21,88 @@ from tests.matrix_support import (
 )
 from workspaces.sessions.models import UserSession
 
+
+def _requests_about(user) -> bool:
+    from privacy.requests.models import SubjectRequest
+
+    return SubjectRequest.objects.filter(subject=user).exists()
+
+
+def _throwaway_request(world) -> dict:
+    """A request about a throw-away requester of the workspace (erasure acts on them only)."""
+    from privacy.requests.models import SubjectRequest
+    from tests.factories import MembershipFactory, UserFactory
+    from workspaces.models import Role
+
+    person = MembershipFactory(workspace=world.workspace, role=Role.REQUESTER, user=UserFactory()).user
+    found = SubjectRequest.objects.create(workspace=world.workspace, subject=person, kind="erasure")
+    return {"request_id": found.pk}
+
+
+def _request(kwargs):
+    from privacy.requests.models import SubjectRequest
+
+    return SubjectRequest.objects.select_related("subject").get(pk=kwargs["request_id"])
+
+
+def _restricted(kwargs) -> bool:
+    from workspaces.models import Membership
+
+    found = _request(kwargs)
+    return Membership.objects.filter(
+        workspace_id=found.workspace_id, user_id=found.subject_id, restricted_at__isnull=False
+    ).exists()
+
+
 MATRIX = {
+    # Data-subject requests (privacy/requests): the console is for admins only.
+    "subject_requests": {
+        "kwargs_factory": lambda world: {},
+        "methods": {
+            "GET": {},
+            "POST": {
+                "data": lambda world, kwargs: {"email": world.user(REQUESTER_OWNER).email, "kind": "access"},
+                "applied": lambda world, kwargs: _requests_about(world.user(REQUESTER_OWNER)),
+            },
+        },
+        "expected": {"GET": admin_only(200), "POST": admin_only(302)},
+    },
+    "subject_request_detail": {
+        "kwargs_factory": _throwaway_request,
+        "methods": {
+            "GET": {},
+            "POST": {
+                "data": lambda world, kwargs: {"status": "in_progress", "response": ""},
+                "applied": lambda world, kwargs: _request(kwargs).status == "in_progress",
+            },
+        },
+        "expected": {"GET": admin_only(200), "POST": admin_only(302)},
+    },
+    "subject_request_export": {
+        "kwargs_factory": _throwaway_request,
+        "methods": {"POST": {}},
+        "expected": {"POST": admin_only(200)},
+    },
+    "subject_request_erase": {
+        "kwargs_factory": _throwaway_request,
+        "methods": {
+            "POST": {
+                "data": lambda world, kwargs: {"confirm": "on"},
+                "applied": lambda world, kwargs: _request(kwargs).status == "completed",
+            },
+        },
+        "expected": {"POST": admin_only(302)},
+    },
+    "subject_request_restrict": {
+        "kwargs_factory": _throwaway_request,
+        "methods": {
+            "POST": {
+                "data": lambda world, kwargs: {"action": "restrict"},
+                "applied": lambda world, kwargs: _restricted(kwargs),
+            },
+        },
+        "expected": {"POST": admin_only(302)},
+    },
     "audit_log": {
         "kwargs_factory": lambda world: {},
         "methods": {"GET": {}},
@@ -131,9 +212,13 @@ MATRIX |= {
     # Without the password nothing is scheduled: the page again, 400.
     "account_delete": served(POST=signed_in(400), unserved=LOGIN_FIRST),
     "account_deleted": served(GET=everyone(200)),
+    # An empty form is refused (400); a person files only with their own workspaces.
+    "account_requests": served(GET=signed_in(200), POST=signed_in(400), unserved=LOGIN_FIRST),
     # Publishing policies is for site staff; nobody in the matrix is staff.
     "account_policies": served(GET=signed_in(404), POST=signed_in(404), unserved=LOGIN_FIRST),
     "account_policies_review": served(GET=signed_in(200), POST=signed_in(302), unserved=LOGIN_FIRST),
+    # The first-use gate: without the box ticked, the page again (400).
+    "account_policies_accept": served(GET=signed_in(200), POST=signed_in(400), unserved=LOGIN_FIRST),
     # Signed-in people have an account already: sent on.
     "signup": served(GET={**everyone(302), ANONYMOUS: 200}, POST={**everyone(302), ANONYMOUS: 200}),
     "signup_sent": served(GET=everyone(200)),
@@ -179,9 +264,9 @@ MATRIX |= {
         POST=(
             only(REQUESTER_OWNER, 302),
             {
-                "applied": lambda world, kwargs: not UserSession.objects.filter(
-                    pk=kwargs["session_id"]
-                ).exists()
+                "applied": lambda world, kwargs: (
+                    not UserSession.objects.filter(pk=kwargs["session_id"]).exists()
+                )
             },
         ),
         kwargs=_own_other_session,

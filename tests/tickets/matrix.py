@@ -233,4 +233,33 @@ MATRIX = {
         "methods": {"GET": {}},
         "expected": {"GET": ATTACHMENT_DOWNLOAD_GET},
     },
+    # Redaction: admins only while the workspace does not let agents redact (the default).
+    "message_redact": {
+        "kwargs_factory": _owner_reply_kwargs,
+        "methods": {
+            "GET": {},
+            "POST": {
+                "data": lambda world, kwargs: {"text": "Tpyo", "reason": "Matrix"},
+                "applied": lambda world, kwargs: _message_body(kwargs) == "[redacted] here",
+            },
+        },
+        "expected": {"GET": only(ADMIN, 200), "POST": only(ADMIN, 302)},
+    },
+    "attachment_redact": {
+        "kwargs_factory": _reply_attachment,
+        "methods": {
+            "GET": {},
+            "POST": {
+                "data": lambda world, kwargs: {"reason": "Matrix"},
+                "applied": lambda world, kwargs: _attachment_redacted(kwargs),
+            },
+        },
+        "expected": {"GET": only(ADMIN, 200), "POST": only(ADMIN, 302)},
+    },
 }
+
+
+def _attachment_redacted(kwargs) -> bool:
+    from tickets.models import Attachment
+
+    return Attachment.objects.filter(pk=kwargs["attachment_id"], redacted_at__isnull=False).exists()

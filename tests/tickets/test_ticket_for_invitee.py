@@ -83,6 +83,10 @@ def test_agent_opens_a_ticket_for_a_new_address_who_then_takes_it_up(
     person.refresh_from_db()
     assert person.is_active and person.email_confirmed_at is not None and person.check_password(NEW_PASSWORD)
     assert Membership.objects.filter(user=person).count() == 1
+    # Invited, they accept the terms and privacy policy first (the gate), then see their ticket.
+    gated = client.get(f"/w/acme/tickets/{ticket.number}/")
+    assert gated.status_code == 302 and gated["Location"].startswith("/account/policies/accept/")
+    client.post("/account/policies/accept/", {"accept": "on"})
     detail = client.get(f"/w/acme/tickets/{ticket.number}/")
     assert detail.status_code == 200 and "Phoned in at 9." in detail.content.decode()
 

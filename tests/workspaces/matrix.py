@@ -93,6 +93,18 @@ MATRIX = {
         },
         "expected": {"POST": admin_only(302)},
     },
+    "admin_member_restriction": {
+        "kwargs_factory": _member_kwargs(Role.REQUESTER),
+        "methods": {
+            "POST": {
+                "data": lambda world, kwargs: {"reason": "Contests accuracy"},
+                "applied": lambda world, kwargs: Membership.objects.filter(
+                    pk=kwargs["member_id"], restricted_at__isnull=False
+                ).exists(),
+            },
+        },
+        "expected": {"POST": admin_only(302)},
+    },
     "admin_member_remove": {
         "kwargs_factory": _member_kwargs(Role.REQUESTER),
         "methods": {

@@ -159,6 +159,12 @@ def test_a_new_person_sets_name_and_password_and_lands_in_the_workspace(client, 
         accept_url(token), {"display_name": "Nina", "password1": PASSWORD, "password2": PASSWORD}, follow=True
     )
 
+    # Invited, they skipped the sign-up form: the terms and privacy policy come first
+    # (tests/privacy/test_policy_moments.py), then the workspace.
+    assert response.redirect_chain[-1][0].startswith("/account/policies/accept/?next=")
+    response = client.post(
+        "/account/policies/accept/", {"accept": "on", "next": url("ticket_list", workspace)}, follow=True
+    )
     assert response.redirect_chain[-1][0] == url("ticket_list", workspace)
     user = User.objects.get(email=EMAIL)
     assert user.email_confirmed_at is not None and user.is_active

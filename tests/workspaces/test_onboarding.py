@@ -11,7 +11,7 @@ def test_a_person_starts_a_workspace_and_becomes_its_admin(client):
     user = UserFactory()
     client.force_login(user)
 
-    response = client.post("/workspaces/new/", {"name": "Initech Support", "slug": ""})
+    response = client.post("/workspaces/new/", {"name": "Initech Support", "slug": "", "accept_dpa": "on"})
 
     assert response.status_code == 302
     assert response["Location"] == "/w/initech-support/"
@@ -19,7 +19,7 @@ def test_a_person_starts_a_workspace_and_becomes_its_admin(client):
     assert Membership.objects.get(workspace=workspace, user=user).role == Role.ADMIN
     assert Queue.objects.filter(workspace=workspace).count() == 1
     actions = set(AuditEvent.objects.filter(workspace=workspace).values_list("action", flat=True))
-    assert {"workspace.created", "member.added", "queue.created"} <= actions
+    assert {"workspace.created", "member.added", "queue.created", "workspace.dpa_accepted"} <= actions
 
 
 @pytest.mark.django_db
@@ -27,7 +27,7 @@ def test_a_taken_address_is_refused_and_the_name_is_kept(client):
     WorkspaceFactory(slug="initech")
     client.force_login(UserFactory())
 
-    response = client.post("/workspaces/new/", {"name": "Initech", "slug": "initech"})
+    response = client.post("/workspaces/new/", {"name": "Initech", "slug": "initech", "accept_dpa": "on"})
 
     assert response.status_code == 200
     assert SLUG_TAKEN in response.content.decode()

@@ -36,7 +36,7 @@ def _migrate_to_latest():
 def test_the_form_refuses_an_address_taken_in_another_case(client, workspace, slug):
     client.force_login(UserFactory())
 
-    response = client.post("/workspaces/new/", {"name": "Copycat", "slug": slug})
+    response = client.post("/workspaces/new/", {"name": "Copycat", "slug": slug, "accept_dpa": "on"})
 
     assert response.status_code == 200
     assert response.context["form"].errors["slug"] == [SLUG_TAKEN]
@@ -46,7 +46,7 @@ def test_the_form_refuses_an_address_taken_in_another_case(client, workspace, sl
 def test_the_form_stores_an_upper_case_address_in_lower_case(client):
     client.force_login(UserFactory())
 
-    response = client.post("/workspaces/new/", {"name": "Initech", "slug": "InitechHQ"})
+    response = client.post("/workspaces/new/", {"name": "Initech", "slug": "InitechHQ", "accept_dpa": "on"})
 
     assert response.status_code == 302
     assert response["Location"] == "/w/initechhq/"

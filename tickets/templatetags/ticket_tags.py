@@ -4,7 +4,7 @@ from django import template
 
 from helpdesk.text import inline_text
 from tickets import reads
-from tickets.access import can_edit_message
+from tickets.access import can_edit_message, can_redact
 from tickets.bodies import message_html
 
 register = template.Library()
@@ -20,6 +20,12 @@ def message_html_filter(message):
 def editable_by(message, membership) -> bool:
     """True while ``membership``'s person may still edit ``message`` (author, 15 minutes)."""
     return membership is not None and can_edit_message(membership, message)
+
+
+@register.filter
+def may_redact(membership) -> bool:
+    """True when ``membership`` may redact messages and files (tickets.access.can_redact)."""
+    return membership is not None and membership.is_staff and can_redact(membership)
 
 
 @register.simple_tag

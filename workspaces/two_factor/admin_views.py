@@ -2,9 +2,11 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from workspaces.access import ADMIN_ONLY, workspace_view
+from workspaces.privacy_settings import PRIVACY_FIELDS, PrivacySettingsForm, workspace_set_privacy_settings
 from workspaces.two_factor import services
 from workspaces.two_factor.forms import RequirementForm
 
@@ -16,6 +18,16 @@ REQUIREMENT_OFF = "A second factor is no longer required in this workspace."
 @require_http_methods(["GET", "POST"])
 def admin_security(request, membership):
     workspace = membership.workspace
+    privacy_initial = {name: getattr(workspace, name) for name in PRIVACY_FIELDS}
+    if request.method == "POST" and "privacy_settings" in request.POST:
+        privacy_form = PrivacySettingsForm(request.POST, initial=privacy_initial)
+        if privacy_form.is_valid():
+            if workspace_set_privacy_settings(
+                workspace=workspace, values=privacy_form.cleaned_data, actor=request.user, request=request
+            ):
+                messages.success(request, _("The privacy settings were saved."))
+            return redirect("admin_security", slug=workspace.slug)
+    privacy_form = PrivacySettingsForm(initial=privacy_initial)
     form = RequirementForm(request.POST or None, initial={"require_two_factor": workspace.require_two_factor})
     if request.method == "POST" and form.is_valid():
         required = form.cleaned_data["require_two_factor"]
@@ -30,6 +42,7 @@ def admin_security(request, membership):
         {
             "membership": membership,
             "form": form,
+            "privacy_form": privacy_form,
             "admin_tab": "security",
             "own_factor": services.user_has_factor(request.user),
         },
