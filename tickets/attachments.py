@@ -25,6 +25,7 @@ from django.core.files import File
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk.storage import delete_stored_file, delete_stored_file_on_commit
 from privacy.audit import events
@@ -48,11 +49,10 @@ ERROR_BLOCKED_EXTENSION = (
 ERROR_BLOCKED_CONTENT = (
     "“{name}” was not attached: it contains a program, whatever its name says, and programs are not accepted."
 )
-ERROR_TOO_MANY = "Attach at most {max} files at a time."
-ERROR_CHOOSE_AGAIN = "Nothing was sent yet and your text is kept: choose the files to attach again."
-ERROR_NOT_FOUND = "Not found."
-HELP_TEXT = "Optional. Up to {max} files, {limit} each. Programs (such as .exe or .sh) are not accepted."
-
+ERROR_TOO_MANY = _("Attach at most {max} files at a time.")
+ERROR_CHOOSE_AGAIN = _("Nothing was sent yet and your text is kept: choose the files to attach again.")
+ERROR_NOT_FOUND = _("Not found.")
+HELP_TEXT = _("Optional. Up to {max} files, {limit} each. Programs (such as .exe or .sh) are not accepted.")
 # -- What is refused, what may be shown inline -----------------------------------------------
 
 BLOCKED_EXTENSIONS = frozenset(
@@ -517,7 +517,6 @@ def attachment_delete_file(attachment: Attachment) -> None:
         return
     storage = attachment.file.storage
     delete_stored_file_on_commit(storage=storage, name=name)
-
 
 
 def attachment_record_download(*, attachment: Attachment, membership, request=None) -> None:

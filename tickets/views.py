@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from helpdesk.forms import apply_service_errors, service_error_message
@@ -28,22 +29,22 @@ from workspaces.access import NOT_FOUND, workspace_view
 
 PAGE_SIZE = selectors.PAGE_SIZE
 
-TICKET_CREATED = "Ticket #{number} was opened."
-REQUESTER_INVITED = "{email} is now a requester here and was emailed an invitation to follow the ticket."
-TICKET_CREATED_ELSEWHERE = (
+TICKET_CREATED = _("Ticket #{number} was opened.")
+REQUESTER_INVITED = _("{email} is now a requester here and was emailed an invitation to follow the ticket.")
+TICKET_CREATED_ELSEWHERE = _(
     "Ticket #{number} was opened in the {queue} queue. You do not work that queue, so it is not in your list."
 )
-REPLY_POSTED = "Your reply was posted."
-REPLY_POSTED_STATUS = "Your reply was posted and the ticket is now {status}."
-NOTE_POSTED = "Your internal note was added. Only agents and admins can see it."
-TICKET_UPDATED = "The ticket was updated."
-TICKET_UNCHANGED = "Nothing was changed."
-TICKET_CLOSED = "The ticket is closed. Reply to it if you need to open it again."
-TICKET_MOVED_AWAY = "Ticket #{number} moved to {queue}; you no longer see it."
-PARTICIPANT_ADDED = "{name} was added to the ticket."
-PARTICIPANT_REMOVED = "{name} was removed from the ticket."
-MESSAGE_EDITED = "Your message was updated."
-FIX_BELOW = "Please fix the problems below; nothing was lost."
+REPLY_POSTED = _("Your reply was posted.")
+REPLY_POSTED_STATUS = _("Your reply was posted and the ticket is now {status}.")
+NOTE_POSTED = _("Your internal note was added. Only agents and admins can see it.")
+TICKET_UPDATED = _("The ticket was updated.")
+TICKET_UNCHANGED = _("Nothing was changed.")
+TICKET_CLOSED = _("The ticket is closed. Reply to it if you need to open it again.")
+TICKET_MOVED_AWAY = _("Ticket #{number} moved to {queue}; you no longer see it.")
+PARTICIPANT_ADDED = _("{name} was added to the ticket.")
+PARTICIPANT_REMOVED = _("{name} was removed from the ticket.")
+MESSAGE_EDITED = _("Your message was updated.")
+FIX_BELOW = _("Please fix the problems below; nothing was lost.")
 
 
 def _forbid_unless(allowed: bool) -> None:

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from helpdesk.forms import apply_service_errors
@@ -17,13 +18,15 @@ RESERVED_SLUGS = {"admin", "api", "static", "media", "new", "accounts", "account
 
 
 class WorkspaceStartForm(forms.Form):
-    name = forms.CharField(label="Workspace name", max_length=120, validators=[validate_single_line])
+    name = forms.CharField(label=_("Workspace name"), max_length=120, validators=[validate_single_line])
     slug = forms.SlugField(
-        label="Address",
+        label=_("Address"),
         max_length=50,
         required=False,
-        help_text="Lower-case letters, digits and hyphens; the workspace lives at /w/&lt;address&gt;/. "
-        "Leave empty to derive it from the name.",
+        help_text=_(
+            "Lower-case letters, digits and hyphens; the workspace lives at /w/&lt;address&gt;/. "
+            "Leave empty to derive it from the name."
+        ),
     )
 
     def clean(self):
@@ -31,7 +34,7 @@ class WorkspaceStartForm(forms.Form):
         # Addresses are compared ignoring case, and stored (and shown) in lower case.
         slug = (cleaned.get("slug") or slugify(cleaned.get("name", ""))[:50]).lower()
         if not slug:
-            self.add_error("slug", "Choose an address made of letters or digits.")
+            self.add_error("slug", _("Choose an address made of letters or digits."))
         elif slug in RESERVED_SLUGS or workspace_slug_taken(slug):
             self.add_error("slug", SLUG_TAKEN)
         cleaned["slug"] = slug

@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk import ratelimit
 from helpdesk.errors import UserFacingError
@@ -55,10 +56,10 @@ FILE_CHUNK = 1024 * 1024
 DEFAULT_EXPORT_DAYS = 7
 USER_TARGET_TYPE = "workspaces.user"
 
-EXPORT_IN_PROGRESS = "An export is already being prepared. You will find it below when it is ready."
-EXPORT_NOT_FOUND = "Not found."
-EXPORT_EXPIRED = "This export has expired and its file was deleted. Request a new one."
-EXPORT_FAILED = (
+EXPORT_IN_PROGRESS = _("An export is already being prepared. You will find it below when it is ready.")
+EXPORT_NOT_FOUND = _("Not found.")
+EXPORT_EXPIRED = _("This export has expired and its file was deleted. Request a new one.")
+EXPORT_FAILED = _(
     "The export could not be prepared. Try again; if it fails again, contact your workspace admins."
 )
 

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from privacy.account.models import PolicyAcceptance, PolicyKind, PolicyVersion
 from privacy.audit import events
@@ -24,8 +25,10 @@ SESSION_KEY = "privacy_policy_notice"
 CACHE_KEY = "privacy:policy-marker"
 CACHE_SECONDS = 60
 
-VERSION_TAKEN = "There is already a {kind} version named “{version}”. Choose another version name."
-NOTHING_TO_ACCEPT = "There is nothing new to accept."
+VERSION_TAKEN = gettext_lazy(
+    "There is already a {kind} version named “{version}”. Choose another version name."
+)
+NOTHING_TO_ACCEPT = gettext_lazy("There is nothing new to accept.")
 
 
 @dataclass(frozen=True)

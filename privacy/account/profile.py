@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk import outbound, ratelimit
 from helpdesk.errors import UserFacingError
@@ -22,10 +23,10 @@ from privacy.audit import events
 from workspaces.models import User
 
 EMAIL_CHANGE_HOURS = 48
-EMAIL_SAME = "This is already your email address."
-EMAIL_TAKEN = "Another account uses this email address. Choose another one."
-EMAIL_LINK_INVALID = "This confirmation link is not valid. Copy the whole link from the email."
-EMAIL_LINK_EXPIRED = (
+EMAIL_SAME = _("This is already your email address.")
+EMAIL_TAKEN = _("Another account uses this email address. Choose another one.")
+EMAIL_LINK_INVALID = _("This confirmation link is not valid. Copy the whole link from the email.")
+EMAIL_LINK_EXPIRED = _(
     "This confirmation link has expired or was replaced by a newer one. Ask for the change again."
 )
 PREFERENCE_FIELDS = ("email_on_reply", "email_on_assignment", "email_weekly_summary")

@@ -7,14 +7,15 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from workspaces.sessions import services as session_services
 
-SESSION_SIGNED_OUT = "That session was signed out. The browser has to sign in again."
-OTHERS_SIGNED_OUT = "Signed out of {count} other session{plural}."
-NO_OTHERS = "You were signed in nowhere else."
-ALL_SIGNED_OUT = "You were signed out everywhere, on this browser too."
+SESSION_SIGNED_OUT = _("That session was signed out. The browser has to sign in again.")
+OTHERS_SIGNED_OUT = _("Signed out of {count} other session{plural}.")
+NO_OTHERS = _("You were signed in nowhere else.")
+ALL_SIGNED_OUT = _("You were signed out everywhere, on this browser too.")
 
 
 def _back():

@@ -315,7 +315,7 @@ def test_purge_of_unconfirmed_sign_up_removes_the_held_request(workspace, ask):
 def test_a_closed_workspace_refuses_a_held_request_service(workspace):
     with pytest.raises(ValidationError) as error:
         help_request_hold(workspace=workspace, user=UserFactory(), subject="x", description="y")
-    assert INTAKE_CLOSED in error.value.messages
+    assert str(INTAKE_CLOSED) in error.value.messages
 
 
 def test_other_workspace_member_status_does_not_leak(client, workspace, other_workspace):

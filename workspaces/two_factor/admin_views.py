@@ -2,14 +2,15 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from workspaces.access import ADMIN_ONLY, workspace_view
 from workspaces.two_factor import services
 from workspaces.two_factor.forms import RequirementForm
 
-REQUIREMENT_ON = "Admins and agents of this workspace now need a second factor."
-REQUIREMENT_OFF = "A second factor is no longer required in this workspace."
+REQUIREMENT_ON = _("Admins and agents of this workspace now need a second factor.")
+REQUIREMENT_OFF = _("A second factor is no longer required in this workspace.")
 
 
 @workspace_view(roles=ADMIN_ONLY)
