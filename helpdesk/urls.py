@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from helpdesk import views
 from privacy.account.help_views import get_help
+from privacy.account.language_views import language_switch
 from workspaces import sso_urls
 from workspaces.onboarding_views import workspace_new
 from workspaces.views import invitation_accept
@@ -10,6 +11,7 @@ from workspaces.views import invitation_accept
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("language/", language_switch, name="language_switch"),
     path("accounts/", include("privacy.account.urls_signup")),
     path("accounts/", include("workspaces.urls_accounts")),
     path("account/two-factor/", include("workspaces.two_factor.urls_account")),

@@ -74,34 +74,34 @@ class TicketFilterForm(forms.Form):
     queue = forms.ModelChoiceField(label=_("Queue"), queryset=Queue.objects.none(), required=False)
     assignee = forms.ChoiceField(label=_("Assignee"), required=False)
     priority = forms.ChoiceField(
-        label=_("Priority"), required=False, choices=[("", "Any priority"), *Priority.choices]
+        label=_("Priority"), required=False, choices=[("", _("Any priority")), *Priority.choices]
     )
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=list(SORT_LABELS.items()))
     dir = forms.ChoiceField(
         label=_("Order"),
         required=False,
-        choices=[("desc", "Descending"), ("asc", "Ascending")],
+        choices=[("desc", _("Descending")), ("asc", _("Ascending"))],
     )
 
     def __init__(self, *args, membership, **kwargs):
         super().__init__(*args, **kwargs)
         self.membership = membership
-        statuses = [("", "Any status"), (STATUS_OPEN, "Open (not solved or closed)")]
+        statuses = [("", _("Any status")), (STATUS_OPEN, _("Open (not solved or closed)"))]
         if membership.is_staff:
             statuses += list(Status.choices)
             self.fields["queue"].queryset = queues_for_filter(membership)
-            self.fields["queue"].empty_label = "All my queues"
+            self.fields["queue"].empty_label = _("All my queues")
             people = [
                 (str(user.pk), strip_bidi(str(user))) for user in staff_members(membership.workspace_id)
             ]
             self.fields["assignee"].choices = [
-                ("", "Anyone"),
-                ("me", "Me"),
-                ("none", "Unassigned"),
+                ("", _("Anyone")),
+                ("me", _("Me")),
+                ("none", _("Unassigned")),
                 *people,
             ]
         else:
-            statuses += [(STATUS_DONE, "Solved or closed")]
+            statuses += [(STATUS_DONE, _("Solved or closed"))]
             for name in ("queue", "assignee", "priority"):
                 del self.fields[name]
             self.fields["sort"].choices = [c for c in SORT_LABELS.items() if c[0] != "priority"]
@@ -270,7 +270,7 @@ class TicketPropertiesForm(forms.Form):
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
     queue = forms.ModelChoiceField(label=_("Queue"), queryset=Queue.objects.none(), empty_label=None)
     assignee = PersonChoiceField(
-        label=_("Assignee"), queryset=None, required=False, empty_label=_("Unassigned")
+        label=_("Assignee"), queryset=None, required=False, empty_label=_(_("Unassigned"))
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
     seen_status = forms.CharField(widget=forms.HiddenInput, required=False)

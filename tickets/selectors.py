@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from tickets.access import visible_messages, visible_tickets
 from tickets.models import Message, Status, Ticket, TicketParticipant
@@ -33,10 +34,10 @@ SORTS = {
 REQUESTER_SORT_FIELDS = {"updated": "public_updated_at"}
 DEFAULT_SORT = "updated"
 SORT_LABELS = {
-    "updated": "Last updated",
-    "created": "Created",
-    "priority": "Priority",
-    "number": "Number",
+    "updated": _("Last updated"),
+    "created": _("Created"),
+    "priority": _("Priority"),
+    "number": _("Number"),
 }
 # Filter values of ``status`` besides the statuses themselves.
 STATUS_OPEN = "open_any"

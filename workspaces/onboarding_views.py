@@ -17,6 +17,9 @@ SLUG_TAKEN = WORKSPACE_SLUG_TAKEN
 RESERVED_SLUGS = {"admin", "api", "static", "media", "new", "accounts", "account", "w"}
 
 
+WORKSPACE_READY = _("Workspace “{name}” is ready. Invite your team from Admin.")
+
+
 class WorkspaceStartForm(forms.Form):
     name = forms.CharField(label=_("Workspace name"), max_length=120, validators=[validate_single_line])
     slug = forms.SlugField(
@@ -57,6 +60,6 @@ def workspace_new(request):
             # Someone took the address between the form's check and the save.
             apply_service_errors(form, error)
         else:
-            messages.success(request, f"Workspace “{workspace.name}” is ready. Invite your team from Admin.")
+            messages.success(request, WORKSPACE_READY.format(name=workspace.name))
             return redirect("workspace_home", slug=workspace.slug)
     return render(request, "workspaces/workspace_new.html", {"form": form})

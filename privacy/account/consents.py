@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
-from django.utils.translation import gettext_lazy as _
 
 from privacy.account.models import Consent, ConsentSource, PolicyKind
 from privacy.account.policies import policy_current
@@ -40,7 +39,7 @@ PURPOSES: dict[str, Purpose] = {
     )
 }
 
-UNKNOWN_PURPOSE = _("Unknown consent purpose {purpose!r}: add it to privacy/account/consents.py PURPOSES.")
+UNKNOWN_PURPOSE = "Unknown consent purpose {purpose!r}: add it to privacy/account/consents.py PURPOSES."
 
 
 def _check(purpose: str) -> None:

@@ -1,13 +1,12 @@
 """Forms of the account page. Error texts are module constants the tests import."""
 
 from functools import lru_cache
-from pathlib import Path
 from zoneinfo import available_timezones
 
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.languages import offered_languages
 from privacy.account.consents import PURPOSES
 from privacy.account.erasure import CONFIRM_WORD
 from privacy.account.models import PolicyKind
@@ -15,27 +14,6 @@ from privacy.account.models import PolicyKind
 WRONG_PASSWORD = _("That is not your current password.")
 CONFIRM_WORD_WRONG = f"Type {CONFIRM_WORD} in capital letters to confirm."
 NAME_REQUIRED = _("Enter the name people should see.")
-# Languages the interface may one day speak. Only those with a compiled translation of our own
-# (locale/<code>/LC_MESSAGES/django.mo) are offered: a choice that changed nothing would be a
-# setting that does nothing. Until translations land that is English alone.
-LANGUAGES = [
-    ("en", "English"),
-    ("de", "Deutsch"),
-    ("es", "Español"),
-    ("fr", "Français"),
-    ("it", "Italiano"),
-    ("nl", "Nederlands"),
-    ("pt", "Português"),
-]
-
-
-def offered_languages() -> list[tuple[str, str]]:
-    locale = Path(settings.BASE_DIR) / "locale"
-    return [
-        (code, name)
-        for code, name in LANGUAGES
-        if code == "en" or (locale / code / "LC_MESSAGES" / "django.mo").exists()
-    ]
 
 
 @lru_cache(maxsize=1)
@@ -54,9 +32,7 @@ class ProfileForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
         help_text=_("Shown to the people who work your tickets."),
     )
-    language = forms.ChoiceField(
-        label=_("Language"), help_text=_("Other languages are offered here once the interface is translated.")
-    )
+    language = forms.ChoiceField(label=_("Language"), help_text=_("Pages and emails use this language."))
     time_zone = forms.ChoiceField(
         label=_("Time zone"), help_text=_("Times on pages and in emails use this zone.")
     )

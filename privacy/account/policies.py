@@ -70,7 +70,7 @@ def policies_pending(user) -> list[PendingPolicy]:
             PendingPolicy(
                 id=current.pk,
                 kind=kind.value,
-                kind_label=kind.label,
+                kind_label=str(kind.label),
                 version=current.version,
                 material=any(v.is_material for v in newer),
             )
@@ -94,7 +94,8 @@ def policy_notice_for(request) -> list[dict]:
     state = request.session.get(SESSION_KEY)
     if not state or state.get("marker") != current_marker() or state.get("user") != user.pk:
         return policy_notice_refresh(request, user)
-    return state["pending"]
+    # The label in the language of this page, not of the page that filled the session.
+    return [{**p, "kind_label": PolicyKind(p["kind"]).label} for p in state["pending"]]
 
 
 def on_user_logged_in(sender, request, user, **kwargs):

@@ -56,6 +56,18 @@ def profile_update(*, user, display_name: str, language: str, time_zone: str, re
     return changed
 
 
+@transaction.atomic
+def language_save(*, user, language: str, request=None) -> bool:
+    """Save the language chosen with the switcher; returns whether it changed (audited like a
+    profile change). ``language`` must be one of ``helpdesk.languages.offered_languages()``."""
+    if user.language == language:
+        return False
+    user.language = language
+    user.save(update_fields=["language"])
+    events.account_profile_updated(user=user, fields=["language"], request=request)
+    return True
+
+
 def preferences_of(user) -> NotificationPreferences:
     """The person's preferences (unsaved defaults when they never changed them)."""
     return NotificationPreferences.objects.filter(user_id=user.pk).first() or NotificationPreferences(

@@ -28,7 +28,7 @@ class AuditFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
     action = forms.ChoiceField(
-        label=_("Action"), required=False, choices=[("", "Any action"), *ACTION_CHOICES]
+        label=_("Action"), required=False, choices=[("", _("Any action")), *ACTION_CHOICES]
     )
     target_type = forms.CharField(label=_("Target type"), required=False, max_length=64)
     target_id = forms.CharField(label=_("Target id"), required=False, max_length=64)

@@ -39,18 +39,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.utils.translation import gettext_lazy as _
-
 DELETE = "delete"
 KEEP = "keep"
 
-NOT_REGISTERED = _("{label} is not in the personal-data registry: declare a PersonalData for it.")
-ALREADY_REGISTERED = _("{label} is registered twice in the personal-data registry.")
+NOT_REGISTERED = "{label} is not in the personal-data registry: declare a PersonalData for it."
+ALREADY_REGISTERED = "{label} is registered twice in the personal-data registry."
 NOT_CALLABLE = (
     "erase= takes DELETE, KEEP or the eraser function itself, not {value!r}. Pass the "
     "function: the registry imports nothing by name."
 )
-SECTION_TAKEN = _("Export section {section!r} already has an exporter.")
+SECTION_TAKEN = "Export section {section!r} already has an exporter."
 
 
 @dataclass(frozen=True)
