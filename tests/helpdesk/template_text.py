@@ -17,10 +17,11 @@ READABLE_ATTR = re.compile(
     re.S,
 )
 LITERAL_ARGUMENT = re.compile(r'\b(\w+)=["\']([^"\']*)["\']')
+LITERAL_DEFAULT = re.compile(r'\|default:["\']([^"\']*)["\']')
 TEMPLATE_CODE = re.compile(r"{%\s*blocktrans.*?endblocktrans(?:late)?\s*%}|{%.*?%}|{{.*?}}", re.S)
 
 # Text that is the same in every language (names of things, not words of the interface).
-ALLOWED = {"Helpdesk", "Deutsch", "English", "Español", "Français"}
+ALLOWED = {"Helpdesk", "Deutsch", "English", "Español", "Français", "/account/"}
 # (opening pattern, closing pattern) of spans whose text is never shown as interface text.
 SKIPPED = (
     (r"<script\b", r"</script"),
@@ -55,9 +56,14 @@ def untranslated(source: str) -> list[str]:
             if re.match(opening, token, re.I):
                 closing = end
                 break
+        if token.startswith(("{%", "{{")):
+            # A fallback a person reads: `|default:_("...")`, not `|default:"..."`.
+            found.extend(f'default:"{value}"' for value in LITERAL_DEFAULT.findall(token) if _words(value))
         if token.startswith("{%"):
             # Words handed to an include or a with as a bare string literal: `label=_("...")`.
-            found.extend(f'{name}="{value}"' for name, value in LITERAL_ARGUMENT.findall(token) if _words(value))
+            found.extend(
+                f'{name}="{value}"' for name, value in LITERAL_ARGUMENT.findall(token) if _words(value)
+            )
         if token.startswith("<"):
             for name, value in READABLE_ATTR.findall(token):
                 literal = TEMPLATE_CODE.sub("", value).strip()
