@@ -11,5 +11,5 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": "That email and password do not match an active account.",
+        "invalid_login": _("That email and password do not match an active account."),
     }
