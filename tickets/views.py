@@ -233,7 +233,9 @@ def ticket_properties(request, membership, number):
         else:
             ticket = outcome.ticket
             if not outcome.applied:
-                messages.info(request, " ".join(filter(None, [outcome.changed_since, TICKET_UNCHANGED])))
+                messages.info(
+                    request, " ".join(str(part) for part in (outcome.changed_since, TICKET_UNCHANGED) if part)
+                )
                 return redirect(ticket_url(membership, ticket))
             if not access.can_see_ticket(membership, ticket.pk):
                 messages.info(
@@ -275,7 +277,7 @@ def ticket_participant_add(request, membership, number):
         else:
             messages.success(request, PARTICIPANT_ADDED.format(name=user))
     else:
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return redirect(f"{ticket_url(membership, ticket)}#participants")
 
 

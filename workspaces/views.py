@@ -146,7 +146,7 @@ def admin_member_queues(request, membership, member_id: int):
     member = access.get_member_or_404(membership, member_id)
     form = MemberQueuesForm(request.POST, queues=selectors.queues_of(workspace=workspace))
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return _back_to(request, membership, member)
     try:
         granted, revoked = services.member_queues_set(

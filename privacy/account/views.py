@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -115,6 +115,9 @@ def profile_save(request):
     except ValidationError as error:
         apply_service_errors(form, error)
         return _render_page(request, status=400, profile_form=form)
+    if "language" in changed:
+        # The confirmation is read on the next page, in the language just chosen.
+        translation.activate(request.user.language)
     messages.success(request, PROFILE_SAVED if changed else NOTHING_CHANGED)
     return redirect(_account_url("profile"))
 
