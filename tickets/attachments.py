@@ -41,12 +41,12 @@ EXTENSION_MAX_LENGTH = 16
 FALLBACK_FILENAME = "attachment"
 HEAD_BYTES = 64 * 1024
 
-ERROR_TOO_LARGE = "“{name}” is too large ({size}). Each file can be at most {limit}."
-ERROR_EMPTY = "“{name}” is empty, so it was not attached."
-ERROR_BLOCKED_EXTENSION = (
+ERROR_TOO_LARGE = _("“{name}” is too large ({size}). Each file can be at most {limit}.")
+ERROR_EMPTY = _("“{name}” is empty, so it was not attached.")
+ERROR_BLOCKED_EXTENSION = _(
     "“{name}” was not attached: .{ext} files can run programs on a computer and are not accepted."
 )
-ERROR_BLOCKED_CONTENT = (
+ERROR_BLOCKED_CONTENT = _(
     "“{name}” was not attached: it contains a program, whatever its name says, and programs are not accepted."
 )
 ERROR_TOO_MANY = _("Attach at most {max} files at a time.")

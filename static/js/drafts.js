@@ -70,7 +70,7 @@
     var discard = document.createElement("button");
     discard.type = "button";
     discard.className = "link-button";
-    discard.textContent = "Discard draft";
+    discard.textContent = window.helpdeskText("drafts.discard", "Discard draft");
     discard.addEventListener("click", function () {
       onDiscard();
       p.remove();
@@ -87,7 +87,7 @@
     var saved = local.getItem(key);
     if (saved && !box.value.trim()) {
       box.value = saved;
-      note(box, "Your unsent text was restored.", function () {
+      note(box, window.helpdeskText("drafts.restored", "Your unsent text was restored."), function () {
         local.removeItem(key);
         box.value = "";
       });

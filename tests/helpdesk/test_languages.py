@@ -2,6 +2,8 @@
 emails in the recipient's language, live fragments in the viewer's, dates in the language."""
 
 import io
+import json
+import re
 import zipfile
 from datetime import UTC, datetime
 
@@ -166,3 +168,14 @@ def test_the_exports_readable_summary_is_in_the_persons_language_and_zone(reques
     assert '<html lang="fr">' in summary and "Vos données Helpdesk" in summary
     assert "<th>Membre depuis</th><td>15 Jan 2026, 14:00 CET</td>" in summary
     assert "2026-01-15T13:00:00+00:00" in data  # the machine-readable file keeps UTC
+
+
+def test_the_scripts_texts_are_json_in_the_pages_language(client, db):
+    html = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    block = re.search(r'<script type="application/json" id="script-texts">(.*?)</script>', html, re.S)
+    texts = json.loads(block.group(1))
+    assert texts["live.live"] == "En direct"
+    assert texts["drafts.restored"] == "Votre texte non envoyé a été restauré."
+    assert texts["attachments.too_large"] == (
+        "« {name} » est trop volumineux ({size}). Chaque fichier peut faire au plus {limit}."
+    )
