@@ -11,9 +11,7 @@ from tests.e2e.conftest import off_loop, screenshot
 pytestmark = pytest.mark.e2e
 
 
-def test_a_visitor_switches_to_german_and_a_signed_in_agent_to_french(
-    live_asgi, new_page, sign_in, settings
-):
+def test_a_visitor_switches_to_german_and_a_signed_in_agent_to_french(live_asgi, new_page, sign_in, settings):
     page = new_page()
     page.goto(f"{live_asgi}/accounts/login/")
     expect(page.locator("html")).to_have_attribute("lang", "en")

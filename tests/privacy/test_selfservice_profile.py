@@ -155,7 +155,9 @@ def test_email_change_refusals(client, requester):
         assert response.status_code == 400
         assert str(message) in response.content.decode()
     assert not EmailChange.objects.exists()
-    assert client.get("/account/email/confirm/not-a-token/").content.decode().count(str(EMAIL_LINK_INVALID)) == 1
+    assert (
+        client.get("/account/email/confirm/not-a-token/").content.decode().count(str(EMAIL_LINK_INVALID)) == 1
+    )
 
 
 def test_a_newer_request_replaces_the_older_and_cancel_works(
