@@ -57,3 +57,13 @@ def test_a_visitor_switches_to_german_and_a_signed_in_agent_to_french(live_asgi,
     agent.wait_for_load_state("networkidle")
     expect(agent.locator(".error-summary")).to_contain_text("Il y a un problème")
     screenshot(agent, "language-fr-profile-error-phone")
+
+    # Back to German on a phone: the ticket page's long words (Warteschlange, Bearbeiter) still fit.
+    agent.get_by_role("button", name="Deutsch").click()
+    agent.wait_for_load_state("networkidle")
+    agent.goto(f"{live_asgi}/w/acme/tickets/")
+    agent.locator("table.list a[href*='/tickets/']").first.click()
+    agent.wait_for_load_state("networkidle")
+    expect(agent.locator("html")).to_have_attribute("lang", "de")
+    expect(agent.get_by_role("complementary", name="Ticketdetails")).to_be_visible()
+    screenshot(agent, "language-de-ticket-phone")
