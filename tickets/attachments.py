@@ -377,7 +377,7 @@ class AttachmentsField(forms.FileField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
-        kwargs.setdefault("label", "Attachments")
+        kwargs.setdefault("label", _("Attachments"))
         kwargs.setdefault("help_text", lazy(_help_text, str)())
         kwargs.setdefault("widget", MultipleFileInput())
         super().__init__(**kwargs)

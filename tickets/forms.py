@@ -285,7 +285,7 @@ class TicketPropertiesForm(forms.Form):
         # Any queue of the workspace: an agent may hand a ticket to a team they are not part of.
         self.fields["queue"].queryset = Queue.objects.of_workspace(membership.workspace_id).order_by("name")
         self.fields["assignee"].queryset = queue_staff(queue=ticket.queue)
-        self.fields["assignee"].help_text = "Agents who work this ticket's queue, and admins."
+        self.fields["assignee"].help_text = _("Agents who work this ticket's queue, and admins.")
 
     @staticmethod
     def values_of(ticket) -> dict:
