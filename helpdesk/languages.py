@@ -96,5 +96,7 @@ def switcher(request) -> dict:
     """Template context of the language switcher (templates/language_switcher.html)."""
     return {
         "offered_languages": offered_languages(),
-        "language_next": request.get_full_path() if request.method == "GET" else "",
+        # Back to this page without its query: a search or a filter the person typed is not
+        # echoed into every page's footer (tests/tickets/test_note_leak.py searches for a marker).
+        "language_next": request.path if request.method == "GET" else "",
     }
