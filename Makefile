@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrate seed bench clean security
+.PHONY: run test lint format migrate seed bench clean security messages
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -72,3 +72,12 @@ bench: $(VENV)/.test-installed
 		|| (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q wrk >/dev/null 2>&1) \
 		|| echo "wrk could not be installed (needs root and Debian): the throughput row will say so"
 	$(PY) -m bench --sizes $(BENCH_SIZES) $(BENCH_ARGS)
+
+# Translations (README "Languages"): collect the marked strings into locale/<lang>/LC_MESSAGES/django.po
+# (new ones arrive untranslated, which tests/helpdesk/test_translations.py refuses), then compile every
+# catalog to the django.mo Django reads. Needs GNU gettext (msgfmt, xgettext: apt-get install gettext).
+MESSAGE_LANGUAGES ?= de es fr
+messages: $(VENV)/.runtime-installed
+	$(PY) manage.py makemessages --no-location --no-obsolete $(addprefix -l ,$(MESSAGE_LANGUAGES)) \
+		--ignore=.venv --ignore=tests --ignore=bench --ignore=scripts --ignore=staticfiles --ignore=var
+	$(PY) manage.py compilemessages --ignore=.venv

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.crypto import salted_hmac
+from django.utils.translation import ngettext
 
 logger = logging.getLogger(__name__)
 
@@ -56,9 +57,9 @@ def wait_text(seconds: float) -> str:
     """``"in 1 minute"``, ``"in 12 minutes"``, ``"in 2 hours"``: when to try again, in words."""
     minutes = max(1, math.ceil(seconds / 60))
     if minutes < 90:
-        return f"in {minutes} minute{'s' if minutes != 1 else ''}"
+        return ngettext("in %(count)d minute", "in %(count)d minutes", minutes) % {"count": minutes}
     hours = math.ceil(minutes / 60)
-    return f"in {hours} hours"
+    return ngettext("in %(count)d hour", "in %(count)d hours", hours) % {"count": hours}
 
 
 def rules_for(action: str) -> list[Rule]:

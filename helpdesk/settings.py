@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Times on pages in the signed-in person's saved zone (helpdesk/timezones.py).
     "helpdesk.timezones.TimeZoneMiddleware",
+    # Pages in the person's language: saved, else the switcher's cookie, else the browser's.
+    "helpdesk.languages.LanguageMiddleware",
     # "Last seen" of the person's sessions on /account/, one write per 5 minutes at most.
     "workspaces.sessions.middleware.SessionActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -94,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "workspaces.context_processors.workspace_nav",
                 "privacy.account.context_processors.policy_notice",
+                "helpdesk.languages.switcher",
             ],
         },
     },
@@ -186,7 +189,13 @@ OTP_TOTP_ISSUER = WEBAUTHN_RP_NAME
 OTP_TOTP_THROTTLE_FACTOR = 0
 TWO_FACTOR_FAILURE_LIMIT = 5
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# Each language named in itself; only those with a compiled catalog under locale/ are offered
+# (helpdesk/languages.py). Adding one: README "Languages".
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("es", "Español"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -325,6 +334,7 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)

@@ -9,8 +9,9 @@ the edge (``validate_single_line``); whatever still reaches a header goes throug
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
-SINGLE_LINE_ERROR = "Use one line of text, without line breaks or control characters."
+SINGLE_LINE_ERROR = _("Use one line of text, without line breaks or control characters.")
 # Cc: C0/C1 controls (NUL, tab, CR, LF, NEL...); Zl, Zp: the Unicode line and paragraph separators.
 _BREAKING = {"Cc", "Zl", "Zp"}
 

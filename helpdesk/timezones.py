@@ -12,6 +12,8 @@ from functools import lru_cache
 
 from django.utils import timezone
 
+from helpdesk import languages
+
 
 @lru_cache(maxsize=512)
 def _zone(name: str) -> tzinfo | None:
@@ -31,14 +33,11 @@ def zone_of(user) -> tzinfo | None:
 
 @contextmanager
 def override_for(user):
-    """Render with ``user``'s zone active (the default zone when they have none)."""
+    """Render with ``user``'s zone active (the default zone when they have none), in their
+    language (helpdesk/languages.py): live fragments and emails are read by ``user``."""
     zone = zone_of(user)
-    if zone is None:
-        with timezone.override(None):
-            yield
-    else:
-        with timezone.override(zone):
-            yield
+    with timezone.override(zone), languages.override_for(user):
+        yield
 
 
 class TimeZoneMiddleware:

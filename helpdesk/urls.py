@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from helpdesk import views
 from privacy.account.help_views import get_help
+from privacy.account.language_views import language_switch
 from privacy.requests import urls as request_urls
 from workspaces import sso_urls
 from workspaces.onboarding_views import workspace_new
@@ -11,6 +12,7 @@ from workspaces.views import invitation_accept
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("language/", language_switch, name="language_switch"),
     path("accounts/", include("privacy.account.urls_signup")),
     path("accounts/", include("workspaces.urls_accounts")),
     path("account/two-factor/", include("workspaces.two_factor.urls_account")),

@@ -25,6 +25,7 @@ from django.core.files import File
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk.storage import delete_stored_file, delete_stored_file_on_commit
 from privacy.audit import events
@@ -40,19 +41,18 @@ EXTENSION_MAX_LENGTH = 16
 FALLBACK_FILENAME = "attachment"
 HEAD_BYTES = 64 * 1024
 
-ERROR_TOO_LARGE = "“{name}” is too large ({size}). Each file can be at most {limit}."
-ERROR_EMPTY = "“{name}” is empty, so it was not attached."
-ERROR_BLOCKED_EXTENSION = (
+ERROR_TOO_LARGE = _("“{name}” is too large ({size}). Each file can be at most {limit}.")
+ERROR_EMPTY = _("“{name}” is empty, so it was not attached.")
+ERROR_BLOCKED_EXTENSION = _(
     "“{name}” was not attached: .{ext} files can run programs on a computer and are not accepted."
 )
-ERROR_BLOCKED_CONTENT = (
+ERROR_BLOCKED_CONTENT = _(
     "“{name}” was not attached: it contains a program, whatever its name says, and programs are not accepted."
 )
-ERROR_TOO_MANY = "Attach at most {max} files at a time."
-ERROR_CHOOSE_AGAIN = "Nothing was sent yet and your text is kept: choose the files to attach again."
-ERROR_NOT_FOUND = "Not found."
-HELP_TEXT = "Optional. Up to {max} files, {limit} each. Programs (such as .exe or .sh) are not accepted."
-
+ERROR_TOO_MANY = _("Attach at most {max} files at a time.")
+ERROR_CHOOSE_AGAIN = _("Nothing was sent yet and your text is kept: choose the files to attach again.")
+ERROR_NOT_FOUND = _("Not found.")
+HELP_TEXT = _("Optional. Up to {max} files, {limit} each. Programs (such as .exe or .sh) are not accepted.")
 # -- What is refused, what may be shown inline -----------------------------------------------
 
 BLOCKED_EXTENSIONS = frozenset(
@@ -377,7 +377,7 @@ class AttachmentsField(forms.FileField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
-        kwargs.setdefault("label", "Attachments")
+        kwargs.setdefault("label", _("Attachments"))
         kwargs.setdefault("help_text", lazy(_help_text, str)())
         kwargs.setdefault("widget", MultipleFileInput())
         super().__init__(**kwargs)

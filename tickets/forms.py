@@ -22,12 +22,10 @@ from tickets.selectors import (
 from workspaces.models import Queue
 
 BODY_MAX_LENGTH = MESSAGE_BODY_MAX_LENGTH
-MARKDOWN_HELP = "Markdown works: **bold**, _italic_, `code`, lists and links."
-
-
-NOT_A_CANDIDATE = "No other member of this workspace has that email address, or they already take part."
-NOT_A_MEMBER = "No member of this workspace has that email address."
-NOT_A_MEMBER_INVITE = (
+MARKDOWN_HELP = _("Markdown works: **bold**, _italic_, `code`, lists and links.")
+NOT_A_CANDIDATE = _("No other member of this workspace has that email address, or they already take part.")
+NOT_A_MEMBER = _("No member of this workspace has that email address.")
+NOT_A_MEMBER_INVITE = _(
     "No member of this workspace has that email address. Check it, or tick “Invite them as a "
     "requester” to invite this person and open the ticket for them."
 )
@@ -71,39 +69,39 @@ class PersonChoiceField(forms.ModelChoiceField):
 class TicketFilterForm(forms.Form):
     """The filters of the ticket list (GET). Unknown values are errors shown above the list."""
 
-    q = forms.CharField(label="Search", required=False, max_length=SEARCH_MAX_LENGTH)
-    status = forms.ChoiceField(label="Status", required=False)
-    queue = forms.ModelChoiceField(label="Queue", queryset=Queue.objects.none(), required=False)
-    assignee = forms.ChoiceField(label="Assignee", required=False)
+    q = forms.CharField(label=_("Search"), required=False, max_length=SEARCH_MAX_LENGTH)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    queue = forms.ModelChoiceField(label=_("Queue"), queryset=Queue.objects.none(), required=False)
+    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
     priority = forms.ChoiceField(
-        label="Priority", required=False, choices=[("", "Any priority"), *Priority.choices]
+        label=_("Priority"), required=False, choices=[("", _("Any priority")), *Priority.choices]
     )
-    sort = forms.ChoiceField(label="Sort by", required=False, choices=list(SORT_LABELS.items()))
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=list(SORT_LABELS.items()))
     dir = forms.ChoiceField(
-        label="Order",
+        label=_("Order"),
         required=False,
-        choices=[("desc", "Descending"), ("asc", "Ascending")],
+        choices=[("desc", _("Descending")), ("asc", _("Ascending"))],
     )
 
     def __init__(self, *args, membership, **kwargs):
         super().__init__(*args, **kwargs)
         self.membership = membership
-        statuses = [("", "Any status"), (STATUS_OPEN, "Open (not solved or closed)")]
+        statuses = [("", _("Any status")), (STATUS_OPEN, _("Open (not solved or closed)"))]
         if membership.is_staff:
             statuses += list(Status.choices)
             self.fields["queue"].queryset = queues_for_filter(membership)
-            self.fields["queue"].empty_label = "All my queues"
+            self.fields["queue"].empty_label = _("All my queues")
             people = [
                 (str(user.pk), strip_bidi(str(user))) for user in staff_members(membership.workspace_id)
             ]
             self.fields["assignee"].choices = [
-                ("", "Anyone"),
-                ("me", "Me"),
-                ("none", "Unassigned"),
+                ("", _("Anyone")),
+                ("me", _("Me")),
+                ("none", _("Unassigned")),
                 *people,
             ]
         else:
-            statuses += [(STATUS_DONE, "Solved or closed")]
+            statuses += [(STATUS_DONE, _("Solved or closed"))]
             for name in ("queue", "assignee", "priority"):
                 del self.fields[name]
             self.fields["sort"].choices = [c for c in SORT_LABELS.items() if c[0] != "priority"]
@@ -144,22 +142,24 @@ class RequesterEmailField(MemberEmailField):
 
 class TicketCreateForm(forms.Form):
     requester = RequesterEmailField(
-        label="Requester's email",
+        label=_("Requester's email"),
         required=False,
         not_found=NOT_A_MEMBER,
-        help_text="Opening a ticket on someone's behalf? Their email address; they will see it as "
-        "theirs. Leave empty to open it as yourself.",
+        help_text=_(
+            "Opening a ticket on someone's behalf? Their email address; they will see it as "
+            "theirs. Leave empty to open it as yourself."
+        ),
     )
     invite_requester = forms.BooleanField(
-        label="Not a member yet? Invite them as a requester",
+        label=_("Not a member yet? Invite them as a requester"),
         required=False,
-        help_text="They get an email to set a password and follow the ticket.",
+        help_text=_("They get an email to set a password and follow the ticket."),
     )
-    subject = forms.CharField(label="Subject", max_length=200)
-    queue = forms.ModelChoiceField(label="Queue", queryset=Queue.objects.none(), empty_label=None)
-    priority = forms.ChoiceField(label="Priority", choices=Priority.choices, initial=Priority.NORMAL)
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    queue = forms.ModelChoiceField(label=_("Queue"), queryset=Queue.objects.none(), empty_label=None)
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL)
     description = forms.CharField(
-        label="Description",
+        label=_("Description"),
         widget=forms.Textarea(attrs={"rows": 8}),
         max_length=BODY_MAX_LENGTH,
         help_text=MARKDOWN_HELP,
@@ -202,7 +202,7 @@ class ReplyForm(forms.Form):
     internal note (the two submit buttons send ``kind``); requesters only ever post replies."""
 
     body = forms.CharField(
-        label="Your message",
+        label=_("Your message"),
         widget=forms.Textarea(attrs={"rows": 6}),
         max_length=BODY_MAX_LENGTH,
         help_text=MARKDOWN_HELP,
@@ -245,7 +245,7 @@ class MessageEditForm(forms.Form):
     against a text changed since is refused (issue 17)."""
 
     body = forms.CharField(
-        label="Message", widget=forms.Textarea(attrs={"rows": 8}), max_length=BODY_MAX_LENGTH
+        label=_("Message"), widget=forms.Textarea(attrs={"rows": 8}), max_length=BODY_MAX_LENGTH
     )
     seen = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
@@ -256,7 +256,7 @@ class MessageEditForm(forms.Form):
         return data
 
 
-FORM_OUT_OF_DATE = "This form is out of date: reload the page and make your changes again."
+FORM_OUT_OF_DATE = _("This form is out of date: reload the page and make your changes again.")
 # The last one may be empty: the person saw the ticket unassigned.
 SEEN_FIELDS = ("status", "priority", "queue", "assignee")
 
@@ -266,10 +266,12 @@ class TicketPropertiesForm(forms.Form):
     (hidden), so the service applies only what they changed and refuses a change made against
     a value someone else has changed since (issue 17)."""
 
-    status = forms.ChoiceField(label="Status", choices=Status.choices)
-    priority = forms.ChoiceField(label="Priority", choices=Priority.choices)
-    queue = forms.ModelChoiceField(label="Queue", queryset=Queue.objects.none(), empty_label=None)
-    assignee = PersonChoiceField(label="Assignee", queryset=None, required=False, empty_label="Unassigned")
+    status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
+    queue = forms.ModelChoiceField(label=_("Queue"), queryset=Queue.objects.none(), empty_label=None)
+    assignee = PersonChoiceField(
+        label=_("Assignee"), queryset=None, required=False, empty_label=_(_("Unassigned"))
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
     seen_status = forms.CharField(widget=forms.HiddenInput, required=False)
     seen_priority = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -283,7 +285,7 @@ class TicketPropertiesForm(forms.Form):
         # Any queue of the workspace: an agent may hand a ticket to a team they are not part of.
         self.fields["queue"].queryset = Queue.objects.of_workspace(membership.workspace_id).order_by("name")
         self.fields["assignee"].queryset = queue_staff(queue=ticket.queue)
-        self.fields["assignee"].help_text = "Agents who work this ticket's queue, and admins."
+        self.fields["assignee"].help_text = _("Agents who work this ticket's queue, and admins.")
 
     @staticmethod
     def values_of(ticket) -> dict:
@@ -335,7 +337,7 @@ class TicketPropertiesForm(forms.Form):
 
 class ParticipantAddForm(forms.Form):
     user = MemberEmailField(
-        label="Add a person", help_text="The email address of a member of this workspace."
+        label=_("Add a person"), help_text=_("The email address of a member of this workspace.")
     )
 
     def __init__(self, *args, ticket, **kwargs):

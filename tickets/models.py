@@ -2,24 +2,25 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from workspaces.access import granted_queue_ids
 from workspaces.models import Queue, Workspace
 
 
 class Status(models.TextChoices):
-    NEW = "new", "New"
-    OPEN = "open", "Open"
-    PENDING = "pending", "Pending"
-    SOLVED = "solved", "Solved"
-    CLOSED = "closed", "Closed"
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    PENDING = "pending", _("Pending")
+    SOLVED = "solved", _("Solved")
+    CLOSED = "closed", _("Closed")
 
 
 class Priority(models.TextChoices):
-    LOW = "low", "Low"
-    NORMAL = "normal", "Normal"
-    HIGH = "high", "High"
-    URGENT = "urgent", "Urgent"
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
 
 
 # Querysets: the vocabulary of visibility. tickets/access.py is what views and consumers call; it
@@ -200,12 +201,12 @@ class TicketRead(models.Model):
 # The longest body a message may have (forms say so at the edge, full_clean in the services too):
 # it bounds the time one render takes (helpdesk.markdown is linear in it).
 MESSAGE_BODY_MAX_LENGTH = 20_000
-BODY_TOO_LONG = "A message can be at most %(limit_value)s characters long (this one has %(show_value)s)."
+BODY_TOO_LONG = _("A message can be at most %(limit_value)s characters long (this one has %(show_value)s).")
 
 
 class MessageKind(models.TextChoices):
-    REPLY = "reply", "Public reply"
-    NOTE = "note", "Internal note"
+    REPLY = "reply", _("Public reply")
+    NOTE = "note", _("Internal note")
 
 
 class Message(models.Model):

@@ -8,6 +8,7 @@ on a ticket that is itself due are counted (and removed) with the ticket.
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy
 
 from privacy.personal_data.retention_kinds import (
     AttachmentBasis,
@@ -159,7 +160,7 @@ def _tickets_action(policy) -> str:
 KINDS = (
     RetentionKind(
         name=TICKETS,
-        label="Closed tickets",
+        label=gettext_lazy("Closed tickets"),
         help="Counted from the ticket's closing.",
         days_field="tickets_days",
         position=10,
@@ -172,7 +173,7 @@ KINDS = (
     ),
     RetentionKind(
         name=NOTES,
-        label="Internal notes",
+        label=gettext_lazy("Internal notes"),
         help="Counted from when the note was written; the note's text is replaced by a marker.",
         days_field="notes_days",
         position=20,
@@ -183,7 +184,7 @@ KINDS = (
     ),
     RetentionKind(
         name=ATTACHMENTS,
-        label="Attachments",
+        label=gettext_lazy("Attachments"),
         help="Counted from upload (or from the ticket's closing); the file is deleted from storage.",
         days_field="attachments_days",
         position=30,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from tickets import reads, search
 from tickets.access import visible_messages, visible_tickets
@@ -34,11 +35,11 @@ SORTS = {
 REQUESTER_SORT_FIELDS = {"updated": "public_updated_at"}
 DEFAULT_SORT = "updated"
 SORT_LABELS = {
-    "updated": "Last updated",
-    "created": "Created",
-    "priority": "Priority",
-    "number": "Number",
-    "relevance": "Best match",
+    "updated": _("Last updated"),
+    "created": _("Created"),
+    "priority": _("Priority"),
+    "number": _("Number"),
+    "relevance": _("Best match"),
 }
 # With a search and no sort chosen, the best matches come first.
 RELEVANCE = "relevance"

@@ -38,30 +38,34 @@ from workspaces.intake import requester_invite
 from workspaces.models import Queue, Workspace
 from workspaces.realtime import announce_access_changed
 
-QUEUE_OF_OTHER_WORKSPACE = "That queue does not belong to this workspace."
-REQUESTER_NOT_MEMBER = "The requester must be a member of this workspace."
-NOTE_STAFF_ONLY = "Only agents and admins can write internal notes."
-UNKNOWN_KIND = "Choose “Public reply” or “Internal note”."
-UNKNOWN_STATUS = "Choose one of the listed statuses."
-UNKNOWN_PRIORITY = "Choose one of the listed priorities."
-ASSIGNEE_CANNOT_SEE_QUEUE = "{name} cannot be assigned: they do not work the {queue} queue."
-PARTICIPANT_NOT_MEMBER = "Only members of this workspace can be added to a ticket."
-PARTICIPANT_IS_REQUESTER = "{name} already requested this ticket."
-PARTICIPANT_ALREADY = "{name} is already on this ticket."
-PARTICIPANT_NOT_ON_TICKET = "{name} is not on this ticket."
-PERSON_RESTRICTED = (
+QUEUE_OF_OTHER_WORKSPACE = gettext_lazy("That queue does not belong to this workspace.")
+REQUESTER_NOT_MEMBER = gettext_lazy("The requester must be a member of this workspace.")
+NOTE_STAFF_ONLY = gettext_lazy("Only agents and admins can write internal notes.")
+UNKNOWN_KIND = gettext_lazy("Choose “Public reply” or “Internal note”.")
+UNKNOWN_STATUS = gettext_lazy("Choose one of the listed statuses.")
+UNKNOWN_PRIORITY = gettext_lazy("Choose one of the listed priorities.")
+ASSIGNEE_CANNOT_SEE_QUEUE = gettext_lazy("{name} cannot be assigned: they do not work the {queue} queue.")
+PARTICIPANT_NOT_MEMBER = gettext_lazy("Only members of this workspace can be added to a ticket.")
+PARTICIPANT_IS_REQUESTER = gettext_lazy("{name} already requested this ticket.")
+PARTICIPANT_ALREADY = gettext_lazy("{name} is already on this ticket.")
+PARTICIPANT_NOT_ON_TICKET = gettext_lazy("{name} is not on this ticket.")
+PERSON_RESTRICTED = gettext_lazy(
     "Processing of {name}'s data is restricted in this workspace: they cannot be given new work or "
     "added to tickets until an admin releases the restriction."
 )
-EDIT_AUTHOR_RESTRICTED = "Processing of this person's data is restricted: their messages cannot be changed."
-EDIT_NOT_AUTHOR = "Only the author of a message can edit it."
-EDIT_WINDOW_PASSED = (
+EDIT_AUTHOR_RESTRICTED = gettext_lazy(
+    "Processing of this person's data is restricted: their messages cannot be changed."
+)
+EDIT_NOT_AUTHOR = gettext_lazy("Only the author of a message can edit it.")
+EDIT_WINDOW_PASSED = gettext_lazy(
     "Messages can be edited for 15 minutes after posting; this one can no longer be changed. "
     "Post a new message instead."
 )
-EDIT_EMPTY = "A message cannot be empty."
-EDIT_REDACTED = "Part of this message was redacted; it can no longer be edited. Post a new message instead."
-EDIT_CHANGED_SINCE = (
+EDIT_EMPTY = gettext_lazy("A message cannot be empty.")
+EDIT_REDACTED = gettext_lazy(
+    "Part of this message was redacted; it can no longer be edited. Post a new message instead."
+)
+EDIT_CHANGED_SINCE = gettext_lazy(
     "This message was changed (in another window?) since you opened this page; its text now is "
     "shown below. Your text is kept in the box: save again to replace it."
 )
@@ -70,7 +74,9 @@ EDIT_CHANGED_SINCE = (
 REOPENED_BY_REPLY = (Status.PENDING, Status.SOLVED, Status.CLOSED)
 # What "Send and set ..." on the reply form may set along with a staff reply.
 STATUSES_AFTER_REPLY = (Status.PENDING, Status.SOLVED)
-STATUS_AFTER_REPLY_REFUSED = "Only an agent's public reply can set the ticket pending or solved."
+STATUS_AFTER_REPLY_REFUSED = gettext_lazy(
+    "Only an agent's public reply can set the ticket pending or solved."
+)
 # Mentions tell colleagues about a note; in a public reply they would show staff to the requester.
 MENTION_IN_REPLY = gettext_lazy(
     "Mentions (@name) work in internal notes only. Send this as an internal note, or remove the "
@@ -395,12 +401,12 @@ def ticket_update(
 
 PROPERTY_LABELS = {"status": "Status", "priority": "Priority", "queue": "Queue", "assignee": "Assignee"}
 UNASSIGNED = "Unassigned"
-CHANGED_SINCE = "{by} set {changes} since you opened the page."
-CHANGED_SINCE_BY_SEVERAL = "Since you opened the page, {changes} (the latest change by {by})."
-PROPERTIES_CONFLICT = (
+CHANGED_SINCE = gettext_lazy("{by} set {changes} since you opened the page.")
+CHANGED_SINCE_BY_SEVERAL = gettext_lazy("Since you opened the page, {changes} (the latest change by {by}).")
+PROPERTIES_CONFLICT = gettext_lazy(
     "{since} Your choices are kept below and were not saved: check them and save again to apply them."
 )
-PROPERTIES_MERGED = "{since} Your changes were applied on top of theirs."
+PROPERTIES_MERGED = gettext_lazy("{since} Your changes were applied on top of theirs.")
 
 
 @dataclass(frozen=True)

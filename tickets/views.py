@@ -35,26 +35,26 @@ STAFF_ROLES = (Role.ADMIN, Role.AGENT)
 
 PAGE_SIZE = selectors.PAGE_SIZE
 
-TICKET_CREATED = "Ticket #{number} was opened."
-REQUESTER_INVITED = "{email} is now a requester here and was emailed an invitation to follow the ticket."
-TICKET_CREATED_ELSEWHERE = (
+TICKET_CREATED = _("Ticket #{number} was opened.")
+REQUESTER_INVITED = _("{email} is now a requester here and was emailed an invitation to follow the ticket.")
+TICKET_CREATED_ELSEWHERE = _(
     "Ticket #{number} was opened in the {queue} queue. You do not work that queue, so it is not in your list."
 )
-REPLY_POSTED = "Your reply was posted."
-REPLY_POSTED_STATUS = "Your reply was posted and the ticket is now {status}."
-NOTE_POSTED = "Your internal note was added. Only agents and admins can see it."
-TICKET_UPDATED = "The ticket was updated."
-TICKET_UNCHANGED = "Nothing was changed."
-TICKET_CLOSED = "The ticket is closed. Reply to it if you need to open it again."
-TICKET_MOVED_AWAY = "Ticket #{number} moved to {queue}; you no longer see it."
-PARTICIPANT_ADDED = "{name} was added to the ticket."
-PARTICIPANT_REMOVED = "{name} was removed from the ticket."
-MESSAGE_EDITED = "Your message was updated."
+REPLY_POSTED = _("Your reply was posted.")
+REPLY_POSTED_STATUS = _("Your reply was posted and the ticket is now {status}.")
+NOTE_POSTED = _("Your internal note was added. Only agents and admins can see it.")
+TICKET_UPDATED = _("The ticket was updated.")
+TICKET_UNCHANGED = _("Nothing was changed.")
+TICKET_CLOSED = _("The ticket is closed. Reply to it if you need to open it again.")
+TICKET_MOVED_AWAY = _("Ticket #{number} moved to {queue}; you no longer see it.")
+PARTICIPANT_ADDED = _("{name} was added to the ticket.")
+PARTICIPANT_REMOVED = _("{name} was removed from the ticket.")
+MESSAGE_EDITED = _("Your message was updated.")
 MENTION_NOT_NOTIFIED = _(
     "Not notified: {names}. Only agents and admins who can see this ticket are told about a mention."
 )
 MENTION_LIMIT = 8
-FIX_BELOW = "Please fix the problems below; nothing was lost."
+FIX_BELOW = _("Please fix the problems below; nothing was lost.")
 # A ticket the person cannot reach: one answer for missing, forbidden and moved away (so nothing
 # tells them which), and a refused post says so and keeps what was typed.
 TICKET_UNAVAILABLE = _("Ticket #{number} does not exist, or you no longer have access to it.")
@@ -340,7 +340,9 @@ def ticket_properties(request, membership, number):
         else:
             ticket = outcome.ticket
             if not outcome.applied:
-                messages.info(request, " ".join(filter(None, [outcome.changed_since, TICKET_UNCHANGED])))
+                messages.info(
+                    request, " ".join(str(part) for part in (outcome.changed_since, TICKET_UNCHANGED) if part)
+                )
                 return redirect(ticket_url(membership, ticket))
             if not access.can_see_ticket(membership, ticket.pk):
                 messages.info(
@@ -382,7 +384,7 @@ def ticket_participant_add(request, membership, number):
         else:
             messages.success(request, PARTICIPANT_ADDED.format(name=user))
     else:
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return redirect(f"{ticket_url(membership, ticket)}#participants")
 
 

@@ -18,6 +18,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from privacy.audit import events
 from privacy.audit.events import REFUSED_NOT_MEMBER, REFUSED_NOT_VISIBLE, REFUSED_ROLE
@@ -32,8 +33,8 @@ from workspaces.models import (
 )
 from workspaces.two_factor import services as two_factor
 
-NOT_FOUND = "Not found."
-TWO_FACTOR_REQUIRED = (
+NOT_FOUND = _("Not found.")
+TWO_FACTOR_REQUIRED = _(
     "{workspace} asks its admins and agents to sign in with a second factor. Set one up here to continue."
 )
 # The ``roles`` of every administration page (members, queues, retention, holds, audit log).

@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from workspaces.models import Role, User
 from workspaces.restriction import REASON_MAX_LENGTH
 
-PASSWORDS_DIFFER = "The two passwords do not match."
-QUEUES_HELP = "Agents see and work the tickets of these queues only. Admins see every queue."
+PASSWORDS_DIFFER = _("The two passwords do not match.")
+QUEUES_HELP = _("Agents see and work the tickets of these queues only. Admins see every queue.")
 
 
 class QueueChoiceField(forms.ModelMultipleChoiceField):
@@ -20,13 +20,13 @@ class QueueChoiceField(forms.ModelMultipleChoiceField):
 
 
 class RoleForm(forms.Form):
-    role = forms.ChoiceField(label="Role", choices=Role.choices)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
     # The role the page showed: a change decided on a stale role is refused (issue 17).
     seen_role = forms.ChoiceField(choices=Role.choices, widget=forms.HiddenInput)
 
 
 class MemberQueuesForm(forms.Form):
-    queues = QueueChoiceField(label="Queues", queryset=None, required=False, help_text=QUEUES_HELP)
+    queues = QueueChoiceField(label=_("Queues"), queryset=None, required=False, help_text=QUEUES_HELP)
 
     def __init__(self, *args, queues, **kwargs):
         super().__init__(*args, **kwargs)
@@ -35,21 +35,21 @@ class MemberQueuesForm(forms.Form):
 
 class InviteForm(forms.Form):
     email = forms.EmailField(
-        label="Email address",
+        label=_("Email address"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
     role = forms.ChoiceField(
-        label="Role",
+        label=_("Role"),
         choices=Role.choices,
         initial=Role.AGENT,
-        help_text="Admins manage the workspace; agents work tickets; requesters open tickets.",
+        help_text=_("Admins manage the workspace; agents work tickets; requesters open tickets."),
     )
     queues = QueueChoiceField(
-        label="Queues (agents only)",
+        label=_("Queues (agents only)"),
         queryset=None,
         required=False,
-        help_text="The queues an invited agent can work from the start. You can change them later.",
+        help_text=_("The queues an invited agent can work from the start. You can change them later."),
     )
 
     def __init__(self, *args, queues, **kwargs):
@@ -61,25 +61,25 @@ class InviteForm(forms.Form):
 
 
 class QueueForm(forms.Form):
-    name = forms.CharField(label="Queue name", max_length=80, strip=True)
+    name = forms.CharField(label=_("Queue name"), max_length=80, strip=True)
 
 
 class AcceptNewAccountForm(forms.Form):
     """Name and password for a person whose invitation is their first contact with the helpdesk."""
 
     display_name = forms.CharField(
-        label="Your name",
+        label=_("Your name"),
         max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     password1 = forms.CharField(
-        label="Password",
+        label=_("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 8 characters; not a common password and not only digits.",
+        help_text=_("At least 8 characters; not a common password and not only digits."),
     )
     password2 = forms.CharField(
-        label="Password again",
+        label=_("Password again"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )

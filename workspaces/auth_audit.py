@@ -16,24 +16,24 @@ from django.conf import settings
 from django.db.models import Sum
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from privacy.audit import events
 from workspaces.models import User
 
-LOCKED_ACCOUNT_MESSAGE = (
+LOCKED_ACCOUNT_MESSAGE = _(
     "There were {limit} failed sign-ins to this account from your network address, so signing in "
     "to it from here is paused for {minutes} minutes. Other accounts are not affected."
 )
-LOCKED_ADDRESS_MESSAGE = (
+LOCKED_ADDRESS_MESSAGE = _(
     "There were {ip_limit} failed sign-ins from your network address, so signing in from it is "
     "paused for {minutes} minutes, for every account."
 )
-LOCKED_BOTH_MESSAGE = (
+LOCKED_BOTH_MESSAGE = _(
     "There were {limit} failed sign-ins to this account from your network address, and {ip_limit} "
     "in all from it, so signing in from this address is paused for {minutes} minutes."
 )
-LOCKED_MESSAGE = "There were too many failed sign-ins, so signing in is paused for {minutes} minutes."
-
+LOCKED_MESSAGE = _("There were too many failed sign-ins, so signing in is paused for {minutes} minutes.")
 # What a lock covers: one account from one network address, or one network address for all.
 SCOPE_ACCOUNT = "account_from_address"
 SCOPE_ADDRESS = "address"

@@ -13,6 +13,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from privacy.audit import events
 from workspaces.intake_models import HelpRequest
@@ -20,8 +21,8 @@ from workspaces.models import Intake, Membership, Role, User, Workspace
 from workspaces.services import invitation_create, membership_create
 
 DOMAIN_INVALID = "“{domain}” is not an email domain. Write domains such as example.com, separated by spaces."
-DOMAIN_REFUSED = "This workspace accepts requests only from addresses at {domains}."
-INTAKE_CLOSED = "This workspace does not accept new requesters."
+DOMAIN_REFUSED = _("This workspace accepts requests only from addresses at {domains}.")
+INTAKE_CLOSED = _("This workspace does not accept new requesters.")
 DOMAIN_PATTERN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 # Selectors ---------------------------------------------------------------------------------------

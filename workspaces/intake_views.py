@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from helpdesk.forms import apply_service_errors
@@ -13,24 +14,26 @@ from workspaces.access import ADMIN_ONLY, workspace_view
 from workspaces.intake import intake_domains_parse, intake_domains_text, intake_settings_set
 from workspaces.models import Intake
 
-INTAKE_SAVED = "Saved: {choice}."
+INTAKE_SAVED = _("Saved: {choice}.")
 
 
 class IntakeForm(forms.Form):
     intake = forms.ChoiceField(
-        label="Who may open tickets",
+        label=_("Who may open tickets"),
         choices=Intake.choices,
         widget=forms.RadioSelect,
-        help_text="Invited people only: nobody else gets in, and the Get help link answers “not found”. "
-        "Anyone who signs up: a signed-in person who opens the Get help link can join as a requester. "
-        "Public Get help form: also anonymous visitors, who confirm their address by email before "
-        "their request becomes a ticket.",
+        help_text=_(
+            "Invited people only: nobody else gets in, and the Get help link answers “not found”. "
+            "Anyone who signs up: a signed-in person who opens the Get help link can join as a requester. "
+            "Public Get help form: also anonymous visitors, who confirm their address by email before "
+            "their request becomes a ticket."
+        ),
     )
     intake_domains = forms.CharField(
-        label="Only these email domains (optional)",
+        label=_("Only these email domains (optional)"),
         required=False,
         max_length=500,
-        help_text="For example: example.com example.org. Leave empty to accept any address.",
+        help_text=_("For example: example.com example.org. Leave empty to accept any address."),
     )
 
     def clean_intake_domains(self):

@@ -4,6 +4,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from helpdesk.single_line import validate_single_line
@@ -11,7 +12,7 @@ from helpdesk.text import strip_bidi
 
 # The object permission an agent holds on each queue they work (django-guardian).
 QUEUE_PERMISSION = "work_queue"
-WORKSPACE_SLUG_TAKEN = "That address is already taken; choose another."
+WORKSPACE_SLUG_TAKEN = _("That address is already taken; choose another.")
 
 
 class UserManager(BaseUserManager):
@@ -94,9 +95,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 class Intake(models.TextChoices):
     """Who may open tickets in a workspace without an invitation (README "A way in for requesters")."""
 
-    INVITED = "invited", "Invited people only"
-    SIGNUP = "signup", "Anyone who signs up"
-    PUBLIC = "public", "Anyone, through a public Get help form"
+    INVITED = "invited", _("Invited people only")
+    SIGNUP = "signup", _("Anyone who signs up")
+    PUBLIC = "public", _("Anyone, through a public Get help form")
 
 
 class Workspace(models.Model):
@@ -141,9 +142,9 @@ class Workspace(models.Model):
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    AGENT = "agent", "Agent"
-    REQUESTER = "requester", "Requester"
+    ADMIN = "admin", _("Admin")
+    AGENT = "agent", _("Agent")
+    REQUESTER = "requester", _("Requester")
 
 
 class MembershipQuerySet(models.QuerySet):

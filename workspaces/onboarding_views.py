@@ -17,8 +17,11 @@ SLUG_TAKEN = WORKSPACE_SLUG_TAKEN
 RESERVED_SLUGS = {"admin", "api", "static", "media", "new", "accounts", "account", "w"}
 
 
+WORKSPACE_READY = _("Workspace “{name}” is ready. Invite your team from Admin.")
+
+
 class WorkspaceStartForm(forms.Form):
-    name = forms.CharField(label="Workspace name", max_length=120, validators=[validate_single_line])
+    name = forms.CharField(label=_("Workspace name"), max_length=120, validators=[validate_single_line])
     accept_dpa = forms.BooleanField(
         label=_("I accept the data-processing agreement on behalf of my organisation"),
         help_text=_(
@@ -28,11 +31,13 @@ class WorkspaceStartForm(forms.Form):
         error_messages={"required": _("Accept the data-processing agreement to create a workspace.")},
     )
     slug = forms.SlugField(
-        label="Address",
+        label=_("Address"),
         max_length=50,
         required=False,
-        help_text="Lower-case letters, digits and hyphens; the workspace lives at /w/&lt;address&gt;/. "
-        "Leave empty to derive it from the name.",
+        help_text=_(
+            "Lower-case letters, digits and hyphens; the workspace lives at /w/&lt;address&gt;/. "
+            "Leave empty to derive it from the name."
+        ),
     )
 
     field_order = ["name", "slug", "accept_dpa"]
@@ -42,7 +47,7 @@ class WorkspaceStartForm(forms.Form):
         # Addresses are compared ignoring case, and stored (and shown) in lower case.
         slug = (cleaned.get("slug") or slugify(cleaned.get("name", ""))[:50]).lower()
         if not slug:
-            self.add_error("slug", "Choose an address made of letters or digits.")
+            self.add_error("slug", _("Choose an address made of letters or digits."))
         elif slug in RESERVED_SLUGS or workspace_slug_taken(slug):
             self.add_error("slug", SLUG_TAKEN)
         cleaned["slug"] = slug
@@ -66,6 +71,6 @@ def workspace_new(request):
             # Someone took the address between the form's check and the save.
             apply_service_errors(form, error)
         else:
-            messages.success(request, f"Workspace “{workspace.name}” is ready. Invite your team from Admin.")
+            messages.success(request, WORKSPACE_READY.format(name=workspace.name))
             return redirect("workspace_home", slug=workspace.slug)
     return render(request, "workspaces/workspace_new.html", {"form": form})

@@ -17,6 +17,7 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.db import transaction
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk import outbound, ratelimit
 from privacy.audit import events
@@ -25,11 +26,11 @@ from workspaces import selectors
 from workspaces.sessions import services as session_services
 from workspaces.signals import pending_signup_claimed
 
-RESET_LIMIT_ADDRESS = (
+RESET_LIMIT_ADDRESS = _(
     "Several password resets were asked for this address in the last hour. If an account uses "
     "it, the links are in its inbox or spam folder. Or try again {wait}."
 )
-RESET_LIMIT_IP = "Too many password resets were asked for from your network address. Try again {wait}."
+RESET_LIMIT_IP = _("Too many password resets were asked for from your network address. Try again {wait}.")
 
 
 def _same_address(a: str, b: str) -> bool:

@@ -10,6 +10,7 @@ app.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from privacy.personal_data import registry
@@ -24,10 +25,10 @@ from workspaces.services import member_remove
 from workspaces.two_factor.models import Passkey, RecoveryCode, SecondFactorLock
 
 ERASED_EMAIL = "erased-{pk}@erased.invalid"
-SECOND_FACTOR_SECRETS = (
+SECOND_FACTOR_SECRETS = _(
     "Sign-in secrets of a second factor; adding, removing and using factors is exported as audit_events."
 )
-LAST_ADMIN_DELETION = (
+LAST_ADMIN_DELETION = _(
     "You are the only admin of {workspaces}. Make another member an admin there (Members page) "
     "before deleting your account, so the workspace is not left without anyone to run it."
 )

@@ -6,6 +6,7 @@ workspaces and their people.
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from privacy.personal_data.retention_kinds import (
     Batch,
@@ -76,7 +77,7 @@ def requesters_act(batch: Batch) -> int:
 
 KIND = RetentionKind(
     name=REQUESTERS,
-    label="Inactive requester accounts",
+    label=_("Inactive requester accounts"),
     help=(
         "Counted from the person's last sign-in. They leave the workspace and their tickets here are "
         "anonymized; an account left in no workspace is erased."

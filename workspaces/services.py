@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from guardian.shortcuts import assign_perm, remove_perm
 
 from helpdesk import outbound
@@ -43,30 +44,37 @@ from workspaces.signals import member_leaving, pending_signup_claimed
 
 logger = logging.getLogger(__name__)
 
-LAST_ADMIN = "A workspace needs at least one admin. Make someone else an admin first."
-ROLE_CHANGED_SINCE = (
+LAST_ADMIN = gettext_lazy("A workspace needs at least one admin. Make someone else an admin first.")
+ROLE_CHANGED_SINCE = gettext_lazy(
     "{name} became {role} since you opened the page, so nothing was changed. Choose again if "
     "their role should still change."
 )
-QUEUES_ONLY_FOR_AGENTS = "Queue access can only be given to agents (admins already see every queue)."
-MEMBER_RESTRICTED = (
+QUEUES_ONLY_FOR_AGENTS = gettext_lazy(
+    "Queue access can only be given to agents (admins already see every queue)."
+)
+MEMBER_RESTRICTED = gettext_lazy(
     "Processing of this person's data is restricted here: their role and queues cannot be changed until "
     "an admin releases the restriction."
 )
-QUEUE_OF_OTHER_WORKSPACE = "That queue does not belong to this workspace."
-QUEUE_NAME_TAKEN = "There is already a queue named “{name}” in this workspace. Choose another name."
-ALREADY_MEMBER = "{email} is already a member of this workspace."
-INVITATION_UNKNOWN = "This invitation link is not valid. Check that you opened the whole link from the email."
-INVITATION_EXPIRED = "This invitation has expired. Ask a workspace admin to send you a new one."
-INVITATION_USED = "This invitation has already been used. Sign in to reach the workspace."
-INVITATION_REVOKED = "This invitation was withdrawn by a workspace admin."
-INVITATION_WRONG_ACCOUNT = (
+QUEUE_OF_OTHER_WORKSPACE = gettext_lazy("That queue does not belong to this workspace.")
+QUEUE_NAME_TAKEN = gettext_lazy(
+    "There is already a queue named “{name}” in this workspace. Choose another name."
+)
+ALREADY_MEMBER = gettext_lazy("{email} is already a member of this workspace.")
+INVITATION_UNKNOWN = gettext_lazy(
+    "This invitation link is not valid. Check that you opened the whole link from the email."
+)
+INVITATION_EXPIRED = gettext_lazy("This invitation has expired. Ask a workspace admin to send you a new one.")
+INVITATION_USED = gettext_lazy("This invitation has already been used. Sign in to reach the workspace.")
+INVITATION_REVOKED = gettext_lazy("This invitation was withdrawn by a workspace admin.")
+INVITATION_WRONG_ACCOUNT = gettext_lazy(
     "This invitation was sent to a different email address than the one you are signed in with. "
     "Sign out, then open the link again."
 )
-INVITATION_ALREADY_MEMBER = "You are already a member of this workspace."
-INVITATION_ACCOUNT_EXISTS = "An account with this email address already exists. Sign in to accept."
-
+INVITATION_ALREADY_MEMBER = gettext_lazy("You are already a member of this workspace.")
+INVITATION_ACCOUNT_EXISTS = gettext_lazy(
+    "An account with this email address already exists. Sign in to accept."
+)
 INVITATION_TOKEN_BYTES = 32
 
 

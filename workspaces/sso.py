@@ -34,6 +34,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from joserfc.errors import JoseError
 
 from privacy.audit import events
@@ -46,52 +47,51 @@ logger = logging.getLogger(__name__)
 DISCOVERY_SUFFIX = "/.well-known/openid-configuration"
 SCOPES = "openid email profile"
 NEXT_SESSION_KEY = "sso_next_{workspace_id}"
-NOT_AVAILABLE = "Not found."
-
+NOT_AVAILABLE = _("Not found.")
 # Settings form errors.
 URL_SCHEME = "Use an https:// address for the identity provider."
 ENDPOINTS_SCHEME = "The provider's discovery document names endpoints that are not https:// addresses."
-SECRET_REQUIRED = "Enter the client secret the identity provider gave you."
-DISCOVERY_UNREADABLE = (
+SECRET_REQUIRED = _("Enter the client secret the identity provider gave you.")
+DISCOVERY_UNREADABLE = _(
     "Could not read the provider's discovery document at {url}. Check the issuer address; the "
     "provider must answer there with its OpenID configuration."
 )
-DISCOVERY_INCOMPLETE = (
+DISCOVERY_INCOMPLETE = _(
     "The provider's discovery document lacks {missing}; is this an OpenID Connect provider?"
 )
 
 # What a refused person reads.
-REFUSED_PROVIDER_ERROR = (
+REFUSED_PROVIDER_ERROR = _(
     "The identity provider did not sign you in (you may have declined, or the provider refused). "
     "You can try again."
 )
-REFUSED_STATE = (
+REFUSED_STATE = _(
     "This single sign-on answer does not belong to a sign-in started in this browser for this "
     "workspace, or it was already used. Start single sign-on again."
 )
-REFUSED_UNREACHABLE = "The identity provider could not be reached. Try again in a moment."
-REFUSED_INVALID_TOKEN = (
+REFUSED_UNREACHABLE = _("The identity provider could not be reached. Try again in a moment.")
+REFUSED_INVALID_TOKEN = _(
     "The identity provider's answer could not be verified, so you were not signed in. Ask a "
     "workspace admin to check the single sign-on settings."
 )
-REFUSED_NO_EMAIL = (
+REFUSED_NO_EMAIL = _(
     "The identity provider did not share your email address, so we cannot tell which account is yours."
 )
-REFUSED_UNVERIFIED = (
+REFUSED_UNVERIFIED = _(
     "Your identity provider has not verified the email address {email}, so it cannot be used to "
     "sign in here. Verify the address with your provider, or sign in with your password."
 )
-REFUSED_NOT_MEMBER = (
+REFUSED_NOT_MEMBER = _(
     "{email} is not the address of a member of {workspace}, so its single sign-on cannot sign you "
     "in. Ask a workspace admin to invite you, or sign in with your password."
 )
-REFUSED_OTHER_WORKSPACES = (
+REFUSED_OTHER_WORKSPACES = _(
     "The account for {email} also belongs to other workspaces, so it signs in with its password: "
     "the single sign-on of one workspace cannot open the others."
 )
-REFUSED_SITE_STAFF = "Site administrator accounts sign in with their password, not single sign-on."
-REFUSED_INACTIVE = "The account for {email} is not active. Finish its sign-up, or ask a workspace admin."
-REFUSED_NOT_CONFIGURED = (
+REFUSED_SITE_STAFF = _("Site administrator accounts sign in with their password, not single sign-on.")
+REFUSED_INACTIVE = _("The account for {email} is not active. Finish its sign-up, or ask a workspace admin.")
+REFUSED_NOT_CONFIGURED = _(
     "Single sign-on of this workspace is not set up completely. Ask a workspace admin to enter the "
     "client secret again."
 )

@@ -4,24 +4,25 @@ way in. They validate input only; ``workspaces.sso`` decides and writes."""
 import re
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 SLUG = re.compile(r"[-a-z0-9_]{1,50}")
-SLUG_UNKNOWN = (
+SLUG_UNKNOWN = _(
     "No workspace with this address uses single sign-on. Check the address with your workspace admin."
 )
 
-SECRET_KEPT_HELP = (
+SECRET_KEPT_HELP = _(
     "A secret is stored (encrypted); it is never shown. Leave empty to keep it, or enter a new one."
 )
-SECRET_NEW_HELP = (
+SECRET_NEW_HELP = _(
     "Given by the provider when you registered the helpdesk. Stored encrypted; never shown again."
 )
 
 
 class SSOSettingsForm(forms.Form):
-    enabled = forms.BooleanField(label="Single sign-on is on", required=False)
+    enabled = forms.BooleanField(label=_("Single sign-on is on"), required=False)
     discovery_url = forms.CharField(
-        label="Issuer or discovery address",
+        label=_("Issuer or discovery address"),
         max_length=450,
         help_text=(
             "The provider's issuer, such as https://login.example.com/realms/acme, or its "
@@ -30,10 +31,10 @@ class SSOSettingsForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "url", "autocomplete": "off", "spellcheck": "false"}),
     )
     client_id = forms.CharField(
-        label="Client ID", max_length=255, widget=forms.TextInput(attrs={"autocomplete": "off"})
+        label=_("Client ID"), max_length=255, widget=forms.TextInput(attrs={"autocomplete": "off"})
     )
     client_secret = forms.CharField(
-        label="Client secret",
+        label=_("Client secret"),
         required=False,
         strip=True,
         max_length=500,
@@ -41,7 +42,7 @@ class SSOSettingsForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}, render_value=False),
     )
     allow_jit = forms.BooleanField(
-        label="Create a requester account for a verified address that has no account yet",
+        label=_("Create a requester account for a verified address that has no account yet"),
         required=False,
     )
 
@@ -56,9 +57,9 @@ class SSOSettingsForm(forms.Form):
 
 class SSOWorkspaceForm(forms.Form):
     workspace = forms.CharField(
-        label="Workspace address",
+        label=_("Workspace address"),
         max_length=300,
-        help_text="The part after /w/ in your workspace's links, such as “acme”, or a whole link.",
+        help_text=_("The part after /w/ in your workspace's links, such as “acme”, or a whole link."),
         widget=forms.TextInput(
             attrs={"autocomplete": "organization", "spellcheck": "false", "autofocus": True}
         ),

@@ -3,6 +3,7 @@
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class WorkspaceSSO(models.Model):
@@ -16,7 +17,7 @@ class WorkspaceSSO(models.Model):
     client_id = models.CharField(max_length=255)
     client_secret_encrypted = models.TextField()
     allow_jit = models.BooleanField(
-        default=False, help_text="Create a requester account for a verified address that has none."
+        default=False, help_text=_("Create a requester account for a verified address that has none.")
     )
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -14,6 +14,7 @@ from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -24,8 +25,8 @@ from workspaces.access import ADMIN_ONLY, workspace_view
 from workspaces.sso_forms import SLUG_UNKNOWN, SSOSettingsForm, SSOWorkspaceForm
 
 LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
-SETTINGS_SAVED = "Single sign-on settings saved."
-WELCOME_CREATED = "Welcome to {workspace}. Your account was created from your single sign-on."
+SETTINGS_SAVED = _("Single sign-on settings saved.")
+WELCOME_CREATED = _("Welcome to {workspace}. Your account was created from your single sign-on.")
 
 
 @workspace_view(roles=ADMIN_ONLY)

@@ -12,6 +12,7 @@ from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -32,26 +33,24 @@ from workspaces.models import Role
 LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 ROLE_PHRASES = {Role.ADMIN: "an admin", Role.AGENT: "an agent", Role.REQUESTER: "a requester"}
-ROLE_CHANGED = "{name} is now {role}."
-ROLE_CHANGED_SELF = "You are now {role} in {workspace}; the admin pages are no longer available to you."
-ROLE_INVALID = "Choose one of the listed roles."
-ROLE_FORM_OUT_OF_DATE = "This form is out of date: reload the page and choose the role again."
-MEMBER_REMOVED = "{name} no longer has access to {workspace}."
-MEMBER_REMOVED_SELF = "You left {workspace}."
-QUEUES_UPDATED = "Queue access of {name} updated."
-QUEUES_UNCHANGED = "Nothing changed: {name} already had exactly these queues."
-INVITATION_SENT = "Invitation sent to {email}. The link works for {days} days."
-INVITATION_NOT_SENT = (
+ROLE_CHANGED = _("{name} is now {role}.")
+ROLE_CHANGED_SELF = _("You are now {role} in {workspace}; the admin pages are no longer available to you.")
+ROLE_INVALID = _("Choose one of the listed roles.")
+ROLE_FORM_OUT_OF_DATE = _("This form is out of date: reload the page and choose the role again.")
+MEMBER_REMOVED = _("{name} no longer has access to {workspace}.")
+MEMBER_REMOVED_SELF = _("You left {workspace}.")
+QUEUES_UPDATED = _("Queue access of {name} updated.")
+QUEUES_UNCHANGED = _("Nothing changed: {name} already had exactly these queues.")
+INVITATION_SENT = _("Invitation sent to {email}. The link works for {days} days.")
+INVITATION_NOT_SENT = _(
     "The invitation of {email} was saved, but its email could not be sent. Check the address "
     "and the mail settings, then invite {email} again to send a new link."
 )
-INVITATION_REVOKED_DONE = "The invitation of {email} was withdrawn; its link no longer works."
-QUEUE_CREATED = "Queue “{name}” created."
-QUEUE_RENAMED = "Queue renamed to “{name}”."
-INVITATION_SIGN_IN = "Sign in as {email} to accept the invitation to {workspace}."
-INVITATION_WELCOME = "Welcome to {workspace}."
-
-
+INVITATION_REVOKED_DONE = _("The invitation of {email} was withdrawn; its link no longer works.")
+QUEUE_CREATED = _("Queue “{name}” created.")
+QUEUE_RENAMED = _("Queue renamed to “{name}”.")
+INVITATION_SIGN_IN = _("Sign in as {email} to accept the invitation to {workspace}.")
+INVITATION_WELCOME = _("Welcome to {workspace}.")
 # Workspace entry ---------------------------------------------------------------------------------
 
 
@@ -155,7 +154,7 @@ def admin_member_queues(request, membership, member_id: int):
     member = access.get_member_or_404(membership, member_id)
     form = MemberQueuesForm(request.POST, queues=selectors.queues_of(workspace=workspace))
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return _back_to(request, membership, member)
     try:
         granted, revoked = services.member_queues_set(

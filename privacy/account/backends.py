@@ -12,11 +12,12 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from privacy.account.erasure import erasure_cancel
 from privacy.account.models import ErasureRequest, ErasureState
 
-DELETION_CANCELLED = "Welcome back. Your account deletion was cancelled and your account is active again."
+DELETION_CANCELLED = _("Welcome back. Your account deletion was cancelled and your account is active again.")
 
 
 class PendingErasureBackend(ModelBackend):

@@ -5,6 +5,7 @@ the export sections privacy owns. Tickets and workspaces register theirs in thei
 ``personal_data`` modules."""
 
 from django.apps import apps
+from django.utils.translation import gettext_lazy as _
 
 from privacy.account import anonymizers, export
 from privacy.account.models import DataExport
@@ -14,7 +15,7 @@ from privacy.personal_data import registry
 from privacy.personal_data.registry import DELETE, PersonalData, register
 
 SIGN_IN_STATE = "Sign-in state; the sign-ins themselves are exported as audit_events."
-LOCKOUT_COUNTERS = (
+LOCKOUT_COUNTERS = _(
     "Counters of the brute-force protection (django-axes); the sign-ins and failures are "
     "exported as audit_events."
 )

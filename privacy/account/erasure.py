@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from privacy.account.anonymizers import erase_sessions, mentions_scrub
 from privacy.account.identifiers import identifiers_of
@@ -41,8 +42,8 @@ DEFAULT_GRACE_DAYS = 14
 STALE_RUNNING = timedelta(hours=1)
 MAX_AUTOMATIC_ATTEMPTS = 3
 
-ALREADY_SCHEDULED = "Deletion of this account is already scheduled."
-NOT_CANCELLABLE = "This deletion can no longer be cancelled."
+ALREADY_SCHEDULED = _("Deletion of this account is already scheduled.")
+NOT_CANCELLABLE = _("This deletion can no longer be cancelled.")
 
 
 def grace_days() -> int:

@@ -17,7 +17,7 @@ import json
 import logging
 import tempfile
 import zipfile
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from celery import shared_task
 from django.conf import settings
@@ -27,11 +27,15 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import escape
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk import ratelimit
 from helpdesk.errors import UserFacingError
 from helpdesk.storage import delete_stored_file_on_commit
+from helpdesk.timezones import override_for
 from privacy.account.models import (
     Consent,
     DataExport,
@@ -57,10 +61,10 @@ SCHEMA_VERSION = 1
 FILE_CHUNK = 1024 * 1024
 DEFAULT_EXPORT_DAYS = 7
 
-EXPORT_IN_PROGRESS = "An export is already being prepared. You will find it below when it is ready."
-EXPORT_NOT_FOUND = "Not found."
-EXPORT_EXPIRED = "This export has expired and its file was deleted. Request a new one."
-EXPORT_FAILED = (
+EXPORT_IN_PROGRESS = _("An export is already being prepared. You will find it below when it is ready.")
+EXPORT_NOT_FOUND = _("Not found.")
+EXPORT_EXPIRED = _("This export has expired and its file was deleted. Request a new one.")
+EXPORT_FAILED = _(
     "The export could not be prepared. Try again; if it fails again, contact your workspace admins."
 )
 
@@ -368,7 +372,9 @@ def write_archive(user, fileobj, *, workspace_id: int | None = None) -> None:
     exporters = registry.exporters()
     if workspace_id is not None:
         exporters = [e for e in exporters if e.workspace_scoped]
+    # summary.html is for the person: their language and their zone (helpdesk/timezones.py).
     with (
+        override_for(user),
         zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive,
         tempfile.TemporaryFile("w+", encoding="utf-8") as summary,
     ):
@@ -424,7 +430,7 @@ Generated at {at} (UTC). Keep this archive safe: it holds your personal data.
 """
 
 SUMMARY_HEAD = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Your Helpdesk data</title>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
 body{font-family:system-ui,sans-serif;max-width:900px;margin:2em auto;padding:0 1em;
@@ -443,20 +449,10 @@ class _Summary:
     """summary.html, written piece by piece while data.json is written. Every value escaped.
 
     The sections it shows are the ones people read (profile, workspaces, tickets, messages,
-    consents, policies, account activity); their shapes are docs/export-schema.md's.
+    consents, policies, account activity); their shapes are docs/export-schema.md's. It is read by
+    the person: in their language, with every time in their saved zone (data.json keeps UTC).
     """
 
-    OPENING = {
-        "profile": "<h2>Profile</h2><table>",
-        "memberships": "<h2>Workspaces</h2><table><tr><th>Workspace</th><th>Role</th><th>Since</th></tr>",
-        "tickets": "<h2>Your tickets</h2>",
-        "messages": "<h2>Messages you wrote on other tickets</h2>",
-        "consents": "<h2>Consents</h2><table><tr><th>Purpose</th><th>Answer</th><th>When</th></tr>",
-        "policy_acceptances": "<h2>Policies you accepted</h2><table>",
-        "audit_events": (
-            "<h2>Account activity</h2><table><tr><th>When</th><th>What</th><th>Network address</th></tr>"
-        ),
-    }
     CLOSING = {
         "profile": "</table>",
         "memberships": "</table>",
@@ -469,19 +465,58 @@ class _Summary:
         self.out = out
         self.ctx = ctx
 
+    @staticmethod
+    def _heads(*labels) -> str:
+        return "<tr>" + "".join(f"<th>{escape(label)}</th>" for label in labels) + "</tr>"
+
+    def _opening(self, name: str) -> str:
+        h2 = {
+            "profile": gettext("Profile"),
+            "memberships": gettext("Workspaces"),
+            "tickets": gettext("Your tickets"),
+            "messages": gettext("Messages you wrote on other tickets"),
+            "consents": gettext("Consents"),
+            "policy_acceptances": gettext("Policies you accepted"),
+            "audit_events": gettext("Account activity"),
+        }[name]
+        heads = {
+            "profile": "<table>",
+            "memberships": "<table>" + self._heads(gettext("Workspace"), gettext("Role"), gettext("Since")),
+            "consents": "<table>" + self._heads(gettext("Purpose"), gettext("Answer"), gettext("When")),
+            "policy_acceptances": "<table>",
+            "audit_events": "<table>"
+            + self._heads(gettext("When"), gettext("What"), gettext("Network address")),
+        }.get(name, "")
+        return f"<h2>{escape(h2)}</h2>{heads}"
+
+    @staticmethod
+    def _when(value) -> str:
+        """An ISO time of data.json, readable and in the person's zone (the active one)."""
+        if not value:
+            return "—"
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            return escape(value)
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment, UTC)
+        return escape(date_format(timezone.localtime(moment), "j M Y, H:i T"))
+
     def start(self, now) -> None:
-        self.out.write(SUMMARY_HEAD)
-        self.out.write(
-            f"<h1>Your Helpdesk data</h1><p class=muted>Generated "
-            f"{escape(now.strftime('%Y-%m-%d %H:%M'))} UTC.</p>"
-        )
+        title = escape(gettext("Your Helpdesk data"))
+        generated = gettext("Generated %(when)s.") % {
+            "when": date_format(timezone.localtime(now), "j M Y, H:i T")
+        }
+        # str.replace, not format: the style block's braces are CSS.
+        self.out.write(SUMMARY_HEAD.replace("{lang}", get_language() or "en").replace("{title}", title))
+        self.out.write(f"<h1>{title}</h1><p class=muted>{escape(generated)}</p>")
 
     def section(self, name: str, value):
         """Show ``name`` in the summary; returns ``value`` for data.json (a stream stays one)."""
         render = getattr(self, f"_{name}", None)
         if render is None:
             return value
-        self.out.write(self.OPENING[name])
+        self.out.write(self._opening(name))
         if isinstance(value, dict):
             render(value)
             self.out.write(self.CLOSING.get(name, ""))
@@ -500,36 +535,38 @@ class _Summary:
         self.out.write(self.CLOSING.get(name, ""))
 
     def _profile(self, profile: dict) -> None:
-        for label, key in (
-            ("Name", "display_name"),
-            ("Email", "email"),
-            ("Language", "language"),
-            ("Time zone", "time_zone"),
-            ("Member since", "date_joined"),
-            ("Last sign-in", "last_login"),
+        for label, key, is_time in (
+            (gettext("Name"), "display_name", False),
+            (gettext("Email"), "email", False),
+            (gettext("Language"), "language", False),
+            (gettext("Time zone"), "time_zone", False),
+            (gettext("Member since"), "date_joined", True),
+            (gettext("Last sign-in"), "last_login", True),
         ):
-            self.out.write(f"<tr><th>{label}</th><td>{escape(profile[key] or '—')}</td></tr>")
+            value = self._when(profile[key]) if is_time else escape(profile[key] or "—")
+            self.out.write(f"<tr><th>{escape(label)}</th><td>{value}</td></tr>")
 
     def _memberships(self, row: dict) -> None:
         e = escape
         self.out.write(
             f"<tr><td>{e(row['workspace_name'])}</td><td>{e(row['role'])}</td>"
-            f"<td>{e(row['member_since'])}</td></tr>"
+            f"<td>{self._when(row['member_since'])}</td></tr>"
         )
 
     def _tickets(self, ticket: dict) -> None:
         e = escape
         name = self.ctx.workspace_names.get(ticket["workspace"], "")
+        opened = gettext("opened %(when)s") % {"when": self._when(ticket["created_at"])}
         parts = [
             f"<div class=ticket><h3>{e(name)} #{ticket['number']}: "
             f"{e(ticket['subject'])}</h3><p class=muted>{e(ticket['status'])} · {e(ticket['queue'])} · "
-            f"opened {e(ticket['created_at'])}</p>"
+            f"{opened}</p>"
         ]
         for message in ticket["messages"]:
             css = "msg note" if message["kind"] == "note" else "msg"
             parts.append(
                 f"<div class='{css}'><div class=muted>{e(message['author'])}, "
-                f"{e(message['created_at'])}</div>"
+                f"{self._when(message['created_at'])}</div>"
                 f"{e(message['body'])}</div>"
             )
         parts.append("</div>")
@@ -540,30 +577,33 @@ class _Summary:
         name = self.ctx.workspace_names.get(message["workspace"], "")
         self.out.write(
             f"<div class=msg><div class=muted>{e(name)} "
-            f"#{message['ticket']} · {e(message['kind'])} · {e(message['created_at'])}</div>"
+            f"#{message['ticket']} · {e(message['kind'])} · {self._when(message['created_at'])}</div>"
             f"{e(message['body'])}</div>"
         )
 
     def _consents(self, c: dict) -> None:
         e = escape
+        answer = gettext("given") if c["granted"] else gettext("withdrawn")
         self.out.write(
-            f"<tr><td>{e(c['purpose'])}</td><td>{'given' if c['granted'] else 'withdrawn'}</td>"
-            f"<td>{e(c['at'])}</td></tr>"
+            f"<tr><td>{e(c['purpose'])}</td><td>{e(answer)}</td><td>{self._when(c['at'])}</td></tr>"
         )
 
     def _policy_acceptances(self, a: dict) -> None:
         e = escape
-        self.out.write(f"<tr><td>{e(a['kind'])} {e(a['version'])}</td><td>{e(a['accepted_at'])}</td></tr>")
+        self.out.write(
+            f"<tr><td>{e(a['kind'])} {e(a['version'])}</td><td>{self._when(a['accepted_at'])}</td></tr>"
+        )
 
     def _audit_events(self, event: dict) -> None:
         e = escape
         self.out.write(
-            f"<tr><td>{e(event['at'])}</td><td>{e(event['action'])}</td>"
+            f"<tr><td>{self._when(event['at'])}</td><td>{e(event['action'])}</td>"
             f"<td>{e(event['ip_address'] or '')}</td></tr>"
         )
 
     def end(self) -> None:
-        self.out.write("<p class=muted>Files are in the files/ folder of this archive.</p></body></html>\n")
+        files_note = gettext("Files are in the files/ folder of this archive.")
+        self.out.write(f"<p class=muted>{escape(files_note)}</p></body></html>\n")
 
 
 # Background work (Celery; in-process in the embedded default) ------------------------------------

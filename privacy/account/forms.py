@@ -1,42 +1,20 @@
 """Forms of the account page. Error texts are module constants the tests import."""
 
 from functools import lru_cache
-from pathlib import Path
 from zoneinfo import available_timezones
 
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
+from helpdesk.languages import offered_languages
 from privacy.account.consents import PURPOSES
 from privacy.account.erasure import CONFIRM_WORD
 from privacy.account.models import EmailDelivery, PolicyKind
 
-WRONG_PASSWORD = "That is not your current password."
+WRONG_PASSWORD = _("That is not your current password.")
 CONFIRM_WORD_WRONG = f"Type {CONFIRM_WORD} in capital letters to confirm."
-NAME_REQUIRED = "Enter the name people should see."
-
-# Languages the interface may one day speak. Only those with a compiled translation of our own
-# (locale/<code>/LC_MESSAGES/django.mo) are offered: a choice that changed nothing would be a
-# setting that does nothing. Until translations land that is English alone.
-LANGUAGES = [
-    ("en", "English"),
-    ("de", "Deutsch"),
-    ("es", "Español"),
-    ("fr", "Français"),
-    ("it", "Italiano"),
-    ("nl", "Nederlands"),
-    ("pt", "Português"),
-]
-
-
-def offered_languages() -> list[tuple[str, str]]:
-    locale = Path(settings.BASE_DIR) / "locale"
-    return [
-        (code, name)
-        for code, name in LANGUAGES
-        if code == "en" or (locale / code / "LC_MESSAGES" / "django.mo").exists()
-    ]
+NAME_REQUIRED = _("Enter the name people should see.")
 
 
 @lru_cache(maxsize=1)
@@ -49,16 +27,16 @@ class ProfileForm(forms.Form):
     prefix = "profile"
 
     display_name = forms.CharField(
-        label="Name",
+        label=_("Name"),
         max_length=150,
         error_messages={"required": NAME_REQUIRED},
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
-        help_text="Shown to the people who work your tickets.",
+        help_text=_("Shown to the people who work your tickets."),
     )
-    language = forms.ChoiceField(
-        label="Language", help_text="Other languages are offered here once the interface is translated."
+    language = forms.ChoiceField(label=_("Language"), help_text=_("Pages and emails use this language."))
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"), help_text=_("Times on pages and in emails use this zone.")
     )
-    time_zone = forms.ChoiceField(label="Time zone", help_text="Times on pages and in emails use this zone.")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -82,13 +60,13 @@ class EmailChangeForm(PasswordCheckMixin, forms.Form):
     prefix = "email"
 
     new_email = forms.EmailField(
-        label="New email address",
+        label=_("New email address"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-        help_text="We send a link to the new address. Your address changes only when you open it.",
+        help_text=_("We send a link to the new address. Your address changes only when you open it."),
     )
     password = forms.CharField(
-        label="Current password",
+        label=_("Current password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
@@ -98,17 +76,23 @@ class NotificationsForm(forms.Form):
     prefix = "notify"
 
     email_on_reply = forms.BooleanField(
-        label="Email me when someone replies on my tickets",
+        label=_("Email me when someone replies on my tickets"),
         required=False,
-        help_text="Requesters: replies from the team. Agents: replies from requesters on tickets "
-        "assigned to you, or in your queues while nobody is assigned.",
+        help_text=_(
+            "Requesters: replies from the team. Agents: replies from requesters on tickets "
+            "assigned to you, or in your queues while nobody is assigned."
+        ),
     )
-    email_on_assignment = forms.BooleanField(label="Email me when a ticket is assigned to me", required=False)
+    email_on_assignment = forms.BooleanField(
+        label=_("Email me when a ticket is assigned to me"), required=False
+    )
     email_weekly_summary = forms.BooleanField(
-        label="Send me a weekly summary of my open tickets",
+        label=_("Send me a weekly summary of my open tickets"),
         required=False,
-        help_text="Once a week (early Monday, UTC): your open tickets; for agents, the open and "
-        "assigned counts of your queues and the ticket waiting longest.",
+        help_text=_(
+            "Once a week (early Monday, UTC): your open tickets; for agents, the open and "
+            "assigned counts of your queues and the ticket waiting longest."
+        ),
     )
     email_on_mention = forms.BooleanField(
         label=gettext_lazy("Email me when someone mentions me in an internal note"),
@@ -144,7 +128,7 @@ class DeleteAccountForm(PasswordCheckMixin, forms.Form):
     prefix = "delete"
 
     password = forms.CharField(
-        label="Your password",
+        label=_("Your password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
@@ -164,13 +148,15 @@ class DeleteAccountForm(PasswordCheckMixin, forms.Form):
 
 
 class PolicyPublishForm(forms.Form):
-    kind = forms.ChoiceField(label="Policy", choices=PolicyKind.choices)
+    kind = forms.ChoiceField(label=_("Policy"), choices=PolicyKind.choices)
     version = forms.SlugField(
-        label="Version", max_length=32, help_text="For example the date it takes effect: 2027-03-01."
+        label=_("Version"), max_length=32, help_text=_("For example the date it takes effect: 2027-03-01.")
     )
-    summary = forms.CharField(label="Text", widget=forms.Textarea, help_text="The full text people read.")
+    summary = forms.CharField(
+        label=_("Text"), widget=forms.Textarea, help_text=_("The full text people read.")
+    )
     is_material = forms.BooleanField(
-        label="Material change: people must read and acknowledge it",
+        label=_("Material change: people must read and acknowledge it"),
         required=False,
-        help_text="Leave unticked for wording fixes: people then only see a notice.",
+        help_text=_("Leave unticked for wording fixes: people then only see a notice."),
     )

@@ -9,6 +9,7 @@ address.
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
@@ -22,7 +23,7 @@ from privacy.audit.log import client_ip
 from workspaces.intake import intake_refusal, membership_in, requester_join, workspace_for_help_or_404
 from workspaces.models import Intake
 
-JOINED = "You can now open tickets in {workspace}."
+JOINED = _("You can now open tickets in {workspace}.")
 
 
 def _signed_in(request, workspace):

@@ -5,16 +5,17 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from privacy.personal_data.registry import DELETE, KEEP, PersonalData, register
 
 
 class PolicyKind(models.TextChoices):
-    TERMS = "terms", "Terms of service"
-    PRIVACY = "privacy", "Privacy policy"
+    TERMS = "terms", _("Terms of service")
+    PRIVACY = "privacy", _("Privacy policy")
     # Accepted by whoever creates a workspace, for the organisation (the controller), never
     # asked of every person: see PERSON_POLICY_KINDS.
-    DPA = "dpa", "Data-processing agreement"
+    DPA = "dpa", _("Data-processing agreement")
 
 
 # The policies every person accepts for themselves (sign-up, the first-use gate, the notice).
@@ -131,9 +132,9 @@ class EmailChange(models.Model):
 
 
 class ConsentSource(models.TextChoices):
-    ACCOUNT = "account", "Account page"
-    SIGNUP = "signup", "Sign-up"
-    OPERATOR = "operator", "Operator on request"
+    ACCOUNT = "account", _("Account page")
+    SIGNUP = "signup", _("Sign-up")
+    OPERATOR = "operator", _("Operator on request")
 
 
 class Consent(models.Model):
@@ -161,11 +162,11 @@ class Consent(models.Model):
 
 
 class ExportStatus(models.TextChoices):
-    PENDING = "pending", "Waiting"
-    RUNNING = "running", "Being prepared"
-    READY = "ready", "Ready"
-    FAILED = "failed", "Failed"
-    EXPIRED = "expired", "Expired"
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Being prepared")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Expired")
 
 
 def export_key(instance, filename):
@@ -206,11 +207,11 @@ class DataExport(models.Model):
 
 
 class ErasureState(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    CANCELLED = "cancelled", "Cancelled"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    SCHEDULED = "scheduled", _("Scheduled")
+    CANCELLED = "cancelled", _("Cancelled")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
 
 
 class ErasureRequest(models.Model):

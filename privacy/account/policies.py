@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from privacy.account.models import PERSON_POLICY_KINDS, PolicyAcceptance, PolicyKind, PolicyVersion
 from privacy.audit import events
@@ -24,8 +25,10 @@ SESSION_KEY = "privacy_policy_notice"
 CACHE_KEY = "privacy:policy-marker"
 CACHE_SECONDS = 60
 
-VERSION_TAKEN = "There is already a {kind} version named “{version}”. Choose another version name."
-NOTHING_TO_ACCEPT = "There is nothing new to accept."
+VERSION_TAKEN = gettext_lazy(
+    "There is already a {kind} version named “{version}”. Choose another version name."
+)
+NOTHING_TO_ACCEPT = gettext_lazy("There is nothing new to accept.")
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ def policies_pending(user) -> list[PendingPolicy]:
             PendingPolicy(
                 id=current.pk,
                 kind=kind.value,
-                kind_label=kind.label,
+                kind_label=str(kind.label),
                 version=current.version,
                 material=any(v.is_material for v in newer),
             )
@@ -91,7 +94,8 @@ def policy_notice_for(request) -> list[dict]:
     state = request.session.get(SESSION_KEY)
     if not state or state.get("marker") != current_marker() or state.get("user") != user.pk:
         return policy_notice_refresh(request, user)
-    return state["pending"]
+    # The label in the language of this page, not of the page that filled the session.
+    return [{**p, "kind_label": PolicyKind(p["kind"]).label} for p in state["pending"]]
 
 
 def on_user_logged_in(sender, request, user, **kwargs):

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk import outbound, ratelimit
 from helpdesk.errors import UserFacingError
@@ -29,10 +30,10 @@ from privacy.audit import events
 from workspaces.models import User
 
 EMAIL_CHANGE_HOURS = 48
-EMAIL_SAME = "This is already your email address."
-EMAIL_TAKEN = "Another account uses this email address. Choose another one."
-EMAIL_LINK_INVALID = "This confirmation link is not valid. Copy the whole link from the email."
-EMAIL_LINK_EXPIRED = (
+EMAIL_SAME = _("This is already your email address.")
+EMAIL_TAKEN = _("Another account uses this email address. Choose another one.")
+EMAIL_LINK_INVALID = _("This confirmation link is not valid. Copy the whole link from the email.")
+EMAIL_LINK_EXPIRED = _(
     "This confirmation link has expired or was replaced by a newer one. Ask for the change again."
 )
 PREFERENCE_FIELDS = ("email_on_reply", "email_on_assignment", "email_weekly_summary", "email_on_mention")
@@ -64,6 +65,18 @@ def profile_update(*, user, display_name: str, language: str, time_zone: str, re
     user.save(update_fields=changed)
     events.account_profile_updated(user=user, fields=changed, request=request)
     return changed
+
+
+@transaction.atomic
+def language_save(*, user, language: str, request=None) -> bool:
+    """Save the language chosen with the switcher; returns whether it changed (audited like a
+    profile change). ``language`` must be one of ``helpdesk.languages.offered_languages()``."""
+    if user.language == language:
+        return False
+    user.language = language
+    user.save(update_fields=["language"])
+    events.account_profile_updated(user=user, fields=["language"], request=request)
+    return True
 
 
 def preferences_of(user) -> NotificationPreferences:

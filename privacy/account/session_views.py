@@ -7,14 +7,18 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 from django.views.decorators.http import require_POST
 
 from workspaces.sessions import services as session_services
 
-SESSION_SIGNED_OUT = "That session was signed out. The browser has to sign in again."
-OTHERS_SIGNED_OUT = "Signed out of {count} other session{plural}."
-NO_OTHERS = "You were signed in nowhere else."
-ALL_SIGNED_OUT = "You were signed out everywhere, on this browser too."
+SESSION_SIGNED_OUT = _("That session was signed out. The browser has to sign in again.")
+OTHERS_SIGNED_OUT = ngettext_lazy(
+    "Signed out of {count} other session.", "Signed out of {count} other sessions.", "count"
+)
+NO_OTHERS = _("You were signed in nowhere else.")
+ALL_SIGNED_OUT = _("You were signed out everywhere, on this browser too.")
 
 
 def _back():
@@ -46,7 +50,7 @@ def sessions_sign_out_others(request):
         user=request.user, current_key=request.session.session_key, request=request
     )
     if count:
-        messages.success(request, OTHERS_SIGNED_OUT.format(count=count, plural="" if count == 1 else "s"))
+        messages.success(request, OTHERS_SIGNED_OUT.format(count=count))
     else:
         messages.info(request, NO_OTHERS)
     return _back()

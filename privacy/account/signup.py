@@ -28,6 +28,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk import outbound, ratelimit
 from helpdesk.errors import UserFacingError
@@ -48,24 +49,28 @@ REJECT_SALT = "privacy.account.signup.reject"
 FINGERPRINT_SALT = "privacy.account.signup.fingerprint"
 CREDENTIALS_SALT = "privacy.account.signup.credentials"
 
-LINK_EXPIRED = "This link has expired. Sign-up links work for {hours} hours; sign up again to get a new one."
-LINK_INVALID = "This link is not valid. Copy the whole link from the email, or sign up again."
-LINK_USED = "This sign-up no longer exists: it was deleted, or it expired unconfirmed. You can sign up again."
-LINK_REPLACED = (
+LINK_EXPIRED = _(
+    "This link has expired. Sign-up links work for {hours} hours; sign up again to get a new one."
+)
+LINK_INVALID = _("This link is not valid. Copy the whole link from the email, or sign up again.")
+LINK_USED = _(
+    "This sign-up no longer exists: it was deleted, or it expired unconfirmed. You can sign up again."
+)
+LINK_REPLACED = _(
     "This link was replaced: this address was signed up again, or its password was reset, after "
     "this email was sent. Use the link in the newest email, or sign up again."
 )
-ALREADY_CONFIRMED = "This email address is already confirmed. Sign in with your password."
-CONFIRM_PASSWORD_WRONG = (
+ALREADY_CONFIRMED = _("This email address is already confirmed. Sign in with your password.")
+CONFIRM_PASSWORD_WRONG = _(
     "That is not the password chosen for this sign-up. Type the password you chose when you "
     "signed up. Forgot it, or did not sign up? Sign up again, or reset the password."
 )
-CONFIRM_RATE_LIMITED = "Too many wrong passwords for this sign-up. Try again {wait}."
-CANNOT_REJECT_CONFIRMED = (
+CONFIRM_RATE_LIMITED = _("Too many wrong passwords for this sign-up. Try again {wait}.")
+CANNOT_REJECT_CONFIRMED = _(
     "This account was already confirmed, so this link cannot delete it. If it is not yours, "
     "reset its password, sign in and delete the account from your account page."
 )
-POLICIES_MISSING = "Sign-up is closed until the terms of service and the privacy policy are published."
+POLICIES_MISSING = _("Sign-up is closed until the terms of service and the privacy policy are published.")
 
 
 class SignupLinkError(UserFacingError):

@@ -11,18 +11,18 @@ from django.utils.translation import gettext_lazy as _
 from helpdesk.single_line import validate_single_line
 from workspaces.models import User
 
-TERMS_REQUIRED = "Accept the terms of service and the privacy policy to create an account."
+TERMS_REQUIRED = _("Accept the terms of service and the privacy policy to create an account.")
 AGE_REQUIRED = _(
     "Confirm that you are at least 16 years old. The Helpdesk is not meant for children; if you are "
     "younger, ask a parent or your school to contact the organisation for you."
 )
-PASSWORDS_DIFFER = "The two passwords differ. Type the same password twice."
-SIGNUP_LIMIT_ADDRESS = (
+PASSWORDS_DIFFER = _("The two passwords differ. Type the same password twice.")
+SIGNUP_LIMIT_ADDRESS = _(
     "We already sent several emails to this address in the last hour. Look for them in your "
     "inbox and spam folder, or try again {wait}."
 )
-SIGNUP_LIMIT_IP = "Too many sign-ups came from your network address. Try again {wait}."
-POLICIES_CHANGED = (
+SIGNUP_LIMIT_IP = _("Too many sign-ups came from your network address. Try again {wait}.")
+POLICIES_CHANGED = _(
     "The terms of service or the privacy policy changed while you were signing up. "
     "Read the current versions, then accept them again."
 )
@@ -33,29 +33,29 @@ class SignupForm(forms.Form):
     the answer must be the same either way."""
 
     display_name = forms.CharField(
-        label="Your name",
+        label=_("Your name"),
         max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "name", "autofocus": True}),
     )
     email = forms.EmailField(
-        label="Email",
+        label=_("Email"),
         max_length=254,
-        help_text="We send a confirmation link to this address.",
+        help_text=_("We send a confirmation link to this address."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     password1 = forms.CharField(
-        label="Password",
+        label=_("Password"),
         strip=False,
-        help_text="At least 8 characters, not a common password, not only digits, not like your name.",
+        help_text=_("At least 8 characters, not a common password, not only digits, not like your name."),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password2 = forms.CharField(
-        label="Password again",
+        label=_("Password again"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     accept_policies = forms.BooleanField(
-        label="I accept the terms of service and the privacy policy",
+        label=_("I accept the terms of service and the privacy policy"),
         required=True,
         error_messages={"required": TERMS_REQUIRED},
     )
@@ -120,9 +120,9 @@ class SignupConfirmForm(forms.Form):
     the clicker's own (someone else may have signed up with the address first)."""
 
     password = forms.CharField(
-        label="Your password",
+        label=_("Your password"),
         strip=False,
-        help_text="The password you chose when you signed up.",
+        help_text=_("The password you chose when you signed up."),
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
     )
 
@@ -130,9 +130,9 @@ class SignupConfirmForm(forms.Form):
 class HelpRequestForm(SignupForm):
     """The public Get help form: a sign-up plus the request, held until the address is confirmed."""
 
-    subject = forms.CharField(label="Subject", max_length=200, validators=[validate_single_line])
+    subject = forms.CharField(label=_("Subject"), max_length=200, validators=[validate_single_line])
     description = forms.CharField(
-        label="How can we help?", widget=forms.Textarea(attrs={"rows": 8}), max_length=20000
+        label=_("How can we help?"), widget=forms.Textarea(attrs={"rows": 8}), max_length=20000
     )
 
     field_order = [

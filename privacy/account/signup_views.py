@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
@@ -23,7 +24,7 @@ from privacy.audit.log import client_ip
 
 SESSION_SIGNUP_EMAIL = "signup_email"
 LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
-CONFIRMED_MESSAGE = "Your email address is confirmed and you are signed in. Welcome!"
+CONFIRMED_MESSAGE = _("Your email address is confirmed and you are signed in. Welcome!")
 
 
 @never_cache

@@ -11,7 +11,8 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -36,24 +37,24 @@ from privacy.audit import events
 from privacy.audit.log import client_ip
 from workspaces import selectors as workspace_selectors
 
-PROFILE_SAVED = "Your profile was saved."
-NOTHING_CHANGED = "Nothing changed."
-EMAIL_SENT = "We sent a confirmation link to {email}. Your address changes when you open it."
-EMAIL_CANCELLED = "The email change was cancelled."
-EMAIL_CHANGED = "Your email address is now {email}."
-NOTIFICATIONS_SAVED = "Your notification choices were saved."
-CONSENTS_SAVED = "Your choices were saved. They apply from now on."
-EXPORT_QUEUED = "Your export is being prepared. It appears below when it is ready."
-EXPORT_READY = "Your export is ready to download below."
-POLICIES_ACCEPTED = "Thank you. Your acceptance was recorded."
-POLICY_PUBLISHED = "{policy} was published. People see a notice from their next page."
+PROFILE_SAVED = _("Your profile was saved.")
+NOTHING_CHANGED = _("Nothing changed.")
+EMAIL_SENT = _("We sent a confirmation link to {email}. Your address changes when you open it.")
+EMAIL_CANCELLED = _("The email change was cancelled.")
+EMAIL_CHANGED = _("Your email address is now {email}.")
+NOTIFICATIONS_SAVED = _("Your notification choices were saved.")
+CONSENTS_SAVED = _("Your choices were saved. They apply from now on.")
+EXPORT_QUEUED = _("Your export is being prepared. It appears below when it is ready.")
+EXPORT_READY = _("Your export is ready to download below.")
+POLICIES_ACCEPTED = _("Thank you. Your acceptance was recorded.")
+POLICY_PUBLISHED = _("{policy} was published. People see a notice from their next page.")
 DELETION_SCHEDULED_SESSION = "privacy_deletion_scheduled_for"
-EMAIL_LIMIT_ADDRESS = (
+EMAIL_LIMIT_ADDRESS = _(
     "We already sent several emails to this address in the last hour. Look for them in its inbox "
     "and spam folder, or try again {wait}."
 )
-EMAIL_LIMIT_OTHER = "You asked for many email changes in a short time. Try again {wait}."
-EXPORT_LIMITED = "You asked for many exports in a short time. Try again {wait}."
+EMAIL_LIMIT_OTHER = _("You asked for many email changes in a short time. Try again {wait}.")
+EXPORT_LIMITED = _("You asked for many exports in a short time. Try again {wait}.")
 
 
 def _account_url(anchor: str = "") -> str:
@@ -118,6 +119,9 @@ def profile_save(request):
     except ValidationError as error:
         apply_service_errors(form, error)
         return _render_page(request, status=400, profile_form=form)
+    if "language" in changed:
+        # The confirmation is read on the next page, in the language just chosen.
+        translation.activate(request.user.language)
     messages.success(request, PROFILE_SAVED if changed else NOTHING_CHANGED)
     return redirect(_account_url("profile"))
 

@@ -3,19 +3,18 @@
 from datetime import date
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from privacy.audit.actions import ACTION_CHOICES
 from privacy.audit.selectors import AuditFilters
 
-DATE_ORDER_ERROR = "The “from” date must be on or before the “to” date."
+DATE_ORDER_ERROR = _("The “from” date must be on or before the “to” date.")
 # The log cannot hold events from before the product existed or from centuries ahead; dates out
 # there are typing slips (or probes: 9999-12-31 + 1 day overflows).
 DATE_MIN = date(2000, 1, 1)
 DATE_MAX = date(2099, 12, 31)
-DATE_RANGE_ERROR = "Choose a date between 1 January 2000 and 31 December 2099."
-CURSOR_ERROR = "That page link is not valid; showing the newest events."
-
-
+DATE_RANGE_ERROR = _("Choose a date between 1 January 2000 and 31 December 2099.")
+CURSOR_ERROR = _("That page link is not valid; showing the newest events.")
 DATE_WIDGET = forms.DateInput(
     attrs={"type": "date", "min": DATE_MIN.isoformat(), "max": DATE_MAX.isoformat()}
 )
@@ -23,16 +22,18 @@ DATE_WIDGET = forms.DateInput(
 
 class AuditFilterForm(forms.Form):
     actor = forms.CharField(
-        label="Actor email",
+        label=_("Actor email"),
         required=False,
         max_length=254,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
-    action = forms.ChoiceField(label="Action", required=False, choices=[("", "Any action"), *ACTION_CHOICES])
-    target_type = forms.CharField(label="Target type", required=False, max_length=64)
-    target_id = forms.CharField(label="Target id", required=False, max_length=64)
-    date_from = forms.DateField(label="From (UTC)", required=False, widget=DATE_WIDGET)
-    date_to = forms.DateField(label="To (UTC)", required=False, widget=DATE_WIDGET)
+    action = forms.ChoiceField(
+        label=_("Action"), required=False, choices=[("", _("Any action")), *ACTION_CHOICES]
+    )
+    target_type = forms.CharField(label=_("Target type"), required=False, max_length=64)
+    target_id = forms.CharField(label=_("Target id"), required=False, max_length=64)
+    date_from = forms.DateField(label=_("From (UTC)"), required=False, widget=DATE_WIDGET)
+    date_to = forms.DateField(label=_("To (UTC)"), required=False, widget=DATE_WIDGET)
 
     def _clean_day(self, name):
         day = self.cleaned_data.get(name)

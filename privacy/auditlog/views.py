@@ -13,6 +13,7 @@ from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from privacy.audit import events
@@ -22,10 +23,10 @@ from workspaces.access import ADMIN_ONLY, workspace_view
 
 logger = logging.getLogger(__name__)
 
-FILTER_ERROR = "Fix the filters above to see events."
-CSV_FILTER_ERROR = "The filters are not valid: correct them on the audit log page, then download again."
+FILTER_ERROR = _("Fix the filters above to see events.")
+CSV_FILTER_ERROR = _("The filters are not valid: correct them on the audit log page, then download again.")
 # The last line of a download cut short by a server error (the status line was already sent).
-CSV_INCOMPLETE = "INCOMPLETE: the export stopped because of a server error. Download it again."
+CSV_INCOMPLETE = _("INCOMPLETE: the export stopped because of a server error. Download it again.")
 CSV_HEADER = [
     "time_utc",
     "seq",

@@ -22,8 +22,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class TicketAction(models.TextChoices):
-    ANONYMIZE = "anonymize", "Anonymize (keep the figures, remove who and what)"
-    DELETE = "delete", "Delete completely"
+    ANONYMIZE = "anonymize", _("Anonymize (keep the figures, remove who and what)")
+    DELETE = "delete", _("Delete completely")
 
 
 class ErasureFiles(models.TextChoices):
@@ -35,8 +35,8 @@ class ErasureFiles(models.TextChoices):
 
 
 class AttachmentBasis(models.TextChoices):
-    UPLOAD = "upload", "from upload"
-    CLOSED = "closed", "from the ticket's closing"
+    UPLOAD = "upload", _("from upload")
+    CLOSED = "closed", _("from the ticket's closing")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from privacy.personal_data.retention_kinds import retention_kinds
 from privacy.retention.models import AttachmentBasis, ErasureFiles, HoldScope, TicketAction
 from privacy.retention.policies import MAX_DAYS, days_fields, policy_version
 
-DAYS_REQUIRED = "Enter a number of days, or tick “Keep forever”."
+DAYS_REQUIRED = _("Enter a number of days, or tick “Keep forever”.")
 DAYS_RANGE = f"Enter a whole number of days from 1 to {MAX_DAYS}."
 
 
@@ -19,9 +19,9 @@ class RetentionForm(forms.Form):
     attachments' starting point. ``cleaned_data["values"]`` holds the policy fields."""
 
     tickets_action = forms.ChoiceField(
-        label="When a closed ticket expires", choices=TicketAction.choices, widget=forms.RadioSelect
+        label=_("When a closed ticket expires"), choices=TicketAction.choices, widget=forms.RadioSelect
     )
-    attachments_basis = forms.ChoiceField(label="Count attachments", choices=AttachmentBasis.choices)
+    attachments_basis = forms.ChoiceField(label=_("Count attachments"), choices=AttachmentBasis.choices)
     erasure_files = forms.ChoiceField(
         label=_("When a deleted account may be named in a file erasure cannot rewrite"),
         choices=ErasureFiles.choices,
@@ -42,7 +42,7 @@ class RetentionForm(forms.Form):
         super().__init__(*args, **kwargs)
         for kind in retention_kinds():
             self.fields[f"{kind.name}_forever"] = forms.BooleanField(
-                label="Keep forever",
+                label=_("Keep forever"),
                 required=False,
                 widget=forms.CheckboxInput(attrs={"aria-label": f"{kind.label}: keep forever"}),
             )
@@ -104,24 +104,24 @@ class RetentionForm(forms.Form):
 
 
 class LegalHoldForm(forms.Form):
-    scope = forms.ChoiceField(label="What to keep", choices=HoldScope.choices, widget=forms.RadioSelect)
+    scope = forms.ChoiceField(label=_("What to keep"), choices=HoldScope.choices, widget=forms.RadioSelect)
     email = forms.EmailField(
-        label="Person's email address",
+        label=_("Person's email address"),
         required=False,
-        help_text="For a hold on a person: a member of this workspace or someone on one of its tickets.",
+        help_text=_("For a hold on a person: a member of this workspace or someone on one of its tickets."),
     )
-    ticket_number = forms.IntegerField(label="Ticket number", required=False, min_value=1)
+    ticket_number = forms.IntegerField(label=_("Ticket number"), required=False, min_value=1)
     reason = forms.CharField(
-        label="Reason",
+        label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
-        help_text="The case, order or request that requires keeping the data. Shown to admins.",
+        help_text=_("The case, order or request that requires keeping the data. Shown to admins."),
     )
     ends_on = forms.DateField(
-        label="Ends on (optional)",
+        label=_("Ends on (optional)"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Leave empty to keep the hold until someone releases it.",
+        help_text=_("Leave empty to keep the hold until someone releases it."),
     )
 
     def ends_at(self):

@@ -17,6 +17,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from privacy.audit import events
 from privacy.audit.log import ACCOUNT_CHAIN
@@ -25,13 +26,15 @@ from privacy.personal_data.retention_kinds import HoldSet, hold_lookups
 from privacy.retention.models import HoldScope, LegalHold
 from workspaces.retention_kinds import workspaces_of_people
 
-REASON_REQUIRED = "Say why the data must be kept (the case, the order or the request)."
-PERSON_REQUIRED = "Enter the email address of a person of this workspace."
-PERSON_NOT_FOUND = "No person with this email address is a member of this workspace or on one of its tickets."
-TICKET_REQUIRED = "Enter the number of a ticket of this workspace."
-TICKET_NOT_FOUND = "This workspace has no ticket with that number."
-ENDS_IN_PAST = "The end date must be in the future (or leave it empty to keep the hold until released)."
-ALREADY_RELEASED = "This hold was already released."
+REASON_REQUIRED = _("Say why the data must be kept (the case, the order or the request).")
+PERSON_REQUIRED = _("Enter the email address of a person of this workspace.")
+PERSON_NOT_FOUND = _(
+    "No person with this email address is a member of this workspace or on one of its tickets."
+)
+TICKET_REQUIRED = _("Enter the number of a ticket of this workspace.")
+TICKET_NOT_FOUND = _("This workspace has no ticket with that number.")
+ENDS_IN_PAST = _("The end date must be in the future (or leave it empty to keep the hold until released).")
+ALREADY_RELEASED = _("This hold was already released.")
 
 
 def holds_in(workspace_id: int, *, now=None) -> HoldSet:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 # The policy's choices live with the retention kinds, which read them (tickets' own kinds included).
 from privacy.personal_data.retention_kinds import AttachmentBasis, ErasureFiles, TicketAction
@@ -49,9 +50,9 @@ class RetentionPolicy(models.Model):
 
 
 class HoldScope(models.TextChoices):
-    WORKSPACE = "workspace", "The whole workspace"
-    PERSON = "person", "A person"
-    TICKET = "ticket", "A ticket"
+    WORKSPACE = "workspace", _("The whole workspace")
+    PERSON = "person", _("A person")
+    TICKET = "ticket", _("A ticket")
 
 
 class LegalHoldQuerySet(models.QuerySet):
@@ -110,8 +111,8 @@ class LegalHold(models.Model):
 
 
 class RunState(models.TextChoices):
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
 
 
 class RetentionRun(models.Model):

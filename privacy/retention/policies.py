@@ -22,6 +22,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from helpdesk.storage import delete_stored_file_on_commit
 from privacy.account.models import DataExport
@@ -57,7 +58,7 @@ def days_fields() -> dict[str, str]:
     return {kind.name: kind.days_field for kind in retention_kinds()}
 
 
-POLICY_WORDS = (
+POLICY_WORDS = gettext_lazy(
     "Personal data is kept as long as necessary for the purpose it was collected for, "
     "then anonymized or securely deleted."
 )
@@ -110,7 +111,7 @@ def shortened_kinds(old: dict, new: dict) -> list[str]:
     return kinds
 
 
-POLICY_CHANGED_SINCE = (
+POLICY_CHANGED_SINCE = gettext_lazy(
     "Another admin changed the retention settings since you opened this page, so nothing was saved. "
     "The table above shows the settings now; your choices are kept in the form: check them and save again."
 )
@@ -296,7 +297,7 @@ def audit_purge(workspace, cut: AuditCut) -> int:
 PRIVACY_KINDS = (
     RetentionKind(
         name=EXPORTS,
-        label="Finished exports",
+        label=gettext_lazy("Finished exports"),
         help="Personal-data export archives of this workspace's members, counted from when they were ready.",
         days_field="exports_days",
         position=50,
@@ -306,7 +307,7 @@ PRIVACY_KINDS = (
     ),
     RetentionKind(
         name=AUDIT_EVENTS,
-        label="Audit events",
+        label=gettext_lazy("Audit events"),
         help="The oldest events of this workspace's audit log are deleted; the chain still verifies.",
         days_field="audit_days",
         position=60,

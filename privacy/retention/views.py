@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from helpdesk.forms import apply_service_errors, service_error_message
@@ -26,11 +27,11 @@ from privacy.retention.policies import (
 )
 from workspaces.access import ADMIN_ONLY, NOT_FOUND, workspace_view
 
-SAVED = "Retention settings saved. The next run applies them."
-NOTHING_CHANGED = "Nothing changed."
-CONFIRM_NEEDED = "Shortening a period expires data at the next run. Check the figures below and confirm."
-HOLD_PLACED = "Legal hold placed. Retention and account deletion now skip what it covers."
-HOLD_RELEASED = "Legal hold released. From the next run, retention treats this data normally."
+SAVED = _("Retention settings saved. The next run applies them.")
+NOTHING_CHANGED = _("Nothing changed.")
+CONFIRM_NEEDED = _("Shortening a period expires data at the next run. Check the figures below and confirm.")
+HOLD_PLACED = _("Legal hold placed. Retention and account deletion now skip what it covers.")
+HOLD_RELEASED = _("Legal hold released. From the next run, retention treats this data normally.")
 
 
 def _period(days):

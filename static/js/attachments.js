@@ -20,15 +20,16 @@
     var maxFiles = parseInt(input.dataset.maxFiles, 10);
     var blocked = (input.dataset.blocked || "").split(" ");
     var found = [];
-    if (input.files.length > maxFiles) found.push("Attach at most " + maxFiles + " files at a time.");
+    var text = window.helpdeskText;
+    if (input.files.length > maxFiles) found.push(text("attachments.too_many", "Attach at most {max} files at a time.", { max: maxFiles }));
     Array.prototype.forEach.call(input.files, function (file) {
       var ext = extensionOf(file.name);
       if (file.size > maxBytes) {
-        found.push("“" + file.name + "” is too large (" + formatSize(file.size) + "). Each file can be at most " + input.dataset.maxLabel + ".");
+        found.push(text("attachments.too_large", "“{name}” is too large ({size}). Each file can be at most {limit}.", { name: file.name, size: formatSize(file.size), limit: input.dataset.maxLabel }));
       } else if (file.size === 0) {
-        found.push("“" + file.name + "” is empty, so it was not attached.");
+        found.push(text("attachments.empty", "“{name}” is empty, so it was not attached.", { name: file.name }));
       } else if (ext && blocked.indexOf(ext) !== -1) {
-        found.push("“" + file.name + "” was not attached: ." + ext + " files can run programs on a computer and are not accepted.");
+        found.push(text("attachments.blocked", "“{name}” was not attached: .{ext} files can run programs on a computer and are not accepted.", { name: file.name, ext: ext }));
       }
     });
     return found;

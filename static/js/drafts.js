@@ -72,7 +72,7 @@
     var discard = document.createElement("button");
     discard.type = "button";
     discard.className = "link-button";
-    discard.textContent = "Discard draft";
+    discard.textContent = window.helpdeskText("drafts.discard", "Discard draft");
     discard.addEventListener("click", function () {
       onDiscard();
       p.remove();
@@ -92,7 +92,7 @@
       // A box that only matters when it has a draft (a ticket page that is no longer reachable).
       var reveal = form.closest("[data-draft-reveal]");
       if (reveal) reveal.hidden = false;
-      note(box, "Your unsent text was restored.", function () {
+      note(box, window.helpdeskText("drafts.restored", "Your unsent text was restored."), function () {
         local.removeItem(key);
         box.value = "";
       });

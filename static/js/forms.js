@@ -34,3 +34,21 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();
+
+// The texts the scripts show, in the page's language: templates/script_texts.html renders them
+// (translated like any template) into a JSON block; a script asks for one by key, with the English
+// text as the fallback and {name} placeholders filled in. forms.js loads first on every page.
+window.helpdeskText = function (key, fallback, values) {
+  var source = document.getElementById("script-texts");
+  var texts = {};
+  try {
+    texts = source ? JSON.parse(source.textContent) : {};
+  } catch (error) {
+    texts = {};
+  }
+  var text = texts[key] || fallback;
+  Object.keys(values || {}).forEach(function (name) {
+    text = text.split("{" + name + "}").join(values[name]);
+  });
+  return text;
+};

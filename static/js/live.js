@@ -21,12 +21,13 @@
   var JITTER_MS = 500;
   var GIVE_UP_AFTER = 10; // consecutive failed attempts without a single open connection
   var FLASH_MS = 2500;
+  var text = window.helpdeskText;
   var LABELS = {
-    connecting: "Connecting…",
-    live: "Live",
-    reconnecting: "Reconnecting…",
-    offline: "Offline: reload the page to see new activity",
-    ended: "Live updates stopped"
+    connecting: text("live.connecting", "Connecting…"),
+    live: text("live.live", "Live"),
+    reconnecting: text("live.reconnecting", "Reconnecting…"),
+    offline: text("live.offline", "Offline: reload the page to see new activity"),
+    ended: text("live.ended", "Live updates stopped")
   };
 
   function socketUrl(path) {
@@ -235,8 +236,11 @@
         if (!data.changed_by_me) {
           var notice = document.getElementById("properties-notice");
           if (notice) {
-            notice.textContent =
-              (data.changed_by || "Someone") + " changed this ticket; your unsaved choices are kept.";
+            notice.textContent = text(
+              "live.changed",
+              "{name} changed this ticket; your unsaved choices are kept.",
+              { name: data.changed_by || text("live.someone", "Someone") }
+            );
             notice.hidden = false;
             flash(notice);
           }

@@ -68,7 +68,7 @@
       if (error) { error.textContent = text; error.hidden = false; }
     }
     if (!window.PublicKeyCredential || !navigator.credentials) {
-      fail("This browser cannot use passkeys.");
+      fail(window.helpdeskText("passkeys.unsupported", "This browser cannot use passkeys."));
       form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
       return;
     }
@@ -81,7 +81,7 @@
         form.querySelector("input[name=credential]").value = JSON.stringify(answer);
         form.submit();
       }).catch(function (reason) {
-        fail("The passkey was not used (" + (reason && reason.name ? reason.name : "error") + "). Try again.");
+        fail(window.helpdeskText("passkeys.failed", "The passkey was not used ({reason}). Try again.", { reason: reason && reason.name ? reason.name : "error" }));
       });
     });
   });

@@ -35,6 +35,8 @@ MATRIX = {
     # One membership each: straight to that workspace.
     "home": served(GET=signed_in(302), unserved=signed_in(405)),
     "healthz": served(GET=everyone(200)),
+    # The language switcher, signed in or not: back to the page (tests/helpdesk/test_languages.py).
+    "language_switch": served(POST=everyone(302)),
     # The admin's own pages, tried with every method: the index, its login (which shows its form
     # to anyone not staff), a changelist and a change page of the tenant models.
     "admin:index": served(GET=everyone(ADMIN_LOGIN), unserved=everyone(ADMIN_LOGIN)),

@@ -51,7 +51,7 @@ def test_the_page_names_the_bad_date_and_shows_no_events(signed_in, query, field
     assert response.status_code == 200
     assert response.context["form"].errors[field] == [message]
     assert response.context["page"] is None
-    assert message in response.content.decode()
+    assert str(message) in response.content.decode()
 
 
 @pytest.mark.parametrize(("query", "field", "message"), BAD_FILTERS)

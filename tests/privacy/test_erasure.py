@@ -48,7 +48,7 @@ def test_wrong_password_or_confirmation_is_refused_with_a_clear_message(client, 
     client.force_login(requester.user)
     response = client.post(DELETE_URL, delete_form(password="nope"))
     assert response.status_code == 400
-    assert WRONG_PASSWORD in response.content.decode()
+    assert str(WRONG_PASSWORD) in response.content.decode()
     response = client.post(DELETE_URL, delete_form(confirm="delete"))
     assert CONFIRM_WORD_WRONG in response.content.decode()
     requester.user.refresh_from_db()
@@ -107,7 +107,7 @@ def test_signing_in_during_the_grace_period_cancels_the_deletion(client, request
     response = sign_in(client, user.email)
     assert response.status_code == 302
     home = client.get(response["Location"], follow=True)
-    assert DELETION_CANCELLED in home.content.decode()
+    assert str(DELETION_CANCELLED) in home.content.decode()
     user.refresh_from_db()
     assert user.is_active
     assert ErasureRequest.objects.get(user=user).state == ErasureState.CANCELLED

@@ -241,7 +241,7 @@ def test_expired_exports_cannot_be_downloaded_and_the_sweep_deletes_their_files(
     DataExport.objects.filter(pk=export.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     response = client.get(reverse("account_export_download", args=[export.pk]))
     assert response.status_code == 410
-    assert EXPORT_EXPIRED in response.content.decode()
+    assert str(EXPORT_EXPIRED) in response.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         assert exports_sweep() == 1
     assert not storage.exists(name)

@@ -39,7 +39,7 @@ def test_consent_given_and_withdrawn_from_the_page_is_recorded_and_effective_at_
     assert has_consent(user, "product_updates") is False
     client.force_login(user)
     response = client.post("/account/consents/", {"consent-product_updates": "on"}, follow=True)
-    assert CONSENTS_SAVED in response.content.decode()
+    assert str(CONSENTS_SAVED) in response.content.decode()
     assert has_consent(user, "product_updates") is True
     assert list(users_with_consent("product_updates")) == [user]
     client.post("/account/consents/", {})
@@ -106,7 +106,7 @@ def test_publishing_a_minor_version_shows_a_notice_that_can_be_dismissed(client,
     assert "We updated our privacy policy (version 2027-01-15)" in page
     assert "The changes are minor." in page
     response = client.post(reverse("account_policies_review"), {"next": "/account/"}, follow=True)
-    assert POLICIES_ACCEPTED in response.content.decode()
+    assert str(POLICIES_ACCEPTED) in response.content.decode()
     assert "We updated our" not in client.get("/account/").content.decode()
     assert PolicyAcceptance.objects.filter(user=user, policy__version="2027-01-15").exists()
 

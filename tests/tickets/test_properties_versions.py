@@ -281,7 +281,7 @@ def test_an_edit_against_a_text_changed_since_is_refused_and_keeps_the_typed_tex
 
     assert response.status_code == 409
     page = response.content.decode().replace("&#x27;", "'")
-    assert services.EDIT_CHANGED_SINCE in page
+    assert str(services.EDIT_CHANGED_SINCE) in page
     assert "Call the vendor, ask for Jo" in page  # the typed text stays in the box
     assert "Call the vendor at 9" in page  # and the text now is shown
     posted.refresh_from_db()

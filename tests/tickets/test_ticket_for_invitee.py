@@ -41,7 +41,7 @@ def test_a_typo_is_not_invited_without_the_box(
     response = open_for(client, queue, "new.caller@example.test", django_capture_on_commit_callbacks)
 
     assert response.status_code == 400
-    assert NOT_A_MEMBER_INVITE in response.content.decode()
+    assert str(NOT_A_MEMBER_INVITE) in response.content.decode()
     assert not User.objects.filter(email="new.caller@example.test").exists()
     assert not Ticket.objects.exists() and mail.outbox == []
 

@@ -67,7 +67,7 @@ def test_staff_cannot_pick_a_requester_from_another_workspace(
         },
     )
     assert response.status_code == 400
-    assert NOT_A_MEMBER in response.content.decode()
+    assert str(NOT_A_MEMBER) in response.content.decode()
     assert not Ticket.objects.exists()
 
 
@@ -276,7 +276,7 @@ def test_adding_someone_outside_the_workspace_explains_why(workspace, other_work
         url(workspace, "", ticket.number, "participants"), {"user": stranger.user.email}, follow=True
     )
 
-    assert NOT_A_CANDIDATE in response.content.decode()
+    assert str(NOT_A_CANDIDATE) in response.content.decode()
     assert not TicketParticipant.objects.exists()
 
 

@@ -211,7 +211,7 @@ def test_a_different_signed_in_account_is_refused(client, workspace, invited):
     client.force_login(UserFactory(email="someone.else@example.test"))
     for response in (client.get(accept_url(token)), client.post(accept_url(token))):
         assert response.status_code == 403
-        assert INVITATION_WRONG_ACCOUNT in response.content.decode()
+        assert str(INVITATION_WRONG_ACCOUNT) in response.content.decode()
     assert not Membership.objects.filter(workspace=workspace).exclude(role=Role.ADMIN).exists()
 
 
@@ -236,14 +236,14 @@ def test_an_unusable_link_says_why(client, admin, invited, spoil, message):
         client.post(accept_url(token), {"display_name": "N", "password1": PASSWORD, "password2": PASSWORD}),
     ):
         assert response.status_code == 410
-        assert message in response.content.decode()
+        assert str(message) in response.content.decode()
     assert not User.objects.filter(email=EMAIL).exists()
 
 
 def test_an_unknown_token_answers_404_with_a_message(client, invited):
     response = client.get(accept_url("not-a-real-token"))
     assert response.status_code == 404
-    assert INVITATION_UNKNOWN in response.content.decode()
+    assert str(INVITATION_UNKNOWN) in response.content.decode()
 
 
 def test_a_link_works_once_even_for_the_same_browser(client, workspace, invited):
@@ -251,5 +251,5 @@ def test_a_link_works_once_even_for_the_same_browser(client, workspace, invited)
     client.post(accept_url(token), {"display_name": "Nina", "password1": PASSWORD, "password2": PASSWORD})
     response = client.post(accept_url(token))
     assert response.status_code == 410
-    assert INVITATION_USED in response.content.decode()
+    assert str(INVITATION_USED) in response.content.decode()
     assert Membership.objects.filter(workspace=workspace, user__email=EMAIL).count() == 1

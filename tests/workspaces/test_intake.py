@@ -245,7 +245,9 @@ def test_existing_account_gets_a_notice_and_the_same_page(client, workspace, que
     unknown = ask(email="fresh@example.test")
 
     def page(response):
-        return response.content.decode().replace("known@example.test", "X").replace("fresh@example.test", "X")
+        # Every page's language switcher carries a CSRF token, masked afresh on each response.
+        html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+        return html.replace("known@example.test", "X").replace("fresh@example.test", "X")
 
     assert known.status_code == unknown.status_code == 200
     assert page(known) == page(unknown)
@@ -316,7 +318,7 @@ def test_purge_of_unconfirmed_sign_up_removes_the_held_request(workspace, ask):
 def test_a_closed_workspace_refuses_a_held_request_service(workspace):
     with pytest.raises(ValidationError) as error:
         help_request_hold(workspace=workspace, user=UserFactory(), subject="x", description="y")
-    assert INTAKE_CLOSED in error.value.messages
+    assert str(INTAKE_CLOSED) in error.value.messages
 
 
 def test_other_workspace_member_status_does_not_leak(client, workspace, other_workspace):

@@ -102,8 +102,8 @@ def test_starting_a_workspace_refuses_a_name_with_a_break(client, name):
     response = client.post("/workspaces/new/", {"name": name, "slug": "acme-new"})
 
     assert response.status_code == 200
-    assert SINGLE_LINE_ERROR in response.context["form"].errors["name"]
-    assert SINGLE_LINE_ERROR in response.content.decode()
+    assert str(SINGLE_LINE_ERROR) in response.context["form"].errors["name"]
+    assert str(SINGLE_LINE_ERROR) in response.content.decode()
     assert not Workspace.objects.exists()
 
 

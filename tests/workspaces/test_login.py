@@ -60,7 +60,7 @@ def test_wrong_password_for_a_known_account_names_the_account_by_id_only(client,
     response = attempt(client, "ann@example.test", "not-the-password")
 
     assert response.status_code == 200
-    assert INVALID_LOGIN in response.content.decode()
+    assert str(INVALID_LOGIN) in response.content.decode()
     (event,) = events(audit_actions.AUTH_LOGIN_FAILED)
     assert (event.actor_id, event.actor_label, event.workspace_id) == (None, "", None)
     assert (event.target_type, event.target_id) == ("workspaces.user", str(ann.pk))
@@ -73,7 +73,7 @@ def test_failed_sign_in_for_an_unknown_email_records_no_address(client, db):
     response = attempt(client, "stranger@example.test", "whatever-password", ip="198.51.100.7")
 
     assert response.status_code == 200
-    assert INVALID_LOGIN in response.content.decode()
+    assert str(INVALID_LOGIN) in response.content.decode()
     (event,) = events(audit_actions.AUTH_LOGIN_FAILED)
     assert event.ip_address == "198.51.100.7"
     assert (event.target_type, event.target_id, event.actor_label, event.detail) == ("", "", "", {})
@@ -85,5 +85,5 @@ def test_failed_sign_in_for_an_unknown_email_records_no_address(client, db):
 def test_an_unconfirmed_signup_cannot_sign_in(client, db):
     UserFactory(email="new@example.test", is_active=False, email_confirmed_at=None)
     response = attempt(client, "new@example.test", PASSWORD)
-    assert INVALID_LOGIN in response.content.decode()
+    assert str(INVALID_LOGIN) in response.content.decode()
     assert "_auth_user_id" not in client.session

@@ -30,7 +30,7 @@ def test_a_taken_address_is_refused_and_the_name_is_kept(client):
     response = client.post("/workspaces/new/", {"name": "Initech", "slug": "initech", "accept_dpa": "on"})
 
     assert response.status_code == 200
-    assert SLUG_TAKEN in response.content.decode()
+    assert str(SLUG_TAKEN) in response.content.decode()
     assert 'value="Initech"' in response.content.decode()
     assert Workspace.objects.filter(slug="initech").count() == 1
 

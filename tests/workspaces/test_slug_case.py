@@ -88,7 +88,7 @@ def test_the_constraint_is_reported_in_full_clean_with_the_same_message(workspac
         # clean() lower-cases first, then unique and constraint checks run.
         candidate.full_clean()
 
-    assert WORKSPACE_SLUG_TAKEN in str(refused.value)
+    assert str(WORKSPACE_SLUG_TAKEN) in str(refused.value)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -81,7 +81,7 @@ def test_an_empty_secret_keeps_the_stored_one_and_changes_are_audited_by_name(
 def test_saving_without_a_secret_the_first_time_is_refused(admin_client, workspace, oidc_provider):
     response = admin_client.post("/w/acme/admin/sso/", form(oidc_provider, client_secret=""))
     assert response.status_code == 200
-    assert sso.SECRET_REQUIRED in text(response)
+    assert str(sso.SECRET_REQUIRED) in text(response)
     assert not WorkspaceSSO.objects.exists()
 
 

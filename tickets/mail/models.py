@@ -2,14 +2,15 @@
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from workspaces.models import Queue, Workspace
 
 
 class ImapSecurity(models.TextChoices):
-    SSL = "ssl", "TLS (IMAPS, usually port 993)"
-    STARTTLS = "starttls", "STARTTLS (usually port 143)"
-    NONE = "none", "None (loopback or testing only)"
+    SSL = "ssl", _("TLS (IMAPS, usually port 993)")
+    STARTTLS = "starttls", _("STARTTLS (usually port 143)")
+    NONE = "none", _("None (loopback or testing only)")
 
 
 class MailboxQuerySet(models.QuerySet):

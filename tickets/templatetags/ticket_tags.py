@@ -1,6 +1,7 @@
 """Template helpers of the ticket pages (also used by the websocket consumer's fragments)."""
 
 from django import template
+from django.utils.translation import gettext
 
 from helpdesk.text import inline_text
 from tickets import reads
@@ -29,10 +30,10 @@ def may_redact(membership) -> bool:
 
 
 @register.simple_tag
-def person(user, fallback="Deleted user"):
+def person(user, fallback=None):
     """A person's display name; deleted people show as a neutral label, never as blank. Bidi
     controls are stripped and the name is isolated in ``<bdi>`` (helpdesk.text)."""
-    return inline_text(user if user is not None else fallback)
+    return inline_text(user if user is not None else (fallback or gettext("Deleted user")))
 
 
 @register.simple_tag

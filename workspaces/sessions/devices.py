@@ -9,11 +9,13 @@ below cover the browsers and systems people use; anything else shows as "Unknown
 import ipaddress
 import re
 
+from django.utils.translation import gettext_lazy as _
+
 from privacy.audit.log import client_ip
 
 DEVICE_MAX = 100
-UNKNOWN_BROWSER = "Unknown browser"
-UNKNOWN_NETWORK = "Unknown network"
+UNKNOWN_BROWSER = _("Unknown browser")
+UNKNOWN_NETWORK = _("Unknown network")
 IPV4_PREFIX = 24
 IPV6_PREFIX = 48
 

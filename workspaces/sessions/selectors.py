@@ -2,10 +2,11 @@
 answers the same 404 as a missing one."""
 
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from workspaces.sessions.models import UserSession
 
-NOT_FOUND = "Not found."
+NOT_FOUND = _("Not found.")
 
 
 def sessions_of(*, user) -> list[UserSession]:

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from workspaces.access import ADMIN_ONLY, workspace_view
@@ -10,8 +10,8 @@ from workspaces.privacy_settings import PRIVACY_FIELDS, PrivacySettingsForm, wor
 from workspaces.two_factor import services
 from workspaces.two_factor.forms import RequirementForm
 
-REQUIREMENT_ON = "Admins and agents of this workspace now need a second factor."
-REQUIREMENT_OFF = "A second factor is no longer required in this workspace."
+REQUIREMENT_ON = _("Admins and agents of this workspace now need a second factor.")
+REQUIREMENT_OFF = _("A second factor is no longer required in this workspace.")
 
 
 @workspace_view(roles=ADMIN_ONLY)

@@ -1,13 +1,14 @@
 """Forms of two-factor sign-in. They validate input only; services decide and write."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Code",
+        label=_("Code"),
         max_length=32,
-        help_text="The 6-digit code from your authenticator app, or one of your recovery codes.",
+        help_text=_("The 6-digit code from your authenticator app, or one of your recovery codes."),
         widget=forms.TextInput(
             attrs={
                 "autocomplete": "one-time-code",
@@ -21,7 +22,7 @@ class CodeForm(forms.Form):
 
 class SetupCodeForm(forms.Form):
     code = forms.CharField(
-        label="Code from your app",
+        label=_("Code from your app"),
         max_length=6,
         min_length=6,
         widget=forms.TextInput(
@@ -36,7 +37,7 @@ class PasskeyAssertionForm(forms.Form):
 
 class ReauthForm(forms.Form):
     secret = forms.CharField(
-        label="Your password, or a current code from your authenticator app",
+        label=_("Your password, or a current code from your authenticator app"),
         max_length=128,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
@@ -45,22 +46,24 @@ class ReauthForm(forms.Form):
 
 class PasskeyAddForm(forms.Form):
     name = forms.CharField(
-        label="Name of this passkey",
+        label=_("Name of this passkey"),
         max_length=60,
         initial="My passkey",
-        help_text="So you can tell your passkeys apart, for example “Work laptop”.",
+        help_text=_("So you can tell your passkeys apart, for example “Work laptop”."),
     )
     credential = forms.CharField(widget=forms.HiddenInput, max_length=20_000, required=False)
 
 
 class PasskeyNameForm(forms.Form):
-    name = forms.CharField(label="Name", max_length=60)
+    name = forms.CharField(label=_("Name"), max_length=60)
 
 
 class RequirementForm(forms.Form):
     require_two_factor = forms.BooleanField(
-        label="Admins and agents must sign in with a second factor",
+        label=_("Admins and agents must sign in with a second factor"),
         required=False,
-        help_text="Staff without an authenticator app or passkey are sent to set one up when they "
-        "open this workspace. Requesters are not affected.",
+        help_text=_(
+            "Staff without an authenticator app or passkey are sent to set one up when they "
+            "open this workspace. Requesters are not affected."
+        ),
     )

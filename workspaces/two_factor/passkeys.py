@@ -10,6 +10,7 @@ import json
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -32,10 +33,10 @@ from workspaces.two_factor.services import KIND_PASSKEY, METHOD_PASSKEY, TwoFact
 
 REGISTER_CHALLENGE = "two_factor.passkey_register_challenge"
 SIGNIN_CHALLENGE = "two_factor.passkey_signin_challenge"
-PASSKEY_REFUSED = "The passkey could not be used. Try again, or use a code instead."
-PASSKEY_NOT_REGISTERED = "The passkey could not be registered. Try again."
-PASSKEY_NO_CHALLENGE = "The passkey request expired. Reload the page and try again."
-PASSKEY_DUPLICATE = "This passkey is already registered."
+PASSKEY_REFUSED = _("The passkey could not be used. Try again, or use a code instead.")
+PASSKEY_NOT_REGISTERED = _("The passkey could not be registered. Try again.")
+PASSKEY_NO_CHALLENGE = _("The passkey request expired. Reload the page and try again.")
+PASSKEY_DUPLICATE = _("This passkey is already registered.")
 
 
 def rp_id(request) -> str:

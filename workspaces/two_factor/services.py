@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Exists, F, Func, OuterRef, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from helpdesk.tokens import hash_token
@@ -34,19 +35,20 @@ METHOD_PASSKEY = "passkey"
 KIND_TOTP = "totp"
 KIND_PASSKEY = "passkey"
 
-WRONG_CODE = "That code is not right. Type the current code from your app, or one of your recovery codes."
-LOCKED = (
+WRONG_CODE = gettext_lazy(
+    "That code is not right. Type the current code from your app, or one of your recovery codes."
+)
+LOCKED = gettext_lazy(
     "Too many wrong codes: signing in to this account is paused for {minutes} minutes. "
     "Start again with your password after that."
 )
-SETUP_WRONG_CODE = (
+SETUP_WRONG_CODE = gettext_lazy(
     "That code does not match. Type the 6-digit code your app shows now "
     "(check that the phone's clock is right)."
 )
-TOTP_ALREADY = "An authenticator app is already set up. Remove it first to set up another."
-REAUTH_WRONG = "Neither your password nor a current code from your authenticator app matched."
-NOT_FOUND = "That factor does not exist (any more)."
-
+TOTP_ALREADY = gettext_lazy("An authenticator app is already set up. Remove it first to set up another.")
+REAUTH_WRONG = gettext_lazy("Neither your password nor a current code from your authenticator app matched.")
+NOT_FOUND = gettext_lazy("That factor does not exist (any more).")
 _SIX_DIGITS = re.compile(r"^\d{6}$")
 
 

@@ -5,6 +5,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import LoginView
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -12,7 +13,7 @@ from workspaces.forms import EmailAuthenticationForm
 from workspaces.two_factor import passkeys, services, signin
 from workspaces.two_factor.forms import CodeForm, PasskeyAssertionForm
 
-SIGN_IN_AGAIN = "Your sign-in expired. Please sign in again."
+SIGN_IN_AGAIN = _("Your sign-in expired. Please sign in again.")
 
 
 class SecondFactorLoginView(LoginView):

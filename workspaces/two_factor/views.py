@@ -3,19 +3,20 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from workspaces.two_factor import passkeys, services
 from workspaces.two_factor.forms import PasskeyAddForm, PasskeyNameForm, ReauthForm, SetupCodeForm
 
-TOTP_ADDED = "Your authenticator app is set up. From now on, signing in asks for a code from it."
-TOTP_REMOVED = "The authenticator app was removed."
-PASSKEY_ADDED = "Passkey “{name}” added."
-PASSKEY_REMOVED = "The passkey was removed."
-PASSKEY_RENAMED = "Passkey renamed to “{name}”."
-NEEDS_FACTOR_FOR_CODES = "Set up an authenticator app or a passkey first; recovery codes stand in for one."
-PASSKEY_NEEDS_BROWSER = (
+TOTP_ADDED = _("Your authenticator app is set up. From now on, signing in asks for a code from it.")
+TOTP_REMOVED = _("The authenticator app was removed.")
+PASSKEY_ADDED = _("Passkey “{name}” added.")
+PASSKEY_REMOVED = _("The passkey was removed.")
+PASSKEY_RENAMED = _("Passkey renamed to “{name}”.")
+NEEDS_FACTOR_FOR_CODES = _("Set up an authenticator app or a passkey first; recovery codes stand in for one.")
+PASSKEY_NEEDS_BROWSER = _(
     "Your browser did not create a passkey. Use the “Create passkey” button, with JavaScript on."
 )
 
@@ -172,5 +173,5 @@ def passkey_rename(request, passkey_id: int):
         else:
             messages.success(request, PASSKEY_RENAMED.format(name=passkey.name))
     else:
-        messages.error(request, "A passkey needs a name of at most 60 characters.")
+        messages.error(request, _("A passkey needs a name of at most 60 characters."))
     return redirect("two_factor_manage")
