@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from email.utils import formataddr
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tickets.mail.addresses import new_message_id, reply_address
 from tickets.mail.models import Mailbox, OutboundEmail, OutboundKind, OutboundStatus
@@ -156,13 +157,30 @@ def classify_error(error: BaseException) -> tuple[str, str]:
     return TRANSIENT, type(error).__name__[:32]
 
 
-def failed_emails(ticket):
-    """The emails about ``ticket`` that did not arrive (for staff: who, when, why)."""
-    return (
-        OutboundEmail.objects.filter(ticket_id=ticket.pk, status=OutboundStatus.FAILED)
-        .select_related("recipient")
-        .order_by("-pk")
+def failed_emails(ticket, *, limit: int = 5) -> list[OutboundEmail]:
+    """The latest emails about ``ticket`` that did not arrive, for staff (who, when, why); a
+    failure followed by a delivered email to the same person is over and not listed."""
+    delivered_later = OutboundEmail.objects.filter(
+        ticket_id=OuterRef("ticket_id"),
+        recipient_id=OuterRef("recipient_id"),
+        status=OutboundStatus.SENT,
+        pk__gt=OuterRef("pk"),
     )
+    return list(
+        OutboundEmail.objects.filter(ticket_id=ticket.pk, status=OutboundStatus.FAILED)
+        .exclude(Exists(delivered_later))
+        .select_related("recipient")
+        .order_by("-pk")[:limit]
+    )
+
+
+def failure_reason(error: str) -> str:
+    """What a failure code means, for the staff who read it on the ticket."""
+    if error == "address_failing":
+        return _("mail to this address failed before, so nothing more is sent to it")
+    if error.startswith("smtp_5"):
+        return _("the mail server refused it (%(code)s)") % {"code": error.removeprefix("smtp_")}
+    return _("the mail server could not be reached after several tries")
 
 
 def refused_recipient(error: BaseException) -> bool:
