@@ -6,7 +6,9 @@ import re
 import pytest
 
 from privacy.audit.models import AuditEvent
+from tests.concurrency import run_threads
 from tests.tickets.ticket_helpers import new_ticket, reply, url
+from tickets import notifications
 from tickets.mail.failing import address_clear_failing, address_is_failing
 from tickets.mail.models import Mailbox, OutboundEmail, OutboundStatus
 from tickets.models import Message
@@ -98,3 +100,21 @@ def test_a_mail_server_that_is_down_loses_no_reply(
     assert email.attempts == 6
     assert email.error == "ConnectionRefusedError"
     assert not address_is_failing(requester.user.email)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_given_the_same_email_send_it_once(workspace, queue, agent, requester, smtp_server):
+    """A task delivered twice (acks_late after a worker restart) runs on two workers at once."""
+    from tickets.mail.outgoing import email_record
+    from tickets.models import MessageKind
+
+    ticket = new_ticket(requester, queue)  # outside a test transaction: its emails went already
+    posted = reply(ticket, agent, body="Just once", notify=False)
+    assert posted.kind == MessageKind.REPLY
+    email = email_record(ticket=ticket, recipient=requester.user, kind="reply", message=posted)
+    outcomes = []
+    run_threads(4, lambda index: outcomes.append(notifications.deliver_email(email_id=email.pk)))
+    assert sorted(outcomes) == sorted([OutboundStatus.SENT] + [OutboundStatus.SKIPPED] * 3)
+    assert len(smtp_server.to(requester.user.email)) == 1
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == (OutboundStatus.SENT, 1)
