@@ -118,3 +118,43 @@ def test_two_workers_given_the_same_email_send_it_once(workspace, queue, agent, 
     assert len(smtp_server.to(requester.user.email)) == 1
     email.refresh_from_db()
     assert (email.status, email.attempts) == (OutboundStatus.SENT, 1)
+
+
+def test_on_a_worker_a_busy_server_is_retried_later_with_backoff(
+    monkeypatch, queue, mailbox, agent, requester, smtp_server
+):
+    """With a broker, a transient failure asks Celery to run the task again after a delay
+    (1, 2, 4... minutes), instead of trying again at once."""
+    from celery.exceptions import Retry
+
+    from tickets.mail.outgoing import email_record
+
+    ticket = new_ticket(requester, queue)
+    posted = reply(ticket, agent, body="Later", notify=False)
+    email = email_record(ticket=ticket, recipient=requester.user, kind="reply", message=posted)
+    task = notifications.deliver_email_task
+    countdowns = []
+
+    def retry(countdown):
+        countdowns.append(countdown)
+        return Retry()
+
+    monkeypatch.setattr(task, "retry", retry)
+    smtp_server.answer("DATA", "421 Busy", "451 Local error")
+    for retries in (0, 1):
+        task.push_request(retries=retries, is_eager=False)
+        try:
+            with pytest.raises(Retry):
+                task.run(email.pk)
+        finally:
+            task.pop_request()
+    assert countdowns == [60, 120]
+    email.refresh_from_db()
+    assert (email.status, email.attempts, email.error) == (OutboundStatus.RETRY, 2, "smtp_451")
+    assert smtp_server.messages == []
+    task.push_request(retries=2, is_eager=False)
+    try:
+        assert task.run(email.pk) == OutboundStatus.SENT
+    finally:
+        task.pop_request()
+    assert len(smtp_server.to(requester.user.email)) == 1
