@@ -12,6 +12,12 @@ to the person who caused the event, with a link to the ticket. Every email goes 
 ``helpdesk.outbound``, which renders the text and HTML parts and skips people who turned that
 kind of email off (replies, assignments).
 
+Each email to one person is recorded (``tickets.mail.models.OutboundEmail``, no text) and sent by
+its own task, ``deliver_email_task``, after commit: it renders from the recipient's view at that
+moment, sends with the workspace's From, Reply-To and threading headers
+(``tickets.mail.outgoing``), retries what a mail server refused for now and records what it
+refused for good, so a failure never undoes or repeats the change that caused the email.
+
 The tasks are defined here, next to what they call, so scheduling needs no import of
 ``tickets.tasks``; that module is only the face Celery's autodiscovery finds.
 """
@@ -192,8 +198,13 @@ def send_acknowledgement(ticket, recipient) -> int:
     """An automatic "we received your request" to ``recipient`` (the person who opened
     ``ticket`` by email). Call it inside the transaction that opened the ticket: it is sent after
     commit, as an auto-reply (``Auto-Submitted: auto-replied``, ``X-Auto-Response-Suppress: All``)
-    so that robots do not answer it. Returns 1 if queued."""
+    so that robots do not answer it. Returns 1 if queued.
+
+    Against mail loops with robots that ignore those headers (RFC 3834): one acknowledgement per
+    ticket, and at most ``outgoing.ACKNOWLEDGEMENTS_PER_DAY`` to one person a day."""
     if _recipient_membership(ticket, recipient) is None:
+        return 0
+    if not outgoing.acknowledgement_allowed(ticket=ticket, recipient=recipient):
         return 0
     return _queue_one(ticket, recipient, OutboundKind.ACKNOWLEDGEMENT)
 
