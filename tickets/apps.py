@@ -9,6 +9,7 @@ class TicketsConfig(AppConfig):
         # registry is ready (Django's AppConfig.ready contract).
         from helpdesk import digest
         from tickets import intake, personal_data, retention_kinds, weekly_summary, workspace_extensions
+        from tickets.mail import personal_data as mail_personal_data
         from workspaces.selectors import queue_figure_register
         from workspaces.signals import member_leaving, signup_confirmed
 
@@ -18,5 +19,6 @@ class TicketsConfig(AppConfig):
         signup_confirmed.connect(intake.help_requests_open, dispatch_uid="tickets.intake.help_requests_open")
         queue_figure_register("open_tickets", workspace_extensions.open_tickets_of_queue)
         personal_data.register_personal_data()
+        mail_personal_data.register_personal_data()
         retention_kinds.register_retention()
         digest.register_section(weekly_summary.summary_sections)

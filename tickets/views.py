@@ -27,6 +27,7 @@ from tickets.forms import (
     TicketFilterForm,
     TicketPropertiesForm,
 )
+from tickets.mail import outgoing
 from tickets.models import MessageKind, Status
 from workspaces.access import NOT_FOUND, workspace_view
 from workspaces.models import Role
@@ -239,6 +240,9 @@ def _render_ticket(request, membership, ticket, *, reply_form=None, properties_f
             membership=membership, ticket=ticket
         )
         context["participant_form"] = ParticipantAddForm(ticket=ticket)
+        context["email_failures"] = [
+            (email, outgoing.failure_reason(email.error)) for email in outgoing.failed_emails(ticket)
+        ]
     return render(request, "tickets/ticket_detail.html", context, status=status)
 
 

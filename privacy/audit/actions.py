@@ -81,6 +81,10 @@ ATTACHMENT_REJECTED = "attachment.rejected"
 ATTACHMENT_DOWNLOADED = "attachment.downloaded"
 ATTACHMENT_ERASURE_FLAGGED = "attachment.erasure_flagged"
 
+# Emails about tickets (workspace chain).
+EMAIL_SENT = "email.sent"
+EMAIL_FAILED = "email.failed"
+
 # Access control.
 ACCESS_REFUSED = "access.refused"
 RATE_LIMIT_REFUSED = "rate_limit.refused"
@@ -204,6 +208,14 @@ ACTIONS: dict[str, str] = {
     ATTACHMENT_ERASURE_FLAGGED: (
         "Account erasure could not rewrite a file that may name the erased person (detail: ticket, "
         "attachment, reason, outcome: review by staff or deleted per the workspace's setting)."
+    ),
+    EMAIL_SENT: (
+        "An email about a ticket was handed to the mail server (detail: ticket number, kind, "
+        "recipient id, a hash of its Message-ID, attempts; never the address, subject or text)."
+    ),
+    EMAIL_FAILED: (
+        "An email about a ticket could not be delivered and will not be retried (detail: as for "
+        "email.sent, and the error code such as smtp_550 or address_failing)."
     ),
     ACCESS_REFUSED: (
         "A signed-in person was refused a page or object (404 answered); at most once per person "

@@ -1,0 +1,74 @@
+"""What the email channel's delivery records hold about a person, for export and erasure.
+
+``OutboundEmail`` rows say which emails about which tickets were sent to the person (never
+their text); ``FailingAddress`` says mail to their address fails. Both go in the export's
+``ticket_emails`` section and are deleted with the account. Registered from
+``TicketsConfig.ready()``.
+"""
+
+from privacy.personal_data import registry
+from privacy.personal_data.erasure_context import ErasureContext
+from privacy.personal_data.export_context import ExportContext, iso
+from privacy.personal_data.registry import DELETE, PersonalData
+from tickets.mail.failing import address_digest, address_is_failing
+from tickets.mail.models import FailingAddress, OutboundEmail
+
+EXPORT_SECTION = "ticket_emails"
+
+
+def export_ticket_emails(ctx: ExportContext) -> dict:
+    rows = (
+        OutboundEmail.objects.filter(recipient_id=ctx.user.pk)
+        .order_by("pk")
+        .values_list("workspace__slug", "ticket__number", "kind", "status", "error", "created_at", "sent_at")
+    )
+    return {
+        "address_failing": address_is_failing(ctx.user.email),
+        "emails": [
+            {
+                "workspace": slug,
+                "ticket": number,
+                "kind": kind,
+                "status": status,
+                "error": error,
+                "created_at": iso(created),
+                "sent_at": iso(sent),
+            }
+            for slug, number, kind, status, error, created, sent in rows.iterator(chunk_size=2000)
+        ],
+    }
+
+
+def erase_failing_address(ctx: ErasureContext, entry) -> dict[str, int]:
+    deleted = FailingAddress.objects.filter(digest=address_digest(ctx.email)).delete()[0]
+    return {"failing_addresses_deleted": deleted}
+
+
+def register_personal_data() -> None:
+    registry.register(
+        OutboundEmail,
+        PersonalData(
+            fields=("kind", "status", "error", "created_at", "sent_at"),
+            subject=("recipient_id",),
+            # A signed header value that ties a reply to the ticket: not something to hand out.
+            secret_fields=("email_message_id",),
+            export=EXPORT_SECTION,
+            erase=DELETE,
+            phase=30,
+            description="Which emails about tickets were sent to the person (never their text).",
+        ),
+    )
+    registry.register(
+        FailingAddress,
+        PersonalData(
+            # A keyed hash of the address: found again only by hashing the person's address.
+            fields=("reason", "failures", "first_failed_at", "last_failed_at"),
+            secret_fields=("digest",),
+            export=EXPORT_SECTION,
+            erase=erase_failing_address,
+            phase=30,
+            description="Mail to the person's address failed for good; nothing is sent to it.",
+        ),
+    )
+    # After attachments (60), before consents (70): docs/export-schema.md.
+    registry.register_exporter(EXPORT_SECTION, export_ticket_emails, order=65)
