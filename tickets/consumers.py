@@ -28,7 +28,7 @@ from tickets.access import find_visible_ticket, get_message_or_404, get_ticket_o
 from tickets.live_contract import TICKET, TICKET_LIST, Close, Frame, Inbound, PresenceState, Route
 from tickets.presence import presence_clear, presence_of, presence_set, present_people
 from tickets.realtime import (
-    PRESENCE_CHANGED,
+    presence_event,
     queue_group,
     ticket_public_group,
     ticket_staff_group,
@@ -470,7 +470,7 @@ class TicketConsumer(_MemberConsumer):
         )
 
     async def presence_announce(self) -> None:
-        event = {"type": PRESENCE_CHANGED, "ticket_id": self.ticket_id, "ticket_number": self.number}
+        event = presence_event(self.ticket_id, self.number)
         for group in (ticket_staff_group(self.ticket_id), queue_group(self.workspace_id, self.queue_id)):
             await self.with_layer_retries(self.channel_layer.group_send, group, event)
 
