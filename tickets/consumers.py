@@ -407,7 +407,9 @@ class TicketConsumer(_MemberConsumer):
         if self.presence_on and not self.ended:
             self.presence_state = None
             self.presence_at = 0.0
-            self.presence_shown = None  # the last {user id: state} sent to this browser
+            # What this browser shows ({user id: state}); it starts empty, so a lone agent gets
+            # no presence frame at all.
+            self.presence_shown = {}
             try:
                 await self.presence_put(PresenceState.VIEWING)
             except LAYER_ERRORS:

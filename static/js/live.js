@@ -261,6 +261,10 @@
     return {
       start: start,
       onOpen: function () {
+        // A new socket starts from nothing: the server only sends who is there now.
+        if (region) {
+          region.replaceChildren();
+        }
         if (region && live && current && current !== states.VIEWING) {
           say(current);
         }
