@@ -278,6 +278,24 @@ class _MemberConsumer(AsyncJsonWebsocketConsumer):
                 await self.sweep_presence()
             except LAYER_ERRORS:
                 logger.info("presence sweep skipped: channel layer unavailable")
+            except Exception:  # the socket went away under a send: nothing left to sweep for
+                logger.info("presence sweep stopped", exc_info=True)
+                return
+
+    async def __call__(self, scope, receive, send):
+        # However the consumer ends (a disconnect, a crash, or the server cancelling it without
+        # a disconnect), its sweep ends with it and its presence entry goes.
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.stop_presence_sweep()
+            try:
+                await self.presence_stop()
+            except Exception:
+                logger.info("presence entry left to expire", exc_info=True)
+
+    async def presence_stop(self) -> None:
+        """Leave presence (nothing to leave by default)."""
 
     async def sweep_presence(self):
         raise NotImplementedError
@@ -410,6 +428,7 @@ class TicketConsumer(_MemberConsumer):
             # What this browser shows ({user id: state}); it starts empty, so a lone agent gets
             # no presence frame at all.
             self.presence_shown = {}
+            self.presence_lock = asyncio.Lock()
             try:
                 await self.presence_put(PresenceState.VIEWING)
             except LAYER_ERRORS:
@@ -494,18 +513,22 @@ class TicketConsumer(_MemberConsumer):
         await self.sweep_presence()
 
     async def sweep_presence(self):
-        """Send the others' presence when it differs from what this browser shows."""
-        present = await presence_of(self.channel_layer, ticket_id=self.ticket_id, except_user_id=self.user_id)
-        if present == self.presence_shown or not self.presence_on:
-            return
-        frame = await database_sync_to_async(self.presence_frame)(present)
+        """Send the others' presence when it differs from what this browser shows. One read at
+        a time (an event and the sweep may both ask), so an older read never overwrites a newer."""
+        async with self.presence_lock:
+            present = await presence_of(
+                self.channel_layer, ticket_id=self.ticket_id, except_user_id=self.user_id
+            )
+            if present == self.presence_shown or not self.presence_on:
+                return
+            frame = await database_sync_to_async(self.presence_frame)(present)
+            if frame is not False and frame is not None and self.presence_on:
+                self.presence_shown = present
+                await self.send_json(frame)
         if frame is False:
             await self.revoke()
         elif frame is None:
             await self.presence_stop()
-        elif self.presence_on:
-            self.presence_shown = present
-            await self.send_json(frame)
 
     def presence_frame(self, present):
         """The frame for ``present``; None when the member is no longer staff, False to revoke."""
@@ -579,6 +602,7 @@ class TicketListConsumer(_MemberConsumer):
         await super().connect()
         if self.presence_on and not self.ended:
             self.rows_shown: dict[int, tuple[int, dict]] = {}  # ticket id -> (number, presence sent)
+            self.presence_lock = asyncio.Lock()
             self.start_presence_sweep()
 
     async def disconnect(self, code):
@@ -624,7 +648,12 @@ class TicketListConsumer(_MemberConsumer):
             await self.send_row_presence(ticket_id, number)
 
     async def send_row_presence(self, ticket_id: int, number: int) -> None:
-        """Send a row's presence when it differs from what this browser shows for it."""
+        """Send a row's presence when it differs from what this browser shows for it; one row
+        at a time (see TicketConsumer.sweep_presence)."""
+        async with self.presence_lock:
+            await self._send_row_presence(ticket_id, number)
+
+    async def _send_row_presence(self, ticket_id: int, number: int) -> None:
         present = await presence_of(self.channel_layer, ticket_id=ticket_id, except_user_id=self.user_id)
         _number, shown = self.rows_shown.get(ticket_id, (number, {}))
         if present == shown:

@@ -12,7 +12,7 @@ from guardian.shortcuts import assign_perm
 from playwright.sync_api import expect
 
 from tests.conftest import make_member
-from tests.e2e.conftest import off_loop, screenshot
+from tests.e2e.conftest import screenshot
 from tests.factories import PASSWORD
 from tests.tickets import test_live
 from tests.tickets.ticket_helpers import new_ticket
@@ -53,7 +53,7 @@ def test_two_agents_and_the_requester_on_one_ticket(
 ):
     ana = _agent(workspace, queue, "Ana Agent")
     ben = _agent(workspace, queue, "Ben Agent")
-    ticket = off_loop(new_ticket, requester, queue, subject="VPN drops every hour")
+    ticket = test_live.in_thread(new_ticket, requester, queue, subject="VPN drops every hour")
     ticket_url = f"{live_asgi}/w/{workspace.slug}/tickets/{ticket.number}/"
     list_url = f"{live_asgi}/w/{workspace.slug}/tickets/"
 
@@ -115,6 +115,7 @@ def test_two_agents_and_the_requester_on_one_ticket(
     # Ana sends her note and goes back to her list: the markers leave Ben's page and list.
     ana_page.get_by_role("button", name="Add internal note").click()
     expect(ana_page.locator("#message-list")).to_contain_text(SECRET)
+    expect(ana_page.locator("#live-indicator")).to_have_text("Live")
     expect(presence).to_have_text("Ana Agent is viewing")
     ana_page.goto(list_url)
     expect(presence).to_be_empty()
@@ -123,3 +124,9 @@ def test_two_agents_and_the_requester_on_one_ticket(
     ana_row = ana_page.locator(f"#ticket-row-{ticket.number}")
     expect(ana_row.locator(".presence-marker")).to_have_text("Ben Agent is viewing")
     expect(customer.locator("#message-list")).not_to_contain_text(SECRET)
+
+    # Ben closes the ticket's tab: Ana's list forgets him too. (Nothing else announces presence
+    # any more, so the pages still open close without work left for the server.)
+    ben_ticket.close()
+    expect(ana_row.locator(".presence-marker")).to_have_count(0)
+    screenshot(ana_page, "presence-list-after-leaving")
