@@ -96,6 +96,10 @@ def test_two_agents_and_the_requester_on_one_ticket(
     expect(row.locator(".presence-marker")).to_have_text("Ana Agent is writing a note")
     screenshot(ben_ticket, "presence-ticket-typing-note")
     screenshot(ben_list, "presence-list-marker")
+    ben_list.set_viewport_size({"width": 390, "height": 844})
+    expect(row.locator(".presence-marker")).to_be_visible()
+    screenshot(ben_list, "presence-list-marker-phone")
+    ben_list.set_viewport_size({"width": 1280, "height": 900})
     # Which box, never what: the words Ana typed are nowhere on Ben's pages.
     assert SECRET[:12] not in ben_ticket.content()
     assert SECRET[:12] not in ben_list.content()
