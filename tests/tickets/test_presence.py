@@ -8,6 +8,7 @@ import json
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.urls import reverse
 
 from tests.conftest import make_member
 from tests.tickets import test_live
@@ -292,3 +293,26 @@ async def test_malformed_frames_are_ignored_and_the_socket_stays(app, agent, col
     assert all(person["state"] != PresenceState.TYPING_NOTE for frame in frames for person in frame["people"])
     await mine.disconnect()
     await theirs.disconnect()
+
+
+# The pages -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["agent", "admin"])
+def test_staff_pages_carry_the_presence_region_and_the_compose_choice(request, who, workspace, ticket, login):
+    client = login(request.getfixturevalue(who).user)
+    page = client.get(reverse("ticket_detail", args=[workspace.slug, ticket.number])).content.decode()
+    assert 'id="ticket-presence"' in page and 'aria-live="polite"' in page
+    assert 'name="compose_mode"' in page
+    listing = client.get(reverse("ticket_list", args=[workspace.slug])).content.decode()
+    assert 'id="list-presence"' in listing
+
+
+def test_a_requesters_pages_have_no_presence_at_all(workspace, requester, ticket, login):
+    client = login(requester.user)
+    page = client.get(reverse("ticket_detail", args=[workspace.slug, ticket.number])).content.decode()
+    listing = client.get(reverse("ticket_list", args=[workspace.slug])).content.decode()
+    for html in (page, listing):
+        assert "ticket-presence" not in html and "list-presence" not in html
+        assert "data-presence-labels" not in html
+    assert "compose_mode" not in page
