@@ -6,8 +6,10 @@ or loses access. Tests with the ``layer`` fixture run on the configured layer an
 import json
 
 import pytest
+from asgiref.sync import SyncToAsync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.db import connections
 from django.urls import reverse
 
 from tests.conftest import make_member
@@ -39,6 +41,17 @@ app = test_live.app
 layer = test_live.layer
 _own_layer = test_live._own_layer
 _close_server_connections = test_live._close_server_connections
+
+
+@pytest.fixture(autouse=True)
+def _database_thread_left_closed(_close_server_connections):
+    """After each test, wait for the consumers' database thread (asgiref's single thread for
+    thread-sensitive calls) to finish what the last presence events asked of it, and close its
+    connection: an event handled while the test's sockets closed must not leave a session open
+    on the test database when it is dropped."""
+    yield
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=30)
+
 
 SECRET = "the refund code is 4711"
 WAIT = 5
