@@ -8,6 +8,7 @@ browser is decided here, per member, by the one visibility function of each mode
 """
 
 import asyncio
+import json
 import logging
 from importlib import import_module
 
@@ -24,9 +25,16 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from helpdesk.text import strip_bidi
 from helpdesk.timezones import override_for
 from tickets import reads
-from tickets.access import find_visible_ticket, get_message_or_404, get_ticket_or_404
-from tickets.live_contract import TICKET, TICKET_LIST, Close, Frame, Route
-from tickets.realtime import queue_group, ticket_public_group, ticket_staff_group, user_list_group
+from tickets.access import find_visible_ticket, get_message_or_404, get_ticket_or_404, visible_tickets
+from tickets.live_contract import TICKET, TICKET_LIST, Close, Frame, Inbound, PresenceState, Route
+from tickets.presence import presence_clear, presence_of, presence_set, present_people
+from tickets.realtime import (
+    presence_event,
+    queue_group,
+    ticket_public_group,
+    ticket_staff_group,
+    user_list_group,
+)
 from workspaces.access import audit_refused_at, membership_for, queues_granted_to
 from workspaces.realtime import member_group
 from workspaces.selectors import user_by_id
@@ -49,6 +57,11 @@ REASON_NOT_MEMBER = "not_member"
 REASON_NOT_VISIBLE = "ticket_not_visible"
 # Headers never copied into the request-like object handed to the audit log.
 UNCOPIED_HEADERS = {b"cookie", b"authorization"}
+# Presence (tickets.presence): a browser frame longer than this is not read; a list asks for at
+# most this many rows; the same state repeated sooner than this is not written again.
+MAX_INBOUND_CHARS = 2048
+MAX_WATCHED_ROWS = 100
+PRESENCE_MIN_INTERVAL = 1.0
 
 
 class ScopeRequest:
@@ -111,6 +124,8 @@ class _MemberConsumer(AsyncJsonWebsocketConsumer):
 
     route: Route  # the websocket route this consumer serves (tickets.routing reads it)
     layer_retry_delays: tuple[float, ...] = (0.0, 0.5, 2.0)
+    presence_sweep_seconds: float = 3.0
+    presence_on = False  # a staff socket: takes part in presence (tickets.presence)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -235,6 +250,57 @@ class _MemberConsumer(AsyncJsonWebsocketConsumer):
         """Access ended while connected: leave every group and close for good."""
         await self.end(Close.FORBIDDEN)
 
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """Frames from the browser (presence, staff only). A malformed or oversized one is
+        dropped without an answer, never a reason to close the socket."""
+        if self.ended or not text_data or len(text_data) > MAX_INBOUND_CHARS:
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            return
+        if isinstance(content, dict):
+            await self.receive_json(content)
+
+    def start_presence_sweep(self) -> None:
+        """Re-read presence every ``presence_sweep_seconds``: what expired without a word (a
+        silent tab, a dead process, a typing state nobody refreshed) leaves the screen too."""
+        self.presence_task = asyncio.create_task(self.presence_sweep())
+
+    def stop_presence_sweep(self) -> None:
+        task = getattr(self, "presence_task", None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    async def presence_sweep(self):
+        while not self.ended:
+            await asyncio.sleep(self.presence_sweep_seconds)
+            try:
+                await self.sweep_presence()
+            except LAYER_ERRORS:
+                logger.info("presence sweep skipped: channel layer unavailable")
+            except Exception:  # the socket went away under a send: nothing left to sweep for
+                logger.info("presence sweep stopped", exc_info=True)
+                return
+
+    async def __call__(self, scope, receive, send):
+        # However the consumer ends (a disconnect, a crash, or the server cancelling it without
+        # a disconnect), its sweep ends with it and its presence entry goes.
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.stop_presence_sweep()
+            try:
+                await self.presence_stop()
+            except Exception:
+                logger.info("presence entry left to expire", exc_info=True)
+
+    async def presence_stop(self) -> None:
+        """Leave presence (nothing to leave by default)."""
+
+    async def sweep_presence(self):
+        raise NotImplementedError
+
     # Subclasses, all synchronous and run in a database thread:
     def authorize(self, user) -> set[str] | None:
         raise NotImplementedError
@@ -260,12 +326,15 @@ class TicketConsumer(_MemberConsumer):
             self.refuse(kind=REFUSED_KIND_TICKET, reason=REASON_NOT_VISIBLE)
             return None
         self.ticket_id = ticket.pk
+        self.queue_id = ticket.queue_id
+        self.presence_on = membership.is_staff
         return self.groups_for(membership)
 
     def groups_for(self, membership) -> set[str]:
         groups = {ticket_public_group(self.ticket_id), member_group(self.workspace_id, self.user_id)}
         if membership.is_staff:
             groups.add(ticket_staff_group(self.ticket_id))
+        self.still_staff = membership.is_staff
         return groups
 
     def fresh(self):
@@ -350,6 +419,128 @@ class TicketConsumer(_MemberConsumer):
         else:
             await self.send_json(frame)
 
+    # Presence (tickets.presence): staff sockets only ---------------------------------------
+
+    async def connect(self):
+        await super().connect()
+        if self.presence_on and not self.ended:
+            self.presence_state = None
+            self.presence_at = 0.0
+            # What this browser shows ({user id: state}); it starts empty, so a lone agent gets
+            # no presence frame at all.
+            self.presence_shown = {}
+            self.presence_lock = asyncio.Lock()
+            try:
+                await self.presence_put(PresenceState.VIEWING)
+            except LAYER_ERRORS:
+                await self.end(Close.UNAVAILABLE)
+                return
+            self.start_presence_sweep()
+
+    async def disconnect(self, code):
+        await self.presence_stop()
+        await super().disconnect(code)
+
+    async def end(self, code):
+        await self.presence_stop()
+        await super().end(code)
+
+    async def access_changed(self, event):
+        await super().access_changed(event)
+        if self.presence_on and not getattr(self, "still_staff", False):
+            await self.presence_stop()  # demoted to requester: out of presence, both ways
+
+    async def receive_json(self, content, **kwargs):
+        if not self.presence_on or content.get("type") != Inbound.PRESENCE.value:
+            return
+        try:
+            state = PresenceState(content.get("state"))
+        except ValueError:
+            return
+        loop_time = asyncio.get_running_loop().time()
+        if state == self.presence_state and loop_time - self.presence_at < PRESENCE_MIN_INTERVAL:
+            return
+        membership, _ticket = await database_sync_to_async(self.fresh)()
+        if membership is None:
+            await self.revoke()
+            return
+        if not membership.is_staff:
+            await self.presence_stop()
+            return
+        try:
+            await self.presence_put(state)
+        except LAYER_ERRORS:
+            await self.end(Close.UNAVAILABLE)
+
+    async def presence_put(self, state: PresenceState) -> None:
+        """Write this socket's entry; tell the others when its state changed (a heartbeat or a
+        repeated typing state only refreshes the entry)."""
+        changed = state != self.presence_state
+        self.presence_state = state
+        self.presence_at = asyncio.get_running_loop().time()
+        await self.with_layer_retries(self.presence_write, state)
+        if changed:
+            await self.presence_announce()
+
+    async def presence_write(self, state: PresenceState) -> None:
+        await presence_set(
+            self.channel_layer,
+            ticket_id=self.ticket_id,
+            channel=self.channel_name,
+            user_id=self.user_id,
+            state=state,
+        )
+
+    async def presence_announce(self) -> None:
+        event = presence_event(self.ticket_id, self.number)
+        for group in (ticket_staff_group(self.ticket_id), queue_group(self.workspace_id, self.queue_id)):
+            await self.with_layer_retries(self.channel_layer.group_send, group, event)
+
+    async def presence_stop(self) -> None:
+        """Leave presence: the entry goes and the others hear it at once. Idempotent."""
+        if not self.presence_on:
+            return
+        self.presence_on = False
+        self.stop_presence_sweep()
+        try:
+            await presence_clear(self.channel_layer, ticket_id=self.ticket_id, channel=self.channel_name)
+            await self.presence_announce()
+        except LAYER_ERRORS:
+            logger.info("presence entry left to expire: channel layer unavailable")
+
+    async def presence_changed(self, event):
+        if self.ended or not self.presence_on or event.get("ticket_id") != self.ticket_id:
+            return
+        await self.sweep_presence()
+
+    async def sweep_presence(self):
+        """Send the others' presence when it differs from what this browser shows. One read at
+        a time (an event and the sweep may both ask), so an older read never overwrites a newer."""
+        async with self.presence_lock:
+            present = await presence_of(
+                self.channel_layer, ticket_id=self.ticket_id, except_user_id=self.user_id
+            )
+            if present == self.presence_shown or not self.presence_on:
+                return
+            frame = await database_sync_to_async(self.presence_frame)(present)
+            if frame is not False and frame is not None and self.presence_on:
+                self.presence_shown = present
+                await self.send_json(frame)
+        if frame is False:
+            await self.revoke()
+        elif frame is None:
+            await self.presence_stop()
+
+    def presence_frame(self, present):
+        """The frame for ``present``; None when the member is no longer staff, False to revoke."""
+        membership, ticket = self.fresh()
+        if membership is None:
+            return False
+        if not membership.is_staff:
+            return None
+        self.queue_id = ticket.queue_id
+        return self.frame(Frame.PRESENCE, people=present_people(ticket=ticket, present=present))
+
 
 class TicketListConsumer(_MemberConsumer):
     """``ws/w/<slug>/tickets/``: rows of the ticket list appear, change and move live.
@@ -366,6 +557,7 @@ class TicketListConsumer(_MemberConsumer):
             self.refuse(kind=REFUSED_KIND_LIST, reason=REASON_NOT_MEMBER)
             return None
         self.workspace_id = membership.workspace_id
+        self.presence_on = membership.is_staff
         return self.groups_for(membership)
 
     def groups_for(self, membership) -> set[str]:
@@ -375,6 +567,7 @@ class TicketListConsumer(_MemberConsumer):
             groups.update(queue_group(self.workspace_id, queue_id) for queue_id in queue_ids)
         else:
             groups.add(user_list_group(self.workspace_id, self.user_id))
+        self.still_staff = membership.is_staff
         return groups
 
     def recheck(self):
@@ -404,3 +597,91 @@ class TicketListConsumer(_MemberConsumer):
                 await self.send_json(self.frame(Frame.ROW_REMOVED, id=event["ticket_number"]))
         else:
             await self.send_json(frame)
+
+    # Presence markers of the rows (tickets.presence): staff lists only ------------------------
+
+    async def connect(self):
+        await super().connect()
+        if self.presence_on and not self.ended:
+            self.rows_shown: dict[int, tuple[int, dict]] = {}  # ticket id -> (number, presence sent)
+            self.presence_lock = asyncio.Lock()
+            self.start_presence_sweep()
+
+    async def disconnect(self, code):
+        self.stop_presence_sweep()
+        await super().disconnect(code)
+
+    async def receive_json(self, content, **kwargs):
+        if not self.presence_on or content.get("type") != Inbound.WATCH.value:
+            return
+        numbers = content.get("numbers")
+        if not isinstance(numbers, list):
+            return
+        numbers = [n for n in numbers[:MAX_WATCHED_ROWS] if isinstance(n, int) and not isinstance(n, bool)]
+        rows = await database_sync_to_async(self.visible_rows)(numbers)
+        if rows is None:
+            await self.revoke()
+            return
+        for ticket_id, number in rows:
+            await self.send_row_presence(ticket_id, number)
+
+    def visible_rows(self, numbers: list[int]):
+        """(id, number) of the tickets ``numbers`` this member sees; None to revoke."""
+        membership = current_membership(scope=self.scope, user_id=self.user_id, slug=self.slug)
+        if membership is None:
+            return None
+        if not membership.is_staff or not numbers:
+            return []
+        return list(visible_tickets(membership).filter(number__in=numbers).values_list("id", "number"))
+
+    async def presence_changed(self, event):
+        if self.ended or not self.presence_on:
+            return
+        await self.send_row_presence(event["ticket_id"], event["ticket_number"])
+
+    async def access_changed(self, event):
+        await super().access_changed(event)
+        if self.presence_on and not getattr(self, "still_staff", False):
+            self.presence_on = False  # demoted to requester: no more markers
+            self.stop_presence_sweep()
+
+    async def sweep_presence(self):
+        for ticket_id, (number, _shown) in list(self.rows_shown.items()):
+            await self.send_row_presence(ticket_id, number)
+
+    async def send_row_presence(self, ticket_id: int, number: int) -> None:
+        """Send a row's presence when it differs from what this browser shows for it; one row
+        at a time (see TicketConsumer.sweep_presence)."""
+        async with self.presence_lock:
+            await self._send_row_presence(ticket_id, number)
+
+    async def _send_row_presence(self, ticket_id: int, number: int) -> None:
+        present = await presence_of(self.channel_layer, ticket_id=ticket_id, except_user_id=self.user_id)
+        _number, shown = self.rows_shown.get(ticket_id, (number, {}))
+        if present == shown:
+            return
+        frame = await database_sync_to_async(self.row_presence_frame)(ticket_id, present)
+        if frame is False:
+            await self.revoke()
+            return
+        if present:
+            self.rows_shown[ticket_id] = (number, present)
+        else:
+            self.rows_shown.pop(ticket_id, None)
+        if frame is not None and self.presence_on and not self.ended:
+            await self.send_json(frame)
+
+    def row_presence_frame(self, ticket_id: int, present):
+        """The frame of a row's presence; None when this member may not see the ticket (or is no
+        longer staff), False to revoke."""
+        membership = current_membership(scope=self.scope, user_id=self.user_id, slug=self.slug)
+        if membership is None:
+            return False
+        if not membership.is_staff:
+            return None
+        ticket = find_visible_ticket(membership, ticket_id)
+        if ticket is None:
+            return None
+        return self.frame(
+            Frame.ROW_PRESENCE, id=ticket.number, people=present_people(ticket=ticket, present=present)
+        )

@@ -14,6 +14,11 @@ own:
   wire types it reads here;
 - ``data-live-close``: ``{"<code>": "<CloseAction name>"}``: what the browser does when the server
   closes with that code. Codes not listed (a dropped network, a server restart) reconnect.
+- ``data-live-sends``: ``{"<Inbound name>": "<type on the wire>"}`` for the frames the browser may
+  send on this route (presence, staff only: see ``tickets.presence``);
+- ``data-live-presence``: ``{"<PresenceState name>": "<value>", ...}`` plus the timings the
+  browser keeps (heartbeat, typing refresh and idle), so live.js writes no state or period of its
+  own either.
 
 ``tests/tickets/test_live_contract.py`` checks that live.js, the pages and the consumers agree.
 """
@@ -30,6 +35,8 @@ ATTR_ROUTE = "data-live-route"
 ATTR_URL = "data-live-url"
 ATTR_FRAMES = "data-live-frames"
 ATTR_CLOSE = "data-live-close"
+ATTR_SENDS = "data-live-sends"
+ATTR_PRESENCE = "data-live-presence"
 
 
 class Frame(StrEnum):
@@ -41,6 +48,42 @@ class Frame(StrEnum):
     TICKET = "ticket"
     ROW = "row"  # {type, id, html}: a row of the ticket list, inserted or moved to the top
     ROW_REMOVED = "row.removed"  # {type, id}: a row that left this member's list
+    # Presence (staff only, see tickets.presence): {type, people: [{name, state}]}, the other
+    # people on this ticket page now, one entry per person however many tabs they have open.
+    PRESENCE = "presence"
+    # {type, id, people: [{name, state}]}: the same for one row of the list (empty: nobody).
+    ROW_PRESENCE = "row.presence"
+
+
+class Inbound(StrEnum):
+    """JSON frames the browser sends. Only staff sockets are listened to; anything else (an
+    unknown type, a requester's frame, a malformed one) is ignored without an answer."""
+
+    # {type, state}: what this person does on the ticket page now (a PresenceState value); sent
+    # on every change, and again as the heartbeat that keeps the entry from expiring.
+    PRESENCE = "presence.set"
+    # {type, numbers: [int, ...]}: the rows the list shows, whose presence the browser wants now.
+    WATCH = "presence.watch"
+
+
+class PresenceState(StrEnum):
+    """What a person does on a ticket page. Never any text: only which box they type in."""
+
+    VIEWING = "viewing"
+    TYPING_REPLY = "typing_reply"
+    TYPING_NOTE = "typing_note"
+
+
+# Seconds. The browser sends its state at least every HEARTBEAT; the server forgets an entry not
+# refreshed within PRESENCE_TTL (a tab that went silent, a process that died), and a typing state
+# not refreshed within TYPING_TTL falls back to viewing. While keys are pressed the browser
+# repeats its typing state at most every TYPING_REFRESH, and says "viewing" after TYPING_IDLE
+# without a key.
+HEARTBEAT_SECONDS = 15
+PRESENCE_TTL_SECONDS = 45
+TYPING_TTL_SECONDS = 8
+TYPING_REFRESH_SECONDS = 3
+TYPING_IDLE_SECONDS = 5
 
 
 class Close(IntEnum):
@@ -69,6 +112,13 @@ CLOSE_ACTIONS: dict[Close, CloseAction] = {
     Close.UNAVAILABLE: CloseAction.RETRY,
 }
 
+PRESENCE_CONTRACT = {
+    "states": {state.name: state.value for state in PresenceState},
+    "heartbeat": HEARTBEAT_SECONDS,
+    "typing_refresh": TYPING_REFRESH_SECONDS,
+    "typing_idle": TYPING_IDLE_SECONDS,
+}
+
 # A path() parameter such as ``<int:number>`` (the syntax django.urls.path and channels read).
 _PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 
@@ -80,6 +130,7 @@ class Route:
     name: str
     path: str  # without the leading slash, as URLRouter matches it
     frames: tuple[Frame, ...]
+    sends: tuple[Inbound, ...] = ()  # what the browser may send on this route
 
     def url(self, **kwargs) -> str:
         """The socket path for ``kwargs``, e.g. ``/ws/w/acme/tickets/7/``."""
@@ -101,17 +152,21 @@ class Route:
             ATTR_URL: self.url(**kwargs),
             ATTR_FRAMES: json.dumps({frame.name: frame.value for frame in self.frames}),
             ATTR_CLOSE: json.dumps({str(code.value): action.value for code, action in CLOSE_ACTIONS.items()}),
+            ATTR_SENDS: json.dumps({inbound.name: inbound.value for inbound in self.sends}),
+            ATTR_PRESENCE: json.dumps(PRESENCE_CONTRACT),
         }
 
 
 TICKET_LIST = Route(
     name="ticket_list",
     path="ws/w/<slug:slug>/tickets/",
-    frames=(Frame.ROW, Frame.ROW_REMOVED),
+    frames=(Frame.ROW, Frame.ROW_REMOVED, Frame.ROW_PRESENCE),
+    sends=(Inbound.WATCH,),
 )
 TICKET = Route(
     name="ticket",
     path="ws/w/<slug:slug>/tickets/<int:number>/",
-    frames=(Frame.MESSAGE, Frame.TICKET),
+    frames=(Frame.MESSAGE, Frame.TICKET, Frame.PRESENCE),
+    sends=(Inbound.PRESENCE,),
 )
 ROUTES: dict[str, Route] = {route.name: route for route in (TICKET_LIST, TICKET)}

@@ -95,3 +95,14 @@ def broadcast_ticket(ticket, *, previous_queue_id: int | None = None, public: bo
     if previous_queue_id is not None and previous_queue_id != ticket.queue_id:
         groups.append(queue_group(ticket.workspace_id, previous_queue_id))
     _send([*groups, *(_people_groups(ticket) if public else [])], event)
+
+
+# Presence (tickets.presence) is announced by the consumers themselves, which never write to the
+# database: a ticket page's socket tells the ticket's staff group and its queue's lists that the
+# presence of ``ticket_id`` changed; each listener re-reads it and renders it for its member.
+PRESENCE_CHANGED = "presence.changed"
+
+
+def presence_event(ticket_id: int, ticket_number: int) -> dict:
+    """The ``presence.changed`` event: ids only, like every event here."""
+    return {"type": PRESENCE_CHANGED, "ticket_id": ticket_id, "ticket_number": ticket_number}

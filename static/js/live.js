@@ -90,11 +90,16 @@
     return {
       url: target.getAttribute("data-live-url"),
       handlerOf: byType,
-      closeActions: readJson(target, "data-live-close")
+      closeActions: readJson(target, "data-live-close"),
+      sends: readJson(target, "data-live-sends"),
+      presence: readJson(target, "data-live-presence")
     };
   }
 
-  function connect(target, handlers, resync) {
+  /* Opens the page's socket; returns {contract, send(name, fields)}. ``send`` writes a frame of
+   * the data-live-sends kind ``name`` when the socket is open and drops it otherwise; onOpen
+   * runs after every (re)connect. */
+  function connect(target, handlers, resync, onOpen) {
     var contract = readContract(target, handlers);
     var indicator = indicatorFor(target);
     var failures = 0;
@@ -129,6 +134,9 @@
         if (wasReconnect && resync) {
           resync();
         }
+        if (onOpen) {
+          onOpen();
+        }
       };
       socket.onmessage = function (event) {
         var data;
@@ -155,6 +163,119 @@
       }
     });
     open();
+
+    return {
+      contract: contract,
+      send: function (name, fields) {
+        var type = contract.sends[name];
+        if (!type || !socket || socket.readyState !== WebSocket.OPEN) {
+          return false;
+        }
+        socket.send(JSON.stringify(Object.assign({ type: type }, fields)));
+        return true;
+      }
+    };
+  }
+
+  /* Presence (tickets/presence.py): the sentences of data-presence-labels, "%(name)s" filled in. */
+  function presenceText(labels, states, person) {
+    var name = Object.keys(states).filter(function (key) {
+      return states[key] === person.state;
+    })[0];
+    return (labels[name] || "%(name)s").replace("%(name)s", person.name);
+  }
+
+  function presenceList(labels, states, people) {
+    var list = document.createElement("ul");
+    list.className = "presence-list";
+    people.forEach(function (person) {
+      var item = document.createElement("li");
+      item.className = "presence-person";
+      item.setAttribute("data-state", person.state);
+      item.textContent = presenceText(labels, states, person);
+      list.appendChild(item);
+    });
+    return list;
+  }
+
+  /* The ticket page's side of presence: says what this person does (viewing, typing a reply or
+   * a note: never the text) and shows the others. Only where the page has the region (staff). */
+  function ticketPresence(region) {
+    var live = null;
+    var states = {};
+    var labels = region ? readJson(region, "data-presence-labels") : {};
+    var current = null;
+    var lastSent = 0;
+    var idleTimer = null;
+
+    function say(state) {
+      current = state;
+      lastSent = Date.now();
+      live.send("PRESENCE", { state: state });
+    }
+
+    function start(connection) {
+      live = connection;
+      var config = live.contract.presence;
+      states = config.states || {};
+      current = states.VIEWING;
+      var form = document.querySelector(".reply-form");
+      var box = form && form.querySelector("textarea");
+      if (!region || !box) {
+        return;
+      }
+      function typingState() {
+        var mode = form.elements.namedItem("compose_mode");
+        return mode && mode.value === "note" ? states.TYPING_NOTE : states.TYPING_REPLY;
+      }
+      function markMode() {
+        form.setAttribute("data-compose", typingState() === states.TYPING_NOTE ? "note" : "reply");
+      }
+      box.addEventListener("input", function () {
+        var state = typingState();
+        if (state !== current || Date.now() - lastSent >= config.typing_refresh * SECOND_MS) {
+          say(state);
+        }
+        window.clearTimeout(idleTimer);
+        idleTimer = window.setTimeout(function () {
+          say(states.VIEWING);
+        }, config.typing_idle * SECOND_MS);
+      });
+      form.addEventListener("change", function (event) {
+        if (event.target && event.target.name === "compose_mode") {
+          markMode();
+          if (current !== states.VIEWING) {
+            say(typingState());
+          }
+        }
+      });
+      form.addEventListener("submit", function () {
+        window.clearTimeout(idleTimer);
+        say(states.VIEWING);
+      });
+      markMode();
+      window.setInterval(function () {
+        say(current);
+      }, config.heartbeat * SECOND_MS);
+    }
+
+    return {
+      start: start,
+      onOpen: function () {
+        // A new socket starts from nothing: the server only sends who is there now.
+        if (region) {
+          region.replaceChildren();
+        }
+        if (region && live && current && current !== states.VIEWING) {
+          say(current);
+        }
+      },
+      show: function (people) {
+        if (region) {
+          region.replaceChildren.apply(region, people.length ? [presenceList(labels, states, people)] : []);
+        }
+      }
+    };
   }
 
   function fetchPage(callback) {
@@ -262,7 +383,12 @@
       version.value = String(values.version);
     }
 
+    var presence = ticketPresence(document.getElementById("ticket-presence"));
+
     var handlers = {
+      PRESENCE: function (data) {
+        presence.show(data.people || []);
+      },
       MESSAGE: function (data) {
         var node = fragment(data.html);
         if (node) {
@@ -302,7 +428,7 @@
       });
     }
 
-    connect(list, handlers, resync);
+    presence.start(connect(list, handlers, resync, presence.onOpen));
   }
 
   /* The ticket list: rows appear and move to the top as tickets change. */
@@ -327,7 +453,73 @@
       return !viewAssignee || row.dataset.assignee === viewAssignee;
     }
 
+    // Presence markers (staff lists only): the people on each row's ticket, by ticket number.
+    var presenceRegion = document.getElementById("list-presence");
+    var presenceLabels = presenceRegion ? readJson(presenceRegion, "data-presence-labels") : {};
+    var presenceStates = {};
+    var presenceByNumber = {};
+    var live = null;
+
+    function markRow(number) {
+      var row = document.getElementById("ticket-row-" + number);
+      var cell = row && row.querySelector(".col-subject");
+      if (!cell) {
+        return "";
+      }
+      var marker = cell.querySelector(".presence-marker");
+      var people = presenceByNumber[number] || [];
+      if (!people.length) {
+        if (marker) {
+          marker.remove();
+        }
+        return "";
+      }
+      if (!marker) {
+        marker = document.createElement("span");
+        marker.className = "presence-marker";
+        cell.appendChild(marker);
+      }
+      var text = people
+        .map(function (person) {
+          return presenceText(presenceLabels, presenceStates, person);
+        })
+        .join("; ");
+      // The most telling state styles the marker; the words say everyone's.
+      var rank = [presenceStates.VIEWING, presenceStates.TYPING_REPLY, presenceStates.TYPING_NOTE];
+      var top = people.reduce(function (best, person) {
+        return rank.indexOf(person.state) > rank.indexOf(best) ? person.state : best;
+      }, presenceStates.VIEWING);
+      marker.setAttribute("data-state", top);
+      marker.textContent = text;
+      return text;
+    }
+
+    function watch(numbers) {
+      if (presenceRegion && live && numbers.length) {
+        live.send("WATCH", { numbers: numbers });
+      }
+    }
+
+    function shownNumbers() {
+      return Array.prototype.map.call(body.querySelectorAll("tr[data-number]"), function (row) {
+        return Number(row.getAttribute("data-number"));
+      });
+    }
+
     var handlers = {
+      ROW_PRESENCE: function (data) {
+        if (!presenceRegion) {
+          return;
+        }
+        var before = presenceByNumber[data.id] || [];
+        presenceByNumber[data.id] = data.people || [];
+        var text = markRow(data.id);
+        if (text && JSON.stringify(before) !== JSON.stringify(presenceByNumber[data.id])) {
+          presenceRegion.textContent = (presenceLabels.ROW || "#%(number)s: %(people)s")
+            .replace("%(number)s", data.id)
+            .replace("%(people)s", text);
+        }
+      },
       ROW: function (data) {
         var node = fragment(data.html);
         if (!node) {
@@ -347,6 +539,11 @@
           return;
         }
         body.insertBefore(node, body.firstElementChild);
+        if (presenceByNumber[data.id]) {
+          markRow(data.id);
+        } else if (!existing) {
+          watch([data.id]);
+        }
         document.querySelectorAll("[data-live-empty]").forEach(function (empty) {
           empty.hidden = true;
         });
@@ -391,11 +588,19 @@
               return document.importNode(row, true);
             })
           );
+          Object.keys(presenceByNumber).forEach(markRow);
         }
       });
     }
 
-    connect(body, handlers, resync);
+    live = connect(body, handlers, resync, function () {
+      // A new socket starts from nothing: forget what the last one said, then ask again.
+      var marked = Object.keys(presenceByNumber);
+      presenceByNumber = {};
+      marked.forEach(markRow);
+      watch(shownNumbers());
+    });
+    presenceStates = live.contract.presence.states || {};
   }
 
   /* Keyed by the route names of data-live-route. */
