@@ -22,6 +22,12 @@ TEMPLATE_CODE = re.compile(r"{%\s*blocktrans.*?endblocktrans(?:late)?\s*%}|{%.*?
 
 # Text that is the same in every language (names of things, not words of the interface).
 ALLOWED = {"Helpdesk", "Deutsch", "English", "Español", "Français", "/account/"}
+# The letter keys static/js/shortcuts.js listens for: the same key in every language.
+ALLOWED |= set("jkorans")
+# A link's path, read by the mail client as a URL, not as words.
+ALLOWED |= {"/account/#notifications"}
+# Include arguments that choose a variant of a fragment: identifiers, never shown.
+CHOOSER_ARGUMENTS = {"page"}
 # (opening pattern, closing pattern) of spans whose text is never shown as interface text.
 SKIPPED = (
     (r"<script\b", r"</script"),
@@ -62,7 +68,9 @@ def untranslated(source: str) -> list[str]:
         if token.startswith("{%"):
             # Words handed to an include or a with as a bare string literal: `label=_("...")`.
             found.extend(
-                f'{name}="{value}"' for name, value in LITERAL_ARGUMENT.findall(token) if _words(value)
+                f'{name}="{value}"'
+                for name, value in LITERAL_ARGUMENT.findall(token)
+                if _words(value) and name not in CHOOSER_ARGUMENTS
             )
         if token.startswith("<"):
             for name, value in READABLE_ATTR.findall(token):
