@@ -323,8 +323,8 @@ register(
 
 
 class IdentifierKind(models.TextChoices):
-    EMAIL = "email", "Email address"
-    NAME = "name", "Name"
+    EMAIL = "email", _("Email address")
+    NAME = "name", _("Name")
 
 
 class PastIdentifier(models.Model):
