@@ -82,7 +82,7 @@ def test_reply_reopens_solve_notifies_and_a_transfer_leaves_the_agent_nothing_br
     # Ann, the assignee, is emailed the reply; nobody else is (Bea works the queue, but the
     # ticket is Ann's).
     (to_ann,) = _mail_to(ann)
-    assert f"New reply on #{ticket.number}" in to_ann.subject
+    assert to_ann.subject.startswith(f"Re: [#{ticket.number}] ")
     assert "still a blank page" in to_ann.body and "The ticket is open." in to_ann.body
     assert [m.to for m in mail.outbox] == [[ann.user.email]]
     mail.outbox.clear()
