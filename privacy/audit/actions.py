@@ -80,6 +80,10 @@ ATTACHMENT_UPLOADED = "attachment.uploaded"
 ATTACHMENT_REJECTED = "attachment.rejected"
 ATTACHMENT_DOWNLOADED = "attachment.downloaded"
 
+# The email channel, inbound (workspace chain).
+MAIL_RECEIVED = "mail.received"
+MAILBOX_CHANGED = "mailbox.changed"
+
 # Access control.
 ACCESS_REFUSED = "access.refused"
 RATE_LIMIT_REFUSED = "rate_limit.refused"
@@ -97,6 +101,14 @@ AUDIT_PURGED = "audit.purged"
 AUDIT_ANONYMIZED = "audit.anonymized"
 
 ACTIONS: dict[str, str] = {
+    MAIL_RECEIVED: (
+        "An email reached a support mailbox (detail: mailbox id, outcome, reason code, ticket "
+        "number; never the sender, subject or body)."
+    ),
+    MAILBOX_CHANGED: (
+        "An admin added, changed or removed a support mailbox (detail: mailbox id, fields changed; "
+        "never the IMAP password)."
+    ),
     AUTH_LOGIN: "A person signed in.",
     AUTH_LOGIN_FAILED: "A sign-in attempt failed (target: the account, when the email matched one).",
     AUTH_LOGOUT: "A person signed out.",
