@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
+from helpdesk.storage import delete_stored_file_on_commit
 from privacy.personal_data.retention_kinds import Batch, HoldSet, RetentionKind, cutoff, none_of, split_held
 from tickets.holds import held_tickets
 from tickets.mail.models import InboundEmail
@@ -30,8 +31,12 @@ def raw_email_file_names(ids) -> list[str]:
 
 
 def raw_emails_act(batch: Batch) -> int:
-    # The files themselves go after commit (the sweep queued ``raw_email_file_names``).
-    return InboundEmail.objects.filter(workspace_id=batch.workspace_id, pk__in=batch.ids).update(raw="")
+    # The files go after commit; the sweep's outbox (``raw_email_file_names``) covers a crash.
+    rows = InboundEmail.objects.filter(workspace_id=batch.workspace_id, pk__in=batch.ids)
+    storage = InboundEmail._meta.get_field("raw").storage
+    for name in rows.exclude(raw="").values_list("raw", flat=True):
+        delete_stored_file_on_commit(storage=storage, name=name)
+    return rows.update(raw="")
 
 
 RAW_EMAIL_KIND = RetentionKind(
