@@ -30,13 +30,12 @@ class FetchError(Exception):
 
 
 def _connect(mailbox: Mailbox):
+    client = None
     try:
         if mailbox.imap_security == ImapSecurity.SSL:
+            context = ssl.create_default_context()
             client = imaplib.IMAP4_SSL(
-                mailbox.imap_host,
-                mailbox.imap_port,
-                ssl_context=ssl.create_default_context(),
-                timeout=TIMEOUT,
+                mailbox.imap_host, mailbox.imap_port, ssl_context=context, timeout=TIMEOUT
             )
         else:
             client = imaplib.IMAP4(mailbox.imap_host, mailbox.imap_port, timeout=TIMEOUT)
@@ -44,6 +43,11 @@ def _connect(mailbox: Mailbox):
                 client.starttls(ssl_context=ssl.create_default_context())
         client.login(mailbox.imap_user, unseal(mailbox.imap_secret_sealed))
     except (OSError, imaplib.IMAP4.error) as error:
+        if client is not None:
+            try:
+                client.shutdown()
+            except OSError:
+                pass
         raise FetchError(f"could not sign in to the IMAP server ({type(error).__name__})") from None
     return client
 
@@ -92,6 +96,10 @@ def fetch_all(*, limit: int = BATCH) -> dict[int, int]:
             continue
         try:
             done[mailbox.pk] = len(fetch_mailbox(mailbox, limit=limit))
+        except FetchError as error:
+            # Our own sentences: they name no password, address or message.
+            logger.warning("Fetching mailbox %s failed: %s", mailbox.pk, error)
+            done[mailbox.pk] = -1
         except Exception as error:  # noqa: BLE001 - logged by kind; the next mailbox still runs
             logger.warning("Fetching mailbox %s failed: %s", mailbox.pk, type(error).__name__)
             done[mailbox.pk] = -1
