@@ -94,3 +94,17 @@ def test_the_export_includes_the_messages_sent_by_email(mailbox, ann, tmp_path):
         sent["mailbox"] == "support@acme.test" and sent["outcome"] == "ticket_created" and sent["ticket"] == 1
     )
     assert "Please restart the printer" in sent["full_text"]
+
+
+def test_staff_see_the_bounce_and_the_whole_email_on_the_ticket_requesters_do_not(
+    mailbox, ann, agent, login, client
+):
+    row = ingest_email(mailbox=mailbox, raw=corpus("outlook.eml"))
+    ingest_email(mailbox=mailbox, raw=corpus("dsn_bounce.eml"))
+    url = f"/w/acme/tickets/{row.ticket.number}/"
+    staff_page = login(agent).get(url).content.decode()
+    assert "Mail to ann@example.com bounced (1 time, status 5.1.1)" in staff_page
+    assert "Show the whole email" in staff_page and "Please restart the printer" in staff_page
+    client.logout()
+    own_page = login(ann).get(url).content.decode()
+    assert "bounced" not in own_page and "Please restart the printer" not in own_page

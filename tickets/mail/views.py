@@ -10,20 +10,13 @@ from django.views.decorators.http import require_http_methods
 
 from helpdesk.forms import apply_service_errors
 from tickets.mail.forms import MailboxForm
-from tickets.mail.models import InboundEmail, Mailbox
+from tickets.mail.selectors import mailbox_of, mailboxes_of, recent_inbound
 from tickets.mail.services import mailbox_create, mailbox_update
 from workspaces.access import ADMIN_ONLY, NOT_FOUND, workspace_view
 
 RECENT = 50
 MAILBOX_ADDED = "Mailbox {address} added."
 MAILBOX_SAVED = "Mailbox {address} saved."
-
-
-def _recent(workspace, mailbox=None):
-    rows = InboundEmail.objects.of_workspace(workspace).select_related("ticket", "sender", "mailbox")
-    if mailbox is not None:
-        rows = rows.filter(mailbox=mailbox)
-    return rows.order_by("-received_at", "-id")[:RECENT]
 
 
 @workspace_view(roles=ADMIN_ONLY)
@@ -48,8 +41,8 @@ def admin_mailboxes(request, membership):
     context = {
         "membership": membership,
         "form": form,
-        "mailboxes": Mailbox.objects.of_workspace(workspace).select_related("queue"),
-        "recent": _recent(workspace),
+        "mailboxes": mailboxes_of(workspace),
+        "recent": recent_inbound(workspace, limit=RECENT),
         "admin_tab": "mailboxes",
     }
     return render(request, "tickets/mail/admin_mailboxes.html", context, status=400 if form.errors else 200)
@@ -59,7 +52,7 @@ def admin_mailboxes(request, membership):
 @require_http_methods(["GET", "POST"])
 def admin_mailbox(request, membership, mailbox_id: int):
     workspace = membership.workspace
-    mailbox = Mailbox.objects.of_workspace(workspace).select_related("queue").filter(pk=mailbox_id).first()
+    mailbox = mailbox_of(workspace, mailbox_id)
     if mailbox is None:
         raise Http404(NOT_FOUND)
     initial = {name: getattr(mailbox, name) for name in ("address", "queue", "unknown_reply", "is_active")}
@@ -93,7 +86,7 @@ def admin_mailbox(request, membership, mailbox_id: int):
         "membership": membership,
         "form": form,
         "mailbox": mailbox,
-        "recent": _recent(workspace, mailbox),
+        "recent": recent_inbound(workspace, mailbox, limit=RECENT),
         "admin_tab": "mailboxes",
     }
     return render(request, "tickets/mail/admin_mailbox.html", context, status=400 if form.errors else 200)
