@@ -114,11 +114,17 @@ def send(
     kind: str,
     markdown: Mapping[str, str | Rendered] | None = None,
     raise_errors: bool = False,
+    from_email: str | None = None,
+    reply_to: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> bool:
     """Render ``template`` and email it to ``recipient`` (an account or an address) if they want
     ``kind``. Returns whether an email was handed to the mail backend; a failure is logged and
     returns False, so one bad address never stops the caller. With ``raise_errors`` the failure
-    is logged and raised, for a caller that must tell someone (an inviter) and audit it."""
+    is logged and raised, for a caller that must tell someone (an inviter) and audit it.
+
+    ``from_email`` (default ``DEFAULT_FROM_EMAIL``), ``reply_to`` and ``headers`` (Message-ID,
+    In-Reply-To, Auto-Submitted...) are for ticket emails, which come from the workspace."""
     address = _address_of(recipient)
     if not address or not wants(recipient, kind):
         return False
@@ -127,7 +133,14 @@ def send(
     # Times in the email are the recipient's (their saved zone), not the sender's request zone.
     with override_for(user):
         subject, text, html = render(template, context, markdown=markdown)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[address])
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=from_email,
+        to=[address],
+        reply_to=[reply_to] if reply_to else None,
+        headers=dict(headers or {}),
+    )
     message.attach_alternative(html, "text/html")
     try:
         message.send()

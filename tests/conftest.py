@@ -8,6 +8,7 @@ from guardian.shortcuts import assign_perm
 
 from helpdesk import ratelimit
 from tests.factories import PASSWORD, MembershipFactory, QueueFactory, UserFactory, WorkspaceFactory
+from tests.mail_support import smtp_server  # noqa: F401 (a real SMTP server on loopback)
 from tests.matrix_support import build_world
 from tests.oidc_provider.server import oidc_provider  # noqa: F401 (the real provider of the SSO tests)
 from tests.tickets.ticket_helpers import new_ticket

@@ -21,7 +21,7 @@ class TicketsConfig(AppConfig):
         signup_confirmed.connect(intake.help_requests_open, dispatch_uid="tickets.intake.help_requests_open")
         queue_figure_register("open_tickets", workspace_extensions.open_tickets_of_queue)
         personal_data.register_personal_data()
-        retention_kinds.register_retention()
         mail_personal_data.register_personal_data()
+        retention_kinds.register_retention()
         register_retention_kind(mail_retention.RAW_EMAIL_KIND)
         digest.register_section(weekly_summary.summary_sections)

@@ -23,8 +23,12 @@ from django.urls import reverse
 from helpdesk import outbound
 from helpdesk.markdown import Rendered
 from helpdesk.site import absolute_url
-from tickets.access import can_see_ticket, find_visible_message, visible_participants
+from privacy.audit import events
+from tickets.access import can_see_ticket, find_visible_message, visible_attachments, visible_participants
 from tickets.bodies import message_html
+from tickets.mail import outgoing
+from tickets.mail.failing import address_is_failing, address_mark_failing
+from tickets.mail.models import OutboundKind, OutboundStatus
 from tickets.models import MessageKind
 from tickets.selectors import (
     membership_of,
@@ -70,9 +74,24 @@ def ticket_url(ticket) -> str:
     )
 
 
-def _send_one(*, template: str, user, context: dict, kind: str, markdown=None) -> bool:
-    """Email one person, if they want ``kind``. The outbound pipeline logs ids only."""
-    return outbound.send(user, template, context, kind=kind, markdown=markdown)
+# What each kind of ticket email is: its templates and the preference that governs it.
+_EMAILS = {
+    OutboundKind.TICKET_CREATED: ("ticket_created", outbound.TICKET),
+    OutboundKind.REPLY: ("ticket_reply_posted", outbound.REPLY),
+    OutboundKind.STATUS: ("ticket_status_changed", outbound.TICKET),
+    OutboundKind.ASSIGNED: ("ticket_assigned", outbound.ASSIGNMENT),
+    OutboundKind.ACKNOWLEDGEMENT: ("ticket_acknowledgement", outbound.TICKET),
+}
+
+
+def _queue_one(ticket, user, kind: str, *, message=None) -> int:
+    """Record one email to ``user`` and deliver it after commit (``deliver_email_task``, with
+    retries). Returns 1 if queued, 0 if they turned this kind of email off."""
+    if not outbound.wants(user, _EMAILS[kind][1]):
+        return 0
+    email = outgoing.email_record(ticket=ticket, recipient=user, kind=kind, message=message)
+    _schedule(deliver_email_task, email.pk)
+    return 1
 
 
 def _recipient_membership(ticket, user):
@@ -98,9 +117,7 @@ def send_ticket_created(*, ticket_id: int, actor_id: int | None) -> int:
     for user in queue_staff(queue=ticket.queue).exclude(pk=actor_id):
         if _recipient_membership(ticket, user) is None:
             continue
-        sent += _send_one(
-            template="ticket_created", user=user, context=_context(ticket), kind=outbound.TICKET
-        )
+        sent += _queue_one(ticket, user, OutboundKind.TICKET_CREATED)
     return sent
 
 
@@ -144,22 +161,15 @@ def send_reply_posted(*, message_id: int) -> int:
         message = find_visible_message(membership, message_id)
         if message is None or message.kind != MessageKind.REPLY:
             continue
-        sent += _send_one(
-            template="ticket_reply_posted",
-            user=user,
-            context={**_context(ticket), "message": message},
-            kind=outbound.REPLY,
-            # The HTML stored when the reply was written: no render per recipient.
-            markdown={"body": Rendered(message.body, message_html(message))},
-        )
+        sent += _queue_one(ticket, user, OutboundKind.REPLY, message=message)
     return sent
 
 
-def _send_unless_actor(ticket, user, *, actor_id: int | None, template: str, kind: str) -> int:
+def _send_unless_actor(ticket, user, *, actor_id: int | None, kind: str) -> int:
     """Email ``user`` about ``ticket``, unless they made the change themselves."""
     if user is None or user.pk == actor_id or _recipient_membership(ticket, user) is None:
         return 0
-    return int(_send_one(template=template, user=user, context=_context(ticket), kind=kind))
+    return _queue_one(ticket, user, kind)
 
 
 def send_status_changed(*, ticket_id: int, actor_id: int | None) -> int:
@@ -167,9 +177,7 @@ def send_status_changed(*, ticket_id: int, actor_id: int | None) -> int:
     ticket = _ticket(ticket_id)
     if ticket is None:
         return 0
-    return _send_unless_actor(
-        ticket, ticket.requester, actor_id=actor_id, template="ticket_status_changed", kind=outbound.TICKET
-    )
+    return _send_unless_actor(ticket, ticket.requester, actor_id=actor_id, kind=OutboundKind.STATUS)
 
 
 def send_ticket_assigned(*, ticket_id: int, actor_id: int | None) -> int:
@@ -177,13 +185,111 @@ def send_ticket_assigned(*, ticket_id: int, actor_id: int | None) -> int:
     ticket = _ticket(ticket_id)
     if ticket is None:
         return 0
-    return _send_unless_actor(
-        ticket, ticket.assignee, actor_id=actor_id, template="ticket_assigned", kind=outbound.ASSIGNMENT
-    )
+    return _send_unless_actor(ticket, ticket.assignee, actor_id=actor_id, kind=OutboundKind.ASSIGNED)
+
+
+def send_acknowledgement(ticket, recipient) -> int:
+    """An automatic "we received your request" to ``recipient`` (the person who opened
+    ``ticket`` by email). Call it inside the transaction that opened the ticket: it is sent after
+    commit, as an auto-reply (``Auto-Submitted: auto-replied``, ``X-Auto-Response-Suppress: All``)
+    so that robots do not answer it. Returns 1 if queued."""
+    if _recipient_membership(ticket, recipient) is None:
+        return 0
+    return _queue_one(ticket, recipient, OutboundKind.ACKNOWLEDGEMENT)
 
 
 def _context(ticket) -> dict:
     return {"ticket": ticket, "workspace": ticket.workspace, "url": ticket_url(ticket)}
+
+
+# Delivering one email (called by ``deliver_email_task``) -----------------------------------
+
+
+def _attachment_links(membership, ticket, message) -> list[dict]:
+    """The files of a public reply, as links to the ticket's download page (which asks the
+    reader to sign in and checks their access): files never travel in an email."""
+    rows = visible_attachments(membership).filter(message_id=message.pk).order_by("pk")
+    return [
+        {
+            "name": attachment.original_name,
+            "url": absolute_url(
+                reverse(
+                    "attachment_download",
+                    kwargs={
+                        "slug": ticket.workspace.slug,
+                        "number": ticket.number,
+                        "attachment_id": attachment.pk,
+                    },
+                )
+            ),
+        }
+        for attachment in rows
+    ]
+
+
+def _failed(email, error: str) -> str:
+    outgoing.email_finish(email, status=OutboundStatus.FAILED, error=error)
+    events.email_failed(
+        email=email, message_id_hash=outgoing.message_id_hash(email.email_message_id), error=error
+    )
+    return OutboundStatus.FAILED
+
+
+def deliver_email(*, email_id: int) -> str:
+    """One attempt at one recorded email; returns its status afterwards. The text is rendered
+    now, from the recipient's own view of the ticket (so a reply that became invisible to them,
+    or a person who lost access, gets nothing). A transient failure returns RETRY (the task
+    tries again later), a permanent one FAILED (shown to staff on the ticket); both audited
+    without address or text."""
+    email = outgoing.email_claim(email_id)
+    if email is None:
+        return OutboundStatus.SKIPPED  # finished, or another attempt holds it
+    ticket, user = email.ticket, email.recipient
+    membership = _recipient_membership(ticket, user)
+    if membership is None:
+        outgoing.email_finish(email, status=OutboundStatus.SKIPPED, error="no_access")
+        return OutboundStatus.SKIPPED
+    if address_is_failing(user.email):
+        return _failed(email, "address_failing")
+    template, preference = _EMAILS[email.kind]
+    sender = outgoing.sender_for(ticket)
+    context = {**_context(ticket), "reply_by_email": sender.reply_by_email}
+    markdown = None
+    if email.kind == OutboundKind.REPLY:
+        message = find_visible_message(membership, email.message_id) if email.message_id else None
+        if message is None or message.kind != MessageKind.REPLY:
+            outgoing.email_finish(email, status=OutboundStatus.SKIPPED, error="not_visible")
+            return OutboundStatus.SKIPPED
+        context["message"] = message
+        context["attachments"] = _attachment_links(membership, ticket, message)
+        # The HTML stored when the reply was written: no render per recipient.
+        markdown = {"body": Rendered(message.body, message_html(message))}
+    try:
+        sent = outbound.send(
+            user,
+            template,
+            context,
+            kind=preference,
+            markdown=markdown,
+            raise_errors=True,
+            from_email=sender.from_header,
+            reply_to=outgoing.reply_to_for(email, sender),
+            headers=outgoing.headers_for(email, sender),
+        )
+    except Exception as error:  # noqa: BLE001 - classified: retried, or recorded as failed
+        severity, code = outgoing.classify_error(error)
+        if severity == outgoing.TRANSIENT and email.attempts < outgoing.MAX_ATTEMPTS:
+            outgoing.email_finish(email, status=OutboundStatus.RETRY, error=code)
+            return OutboundStatus.RETRY
+        if severity == outgoing.PERMANENT and outgoing.refused_recipient(error):
+            address_mark_failing(user.email, reason=code)
+        return _failed(email, code)
+    if not sent:
+        outgoing.email_finish(email, status=OutboundStatus.SKIPPED, error="not_wanted")
+        return OutboundStatus.SKIPPED
+    outgoing.email_finish(email, status=OutboundStatus.SENT)
+    events.email_sent(email=email, message_id_hash=outgoing.message_id_hash(email.email_message_id))
+    return OutboundStatus.SENT
 
 
 # Celery tasks (ids only; ``tickets.tasks`` re-exports them under their short names) -----------
@@ -202,6 +308,20 @@ def send_reply_posted_task(message_id: int) -> int:
 @shared_task(name="tickets.send_status_changed")
 def send_status_changed_task(ticket_id: int, actor_id: int | None = None) -> int:
     return send_status_changed(ticket_id=ticket_id, actor_id=actor_id)
+
+
+@shared_task(bind=True, name="tickets.deliver_email", max_retries=outgoing.MAX_ATTEMPTS)
+def deliver_email_task(self, email_id: int) -> str:
+    """Sends one email; a transient failure (4xx, lost connection) tries again with backoff:
+    1, 2, 4, 8, 16 minutes. In the embedded default (eager) they run at once."""
+    status = deliver_email(email_id=email_id)
+    # Embedded default (eager, no worker to come back later): the attempts run now, one after
+    # the other; the row's attempt count ends the loop.
+    while status == OutboundStatus.RETRY and self.request.is_eager:
+        status = deliver_email(email_id=email_id)
+    if status == OutboundStatus.RETRY:
+        raise self.retry(countdown=outgoing.retry_delay(self.request.retries))
+    return status
 
 
 @shared_task(name="tickets.send_ticket_assigned")

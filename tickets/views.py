@@ -23,6 +23,7 @@ from tickets.forms import (
     TicketFilterForm,
     TicketPropertiesForm,
 )
+from tickets.mail import outgoing
 from tickets.mail import selectors as mail_selectors
 from tickets.models import MessageKind, Status
 from workspaces.access import NOT_FOUND, workspace_view
@@ -170,6 +171,9 @@ def _render_ticket(request, membership, ticket, *, reply_form=None, properties_f
         full_texts = mail_selectors.email_full_texts(ticket, (m.pk for m in context["conversation"]))
         for message in context["conversation"]:
             message.email_full_text = full_texts.get(message.pk, "")
+        context["email_failures"] = [
+            (email, outgoing.failure_reason(email.error)) for email in outgoing.failed_emails(ticket)
+        ]
     return render(request, "tickets/ticket_detail.html", context, status=status)
 
 

@@ -83,6 +83,9 @@ ATTACHMENT_DOWNLOADED = "attachment.downloaded"
 # The email channel, inbound (workspace chain).
 MAIL_RECEIVED = "mail.received"
 MAILBOX_CHANGED = "mailbox.changed"
+# Emails about tickets (workspace chain).
+EMAIL_SENT = "email.sent"
+EMAIL_FAILED = "email.failed"
 
 # Access control.
 ACCESS_REFUSED = "access.refused"
@@ -200,6 +203,14 @@ ACTIONS: dict[str, str] = {
         "blocked_content; never names or contents)."
     ),
     ATTACHMENT_DOWNLOADED: "An attachment was downloaded.",
+    EMAIL_SENT: (
+        "An email about a ticket was handed to the mail server (detail: ticket number, kind, "
+        "recipient id, a hash of its Message-ID, attempts; never the address, subject or text)."
+    ),
+    EMAIL_FAILED: (
+        "An email about a ticket could not be delivered and will not be retried (detail: as for "
+        "email.sent, and the error code such as smtp_550 or address_failing)."
+    ),
     ACCESS_REFUSED: (
         "A signed-in person was refused a page or object (404 answered); at most once per person "
         "or address and kind of page in 10 minutes."

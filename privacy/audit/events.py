@@ -878,6 +878,41 @@ def attachment_downloaded(*, attachment, membership, request=None) -> AuditEvent
     )
 
 
+# Emails about tickets (workspace chain) -------------------------------------------------------
+
+
+def _email_detail(email, message_id_hash: str) -> dict:
+    return {
+        "number": email.ticket.number,
+        "kind": email.kind,
+        "recipient_id": email.recipient_id,
+        "message_id_hash": message_id_hash,
+        "attempts": email.attempts,
+    }
+
+
+@_writes(actions.EMAIL_SENT)
+def email_sent(*, email, message_id_hash: str) -> AuditEvent:
+    """``email`` is a ``tickets.mail.models.OutboundEmail``; its address, subject and text are
+    never written here."""
+    return audit_record(
+        action=actions.EMAIL_SENT,
+        workspace=email.ticket.workspace,
+        target=email.ticket,
+        detail=_email_detail(email, message_id_hash),
+    )
+
+
+@_writes(actions.EMAIL_FAILED)
+def email_failed(*, email, message_id_hash: str, error: str) -> AuditEvent:
+    return audit_record(
+        action=actions.EMAIL_FAILED,
+        workspace=email.ticket.workspace,
+        target=email.ticket,
+        detail={**_email_detail(email, message_id_hash), "error": error},
+    )
+
+
 # Access control -------------------------------------------------------------------------------
 
 

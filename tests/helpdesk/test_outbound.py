@@ -92,7 +92,7 @@ def test_text_parts_and_subjects_are_not_html_escaped_but_html_parts_are(db):
     )
     [message] = mail.outbox
     text, html = parts(message)
-    assert message.subject == "[R&D] New reply on #7: Q&A <script>x</script>"
+    assert message.subject == "Re: [#7] Q&A <script>x</script>"
     assert '"Q&A <script>x</script>"' in text
     assert "<script>" not in html
     assert "Q&amp;A &lt;script&gt;x&lt;/script&gt;" in html

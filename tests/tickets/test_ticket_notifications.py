@@ -100,7 +100,7 @@ def test_assignment_emails_the_assignee_unless_they_took_it(
     with after_commit():
         services.ticket_assign(ticket=ticket, assignee=agent.user, actor=admin.user)
     assert recipients(mailoutbox) == [agent.user.email]
-    assert "assigned to you" in mailoutbox[0].subject
+    assert "assigned to you" in mailoutbox[0].subject.lower()
     mailoutbox.clear()
     with after_commit():
         services.ticket_assign(ticket=ticket, assignee=admin.user, actor=admin.user)
@@ -160,7 +160,7 @@ def test_every_ticket_email_has_a_text_and_an_html_part(
         services.ticket_set_status(ticket=ticket, status=Status.SOLVED, actor=agent.user)
         services.ticket_assign(ticket=ticket, assignee=agent.user, actor=admin.user)
     subjects = " | ".join(m.subject for m in mailoutbox)
-    for kind in ("New ticket", "New reply", "is now solved", "assigned to you"):
+    for kind in ("[#1] New ticket", "Re: [#1] ", "is now solved", "[#1] Assigned to you"):
         assert kind in subjects
     for message in mailoutbox:
         assert message.body.strip()

@@ -26,9 +26,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
@@ -39,7 +37,8 @@ from helpdesk.site import absolute_url
 from privacy.audit import events
 from tickets.attachments import MAX_FILES_PER_SUBMISSION, validate_upload
 from tickets.mail import loops
-from tickets.mail.models import FailingAddress, InboundEmail, Mailbox, Outcome, UnknownReply
+from tickets.mail.failing import address_clear_failing, address_mark_failing
+from tickets.mail.models import InboundEmail, Mailbox, Outcome, UnknownReply
 from tickets.mail.parse import Malformed, ParsedEmail, message_key, parse_email
 from tickets.mail.threading import thread_of
 from tickets.mail.trim import trim_reply
@@ -183,26 +182,17 @@ def _send_held_confirmation(user: User, workspace) -> None:
 
 
 def _record_bounce(mailbox: Mailbox, parsed: ParsedEmail, row: InboundEmail) -> None:
-    now = timezone.now()
+    """Mark the failing addresses of this workspace's people (``tickets.mail.failing``: nothing is
+    sent to them any more, and staff see it on their tickets). An address we never wrote to for
+    this workspace is not recorded at all."""
     recorded = 0
     for failure in parsed.failures or ():
         if failure.action not in ("failed", "") and not failure.status.startswith("5"):
             continue  # "delayed" or "delivered": not a failure yet
         user = User.objects.filter(email__iexact=failure.recipient).first()
         if user is None or membership_of(workspace_id=mailbox.workspace_id, user_id=user.pk) is None:
-            continue  # we never wrote to this address for this workspace: keep nothing of it
-        updated = FailingAddress.objects.filter(
-            workspace_id=mailbox.workspace_id, address=user.email.lower()
-        ).update(failures=F("failures") + 1, last_failed_at=now, status=failure.status)
-        if not updated:
-            FailingAddress.objects.create(
-                workspace_id=mailbox.workspace_id,
-                address=user.email.lower(),
-                user=user,
-                status=failure.status,
-                first_failed_at=now,
-                last_failed_at=now,
-            )
+            continue
+        address_mark_failing(user.email, reason=f"bounce {failure.status}".strip()[:32])
         recorded += 1
     row.outcome = Outcome.BOUNCE
     row.reason_code, row.reason = (
@@ -244,6 +234,8 @@ def _process(mailbox: Mailbox, parsed: ParsedEmail, row: InboundEmail) -> None:
             ticket=thread.ticket, author=user, kind=MessageKind.REPLY, body=body, attachments=uploads
         )
         row.outcome, row.ticket, row.message = Outcome.REPLY_ADDED, thread.ticket, message
+        # Mail came from the address: it works again.
+        address_clear_failing(parsed.sender)
         return
     if membership is None:
         membership = _admit(mailbox, parsed, user)
@@ -268,6 +260,7 @@ def _process(mailbox: Mailbox, parsed: ParsedEmail, row: InboundEmail) -> None:
         attachments=uploads,
     )
     row.outcome, row.ticket = Outcome.TICKET_CREATED, ticket
+    address_clear_failing(parsed.sender)
     row.message = ticket.messages.order_by("pk").first()
 
 

@@ -139,32 +139,66 @@ class InboundEmail(models.Model):
         return f"Inbound email {self.pk} ({self.outcome})"
 
 
-class FailingAddressQuerySet(models.QuerySet):
-    def of_workspace(self, workspace):
-        return self.filter(workspace=workspace)
+class OutboundKind(models.TextChoices):
+    TICKET_CREATED = "ticket_created", _("New ticket")
+    REPLY = "reply", _("Reply")
+    STATUS = "status", _("Status change")
+    ASSIGNED = "assigned", _("Assignment")
+    ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement")
+
+
+class OutboundStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    RETRY = "retry", _("Waiting to retry")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Not sent")
+
+
+class OutboundEmail(models.Model):
+    """One email about a ticket to one person: what was sent, never what it said.
+
+    The Message-ID chains later emails to the same person into one thread (In-Reply-To and
+    References); status and attempts tell staff when an email did not arrive.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="outbound_emails")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The ticket message a reply email carries (none for other kinds).
+    message = models.ForeignKey(
+        "tickets.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=OutboundKind.choices)
+    email_message_id = models.CharField(max_length=255, unique=True)
+    status = models.CharField(max_length=8, choices=OutboundStatus.choices, default=OutboundStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # A short code (smtp_550, address_failing), never the server's text: it may quote the address.
+    error = models.CharField(max_length=32, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [
+            models.Index(fields=["ticket", "recipient"], name="outbound_ticket_recipient"),
+            models.Index(fields=["ticket", "status"], name="outbound_ticket_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} email on ticket {self.ticket_id} ({self.status})"
 
 
 class FailingAddress(models.Model):
-    """An address our mail to bounced (a delivery status notification came back): staff see it on
-    the ticket, so they know the requester may not be reading the replies."""
+    """An address mail to which fails for good (a hard bounce, a 5xx refusal): nothing is sent
+    to it. Held as a keyed hash (``tickets.mail.failing``), so the table names nobody by itself."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    address = models.EmailField(max_length=254)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    # The DSN's status code (5.1.1...) and action (failed, delayed), never the diagnostic text.
-    status = models.CharField(max_length=16, blank=True, default="")
+    digest = models.CharField(max_length=64, unique=True)
+    reason = models.CharField(max_length=32, blank=True, default="")
     failures = models.PositiveIntegerField(default=1)
     first_failed_at = models.DateTimeField(default=timezone.now)
     last_failed_at = models.DateTimeField(default=timezone.now)
 
-    objects = FailingAddressQuerySet.as_manager()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["workspace", "address"], name="failing_address_unique"),
-        ]
-
     def __str__(self):
-        return f"Failing address {self.pk}"
+        return f"failing address ({self.reason or 'unknown'})"

@@ -1,13 +1,15 @@
-"""What the email channel holds about a person, for export and account erasure.
+"""What the email channel's delivery records hold about a person, for export and erasure.
 
-- ``InboundEmail``: the raw message (private storage), the sender's address on refused mail and
-  the full text of their email. Erasure deletes the raw file, blanks the address and the full
-  text of every message they sent (and blanks their address wherever a kept header named it);
-  the export lists the emails they sent with what became of each.
-- ``FailingAddress``: a bounce record of their address; erasure deletes it.
+``OutboundEmail`` rows say which emails about which tickets were sent to the person (never
+their text); ``FailingAddress`` says mail to their address fails. Both go in the export's
+``ticket_emails`` section and are deleted with the account. Registered from
+``TicketsConfig.ready()``.
+
+Inbound: ``InboundEmail`` holds the raw message (private storage), the sender's address on
+refused mail and the full text of their email. Erasure deletes the raw file and blanks the
+address and the full text of every message they sent; the export lists the emails they sent
+(``inbound_emails``) with what became of each.
 """
-
-from __future__ import annotations
 
 from django.db.models import Q
 
@@ -16,7 +18,38 @@ from privacy.personal_data import registry
 from privacy.personal_data.erasure_context import ErasureContext
 from privacy.personal_data.export_context import CHUNK_ROWS, ExportContext, iso
 from privacy.personal_data.registry import DELETE, PersonalData
-from tickets.mail.models import FailingAddress, InboundEmail
+from tickets.mail.failing import address_digest, address_is_failing
+from tickets.mail.models import FailingAddress, InboundEmail, OutboundEmail
+
+EXPORT_SECTION = "ticket_emails"
+
+
+def export_ticket_emails(ctx: ExportContext) -> dict:
+    rows = (
+        OutboundEmail.objects.filter(recipient_id=ctx.user.pk)
+        .order_by("pk")
+        .values_list("workspace__slug", "ticket__number", "kind", "status", "error", "created_at", "sent_at")
+    )
+    return {
+        "address_failing": address_is_failing(ctx.user.email),
+        "emails": [
+            {
+                "workspace": slug,
+                "ticket": number,
+                "kind": kind,
+                "status": status,
+                "error": error,
+                "created_at": iso(created),
+                "sent_at": iso(sent),
+            }
+            for slug, number, kind, status, error, created, sent in rows.iterator(chunk_size=2000)
+        ],
+    }
+
+
+def erase_failing_address(ctx: ErasureContext, entry) -> dict[str, int]:
+    deleted = FailingAddress.objects.filter(digest=address_digest(ctx.email)).delete()[0]
+    return {"failing_addresses_deleted": deleted}
 
 
 def _of_person(user):
@@ -51,6 +84,33 @@ def export_inbound_emails(ctx: ExportContext):
 
 def register_personal_data() -> None:
     registry.register(
+        OutboundEmail,
+        PersonalData(
+            fields=("kind", "status", "error", "created_at", "sent_at"),
+            subject=("recipient_id",),
+            # A signed header value that ties a reply to the ticket: not something to hand out.
+            secret_fields=("email_message_id",),
+            export=EXPORT_SECTION,
+            erase=DELETE,
+            phase=30,
+            description="Which emails about tickets were sent to the person (never their text).",
+        ),
+    )
+    registry.register(
+        FailingAddress,
+        PersonalData(
+            # A keyed hash of the address: found again only by hashing the person's address.
+            fields=("reason", "failures", "first_failed_at", "last_failed_at"),
+            secret_fields=("digest",),
+            export=EXPORT_SECTION,
+            erase=erase_failing_address,
+            phase=30,
+            description="Mail to the person's address failed for good; nothing is sent to it.",
+        ),
+    )
+    # After attachments (60), before consents (70): docs/export-schema.md.
+    registry.register_exporter(EXPORT_SECTION, export_ticket_emails, order=65)
+    registry.register(
         InboundEmail,
         PersonalData(
             fields=("sender_address", "full_text", "received_at", "outcome", "reason"),
@@ -63,15 +123,4 @@ def register_personal_data() -> None:
             description="Raw messages deleted; address and full text blanked; what happened stays.",
         ),
     )
-    registry.register(
-        FailingAddress,
-        PersonalData(
-            fields=("address", "status", "failures", "first_failed_at", "last_failed_at"),
-            subject=("user_id", "address=email"),
-            export=None,
-            not_exported="A delivery-failure mark of the person's address for staff; deleted on erasure.",
-            erase=DELETE,
-            phase=20,
-        ),
-    )
-    registry.register_exporter("inbound_emails", export_inbound_emails, order=65)
+    registry.register_exporter("inbound_emails", export_inbound_emails, order=66)

@@ -2,18 +2,24 @@
 
 from django.db.models import Q
 
+from tickets.mail.failing import address_digest
 from tickets.mail.models import FailingAddress, InboundEmail, Mailbox
 from tickets.models import Ticket, TicketParticipant
+from workspaces.models import User
 
 
-def failing_addresses_of_ticket(ticket: Ticket) -> list[FailingAddress]:
-    """Bounce records of the ticket's requester and participants (staff only). One query."""
-    people = TicketParticipant.objects.filter(ticket_id=ticket.pk).values("user_id")
-    return list(
-        FailingAddress.objects.filter(workspace_id=ticket.workspace_id)
-        .filter(Q(user_id=ticket.requester_id) | Q(user_id__in=people))
-        .order_by("address")
+def failing_addresses_of_ticket(ticket: Ticket) -> list[tuple]:
+    """(person, FailingAddress) for the ticket's requester and participants whose address mail
+    fails to (staff only). Two queries."""
+    people = list(
+        User.objects.filter(
+            Q(pk=ticket.requester_id)
+            | Q(pk__in=TicketParticipant.objects.filter(ticket_id=ticket.pk).values("user_id"))
+        )
     )
+    by_digest = {address_digest(person.email): person for person in people}
+    rows = FailingAddress.objects.filter(digest__in=list(by_digest))
+    return sorted(((by_digest[row.digest], row) for row in rows), key=lambda pair: pair[0].email)
 
 
 def email_full_texts(ticket: Ticket, message_ids) -> dict[int, str]:
