@@ -297,3 +297,16 @@ def test_the_command_turns_a_message_into_a_ticket(mailbox, ben, monkeypatch, ca
     call_command("ingest_email", "--mailbox", "SUPPORT@acme.test")
     assert "New ticket #1" in capsys.readouterr().out
     assert Ticket.objects.get().subject == "Cannot log in to the portal"
+
+
+def test_a_new_ticket_by_email_is_acknowledged_but_never_to_automated_mail(mailbox, ben):
+    from tickets.mail.models import OutboundEmail
+
+    human = ingest_email(mailbox=mailbox, raw=corpus("gmail.eml"))
+    (ack,) = OutboundEmail.objects.filter(kind="acknowledgement")
+    assert ack.ticket_id == human.ticket_id and ack.recipient == ben.user
+    robot = ingest_email(
+        mailbox=mailbox, raw=email_bytes(sender="ben@example.com", headers={"Auto-Submitted": "auto-generated"})
+    )
+    assert robot.outcome == Outcome.TICKET_CREATED
+    assert not OutboundEmail.objects.filter(kind="acknowledgement", ticket_id=robot.ticket_id).exists()

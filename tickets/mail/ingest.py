@@ -36,6 +36,7 @@ from helpdesk.single_line import single_line
 from helpdesk.site import absolute_url
 from privacy.audit import events
 from tickets.attachments import MAX_FILES_PER_SUBMISSION, validate_upload
+from tickets import notifications
 from tickets.mail import loops
 from tickets.mail.failing import address_clear_failing, address_mark_failing
 from tickets.mail.models import InboundEmail, Mailbox, Outcome, UnknownReply
@@ -261,6 +262,9 @@ def _process(mailbox: Mailbox, parsed: ParsedEmail, row: InboundEmail) -> None:
     )
     row.outcome, row.ticket = Outcome.TICKET_CREATED, ticket
     address_clear_failing(parsed.sender)
+    if loops.may_auto_reply(parsed, own):
+        # "We received your request" (an auto-reply, sent after commit): never to a robot.
+        notifications.send_acknowledgement(ticket, membership.user)
     row.message = ticket.messages.order_by("pk").first()
 
 
