@@ -56,7 +56,7 @@ def test_email_to_ticket_reply_by_smtp_and_emailed_answer_lands_live(
 ):
     base = live_asgi
     mailbox = Mailbox.objects.create(workspace=workspace, address="support@acme.test", queue=queue)
-    ann = make_member(workspace, Role.REQUESTER, email="ann@example.com", display_name="Ann Example")
+    make_member(workspace, Role.REQUESTER, email="ann@example.com", display_name="Ann Example")
     subject = "VPN drops every ten minutes"
 
     agent_page = new_page()

@@ -306,7 +306,8 @@ def test_a_new_ticket_by_email_is_acknowledged_but_never_to_automated_mail(mailb
     (ack,) = OutboundEmail.objects.filter(kind="acknowledgement")
     assert ack.ticket_id == human.ticket_id and ack.recipient == ben.user
     robot = ingest_email(
-        mailbox=mailbox, raw=email_bytes(sender="ben@example.com", headers={"Auto-Submitted": "auto-generated"})
+        mailbox=mailbox,
+        raw=email_bytes(sender="ben@example.com", headers={"Auto-Submitted": "auto-generated"}),
     )
     assert robot.outcome == Outcome.TICKET_CREATED
     assert not OutboundEmail.objects.filter(kind="acknowledgement", ticket_id=robot.ticket_id).exists()

@@ -35,8 +35,8 @@ from helpdesk import outbound, ratelimit
 from helpdesk.single_line import single_line
 from helpdesk.site import absolute_url
 from privacy.audit import events
-from tickets.attachments import MAX_FILES_PER_SUBMISSION, validate_upload
 from tickets import notifications
+from tickets.attachments import MAX_FILES_PER_SUBMISSION, validate_upload
 from tickets.mail import loops
 from tickets.mail.failing import address_clear_failing, address_mark_failing
 from tickets.mail.models import InboundEmail, Mailbox, Outcome, UnknownReply
