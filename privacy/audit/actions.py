@@ -109,7 +109,7 @@ ACTIONS: dict[str, str] = {
         "number; never the sender, subject or body)."
     ),
     MAILBOX_CHANGED: (
-        "An admin added, changed or removed a support mailbox (detail: mailbox id, fields changed; "
+        "An admin added or changed a support mailbox (detail: mailbox id, fields changed; "
         "never the IMAP password)."
     ),
     AUTH_LOGIN: "A person signed in.",

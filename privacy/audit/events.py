@@ -1116,7 +1116,7 @@ def mail_received(*, inbound, ticket=None) -> AuditEvent:
 
 @_writes(actions.MAILBOX_CHANGED)
 def mailbox_changed(*, mailbox, change: str, fields: list[str], actor=None, request=None) -> AuditEvent:
-    """``change``: added, changed or removed; ``fields``: names only (``imap_secret`` when the
+    """``change``: added or changed; ``fields``: names only (``imap_secret`` when the
     password was replaced, never its value)."""
     return audit_record(
         action=actions.MAILBOX_CHANGED,
