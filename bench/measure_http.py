@@ -315,7 +315,12 @@ def discover(client: Client, fixture: dict, *, deep_pages: int) -> list[Scenario
             )
         )
 
-    variant("search", "agent ticket list, text search", f"{base}?q={fixture['search_term']}")
+    variant("search", "agent ticket list, search for a rare word", f"{base}?q={fixture['search_term']}")
+    variant(
+        "search_common",
+        "agent ticket list, search for a word in half the messages",
+        f"{base}?q={fixture.get('common_term', 'refund')}",
+    )
 
     ticket_path = f"{base}{fixture['big_number']}/"
     page = client.get(ticket_path, cookie=agent)

@@ -37,7 +37,7 @@ def session_cookie(user) -> str:
 
 
 def describe(size: int, *, ws_sessions: int = WS_SESSIONS) -> dict:
-    from bench.seed import AGENT_QUEUES, MAIN_SLUG, QUEUE_NAMES, SEARCH_TERM
+    from bench.seed import AGENT_QUEUES, COMMON_TERM, MAIN_SLUG, QUEUE_NAMES, SEARCH_TERM
     from privacy.audit.models import AuditEvent
     from tickets.models import Attachment, Message, Ticket
     from workspaces.models import Queue, User, Workspace
@@ -71,6 +71,7 @@ def describe(size: int, *, ws_sessions: int = WS_SESSIONS) -> dict:
         "queue_ids": queue_ids,
         "agent_queue_ids": queue_ids[:AGENT_QUEUES],
         "search_term": SEARCH_TERM,
+        "common_term": COMMON_TERM,
         "big_number": size,
         "agent_numbers": agent_numbers,
         "requester_numbers": requester_numbers,

@@ -11,7 +11,16 @@ from __future__ import annotations
 TOLERANCE = 1.5
 NA = "not available yet"
 
-HTTP_ROWS = ["floor", "list_first", "list_filtered", "list_deep", "search", "ticket_page", "my_tickets"]
+HTTP_ROWS = [
+    "floor",
+    "list_first",
+    "list_filtered",
+    "list_deep",
+    "search",
+    "search_common",
+    "ticket_page",
+    "my_tickets",
+]
 
 
 def _http_cell(row: dict, floor: float | None) -> tuple[float | None, str]:

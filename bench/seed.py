@@ -38,6 +38,7 @@ SPAN = timedelta(days=4 * 365)
 QUEUE_NAMES = ["Support", "Billing", "Sales", "Returns", "Shipping", "Accounts", "Security", "Partners"]
 AGENT_QUEUES = 4  # agent0 (the measured agent) works queues 0-3, about half of the tickets
 SEARCH_TERM = "kerberos"  # in about 0.5% of subjects: a selective text search
+COMMON_TERM = "refund"  # one of WORDS: in about half of all messages, the search's worst case
 BIG_THREAD = 50  # messages on the ticket-page tickets
 BIG_EVERY = 2000
 HEAVY_TICKETS = 1000  # requester0: "my tickets" and the export subject

@@ -15,12 +15,14 @@ stored bodies (as ``tickets/migrations/0006_message_body_html`` does).
 """
 
 import re
+from collections.abc import Callable
 from typing import NamedTuple
 
 import nh3
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from helpdesk.text import reveal_bidi
 
@@ -60,7 +62,7 @@ ALLOWED_TAGS = {
     "ul",
 }
 ALLOWED_ATTRIBUTES = {
-    "a": {"href", "title"},
+    "a": {"href", "title", "class", "data-mention"},
     "abbr": {"title"},
     "img": {"src", "alt", "title"},
     "ol": {"start"},
@@ -118,6 +120,12 @@ _PARSER.add_render_rule("image", _render_image)
 
 
 def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+    # Only the mention rule below writes these; html is off, so a body cannot, but the sanitizer
+    # keeps them to exactly what the rule writes whatever reaches it.
+    if attribute == "class":
+        return value if value == MENTION_CLASS else None
+    if attribute == "data-mention":
+        return value if value.isdigit() else None
     if attribute not in URL_ATTRIBUTES:
         return value
     # An image from another host (or a data: URL) would be fetched by every reader's browser.
@@ -136,6 +144,77 @@ def sanitize_html(html: str) -> str:
     )
 
 
+# Mentions (``@[Dana Scully](user:42)``, written by the note box's autocomplete). Markdown reads
+# the bracket part as a link to ``user:42`` after a text ending in "@"; the core rule below turns
+# that into one ``mention`` token. Only renders that pass ``mention_href`` show mentions (internal
+# notes); elsewhere the ``user:`` link is dropped by the sanitizer and the name stays as text.
+MENTION_CLASS = "mention"
+_MENTION_HREF = re.compile(r"^user:([0-9]{1,12})$")
+
+
+def _mention_at(children, index: int) -> int | None:
+    """The user id of a mention starting with the link at ``children[index]``, else None."""
+    if index == 0 or index + 2 >= len(children):
+        return None
+    before, link, name, close = children[index - 1], children[index], children[index + 1], children[index + 2]
+    if link.type != "link_open" or name.type != "text" or close.type != "link_close":
+        return None
+    if before.type != "text" or not before.content.endswith("@") or not name.content.strip():
+        return None
+    found = _MENTION_HREF.match(str(link.attrGet("href") or ""))
+    return int(found[1]) if found else None
+
+
+def _mentions_rule(state) -> None:
+    if not state.env.get("mentions"):
+        return
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        children, merged, index = block.children, [], 0
+        while index < len(children):
+            user_id = _mention_at(children, index)
+            if user_id is None:
+                merged.append(children[index])
+                index += 1
+                continue
+            merged[-1].content = merged[-1].content[:-1]  # the "@" moves into the mention
+            token = Token("mention", "", 0)
+            token.meta = {"user_id": user_id, "name": children[index + 1].content}
+            merged.append(token)
+            index += 3
+        block.children = merged
+
+
+def _render_mention(renderer, tokens, idx, options, env) -> str:
+    meta = tokens[idx].meta
+    href = escape(env["mentions"](meta["user_id"]))
+    name = escape(meta["name"])
+    return f'<a class="{MENTION_CLASS}" data-mention="{meta["user_id"]}" href="{href}">@{name}</a>'
+
+
+_PARSER.core.ruler.push("mentions", _mentions_rule)
+_PARSER.add_render_rule("mention", _render_mention)
+
+
+def mentions_in(text: str) -> list[tuple[int, str]]:
+    """``(user id, name as written)`` of each person ``text`` mentions, first mention of each,
+    in order (a mention in code is text, not a mention)."""
+    text = text or ""
+    if "](user:" not in text or len(text) > MAX_SOURCE_CHARS:
+        return []
+    found: dict[int, str] = {}
+    for token in _PARSER.parse(text, {"mentions": lambda user_id: ""}):
+        for child in token.children or ():
+            if child.type == "mention":
+                found.setdefault(child.meta["user_id"], child.meta["name"])
+    return list(found.items())
+
+
+def mentioned_user_ids(text: str) -> list[int]:
+    return [user_id for user_id, _name in mentions_in(text)]
+
+
 class Rendered(NamedTuple):
     """A text and its HTML as stored when it was written (``Message.body_html``): lets an email
     of a stored message skip rendering it again for every recipient."""
@@ -144,15 +223,18 @@ class Rendered(NamedTuple):
     html: SafeString
 
 
-def render_markdown(text: str) -> SafeString:
+def render_markdown(text: str, *, mention_href: Callable[[int], str] | None = None) -> SafeString:
     """The HTML of a message body, safe to put on a page as it is.
 
     Time is linear in ``len(text)``; beyond ``MAX_SOURCE_CHARS`` the text is shown as written
-    (escaped, no Markdown). Text-reordering controls are shown as ``[U+202E]``.
+    (escaped, no Markdown). Text-reordering controls are shown as ``[U+202E]``. With
+    ``mention_href`` (user id -> link), ``@[Name](user:ID)`` shows as a highlighted mention.
     """
     text = text or ""
     if len(text) > MAX_SOURCE_CHARS:
         html = f"<pre>{escape(text)}</pre>"
+    elif mention_href is not None:
+        html = _PARSER.render(text, {"mentions": mention_href})
     else:
         html = _PARSER.render(text)
     # After sanitizing, so the visible "[U+202E]" is plain text wherever it lands (text, an

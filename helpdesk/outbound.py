@@ -14,6 +14,10 @@ the others are asked of the checks registered with ``register_preference_check``
 is the lowest layer and knows nobody's preferences: the app that stores them registers its check
 from its ``AppConfig.ready``.
 
+A person may ask for ticket activity (``DIGESTIBLE``) in an hourly digest instead of one email
+per event: before sending such an email, ``send`` offers it to the deferrals registered with
+``register_deferral`` (privacy queues it for the digest); one that takes it means no email now.
+
 One email per recipient, never a To: list. Logs never hold an address, a subject, a body or a
 link (links carry tokens): only the template, the kind and, for an account, its id.
 """
@@ -38,6 +42,9 @@ logger = logging.getLogger(__name__)
 REPLY = "reply"
 ASSIGNMENT = "assignment"
 WEEKLY_SUMMARY = "weekly_summary"
+MENTION = "mention"
+# The hourly digest of queued ticket activity: the person asked for it by choosing it.
+DIGEST = "digest"
 # Ticket activity that no preference governs yet (a new ticket in a worked queue, a status change).
 TICKET = "ticket"
 # Always sent: the person asked for them, or must know about them.
@@ -45,7 +52,9 @@ ACCOUNT = "account"
 SECURITY = "security"
 
 ALWAYS_SENT = frozenset({ACCOUNT, SECURITY})
-KINDS = frozenset({REPLY, ASSIGNMENT, WEEKLY_SUMMARY, TICKET}) | ALWAYS_SENT
+KINDS = frozenset({REPLY, ASSIGNMENT, WEEKLY_SUMMARY, TICKET, MENTION, DIGEST}) | ALWAYS_SENT
+# Ticket activity a person may take as an hourly digest; account and security emails never wait.
+DIGESTIBLE = frozenset({REPLY, ASSIGNMENT, MENTION, TICKET})
 
 PreferenceCheck = Callable[[object, str], bool]
 _preference_checks: list[PreferenceCheck] = []
@@ -55,6 +64,24 @@ def register_preference_check(check: PreferenceCheck) -> None:
     """Add ``check(user, kind) -> bool``, asked for every optional email to an account."""
     if check not in _preference_checks:
         _preference_checks.append(check)
+
+
+# ``deferral(user, kind=..., subject=..., url=...) -> bool``: True when it took the email (queued
+# it for a digest), so nothing is sent now.
+Deferral = Callable[..., bool]
+_deferrals: list[Deferral] = []
+
+
+def register_deferral(deferral: Deferral) -> None:
+    if deferral not in _deferrals:
+        _deferrals.append(deferral)
+
+
+def _deferred(user, kind: str, subject: str, context: Mapping) -> bool:
+    if user is None or kind not in DIGESTIBLE:
+        return False
+    url = str(context.get("url") or "")
+    return any(deferral(user, kind=kind, subject=subject, url=url) for deferral in _deferrals)
 
 
 def _address_of(recipient) -> str:
@@ -119,7 +146,8 @@ def send(
     headers: Mapping[str, str] | None = None,
 ) -> bool:
     """Render ``template`` and email it to ``recipient`` (an account or an address) if they want
-    ``kind``. Returns whether an email was handed to the mail backend; a failure is logged and
+    ``kind``. Returns whether an email was handed to the mail backend (or queued for the
+    person's digest); a failure is logged and
     returns False, so one bad address never stops the caller. With ``raise_errors`` the failure
     is logged and raised, for a caller that must tell someone (an inviter) and audit it.
 
@@ -133,6 +161,8 @@ def send(
     # Times in the email are the recipient's (their saved zone), not the sender's request zone.
     with override_for(user):
         subject, text, html = render(template, context, markdown=markdown)
+    if _deferred(user, kind, subject, context):
+        return True
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,

@@ -98,7 +98,19 @@ TEMPLATES = [
 ]
 
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # No persistent per-thread connections: under ASGI every request may run on a new thread, and
+    # CONN_MAX_AGE>0 left one open connection per request behind until the server ran out. On
+    # PostgreSQL a per-process psycopg pool (Django's "pool" option) hands connections out and
+    # takes them back at the end of each request instead; DB_POOL=0 turns it off (e.g. behind
+    # PgBouncer in transaction mode), DB_POOL_MIN_SIZE/DB_POOL_MAX_SIZE size it per process.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", True):
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("DB_POOL_MIN_SIZE", 2),
+            "max_size": env_int("DB_POOL_MAX_SIZE", 10),
+            # A request that waits this long for a free connection fails instead of hanging.
+            "timeout": env_int("DB_POOL_TIMEOUT", 10),
+        }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -264,6 +276,7 @@ CELERY_IMPORTS = (
     "privacy.account.weekly_summary",
     "privacy.retention.tasks",
     "tickets.mail.tasks",
+    "privacy.account.notification_digest",
 )
 CELERY_BEAT_SCHEDULE = {
     "privacy-erasures-due": {"task": "privacy.tasks.erasures_run_due", "schedule": 60 * 15},
@@ -281,6 +294,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The email channel: new mail of every IMAP mailbox, each minute.
     "fetch-mail": {"task": "tickets.mail.fetch_mail", "schedule": 60},
+    # Hourly: one email per person who chose the digest, listing their queued ticket emails.
+    "notification-digests": {"task": "privacy.tasks.send_notification_digests", "schedule": 60 * 60},
 }
 
 EMAIL_HOST = env_str("EMAIL_HOST")

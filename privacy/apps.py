@@ -21,3 +21,4 @@ class PrivacyConfig(AppConfig):
         )
         # helpdesk.outbound sits below privacy and cannot ask it; privacy tells it how.
         outbound.register_preference_check(profile.outbound_wanted)
+        outbound.register_deferral(profile.queue_for_digest)

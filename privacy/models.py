@@ -17,6 +17,7 @@ from privacy.account.models import (  # noqa: F401
     PolicyAcceptance,
     PolicyKind,
     PolicyVersion,
+    QueuedNotification,
     export_key,
 )
 from privacy.audit.models import AUDIT_APPEND_ONLY, AuditChainHead, AuditEvent, AuditEventQuerySet  # noqa: F401

@@ -519,7 +519,6 @@ def attachment_delete_file(attachment: Attachment) -> None:
     delete_stored_file_on_commit(storage=storage, name=name)
 
 
-
 def attachment_record_download(*, attachment: Attachment, membership, request=None) -> None:
     events.attachment_downloaded(attachment=attachment, membership=membership, request=request)
 

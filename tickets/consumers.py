@@ -23,6 +23,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from helpdesk.text import strip_bidi
 from helpdesk.timezones import override_for
+from tickets import reads
 from tickets.access import find_visible_ticket, get_message_or_404, get_ticket_or_404
 from tickets.live_contract import TICKET, TICKET_LIST, Close, Frame, Route
 from tickets.realtime import queue_group, ticket_public_group, ticket_staff_group, user_list_group
@@ -387,6 +388,7 @@ class TicketListConsumer(_MemberConsumer):
         ticket = find_visible_ticket(membership, ticket_id)
         if ticket is None:
             return None
+        ticket.seen_at = reads.seen_at_of(membership=membership, ticket=ticket)
         with override_for(membership.user):
             html = render_to_string(ROW_TEMPLATE, {"ticket": ticket, "membership": membership})
         return self.frame(Frame.ROW, id=ticket.number, html=html)

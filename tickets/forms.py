@@ -7,7 +7,6 @@ from helpdesk.text import strip_bidi
 from tickets.attachments import AttachmentsField
 from tickets.models import MESSAGE_BODY_MAX_LENGTH, MessageKind, Priority, Status
 from tickets.selectors import (
-    DEFAULT_SORT,
     SEARCH_MAX_LENGTH,
     SORT_LABELS,
     STATUS_DONE,
@@ -120,7 +119,7 @@ class TicketFilterForm(forms.Form):
             "assignee": data.get("assignee") or "",
             "priority": data.get("priority") or "",
             "q": data.get("q") or "",
-            "sort": data.get("sort") or DEFAULT_SORT,
+            "sort": data.get("sort") or "",
             "descending": (data.get("dir") or "desc") == "desc",
         }
 

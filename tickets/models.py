@@ -113,6 +113,9 @@ class Ticket(models.Model):
     # requesters see and sort by, so an internal note never moves or re-dates their list.
     public_updated_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The latest public reply by someone other than staff (the requester, a participant): the
+    # "customer replied" marker an agent sees until they open the ticket.
+    customer_replied_at = models.DateTimeField(null=True, blank=True)
     # Set by the retention sweep (issue 7) when it anonymized the ticket, so it is never redone;
     # the requester is then detached and shown by their stable pseudonym.
     anonymized_at = models.DateTimeField(null=True, blank=True)
@@ -179,6 +182,19 @@ class TicketParticipant(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["ticket", "user"], name="participant_unique"),
         ]
+
+
+class TicketRead(models.Model):
+    """When a staff member last opened a ticket: what the list's "unread" and "customer replied"
+    markers compare the ticket's changes with (tickets/reads.py)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="ticket_read_unique")]
 
 
 # The longest body a message may have (forms say so at the edge, full_clean in the services too):

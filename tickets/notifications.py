@@ -10,7 +10,13 @@ reach them.
 One email per recipient (never a To: list of several people), only to active members, never
 to the person who caused the event, with a link to the ticket. Every email goes through
 ``helpdesk.outbound``, which renders the text and HTML parts and skips people who turned that
-kind of email off (replies, assignments).
+kind of email off (replies, assignments, mentions).
+
+Each email to one person is recorded (``tickets.mail.models.OutboundEmail``, no text) and sent by
+its own task, ``deliver_email_task``, after commit: it renders from the recipient's view at that
+moment, sends with the workspace's From, Reply-To and threading headers
+(``tickets.mail.outgoing``), retries what a mail server refused for now and records what it
+refused for good, so a failure never undoes or repeats the change that caused the email.
 
 The tasks are defined here, next to what they call, so scheduling needs no import of
 ``tickets.tasks``; that module is only the face Celery's autodiscovery finds.
@@ -37,6 +43,7 @@ from tickets.selectors import (
     queue_staff,
     ticket_by_id,
     workspace_admins,
+    workspace_users,
 )
 
 
@@ -55,6 +62,13 @@ def notify_reply_posted(*, message) -> None:
     if message.kind != MessageKind.REPLY:
         return  # notes are never announced by email, to anyone
     _schedule(send_reply_posted_task, message.pk)
+
+
+def notify_mentioned(*, message, user_ids, actor) -> None:
+    """Tell the people an internal note mentions (``@[Name](user:ID)``), never its author."""
+    user_ids = [uid for uid in user_ids if actor is None or uid != actor.pk]
+    if user_ids and message.kind == MessageKind.NOTE:
+        _schedule(send_mentioned_task, message.pk, user_ids)
 
 
 def notify_status_changed(*, ticket, actor) -> None:
@@ -80,7 +94,9 @@ _EMAILS = {
     OutboundKind.REPLY: ("ticket_reply_posted", outbound.REPLY),
     OutboundKind.STATUS: ("ticket_status_changed", outbound.TICKET),
     OutboundKind.ASSIGNED: ("ticket_assigned", outbound.ASSIGNMENT),
-    OutboundKind.ACKNOWLEDGEMENT: ("ticket_acknowledgement", outbound.TICKET),
+    OutboundKind.MENTION: ("ticket_mentioned", outbound.MENTION),
+    # The person wrote to us and waits for this; it never waits for an hourly digest.
+    OutboundKind.ACKNOWLEDGEMENT: ("ticket_acknowledgement", outbound.ACCOUNT),
 }
 
 
@@ -165,6 +181,30 @@ def send_reply_posted(*, message_id: int) -> int:
     return sent
 
 
+def send_mentioned(*, message_id: int, user_ids: list[int]) -> int:
+    """Email each mentioned person who is staff and may see the ticket and the note now; a
+    mention of anyone else (a requester, an agent of another queue, someone of another
+    workspace) sends nothing. The note's text comes from the recipient's own view of it."""
+    stub = message_ticket_and_author(message_id=message_id)
+    if stub is None:
+        return 0
+    ticket = _ticket(stub["ticket_id"])
+    if ticket is None:
+        return 0
+    sent = 0
+    for user in workspace_users(workspace_id=ticket.workspace_id, user_ids=user_ids):
+        if user.pk == stub["author_id"]:
+            continue
+        membership = _recipient_membership(ticket, user)
+        if membership is None or not membership.is_staff:
+            continue
+        message = find_visible_message(membership, message_id)
+        if message is None or message.kind != MessageKind.NOTE:
+            continue
+        sent += _queue_one(ticket, user, OutboundKind.MENTION, message=message)
+    return sent
+
+
 def _send_unless_actor(ticket, user, *, actor_id: int | None, kind: str) -> int:
     """Email ``user`` about ``ticket``, unless they made the change themselves."""
     if user is None or user.pk == actor_id or _recipient_membership(ticket, user) is None:
@@ -192,8 +232,13 @@ def send_acknowledgement(ticket, recipient) -> int:
     """An automatic "we received your request" to ``recipient`` (the person who opened
     ``ticket`` by email). Call it inside the transaction that opened the ticket: it is sent after
     commit, as an auto-reply (``Auto-Submitted: auto-replied``, ``X-Auto-Response-Suppress: All``)
-    so that robots do not answer it. Returns 1 if queued."""
+    so that robots do not answer it. Returns 1 if queued.
+
+    Against mail loops with robots that ignore those headers (RFC 3834): one acknowledgement per
+    ticket, and at most ``outgoing.ACKNOWLEDGEMENTS_PER_DAY`` to one person a day."""
     if _recipient_membership(ticket, recipient) is None:
+        return 0
+    if not outgoing.acknowledgement_allowed(ticket=ticket, recipient=recipient):
         return 0
     return _queue_one(ticket, recipient, OutboundKind.ACKNOWLEDGEMENT)
 
@@ -255,13 +300,17 @@ def deliver_email(*, email_id: int) -> str:
     sender = outgoing.sender_for(ticket)
     context = {**_context(ticket), "reply_by_email": sender.reply_by_email}
     markdown = None
-    if email.kind == OutboundKind.REPLY:
+    if email.kind in (OutboundKind.REPLY, OutboundKind.MENTION):
+        # A reply email carries a public reply; a mention (to staff only) the note it is in.
+        expected = MessageKind.REPLY if email.kind == OutboundKind.REPLY else MessageKind.NOTE
         message = find_visible_message(membership, email.message_id) if email.message_id else None
-        if message is None or message.kind != MessageKind.REPLY:
+        if message is None or message.kind != expected:
             outgoing.email_finish(email, status=OutboundStatus.SKIPPED, error="not_visible")
             return OutboundStatus.SKIPPED
         context["message"] = message
-        context["attachments"] = _attachment_links(membership, ticket, message)
+        # Files of a note are never referenced in an email, even to staff.
+        if message.kind == MessageKind.REPLY:
+            context["attachments"] = _attachment_links(membership, ticket, message)
         # The HTML stored when the reply was written: no render per recipient.
         markdown = {"body": Rendered(message.body, message_html(message))}
     try:
@@ -303,6 +352,11 @@ def send_ticket_created_task(ticket_id: int, actor_id: int | None = None) -> int
 @shared_task(name="tickets.send_reply_posted")
 def send_reply_posted_task(message_id: int) -> int:
     return send_reply_posted(message_id=message_id)
+
+
+@shared_task(name="tickets.send_mentioned")
+def send_mentioned_task(message_id: int, user_ids: list[int]) -> int:
+    return send_mentioned(message_id=message_id, user_ids=user_ids)
 
 
 @shared_task(name="tickets.send_status_changed")

@@ -26,7 +26,7 @@ from tickets.access import visible_attachments, visible_messages, visible_ticket
 from tickets.anonymize import attachments_delete, messages_redact
 from tickets.attachments import sanitize_filename
 from tickets.bodies import messages_rerender
-from tickets.models import Attachment, Message, MessageKind, Ticket, TicketParticipant
+from tickets.models import Attachment, Message, MessageKind, Ticket, TicketParticipant, TicketRead
 from workspaces.models import Membership, Role, Workspace
 
 # What account erasure writes in place of a requester's subject (their bodies: REDACTED_MESSAGE,
@@ -281,6 +281,17 @@ def export_attachment_files(ctx: ExportContext):
 # Registration -----------------------------------------------------------------------------------------
 
 
+def export_ticket_reads(ctx: ExportContext):
+    """When the person (staff) last opened each ticket: what the list's unread markers use."""
+    rows = (
+        TicketRead.objects.filter(user_id=ctx.user.pk)
+        .order_by("workspace_id", "ticket_id")
+        .values_list("workspace__slug", "ticket__number", "seen_at")
+    )
+    for slug, number, seen_at in rows.iterator(chunk_size=CHUNK_ROWS):
+        yield {"workspace": slug, "ticket": number, "seen_at": iso(seen_at)}
+
+
 def register_personal_data() -> None:
     registry.register(
         Ticket,
@@ -331,7 +342,19 @@ def register_personal_data() -> None:
             phase=20,
         ),
     )
+    registry.register(
+        TicketRead,
+        PersonalData(
+            fields=("ticket", "seen_at"),
+            subject=("user_id",),
+            export="ticket_reads",
+            erase=DELETE,
+            phase=30,
+            description="When a staff member last opened a ticket (unread markers); deleted on erasure.",
+        ),
+    )
     registry.register_workspace_ids(workspace_ids_of)
     registry.register_exporter("tickets", export_tickets, order=40)
     registry.register_exporter("messages", export_messages, order=50)
     registry.register_exporter("attachments", export_attachments, order=60, files=export_attachment_files)
+    registry.register_exporter("ticket_reads", export_ticket_reads, order=65)

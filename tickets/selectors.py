@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.db.models import Q
 
+from tickets import reads, search
 from tickets.access import visible_messages, visible_tickets
 from tickets.models import Message, Status, Ticket, TicketParticipant
 from workspaces.access import queue_grants, queues_granted_to
@@ -37,7 +38,10 @@ SORT_LABELS = {
     "created": "Created",
     "priority": "Priority",
     "number": "Number",
+    "relevance": "Best match",
 }
+# With a search and no sort chosen, the best matches come first.
+RELEVANCE = "relevance"
 # Filter values of ``status`` besides the statuses themselves.
 STATUS_OPEN = "open_any"
 STATUS_DONE = "done"
@@ -54,7 +58,7 @@ class TicketFilters:
     assignee: str = ""  # "", "me", "none" or a user id
     priority: str = ""
     q: str = ""
-    sort: str = DEFAULT_SORT
+    sort: str = ""  # "" = the default: relevance when searching, else DEFAULT_SORT
     descending: bool = True
 
 
@@ -64,6 +68,9 @@ class TicketPage:
     # Cursors for the links; None when there is no such page.
     newer_cursor: str | None = None
     older_cursor: str | None = None
+    # With a search: what matched (count, capped, close spellings) and an excerpt per ticket.
+    hits: search.SearchHits | None = None
+    snippets: dict = field(default_factory=dict)
 
 
 # Cursors ------------------------------------------------------------------------------------
@@ -117,23 +124,6 @@ def staff_members(workspace_id: int):
     )
 
 
-def _search(tickets, membership: Membership, q: str):
-    """Tickets whose subject, visible message text or number matches ``q``.
-
-    Message bodies go through visible_messages: notes only for staff, exactly as on the page.
-    Each part is its own index lookup (trigram indexes on PostgreSQL, migration 0005) joined by
-    a UNION of ids: an OR across them would walk every visible ticket.
-    """
-    in_workspace = Ticket.objects.filter(workspace_id=membership.workspace_id).order_by()
-    by_subject = in_workspace.filter(subject__icontains=q).values("id")
-    by_body = visible_messages(membership).filter(body__icontains=q).order_by().values("ticket_id")
-    parts = [by_body]
-    digits = q.lstrip("#")
-    if digits.isdigit() and len(digits) < 10:
-        parts.append(in_workspace.filter(number=int(digits)).values("id"))
-    return tickets.filter(id__in=by_subject.union(*parts, all=True))
-
-
 def filtered_tickets(*, membership: Membership, filters: TicketFilters):
     """The member's visible tickets narrowed by ``filters`` (no ordering, no slicing)."""
     tickets = visible_tickets(membership)
@@ -154,10 +144,18 @@ def filtered_tickets(*, membership: Membership, filters: TicketFilters):
             tickets = tickets.filter(assignee_id=int(filters.assignee))
         if filters.priority:
             tickets = tickets.filter(priority=filters.priority)
-    q = filters.q.strip()[:SEARCH_MAX_LENGTH]
-    if q:
-        tickets = _search(tickets, membership, q)
     return tickets
+
+
+def search_query(filters: TicketFilters) -> str:
+    return filters.q.strip()[:SEARCH_MAX_LENGTH]
+
+
+def sort_in_effect(filters: TicketFilters) -> str:
+    """The order the list is really in: best match for a search unless another was chosen."""
+    if search_query(filters):
+        return filters.sort or RELEVANCE
+    return filters.sort if filters.sort in SORTS else DEFAULT_SORT
 
 
 def ticket_list_page(
@@ -174,11 +172,21 @@ def ticket_list_page(
     "Newer"/previous link) goes back. Rows that change meanwhile simply move: a seek page never
     repeats or skips because of rows inserted before it.
     """
+    query = search_query(filters)
     sort = filters.sort if filters.sort in SORTS else DEFAULT_SORT
-    name = sort_field(sort, membership)
-    tickets = filtered_tickets(membership=membership, filters=filters).select_related(
-        "queue", "requester", "assignee"
+    tickets = reads.with_seen_at(
+        filtered_tickets(membership=membership, filters=filters).select_related(
+            "queue", "requester", "assignee"
+        ),
+        membership,
     )
+    hits = None
+    if query:
+        hits = search.search(tickets, searchable_messages(membership), query, staff=membership.is_staff)
+        if filters.sort in ("", RELEVANCE):
+            return _relevance_page(membership, tickets, hits, after, before, page_size)
+        tickets = tickets.filter(id__in=hits.ranked_ids)
+    name = sort_field(sort, membership)
     forward = True
     cursor = decode_cursor(after, sort)
     if cursor is None:
@@ -200,9 +208,11 @@ def ticket_list_page(
     rows = rows[:page_size]
     if not forward:
         rows.reverse()
-    page = TicketPage(tickets=rows)
+    page = TicketPage(tickets=rows, hits=hits)
     if not rows:
         return page
+    if hits is not None:
+        _mark_matches(page, membership, hits)
     if forward:
         page.older_cursor = encode_cursor(rows[-1], sort, name) if more else None
         page.newer_cursor = encode_cursor(rows[0], sort, name) if cursor is not None else None
@@ -210,6 +220,45 @@ def ticket_list_page(
         page.newer_cursor = encode_cursor(rows[0], sort, name) if more else None
         page.older_cursor = encode_cursor(rows[-1], sort, name)
     return page
+
+
+_OFFSET_CURSOR = re.compile(r"^r(\d{1,6})$")
+
+
+def _relevance_page(membership, tickets, hits, after, before, page_size) -> TicketPage:
+    """A page of search results, best first. The ranked ids are capped, so an offset is cheap."""
+    cursor = _OFFSET_CURSOR.match(after or before or "")
+    offset = min(int(cursor.group(1)), len(hits.ranked_ids)) if cursor else 0
+    page_ids = hits.ranked_ids[offset : offset + page_size]
+    by_id = tickets.in_bulk(page_ids)
+    page = TicketPage(tickets=[by_id[pk] for pk in page_ids if pk in by_id], hits=hits)
+    if offset + page_size < len(hits.ranked_ids):
+        page.older_cursor = f"r{offset + page_size}"
+    if offset > 0:
+        page.newer_cursor = f"r{max(0, offset - page_size)}"
+    _mark_matches(page, membership, hits)
+    return page
+
+
+def searchable_messages(membership: Membership):
+    """The messages a search may read; the search itself keeps to the tickets it is given.
+
+    Staff read every message of the tickets they see, notes included, so the ticket filter alone
+    is their visibility (visible_messages would join the visible tickets a second time, the
+    costliest part of a search); requesters go through visible_messages, which drops notes.
+    """
+    if membership.is_staff:
+        return Message.objects.filter(workspace_id=membership.workspace_id)
+    return visible_messages(membership)
+
+
+def _mark_matches(page: TicketPage, membership, hits) -> None:
+    # Set on the rows, so the row template (shared with live updates, which have no search)
+    # shows them when present.
+    page.snippets = search.snippets(searchable_messages(membership), [t.pk for t in page.tickets], hits)
+    for ticket in page.tickets:
+        ticket.search_subject = search.highlight(ticket.subject, hits.words)
+        ticket.search_snippet = page.snippets.get(ticket.pk)
 
 
 # One ticket ---------------------------------------------------------------------------------
@@ -276,6 +325,33 @@ def workspace_people(*, workspace_id: int):
     return User.objects.filter(memberships__workspace_id=workspace_id, is_active=True).order_by(
         "display_name", "email"
     )
+
+
+def workspace_users(*, workspace_id: int, user_ids) -> list:
+    """The members of the workspace among ``user_ids`` (others are silently left out)."""
+    return list(
+        User.objects.filter(memberships__workspace_id=workspace_id, pk__in=list(user_ids)).order_by("pk")
+    )
+
+
+def mention_candidates(*, ticket: Ticket, query: str, limit: int = 8) -> list:
+    """Staff who can see ``ticket`` (admins, agents granted its queue) whose name or email
+    contains ``query``: who a note on it may mention."""
+    people = queue_staff(queue=ticket.queue)
+    query = query.strip()
+    if query:
+        people = people.filter(Q(display_name__icontains=query) | Q(email__icontains=query))
+    return list(people[:limit])
+
+
+def mentions_unreachable(*, ticket: Ticket, mentions: list[tuple[int, str]]) -> list[str]:
+    """The names (as written) of the people in ``mentions`` who cannot see ``ticket`` as staff,
+    so a mention of them notifies nobody."""
+    if not mentions:
+        return []
+    staff = queue_staff(queue=ticket.queue).filter(pk__in=[uid for uid, _ in mentions])
+    reachable = set(staff.values_list("pk", flat=True))
+    return [name for uid, name in mentions if uid not in reachable]
 
 
 def memberships_of_user(*, user_id: int) -> list[Membership]:

@@ -23,13 +23,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
+from helpdesk.markdown import mentioned_user_ids
 from helpdesk.text import strip_bidi
 from privacy.audit import events
 from tickets import notifications, realtime
 from tickets.access import edit_window_open
 from tickets.attachments import attachment_attach, attachments_stored
-from tickets.bodies import body_html_of
+from tickets.bodies import body_html_of, stored_html_of
 from tickets.models import Message, MessageKind, Priority, Status, Ticket, TicketParticipant
 from tickets.selectors import membership_of, queue_staff
 from workspaces.intake import requester_invite
@@ -63,6 +65,11 @@ REOPENED_BY_REPLY = (Status.PENDING, Status.SOLVED, Status.CLOSED)
 # What "Send and set ..." on the reply form may set along with a staff reply.
 STATUSES_AFTER_REPLY = (Status.PENDING, Status.SOLVED)
 STATUS_AFTER_REPLY_REFUSED = "Only an agent's public reply can set the ticket pending or solved."
+# Mentions tell colleagues about a note; in a public reply they would show staff to the requester.
+MENTION_IN_REPLY = gettext_lazy(
+    "Mentions (@name) work in internal notes only. Send this as an internal note, or remove the "
+    "mention to reply publicly."
+)
 
 
 def _after_commit(func, *args, **kwargs) -> None:
@@ -592,6 +599,9 @@ def _message_post(*, ticket, author, kind, body, request, created_at, stored, no
         then_status not in STATUSES_AFTER_REPLY or kind != MessageKind.REPLY or not author_is_staff
     ):
         raise ValidationError(STATUS_AFTER_REPLY_REFUSED)
+    mentioned = mentioned_user_ids(body) if author_is_staff else []
+    if mentioned and kind == MessageKind.REPLY:
+        raise ValidationError({"body": MENTION_IN_REPLY})
     locked = _lock(ticket)
     now = created_at or timezone.now()
     message = Message(
@@ -603,7 +613,7 @@ def _message_post(*, ticket, author, kind, body, request, created_at, stored, no
         created_at=now,
     )
     message.full_clean()
-    message.body_html = body_html_of(message.body)
+    message.body_html = stored_html_of(body=message.body, kind=kind, workspace_slug=locked.workspace.slug)
     message.save()
     locked.updated_at = max(now, locked.updated_at)
     fields = ["updated_at"]
@@ -611,6 +621,10 @@ def _message_post(*, ticket, author, kind, body, request, created_at, stored, no
         # A note leaves the requester's "updated" time (and their list order) as it was.
         locked.public_updated_at = max(now, locked.public_updated_at)
         fields.append("public_updated_at")
+        if not author_is_staff:
+            # Agents' "customer replied" marker (tickets.reads).
+            locked.customer_replied_at = now
+            fields.append("customer_replied_at")
     status_was = None
     new_status = _status_after(locked, kind=kind, author_is_staff=author_is_staff, then_status=then_status)
     if new_status != locked.status:
@@ -639,6 +653,8 @@ def _message_post(*, ticket, author, kind, body, request, created_at, stored, no
         _after_commit(realtime.broadcast_ticket, locked)
     if notify and kind == MessageKind.REPLY:
         notifications.notify_reply_posted(message=message)
+    if notify and mentioned:
+        notifications.notify_mentioned(message=message, user_ids=mentioned, actor=author)
     return message
 
 
@@ -658,7 +674,8 @@ def message_edit(
     ``changed_since``) rather than silently replacing the newer text.
 
     The kind is never touched, so a note stays a note whatever a form sends. Audits
-    ``message.edited`` (ticket number and kind, never the text); no email is sent again.
+    ``message.edited`` (ticket number and kind, never the text); no email is sent again, except
+    to people a note's edit mentions for the first time. A staff reply cannot gain a mention.
     """
     message = Message.objects.select_for_update().select_related("ticket").get(pk=message.pk)
     if editor is None or message.author_id != editor.pk:
@@ -672,14 +689,22 @@ def message_edit(
         raise ValidationError(EDIT_CHANGED_SINCE, code="changed_since")
     if body == message.body:
         return message
+    mentioned_before = set(mentioned_user_ids(message.body))
+    mentioned = [uid for uid in mentioned_user_ids(body) if uid not in mentioned_before]
+    if mentioned and not message.is_note:
+        raise ValidationError({"body": MENTION_IN_REPLY})
     message.body = body
     message.edited_at = now
     message.full_clean()
-    message.body_html = body_html_of(body)
+    message.body_html = stored_html_of(
+        body=body, kind=message.kind, workspace_slug=message.ticket.workspace.slug
+    )
     message.save(update_fields=["body", "body_html", "edited_at"])
     ticket = message.ticket
     changed = {"updated_at": now} if message.is_note else {"updated_at": now, "public_updated_at": now}
     Ticket.objects.filter(pk=ticket.pk).update(**changed)
     events.message_edited(message=message, ticket=ticket, editor=editor, request=request)
     _after_commit(realtime.broadcast_message, message)
+    if mentioned:
+        notifications.notify_mentioned(message=message, user_ids=mentioned, actor=editor)
     return message

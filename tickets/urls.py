@@ -9,6 +9,7 @@ urlpatterns = [
     path("tickets/<int:number>/", views.ticket_detail, name="ticket_detail"),
     path("tickets/<int:number>/properties/", views.ticket_properties, name="ticket_properties"),
     path("tickets/<int:number>/close/", views.ticket_close, name="ticket_close"),
+    path("tickets/<int:number>/mentions/", views.mention_candidates, name="ticket_mention_candidates"),
     path("tickets/<int:number>/participants/", views.ticket_participant_add, name="ticket_participant_add"),
     path(
         "tickets/<int:number>/participants/<int:user_id>/remove/",

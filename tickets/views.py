@@ -6,14 +6,18 @@ every refusal is the same 404 as a missing ticket.
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from helpdesk.forms import apply_service_errors, service_error_message
+from helpdesk.markdown import mentions_in
+from helpdesk.text import strip_bidi
 from privacy.audit import events
-from tickets import access, selectors, services
+from tickets import access, reads, selectors, services
 from tickets.attachments import attachments_record_rejected
 from tickets.forms import (
     MessageEditForm,
@@ -27,6 +31,9 @@ from tickets.mail import outgoing
 from tickets.mail import selectors as mail_selectors
 from tickets.models import MessageKind, Status
 from workspaces.access import NOT_FOUND, workspace_view
+from workspaces.models import Role
+
+STAFF_ROLES = (Role.ADMIN, Role.AGENT)
 
 PAGE_SIZE = selectors.PAGE_SIZE
 
@@ -45,6 +52,10 @@ TICKET_MOVED_AWAY = "Ticket #{number} moved to {queue}; you no longer see it."
 PARTICIPANT_ADDED = "{name} was added to the ticket."
 PARTICIPANT_REMOVED = "{name} was removed from the ticket."
 MESSAGE_EDITED = "Your message was updated."
+MENTION_NOT_NOTIFIED = gettext_lazy(
+    "Not notified: {names}. Only agents and admins who can see this ticket are told about a mention."
+)
+MENTION_LIMIT = 8
 FIX_BELOW = "Please fix the problems below; nothing was lost."
 
 
@@ -81,13 +92,21 @@ def ticket_list(request, membership):
         before=request.GET.get("before"),
         page_size=PAGE_SIZE,
     )
-    dated = filters.sort in ("updated", "created") and filters.descending
+    shown_sort = selectors.sort_in_effect(filters)
+    if form.is_bound and form.data.get("sort") != shown_sort:
+        # The "Sort by" box shows the order the list is in ("Best match" for a search).
+        form.data = form.data.copy()
+        form.data["sort"] = shown_sort
+    searching = page.hits is not None
+    dated = not searching and (filters.sort or selectors.DEFAULT_SORT) in ("updated", "created")
+    dated = dated and filters.descending
     context = {
         "membership": membership,
         "form": form,
         "page": page,
         "tickets": page.tickets,
         "filters": filters,
+        "hits": page.hits,
         "filtered": any(k not in ("sort", "dir") and v for k, v in request.GET.items()),
         "newer_url": _page_link(request, before=page.newer_cursor) if page.newer_cursor else None,
         "older_url": _page_link(request, after=page.older_cursor) if page.older_cursor else None,
@@ -151,6 +170,7 @@ def _render_ticket(request, membership, ticket, *, reply_form=None, properties_f
     if staff:
         if request.method == "GET":
             events.ticket_viewed(membership=membership, ticket=ticket, request=request)
+            reads.mark_seen(membership=membership, ticket=ticket)
     context = {
         "membership": membership,
         "ticket": ticket,
@@ -203,6 +223,7 @@ def ticket_detail(request, membership, number):
         else:
             if message.is_note:
                 messages.success(request, NOTE_POSTED)
+                _warn_unreachable_mentions(request, ticket, message.body)
             elif form.then_status():
                 messages.success(request, REPLY_POSTED_STATUS.format(status=ticket.get_status_display()))
             else:
@@ -210,6 +231,32 @@ def ticket_detail(request, membership, number):
             return redirect(f"{ticket_url(membership, ticket)}#message-{message.pk}")
     attachments_record_rejected(form, membership=membership, ticket=ticket, request=request)
     return _render_ticket(request, membership, ticket, reply_form=form, status=400)
+
+
+def _warn_unreachable_mentions(request, ticket, body: str) -> None:
+    unreachable = selectors.mentions_unreachable(ticket=ticket, mentions=mentions_in(body))
+    if unreachable:
+        names = ", ".join(f"@{strip_bidi(name)}" for name in unreachable)
+        messages.warning(request, MENTION_NOT_NOTIFIED.format(names=names))
+
+
+@never_cache
+@workspace_view(roles=STAFF_ROLES)
+@require_GET
+def mention_candidates(request, membership, number):
+    """Staff: who a note on this ticket may mention (``?q=`` part of a name or email), as JSON
+    for the note box's autocomplete. Requesters get the same 404 as a missing ticket (audited
+    as a refused role)."""
+    ticket = access.get_ticket_or_404(membership, number)
+    query = request.GET.get("q", "")[:100]
+    people = selectors.mention_candidates(ticket=ticket, query=query, limit=MENTION_LIMIT)
+    results = []
+    for user in people:
+        # Brackets and parentheses would end the reference early: the name is shown without them.
+        name = "".join(c for c in strip_bidi(user.display_name or user.email) if c not in "[]()\n\r")
+        you = user.pk == membership.user_id
+        results.append({"id": user.pk, "name": name, "email": user.email, "you": you})
+    return JsonResponse({"results": results})
 
 
 @workspace_view()
@@ -335,6 +382,8 @@ def message_edit(request, membership, number, message_id):
                 apply_service_errors(form, error)
             else:
                 messages.success(request, MESSAGE_EDITED)
+                if message.is_note:
+                    _warn_unreachable_mentions(request, ticket, form.cleaned_data["body"])
                 return redirect(f"{ticket_url(membership, ticket)}#message-{message.pk}")
     context = {
         "membership": membership,

@@ -89,6 +89,7 @@ def register_builtin_models() -> None:
     # Where each section goes in data.json (docs/export-schema.md); tickets and workspaces fill
     # the gaps (profile 10, memberships 30, tickets 40, messages 50, attachments 60, invitations 100).
     registry.register_exporter("preferences", export.export_preferences, order=20)
+    registry.register_exporter("queued_notifications", export.export_queued_notifications, order=25)
     registry.register_exporter("consents", export.export_consents, order=70)
     registry.register_exporter("policy_acceptances", export.export_policy_acceptances, order=80)
     registry.register_exporter("email_changes", export.export_email_changes, order=90)

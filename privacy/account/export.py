@@ -40,6 +40,7 @@ from privacy.account.models import (
     ErasureRequest,
     ExportStatus,
     PolicyAcceptance,
+    QueuedNotification,
 )
 from privacy.account.profile import preferences_of
 from privacy.audit import events
@@ -184,7 +185,16 @@ def export_preferences(ctx: ExportContext) -> dict:
         "email_on_reply": prefs.email_on_reply,
         "email_on_assignment": prefs.email_on_assignment,
         "email_weekly_summary": prefs.email_weekly_summary,
+        "email_on_mention": prefs.email_on_mention,
+        "email_delivery": prefs.email_delivery,
     }
+
+
+def export_queued_notifications(ctx: ExportContext) -> list[dict]:
+    return [
+        {"kind": q.kind, "subject": q.subject, "url": q.url, "created_at": iso(q.created_at)}
+        for q in QueuedNotification.objects.filter(user_id=ctx.user.pk).order_by("created_at", "id")
+    ]
 
 
 def export_consents(ctx: ExportContext) -> list[dict]:

@@ -6,10 +6,11 @@ from zoneinfo import available_timezones
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 
 from privacy.account.consents import PURPOSES
 from privacy.account.erasure import CONFIRM_WORD
-from privacy.account.models import PolicyKind
+from privacy.account.models import EmailDelivery, PolicyKind
 
 WRONG_PASSWORD = "That is not your current password."
 CONFIRM_WORD_WRONG = f"Type {CONFIRM_WORD} in capital letters to confirm."
@@ -108,6 +109,23 @@ class NotificationsForm(forms.Form):
         required=False,
         help_text="Once a week (early Monday, UTC): your open tickets; for agents, the open and "
         "assigned counts of your queues and the ticket waiting longest.",
+    )
+    email_on_mention = forms.BooleanField(
+        label=gettext_lazy("Email me when someone mentions me in an internal note"),
+        required=False,
+        help_text=gettext_lazy(
+            "Agents and admins: a colleague wrote @your name in a note on a ticket you work."
+        ),
+    )
+    email_delivery = forms.ChoiceField(
+        label=gettext_lazy("How ticket emails reach me"),
+        choices=EmailDelivery.choices,
+        widget=forms.RadioSelect,
+        required=False,  # left out: unchanged
+        help_text=gettext_lazy(
+            "The hourly digest gathers replies, assignments, mentions and new tickets into one email "
+            "an hour. Security and account emails are always sent at once."
+        ),
     )
 
 

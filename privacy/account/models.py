@@ -4,6 +4,7 @@ changes, consents, exports and erasure requests, each with its personal-data dec
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from privacy.personal_data.registry import DELETE, KEEP, PersonalData, register
 
@@ -43,6 +44,11 @@ class PolicyAcceptance(models.Model):
         ]
 
 
+class EmailDelivery(models.TextChoices):
+    EACH = "each", gettext_lazy("An email for each event")
+    HOURLY = "hourly", gettext_lazy("One hourly digest")
+
+
 class NotificationPreferences(models.Model):
     """Which emails a person wants. Absent row = the defaults below."""
 
@@ -52,6 +58,15 @@ class NotificationPreferences(models.Model):
     email_on_reply = models.BooleanField("Email me when someone replies on my tickets", default=True)
     email_on_assignment = models.BooleanField("Email me when a ticket is assigned to me", default=True)
     email_weekly_summary = models.BooleanField("Send me a weekly summary of my open tickets", default=False)
+    email_on_mention = models.BooleanField(
+        gettext_lazy("Email me when someone mentions me in an internal note"), default=True
+    )
+    email_delivery = models.CharField(
+        gettext_lazy("How ticket emails reach me"),
+        max_length=8,
+        choices=EmailDelivery.choices,
+        default=EmailDelivery.EACH,
+    )
     # The ISO week ("2026-W49") of the last summary sent: claimed before sending, so a second
     # run in the same week (a retry, a beat restart, a run by hand) sends nothing more.
     weekly_summary_week = models.CharField(max_length=8, blank=True, default="", editable=False)
@@ -62,6 +77,27 @@ class NotificationPreferences(models.Model):
 
     def __str__(self):
         return f"Notification preferences of user {self.user_id}"
+
+
+class QueuedNotification(models.Model):
+    """A ticket-activity email held for the person's hourly digest (``email_delivery`` =
+    hourly): the subject and link it would have carried, never a message body. Deleted once the
+    digest holding it is sent (``privacy.account.notification_digest``)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="queued_notifications"
+    )
+    kind = models.CharField(max_length=16)
+    subject = models.CharField(max_length=300)
+    url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"], name="queued_notification_user_idx")]
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"Queued {self.kind} email for user {self.user_id}"
 
 
 class EmailChange(models.Model):
@@ -220,10 +256,26 @@ register(
 register(
     NotificationPreferences,
     PersonalData(
-        fields=("email_on_reply", "email_on_assignment", "email_weekly_summary"),
+        fields=(
+            "email_on_reply",
+            "email_on_assignment",
+            "email_weekly_summary",
+            "email_on_mention",
+            "email_delivery",
+        ),
         subject=("user_id",),
         export="preferences",
         erase=DELETE,
+    ),
+)
+register(
+    QueuedNotification,
+    PersonalData(
+        fields=("kind", "subject", "url", "created_at"),
+        subject=("user_id",),
+        export="queued_notifications",
+        erase=DELETE,
+        description="Ticket emails waiting for the person's hourly digest; dropped on erasure.",
     ),
 )
 register(

@@ -17,7 +17,7 @@ from helpdesk import outbound, ratelimit
 from helpdesk.errors import UserFacingError
 from helpdesk.site import absolute_url
 from helpdesk.tokens import hash_token
-from privacy.account.models import EmailChange, NotificationPreferences
+from privacy.account.models import EmailChange, EmailDelivery, NotificationPreferences, QueuedNotification
 from privacy.audit import events
 from workspaces.models import User
 
@@ -28,7 +28,9 @@ EMAIL_LINK_INVALID = "This confirmation link is not valid. Copy the whole link f
 EMAIL_LINK_EXPIRED = (
     "This confirmation link has expired or was replaced by a newer one. Ask for the change again."
 )
-PREFERENCE_FIELDS = ("email_on_reply", "email_on_assignment", "email_weekly_summary")
+PREFERENCE_FIELDS = ("email_on_reply", "email_on_assignment", "email_weekly_summary", "email_on_mention")
+# Not an on/off choice: how the wanted ticket emails arrive (one each, or an hourly digest).
+DELIVERY_FIELD = "email_delivery"
 
 
 class EmailChangeError(UserFacingError):
@@ -77,6 +79,7 @@ OUTBOUND_PREFERENCES = {
     outbound.REPLY: "email_on_reply",
     outbound.ASSIGNMENT: "email_on_assignment",
     outbound.WEEKLY_SUMMARY: "email_weekly_summary",
+    outbound.MENTION: "email_on_mention",
 }
 
 
@@ -86,21 +89,38 @@ def outbound_wanted(user, kind: str) -> bool:
     return user.is_active if field is None else notification_wanted(user, field)
 
 
+def queue_for_digest(user, *, kind: str, subject: str, url: str) -> bool:
+    """The digest deferral of the outbound pipeline (registered in ``PrivacyConfig.ready``): a
+    person on the hourly digest gets this ticket email queued, not sent. True when queued."""
+    if preferences_of(user).email_delivery != EmailDelivery.HOURLY:
+        return False
+    QueuedNotification.objects.create(user=user, kind=kind, subject=subject[:300], url=url[:500])
+    return True
+
+
+def _preference_values(values: dict) -> dict:
+    cleaned = {name: bool(values[name]) for name in PREFERENCE_FIELDS if name in values}
+    if values.get(DELIVERY_FIELD):
+        cleaned[DELIVERY_FIELD] = values[DELIVERY_FIELD]
+    return cleaned
+
+
 @transaction.atomic
-def preferences_update(*, user, values: dict[str, bool], request=None) -> list[str]:
+def preferences_update(*, user, values: dict, request=None) -> list[str]:
+    """Save the person's email choices (on/off per kind, and ``email_delivery``); returns the
+    changed names, audited with their new values. An unknown delivery is refused by full_clean."""
     prefs = preferences_of(user)
-    changed = [
-        name for name in PREFERENCE_FIELDS if name in values and getattr(prefs, name) != bool(values[name])
-    ]
+    wanted = _preference_values(values)
+    changed = [name for name, value in wanted.items() if getattr(prefs, name) != value]
     if not changed:
         return []
     for name in changed:
-        setattr(prefs, name, bool(values[name]))
+        setattr(prefs, name, wanted[name])
     prefs.updated_at = timezone.now()
     prefs.full_clean()
     prefs.save()
     events.account_notifications_updated(
-        user=user, changes={name: bool(values[name]) for name in changed}, request=request
+        user=user, changes={name: wanted[name] for name in changed}, request=request
     )
     return changed
 

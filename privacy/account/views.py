@@ -76,7 +76,10 @@ def _page_context(request, **bound):
         "pending_email": profile_services.email_change_pending(user),
         "notifications_form": bound.get("notifications_form")
         or NotificationsForm(
-            initial={name: getattr(prefs, name) for name in profile_services.PREFERENCE_FIELDS}
+            initial={
+                **{name: getattr(prefs, name) for name in profile_services.PREFERENCE_FIELDS},
+                profile_services.DELIVERY_FIELD: prefs.email_delivery,
+            }
         ),
         "consents_form": bound.get("consents_form") or ConsentsForm(initial=current_consents),
         "consent_history": consent_services.consent_history(user, limit=5),
@@ -175,7 +178,7 @@ def email_change_confirm(request, token: str):
 @require_POST
 def notifications_save(request):
     form = NotificationsForm(request.POST)
-    if not form.is_valid():  # pragma: no cover - checkboxes are always valid
+    if not form.is_valid():  # an unknown delivery choice; the checkboxes are always valid
         return _render_page(request, status=400, notifications_form=form)
     changed = profile_services.preferences_update(
         user=request.user, values=form.cleaned_data, request=request

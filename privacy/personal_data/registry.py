@@ -112,7 +112,7 @@ NON_PERSONAL_MODELS: dict[str, str] = {
     "workspaces.Workspace": "An organisation's name and slug; names no person.",
     "workspaces.Queue": "Queue names chosen by admins ('Billing'); name no person.",
     "workspaces.WorkspaceSSO": "A workspace's identity provider: address, client id, encrypted secret.",
-    "tickets.Mailbox": "A workspace's support address and IMAP login (a role account); names no person.",
+    "tickets.Mailbox": "A workspace's support address (support@...) and its IMAP settings; names no person.",
     "workspaces.QueueGroupObjectPermission": "Group grants; no person referenced.",
     "privacy.PolicyVersion": "Published policy texts, the same for everyone.",
     "privacy.AuditChainHead": "Chain bookkeeping: sequence numbers and hashes.",

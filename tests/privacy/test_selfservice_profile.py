@@ -168,7 +168,13 @@ def test_notification_preferences(client, requester):
     assert notification_wanted(user, "email_on_reply") is True
     client.force_login(user)
     client.post(
-        "/account/notifications/", {"notify-email_on_assignment": "on", "notify-email_weekly_summary": "on"}
+        "/account/notifications/",
+        {
+            "notify-email_on_assignment": "on",
+            "notify-email_weekly_summary": "on",
+            "notify-email_on_mention": "on",
+            "notify-email_delivery": "each",
+        },
     )
     assert notification_wanted(user, "email_on_reply") is False
     assert notification_wanted(user, "email_weekly_summary") is True

@@ -171,6 +171,12 @@ TICKETS_MATRIX = {
         },
         "expected": {"POST": _seen_by(302, *TICKET_VIEWERS)},
     },
+    # The note box's @mention autocomplete: staff who see the ticket; requesters 404.
+    "ticket_mention_candidates": {
+        "kwargs_factory": _ticket_kwargs,
+        "methods": {"GET": {}},
+        "expected": {"GET": _seen_by(200, *TICKET_STAFF)},
+    },
     "ticket_participant_add": {
         "kwargs_factory": _ticket_kwargs,
         "methods": {

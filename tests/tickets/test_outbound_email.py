@@ -230,3 +230,15 @@ def test_a_delivery_runs_once_even_if_the_task_arrives_twice(
     [email] = OutboundEmail.objects.filter(recipient=requester.user)
     assert notifications.deliver_email(email_id=email.pk) == OutboundStatus.SKIPPED
     assert len(smtp_server.messages) == 1
+
+
+def test_acknowledgements_are_limited_against_mail_loops(
+    queue, mailbox, requester, after_commit, smtp_server
+):
+    tickets = [new_ticket(requester, queue, subject=f"Request {n}") for n in range(5)]
+    with after_commit():
+        assert notifications.send_acknowledgement(tickets[0], requester.user) == 1
+        assert notifications.send_acknowledgement(tickets[0], requester.user) == 0  # once per ticket
+        sent = [notifications.send_acknowledgement(ticket, requester.user) for ticket in tickets[1:]]
+    assert sent == [1, 1, 0, 0]  # at most three a day to one person
+    assert len(smtp_server.to(requester.user.email)) == 3

@@ -145,6 +145,7 @@ class OutboundKind(models.TextChoices):
     STATUS = "status", _("Status change")
     ASSIGNED = "assigned", _("Assignment")
     ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement")
+    MENTION = "mention", _("Mention")
 
 
 class OutboundStatus(models.TextChoices):

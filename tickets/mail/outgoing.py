@@ -20,6 +20,7 @@ is queued, claimed by one delivery attempt at a time, marked sent or failed.
 import hashlib
 import smtplib
 from dataclasses import dataclass
+from datetime import timedelta
 from email.utils import formataddr
 
 from django.conf import settings
@@ -39,6 +40,7 @@ PERMANENT = "permanent"
 TRANSIENT = "transient"
 
 AUTO_REPLY_KINDS = frozenset({OutboundKind.ACKNOWLEDGEMENT})
+ACKNOWLEDGEMENTS_PER_DAY = 3
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,17 @@ def email_record(*, ticket, recipient, kind: str, message=None) -> OutboundEmail
         kind=kind,
         email_message_id=new_message_id(sender.address, ticket.pk, message.pk if message else 0),
     )
+
+
+def acknowledgement_allowed(*, ticket, recipient) -> bool:
+    """Whether an automatic acknowledgement may go to ``recipient``: not twice for one ticket,
+    and not more than ``ACKNOWLEDGEMENTS_PER_DAY`` a day (an auto-responder on the other side
+    that answers anyway opens a ticket at most that often with an answer)."""
+    acks = OutboundEmail.objects.filter(recipient_id=recipient.pk, kind=OutboundKind.ACKNOWLEDGEMENT)
+    if acks.filter(ticket_id=ticket.pk).exists():
+        return False
+    since = timezone.now() - timedelta(days=1)
+    return acks.filter(created_at__gte=since).count() < ACKNOWLEDGEMENTS_PER_DAY
 
 
 def email_claim(email_id: int) -> OutboundEmail | None:

@@ -3,6 +3,7 @@
 from django import template
 
 from helpdesk.text import inline_text
+from tickets import reads
 from tickets.access import can_edit_message
 from tickets.bodies import message_html
 
@@ -26,3 +27,9 @@ def person(user, fallback="Deleted user"):
     """A person's display name; deleted people show as a neutral label, never as blank. Bidi
     controls are stripped and the name is isolated in ``<bdi>`` (helpdesk.text)."""
     return inline_text(user if user is not None else fallback)
+
+
+@register.simple_tag
+def read_marker(ticket, membership) -> str:
+    """ "customer_replied", "unread" or "" for this staff member's row (tickets.reads)."""
+    return reads.marker(ticket=ticket, membership=membership)

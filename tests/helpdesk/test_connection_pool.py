@@ -1,0 +1,109 @@
+"""Under ASGI the database connections stay bounded, however many requests are served.
+
+With persistent per-thread connections (CONN_MAX_AGE>0) every request on a fresh ASGI thread
+opened a connection and left it open until PostgreSQL refused new clients. The settings now use
+Django's psycopg pool on PostgreSQL: 200 requests, 8 at a time, through uvicorn must open no more
+server connections than the pool holds, and leave no more than that open.
+"""
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import psycopg
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+
+from bench.prepare import session_cookie
+from bench.server import free_port
+from tests.factories import TicketFactory
+
+pytestmark = pytest.mark.skipif(
+    not django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+    reason="the pool is PostgreSQL's (SQLite has no server connections); CI runs this on PostgreSQL",
+)
+
+REQUESTS = 200
+CONCURRENCY = 8
+
+
+@pytest.fixture
+def asgi_server(transactional_db, settings):
+    import uvicorn
+    from django.core.asgi import get_asgi_application
+
+    from helpdesk.asgi import build_application
+
+    settings.ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.DEBUG = False
+    app = build_application(get_asgi_application())
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def server_connections_opened(monkeypatch):
+    """Counts every new PostgreSQL connection this process opens (Django's and the pool's)."""
+    opened = []
+    # The pool connects through the class method; Django without a pool through psycopg.connect
+    # (bound to the class at import, so patching the class does not reach it): count both.
+    original_classmethod = psycopg.Connection.connect.__func__
+    original_function = psycopg.connect
+
+    def counting_classmethod(cls, *args, **kwargs):
+        opened.append(threading.get_ident())
+        return original_classmethod(cls, *args, **kwargs)
+
+    def counting_function(*args, **kwargs):
+        opened.append(threading.get_ident())
+        return original_function(*args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "connect", classmethod(counting_classmethod))
+    monkeypatch.setattr(psycopg, "connect", counting_function)
+    return opened
+
+
+def open_sessions_on_test_database() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_requests_through_the_asgi_server_reuse_a_bounded_pool(
+    asgi_server, server_connections_opened, agent, queue, requester
+):
+    pool = django_settings.DATABASES["default"]["OPTIONS"]["pool"]
+    TicketFactory.create_batch(5, queue=queue, requester=requester.user)
+    cookie = session_cookie(agent.user)
+    list_url = f"{asgi_server}/w/{queue.workspace.slug}/tickets/"
+
+    def get(i):
+        # Half signed-in list pages (session, membership, tickets), half health checks.
+        if i % 2:
+            return httpx.get(list_url, headers={"cookie": cookie}, timeout=30).status_code
+        return httpx.get(f"{asgi_server}/healthz", timeout=30).status_code
+
+    before = len(server_connections_opened)
+    with ThreadPoolExecutor(CONCURRENCY) as workers:
+        statuses = list(workers.map(get, range(REQUESTS)))
+
+    assert statuses.count(200) == REQUESTS
+    opened = len(server_connections_opened) - before
+    assert opened <= pool["max_size"], f"{opened} connections opened for {REQUESTS} requests"
+    assert open_sessions_on_test_database() <= pool["max_size"]

@@ -1,0 +1,162 @@
+"""Search finds what people mean: every word in any order, word starts, close spellings, ranked,
+with a count and highlighted excerpts, and never anything the searcher may not read."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import MessageFactory, TicketFactory
+from tests.tickets.ticket_helpers import new_ticket, note, reply, url
+from tickets import search as search_module
+from tickets.models import Status
+from tickets.services import message_edit
+
+
+def numbers(response):
+    return [t.number for t in response.context["tickets"]]
+
+
+@pytest.fixture
+def agent_client(agent, login):
+    return login(agent)
+
+
+def found(client, workspace, q, **extra):
+    return numbers(client.get(url(workspace), {"q": q, **extra}))
+
+
+def test_every_word_in_any_order_and_word_starts(workspace, queue, requester, agent_client):
+    refund = new_ticket(requester, queue, subject="Refund for duplicate charge")
+    new_ticket(requester, queue, subject="Refund for a cancelled order")
+    assert found(agent_client, workspace, "refund duplicate") == [refund.number]
+    assert found(agent_client, workspace, "duplicate refund") == [refund.number]
+    assert found(agent_client, workspace, "dup ref") == [refund.number]
+    assert found(agent_client, workspace, "REFUND  Duplicate!") == [refund.number]
+    assert found(agent_client, workspace, "refund duplicate unicorn") == []
+
+
+def test_a_close_spelling_still_finds_the_ticket(workspace, queue, requester, agent_client):
+    printer = new_ticket(requester, queue, subject="Printer on the second floor jams")
+    new_ticket(requester, queue, subject="Password reset")
+    response = agent_client.get(url(workspace), {"q": "prnter"})
+    assert numbers(response) == [printer.number]
+    assert "close spellings" in response.content.decode()
+
+
+def test_words_of_a_reply_find_the_ticket_and_subject_matches_rank_first(
+    workspace, queue, requester, agent, agent_client
+):
+    in_body = new_ticket(requester, queue, subject="Cannot sign in")
+    reply(in_body, agent, body="Your invoice was sent to the old address")
+    in_subject = new_ticket(requester, queue, subject="Invoice missing")
+    assert found(agent_client, workspace, "invoice") == [in_subject.number, in_body.number]
+
+
+def test_a_search_looks_through_every_status(workspace, queue, requester, agent_client):
+    closed = new_ticket(requester, queue, subject="Broken keyboard")
+    closed.status = Status.CLOSED
+    closed.save(update_fields=["status"])
+    assert found(agent_client, workspace, "keyboard") == [closed.number]
+    # ...unless the person narrows it with a filter.
+    assert found(agent_client, workspace, "keyboard", status="open_any") == []
+
+
+def test_requesters_never_match_note_text_not_even_by_a_close_spelling(
+    workspace, queue, requester, agent, login, agent_client
+):
+    ticket = new_ticket(requester, queue, subject="Laptop will not boot")
+    note(ticket, agent, body="Suspect the zebracorn firmware, do not tell the customer")
+    assert found(agent_client, workspace, "zebracorn") == [ticket.number]
+    requester_client = login(requester)  # the same test client, now signed in as the requester
+    for q in ("zebracorn", "zebracon", "zebra firmware", "customer"):
+        response = requester_client.get(url(workspace), {"q": q})
+        assert numbers(response) == [], q
+        assert "zebracorn" not in response.content.decode().replace(f'value="{q}"', "")
+
+
+def test_other_workspaces_never_match(workspace, other_workspace, queue, requester, agent_client):
+    foreign = TicketFactory(workspace=other_workspace, subject="needle abroad")
+    MessageFactory(ticket=foreign, body="needle")
+    assert found(agent_client, workspace, "needle") == []
+    assert found(agent_client, workspace, "needel") == []
+
+
+def test_results_show_a_count_and_highlighted_escaped_excerpts(
+    workspace, queue, requester, agent, agent_client
+):
+    ticket = new_ticket(requester, queue, subject="Refund <b>now</b>")
+    reply(ticket, agent, body="We issued the refund today. <script>alert(1)</script> More text follows.")
+    html = agent_client.get(url(workspace), {"q": "refund"}).content.decode()
+    assert "1 ticket matches “refund”" in html
+    assert "<mark>Refund</mark> &lt;b&gt;now&lt;/b&gt;" in html
+    assert "We issued the <mark>refund</mark> today. &lt;script&gt;" in html
+    assert "<script>alert(1)" not in html
+
+
+def test_a_very_common_word_is_capped_and_says_so(workspace, queue, requester, agent_client, monkeypatch):
+    monkeypatch.setattr(search_module, "SEARCH_CAP", 3)
+    for _ in range(5):
+        new_ticket(requester, queue, subject="Common word here")
+    response = agent_client.get(url(workspace), {"q": "common"})
+    assert len(numbers(response)) == 3
+    assert "At least 3 tickets match" in response.content.decode()
+
+
+def test_a_ticket_number_comes_first(workspace, queue, requester, agent_client):
+    tickets = [new_ticket(requester, queue, subject=f"About ticket {n}") for n in range(3)]
+    target = tickets[0]
+    assert found(agent_client, workspace, f"#{target.number}")[0] == target.number
+
+
+def test_an_edited_message_is_found_by_its_new_words_only(workspace, queue, requester, agent, agent_client):
+    ticket = new_ticket(requester, queue, subject="Question")
+    message = reply(ticket, agent, body="The answer is walrus")
+    message_edit(message=message, body="The answer is penguin", editor=agent.user)
+    assert found(agent_client, workspace, "penguin") == [ticket.number]
+    assert found(agent_client, workspace, "walrus") == []
+
+
+def test_the_selector_pages_search_results_without_repeats(workspace, queue, requester, agent):
+    from tickets.selectors import TicketFilters, ticket_list_page
+
+    tickets = [new_ticket(requester, queue, subject=f"Outage report {n}") for n in range(7)]
+    filters = TicketFilters(q="outage")
+    pages, cursor = [], None
+    while True:
+        page = ticket_list_page(membership=agent, filters=filters, after=cursor, page_size=3)
+        pages.append([t.pk for t in page.tickets])
+        if page.older_cursor is None:
+            break
+        cursor = page.older_cursor
+    assert [len(p) for p in pages] == [3, 3, 1]
+    assert sorted(pk for p in pages for pk in p) == sorted(t.pk for t in tickets)
+    back = ticket_list_page(membership=agent, filters=filters, before=page.newer_cursor, page_size=3)
+    assert [t.pk for t in back.tickets] == pages[1]
+
+
+@pytest.mark.parametrize("role", ["agent", "requester"])
+def test_search_query_count_does_not_grow_with_results(workspace, queue, requester, agent, login, role):
+    client = login(agent if role == "agent" else requester)
+
+    def queries_for(count):
+        for n in range(count):
+            ticket = new_ticket(requester, queue, subject=f"Lamp {n} flickers")
+            reply(ticket, agent, body="The lamp needs a new bulb")
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url(workspace), {"q": "lamp"})
+        assert response.status_code == 200
+        return len(queries)
+
+    few = queries_for(3)
+    many = queries_for(12)
+    assert many == few
+
+
+def test_excerpts_never_show_a_requester_note_text(workspace, queue, requester, agent, login):
+    ticket = new_ticket(requester, queue, subject="Shipping label")
+    note(ticket, agent, body="shipping label secret internal remark")
+    requester_html = login(requester).get(url(workspace), {"q": "shipping"}).content.decode()
+    assert "<mark>Shipping</mark> label" in requester_html  # found by its subject
+    assert "secret internal remark" not in requester_html
+    agent_html = login(agent).get(url(workspace), {"q": "shipping"}).content.decode()
+    assert "secret internal remark" in agent_html

@@ -1,0 +1,80 @@
+"""What each staff member has read: the list's "unread" and "customer replied" markers.
+
+Opening a ticket's page records when (``TicketRead``, one row per person and ticket, upserted).
+A ticket is unread for an agent when it changed after they last opened it, and "customer
+replied" when the requester or a participant replied after that. A ticket the agent never opened
+counts from when they joined the workspace, so a new agent's list is not all unread, and an
+existing workspace does not light up every old ticket the day this shipped.
+
+Only staff have markers; requesters' pages never record or show reads.
+"""
+
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from tickets.models import Ticket, TicketRead
+
+UNREAD = "unread"
+CUSTOMER_REPLIED = "customer_replied"
+
+
+def mark_seen(*, membership, ticket: Ticket, now=None) -> None:
+    """Record that ``membership``'s person (staff) has just seen ``ticket``. Safe from two tabs."""
+    if not membership.is_staff:
+        return
+    TicketRead.objects.bulk_create(
+        [
+            TicketRead(
+                workspace_id=ticket.workspace_id,
+                ticket_id=ticket.pk,
+                user_id=membership.user_id,
+                seen_at=now or timezone.now(),
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["ticket", "user"],
+        update_fields=["seen_at"],
+    )
+
+
+def with_seen_at(tickets, membership):
+    """``tickets`` annotated with ``seen_at``: when this member last opened each (or None).
+
+    A correlated lookup on the (ticket, user) unique index: one query for the page, whatever the
+    number of rows.
+    """
+    if not membership.is_staff:
+        return tickets
+    return tickets.annotate(
+        seen_at=Subquery(
+            TicketRead.objects.filter(ticket_id=OuterRef("pk"), user_id=membership.user_id).values("seen_at")[
+                :1
+            ]
+        )
+    )
+
+
+def seen_at_of(*, membership, ticket: Ticket):
+    """When this member last opened ``ticket`` (for one row rendered on its own, e.g. live)."""
+    if not membership.is_staff:
+        return None
+    return (
+        TicketRead.objects.filter(ticket_id=ticket.pk, user_id=membership.user_id)
+        .values_list("seen_at", flat=True)
+        .first()
+    )
+
+
+def marker(*, ticket: Ticket, membership) -> str:
+    """``CUSTOMER_REPLIED``, ``UNREAD`` or "" for this staff member's row of ``ticket``.
+
+    Needs ``ticket.seen_at`` (``with_seen_at`` or set by the caller); without it, no marker.
+    """
+    if not membership.is_staff or not hasattr(ticket, "seen_at"):
+        return ""
+    since = ticket.seen_at or membership.created_at
+    if ticket.customer_replied_at and ticket.customer_replied_at > since:
+        return CUSTOMER_REPLIED
+    if ticket.updated_at > since:
+        return UNREAD
+    return ""

@@ -1,0 +1,371 @@
+"""Ticket search: every word in any order, word prefixes, close spellings, ranked, capped.
+
+A ticket matches when its subject, or one message the searcher may read, holds every word of the
+query (as a word or the start of one: "refund dup" finds "Refund for duplicate charge"). Message
+text comes only through ``visible_messages``: a requester's search never reads an internal note.
+
+The index is the database's own full-text index:
+
+- PostgreSQL: GIN indexes on ``to_tsvector('simple', subject)`` and ``to_tsvector('simple',
+  body)`` (migration 0011), queried with a prefix ``tsquery`` and ranked with ``ts_rank``; the
+  'simple' configuration does not stem, so it serves every language alike, and prefixes stand
+  in for stemming. When nothing matches, ``pg_trgm`` word similarity on the same columns (the
+  trigram indexes of migration 0005) finds close spellings ("prnter" -> "printer").
+- SQLite (the embedded default): FTS5 tables kept in step by triggers (same migration), ranked
+  with ``bm25``; close spellings come from the FTS5 vocabulary and ``difflib``.
+
+At most ``SEARCH_CAP`` tickets are collected per part (subject, messages) and only those are
+ranked, so a word that is in every ticket costs the same as a rare one: the page then says
+"more than 1,000 results" and the person narrows the search.
+"""
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import BigIntegerField, BooleanField, F, FloatField, Func, TextField, Value
+from django.db.models.functions import Cast, Upper
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from helpdesk.text import strip_bidi
+
+SEARCH_CAP = 1000
+MAX_WORDS = 8
+SNIPPET_BEFORE = 60
+SNIPPET_AFTER = 120
+_WORD = re.compile(r"\w+")
+_NUMBER = re.compile(r"^#?(\d{1,9})$")
+# A match in the subject ranks above any match in the messages; within a part, the database's
+# rank (ts_rank, bm25) orders them. Ranks are far below these steps.
+_TIERS = (1e6, 0.0)
+# Words this short match far too much as prefixes, and have no useful close spellings.
+MIN_FUZZY_LENGTH = 4
+# PostgreSQL's trigram word similarity a close spelling needs.
+FUZZY_THRESHOLD = 0.45
+# Staff searches on PostgreSQL: index entries per word past which the full-text index hands over
+# a sample (gin_fuzzy_search_limit), so a word in every message costs what a rarer one does.
+GIN_SAMPLE = 20_000
+# Staff searches: matching messages collected before their tickets are checked (see _ranked).
+MESSAGE_CANDIDATES = 2 * SEARCH_CAP
+
+
+@dataclass
+class SearchHits:
+    ranked_ids: list[int] = field(default_factory=list)  # best first, at most 2 x SEARCH_CAP
+    capped: bool = False  # some part stopped at SEARCH_CAP: there are more matches
+    fuzzy: bool = False  # nothing matched as typed; these are close spellings
+    words: list[str] = field(default_factory=list)  # what to highlight
+
+    @property
+    def count(self) -> int:
+        return len(self.ranked_ids)
+
+
+def words_of(query: str) -> list[str]:
+    """The query's distinct words, lower-cased, at most ``MAX_WORDS``."""
+    words: list[str] = []
+    for word in _WORD.findall(query.lower()):
+        word = word.strip("_")
+        if word and word not in words:
+            words.append(word)
+    return words[:MAX_WORDS]
+
+
+def search(tickets, messages, query: str, *, staff: bool) -> SearchHits:
+    """Rank the ``tickets`` (a filtered, visible queryset) that match ``query``.
+
+    ``messages`` are the messages the searcher may read (notes only for staff): for staff, all
+    of the workspace's (each match is checked against ``tickets`` before it counts); for a
+    requester, ``visible_messages``. ``staff`` says which.
+    """
+    words = words_of(query)
+    hits = SearchHits(words=words)
+    if not words:
+        return hits
+    backend = (_Postgres if connection.vendor == "postgresql" else _Sqlite)(staff)
+    ranks: dict[int, float] = {}
+    number = _NUMBER.match(query.strip())
+    if number:
+        # "#123" (or "123") puts that ticket first, above every text match.
+        for ticket_id in tickets.filter(number=int(number.group(1))).values_list("id", flat=True):
+            ranks[ticket_id] = float("inf")
+    parts, hits.capped = backend.matches(tickets, messages, words)
+    if not any(parts) and not ranks:
+        corrected = backend.close_spellings(tickets, messages, words)
+        if corrected is not None:
+            (parts, hits.capped), hits.words = corrected
+            hits.fuzzy = any(parts)
+    for tier, part in zip(_TIERS, parts, strict=True):
+        for ticket_id, rank in part:
+            rank = tier + (rank or 0.0)
+            if rank > ranks.get(ticket_id, float("-inf")):
+                ranks[ticket_id] = rank
+    hits.ranked_ids = sorted(ranks, key=lambda pk: (ranks[pk], pk), reverse=True)
+    return hits
+
+
+def snippets(messages, ticket_ids, hits: SearchHits) -> dict[int, SafeString]:
+    """For each ticket of a page, a short highlighted excerpt of its first matching message."""
+    if not hits.words or not ticket_ids:
+        return {}
+    pattern = _highlight_pattern(hits.words)
+    excerpts: dict[int, SafeString] = {}
+    rows = (
+        messages.filter(ticket_id__in=ticket_ids)
+        .order_by("ticket_id", "created_at", "id")
+        .values_list("ticket_id", "body")
+        .iterator(chunk_size=200)
+    )
+    for ticket_id, body in rows:
+        if ticket_id not in excerpts:
+            excerpt = _excerpt(body, pattern)
+            if excerpt is not None:
+                excerpts[ticket_id] = excerpt
+    return excerpts
+
+
+def highlight(text: str, words: list[str]) -> SafeString:
+    """``text`` escaped, isolated in ``<bdi>`` like every name and subject (helpdesk.text), with
+    the searched words (and words they start) in ``<mark>``."""
+    text = strip_bidi(text)
+    return format_html("<bdi>{}</bdi>", _marked(text, _highlight_pattern(words)) if words else text)
+
+
+def _highlight_pattern(words: list[str]) -> re.Pattern:
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})\w*", re.IGNORECASE)
+
+
+def _marked(text: str, pattern: re.Pattern) -> SafeString:
+    pieces, last = [], 0
+    for match in pattern.finditer(text):
+        pieces.append((text[last : match.start()], match.group(0)))
+        last = match.end()
+    # format_html_join escapes every piece; only the <mark> tags are markup.
+    return format_html_join("", "{}<mark>{}</mark>", pieces) + escape(text[last:])
+
+
+def _excerpt(body: str, pattern: re.Pattern) -> SafeString | None:
+    match = pattern.search(body)
+    if match is None:
+        return None
+    start = max(0, match.start() - SNIPPET_BEFORE)
+    end = min(len(body), match.end() + SNIPPET_AFTER)
+    # Cut at spaces, not inside a word.
+    if start > 0:
+        space = body.find(" ", start, match.start())
+        start = space + 1 if space != -1 else start
+    if end < len(body):
+        space = body.rfind(" ", match.end(), end)
+        end = space if space != -1 else end
+    text = " ".join(strip_bidi(body[start:end]).split())
+    return format_html(
+        "{}{}{}", "… " if start > 0 else "", _marked(text, pattern), " …" if end < len(body) else ""
+    )
+
+
+# Expressions ----------------------------------------------------------------------------------
+# Small expressions instead of raw SQL: the searched text always travels as a query parameter.
+
+
+class _PgVector(Func):
+    function = "to_tsvector"
+    template = "%(function)s('simple'::regconfig, %(expressions)s)"
+
+
+class _PgVectorOfOwnRows(_PgVector):
+    # Not the indexed expression, on purpose: a requester's few tickets are read through their
+    # own indexes and each message checked, instead of the workspace-wide full-text index
+    # handing over every match of a common word in other people's tickets first.
+    template = "%(function)s('simple'::regconfig, %(expressions)s || '')"
+
+
+class _PgQuery(Func):
+    function = "to_tsquery"
+    template = "%(function)s('simple'::regconfig, %(expressions)s)"
+
+
+class _PgMatches(Func):
+    template = "%(expressions)s"
+    arg_joiner = " @@ "
+    output_field = BooleanField()
+
+
+class _PgRank(Func):
+    function = "ts_rank"
+    output_field = FloatField()
+
+
+class _PgSimilarTo(Func):
+    # pg_trgm: word similarity of the word (left) to some word of the text above the threshold.
+    template = "%(expressions)s"
+    arg_joiner = " <%% "
+    output_field = BooleanField()
+
+
+class _PgWordSimilarity(Func):
+    function = "word_similarity"
+    output_field = FloatField()
+
+
+class _PgIds(Func):
+    # ``id IN (SELECT unnest(%s::bigint[]))``: one parameter however many ids.
+    template = "SELECT unnest(%(expressions)s::bigint[])"
+    output_field = BigIntegerField()
+
+
+class _SqliteFts(Func):
+    """``id IN`` the FTS5 matches (as a filter), or their bm25 rank, best highest (as a value)."""
+
+    def __init__(self, table: str, row_id, match: str, *, rank: bool):
+        self.table, self.match, self.rank = table, match, rank
+        super().__init__(row_id, output_field=FloatField() if rank else BooleanField())
+
+    def as_sql(self, compiler, connection, **extra):
+        id_sql, id_params = compiler.compile(self.source_expressions[0])
+        t = self.table  # one of two constants below, never input
+        if self.rank:
+            sql = f"-(SELECT bm25({t}) FROM {t} WHERE {t} MATCH %s AND {t}.rowid = {id_sql})"  # noqa: S608
+            return sql, [self.match, *id_params]
+        return f"{id_sql} IN (SELECT rowid FROM {t} WHERE {t} MATCH %s)", [*id_params, self.match]  # noqa: S608
+
+
+def _text(column: str):
+    return Upper(Cast(F(column), TextField()))
+
+
+def _ranked(tickets, subject_matches, message_matches, *, staff: bool):
+    """The two parts' (ticket id, rank) pairs, at most SEARCH_CAP each, and whether there may be
+    more than were collected.
+
+    ``message_matches`` are matching messages of the whole workspace (staff) or of the searcher's
+    own tickets (requesters). For staff, the matching messages come first and only their tickets
+    are then checked against ``tickets`` (visibility and filters): a lookup of at most
+    MESSAGE_CANDIDATES ids instead of joining every ticket the agent may see (half a million in a
+    large workspace) to the messages. Nothing is shown of a ticket that check drops.
+    """
+    by_subject = list(subject_matches.order_by().values_list("id", "rank")[:SEARCH_CAP])
+    capped = len(by_subject) >= SEARCH_CAP
+    if not staff:
+        by_message = list(
+            message_matches.filter(ticket_id__in=tickets.order_by().values("id"))
+            .order_by()
+            .values_list("ticket_id", "rank")[:SEARCH_CAP]
+        )
+        return [by_subject, by_message], capped or len(by_message) >= SEARCH_CAP
+    candidates = list(message_matches.order_by().values_list("ticket_id", "rank")[:MESSAGE_CANDIDATES])
+    candidate_ids = sorted({ticket_id for ticket_id, _ in candidates})
+    if connection.vendor == "postgresql":
+        # As an array, not a list of literals: the planner then probes the primary key per id
+        # instead of reading every ticket of the agent's queues and filtering them.
+        candidate_ids = _PgIds(Value(candidate_ids))
+    kept = set(tickets.order_by().filter(id__in=candidate_ids).values_list("id", flat=True))
+    by_message = [(ticket_id, rank) for ticket_id, rank in candidates if ticket_id in kept][:SEARCH_CAP]
+    capped = capped or len(candidates) >= MESSAGE_CANDIDATES or len(by_message) >= SEARCH_CAP
+    return [by_subject, by_message], capped
+
+
+# PostgreSQL -----------------------------------------------------------------------------------
+
+
+def _set_local(setting: str, value) -> None:
+    """Set a PostgreSQL setting for the current transaction only: a pooled connection must not
+    carry it into the next request."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, %s, true)", [setting, str(value)])
+
+
+class _Postgres:
+    def __init__(self, staff: bool):
+        self.staff = staff
+
+    def matches(self, tickets, messages, words):
+        # Words are \w+ only, so none of tsquery's operators can slip in.
+        query = _PgQuery(Value(" & ".join(f"{word}:*" for word in words)))
+        vector = _PgVector if self.staff else _PgVectorOfOwnRows
+        subject, body = vector(F("subject")), vector(F("body"))
+        with transaction.atomic():
+            if self.staff:
+                # A word in half of a million messages would have the index hand over every one
+                # of them before the LIMIT applies; past GIN_SAMPLE entries it hands a sample.
+                _set_local("gin_fuzzy_search_limit", GIN_SAMPLE)
+            return _ranked(
+                tickets,
+                tickets.filter(_PgMatches(subject, query)).annotate(rank=_PgRank(subject, query)),
+                # Ranked by recency (newest ticket first) within the messages' tier: ts_rank would
+                # rebuild each candidate's vector from its body, the costliest part of a search.
+                messages.filter(_PgMatches(body, query)).annotate(rank=Value(0.0, output_field=FloatField())),
+                staff=self.staff,
+            )
+
+    def close_spellings(self, tickets, messages, words):
+        words = [w for w in words if len(w) >= MIN_FUZZY_LENGTH]
+        if not words:
+            return None
+
+        # "<%" (word similarity above pg_trgm.word_similarity_threshold) is served by the
+        # trigram indexes on UPPER(column::text) (migration 0005).
+        def similar(queryset, column):
+            for word in words:
+                queryset = queryset.filter(_PgSimilarTo(Upper(Value(word)), _text(column)))
+            rank = sum(
+                (_PgWordSimilarity(Upper(Value(w)), _text(column)) for w in words[1:]),
+                _PgWordSimilarity(Upper(Value(words[0])), _text(column)),
+            )
+            return queryset.annotate(rank=rank)
+
+        with transaction.atomic():
+            _set_local("pg_trgm.word_similarity_threshold", FUZZY_THRESHOLD)
+            parts = _ranked(tickets, similar(tickets, "subject"), similar(messages, "body"), staff=self.staff)
+        # The matched spellings are not known here; highlight nothing rather than the wrong thing.
+        return parts, []
+
+
+# SQLite ---------------------------------------------------------------------------------------
+
+_TICKET_FTS = "tickets_ticket_fts"
+_MESSAGE_FTS = "tickets_message_fts"
+
+
+class _Sqlite:
+    def __init__(self, staff: bool):
+        self.staff = staff
+
+    def matches(self, tickets, messages, words):
+        return self._run(tickets, messages, " ".join(f'"{word}"*' for word in words))
+
+    def _run(self, tickets, messages, match):
+        return _ranked(
+            tickets,
+            tickets.filter(_SqliteFts(_TICKET_FTS, F("id"), match, rank=False)).annotate(
+                rank=_SqliteFts(_TICKET_FTS, F("id"), match, rank=True)
+            ),
+            messages.filter(_SqliteFts(_MESSAGE_FTS, F("id"), match, rank=False)).annotate(
+                rank=_SqliteFts(_MESSAGE_FTS, F("id"), match, rank=True)
+            ),
+            staff=self.staff,
+        )
+
+    def close_spellings(self, tickets, messages, words):
+        corrected = [self._closest(word) if len(word) >= MIN_FUZZY_LENGTH else word for word in words]
+        if corrected == words or None in corrected:
+            return None
+        return self._run(tickets, messages, " ".join(f'"{word}"' for word in corrected)), corrected
+
+    def _closest(self, word: str) -> str | None:
+        # Terms of the same first letter and about the same length, from both indexes' vocabulary.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT term FROM tickets_ticket_fts_vocab WHERE term >= %s AND term < %s"
+                " AND length(term) BETWEEN %s AND %s"
+                " UNION SELECT term FROM tickets_message_fts_vocab WHERE term >= %s AND term < %s"
+                " AND length(term) BETWEEN %s AND %s",
+                [word[0], chr(ord(word[0]) + 1), len(word) - 2, len(word) + 2] * 2,
+            )
+            terms = [row[0] for row in cursor.fetchall()]
+        if word in terms:
+            return word
+        close = difflib.get_close_matches(word, terms, n=1, cutoff=0.75)
+        return close[0] if close else None
