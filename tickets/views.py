@@ -187,7 +187,9 @@ def _render_ticket(request, membership, ticket, *, reply_form=None, properties_f
         )
         context["participant_form"] = ParticipantAddForm(ticket=ticket)
         # The email channel: addresses mail bounced from, and the whole of trimmed emails.
-        context["failing_addresses"] = mail_selectors.failing_addresses_of_ticket(ticket)
+        context["failing_addresses"] = mail_selectors.failing_addresses_of_ticket(
+            ticket, context["participants"]
+        )
         full_texts = mail_selectors.email_full_texts(ticket, (m.pk for m in context["conversation"]))
         for message in context["conversation"]:
             message.email_full_text = full_texts.get(message.pk, "")
