@@ -33,7 +33,7 @@ from bench.report import growth_table, print_table
 from bench.seed import parse_size, size_label
 from bench.server import Server
 
-PARTS = ("http", "load", "ws", "jobs", "markdown")
+PARTS = ("http", "load", "ws", "jobs", "markdown", "mail")
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"
 
 
@@ -179,6 +179,16 @@ def markdown_budget(log_path: Path) -> dict:
     return result
 
 
+def mail_figures(log_path: Path) -> dict:
+    """Part ``mail`` (bench/mail_bench.py), in a child process on a database of its own: inbound
+    emails processed per second and the time from ingest to the event on an agent's list."""
+    log("\n== mail: inbound emails per second, ingest to the agent's live list")
+    BENCH_VAR.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run([python(), "-m", "bench.mail_bench", "--output", str(log_path)], cwd=ROOT)  # noqa: S603
+    result = json.loads(log_path.read_text()) if done.returncode == 0 and log_path.exists() else {}
+    return {**result, "ok": done.returncode == 0}
+
+
 def main(argv=None) -> int:
     args = parse_args(argv if argv is not None else sys.argv[1:])
     skip = {part.strip() for part in args.skip.split(",") if part.strip()}
@@ -218,6 +228,8 @@ def main(argv=None) -> int:
     }
     if markdown is not None:
         results["markdown"] = markdown
+    if "mail" not in skip:
+        results["mail"] = mail_figures(BENCH_VAR / "mail.json")
     for index, size in enumerate(sizes):
         results["runs"][size_label(size)] = bench_size(size, args, base_url=base_url, first=index == 0)
         Path(args.output).write_text(json.dumps(results, indent=1))

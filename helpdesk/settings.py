@@ -272,6 +272,8 @@ RATE_LIMITS = {
     "signup_confirm": {"account": (5, 15 * 60), "ip": (30, 15 * 60)},
     "email_change": {"address": (3, 60 * 60), "account": (5, 60 * 60), "ip": (20, 60 * 60)},
     "export": {"account": (5, 24 * 60 * 60), "ip": (20, 60 * 60)},
+    # Emails one sender may turn into tickets or replies (tickets/mail/ingest.py).
+    "inbound_email": {"address": (30, 60 * 60)},
 }
 
 # Background work: Celery with Redis in production; in-process in the embedded default.
@@ -288,6 +290,7 @@ CELERY_IMPORTS = (
     "privacy.account.signup",
     "privacy.account.weekly_summary",
     "privacy.retention.tasks",
+    "tickets.mail.tasks",
     "privacy.account.notification_digest",
 )
 CELERY_BEAT_SCHEDULE = {
@@ -304,6 +307,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workspaces.tasks.purge_unconfirmed_signups",
         "schedule": 60 * 60,
     },
+    # The email channel: new mail of every IMAP mailbox, each minute.
+    "fetch-mail": {"task": "tickets.mail.fetch_mail", "schedule": 60},
     # Hourly: one email per person who chose the digest, listing their queued ticket emails.
     "notification-digests": {"task": "privacy.tasks.send_notification_digests", "schedule": 60 * 60},
 }

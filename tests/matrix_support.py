@@ -305,12 +305,21 @@ def ready_export(user) -> DataExport:
 # account's exports). test_permission_matrix substitutes it, keeping this workspace's slug, and
 # expects 404 from every role. A new id-like argument must be added here or to NOT_OBJECT_IDS.
 
+def foreign_mailbox(world):
+    """A support mailbox of the other workspace."""
+    from tickets.mail.models import Mailbox
+
+    queue = QueueFactory(workspace=world.other_workspace, name="Globex mail")
+    return Mailbox.objects.create(workspace=world.other_workspace, queue=queue, address="support@globex.test")
+
+
 PROBES = {
     "number": lambda world: world.foreign["ticket"].number,
     "message_id": lambda world: world.foreign["message"].pk,
     "attachment_id": lambda world: foreign_attachment(world).pk,
     "user_id": lambda world: world.foreign["person"].user_id,  # a participant of the foreign ticket
     "member_id": lambda world: world.foreign["person"].pk,
+    "mailbox_id": lambda world: foreign_mailbox(world).pk,
     "queue_id": lambda world: world.foreign["queue"].pk,
     "invitation_id": lambda world: world.foreign["invitation"].pk,
     "hold_id": lambda world: world.foreign["hold"].pk,

@@ -8,8 +8,10 @@ class TicketsConfig(AppConfig):
         # Imported here, not at the top: an app's modules that import models load after the
         # registry is ready (Django's AppConfig.ready contract).
         from helpdesk import digest
+        from privacy.personal_data.retention_kinds import register_retention_kind
         from tickets import intake, personal_data, retention_kinds, weekly_summary, workspace_extensions
         from tickets.mail import personal_data as mail_personal_data
+        from tickets.mail import retention as mail_retention
         from workspaces.selectors import queue_figure_register
         from workspaces.signals import member_leaving, signup_confirmed
 
@@ -21,4 +23,5 @@ class TicketsConfig(AppConfig):
         personal_data.register_personal_data()
         mail_personal_data.register_personal_data()
         retention_kinds.register_retention()
+        register_retention_kind(mail_retention.RAW_EMAIL_KIND)
         digest.register_section(weekly_summary.summary_sections)

@@ -279,4 +279,4 @@ class Attachment(models.Model):
 
 # The email channel's mailboxes live with the rest of the channel (tickets/mail/models.py); importing
 # them here is what makes Django register them with this app.
-from tickets.mail.models import FailingAddress, Mailbox, OutboundEmail  # noqa: E402, F401
+from tickets.mail.models import FailingAddress, InboundEmail, Mailbox, OutboundEmail  # noqa: E402, F401

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from tickets import download_views, redaction_views, views
+from tickets.mail import views as mail_views
 
 urlpatterns = [
     path("tickets/", views.ticket_list, name="ticket_list"),
@@ -36,4 +37,6 @@ urlpatterns = [
         download_views.attachment_download,
         name="attachment_download",
     ),
+    path("admin/mailboxes/", mail_views.admin_mailboxes, name="admin_mailboxes"),
+    path("admin/mailboxes/<int:mailbox_id>/", mail_views.admin_mailbox, name="admin_mailbox"),
 ]

@@ -28,6 +28,7 @@ from tickets.forms import (
     TicketPropertiesForm,
 )
 from tickets.mail import outgoing
+from tickets.mail import selectors as mail_selectors
 from tickets.models import MessageKind, Status
 from workspaces.access import NOT_FOUND, workspace_view
 from workspaces.models import Role
@@ -240,6 +241,13 @@ def _render_ticket(request, membership, ticket, *, reply_form=None, properties_f
             membership=membership, ticket=ticket
         )
         context["participant_form"] = ParticipantAddForm(ticket=ticket)
+        # The email channel: addresses mail bounced from, and the whole of trimmed emails.
+        context["failing_addresses"] = mail_selectors.failing_addresses_of_ticket(
+            ticket, context["participants"]
+        )
+        full_texts = mail_selectors.email_full_texts(ticket, (m.pk for m in context["conversation"]))
+        for message in context["conversation"]:
+            message.email_full_text = full_texts.get(message.pk, "")
         context["email_failures"] = [
             (email, outgoing.failure_reason(email.error)) for email in outgoing.failed_emails(ticket)
         ]

@@ -81,6 +81,9 @@ ATTACHMENT_REJECTED = "attachment.rejected"
 ATTACHMENT_DOWNLOADED = "attachment.downloaded"
 ATTACHMENT_ERASURE_FLAGGED = "attachment.erasure_flagged"
 
+# The email channel, inbound (workspace chain).
+MAIL_RECEIVED = "mail.received"
+MAILBOX_CHANGED = "mailbox.changed"
 # Emails about tickets (workspace chain).
 EMAIL_SENT = "email.sent"
 EMAIL_FAILED = "email.failed"
@@ -114,6 +117,14 @@ WORKSPACE_DPA_ACCEPTED = "workspace.dpa_accepted"
 POLICY_CHANGE_ANNOUNCED = "policy.change_announced"
 
 ACTIONS: dict[str, str] = {
+    MAIL_RECEIVED: (
+        "An email reached a support mailbox (detail: mailbox id, outcome, reason code, ticket "
+        "number; never the sender, subject or body)."
+    ),
+    MAILBOX_CHANGED: (
+        "An admin added or changed a support mailbox (detail: mailbox id, fields changed; "
+        "never the IMAP password)."
+    ),
     AUTH_LOGIN: "A person signed in.",
     AUTH_LOGIN_FAILED: "A sign-in attempt failed (target: the account, when the email matched one).",
     AUTH_LOGOUT: "A person signed out.",

@@ -1266,3 +1266,39 @@ def policy_change_announced(*, policy, sent: int) -> AuditEvent:
         target=policy,
         detail={"kind": policy.kind, "version": policy.version, "sent": sent},
     )
+
+
+# The email channel, inbound (workspace chain) ----------------------------------------------------
+
+
+@_writes(actions.MAIL_RECEIVED)
+def mail_received(*, inbound, ticket=None) -> AuditEvent:
+    """Metadata only: never the sender, the subject or the words."""
+    return audit_record(
+        action=actions.MAIL_RECEIVED,
+        workspace=inbound.workspace,
+        actor=inbound.sender,
+        target_type="tickets.inboundemail",
+        target_id=inbound.pk,
+        detail={
+            "mailbox_id": inbound.mailbox_id,
+            "outcome": inbound.outcome,
+            "reason": inbound.reason_code,
+            "number": ticket.number if ticket is not None else None,
+        },
+    )
+
+
+@_writes(actions.MAILBOX_CHANGED)
+def mailbox_changed(*, mailbox, change: str, fields: list[str], actor=None, request=None) -> AuditEvent:
+    """``change``: added or changed; ``fields``: names only (``imap_secret`` when the
+    password was replaced, never its value)."""
+    return audit_record(
+        action=actions.MAILBOX_CHANGED,
+        request=request,
+        actor=actor,
+        workspace=mailbox.workspace,
+        target_type="tickets.mailbox",
+        target_id=mailbox.pk,
+        detail={"change": change, "fields": sorted(fields)},
+    )

@@ -37,6 +37,9 @@ class RetentionPolicy(models.Model):
     audit_days = models.PositiveIntegerField(null=True, blank=True, default=2555)
     exports_days = models.PositiveIntegerField(null=True, blank=True, default=7)
     erasure_files = models.CharField(max_length=16, choices=ErasureFiles.choices, default=ErasureFiles.REVIEW)
+    # Emails as they arrived (tickets/mail): the ticket keeps the words; the raw message is
+    # only for looking into a problem soon after.
+    raw_email_days = models.PositiveIntegerField(null=True, blank=True, default=30)
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -183,3 +183,13 @@ def test_server_subprocess_serves_the_floor(tmp_path):
     assert response.text == FLOOR_BODY
     assert response.queries == 0 and response.server_ms is not None
     assert target.name == "hd_bench_smoke"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_mail_bench_measures_throughput_and_the_live_event(settings):
+    from bench import mail_bench
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    result = mail_bench.run(messages=3, rounds=2, log=quiet)
+    assert result["throughput"]["messages"] == 3 and result["throughput"]["new_tickets_per_s"] > 0
+    assert result["live"]["rounds"] == 2 and result["live"]["median_ms"] < 30_000

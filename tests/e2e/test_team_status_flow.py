@@ -82,7 +82,7 @@ def test_reply_reopens_solve_notifies_and_a_transfer_leaves_the_agent_nothing_br
     # Ann, the assignee, is emailed the reply; nobody else is (Bea works the queue, but the
     # ticket is Ann's).
     (to_ann,) = _mail_to(ann)
-    assert f"New reply on #{ticket.number}" in to_ann.subject
+    assert to_ann.subject.startswith(f"Re: [#{ticket.number}] ")
     assert "still a blank page" in to_ann.body and "The ticket is open." in to_ann.body
     assert [m.to for m in mail.outbox] == [[ann.user.email]]
     mail.outbox.clear()
@@ -115,7 +115,8 @@ def test_reply_reopens_solve_notifies_and_a_transfer_leaves_the_agent_nothing_br
 
     # Ann's list drops the row and her ticket page stops its live updates, without a reload.
     expect(ann_row).to_have_count(0)
-    expect(ann_list.locator("[data-live-empty]")).to_have_text("No tickets in your queues yet.")
+    # Ann's list is her default view, "My open".
+    expect(ann_list.locator("[data-live-empty]")).to_contain_text("No tickets in “My open” right now.")
     expect(ann_list.locator("table.ticket-list")).to_be_hidden()
     expect(ann_page.locator("#live-indicator")).to_have_text("Live updates stopped")
     for page in (ann_page, ann_list, requester_page):

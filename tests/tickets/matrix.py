@@ -216,8 +216,66 @@ ATTACHMENT_DOWNLOAD_GET = {
     "requester_other": 404,
 }
 
+
+def _mailbox_data(address):
+    def data(world, kwargs):
+        return {
+            "address": address,
+            "queue": world.queue.pk,
+            "unknown_reply": "new_ticket",
+            "is_active": "on",
+            "imap_port": "993",
+            "imap_security": "ssl",
+            "imap_folder": "INBOX",
+        }
+
+    return data
+
+
+def _mailbox_kwargs(world):
+    from tickets.mail.models import Mailbox
+
+    mailbox = Mailbox.objects.create(workspace=world.workspace, queue=world.queue, address="help@acme.test")
+    return {"mailbox_id": mailbox.pk}
+
+
+def _mailbox_exists(address):
+    def applied(world, kwargs):
+        from tickets.mail.models import Mailbox
+
+        return Mailbox.objects.filter(address=address).exists()
+
+    return applied
+
+
+MAILBOX_MATRIX = {
+    "admin_mailboxes": {
+        "kwargs_factory": lambda world: {},
+        "methods": {
+            "GET": {},
+            "POST": {
+                "data": _mailbox_data("matrix@acme.test"),
+                "applied": _mailbox_exists("matrix@acme.test"),
+            },
+        },
+        "expected": {"GET": only(ADMIN, 200), "POST": only(ADMIN, 302)},
+    },
+    "admin_mailbox": {
+        "kwargs_factory": _mailbox_kwargs,
+        "methods": {
+            "GET": {},
+            "POST": {
+                "data": _mailbox_data("renamed@acme.test"),
+                "applied": _mailbox_exists("renamed@acme.test"),
+            },
+        },
+        "expected": {"GET": only(ADMIN, 200), "POST": only(ADMIN, 302)},
+    },
+}
+
 MATRIX = {
     **TICKETS_MATRIX,
+    **MAILBOX_MATRIX,
     "ticket_list": {
         "kwargs_factory": lambda world: {},
         "methods": {"GET": {}},

@@ -15,6 +15,7 @@ TABS = [
     ("Members", "admin_members"),
     ("Requesters", "admin_requesters"),
     ("Queues", "admin_queues"),
+    ("Mailboxes", "admin_mailboxes"),
     ("Retention", "retention_settings"),
     ("Legal holds", "legal_holds"),
     ("Data requests", "subject_requests"),
@@ -84,6 +85,7 @@ PAGES = [
     ("admin_invite", {}, "admin_members"),
     ("admin_member", {"member_id": "admin"}, "admin_members"),
     ("admin_queue", {"queue_id": "queue"}, "admin_queues"),
+    ("admin_mailboxes", {}, "admin_mailboxes"),
     ("legal_hold_new", {}, "legal_holds"),
     ("legal_hold_detail", {"hold_id": "hold"}, "legal_holds"),
 ]

@@ -14,6 +14,13 @@ class ImapSecurity(models.TextChoices):
     NONE = "none", _("None (loopback or testing only)")
 
 
+class UnknownReply(models.TextChoices):
+    """What happens to a reply naming a ticket whose participants do not include the sender."""
+
+    NEW_TICKET = "new_ticket", _("Open a new ticket (if the sender may open tickets)")
+    REFUSE = "refuse", _("Refuse it (recorded on the mailbox page)")
+
+
 class MailboxQuerySet(models.QuerySet):
     def of_workspace(self, workspace):
         return self.filter(workspace=workspace)
@@ -36,6 +43,13 @@ class Mailbox(models.Model):
     imap_secret_sealed = models.TextField(blank=True, default="", editable=False)
     imap_folder = models.CharField(max_length=255, default="INBOX")
     is_active = models.BooleanField(default=True)
+    # Where the last fetch stopped: a UIDVALIDITY change means the server renumbered the folder,
+    # so UIDs start over (Message-IDs still keep a message from being taken twice).
+    imap_uidvalidity = models.BigIntegerField(null=True, blank=True, editable=False)
+    imap_last_uid = models.BigIntegerField(default=0, editable=False)
+    unknown_reply = models.CharField(
+        max_length=16, choices=UnknownReply.choices, default=UnknownReply.NEW_TICKET
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = MailboxQuerySet.as_manager()
@@ -53,6 +67,76 @@ class Mailbox(models.Model):
     @property
     def fetches_over_imap(self) -> bool:
         return bool(self.imap_host and self.imap_user and self.imap_secret_sealed)
+
+
+class Outcome(models.TextChoices):
+    TICKET_CREATED = "ticket_created", _("New ticket")
+    REPLY_ADDED = "reply_added", _("Reply added")
+    HELD = "held", _("Held until the sender confirms their address")
+    BOUNCE = "bounce", _("Delivery failure recorded")
+    DUPLICATE = "duplicate", _("Already processed")
+    REJECTED = "rejected", _("Rejected")
+
+
+def raw_email_key(instance, filename):
+    """A random storage key, like attachments: never the subject or the sender."""
+    import secrets
+
+    return f"raw-email/{instance.workspace_id}/{secrets.token_hex(16)}.eml"
+
+
+class InboundEmailQuerySet(models.QuerySet):
+    def of_workspace(self, workspace):
+        return self.filter(workspace=workspace)
+
+
+class InboundEmail(models.Model):
+    """One message that reached a mailbox, whatever became of it: the record staff see on the
+    mailbox page ("rejected: no From address"), the key that makes fetching idempotent
+    (Message-ID, IMAP UIDVALIDITY/UID) and, for the retention period of "raw email", the message
+    as it arrived (private storage, deleted by the retention sweep)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="inbound")
+    # The sender's Message-ID header (or a digest of the bytes when it has none).
+    message_key = models.CharField(max_length=255)
+    imap_uidvalidity = models.BigIntegerField(null=True, blank=True)
+    imap_uid = models.BigIntegerField(null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    # A short code (no_from, not_participant, intake_closed...) and its sentence for people.
+    reason_code = models.CharField(max_length=32, blank=True, default="")
+    reason = models.CharField(max_length=300, blank=True, default="")
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Blanked by erasure; kept only so staff can tell who a rejected message came from.
+    sender_address = models.EmailField(max_length=254, blank=True, default="")
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    message = models.OneToOneField(
+        "tickets.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_email"
+    )
+    # The whole text (quoted history and signature included) when the message's body shows it
+    # trimmed: staff can read it on the ticket.
+    full_text = models.TextField(blank=True, default="")
+    raw = models.FileField(upload_to=raw_email_key, max_length=255, blank=True, default="")
+    raw_size = models.PositiveBigIntegerField(default=0)
+
+    objects = InboundEmailQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["mailbox", "message_key"], name="inbound_email_key_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "received_at"], name="inbound_email_ws_received"),
+        ]
+
+    def __str__(self):
+        return f"Inbound email {self.pk} ({self.outcome})"
 
 
 class OutboundKind(models.TextChoices):

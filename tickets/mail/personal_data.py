@@ -4,14 +4,22 @@
 their text); ``FailingAddress`` says mail to their address fails. Both go in the export's
 ``ticket_emails`` section and are deleted with the account. Registered from
 ``TicketsConfig.ready()``.
+
+Inbound: ``InboundEmail`` holds the raw message (private storage), the sender's address on
+refused mail and the full text of their email. Erasure deletes the raw file and blanks the
+address and the full text of every message they sent; the export lists the emails they sent
+(``inbound_emails``) with what became of each.
 """
 
+from django.db.models import Q
+
+from helpdesk.storage import delete_stored_file_on_commit
 from privacy.personal_data import registry
 from privacy.personal_data.erasure_context import ErasureContext
-from privacy.personal_data.export_context import ExportContext, iso
+from privacy.personal_data.export_context import CHUNK_ROWS, ExportContext, iso
 from privacy.personal_data.registry import DELETE, PersonalData
 from tickets.mail.failing import address_digest, address_is_failing
-from tickets.mail.models import FailingAddress, OutboundEmail
+from tickets.mail.models import FailingAddress, InboundEmail, OutboundEmail
 
 EXPORT_SECTION = "ticket_emails"
 
@@ -44,6 +52,36 @@ def erase_failing_address(ctx: ErasureContext, entry) -> dict[str, int]:
     return {"failing_addresses_deleted": deleted}
 
 
+def _of_person(user):
+    return InboundEmail.objects.filter(Q(sender_id=user.pk) | Q(sender_address__iexact=user.email))
+
+
+def erase_inbound_emails(ctx: ErasureContext, entry) -> dict[str, int]:
+    rows = _of_person(ctx.user)
+    if ctx.held.ticket_ids:
+        rows = rows.exclude(ticket_id__in=ctx.held.ticket_ids)
+    files = 0
+    for name in rows.exclude(raw="").values_list("raw", flat=True).iterator(chunk_size=CHUNK_ROWS):
+        delete_stored_file_on_commit(storage=InboundEmail._meta.get_field("raw").storage, name=name)
+        files += 1
+    updated = rows.update(raw="", sender_address="", full_text="", sender=None)
+    return {"raw_emails_deleted": files, "inbound_emails_scrubbed": updated}
+
+
+def export_inbound_emails(ctx: ExportContext):
+    rows = _of_person(ctx.user).select_related("workspace", "ticket", "mailbox").order_by("received_at", "pk")
+    for row in rows.iterator(chunk_size=CHUNK_ROWS):
+        yield {
+            "workspace": row.workspace.slug,
+            "mailbox": row.mailbox.address,
+            "received_at": iso(row.received_at),
+            "outcome": row.outcome,
+            "reason": row.reason,
+            "ticket": row.ticket.number if row.ticket_id else None,
+            "full_text": row.full_text,
+        }
+
+
 def register_personal_data() -> None:
     registry.register(
         OutboundEmail,
@@ -72,3 +110,17 @@ def register_personal_data() -> None:
     )
     # After attachments (60), before consents (70): docs/export-schema.md.
     registry.register_exporter(EXPORT_SECTION, export_ticket_emails, order=65)
+    registry.register(
+        InboundEmail,
+        PersonalData(
+            fields=("sender_address", "full_text", "received_at", "outcome", "reason"),
+            secret_fields=("raw",),
+            subject=("sender_id", "sender_address=email"),
+            export="inbound_emails",
+            erase=erase_inbound_emails,
+            mentions=("reason",),
+            phase=20,
+            description="Raw messages deleted; address and full text blanked; what happened stays.",
+        ),
+    )
+    registry.register_exporter("inbound_emails", export_inbound_emails, order=66)

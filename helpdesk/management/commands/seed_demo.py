@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from privacy.account.policies import policies_current, policy_accept
+from tickets.mail.models import Mailbox
 from tickets.models import MessageKind, Priority, Status, Ticket
 from tickets.services import message_post, ticket_create
 from workspaces.models import Membership, Queue, Role, User, Workspace
@@ -105,6 +106,11 @@ class Command(BaseCommand):
                     membership=Membership.objects.get(workspace=workspace, user=people[agent]),
                 )
             queues.append((queue, people[agent]))
+        # Mail to support@<slug>.test becomes a ticket in the first queue (no IMAP: by
+        # ``manage.py ingest_email --mailbox support@<slug>.test < message.eml``).
+        Mailbox.objects.get_or_create(
+            address=f"support@{slug}.test", defaults={"workspace": workspace, "queue": queues[0][0]}
+        )
         if not Ticket.objects.filter(workspace=workspace).exists():
             self._seed_tickets(workspace, queues, people)
         return [(f"{local}@{slug}.test", role.label) for local, _, role in DEMO_PEOPLE]

@@ -1,0 +1,38 @@
+"""Reads of the email channel that ticket pages show to staff."""
+
+from tickets.mail.failing import address_digest
+from tickets.mail.models import FailingAddress, InboundEmail, Mailbox
+from tickets.models import Ticket
+
+
+def failing_addresses_of_ticket(ticket: Ticket, participants) -> list[tuple]:
+    """(person, FailingAddress) for the ticket's requester and ``participants`` (the page's
+    already loaded TicketParticipant rows) whose address mail fails to. One query."""
+    people = [ticket.requester, *(participant.user for participant in participants)]
+    by_digest = {address_digest(person.email): person for person in people if person is not None}
+    rows = FailingAddress.objects.filter(digest__in=list(by_digest))
+    return sorted(((by_digest[row.digest], row) for row in rows), key=lambda pair: pair[0].email)
+
+
+def email_full_texts(ticket: Ticket, message_ids) -> dict[int, str]:
+    """{message id: the whole email} for messages whose body shows a trimmed email (staff only)."""
+    rows = InboundEmail.objects.filter(
+        workspace_id=ticket.workspace_id, ticket_id=ticket.pk, message_id__in=list(message_ids)
+    ).exclude(full_text="")
+    return dict(rows.values_list("message_id", "full_text"))
+
+
+def mailboxes_of(workspace):
+    return Mailbox.objects.of_workspace(workspace).select_related("queue").order_by("address")
+
+
+def mailbox_of(workspace, mailbox_id: int) -> Mailbox | None:
+    """The workspace's mailbox by id, or None (also for another workspace's)."""
+    return Mailbox.objects.of_workspace(workspace).select_related("queue").filter(pk=mailbox_id).first()
+
+
+def recent_inbound(workspace, mailbox: Mailbox | None = None, *, limit: int = 50):
+    rows = InboundEmail.objects.of_workspace(workspace).select_related("ticket", "sender", "mailbox")
+    if mailbox is not None:
+        rows = rows.filter(mailbox=mailbox)
+    return rows.order_by("-received_at", "-id")[:limit]
