@@ -6,6 +6,7 @@ Registered from ``TicketsConfig.ready()``."""
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from helpdesk.storage import delete_stored_file_on_commit
 from privacy.personal_data.retention_kinds import Batch, HoldSet, RetentionKind, cutoff, none_of, split_held
@@ -41,8 +42,8 @@ def raw_emails_act(batch: Batch) -> int:
 
 RAW_EMAIL_KIND = RetentionKind(
     name=RAW_EMAIL,
-    label="Raw email",
-    help="Emails as they arrived, counted from their arrival; the ticket keeps the words.",
+    label=gettext_lazy("Raw email"),
+    help=gettext_lazy("Emails as they arrived, counted from their arrival; the ticket keeps the words."),
     days_field="raw_email_days",
     position=35,
     action="deleted",
