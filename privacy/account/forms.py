@@ -4,6 +4,7 @@ from functools import lru_cache
 from zoneinfo import available_timezones
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -13,7 +14,7 @@ from privacy.account.erasure import CONFIRM_WORD
 from privacy.account.models import EmailDelivery, PolicyKind
 
 WRONG_PASSWORD = _("That is not your current password.")
-CONFIRM_WORD_WRONG = f"Type {CONFIRM_WORD} in capital letters to confirm."
+CONFIRM_WORD_WRONG = format_lazy(_("Type {word} in capital letters to confirm."), word=CONFIRM_WORD)
 NAME_REQUIRED = _("Enter the name people should see.")
 
 
@@ -133,7 +134,7 @@ class DeleteAccountForm(PasswordCheckMixin, forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     confirm = forms.CharField(
-        label=f"Type {CONFIRM_WORD} to confirm",
+        label=format_lazy(_("Type {word} to confirm"), word=CONFIRM_WORD),
         max_length=20,
         widget=forms.TextInput(
             attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}

@@ -50,7 +50,7 @@ def test_wrong_password_or_confirmation_is_refused_with_a_clear_message(client, 
     assert response.status_code == 400
     assert str(WRONG_PASSWORD) in response.content.decode()
     response = client.post(DELETE_URL, delete_form(confirm="delete"))
-    assert CONFIRM_WORD_WRONG in response.content.decode()
+    assert str(CONFIRM_WORD_WRONG) in response.content.decode()
     requester.user.refresh_from_db()
     assert requester.user.is_active
     assert not ErasureRequest.objects.exists()
