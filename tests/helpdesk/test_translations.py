@@ -48,6 +48,22 @@ def test_translations_keep_every_placeholder_and_tag(code):
     assert broken == []
 
 
+# Inbound mail threads a reply by the "[#n]" of its subject (tickets/mail/threading.py), and mail
+# clients group on "Re:": a translation keeps both where the English has them.
+SUBJECT_MARKERS = re.compile(r"^(Re: )?\[#%\(number\)s\]")
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_email_subjects_keep_their_ticket_marker(code):
+    subjects = [e for e in _catalog(code) if SUBJECT_MARKERS.match(e.msgid)]
+    assert len(subjects) >= 6
+    assert [
+        e.msgid
+        for e in subjects
+        if SUBJECT_MARKERS.match(e.msgid)[0] != (SUBJECT_MARKERS.match(e.msgstr) or [""])[0]
+    ] == []
+
+
 @pytest.mark.parametrize("code", LANGUAGES)
 def test_the_compiled_catalog_matches_its_source(code):
     """django.mo is what Django reads: it must say exactly what django.po says (run `make messages`)."""
