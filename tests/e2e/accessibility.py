@@ -32,8 +32,21 @@ AXE_OPTIONS = {
 CHECKED_MARK = "__a11yChecked"
 
 PAGE_ACTIONS = [
-    "click", "dblclick", "fill", "press", "type", "check", "uncheck", "set_checked",
-    "select_option", "set_input_files", "tap", "hover", "focus", "dispatch_event", "close",
+    "click",
+    "dblclick",
+    "fill",
+    "press",
+    "type",
+    "check",
+    "uncheck",
+    "set_checked",
+    "select_option",
+    "set_input_files",
+    "tap",
+    "hover",
+    "focus",
+    "dispatch_event",
+    "close",
 ]
 LOCATOR_ACTIONS = PAGE_ACTIONS[:-1] + ["press_sequentially", "clear", "select_text", "drag_to"]
 NAVIGATIONS = ["goto", "reload", "go_back", "go_forward"]

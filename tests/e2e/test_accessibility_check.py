@@ -82,7 +82,6 @@ def test_pages_of_other_origins_are_not_ours_to_check(live_asgi, new_page, acces
     assert accessibility_audit.checked_urls == []
 
 
-
 def test_the_workspace_switcher_is_named_by_what_it_shows(
     live_asgi, new_page, sign_in, agent, accessibility_audit
 ):

@@ -35,7 +35,7 @@ def test_account_journey(live_asgi, new_page, sign_in, requester, settings, tmp_
     page.locator("#id_profile-display_name").fill("Grace Hopper")
     page.locator("#id_profile-time_zone").select_option("Europe/Berlin")
     page.get_by_role("button", name="Save profile").click()
-    expect(page.locator(".flashes")).to_contain_text(PROFILE_SAVED)
+    expect(page.locator(".flashes")).to_contain_text(str(PROFILE_SAVED))
     expect(page.locator(".account-sub")).to_contain_text("Grace Hopper")
 
     page.get_by_role("button", name="Request an export").click()
@@ -56,7 +56,7 @@ def test_account_journey(live_asgi, new_page, sign_in, requester, settings, tmp_
     expect(page).to_have_url(f"{live_asgi}/accounts/login/?next=/account/")  # signed out
 
     sign_in(page, live_asgi, user.email, PASSWORD)
-    expect(page.locator(".flashes")).to_contain_text(DELETION_CANCELLED)
+    expect(page.locator(".flashes")).to_contain_text(str(DELETION_CANCELLED))
     assert ErasureRequest.objects.get(user=user).state == ErasureState.CANCELLED
 
     delete_account(page, live_asgi)

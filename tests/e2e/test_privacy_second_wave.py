@@ -63,7 +63,7 @@ def test_admin_redacts_selected_text_and_the_other_agent_sees_it_live(
     sign_in(agent_page, live_asgi, agent.user.email, PASSWORD)
     agent_page.goto(ticket_url)
     expect(agent_page.locator("#live-indicator")).to_have_text("Live")
-    expect(agent_page.locator(f"#message-{message.pk}")).to_contain_text(SECRET)
+    expect(agent_page.locator(f"#message-{message.pk}")).to_contain_text(str(SECRET))
     agent_page.evaluate("window.noReload = 'still here'")
 
     admin_page = new_page()
@@ -83,7 +83,7 @@ def test_admin_redacts_selected_text_and_the_other_agent_sees_it_live(
     # The other agent's open page shows the redaction live, without a reload.
     body = agent_page.locator(f"#message-{message.pk} .message-body")
     expect(body).to_contain_text("[redacted]")
-    expect(body).not_to_contain_text(SECRET)
+    expect(body).not_to_contain_text(str(SECRET))
     assert agent_page.evaluate("window.noReload") == "still here"
     screenshot(agent_page, "redact-live-other-agent")
     assert SECRET not in off_loop(lambda: Message.objects.get(pk=message.pk).body)

@@ -57,7 +57,7 @@ def test_a_session_signed_out_from_another_browser_must_sign_in_again(
     laptop.locator("#sessions").screenshot(path=f"{ARTIFACTS}/account-sessions-1280-section.png")
 
     laptop_item.get_by_role("button", name="Sign out").click()
-    expect(phone_page.locator(".flashes")).to_contain_text(SESSION_SIGNED_OUT)
+    expect(phone_page.locator(".flashes")).to_contain_text(str(SESSION_SIGNED_OUT))
     expect(phone_page.locator("#sessions .session-item")).to_have_count(1)
     assert UserSession.objects.filter(user=user).count() == 1
 

@@ -18,7 +18,7 @@ CONFIRM_RE = re.compile(r"(http://\S+/accounts/signup/confirm/[^/\s]+/)")
 def policies(transactional_db):
     # A transactional test starts from a flushed database: publish the policies again.
     importlib.import_module("privacy.migrations.0003_initial_policies").publish(django_apps, None)
-    importlib.import_module("privacy.migrations.0011_privacy_policy_complaints_and_age").publish(
+    importlib.import_module("privacy.migrations.0012_privacy_policy_complaints_and_age").publish(
         django_apps, None
     )
 

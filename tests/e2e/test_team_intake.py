@@ -54,6 +54,7 @@ def _fill_help_form(page, *, email, subject, description):
     page.locator("#id_password1").fill(VISITOR_PASSWORD)
     page.locator("#id_password2").fill(VISITOR_PASSWORD)
     page.locator("input[name=accept_policies]").check()
+    page.locator("input[name=age_confirmed]").check()
     page.get_by_role("button", name="Send request").click()
 
 
@@ -179,6 +180,10 @@ def test_an_agent_opens_a_ticket_for_a_caller_who_then_signs_in_and_sees_it(
     caller.get_by_label("Password again").fill(CALLER_PASSWORD)
     screenshot(caller, "team-intake-caller-join")
     caller.get_by_role("button", name="Create account and join").click()
+    # Invited people accept the terms and privacy policy before their first use.
+    expect(caller.get_by_role("heading", name="Before you start")).to_be_visible()
+    caller.get_by_label("I have read and accept the terms of service and the privacy policy").check()
+    caller.get_by_role("button", name="Accept and continue").click()
 
     expect(caller.locator("main")).to_contain_text("Phone: laptop will not start")
     caller.get_by_role("link", name=re.compile("Phone: laptop will not start")).first.click()

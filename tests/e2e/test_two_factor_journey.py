@@ -117,7 +117,7 @@ def test_an_admin_requires_a_second_factor_and_an_agent_is_sent_to_set_one_up(
     page.get_by_role("link", name="Security").click()
     page.get_by_label("Admins and agents must sign in with a second factor").check()
     screenshot(page, "two-factor-admin-security")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("now need a second factor")
 
     other = new_page()
