@@ -88,7 +88,7 @@ def test_nobody_changes_a_restricted_persons_data(ticket, requester, admin, agen
         services.message_edit(message=message, editor=requester.user, body="Typo")
     with pytest.raises(ValidationError) as refused:
         member_set_role(membership=requester, role=Role.AGENT, actor=admin.user)
-    assert MEMBER_RESTRICTED in str(refused.value)
+    assert str(MEMBER_RESTRICTED) in str(refused.value)
     other = new_ticket(make_member(workspace, Role.REQUESTER), ticket.queue)
     with pytest.raises(ValidationError):
         services.participant_add(ticket=other, user=requester.user, actor=agent.user)
@@ -103,10 +103,10 @@ def test_hidden_from_agents_lists_and_search_but_marked_for_admins(
     member_restrict(membership=requester, reason="Contests accuracy", actor=admin.user)
     list_url = reverse("ticket_list", args=["acme"])
     login(agent)
-    assert ticket.subject not in client.get(list_url).content.decode()
+    assert ticket.subject not in client.get(list_url, {"view": "all"}).content.decode()
     assert ticket.subject not in client.get(list_url, {"q": "Printer"}).content.decode()
     login(admin)
-    assert ticket.subject in client.get(list_url).content.decode()
+    assert ticket.subject in client.get(list_url, {"view": "all"}).content.decode()
     page = client.get(reverse("ticket_detail", args=["acme", ticket.number])).content.decode()
     assert "Processing of the requester" in page
     # The person still sees their own ticket.
