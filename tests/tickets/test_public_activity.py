@@ -47,7 +47,6 @@ _ROW = re.compile(r'<tr id="ticket-row-(\d+)".*?<td data-label="Updated"><time d
 
 def rows(client, workspace):
     """(number, displayed "Updated" datetime) of each row of the list page, in order."""
-    # "All": staff otherwise land on "My open", which leaves out these unassigned tickets.
     response = client.get(url(workspace), {"view": "all"})
     assert response.status_code == 200
     return [(int(number), at) for number, at in _ROW.findall(response.content.decode())]
