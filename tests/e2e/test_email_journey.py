@@ -61,7 +61,7 @@ def test_email_to_ticket_reply_by_smtp_and_emailed_answer_lands_live(
 
     agent_page = new_page()
     sign_in(agent_page, base, agent.user.email, PASSWORD)
-    agent_page.goto(f"{base}/w/{workspace.slug}/tickets/")
+    agent_page.goto(f"{base}/w/{workspace.slug}/tickets/?view=unassigned")
     expect(agent_page.locator("#live-indicator")).to_have_text("Live")
 
     # 1. An email arrives (as fetch_mail or ingest_email would hand it over).
