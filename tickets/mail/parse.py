@@ -96,7 +96,7 @@ def _addresses(message: EmailMessage, *names: str) -> list[str]:
     for name in names:
         try:
             values = [str(v) for v in message.get_all(name) or []]
-        except Exception:  # noqa: BLE001, S112 - an unparsable header names nobody
+        except Exception:  # noqa: BLE001, S112 - an unparsable header names nobody  # nosec B112
             continue
         for _display, address in getaddresses(values):
             address = address.strip().lower()
