@@ -53,6 +53,9 @@ def live_asgi(transactional_db, settings):
     db_settings = connections.settings["default"]
     previous_max_age = db_settings.get("CONN_MAX_AGE", 0)
     db_settings["CONN_MAX_AGE"] = 0
+    if "pool" in db_settings.get("OPTIONS", {}):
+        # Start from a full PostgreSQL pool, whatever threads of earlier tests left checked out.
+        connections["default"].close_pool()
     # The server's consumers build their channel layer from this test's settings, in the
     # server's event loop; none cached by an earlier test (or its loop) is reused.
     channel_layers.backends.clear()
@@ -78,6 +81,10 @@ def live_asgi(transactional_db, settings):
         thread.join(timeout=10)
         db_settings["CONN_MAX_AGE"] = previous_max_age
         channel_layers.backends.clear()  # built in the server's loop, which is gone now
+        # A fresh PostgreSQL pool for the next test: connections the server's threads still
+        # held when they stopped would otherwise stay counted against the pool's maximum.
+        if "pool" in db_settings.get("OPTIONS", {}):
+            connections["default"].close_pool()
 
 
 @pytest.fixture(scope="session")
@@ -140,8 +147,18 @@ def off_loop(function, *args, **kwargs):
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    from django.db import connections
+
+    def run():
+        try:
+            return function(*args, **kwargs)
+        finally:
+            # The thread's connection goes back (to PostgreSQL's pool, or closed): a thread that
+            # ends holding one would keep a pool slot taken for the rest of the run.
+            connections.close_all()
+
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(function, *args, **kwargs).result()
+        return pool.submit(run).result()
 
 
 def screenshot(page, name: str) -> str:
