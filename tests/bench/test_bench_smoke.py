@@ -1,8 +1,6 @@
 """Smoke tests of the benchmark harness: the loader at a tiny size, the HTTP measurement against a
 real server, and the bench-only headers staying out of production responses."""
 
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -24,9 +22,10 @@ from bench.seed import (
     seeded_size,
     size_label,
 )
-from bench.server import Server, free_port
+from bench.server import Server
 from bench.views import FLOOR_BODY
 from privacy.audit.models import AuditEvent
+from tests.asgi_server import serving
 from tickets.models import Attachment, Message, Ticket, TicketParticipant
 from workspaces.models import Membership, QueueUserObjectPermission, Workspace
 
@@ -109,7 +108,6 @@ def test_loader_respects_the_constraints_of_the_product():
 @pytest.fixture
 def bench_server(transactional_db, settings):
     """The ASGI app with the bench settings' additions, served by uvicorn on loopback in-process."""
-    import uvicorn
     from django.core.asgi import get_asgi_application
 
     from helpdesk.asgi import build_application
@@ -119,20 +117,8 @@ def bench_server(transactional_db, settings):
     settings.MIDDLEWARE = ["bench.middleware.QueryCountMiddleware", *settings.MIDDLEWARE]
     settings.ALLOWED_HOSTS = ["127.0.0.1"]
     settings.DEBUG = False
-    app = build_application(get_asgi_application())
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(build_application(get_asgi_application())) as base:
+        yield base
 
 
 def test_http_measurement_reports_times_and_query_counts(bench_server):

@@ -7,7 +7,6 @@ server connections than the pool holds, and leave no more than that open.
 """
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -17,7 +16,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from bench.prepare import session_cookie
-from bench.server import free_port
+from tests.asgi_server import serving
 from tests.factories import TicketFactory
 
 pytestmark = pytest.mark.skipif(
@@ -31,27 +30,14 @@ CONCURRENCY = 8
 
 @pytest.fixture
 def asgi_server(transactional_db, settings):
-    import uvicorn
     from django.core.asgi import get_asgi_application
 
     from helpdesk.asgi import build_application
 
     settings.ALLOWED_HOSTS = ["127.0.0.1"]
     settings.DEBUG = False
-    app = build_application(get_asgi_application())
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(build_application(get_asgi_application())) as base:
+        yield base
 
 
 @pytest.fixture
