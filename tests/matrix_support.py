@@ -305,12 +305,20 @@ def ready_export(user) -> DataExport:
 # account's exports). test_permission_matrix substitutes it, keeping this workspace's slug, and
 # expects 404 from every role. A new id-like argument must be added here or to NOT_OBJECT_IDS.
 
+
 def foreign_mailbox(world):
     """A support mailbox of the other workspace."""
     from tickets.mail.models import Mailbox
 
     queue = QueueFactory(workspace=world.other_workspace, name="Globex mail")
     return Mailbox.objects.create(workspace=world.other_workspace, queue=queue, address="support@globex.test")
+
+
+def foreign_custom_field(world):
+    """A custom ticket field of the other workspace."""
+    from tickets.models import CustomField
+
+    return CustomField.objects.create(workspace=world.other_workspace, label="Globex field", kind="text")
 
 
 PROBES = {
@@ -328,6 +336,7 @@ PROBES = {
     "passkey_id": lambda world: passkey_of(world.foreign["person"].user).pk,
     "session_id": lambda world: other_session_of(world.foreign["person"].user).pk,
     "request_id": lambda world: foreign_subject_request(world).pk,
+    "field_id": lambda world: foreign_custom_field(world).pk,  # a custom ticket field (issue 13)
 }
 
 

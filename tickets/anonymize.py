@@ -17,7 +17,7 @@ from privacy.personal_data.models import Pseudonym
 from privacy.personal_data.pseudonyms import pseudonym_labels_ensure
 from tickets.attachments import attachment_delete_file
 from tickets.bodies import body_html_of
-from tickets.models import Attachment, Message, Ticket, TicketParticipant
+from tickets.models import Attachment, CustomFieldValue, Message, Ticket, TicketParticipant
 
 REDACTED_MESSAGE = "[Removed: the author of this message deleted their account.]"
 RETENTION_MESSAGE = "[Removed by the workspace's retention policy.]"
@@ -63,17 +63,26 @@ def ticket_anonymize(
 ) -> dict[str, int]:
     """Anonymize a whole ticket and keep what the workspace's figures need.
 
-    Keeps queue, priority, status, timestamps and message count and kind. Removes the subject,
-    every message body, every attachment (bytes and rows) and the participants; requester and
+    Keeps queue, priority, status, timestamps, message count and kind and the values of custom
+    fields not marked personal. Removes the subject, every message body, every attachment (bytes
+    and rows), the participants and the personal custom field values; requester and
     authors are shown through their pseudonyms by retention when it detaches them.
     """
     counts = {
         "attachments_deleted": attachments_delete(Attachment.objects.filter(ticket_id=ticket.pk)),
         "messages_redacted": messages_redact(Message.objects.filter(ticket_id=ticket.pk), marker=body_marker),
         "participants_removed": TicketParticipant.objects.filter(ticket_id=ticket.pk).delete()[0],
+        "field_values_erased": personal_field_values_delete([ticket.pk]),
     }
     Ticket.objects.filter(pk=ticket.pk).update(subject=_fit(Ticket, "subject", subject_marker))
     return counts
+
+
+def personal_field_values_delete(ticket_ids) -> int:
+    """Delete the values of custom fields marked "may hold personal data" on these tickets
+    (issue 13); values of other fields are the workspace's and stay."""
+    rows = CustomFieldValue.objects.filter(ticket_id__in=list(ticket_ids), field__personal=True)
+    return CustomFieldValue.objects.filter(pk__in=list(rows.values_list("pk", flat=True))).delete()[0]
 
 
 def _ticket_people(ticket_ids) -> tuple[dict[int, int | None], set[int]]:
@@ -102,9 +111,10 @@ def tickets_anonymize(
 ) -> dict[str, int]:  # fmt: skip
     """Anonymize many tickets of one workspace at once (set-based; retention).
 
-    Keeps queue, priority, status, assignee, timestamps and the number and kind of messages.
-    Replaces the subject and every body by a marker; deletes attachments (bytes after commit,
-    every S3 version, and rows) and participants; detaches the requester (stored as their stable
+    Keeps queue, priority, status, assignee, timestamps, the number and kind of messages and the
+    values of custom fields not marked personal. Replaces the subject and every body by a
+    marker; deletes attachments (bytes after commit, every S3 version, and rows), participants
+    and the values of personal custom fields; detaches the requester (stored as their stable
     pseudonym) and unlinks the messages the requester and participants wrote; drops the IPs,
     user agents and requester's labels of the audit events about the tickets, their messages and
     files. Sets ``anonymized_at`` so it is never redone. Run inside the caller's transaction.
@@ -133,6 +143,7 @@ def tickets_anonymize(
     counts["messages_unlinked"] = Message.objects.filter(pk__in=by_people).update(author=None)
     counts["messages_redacted"] = messages_redact(words, marker=body_marker)
     counts["participants_removed"] = TicketParticipant.objects.filter(ticket_id__in=ticket_ids).delete()[0]
+    counts["field_values_erased"] = personal_field_values_delete(ticket_ids)
     # One UPDATE: every SET sees the row as it was, so the pseudonym is read from the requester
     # being detached in the same statement.
     prefix, _, suffix = Pseudonym.LABEL.partition("{code}")

@@ -9,7 +9,14 @@ class TicketsConfig(AppConfig):
         # registry is ready (Django's AppConfig.ready contract).
         from helpdesk import digest
         from privacy.personal_data.retention_kinds import register_retention_kind
-        from tickets import intake, personal_data, retention_kinds, weekly_summary, workspace_extensions
+        from tickets import (
+            custom_field_data,
+            intake,
+            personal_data,
+            retention_kinds,
+            weekly_summary,
+            workspace_extensions,
+        )
         from tickets.mail import personal_data as mail_personal_data
         from tickets.mail import retention as mail_retention
         from workspaces.selectors import queue_figure_register
@@ -21,6 +28,7 @@ class TicketsConfig(AppConfig):
         signup_confirmed.connect(intake.help_requests_open, dispatch_uid="tickets.intake.help_requests_open")
         queue_figure_register("open_tickets", workspace_extensions.open_tickets_of_queue)
         personal_data.register_personal_data()
+        custom_field_data.register_personal_data()
         mail_personal_data.register_personal_data()
         retention_kinds.register_retention()
         register_retention_kind(mail_retention.RAW_EMAIL_KIND)

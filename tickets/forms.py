@@ -2,11 +2,12 @@
 accepts) what the acting member may pick; the services check the rules again."""
 
 from django import forms
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.text import strip_bidi
 from tickets.attachments import AttachmentsField
-from tickets.models import MESSAGE_BODY_MAX_LENGTH, MessageKind, Priority, Status
+from tickets.models import MESSAGE_BODY_MAX_LENGTH, TAG_NAME_MAX_LENGTH, MessageKind, Priority, Status
 from tickets.redaction import REASON_MAX_LENGTH
 from tickets.selectors import (
     SEARCH_MAX_LENGTH,
@@ -19,6 +20,7 @@ from tickets.selectors import (
     staff_members,
     workspace_people,
 )
+from tickets.tag_field_forms import suggest_attrs
 from workspaces.models import Queue
 
 BODY_MAX_LENGTH = MESSAGE_BODY_MAX_LENGTH
@@ -76,6 +78,8 @@ class TicketFilterForm(forms.Form):
     priority = forms.ChoiceField(
         label=_("Priority"), required=False, choices=[("", _("Any priority")), *Priority.choices]
     )
+    # Staff only: one tag by name (tickets/tags.py); static/js/tags.js suggests the workspace's tags.
+    tag = forms.CharField(label=_("Tag"), required=False, max_length=TAG_NAME_MAX_LENGTH)
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=list(SORT_LABELS.items()))
     dir = forms.ChoiceField(
         label=_("Order"),
@@ -102,10 +106,13 @@ class TicketFilterForm(forms.Form):
             ]
         else:
             statuses += [(STATUS_DONE, _("Solved or closed"))]
-            for name in ("queue", "assignee", "priority"):
+            for name in ("queue", "assignee", "priority", "tag"):
                 del self.fields[name]
             self.fields["sort"].choices = [c for c in SORT_LABELS.items() if c[0] != "priority"]
         self.fields["status"].choices = statuses
+        if "tag" in self.fields:
+            url = reverse("tag_suggestions", kwargs={"slug": membership.workspace.slug})
+            self.fields["tag"].widget.attrs.update(suggest_attrs(url, multiple=False))
 
     def values(self) -> dict:
         """The cleaned filters (empty ones for fields in error)."""
@@ -119,6 +126,7 @@ class TicketFilterForm(forms.Form):
             "assignee": data.get("assignee") or "",
             "priority": data.get("priority") or "",
             "q": data.get("q") or "",
+            "tag": data.get("tag") or "",
             "sort": data.get("sort") or "",
             "descending": (data.get("dir") or "desc") == "desc",
         }

@@ -280,3 +280,98 @@ class Attachment(models.Model):
 # The email channel's mailboxes live with the rest of the channel (tickets/mail/models.py); importing
 # them here is what makes Django register them with this app.
 from tickets.mail.models import FailingAddress, InboundEmail, Mailbox, OutboundEmail  # noqa: E402, F401
+
+# --- tags and custom fields (issue 13) ---
+# Tags and field definitions are the workspace's own vocabulary (admins and agents choose them);
+# the values of custom fields are the ticket's data, personal when their field says it may be.
+# Services: tickets/tags.py and tickets/custom_fields.py.
+
+TAG_NAME_MAX_LENGTH = 50
+
+
+class Tag(models.Model):
+    """A label staff put on tickets. ``name`` is stored normalised (lower case, single spaces;
+    ``tickets.tags.normalize_tag_name``), so uniqueness per workspace ignores case."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=TAG_NAME_MAX_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="tag_name_unique")]
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class TicketTag(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="tag_links")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="ticket_links")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "tag"], name="ticket_tag_unique")]
+        # The list's tag filter: the tickets of one tag inside one workspace.
+        indexes = [models.Index(fields=["workspace", "tag", "ticket"], name="ticket_tag_filter_idx")]
+
+
+class FieldKind(models.TextChoices):
+    TEXT = "text", _("Text")
+    NUMBER = "number", _("Number")
+    DATE = "date", _("Date")
+    DROPDOWN = "dropdown", _("Dropdown")
+    CHECKBOX = "checkbox", _("Checkbox")
+
+
+CUSTOM_FIELD_LABEL_MAX_LENGTH = 80
+CUSTOM_FIELD_VALUE_MAX_LENGTH = 500
+
+
+class CustomField(models.Model):
+    """A field admins add to every ticket of their workspace. Archived fields keep their values
+    (export, erasure and retention still reach them) but are no longer shown or asked."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    label = models.CharField(max_length=CUSTOM_FIELD_LABEL_MAX_LENGTH)
+    # Fixed once created: stored values were validated for it.
+    kind = models.CharField(max_length=16, choices=FieldKind.choices)
+    # The choices of a dropdown, in order (empty for other kinds).
+    options = models.JSONField(default=list, blank=True)
+    required = models.BooleanField(default=False)
+    visible_to_requesters = models.BooleanField(default=False)
+    # "May hold personal data": its values are exported with the requester's data and erased
+    # when the ticket is anonymized or the requester erased (tickets/personal_data.py).
+    personal = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                models.functions.Lower("label"), "workspace", name="custom_field_label_unique"
+            )
+        ]
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.label
+
+
+class CustomFieldValue(models.Model):
+    """One ticket's value of one field, as validated text: ISO date, plain decimal, "true" for
+    a ticked checkbox, the chosen option of a dropdown. An empty value has no row."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="field_values")
+    field = models.ForeignKey(CustomField, on_delete=models.CASCADE, related_name="values")
+    value = models.TextField(validators=[MaxLengthValidator(CUSTOM_FIELD_VALUE_MAX_LENGTH)])
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "field"], name="custom_field_value_unique")]
+
+    def __str__(self):
+        return f"{self.field_id} on ticket {self.ticket_id}"

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from tickets import reads, search
 from tickets.access import visible_messages, visible_tickets
 from tickets.models import Message, Status, Ticket, TicketParticipant
+from tickets.tags import tickets_tagged
 from workspaces.access import queue_grants, queues_granted_to
 from workspaces.models import Membership, Queue, Role, User
 
@@ -59,6 +60,7 @@ class TicketFilters:
     assignee: str = ""  # "", "me", "none" or a user id
     priority: str = ""
     q: str = ""
+    tag: str = ""  # staff only: a tag name as typed (tickets/tags.py normalises it)
     sort: str = ""  # "" = the default: relevance when searching, else DEFAULT_SORT
     descending: bool = True
 
@@ -165,6 +167,10 @@ def filtered_tickets(*, membership: Membership, filters: TicketFilters):
             tickets = tickets.filter(assignee_id=int(filters.assignee))
         if filters.priority:
             tickets = tickets.filter(priority=filters.priority)
+        if filters.tag:
+            tickets = tickets.filter(
+                id__in=tickets_tagged(workspace_id=membership.workspace_id, name=filters.tag)
+            )
     return tickets
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets import download_views, redaction_views, views
+from tickets import download_views, redaction_views, tag_field_views, views
 from tickets.mail import views as mail_views
 
 urlpatterns = [
@@ -39,4 +39,15 @@ urlpatterns = [
     ),
     path("admin/mailboxes/", mail_views.admin_mailboxes, name="admin_mailboxes"),
     path("admin/mailboxes/<int:mailbox_id>/", mail_views.admin_mailbox, name="admin_mailbox"),
+    # Tags and custom fields (issue 13).
+    path("tickets/tags/", tag_field_views.tag_suggestions, name="tag_suggestions"),
+    path("tickets/<int:number>/tags/", tag_field_views.ticket_tags, name="ticket_tags"),
+    path("tickets/<int:number>/fields/", tag_field_views.ticket_fields, name="ticket_fields"),
+    path("admin/fields/", tag_field_views.admin_fields, name="admin_fields"),
+    path("admin/fields/<int:field_id>/", tag_field_views.admin_field, name="admin_field"),
+    path(
+        "admin/fields/<int:field_id>/archive/",
+        tag_field_views.admin_field_archive,
+        name="admin_field_archive",
+    ),
 ]

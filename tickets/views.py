@@ -6,6 +6,7 @@ every refusal is the same 404 as a missing ticket.
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,7 +18,7 @@ from helpdesk.forms import apply_service_errors, service_error_message
 from helpdesk.markdown import mentions_in
 from helpdesk.text import strip_bidi
 from privacy.audit import events
-from tickets import access, list_views, reads, selectors, services
+from tickets import access, custom_fields, list_views, reads, selectors, services, tag_field_pages, tags
 from tickets.attachments import attachments_record_rejected
 from tickets.forms import (
     MessageEditForm,
@@ -30,6 +31,7 @@ from tickets.forms import (
 from tickets.mail import outgoing
 from tickets.mail import selectors as mail_selectors
 from tickets.models import MessageKind, Status
+from tickets.tag_field_forms import add_value_fields, posted_values
 from workspaces.access import NOT_FOUND, workspace_view
 from workspaces.models import Role
 
@@ -106,6 +108,8 @@ def ticket_list(request, membership):
         before=request.GET.get("before"),
         page_size=PAGE_SIZE,
     )
+    if membership.is_staff:
+        tags.attach_tag_names(page.tickets)  # the rows' tag chips: one query for the page
     shown_sort = selectors.sort_in_effect(filters)
     if form.is_bound and form.data.get("sort") != shown_sort:
         # The "Sort by" box shows the order the list is in ("Best match" for a search).
@@ -150,6 +154,9 @@ def ticket_view_counts(request, membership):
 @require_http_methods(["GET", "POST"])
 def ticket_new(request, membership):
     form = TicketCreateForm(request.POST or None, request.FILES or None, membership=membership)
+    # Custom fields visible to requesters are asked of them here (issue 13).
+    asked = tag_field_pages.fields_asked_on_new_ticket(membership)
+    add_value_fields(form, asked, before="attachments")
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
@@ -169,9 +176,18 @@ def ticket_new(request, membership):
                     ticket, _invitation = services.ticket_create_for_invitee(email=invitee, **ticket_fields)
                     messages.info(request, REQUESTER_INVITED.format(email=invitee))
                 else:
-                    ticket = services.ticket_create(
-                        requester=data.get("requester") or membership.user, **ticket_fields
-                    )
+                    with transaction.atomic():
+                        ticket = services.ticket_create(
+                            requester=data.get("requester") or membership.user, **ticket_fields
+                        )
+                        if asked:
+                            custom_fields.ticket_set_field_values(
+                                ticket=ticket,
+                                values=posted_values(form, asked),
+                                actor=membership.user,
+                                request=request,
+                                for_requester=True,
+                            )
             except ValidationError as error:
                 apply_service_errors(form, error)
             else:
@@ -217,7 +233,9 @@ def ticket_unavailable(request, membership, number, *, refused=None):
     return render(request, "tickets/ticket_unavailable.html", context, status=404)
 
 
-def _render_ticket(request, membership, ticket, *, reply_form=None, properties_form=None, status=200):
+def _render_ticket(
+    request, membership, ticket, *, reply_form=None, properties_form=None, status=200, tag_field_forms=None
+):
     staff = membership.is_staff
     if staff:
         if request.method == "GET":
@@ -236,6 +254,8 @@ def _render_ticket(request, membership, ticket, *, reply_form=None, properties_f
         if staff
         else None,
     }
+    # Tags and custom fields (issue 13): tickets/tag_field_pages.py.
+    context.update(tag_field_pages.ticket_context(membership, ticket, **(tag_field_forms or {})))
     if staff:
         context["properties_form"] = properties_form or TicketPropertiesForm(
             membership=membership, ticket=ticket

@@ -116,6 +116,13 @@ SUBJECT_REQUEST_ERASED = "subject_request.erased"
 WORKSPACE_DPA_ACCEPTED = "workspace.dpa_accepted"
 POLICY_CHANGE_ANNOUNCED = "policy.change_announced"
 
+# Tags and custom fields (issue 13, workspace chain).
+TICKET_TAGS_CHANGED = "ticket.tags_changed"
+TICKET_FIELDS_CHANGED = "ticket.fields_changed"
+CUSTOM_FIELD_CREATED = "custom_field.created"
+CUSTOM_FIELD_CHANGED = "custom_field.changed"
+CUSTOM_FIELD_ARCHIVED = "custom_field.archived"
+
 ACTIONS: dict[str, str] = {
     MAIL_RECEIVED: (
         "An email reached a support mailbox (detail: mailbox id, outcome, reason code, ticket "
@@ -276,6 +283,22 @@ ACTIONS: dict[str, str] = {
     ),
     POLICY_CHANGE_ANNOUNCED: (
         "A material policy change was emailed to the people it affects (detail: kind, version, emails sent)."
+    ),
+    TICKET_TAGS_CHANGED: (
+        "Staff added or removed tags on a ticket (detail: ticket number, tags added and removed)."
+    ),
+    TICKET_FIELDS_CHANGED: (
+        "Custom field values of a ticket were set or cleared (detail: ticket number, field ids and labels; "
+        "never the values)."
+    ),
+    CUSTOM_FIELD_CREATED: (
+        "An admin added a custom ticket field (detail: label, kind, required, visible, personal)."
+    ),
+    CUSTOM_FIELD_CHANGED: (
+        "An admin changed a custom ticket field (detail: field label, which settings changed)."
+    ),
+    CUSTOM_FIELD_ARCHIVED: (
+        "An admin archived a custom ticket field; its values are kept (detail: field label)."
     ),
 }
 

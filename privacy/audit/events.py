@@ -1302,3 +1302,77 @@ def mailbox_changed(*, mailbox, change: str, fields: list[str], actor=None, requ
         target_id=mailbox.pk,
         detail={"change": change, "fields": sorted(fields)},
     )
+
+
+# Tags and custom fields (issue 13, workspace chain) ------------------------------------------------
+
+
+@_writes(actions.TICKET_TAGS_CHANGED)
+def ticket_tags_changed(*, ticket, added: list[str], removed: list[str], actor, request=None) -> AuditEvent:
+    """One event per save, whatever the number of tags (names are the workspace's vocabulary)."""
+    return audit_record(
+        action=actions.TICKET_TAGS_CHANGED,
+        request=request,
+        actor=actor,
+        workspace=ticket.workspace,
+        target=ticket,
+        detail={"number": ticket.number, "added": sorted(added), "removed": sorted(removed)},
+    )
+
+
+@_writes(actions.TICKET_FIELDS_CHANGED)
+def ticket_fields_changed(*, ticket, fields: list, actor, request=None) -> AuditEvent:
+    """``fields``: the CustomField rows whose value changed. Ids and labels only, never a value
+    (a field may hold personal data)."""
+    return audit_record(
+        action=actions.TICKET_FIELDS_CHANGED,
+        request=request,
+        actor=actor,
+        workspace=ticket.workspace,
+        target=ticket,
+        detail={"number": ticket.number, "fields": [{"id": f.pk, "label": f.label} for f in fields]},
+    )
+
+
+def _custom_field_event(action: str, *, field, detail: dict, actor, request) -> AuditEvent:
+    return audit_record(
+        action=action,
+        request=request,
+        actor=actor,
+        workspace=field.workspace,
+        target_type="tickets.customfield",
+        target_id=field.pk,
+        detail={"label": field.label, **detail},
+    )
+
+
+@_writes(actions.CUSTOM_FIELD_CREATED)
+def custom_field_created(*, field, actor, request=None) -> AuditEvent:
+    detail = {
+        "kind": field.kind,
+        "required": field.required,
+        "visible_to_requesters": field.visible_to_requesters,
+        "personal": field.personal,
+    }
+    return _custom_field_event(
+        actions.CUSTOM_FIELD_CREATED, field=field, detail=detail, actor=actor, request=request
+    )
+
+
+@_writes(actions.CUSTOM_FIELD_CHANGED)
+def custom_field_changed(*, field, changed: list[str], actor, request=None) -> AuditEvent:
+    """``changed``: names of the settings that changed (``label``, ``options``, ``archived`` ...)."""
+    return _custom_field_event(
+        actions.CUSTOM_FIELD_CHANGED,
+        field=field,
+        detail={"changed": sorted(changed)},
+        actor=actor,
+        request=request,
+    )
+
+
+@_writes(actions.CUSTOM_FIELD_ARCHIVED)
+def custom_field_archived(*, field, actor, request=None) -> AuditEvent:
+    return _custom_field_event(
+        actions.CUSTOM_FIELD_ARCHIVED, field=field, detail={}, actor=actor, request=request
+    )

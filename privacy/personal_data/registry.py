@@ -130,6 +130,8 @@ NON_PERSONAL_MODELS: dict[str, str] = {
     "auth.Group": "Group names defined by admins; unused by the product.",
     "contenttypes.ContentType": "Model names defined by code.",
     "guardian.GroupObjectPermission": "Group grants; no person referenced.",
+    "tickets.Tag": "Labels staff put on tickets ('billing', 'vip'); name no person.",
+    "tickets.CustomField": "Definitions of ticket fields chosen by admins (label, options); name no person.",
 }
 
 

@@ -317,6 +317,108 @@ MATRIX = {
 }
 
 
+# Tags and custom fields (issue 13) ---------------------------------------------------------------
+
+
+def _ticket_tags(world):
+    from tickets.tags import ticket_tag_names
+
+    return ticket_tag_names(world.ticket)
+
+
+def _field_kwargs(world):
+    from tickets.custom_fields import custom_field_create
+
+    field = custom_field_create(
+        workspace=world.workspace, label="Order number", kind="text", actor=world.user(ADMIN)
+    )
+    return {"field_id": field.pk}
+
+
+def _field_value(world):
+    from tickets.models import CustomFieldValue
+
+    return CustomFieldValue.objects.filter(ticket=world.ticket).values_list("value", flat=True).first()
+
+
+def _field_label(field_id):
+    from tickets.models import CustomField
+
+    return CustomField.objects.values_list("label", flat=True).get(pk=field_id)
+
+
+def _field_archived(field_id):
+    from tickets.models import CustomField
+
+    return CustomField.objects.filter(pk=field_id, archived_at__isnull=False).exists()
+
+
+def _fields_exist(label):
+    from tickets.models import CustomField
+
+    return CustomField.objects.filter(label=label).exists()
+
+
+TAG_FIELD_MATRIX = {
+    # The tags autocomplete: staff of the workspace (any queue); requesters 404.
+    "tag_suggestions": {
+        "kwargs_factory": lambda world: {},
+        "methods": {"GET": {}},
+        "expected": {"GET": {**every_member(200), REQUESTER_OWNER: 404, REQUESTER_OTHER: 404}},
+    },
+    "ticket_tags": {
+        "kwargs_factory": _ticket_kwargs,
+        "methods": {
+            "POST": {
+                "data": lambda world, kwargs: {"tags": "matrix, vip", "seen": ""},
+                "applied": lambda world, kwargs: _ticket_tags(world) == ["matrix", "vip"],
+            },
+        },
+        "expected": {"POST": _seen_by(302, *TICKET_STAFF)},
+    },
+    "ticket_fields": {
+        "kwargs_factory": _ticket_kwargs,
+        "methods": {
+            "POST": {
+                # The field is made with the post (kwargs name only URL arguments).
+                "data": lambda world, kwargs: {f"cf_{_field_kwargs(world)['field_id']}": "A-42"},
+                "applied": lambda world, kwargs: _field_value(world) == "A-42",
+            },
+        },
+        "expected": {"POST": _seen_by(302, *TICKET_STAFF)},
+    },
+    "admin_fields": {
+        "kwargs_factory": lambda world: {},
+        "methods": {
+            "GET": {},
+            "POST": {
+                "data": lambda world, kwargs: {"label": "Matrix field", "kind": "text", "position": "1"},
+                "applied": lambda world, kwargs: _fields_exist("Matrix field"),
+            },
+        },
+        "expected": {"GET": only(ADMIN, 200), "POST": only(ADMIN, 302)},
+    },
+    "admin_field": {
+        "kwargs_factory": _field_kwargs,
+        "methods": {
+            "GET": {},
+            "POST": {
+                "data": lambda world, kwargs: {"label": "Renamed field", "position": "2"},
+                "applied": lambda world, kwargs: _field_label(kwargs["field_id"]) == "Renamed field",
+            },
+        },
+        "expected": {"GET": only(ADMIN, 200), "POST": only(ADMIN, 302)},
+    },
+    "admin_field_archive": {
+        "kwargs_factory": _field_kwargs,
+        "methods": {"POST": {"applied": lambda world, kwargs: _field_archived(kwargs["field_id"])}},
+        "expected": {"POST": only(ADMIN, 302)},
+    },
+}
+
+MATRIX.update(TAG_FIELD_MATRIX)
+
+
 def _attachment_redacted(kwargs) -> bool:
     from tickets.models import Attachment
 
