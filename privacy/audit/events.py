@@ -1334,7 +1334,7 @@ def ticket_fields_changed(*, ticket, fields: list, actor, request=None) -> Audit
     )
 
 
-def _custom_field_event(action: str, *, field, detail: dict, actor, request) -> AuditEvent:
+def _custom_field_event(*, action: str, field, detail: dict, actor, request) -> AuditEvent:
     return audit_record(
         action=action,
         request=request,
@@ -1355,7 +1355,7 @@ def custom_field_created(*, field, actor, request=None) -> AuditEvent:
         "personal": field.personal,
     }
     return _custom_field_event(
-        actions.CUSTOM_FIELD_CREATED, field=field, detail=detail, actor=actor, request=request
+        action=actions.CUSTOM_FIELD_CREATED, field=field, detail=detail, actor=actor, request=request
     )
 
 
@@ -1363,7 +1363,7 @@ def custom_field_created(*, field, actor, request=None) -> AuditEvent:
 def custom_field_changed(*, field, changed: list[str], actor, request=None) -> AuditEvent:
     """``changed``: names of the settings that changed (``label``, ``options``, ``archived`` ...)."""
     return _custom_field_event(
-        actions.CUSTOM_FIELD_CHANGED,
+        action=actions.CUSTOM_FIELD_CHANGED,
         field=field,
         detail={"changed": sorted(changed)},
         actor=actor,
@@ -1374,5 +1374,5 @@ def custom_field_changed(*, field, changed: list[str], actor, request=None) -> A
 @_writes(actions.CUSTOM_FIELD_ARCHIVED)
 def custom_field_archived(*, field, actor, request=None) -> AuditEvent:
     return _custom_field_event(
-        actions.CUSTOM_FIELD_ARCHIVED, field=field, detail={}, actor=actor, request=request
+        action=actions.CUSTOM_FIELD_ARCHIVED, field=field, detail={}, actor=actor, request=request
     )

@@ -9,8 +9,8 @@ from tickets.models import MessageKind
 # user, session, membership, ticket (get_ticket_or_404), message (get_message_or_404), its attachments
 MESSAGE_FRAME_QUERIES = 6
 # user, session, membership, ticket with queue, requester and assignee, the agent's read of it
-# (the row's unread marker, tickets/reads.py)
-ROW_FRAME_QUERIES = 5
+# (the row's unread marker, tickets/reads.py), the ticket's tags (staff rows, issue 13)
+ROW_FRAME_QUERIES = 6
 
 
 def signed_in_scope(user, **kwargs) -> dict:
