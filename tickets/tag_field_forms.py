@@ -31,7 +31,7 @@ class TicketTagsForm(forms.Form):
     static/js/tags.js adds suggestions). ``seen`` is the list the form showed, so only what the
     person changed is applied."""
 
-    tags = forms.CharField(label=_("Tags"), required=False, max_length=2000, help_text=TAGS_HELP)
+    tags = forms.CharField(label=_("Edit tags"), required=False, max_length=2000, help_text=TAGS_HELP)
     seen = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
 
     def __init__(self, *args, suggest_url: str = "", **kwargs):
