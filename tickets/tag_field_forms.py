@@ -9,6 +9,8 @@ from tickets.custom_fields import MAX_OPTIONS, OPTIONS_NEEDED, OPTIONS_TOO_MANY,
 from tickets.models import CUSTOM_FIELD_LABEL_MAX_LENGTH, CUSTOM_FIELD_VALUE_MAX_LENGTH, FieldKind
 from tickets.tags import split_tag_list
 
+SHOWN_TO_REQUESTER = _("Shown to the requester")
+MAY_BE_PERSONAL = _("May hold personal data")
 TAGS_HELP = _("Separate tags with commas, for example: billing, vip. Remove a tag by deleting it here.")
 
 
@@ -58,11 +60,18 @@ def field_name(field) -> str:
     return f"cf_{field.pk}"
 
 
-def form_field_for(field, *, enforce_required: bool = True) -> forms.Field:
+def form_field_for(field, *, enforce_required: bool = True, staff_notes: bool = True) -> forms.Field:
     """The Django form field that asks ``field``'s value (validation by kind; the service
     checks again with ``clean_value``)."""
     required = field.required and enforce_required
-    common = {"label": field.label, "required": required}
+    # Staff see who else sees the value and whether it may be personal (translated texts only:
+    # form_fields.html shows help text unescaped, so an admin's words never go here).
+    notes = []
+    if staff_notes and field.visible_to_requesters:
+        notes.append(str(SHOWN_TO_REQUESTER))
+    if staff_notes and field.personal:
+        notes.append(str(MAY_BE_PERSONAL))
+    common = {"label": field.label, "required": required, "help_text": " · ".join(notes)}
     if field.kind == FieldKind.NUMBER:
         return forms.DecimalField(max_digits=24, decimal_places=9, **common)
     if field.kind == FieldKind.DATE:
@@ -75,12 +84,16 @@ def form_field_for(field, *, enforce_required: bool = True) -> forms.Field:
     return forms.CharField(max_length=CUSTOM_FIELD_VALUE_MAX_LENGTH, **common)
 
 
-def add_value_fields(form: forms.Form, fields, *, values=None, before: str | None = None) -> None:
+def add_value_fields(
+    form: forms.Form, fields, *, values=None, before: str | None = None, staff_notes: bool = True
+) -> None:
     """Add a form field for each custom field (named ``cf_<id>``), with ``values`` (``{field id:
-    stored text}``) as initial values; inserted before the field named ``before`` if given."""
+    stored text}``) as initial values; inserted before the field named ``before`` if given.
+    ``staff_notes``: say under each field whether requesters see it and whether it may be
+    personal (off on a requester's form)."""
     values = values or {}
     for field in fields:
-        form.fields[field_name(field)] = form_field_for(field)
+        form.fields[field_name(field)] = form_field_for(field, staff_notes=staff_notes)
         stored = values.get(field.pk, "")
         if stored:
             form.initial[field_name(field)] = value_for_form(field, stored)

@@ -156,7 +156,7 @@ def ticket_new(request, membership):
     form = TicketCreateForm(request.POST or None, request.FILES or None, membership=membership)
     # Custom fields visible to requesters are asked of them here (issue 13).
     asked = tag_field_pages.fields_asked_on_new_ticket(membership)
-    add_value_fields(form, asked, before="attachments")
+    add_value_fields(form, asked, before="attachments", staff_notes=False)
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data

@@ -41,6 +41,13 @@ def test_admin_defines_fields_agent_tags_and_fills_them_requester_sees_only_hers
     expect(page.get_by_text("Field “Phone number” added.")).to_be_visible()
     expect(page.locator("table.field-list tbody tr")).to_have_count(2)
     screenshot(page, "tags-fields-admin")
+    page.get_by_role("link", name="Change Product").click()
+    expect(page.get_by_role("heading", name="Field “Product”")).to_be_visible()
+    page.get_by_label("Options (dropdown only)").fill("Printer\nScanner\nFax")
+    screenshot(page, "tags-fields-admin-edit")
+    page.get_by_role("button", name="Save field").click()
+    expect(page.get_by_text("Field “Product” saved.")).to_be_visible()
+    expect(page.locator("table.field-list")).to_contain_text("Printer, Scanner, Fax")
 
     # The agent tags the ticket from the keyboard with the autocomplete, and fills the fields.
     page = new_page()

@@ -12,7 +12,7 @@ from privacy.account.erasure import erasure_request, erasure_run
 from privacy.account.export import write_archive
 from privacy.audit.models import AuditEvent
 from tests.privacy.selfservice_support import read_zip
-from tests.tickets.ticket_helpers import new_ticket, url
+from tests.tickets.ticket_helpers import url
 from tickets import custom_fields
 from tickets.anonymize import tickets_anonymize
 from tickets.models import CustomField, CustomFieldValue, FieldKind, Status
@@ -78,6 +78,8 @@ def test_staff_save_the_fields_form_and_required_ones_block(login, agent, ticket
     client = login(agent)
     page = client.get(url(workspace, "", ticket.number)).content.decode()
     assert "Phone number" in page and "Product" in page
+    # Staff are told which fields the requester sees and which may hold personal data.
+    assert "Shown to the requester" in page and "May hold personal data" in page
     f = fields
     missing = client.post(fields_url(workspace, ticket), {f"cf_{f['phone'].pk}": "+49 30 1234"})
     assert missing.status_code == 400
@@ -145,6 +147,7 @@ def test_requesters_are_asked_visible_fields_when_opening_a_ticket(
     client = login(requester)
     form = client.get(url(workspace, "new/")).content.decode()
     assert "Product" in form and "Preferred contact" in form and "Phone number" not in form
+    assert "Shown to the requester" not in form
     base = {"subject": "Jam", "queue": queue.pk, "priority": "normal", "description": "It jams."}
     refused = client.post(url(workspace, "new/"), base)
     assert refused.status_code == 400
