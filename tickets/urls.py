@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets import download_views, redaction_views, views
+from tickets import download_views, redaction_views, sla_views, views
 from tickets.mail import views as mail_views
 
 urlpatterns = [
@@ -39,4 +39,5 @@ urlpatterns = [
     ),
     path("admin/mailboxes/", mail_views.admin_mailboxes, name="admin_mailboxes"),
     path("admin/mailboxes/<int:mailbox_id>/", mail_views.admin_mailbox, name="admin_mailbox"),
+    path("admin/service-levels/", sla_views.admin_sla, name="admin_sla"),
 ]

@@ -115,6 +115,9 @@ SUBJECT_REQUEST_EXPORTED = "subject_request.exported"
 SUBJECT_REQUEST_ERASED = "subject_request.erased"
 WORKSPACE_DPA_ACCEPTED = "workspace.dpa_accepted"
 POLICY_CHANGE_ANNOUNCED = "policy.change_announced"
+# Service levels (issue 13, workspace chain).
+SLA_POLICY_CHANGED = "sla.policy_changed"
+SLA_BREACHED = "sla.breached"
 
 ACTIONS: dict[str, str] = {
     MAIL_RECEIVED: (
@@ -276,6 +279,14 @@ ACTIONS: dict[str, str] = {
     ),
     POLICY_CHANGE_ANNOUNCED: (
         "A material policy change was emailed to the people it affects (detail: kind, version, emails sent)."
+    ),
+    SLA_POLICY_CHANGED: (
+        "An admin changed the workspace's service levels (detail: the settings changed, "
+        "whether the policy is on)."
+    ),
+    SLA_BREACHED: (
+        "A ticket missed a service-level target, found by the breach scan (detail: ticket "
+        "number, first_response or resolution, due time)."
     ),
 }
 

@@ -130,6 +130,7 @@ NON_PERSONAL_MODELS: dict[str, str] = {
     "auth.Group": "Group names defined by admins; unused by the product.",
     "contenttypes.ContentType": "Model names defined by code.",
     "guardian.GroupObjectPermission": "Group grants; no person referenced.",
+    "tickets.SlaPolicy": "A workspace's service-level targets, opening hours, holidays and time zone.",
 }
 
 
