@@ -318,3 +318,31 @@ def test_attainment_never_counts_another_workspace(workspace, other_workspace, r
     clock.advance(hours=2)
     figures = sla.attainment(workspace, clock.now - 3 * HOUR, clock.now)
     assert figures["first_response"] == {"met": 0, "total": 0}
+
+
+def test_the_command_and_the_beat_entry_run_the_same_scan(workspace, requester, queue, clock, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    policy_for(workspace)
+    new_ticket(requester, queue)
+    clock.advance(hours=2)
+    out = StringIO()
+    call_command("detect_sla_breaches", stdout=out)
+    assert "Recorded 1 breach(es)." in out.getvalue()
+    assert settings.CELERY_BEAT_SCHEDULE["sla-breaches"]["task"] == sla.breaches_detect_task.name
+
+
+def test_holidays_of_the_policy_stop_the_clock(workspace, requester, queue, clock):
+    clock.now = datetime(2030, 12, 24, 12, 0, tzinfo=UTC)
+    policy_for(workspace, holidays=["2030-12-25", "2030-12-26"])
+    ticket = fresh(new_ticket(requester, queue, subject="Christmas Eve", priority=Priority.NORMAL))
+    # Eight hours from 12:00 on the 24th leave four for after the closed 25th and 26th.
+    assert ticket.first_response_due_at == datetime(2030, 12, 24, 13, 0, tzinfo=UTC)
+    services.ticket_set_priority(ticket=ticket, priority=Priority.URGENT, actor=None)
+    SlaPolicy.objects.update(normal_resolution=16 * 60)
+    services.ticket_set_priority(ticket=ticket, priority=Priority.NORMAL, actor=None)
+    assert fresh(ticket).resolution_due_at == datetime(2030, 12, 27, 4, 0, tzinfo=UTC)
+    services.ticket_set_priority(ticket=ticket, priority=Priority.LOW, actor=None)
+    assert fresh(ticket).sla_due_at is None  # no target for low tickets: nothing due
