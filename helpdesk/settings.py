@@ -311,6 +311,8 @@ CELERY_BEAT_SCHEDULE = {
     "fetch-mail": {"task": "tickets.mail.fetch_mail", "schedule": 60},
     # Hourly: one email per person who chose the digest, listing their queued ticket emails.
     "notification-digests": {"task": "privacy.tasks.send_notification_digests", "schedule": 60 * 60},
+    # Service levels (issue 13): record and email the targets that passed, each minute.
+    "sla-breaches": {"task": "tickets.sla_detect_breaches", "schedule": 60},
 }
 
 EMAIL_HOST = env_str("EMAIL_HOST")

@@ -108,7 +108,7 @@ class TicketFilterForm(forms.Form):
             statuses += [(STATUS_DONE, _("Solved or closed"))]
             for name in ("queue", "assignee", "priority", "tag"):
                 del self.fields[name]
-            self.fields["sort"].choices = [c for c in SORT_LABELS.items() if c[0] != "priority"]
+            self.fields["sort"].choices = [c for c in SORT_LABELS.items() if c[0] not in ("priority", "due")]
         self.fields["status"].choices = statuses
         if "tag" in self.fields:
             url = reverse("tag_suggestions", kwargs={"slug": membership.workspace.slug})

@@ -134,6 +134,29 @@ class Ticket(models.Model):
         output_field=models.SmallIntegerField(),
         db_persist=True,
     )
+    # Service levels (issue 13, tickets/sla.py). All null while no SLA policy applies. The targets'
+    # due times count business hours from ``created_at``, pushed back by the business time spent
+    # paused (Pending, Solved, Closed): ``sla_paused_seconds`` so far, plus the current pause since
+    # ``sla_paused_at``.
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    first_responded_at = models.DateTimeField(null=True, blank=True)
+    sla_resolved_at = models.DateTimeField(null=True, blank=True)
+    sla_paused_at = models.DateTimeField(null=True, blank=True)
+    # Null for none. Every SLA column is nullable without a default: on SQLite a column with a
+    # default (or NOT NULL) makes Django rebuild the table, which drops the search triggers.
+    sla_paused_seconds = models.PositiveIntegerField(null=True, blank=True)
+    # The target running now (first response until answered, then resolution) and when it turns
+    # "breaching soon": what the list shows and sorts by, with no calendar needed to read it.
+    # Null while paused, resolved or without a target.
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    sla_warn_at = models.DateTimeField(null=True, blank=True)
+    # ``sla_due_at`` again while the running target's breach is not recorded yet, else null: the
+    # breach scan reads its partial index and clears it when it records the breach, so each
+    # breach is found (and emailed) once.
+    sla_breach_check_at = models.DateTimeField(null=True, blank=True)
+    first_response_breached_at = models.DateTimeField(null=True, blank=True)
+    resolution_breached_at = models.DateTimeField(null=True, blank=True)
 
     objects = TicketQuerySet.as_manager()
 
@@ -161,6 +184,28 @@ class Ticket(models.Model):
                 fields=["workspace", "closed_at", "id"],
                 name="ticket_ws_retention_idx",
                 condition=models.Q(anonymized_at__isnull=True),
+            ),
+            # Service levels: the list sorted by due (a seek on the running target), the breach
+            # scan (due, not yet recorded) and the attainment report's periods.
+            models.Index(
+                fields=["workspace", "sla_due_at", "id"],
+                name="ticket_ws_due_seek",
+                condition=models.Q(sla_due_at__isnull=False),
+            ),
+            models.Index(
+                fields=["sla_breach_check_at"],
+                name="ticket_sla_breach_scan",
+                condition=models.Q(sla_breach_check_at__isnull=False),
+            ),
+            models.Index(
+                fields=["workspace", "first_response_due_at"],
+                name="ticket_ws_fr_due",
+                condition=models.Q(first_response_due_at__isnull=False),
+            ),
+            models.Index(
+                fields=["workspace", "resolution_due_at"],
+                name="ticket_ws_res_due",
+                condition=models.Q(resolution_due_at__isnull=False),
             ),
         ]
         ordering = ["-updated_at", "-id"]
@@ -375,3 +420,43 @@ class CustomFieldValue(models.Model):
 
     def __str__(self):
         return f"{self.field_id} on ticket {self.ticket_id}"
+# --- SLA policies (issue 13) ---
+
+
+def _default_week():
+    # Monday to Friday, 09:00-17:00.
+    return [[9 * 60, 17 * 60]] * 5 + [None, None]
+
+
+class SlaPolicy(models.Model):
+    """A workspace's service levels: targets per priority, counted in business time (the weekly
+    hours and holidays, read in ``time_zone``). One per workspace; ``is_active`` off means no
+    SLA. Targets are business minutes, null for "no target" for that priority."""
+
+    workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, related_name="+")
+    is_active = models.BooleanField(default=True)
+    # The workspace's zone for business hours (workspaces have no zone of their own).
+    time_zone = models.CharField(max_length=64, default="UTC")
+    low_first_response = models.PositiveIntegerField(null=True, blank=True)
+    low_resolution = models.PositiveIntegerField(null=True, blank=True)
+    normal_first_response = models.PositiveIntegerField(null=True, blank=True)
+    normal_resolution = models.PositiveIntegerField(null=True, blank=True)
+    high_first_response = models.PositiveIntegerField(null=True, blank=True)
+    high_resolution = models.PositiveIntegerField(null=True, blank=True)
+    urgent_first_response = models.PositiveIntegerField(null=True, blank=True)
+    urgent_resolution = models.PositiveIntegerField(null=True, blank=True)
+    # Seven entries, Monday first: [open minute, close minute] or null for a closed day. One JSON
+    # column each, so the whole policy is one row read in one query.
+    weekly_hours = models.JSONField(default=_default_week)
+    # ISO dates ("2026-12-25"), closed all day.
+    holidays = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"SLA policy of workspace {self.workspace_id}"
+
+    def targets_for(self, priority: str) -> tuple[int | None, int | None]:
+        """(first response, resolution) in business minutes for ``priority``."""
+        return getattr(self, f"{priority}_first_response", None), getattr(
+            self, f"{priority}_resolution", None
+        )

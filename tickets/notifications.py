@@ -30,6 +30,7 @@ from helpdesk import outbound
 from helpdesk.markdown import Rendered
 from helpdesk.site import absolute_url
 from privacy.audit import events
+from tickets import sla_state
 from tickets.access import can_see_ticket, find_visible_message, visible_attachments, visible_participants
 from tickets.bodies import message_html
 from tickets.mail import outgoing
@@ -79,6 +80,10 @@ def notify_assigned(*, ticket, actor) -> None:
     _schedule(send_ticket_assigned_task, ticket.pk, actor.pk if actor is not None else None)
 
 
+def notify_sla_breached(*, ticket) -> None:
+    _schedule(send_sla_breached_task, ticket.pk)
+
+
 # Sending (called by the tasks, outside any request) -----------------------------------------
 
 
@@ -97,6 +102,7 @@ _EMAILS = {
     OutboundKind.MENTION: ("ticket_mentioned", outbound.MENTION),
     # The person wrote to us and waits for this; it never waits for an hourly digest.
     OutboundKind.ACKNOWLEDGEMENT: ("ticket_acknowledgement", outbound.ACCOUNT),
+    OutboundKind.SLA_BREACH: ("ticket_sla_breached", outbound.TICKET),
 }
 
 
@@ -231,6 +237,21 @@ def send_ticket_assigned(*, ticket_id: int, actor_id: int | None) -> int:
     return _send_unless_actor(ticket, ticket.assignee, actor_id=actor_id, kind=OutboundKind.ASSIGNED)
 
 
+def send_sla_breached(*, ticket_id: int) -> int:
+    """Tell the staff who answer the ticket (``_staff_to_tell``: the assignee, else the queue's
+    agents, else the admins) that it missed a service-level target. Staff only, ever."""
+    ticket = _ticket(ticket_id)
+    if ticket is None:
+        return 0
+    sent = 0
+    for user in _staff_to_tell(ticket):
+        membership = _recipient_membership(ticket, user)
+        if membership is None or not membership.is_staff:
+            continue
+        sent += _queue_one(ticket, user, OutboundKind.SLA_BREACH)
+    return sent
+
+
 def send_acknowledgement(ticket, recipient) -> int:
     """An automatic "we received your request" to ``recipient`` (the person who opened
     ``ticket`` by email). Call it inside the transaction that opened the ticket: it is sent after
@@ -303,6 +324,8 @@ def deliver_email(*, email_id: int) -> str:
     sender = outgoing.sender_for(ticket)
     context = {**_context(ticket), "reply_by_email": sender.reply_by_email}
     markdown = None
+    if email.kind == OutboundKind.SLA_BREACH:
+        context["sla_targets"] = sla_state.targets(ticket)
     if email.kind in (OutboundKind.REPLY, OutboundKind.MENTION):
         # A reply email carries a public reply; a mention (to staff only) the note it is in.
         expected = MessageKind.REPLY if email.kind == OutboundKind.REPLY else MessageKind.NOTE
@@ -384,3 +407,8 @@ def deliver_email_task(self, email_id: int) -> str:
 @shared_task(name="tickets.send_ticket_assigned")
 def send_ticket_assigned_task(ticket_id: int, actor_id: int | None = None) -> int:
     return send_ticket_assigned(ticket_id=ticket_id, actor_id=actor_id)
+
+
+@shared_task(name="tickets.send_sla_breached")
+def send_sla_breached_task(ticket_id: int) -> int:
+    return send_sla_breached(ticket_id=ticket_id)

@@ -30,7 +30,13 @@ SORTS = {
     "created": ("created_at", "datetime"),
     "priority": ("priority_rank", "int"),
     "number": ("number", "int"),
+    # Service levels (staff only): the running target's due time; "descending" is the most
+    # urgent first, as for priority, so the soonest (and the overdue) come first.
+    "due": ("sla_due_at", "datetime"),
 }
+# Sorts in which "descending" means ascending values (most urgent first).
+URGENCY_SORTS = ("due",)
+STAFF_ONLY_SORTS = ("priority", "due")
 # Requesters sort "updated" by the last change they can see: an internal note or an agent-only
 # change must not move a ticket up their list (nor show in its "Updated" column).
 REQUESTER_SORT_FIELDS = {"updated": "public_updated_at"}
@@ -41,6 +47,7 @@ SORT_LABELS = {
     "priority": _("Priority"),
     "number": _("Number"),
     "relevance": _("Best match"),
+    "due": _("Due (most urgent first)"),
 }
 # With a search and no sort chosen, the best matches come first.
 RELEVANCE = "relevance"
@@ -201,6 +208,8 @@ def ticket_list_page(
     """
     query = search_query(filters)
     sort = filters.sort if filters.sort in SORTS else DEFAULT_SORT
+    if sort in STAFF_ONLY_SORTS and not membership.is_staff:
+        sort = DEFAULT_SORT
     tickets = reads.with_seen_at(
         filtered_tickets(membership=membership, filters=filters).select_related(
             "queue", "requester", "assignee"
@@ -214,13 +223,19 @@ def ticket_list_page(
             return _relevance_page(membership, tickets, hits, after, before, page_size)
         tickets = tickets.filter(id__in=hits.ranked_ids)
     name = sort_field(sort, membership)
+    descending = filters.descending
+    if sort in URGENCY_SORTS:
+        # Only tickets with something due: paused, solved and SLA-less tickets have no place in
+        # an order of due times (and the partial index covers exactly these rows).
+        tickets = tickets.filter(**{f"{name}__isnull": False})
+        descending = not descending
     forward = True
     cursor = decode_cursor(after, sort)
     if cursor is None:
         cursor = decode_cursor(before, sort)
         forward = cursor is None
     # Walking down the index: a descending list read forwards, or an ascending one read back.
-    down = filters.descending == forward
+    down = descending == forward
     if cursor is not None:
         value, pk = cursor
         if down:

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy
 from helpdesk.markdown import mentioned_user_ids
 from helpdesk.text import strip_bidi
 from privacy.audit import events
-from tickets import notifications, realtime
+from tickets import notifications, realtime, sla
 from tickets.access import edit_window_open
 from tickets.attachments import attachment_attach, attachments_stored
 from tickets.bodies import body_html_of, stored_html_of
@@ -242,6 +242,7 @@ def _ticket_create(
     )
     message.full_clean(exclude=["ticket"])
     message.body_html = body_html_of(message.body)
+    sla.on_created(ticket)
     ticket.number = _next_ticket_number(workspace)
     ticket.save()
     message.ticket = ticket
@@ -277,6 +278,7 @@ def ticket_set_status(*, ticket: Ticket, status: str, actor, request=None) -> Ti
             "updated_at",
             "public_updated_at",
             *_bump_version(ticket, actor),
+            *sla.ticket_changed(ticket=ticket, now=now, old_status=old),
         ]
     )
     events.ticket_status_changed(ticket=ticket, old=old, new=status, actor=actor, request=request)
@@ -297,7 +299,8 @@ def ticket_set_priority(*, ticket: Ticket, priority: str, actor, request=None) -
     ticket.priority = priority
     ticket.updated_at = timezone.now()
     ticket.full_clean()
-    ticket.save(update_fields=["priority", "updated_at", *_bump_version(ticket, actor)])
+    due_fields = sla.ticket_changed(ticket=ticket, now=ticket.updated_at, priority_changed=True)
+    ticket.save(update_fields=["priority", "updated_at", *_bump_version(ticket, actor), *due_fields])
     events.ticket_priority_changed(ticket=ticket, old=old, new=priority, actor=actor, request=request)
     _after_commit(realtime.broadcast_ticket, ticket, public=False)
     return ticket
@@ -652,6 +655,12 @@ def _message_post(*, ticket, author, kind, body, request, created_at, stored, no
     if new_status != locked.status:
         status_was = _set_status(locked, new_status, now)
         fields += ["status", "closed_at", *_bump_version(locked, author)]
+    fields += sla.ticket_changed(
+        ticket=locked,
+        now=now,
+        old_status=status_was,
+        staff_replied=kind == MessageKind.REPLY and author_is_staff,
+    )
     locked.save(update_fields=fields)
     # The caller's instance sees the new state too.
     ticket.updated_at, ticket.status, ticket.closed_at = locked.updated_at, locked.status, locked.closed_at

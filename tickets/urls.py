@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets import download_views, redaction_views, tag_field_views, views
+from tickets import download_views, redaction_views, sla_views, tag_field_views, views
 from tickets.mail import views as mail_views
 
 urlpatterns = [
@@ -50,4 +50,5 @@ urlpatterns = [
         tag_field_views.admin_field_archive,
         name="admin_field_archive",
     ),
+    path("admin/service-levels/", sla_views.admin_sla, name="admin_sla"),
 ]

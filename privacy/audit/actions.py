@@ -115,6 +115,9 @@ SUBJECT_REQUEST_EXPORTED = "subject_request.exported"
 SUBJECT_REQUEST_ERASED = "subject_request.erased"
 WORKSPACE_DPA_ACCEPTED = "workspace.dpa_accepted"
 POLICY_CHANGE_ANNOUNCED = "policy.change_announced"
+# Service levels (issue 13, workspace chain).
+SLA_POLICY_CHANGED = "sla.policy_changed"
+SLA_BREACHED = "sla.breached"
 
 # Tags and custom fields (issue 13, workspace chain).
 TICKET_TAGS_CHANGED = "ticket.tags_changed"
@@ -299,6 +302,14 @@ ACTIONS: dict[str, str] = {
     ),
     CUSTOM_FIELD_ARCHIVED: (
         "An admin archived a custom ticket field; its values are kept (detail: field label)."
+    ),
+    SLA_POLICY_CHANGED: (
+        "An admin changed the workspace's service levels (detail: the settings changed, "
+        "whether the policy is on)."
+    ),
+    SLA_BREACHED: (
+        "A ticket missed a service-level target, found by the breach scan (detail: ticket "
+        "number, first_response or resolution, due time)."
     ),
 }
 

@@ -1376,3 +1376,31 @@ def custom_field_archived(*, field, actor, request=None) -> AuditEvent:
     return _custom_field_event(
         action=actions.CUSTOM_FIELD_ARCHIVED, field=field, detail={}, actor=actor, request=request
     )
+
+
+# Service levels (workspace chain) ------------------------------------------------------------
+
+
+@_writes(actions.SLA_POLICY_CHANGED)
+def sla_policy_changed(*, policy, fields: list[str], actor, request=None) -> AuditEvent:
+    """``fields``: names of the settings changed (targets, hours, holidays, zone, on/off)."""
+    return audit_record(
+        action=actions.SLA_POLICY_CHANGED,
+        request=request,
+        actor=actor,
+        workspace=policy.workspace,
+        target_type="tickets.slapolicy",
+        target_id=policy.pk,
+        detail={"fields": sorted(fields), "active": policy.is_active},
+    )
+
+
+@_writes(actions.SLA_BREACHED)
+def sla_breached(*, ticket, target: str, due_at) -> AuditEvent:
+    """Written by the breach scan (no actor); ``target``: first_response or resolution."""
+    return audit_record(
+        action=actions.SLA_BREACHED,
+        workspace=ticket.workspace,
+        target=ticket,
+        detail={"number": ticket.number, "target": target, "due_at": due_at.isoformat()},
+    )

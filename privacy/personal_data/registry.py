@@ -132,6 +132,7 @@ NON_PERSONAL_MODELS: dict[str, str] = {
     "guardian.GroupObjectPermission": "Group grants; no person referenced.",
     "tickets.Tag": "Labels staff put on tickets ('billing', 'vip'); name no person.",
     "tickets.CustomField": "Definitions of ticket fields chosen by admins (label, options); name no person.",
+    "tickets.SlaPolicy": "A workspace's service-level targets, opening hours, holidays and time zone.",
 }
 
 

@@ -273,9 +273,34 @@ MAILBOX_MATRIX = {
     },
 }
 
+# Service levels (issue 13): admins only; a 1-hour first response for normal tickets.
+
+
+def _sla_data(world, kwargs):
+    data = {"is_active": "on", "time_zone": "UTC", "normal_first_response": "1h", "holidays": ""}
+    for day in ("mon", "tue", "wed", "thu", "fri"):
+        data.update({f"{day}_open": "09:00", f"{day}_close": "17:00"})
+    return data
+
+
+def _sla_saved(world, kwargs):
+    from tickets.models import SlaPolicy
+
+    return SlaPolicy.objects.filter(workspace=world.workspace, normal_first_response=60).exists()
+
+
+SLA_MATRIX = {
+    "admin_sla": {
+        "kwargs_factory": lambda world: {},
+        "methods": {"GET": {}, "POST": {"data": _sla_data, "applied": _sla_saved}},
+        "expected": {"GET": only(ADMIN, 200), "POST": only(ADMIN, 302)},
+    },
+}
+
 MATRIX = {
     **TICKETS_MATRIX,
     **MAILBOX_MATRIX,
+    **SLA_MATRIX,
     "ticket_list": {
         "kwargs_factory": lambda world: {},
         "methods": {"GET": {}},

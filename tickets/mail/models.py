@@ -146,6 +146,7 @@ class OutboundKind(models.TextChoices):
     ASSIGNED = "assigned", _("Assignment")
     ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement")
     MENTION = "mention", _("Mention")
+    SLA_BREACH = "sla_breach", _("Service level breached")
 
 
 class OutboundStatus(models.TextChoices):
