@@ -22,6 +22,7 @@ when a frame is rendered, and only for people who are still admins or agents of 
 queue, so nobody who lost access is shown (their sockets also leave on the access change).
 """
 
+import asyncio
 import json
 import time
 import weakref
@@ -170,11 +171,77 @@ async def presence_clear(layer, *, ticket_id: int, channel: str) -> None:
     await _store(layer).remove(ticket_id, channel)
 
 
+class _SharedReads:
+    """One read of a ticket's entries for all the sockets of a process that ask at once.
+
+    A presence change is announced to every staff socket of the ticket; each used to read the
+    hash itself, so 500 sockets made 500 reads at once and ran the layer's connection pool dry
+    (issue 15). A socket now joins a read that starts after it asked: the one starting now when
+    none runs, else the single read queued behind the running one (which may have started
+    before the change this socket heard of). At most two reads per ticket at a time."""
+
+    def __init__(self):
+        self.running: dict = {}
+        self.queued: dict = {}
+
+    async def read(self, key, read):
+        task = self.running.get(key)
+        if task is None:
+            task = self._start(key, read)
+        else:
+            task = self.queued.get(key) or self._queue(key, task, read)
+        return await asyncio.shield(task)
+
+    def _start(self, key, read):
+        task = asyncio.ensure_future(read())
+        self.running[key] = task
+        task.add_done_callback(lambda done: self._forget(self.running, key, done))
+        return task
+
+    def _queue(self, key, running, read):
+        async def after():
+            await asyncio.wait({running})
+            return await read()
+
+        task = asyncio.ensure_future(after())
+        self.queued[key] = task
+        # Once the running read ends, the queued one is the running one: later askers queue
+        # behind it.
+        running.add_done_callback(lambda _done: self._promote(key, task))
+        task.add_done_callback(lambda done: self._forget(self.running, key, done))
+        return task
+
+    def _promote(self, key, task):
+        self._forget(self.queued, key, task)
+        if not task.done():
+            self.running[key] = task
+
+    @staticmethod
+    def _forget(table, key, task):
+        if table.get(key) is task:
+            del table[key]
+        if task.done() and not task.cancelled():
+            task.exception()  # retrieved: every asker got it already, no "never retrieved" noise
+
+
+_shared_reads: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _SharedReads]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _read_entries(layer, ticket_id: int) -> list[Entry]:
+    loop = asyncio.get_running_loop()
+    reads = _shared_reads.get(loop)
+    if reads is None:
+        reads = _shared_reads[loop] = _SharedReads()
+    return await reads.read((id(layer), ticket_id), lambda: _store(layer).read(ticket_id))
+
+
 async def presence_of(
     layer, *, ticket_id: int, except_user_id: int | None = None
 ) -> dict[int, PresenceState]:
     """{user id: state} of the people on ``ticket_id`` now, one per person, expired ones gone."""
-    people = merge(await _store(layer).read(ticket_id), now())
+    people = merge(await _read_entries(layer, ticket_id), now())
     people.pop(except_user_id, None)
     return people
 
