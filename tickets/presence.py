@@ -171,57 +171,59 @@ async def presence_clear(layer, *, ticket_id: int, channel: str) -> None:
     await _store(layer).remove(ticket_id, channel)
 
 
+class _Flight:
+    """One read of a ticket's entries and whether it has begun (askers before that may join)."""
+
+    def __init__(self):
+        self.began = False
+        self.task: asyncio.Future | None = None
+
+
 class _SharedReads:
     """One read of a ticket's entries for all the sockets of a process that ask at once.
 
     A presence change is announced to every staff socket of the ticket; each used to read the
     hash itself, so 500 sockets made 500 reads at once and ran the layer's connection pool dry
-    (issue 15). A socket now joins a read that starts after it asked: the one starting now when
-    none runs, else the single read queued behind the running one (which may have started
-    before the change this socket heard of). At most two reads per ticket at a time."""
+    (issue 15). A socket joins a read that has not begun yet, else the single read queued behind
+    the one running (which may have begun before the change this socket heard of), so nobody is
+    handed an older state than the one they asked after. At most two reads per ticket at a time.
+    """
 
     def __init__(self):
         self.running: dict = {}
         self.queued: dict = {}
 
     async def read(self, key, read):
-        task = self.running.get(key)
-        if task is None:
-            task = self._start(key, read)
+        running = self.running.get(key)
+        if running is not None and not running.began:
+            flight = running
+        elif running is None:
+            flight = self._start(key, read, after=None)
         else:
-            task = self.queued.get(key) or self._queue(key, task, read)
-        return await asyncio.shield(task)
+            flight = self.queued.get(key) or self._start(key, read, after=running)
+        return await asyncio.shield(flight.task)
 
-    def _start(self, key, read):
-        task = asyncio.ensure_future(read())
-        self.running[key] = task
-        task.add_done_callback(lambda done: self._forget(self.running, key, done))
-        return task
+    def _start(self, key, read, *, after: _Flight | None) -> _Flight:
+        flight = _Flight()
 
-    def _queue(self, key, running, read):
-        async def after():
-            await asyncio.wait({running})
-            return await read()
+        async def run():
+            if after is not None:
+                await asyncio.wait({after.task})
+                if self.queued.get(key) is flight:
+                    del self.queued[key]
+                self.running[key] = flight
+            flight.began = True
+            try:
+                return await read()
+            finally:
+                if self.running.get(key) is flight:
+                    del self.running[key]
 
-        task = asyncio.ensure_future(after())
-        self.queued[key] = task
-        # Once the running read ends, the queued one is the running one: later askers queue
-        # behind it.
-        running.add_done_callback(lambda _done: self._promote(key, task))
-        task.add_done_callback(lambda done: self._forget(self.running, key, done))
-        return task
-
-    def _promote(self, key, task):
-        self._forget(self.queued, key, task)
-        if not task.done():
-            self.running[key] = task
-
-    @staticmethod
-    def _forget(table, key, task):
-        if table.get(key) is task:
-            del table[key]
-        if task.done() and not task.cancelled():
-            task.exception()  # retrieved: every asker got it already, no "never retrieved" noise
+        (self.running if after is None else self.queued)[key] = flight
+        flight.task = asyncio.ensure_future(run())
+        # Every asker got the outcome already; this keeps a failure out of "never retrieved".
+        flight.task.add_done_callback(lambda task: task.cancelled() or task.exception())
+        return flight
 
 
 _shared_reads: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _SharedReads]" = (
