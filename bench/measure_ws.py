@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import time
 from html.parser import HTMLParser
@@ -116,7 +117,7 @@ async def _fan_out(base, ws_path, cookies, post_reply, *, rounds, log):
                     CONNECT_TIMEOUT,
                 )
             )
-        latencies, lasts, missing = [], [], 0
+        latencies, lasts, spreads, missing = [], [], [], 0
         for k in range(rounds + 1):  # round 0 warms up
             started = time.perf_counter()
             arrivals = [_arrival(sock) for sock in sockets]
@@ -133,7 +134,8 @@ async def _fan_out(base, ws_path, cookies, post_reply, *, rounds, log):
             latencies.extend(times)
             if times:
                 lasts.append(max(times))
-        return latencies, lasts, missing
+                spreads.append(max(times) - min(times))
+        return latencies, lasts, spreads, missing
     finally:
         for sock in sockets:
             await sock.close()
@@ -188,7 +190,7 @@ def run(base: str, fixture: dict, *, clients: int, rounds: int, log=print) -> di
 
     cookies = fixture["ws_cookies"][:clients]
     try:
-        latencies, lasts, missing = asyncio.run(
+        latencies, lasts, spreads, missing = asyncio.run(
             _fan_out(base, f"/ws{page_path}", cookies, post_reply, rounds=rounds, log=log)
         )
     except Exception as error:  # noqa: BLE001 - reported as the row's note, the run goes on
@@ -203,6 +205,39 @@ def run(base: str, fixture: dict, *, clients: int, rounds: int, log=print) -> di
         "rounds": rounds,
         "median_ms": round(statistics.median(latencies), 2),
         "p95_ms": round(percentile(latencies, 95), 2),
+        # The issue's figure: when the reply reached the LAST client, per round.
         "last_client_median_ms": round(statistics.median(lasts), 2),
+        "last_client_p95_ms": round(percentile(lasts, 95), 2),
+        "last_client_max_ms": round(max(lasts), 2),
+        # First to last client: the fan-out alone, without the POST (which a loaded machine
+        # slows down as much as everything else).
+        "spread_median_ms": round(statistics.median(spreads), 2),
+        "spread_p95_ms": round(percentile(spreads, 95), 2),
         "missing": missing,
     }
+
+
+def run_counts(base: str, fixture: dict, *, counts: list[int], rounds: int, log=print) -> dict:
+    """``run`` for each client count (1, 10, 100, 1,000 by default), with the load average
+    before each: the machine may be shared, and a busy neighbour shows in the figures."""
+    results = {}
+    for clients in counts:
+        if clients > len(fixture["ws_cookies"]):
+            sessions = len(fixture["ws_cookies"])
+            results[str(clients)] = {"available": False, "note": f"only {sessions} sessions"}
+            continue
+        loadavg = [round(x, 2) for x in os.getloadavg()]
+        log(f"    {clients} clients (load average {loadavg[0]:.2f}) ...")
+        result = run(base, fixture, clients=clients, rounds=rounds, log=log)
+        result["loadavg"] = loadavg
+        results[str(clients)] = result
+        if result.get("available"):
+            log(
+                f"      last client: p50 {result['last_client_median_ms']:.0f} ms,"
+                f" p95 {result['last_client_p95_ms']:.0f} ms, max {result['last_client_max_ms']:.0f} ms"
+                f"; first to last client: p50 {result['spread_median_ms']:.0f} ms,"
+                f" p95 {result['spread_p95_ms']:.0f} ms"
+            )
+        else:
+            log(f"      {result.get('note')}")
+    return results
