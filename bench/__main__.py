@@ -157,7 +157,12 @@ def bench_size(size: int, args, *, base_url, first: bool) -> dict:
         if "ws" not in skip:
             log(f"  websocket fan-out to {args.ws_clients} clients ...")
             result["ws"] = measure_ws.run_counts(
-                server.base, fixture, counts=ws_counts, rounds=args.ws_rounds, log=log
+                server.base,
+                fixture,
+                counts=ws_counts,
+                rounds=args.ws_rounds,
+                log=log,
+                server_pid=server.process.pid,
             )
     finally:
         tail = server.stop()

@@ -110,6 +110,11 @@ def growth_table(results: dict) -> list[dict]:
                         f"last client p95 {ws['last_client_p95_ms']:.0f} ms"
                         f" (p50 {ws['last_client_median_ms']:.0f}, max {ws['last_client_max_ms']:.0f})"
                         + (f" · first→last p95 {ws['spread_p95_ms']:.0f} ms" if "spread_p95_ms" in ws else "")
+                        + (
+                            f" · server CPU {ws['server_cpu_ms_median']:.0f} ms"
+                            if ws.get("server_cpu_ms_median")
+                            else ""
+                        )
                         + (f" · {ws['missing']} missing" if ws["missing"] else "")
                         + (f" · load {load[0]:.1f}" if load[0] is not None else ""),
                     )

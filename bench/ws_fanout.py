@@ -51,7 +51,9 @@ def main(argv=None) -> int:
     server.start()
     started = time.monotonic()
     try:
-        results = measure_ws.run_counts(server.base, fixture, counts=counts, rounds=args.rounds, log=log)
+        results = measure_ws.run_counts(
+            server.base, fixture, counts=counts, rounds=args.rounds, log=log, server_pid=server.process.pid
+        )
     finally:
         tail = server.stop()
         if "Traceback" in tail or "ERROR" in tail:
