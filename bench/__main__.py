@@ -50,8 +50,10 @@ def parse_args(argv):
     parser.add_argument("--deep-pages", type=int, default=100, help="older-links to follow for the deep page")
     parser.add_argument("--load-seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (fixed concurrency)")
-    parser.add_argument("--ws-clients", type=int, default=100)
-    parser.add_argument("--ws-rounds", type=int, default=5)
+    parser.add_argument(
+        "--ws-clients", default="1,10,100,1000", help="comma list of websocket client counts (issue 15)"
+    )
+    parser.add_argument("--ws-rounds", type=int, default=10)
     parser.add_argument("--job-timeout", type=int, default=900, help="seconds before a long job is stopped")
     parser.add_argument("--skip", default="", help=f"comma list of parts to skip: {','.join(PARTS)}")
     parser.add_argument("--drop", action="store_true", help="drop each size's database when done")
@@ -115,7 +117,8 @@ def bench_size(size: int, args, *, base_url, first: bool) -> dict:
     command = [python(), "-m", "bench.prepare", "--size", str(size), "--fixture", str(fixture_path)]
     if first:
         command.append("--collectstatic")
-    command += ["--ws-sessions", str(args.ws_clients)]
+    ws_counts = [int(count) for count in args.ws_clients.split(",") if count.strip()]
+    command += ["--ws-sessions", str(max(ws_counts))]
     subprocess.run(command, cwd=ROOT, env=env, check=True)  # noqa: S603
     fixture = json.loads(fixture_path.read_text())
     log(f"  prepared in {time.monotonic() - started:.0f}s: {fixture['counts']}")
@@ -153,8 +156,13 @@ def bench_size(size: int, args, *, base_url, first: bool) -> dict:
             )
         if "ws" not in skip:
             log(f"  websocket fan-out to {args.ws_clients} clients ...")
-            result["ws"] = measure_ws.run(
-                server.base, fixture, clients=args.ws_clients, rounds=args.ws_rounds, log=log
+            result["ws"] = measure_ws.run_counts(
+                server.base,
+                fixture,
+                counts=ws_counts,
+                rounds=args.ws_rounds,
+                log=log,
+                server_pid=server.process.pid,
             )
     finally:
         tail = server.stop()

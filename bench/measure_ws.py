@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import time
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urlencode
 
 from bench.measure_http import NOT_AVAILABLE, Client, percentile
@@ -96,7 +98,19 @@ def _cookie_value(set_cookie_headers: list[str], name: str) -> str | None:
     return None
 
 
-async def _fan_out(base, ws_path, cookies, post_reply, *, rounds, log):
+def cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU time of process ``pid`` so far (Linux /proc), None when unknown. Unlike
+    wall-clock times it hardly moves with the load of a shared machine."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _fan_out(base, ws_path, cookies, post_reply, *, rounds, log, server_pid=None):
     from websockets.asyncio.client import connect
 
     ws_base = base.replace("http://", "ws://")
@@ -116,14 +130,16 @@ async def _fan_out(base, ws_path, cookies, post_reply, *, rounds, log):
                     CONNECT_TIMEOUT,
                 )
             )
-        latencies, lasts, missing = [], [], 0
+        latencies, lasts, spreads, cpu, missing = [], [], [], [], 0
         for k in range(rounds + 1):  # round 0 warms up
+            cpu_before = cpu_seconds(server_pid)
             started = time.perf_counter()
             arrivals = [_arrival(sock) for sock in sockets]
             tasks = [asyncio.ensure_future(a) for a in arrivals]
             await asyncio.sleep(0)
             status = await asyncio.to_thread(post_reply, k)
             done = await asyncio.gather(*tasks)
+            cpu_after = cpu_seconds(server_pid)
             times = [(t - started) * 1000 for t in done if t is not None]
             if status not in (200, 201, 204, 302, 303):
                 raise RuntimeError(f"the reply POST answered HTTP {status}")
@@ -133,7 +149,10 @@ async def _fan_out(base, ws_path, cookies, post_reply, *, rounds, log):
             latencies.extend(times)
             if times:
                 lasts.append(max(times))
-        return latencies, lasts, missing
+                spreads.append(max(times) - min(times))
+            if cpu_before is not None and cpu_after is not None:
+                cpu.append((cpu_after - cpu_before) * 1000)
+        return latencies, lasts, spreads, cpu, missing
     finally:
         for sock in sockets:
             await sock.close()
@@ -156,7 +175,7 @@ async def _arrival(sock) -> float | None:
     return None
 
 
-def run(base: str, fixture: dict, *, clients: int, rounds: int, log=print) -> dict:
+def run(base: str, fixture: dict, *, clients: int, rounds: int, log=print, server_pid=None) -> dict:
     slug, number = fixture["slug"], fixture["big_number"]
     page_path = f"/w/{slug}/tickets/{number}/"
     agent_cookie = fixture["cookies"]["agent0"]
@@ -188,8 +207,10 @@ def run(base: str, fixture: dict, *, clients: int, rounds: int, log=print) -> di
 
     cookies = fixture["ws_cookies"][:clients]
     try:
-        latencies, lasts, missing = asyncio.run(
-            _fan_out(base, f"/ws{page_path}", cookies, post_reply, rounds=rounds, log=log)
+        latencies, lasts, spreads, cpu, missing = asyncio.run(
+            _fan_out(
+                base, f"/ws{page_path}", cookies, post_reply, rounds=rounds, log=log, server_pid=server_pid
+            )
         )
     except Exception as error:  # noqa: BLE001 - reported as the row's note, the run goes on
         return {"available": False, "note": f"failed: {type(error).__name__}: {error}"[:300]}
@@ -203,6 +224,44 @@ def run(base: str, fixture: dict, *, clients: int, rounds: int, log=print) -> di
         "rounds": rounds,
         "median_ms": round(statistics.median(latencies), 2),
         "p95_ms": round(percentile(latencies, 95), 2),
+        # The issue's figure: when the reply reached the LAST client, per round.
         "last_client_median_ms": round(statistics.median(lasts), 2),
+        "last_client_p95_ms": round(percentile(lasts, 95), 2),
+        "last_client_max_ms": round(max(lasts), 2),
+        # First to last client: the fan-out alone, without the POST (which a loaded machine
+        # slows down as much as everything else).
+        "spread_median_ms": round(statistics.median(spreads), 2),
+        "spread_p95_ms": round(percentile(spreads, 95), 2),
+        # The server's CPU time per round (the POST and the fan-out; clock ticks of 10 ms).
+        "server_cpu_ms_median": round(statistics.median(cpu), 1) if cpu else None,
         "missing": missing,
     }
+
+
+def run_counts(
+    base: str, fixture: dict, *, counts: list[int], rounds: int, log=print, server_pid=None
+) -> dict:
+    """``run`` for each client count (1, 10, 100, 1,000 by default), with the load average
+    before each: the machine may be shared, and a busy neighbour shows in the figures."""
+    results = {}
+    for clients in counts:
+        if clients > len(fixture["ws_cookies"]):
+            sessions = len(fixture["ws_cookies"])
+            results[str(clients)] = {"available": False, "note": f"only {sessions} sessions"}
+            continue
+        loadavg = [round(x, 2) for x in os.getloadavg()]
+        log(f"    {clients} clients (load average {loadavg[0]:.2f}) ...")
+        result = run(base, fixture, clients=clients, rounds=rounds, log=log, server_pid=server_pid)
+        result["loadavg"] = loadavg
+        results[str(clients)] = result
+        if result.get("available"):
+            log(
+                f"      last client: p50 {result['last_client_median_ms']:.0f} ms,"
+                f" p95 {result['last_client_p95_ms']:.0f} ms, max {result['last_client_max_ms']:.0f} ms"
+                f"; first to last client: p50 {result['spread_median_ms']:.0f} ms,"
+                f" p95 {result['spread_p95_ms']:.0f} ms; server CPU per round"
+                f" {result['server_cpu_ms_median']} ms"
+            )
+        else:
+            log(f"      {result.get('note')}")
+    return results

@@ -1,30 +1,36 @@
 """Websocket consumers for the ticket page and the ticket list.
 
 A consumer only reads. It lets a connection in after the same membership lookup and ticket
-access check the pages use, joins its groups, and for every event re-reads the row through the
-visibility querysets with the member's current membership, then renders the same template
-fragment the page renders. Events carry ids only (see ``tickets.realtime``), so what reaches a
-browser is decided here, per member, by the one visibility function of each model.
+access check the pages use and joins its groups. Events carry ids only (see
+``tickets.realtime``), so what reaches a browser is decided here, per member, by the one
+visibility function of each model. The ticket list and ticket changes re-read the row with the
+member's current membership for every event; new messages on a ticket page, the event that goes
+to every open page at once, use the access the socket keeps (checked at connect and again on
+every ``access.changed``, ticket change and ``ACCESS_RECHECK_SECONDS``) and a rendering shared
+by the sockets of the same audience in this process (``tickets.live_render``).
 """
 
 import asyncio
 import json
 import logging
+import secrets
 from importlib import import_module
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils.crypto import constant_time_compare
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from helpdesk import languages
 from helpdesk.text import strip_bidi
 from helpdesk.timezones import override_for
-from tickets import reads
+from tickets import live_render, reads
 from tickets.access import find_visible_ticket, get_message_or_404, get_ticket_or_404, visible_tickets
 from tickets.live_contract import TICKET, TICKET_LIST, Close, Frame, Inbound, PresenceState, Route
 from tickets.presence import presence_clear, presence_of, presence_set, present_people
@@ -35,6 +41,7 @@ from tickets.realtime import (
     ticket_staff_group,
     user_list_group,
 )
+from tickets.templatetags import ticket_tags
 from workspaces.access import audit_refused_at, membership_for, queues_granted_to
 from workspaces.realtime import member_group
 from workspaces.selectors import user_by_id
@@ -62,6 +69,10 @@ UNCOPIED_HEADERS = {b"cookie", b"authorization"}
 MAX_INBOUND_CHARS = 2048
 MAX_WATCHED_ROWS = 100
 PRESENCE_MIN_INTERVAL = 1.0
+# A ticket page keeps its access between checks (see TicketConsumer.message_created); this is
+# the backstop for what no service announces (a session that simply expired, a row changed by
+# hand): each socket checks again about this often, spread out so sockets do not check together.
+ACCESS_RECHECK_SECONDS = 300.0
 
 
 class ScopeRequest:
@@ -125,6 +136,7 @@ class _MemberConsumer(AsyncJsonWebsocketConsumer):
     route: Route  # the websocket route this consumer serves (tickets.routing reads it)
     layer_retry_delays: tuple[float, ...] = (0.0, 0.5, 2.0)
     presence_sweep_seconds: float = 3.0
+    access_recheck_seconds: float = ACCESS_RECHECK_SECONDS
     presence_on = False  # a staff socket: takes part in presence (tickets.presence)
 
     def __init__(self, *args, **kwargs):
@@ -290,6 +302,7 @@ class _MemberConsumer(AsyncJsonWebsocketConsumer):
             await super().__call__(scope, receive, send)
         finally:
             self.stop_presence_sweep()
+            self.stop_access_refresh()
             try:
                 await self.presence_stop()
             except Exception:
@@ -297,6 +310,27 @@ class _MemberConsumer(AsyncJsonWebsocketConsumer):
 
     async def presence_stop(self) -> None:
         """Leave presence (nothing to leave by default)."""
+
+    def start_access_refresh(self) -> None:
+        self.access_task = asyncio.create_task(self.access_refresh())
+
+    def stop_access_refresh(self) -> None:
+        task = getattr(self, "access_task", None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    async def access_refresh(self):
+        """Check access again every ``access_recheck_seconds`` (give or take a fifth)."""
+        while not self.ended:
+            spread = 0.8 + secrets.randbelow(401) / 1000
+            await asyncio.sleep(self.access_recheck_seconds * spread)
+            if self.ended:
+                return
+            try:
+                await self.access_changed({})  # the same re-check an announcement starts
+            except Exception:  # the socket went away meanwhile: nothing left to check for
+                logger.info("access re-check stopped", exc_info=True)
+                return
 
     async def sweep_presence(self):
         raise NotImplementedError
@@ -328,6 +362,7 @@ class TicketConsumer(_MemberConsumer):
         self.ticket_id = ticket.pk
         self.queue_id = ticket.queue_id
         self.presence_on = membership.is_staff
+        self.keep_access(membership, ticket)
         return self.groups_for(membership)
 
     def groups_for(self, membership) -> set[str]:
@@ -337,35 +372,115 @@ class TicketConsumer(_MemberConsumer):
         self.still_staff = membership.is_staff
         return groups
 
-    def fresh(self):
-        """(membership, ticket) as they are now, or (None, None) when access is gone."""
-        membership = current_membership(scope=self.scope, user_id=self.user_id, slug=self.slug)
+    def keep_access(self, membership, ticket) -> None:
+        """Keep what the last access check found, for new messages (see ``message_created``)."""
+        self.membership, self.ticket = membership, ticket
         if membership is None:
-            return None, None
-        ticket = ticket_for(membership, self.number)
+            return
+        user = membership.user
+        self.render_locale = (languages.language_of(user) or "", getattr(user, "time_zone", "") or "")
+
+    def fresh(self):
+        """(membership, ticket) as they are now, or (None, None) when access is gone. Every
+        full check refreshes the access kept for new messages."""
+        membership = current_membership(scope=self.scope, user_id=self.user_id, slug=self.slug)
+        ticket = None if membership is None else ticket_for(membership, self.number)
         if ticket is None or ticket.pk != self.ticket_id:
-            return None, None
+            membership = ticket = None
+        self.keep_access(membership, ticket)
         return membership, ticket
 
     def recheck(self):
         membership, _ticket = self.fresh()
         return None if membership is None else self.groups_for(membership)
 
-    def render_message(self, message_id: int):
-        """The frame for a new message, None when this member may not see it, False to revoke."""
-        membership, ticket = self.fresh()
-        if membership is None:
-            return False
+    # New messages: the one event a busy ticket sends to every open page at once. The access
+    # found at connect is kept and re-checked on ``access.changed`` (a removal, a role or queue
+    # change, a participant taken off, a sign-out or a password change: every service that
+    # changes access announces it, after commit), on every ticket change (a ticket moved to a
+    # queue the agent does not work closes their page) and every ACCESS_RECHECK_SECONDS.
+    # The frame comes from tickets.live_render: read once per audience, rendered once per
+    # variant, language and zone in this process, then sent as the same text to every socket.
+
+    def message_keys(self, event) -> tuple[tuple, tuple] | None:
+        """(message key, frame key without the variant) of an event in tickets.live_render, or
+        None when the event cannot be shared (no ``rev``: sent by hand, rendered for this socket
+        alone)."""
+        rev = event.get("rev")
+        if not rev or self.membership is None:
+            return None
+        base = (self.ticket_id, event["message_id"], rev)
+        return (*base, live_render.audience_of(self.membership)), (*base, *self.render_locale)
+
+    def render_variant(self, message) -> tuple:
+        """What of this viewer ``tickets/_message.html`` shows (the same filters it calls): the
+        render key's variant, so nobody is sent a fragment rendered for another kind of viewer."""
+        membership = self.membership
+        return (
+            live_render.audience_of(membership),
+            ticket_tags.may_redact(membership),
+            ticket_tags.editable_by(message, membership),
+        )
+
+    def cached_message_text(self, event):
+        """The frame text of a message event from this process's cache: ``live_render.MISSING``
+        when it must be read or rendered first, None when this member may not see it. No
+        database, so it runs on the event loop."""
+        keys = self.message_keys(event)
+        if keys is None:
+            return live_render.MISSING
+        message_key, frame_key = keys
+        message = live_render.messages.get(message_key)
+        if message is None or message is live_render.MISSING:
+            return message
+        return live_render.frames.get((*frame_key, self.render_variant(message)))
+
+    def message_text(self, event):
+        """The frame text of a message event, read and rendered (and cached) when no other socket
+        of this process did it already; None when this member may not see the message."""
+        keys = self.message_keys(event)
+        message_key = keys[0] if keys else None
+        message = live_render.MISSING if keys is None else live_render.messages.get(message_key)
+        if message is live_render.MISSING:
+            message = self.read_message(event["message_id"])
+            if keys is not None:
+                live_render.messages.put(message_key, message)
+        if message is None:
+            return None
+        frame_key = None if keys is None else (*keys[1], self.render_variant(message))
+        text = live_render.MISSING if frame_key is None else live_render.frames.get(frame_key)
+        if text is live_render.MISSING:
+            text = json.dumps(self.message_frame(message))
+            if frame_key is not None:
+                live_render.frames.put(frame_key, text)
+        return text
+
+    def read_message(self, message_id: int):
+        """The message through the one visibility function, with this socket's kept access."""
         try:
-            message = get_message_or_404(membership, ticket, message_id)
+            message = get_message_or_404(self.membership, self.ticket, message_id)
         except Http404:
             return None  # a note, for a requester; or gone meanwhile
-        # The viewer's saved zone, as on the page (helpdesk/timezones.py).
+        # Read once here, so each rendering of the shared message (another language, zone or
+        # variant) costs no query.
+        prefetch_related_objects([message], "attachments")
+        return message
+
+    def message_frame(self, message) -> dict:
+        membership = self.membership
+        # The viewer's saved zone and language, as on the page (helpdesk/timezones.py).
         with override_for(membership.user):
             html = render_to_string(
-                MESSAGE_TEMPLATE, {"message": message, "ticket": ticket, "membership": membership}
+                MESSAGE_TEMPLATE, {"message": message, "ticket": self.ticket, "membership": membership}
             )
         return self.frame(Frame.MESSAGE, id=message.pk, html=html)
+
+    def render_message(self, message_id: int, rev: str | None = None):
+        """The frame for a message, None when this member may not see it (tests and tools; the
+        socket sends ``message_text``)."""
+        event = {"message_id": message_id, "rev": rev}
+        text = self.message_text(event)
+        return None if text is None else json.loads(text)
 
     def ticket_frame(self):
         membership, ticket = self.fresh()
@@ -402,13 +517,13 @@ class TicketConsumer(_MemberConsumer):
         return frame
 
     async def message_created(self, event):
-        if self.ended or event.get("ticket_id") != self.ticket_id:
+        if self.ended or event.get("ticket_id") != self.ticket_id or self.membership is None:
             return
-        frame = await database_sync_to_async(self.render_message)(event["message_id"])
-        if frame is False:
-            await self.revoke()
-        elif frame:
-            await self.send_json(frame)
+        text = self.cached_message_text(event)
+        if text is live_render.MISSING:  # the first socket of its kind here: read and render
+            text = await database_sync_to_async(self.message_text)(event)
+        if text is not None and not self.ended:
+            await self.send(text_data=text)
 
     async def ticket_changed(self, event):
         if self.ended or event.get("ticket_id") != self.ticket_id:
@@ -423,6 +538,8 @@ class TicketConsumer(_MemberConsumer):
 
     async def connect(self):
         await super().connect()
+        if not self.ended:
+            self.start_access_refresh()
         if self.presence_on and not self.ended:
             self.presence_state = None
             self.presence_at = 0.0
@@ -511,7 +628,10 @@ class TicketConsumer(_MemberConsumer):
     async def presence_changed(self, event):
         if self.ended or not self.presence_on or event.get("ticket_id") != self.ticket_id:
             return
-        await self.sweep_presence()
+        try:
+            await self.sweep_presence()
+        except LAYER_ERRORS:  # the next sweep shows it: never a reason to drop the socket
+            logger.info("presence not read: channel layer unavailable")
 
     async def sweep_presence(self):
         """Send the others' presence when it differs from what this browser shows. One read at
@@ -637,7 +757,10 @@ class TicketListConsumer(_MemberConsumer):
     async def presence_changed(self, event):
         if self.ended or not self.presence_on:
             return
-        await self.send_row_presence(event["ticket_id"], event["ticket_number"])
+        try:
+            await self.send_row_presence(event["ticket_id"], event["ticket_number"])
+        except LAYER_ERRORS:  # the next sweep shows it: never a reason to drop the socket
+            logger.info("row presence not read: channel layer unavailable")
 
     async def access_changed(self, event):
         await super().access_changed(event)

@@ -22,6 +22,7 @@ when a frame is rendered, and only for people who are still admins or agents of 
 queue, so nobody who lost access is shown (their sockets also leave on the access change).
 """
 
+import asyncio
 import json
 import time
 import weakref
@@ -170,11 +171,79 @@ async def presence_clear(layer, *, ticket_id: int, channel: str) -> None:
     await _store(layer).remove(ticket_id, channel)
 
 
+class _Flight:
+    """One read of a ticket's entries and whether it has begun (askers before that may join)."""
+
+    def __init__(self):
+        self.began = False
+        self.task: asyncio.Future | None = None
+
+
+class _SharedReads:
+    """One read of a ticket's entries for all the sockets of a process that ask at once.
+
+    A presence change is announced to every staff socket of the ticket; each used to read the
+    hash itself, so 500 sockets made 500 reads at once and ran the layer's connection pool dry
+    (issue 15). A socket joins a read that has not begun yet, else the single read queued behind
+    the one running (which may have begun before the change this socket heard of), so nobody is
+    handed an older state than the one they asked after. At most two reads per ticket at a time.
+    """
+
+    def __init__(self):
+        self.running: dict = {}
+        self.queued: dict = {}
+
+    async def read(self, key, read):
+        running = self.running.get(key)
+        if running is not None and not running.began:
+            flight = running
+        elif running is None:
+            flight = self._start(key, read, after=None)
+        else:
+            flight = self.queued.get(key) or self._start(key, read, after=running)
+        return await asyncio.shield(flight.task)
+
+    def _start(self, key, read, *, after: _Flight | None) -> _Flight:
+        flight = _Flight()
+
+        async def run():
+            if after is not None:
+                await asyncio.wait({after.task})
+                if self.queued.get(key) is flight:
+                    del self.queued[key]
+                self.running[key] = flight
+            flight.began = True
+            try:
+                return await read()
+            finally:
+                if self.running.get(key) is flight:
+                    del self.running[key]
+
+        (self.running if after is None else self.queued)[key] = flight
+        flight.task = asyncio.ensure_future(run())
+        # Every asker got the outcome already; this keeps a failure out of "never retrieved".
+        flight.task.add_done_callback(lambda task: task.cancelled() or task.exception())
+        return flight
+
+
+_shared_reads: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _SharedReads]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _read_entries(layer, ticket_id: int) -> list[Entry]:
+    loop = asyncio.get_running_loop()
+    reads = _shared_reads.get(loop)
+    if reads is None:
+        reads = _shared_reads[loop] = _SharedReads()
+    return await reads.read((id(layer), ticket_id), lambda: _store(layer).read(ticket_id))
+
+
 async def presence_of(
     layer, *, ticket_id: int, except_user_id: int | None = None
 ) -> dict[int, PresenceState]:
     """{user id: state} of the people on ``ticket_id`` now, one per person, expired ones gone."""
-    people = merge(await _store(layer).read(ticket_id), now())
+    people = merge(await _read_entries(layer, ticket_id), now())
     people.pop(except_user_id, None)
     return people
 

@@ -17,6 +17,8 @@ Groups:
   the ones they take part in).
 """
 
+import uuid
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
@@ -71,7 +73,14 @@ def broadcast_message(message) -> None:
     Call it after commit (``transaction.on_commit(lambda: broadcast_message(message))``).
     """
     ticket = message.ticket
-    event = {"type": MESSAGE_CREATED, "ticket_id": message.ticket_id, "message_id": message.pk}
+    # ``rev`` names this announcement (an edit or a redaction announces the same message
+    # again): consumers render once per rev and audience (tickets.live_render). Not content.
+    event = {
+        "type": MESSAGE_CREATED,
+        "ticket_id": message.ticket_id,
+        "message_id": message.pk,
+        "rev": uuid.uuid4().hex,
+    }
     list_event = {"type": TICKET_CHANGED, "ticket_id": message.ticket_id, "ticket_number": ticket.number}
     if message.is_note:
         _send([ticket_staff_group(message.ticket_id)], event)

@@ -10,6 +10,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from workspaces.models import Membership
+
 ACCESS_CHANGED = "access.changed"
 
 
@@ -24,3 +26,11 @@ def announce_access_changed(*, workspace_id: int, user_id: int) -> None:
             async_to_sync(layer.group_send)(member_group(workspace_id, user_id), {"type": ACCESS_CHANGED})
 
     transaction.on_commit(send)
+
+
+def announce_access_changed_everywhere(*, user_id: int) -> None:
+    """``announce_access_changed`` in every workspace of the person: a signed-out session or a
+    changed password ends the live updates of the sessions it ended (each socket re-checks its
+    own session; the others stay)."""
+    for workspace_id in Membership.objects.filter(user_id=user_id).values_list("workspace_id", flat=True):
+        announce_access_changed(workspace_id=workspace_id, user_id=user_id)

@@ -179,3 +179,22 @@ def test_the_mail_bench_measures_throughput_and_the_live_event(settings):
     result = mail_bench.run(messages=3, rounds=2, log=quiet)
     assert result["throughput"]["messages"] == 3 and result["throughput"]["new_tickets_per_s"] > 0
     assert result["live"]["rounds"] == 2 and result["live"]["median_ms"] < 30_000
+
+
+def test_the_websocket_fan_out_is_measured_per_client_count(bench_server):
+    """``measure_ws.run_counts`` (``make bench``, ``python -m bench.ws_fanout``): every client
+    count it has sessions for gets the reply's arrival at the last client, with the load average;
+    a count beyond the sessions says so instead of failing."""
+    from bench import measure_ws
+
+    seed_bench(SIZE, log=quiet)
+    fixture = describe(SIZE, ws_sessions=3)
+    results = measure_ws.run_counts(bench_server, fixture, counts=[1, 3, 4], rounds=2, log=quiet)
+    for count in ("1", "3"):
+        figures = results[count]
+        assert figures["available"], figures
+        assert (figures["clients"], figures["missing"]) == (int(count), 0)
+        assert 0 < figures["last_client_median_ms"] <= figures["last_client_max_ms"]
+        assert figures["last_client_p95_ms"] <= figures["last_client_max_ms"]
+        assert len(figures["loadavg"]) == 3
+    assert results["4"] == {"available": False, "note": "only 3 sessions"}

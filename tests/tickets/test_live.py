@@ -465,12 +465,28 @@ async def test_a_note_announced_to_the_public_group_still_never_reaches_a_reques
 
 
 @in_own_loop
-async def test_agent_demoted_without_announcement_stops_getting_notes(app, admin, agent, ticket):
-    """Each event re-reads the membership, so a role change counts even before any announce."""
+async def test_agent_demoted_to_requester_loses_the_page_at_once(app, layer, admin, agent, ticket):
+    """A socket keeps its access between checks; the role change announces itself, so the page
+    closes before anything else reaches it."""
+    from workspaces.services import member_set_role
+
     socket, _connected, _code = await open_socket(app, ticket_path(ticket), agent.user)
-    await database_sync_to_async(Membership.objects.filter(pk=agent.pk).update)(role=Role.REQUESTER)
+    await database_sync_to_async(member_set_role)(membership=agent, role=Role.REQUESTER)
     await post(ticket, admin.user, MessageKind.NOTE, "after the demotion")
     # As a requester who did not request the ticket, they lost it altogether.
+    await expect_close(socket, Close.FORBIDDEN)
+
+
+@in_own_loop
+async def test_a_change_nobody_announced_is_caught_by_the_periodic_recheck(
+    app, monkeypatch, admin, agent, ticket
+):
+    """A row changed by hand (or a session that simply expired) announces nothing: the
+    socket's own re-check, every ACCESS_RECHECK_SECONDS, closes it. Until then new messages go
+    by the access kept at connect."""
+    monkeypatch.setattr(TicketConsumer, "access_recheck_seconds", 0.5)
+    socket, _connected, _code = await open_socket(app, ticket_path(ticket), agent.user)
+    await database_sync_to_async(Membership.objects.filter(pk=agent.pk).update)(role=Role.REQUESTER)
     await expect_close(socket, Close.FORBIDDEN)
 
 
@@ -574,14 +590,38 @@ async def test_removed_member_is_disconnected(app, layer, workspace, agent, tick
     await expect_close(listing, Close.FORBIDDEN)
 
 
-@in_own_loop
-async def test_signing_out_ends_live_updates(app, agent, requester, ticket):
-    from django.contrib.sessions.backends.db import SessionStore
+def sign_out(session_key: str) -> None:
+    """Sign out the browser of ``session_key`` with the site's own sign-out button."""
+    client = Client(HTTP_HOST=ALLOWED_HOST)
+    client.cookies[django_settings.SESSION_COOKIE_NAME] = session_key
+    response = client.post("/accounts/logout/", secure=True)
+    assert response.status_code in (200, 302), response.status_code
 
+
+@in_own_loop
+async def test_signing_out_ends_live_updates_of_that_browser_only(app, layer, agent, requester, ticket):
     page, _connected, _code = await open_socket(app, ticket_path(ticket), agent.user)
-    await database_sync_to_async(SessionStore(session_key=page.session_key).delete)()
-    await post(ticket, requester.user, MessageKind.REPLY, "posted after the sign-out")
+    other_browser, _connected, _code = await open_socket(app, ticket_path(ticket), agent.user)
+    await database_sync_to_async(sign_out)(page.session_key)
     await expect_close(page, Close.FORBIDDEN)
+    reply = await post(ticket, requester.user, MessageKind.REPLY, "posted after the sign-out")
+    frame = await other_browser.receive_json_from(timeout=TIMEOUT)
+    assert frame["id"] == reply.pk  # still signed in there
+    await other_browser.disconnect()
+
+
+@in_own_loop
+async def test_signing_out_other_sessions_ends_their_live_updates(app, agent, requester, ticket):
+    from workspaces.sessions.services import sessions_revoke_others
+
+    kept, _connected, _code = await open_socket(app, ticket_path(ticket), agent.user)
+    ended, _connected, _code = await open_socket(app, ticket_path(ticket), agent.user)
+    await database_sync_to_async(sessions_revoke_others)(user=agent.user, current_key=kept.session_key)
+    await expect_close(ended, Close.FORBIDDEN)
+    reply = await post(ticket, requester.user, MessageKind.REPLY, "only the kept one hears this")
+    frame = await kept.receive_json_from(timeout=TIMEOUT)
+    assert frame["id"] == reply.pk
+    await kept.disconnect()
 
 
 @in_own_loop

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from privacy.audit import events
+from workspaces.realtime import announce_access_changed_everywhere
 from workspaces.sessions import selectors
 from workspaces.sessions.devices import device_of, network_of_request
 from workspaces.sessions.keys import hash_key, seal, unseal
@@ -148,13 +149,19 @@ def session_end(*, request, user) -> int:
     key = getattr(request, "session", None) and request.session.session_key
     if not key:
         return 0
-    return UserSession.objects.filter(user_id=user.pk, key_hash=hash_key(key)).delete()[0]
+    deleted = UserSession.objects.filter(user_id=user.pk, key_hash=hash_key(key)).delete()[0]
+    # Open websockets keep their access until told (tickets.consumers). Django flushes the
+    # session only after this signal: it goes from the store first, so their re-check sees it
+    # gone (the flush that follows finds nothing left to delete).
+    _store()(session_key=key).delete()
+    announce_access_changed_everywhere(user_id=user.pk)
+    return deleted
 
 
 # Signing sessions out ---------------------------------------------------------------------------
 
 
-def _sign_out(rows) -> int:
+def _sign_out(rows, *, user_id: int) -> int:
     """Delete each row's session from the session store, then the rows. A key that cannot be
     unsealed any more (``SECRET_KEY`` rotated without a fallback) belongs to a session whose
     row is simply forgotten."""
@@ -166,6 +173,8 @@ def _sign_out(rows) -> int:
             store(session_key=key).delete()
     if rows:
         UserSession.objects.filter(pk__in=[row.pk for row in rows]).delete()
+        # Their open websockets keep their access until told (tickets.consumers).
+        announce_access_changed_everywhere(user_id=user_id)
     return len(rows)
 
 
@@ -176,7 +185,7 @@ def session_revoke(*, user, session_id: int, current_key: str | None, request=No
     caller then signs the request out too."""
     row = selectors.session_get_or_404(user=user, session_id=session_id)
     this_device = bool(current_key) and row.key_hash == hash_key(current_key)
-    _sign_out([row])
+    _sign_out([row], user_id=user.pk)
     events.auth_session_signed_out(user=user, session_id=session_id, this_device=this_device, request=request)
     return this_device
 
@@ -188,7 +197,7 @@ def sessions_revoke_others(*, user, current_key: str | None, scope: str = SCOPE_
     rows = UserSession.objects.filter(user_id=user.pk)
     if current_key:
         rows = rows.exclude(key_hash=hash_key(current_key))
-    count = _sign_out(rows.only("pk", "sealed_key"))
+    count = _sign_out(rows.only("pk", "sealed_key"), user_id=user.pk)
     if count or scope == SCOPE_OTHERS:
         events.auth_sessions_signed_out(user=user, scope=scope, count=count, request=request)
     return count
@@ -198,7 +207,7 @@ def sessions_revoke_others(*, user, current_key: str | None, scope: str = SCOPE_
 def sessions_revoke_all(*, user, scope: str | None = SCOPE_ALL, request=None) -> int:
     """Sign out every session of ``user``, the current one included (the caller signs the
     request out). ``scope=None``: not audited here (account deletion audits itself)."""
-    count = _sign_out(UserSession.objects.filter(user_id=user.pk).only("pk", "sealed_key"))
+    count = _sign_out(UserSession.objects.filter(user_id=user.pk).only("pk", "sealed_key"), user_id=user.pk)
     if scope is not None and (count or scope == SCOPE_ALL):
         events.auth_sessions_signed_out(user=user, scope=scope, count=count, request=request)
     return count
