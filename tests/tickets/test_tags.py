@@ -170,3 +170,11 @@ def test_two_agents_adding_the_same_new_tag_at_once_make_one_tag(workspace, queu
     run_threads(2, tag)
     assert Tag.objects.filter(workspace=workspace, name="brand-new").count() == 1
     assert TicketTag.objects.filter(tag__name="brand-new").count() == 2
+
+
+def test_bidi_controls_and_line_breaks_never_make_a_different_tag():
+    assert tags.normalize_tag_name("\u202evip\u202c") == "vip"
+    assert tags.normalize_tag_name("big\n\tdeal") == "big deal"
+    with pytest.raises(Exception) as refused:
+        tags.normalize_tag_name("bell\x07")
+    assert str(tags.TAG_BAD_CHARACTERS) in str(refused.value)
