@@ -310,3 +310,25 @@ def test_a_legal_hold_keeps_personal_values_from_account_erasure(requester, agen
     )
     erasure_run(erasure_id=erasure_request(user=requester.user, grace=0).pk, force=True)
     assert stored(ticket) == {"Phone number": "+49 30 999"}
+
+
+def test_only_a_requester_visible_field_is_announced_to_the_requester(
+    agent, ticket, fields, monkeypatch, django_capture_on_commit_callbacks
+):
+    from tickets import realtime
+
+    sent = []
+    monkeypatch.setattr(realtime, "_send", lambda groups, event: sent.extend(groups))
+    f = fields
+    with django_capture_on_commit_callbacks(execute=True):
+        custom_fields.ticket_set_field_values(
+            ticket=ticket, values={f["phone"].pk: "+49 30 999"}, actor=agent.user, enforce_required=False
+        )
+    assert realtime.ticket_public_group(ticket.pk) not in sent
+    assert realtime.ticket_staff_group(ticket.pk) in sent
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        custom_fields.ticket_set_field_values(
+            ticket=ticket, values={f["product"].pk: "Printer"}, actor=agent.user, enforce_required=False
+        )
+    assert realtime.ticket_public_group(ticket.pk) in sent

@@ -178,3 +178,21 @@ def test_bidi_controls_and_line_breaks_never_make_a_different_tag():
     with pytest.raises(Exception) as refused:
         tags.normalize_tag_name("bell\x07")
     assert str(tags.TAG_BAD_CHARACTERS) in str(refused.value)
+
+
+def test_a_tag_change_is_announced_to_staff_only_after_commit(
+    agent, ticket, monkeypatch, django_capture_on_commit_callbacks
+):
+    from tickets import realtime
+
+    sent = []
+    monkeypatch.setattr(realtime, "_send", lambda groups, event: sent.extend(groups))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        tags.ticket_set_tags(ticket=ticket, add=["vip"], remove=[], actor=agent.user)
+    assert sent == []  # nothing before commit
+    for callback in callbacks:
+        callback()
+    assert realtime.ticket_staff_group(ticket.pk) in sent
+    assert realtime.queue_group(ticket.workspace_id, ticket.queue_id) in sent
+    assert realtime.ticket_public_group(ticket.pk) not in sent
+    assert realtime.user_list_group(ticket.workspace_id, ticket.requester_id) not in sent
