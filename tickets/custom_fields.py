@@ -277,7 +277,8 @@ def ticket_set_field_values(
     (``for_requester``: those visible to requesters); ids of other fields are ignored.
 
     With ``enforce_required``, every required field among those considered must end up with a
-    value (``VALUE_REQUIRED``): that is the staff fields form and a requester's new ticket.
+    value (``VALUE_REQUIRED``): that is the staff fields form and a requester's new ticket. A
+    caller setting one field by itself (a macro, an import) passes ``enforce_required=False``.
     All or nothing: an invalid value raises ``ValidationError`` keyed ``cf_<id>`` and nothing is
     saved. Locks the ticket row. When something changed: bumps ``updated_at`` (and
     ``public_updated_at`` if a changed field is visible to requesters) and the version, audits

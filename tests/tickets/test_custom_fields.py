@@ -275,3 +275,60 @@ def test_erasing_the_requester_erases_their_personal_values(requester, agent, ti
     )
     erasure_run(erasure_id=erasure_request(user=requester.user, grace=0).pk, force=True)
     assert stored(ticket) == {"Product": "Printer"}
+
+
+def test_an_admins_erasure_in_this_workspace_erases_personal_values(requester, agent, admin, ticket, fields):
+    from privacy.requests import services as requests
+    from privacy.requests.models import RequestKind, RequestVia
+
+    f = fields
+    custom_fields.ticket_set_field_values(
+        ticket=ticket, values={f["product"].pk: "Printer", f["phone"].pk: "+49 30 999"}, actor=agent.user
+    )
+    found = requests.request_file(
+        workspace=requester.workspace,
+        subject=requester.user,
+        kind=RequestKind.ERASURE,
+        filed_by=admin.user,
+        via=RequestVia.CONSOLE,
+    )
+    counts = requests.request_erase(subject_request=found, actor=admin.user)
+    assert counts["field_values_erased"] == 1
+    assert stored(ticket) == {"Product": "Printer"}
+
+
+def test_a_legal_hold_keeps_personal_values_from_account_erasure(requester, agent, admin, ticket, fields):
+    from privacy.retention.holds import legal_hold_place
+    from privacy.retention.models import HoldScope
+
+    f = fields
+    custom_fields.ticket_set_field_values(
+        ticket=ticket, values={f["phone"].pk: "+49 30 999"}, actor=agent.user, enforce_required=False
+    )
+    legal_hold_place(
+        workspace=ticket.workspace, actor=admin.user, scope=HoldScope.TICKET, reason="Case", ticket=ticket
+    )
+    erasure_run(erasure_id=erasure_request(user=requester.user, grace=0).pk, force=True)
+    assert stored(ticket) == {"Phone number": "+49 30 999"}
+
+
+def test_only_a_requester_visible_field_is_announced_to_the_requester(
+    agent, ticket, fields, monkeypatch, django_capture_on_commit_callbacks
+):
+    from tickets import realtime
+
+    sent = []
+    monkeypatch.setattr(realtime, "_send", lambda groups, event: sent.extend(groups))
+    f = fields
+    with django_capture_on_commit_callbacks(execute=True):
+        custom_fields.ticket_set_field_values(
+            ticket=ticket, values={f["phone"].pk: "+49 30 999"}, actor=agent.user, enforce_required=False
+        )
+    assert realtime.ticket_public_group(ticket.pk) not in sent
+    assert realtime.ticket_staff_group(ticket.pk) in sent
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        custom_fields.ticket_set_field_values(
+            ticket=ticket, values={f["product"].pk: "Printer"}, actor=agent.user, enforce_required=False
+        )
+    assert realtime.ticket_public_group(ticket.pk) in sent

@@ -170,3 +170,29 @@ def test_two_agents_adding_the_same_new_tag_at_once_make_one_tag(workspace, queu
     run_threads(2, tag)
     assert Tag.objects.filter(workspace=workspace, name="brand-new").count() == 1
     assert TicketTag.objects.filter(tag__name="brand-new").count() == 2
+
+
+def test_bidi_controls_and_line_breaks_never_make_a_different_tag():
+    assert tags.normalize_tag_name("\u202evip\u202c") == "vip"
+    assert tags.normalize_tag_name("big\n\tdeal") == "big deal"
+    with pytest.raises(Exception) as refused:
+        tags.normalize_tag_name("bell\x07")
+    assert str(tags.TAG_BAD_CHARACTERS) in str(refused.value)
+
+
+def test_a_tag_change_is_announced_to_staff_only_after_commit(
+    agent, ticket, monkeypatch, django_capture_on_commit_callbacks
+):
+    from tickets import realtime
+
+    sent = []
+    monkeypatch.setattr(realtime, "_send", lambda groups, event: sent.extend(groups))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        tags.ticket_set_tags(ticket=ticket, add=["vip"], remove=[], actor=agent.user)
+    assert sent == []  # nothing before commit
+    for callback in callbacks:
+        callback()
+    assert realtime.ticket_staff_group(ticket.pk) in sent
+    assert realtime.queue_group(ticket.workspace_id, ticket.queue_id) in sent
+    assert realtime.ticket_public_group(ticket.pk) not in sent
+    assert realtime.user_list_group(ticket.workspace_id, ticket.requester_id) not in sent

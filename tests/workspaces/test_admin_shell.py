@@ -16,6 +16,7 @@ TABS = [
     ("Requesters", "admin_requesters"),
     ("Queues", "admin_queues"),
     ("Mailboxes", "admin_mailboxes"),
+    ("Fields", "admin_fields"),
     ("Retention", "retention_settings"),
     ("Legal holds", "legal_holds"),
     ("Data requests", "subject_requests"),
@@ -71,6 +72,13 @@ def hold(workspace, admin):
     return legal_hold_place(workspace=workspace, actor=admin.user, scope=HoldScope.WORKSPACE, reason="Audit.")
 
 
+@pytest.fixture
+def custom_field(workspace, admin):
+    from tickets.custom_fields import custom_field_create
+
+    return custom_field_create(workspace=workspace, label="Order number", kind="text", actor=admin.user)
+
+
 # (page, its kwargs beyond the slug, the tab it belongs to)
 PAGES = [
     ("admin_members", {}, "admin_members"),
@@ -88,6 +96,8 @@ PAGES = [
     ("admin_mailboxes", {}, "admin_mailboxes"),
     ("legal_hold_new", {}, "legal_holds"),
     ("legal_hold_detail", {"hold_id": "hold"}, "legal_holds"),
+    ("admin_fields", {}, "admin_fields"),
+    ("admin_field", {"field_id": "custom_field"}, "admin_fields"),
 ]
 
 

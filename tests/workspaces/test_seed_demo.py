@@ -1,7 +1,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from tickets.models import Message, MessageKind, Ticket
+from tickets.models import CustomField, Message, MessageKind, Ticket
 from workspaces.models import Membership, Queue, User, Workspace
 
 
@@ -18,6 +18,9 @@ def test_seed_demo_creates_both_workspaces_and_is_idempotent(settings, client):
         assert Queue.objects.filter(workspace__slug=slug).count() == 2
         assert Ticket.objects.filter(workspace__slug=slug).count() >= 24
         assert Message.objects.filter(workspace__slug=slug, kind=MessageKind.NOTE).exists()
+        # Custom fields (issue 13): once each, however often the command runs.
+        labels = CustomField.objects.filter(workspace__slug=slug).values_list("label", flat=True)
+        assert sorted(labels) == ["Call-back number", "Product"]
         roles = dict(Membership.objects.filter(workspace__slug=slug).values_list("user__email", "role"))
         assert roles == {
             f"admin@{slug}.test": "admin",

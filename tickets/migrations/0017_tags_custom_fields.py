@@ -8,83 +8,174 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0016_inbound_email'),
-        ('workspaces', '0008_workspace_redaction_and_restriction'),
+        ("tickets", "0016_inbound_email"),
+        ("workspaces", "0008_workspace_redaction_and_restriction"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CustomField',
+            name="CustomField",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(max_length=80)),
-                ('kind', models.CharField(choices=[('text', 'Text'), ('number', 'Number'), ('date', 'Date'), ('dropdown', 'Dropdown'), ('checkbox', 'Checkbox')], max_length=16)),
-                ('options', models.JSONField(blank=True, default=list)),
-                ('required', models.BooleanField(default=False)),
-                ('visible_to_requesters', models.BooleanField(default=False)),
-                ('personal', models.BooleanField(default=False)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('archived_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='workspaces.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("label", models.CharField(max_length=80)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("text", "Text"),
+                            ("number", "Number"),
+                            ("date", "Date"),
+                            ("dropdown", "Dropdown"),
+                            ("checkbox", "Checkbox"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("options", models.JSONField(blank=True, default=list)),
+                ("required", models.BooleanField(default=False)),
+                ("visible_to_requesters", models.BooleanField(default=False)),
+                ("personal", models.BooleanField(default=False)),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("archived_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="workspaces.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CustomFieldValue',
+            name="CustomFieldValue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('value', models.TextField(validators=[django.core.validators.MaxLengthValidator(500)])),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('field', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='values', to='tickets.customfield')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='field_values', to='tickets.ticket')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='workspaces.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("value", models.TextField(validators=[django.core.validators.MaxLengthValidator(500)])),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "field",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="values",
+                        to="tickets.customfield",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="field_values",
+                        to="tickets.ticket",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="workspaces.workspace",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='workspaces.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=50)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="workspaces.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='TicketTag',
+            name="TicketTag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('added_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('tag', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ticket_links', to='tickets.tag')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tag_links', to='tickets.ticket')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='workspaces.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("added_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "tag",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ticket_links",
+                        to="tickets.tag",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tag_links",
+                        to="tickets.ticket",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="workspaces.workspace",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='customfield',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('label'), models.F('workspace'), name='custom_field_label_unique'),
+            model_name="customfield",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("label"),
+                models.F("workspace"),
+                name="custom_field_label_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='customfieldvalue',
-            constraint=models.UniqueConstraint(fields=('ticket', 'field'), name='custom_field_value_unique'),
+            model_name="customfieldvalue",
+            constraint=models.UniqueConstraint(fields=("ticket", "field"), name="custom_field_value_unique"),
         ),
         migrations.AddConstraint(
-            model_name='tag',
-            constraint=models.UniqueConstraint(fields=('workspace', 'name'), name='tag_name_unique'),
+            model_name="tag",
+            constraint=models.UniqueConstraint(fields=("workspace", "name"), name="tag_name_unique"),
         ),
         migrations.AddIndex(
-            model_name='tickettag',
-            index=models.Index(fields=['workspace', 'tag', 'ticket'], name='ticket_tag_filter_idx'),
+            model_name="tickettag",
+            index=models.Index(fields=["workspace", "tag", "ticket"], name="ticket_tag_filter_idx"),
         ),
         migrations.AddConstraint(
-            model_name='tickettag',
-            constraint=models.UniqueConstraint(fields=('ticket', 'tag'), name='ticket_tag_unique'),
+            model_name="tickettag",
+            constraint=models.UniqueConstraint(fields=("ticket", "tag"), name="ticket_tag_unique"),
         ),
     ]

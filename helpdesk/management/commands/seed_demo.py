@@ -6,8 +6,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from privacy.account.policies import policies_current, policy_accept
+from tickets.custom_fields import custom_field_create
 from tickets.mail.models import Mailbox
-from tickets.models import MessageKind, Priority, Status, Ticket
+from tickets.models import CustomField, FieldKind, MessageKind, Priority, Status, Ticket
 from tickets.services import message_post, ticket_create
 from workspaces.models import Membership, Queue, Role, User, Workspace
 from workspaces.services import membership_create, queue_create, queue_grant, workspace_create
@@ -111,9 +112,26 @@ class Command(BaseCommand):
         Mailbox.objects.get_or_create(
             address=f"support@{slug}.test", defaults={"workspace": workspace, "queue": queues[0][0]}
         )
+        self._seed_custom_fields(workspace, people["admin"])
         if not Ticket.objects.filter(workspace=workspace).exists():
             self._seed_tickets(workspace, queues, people)
         return [(f"{local}@{slug}.test", role.label) for local, _, role in DEMO_PEOPLE]
+
+    def _seed_custom_fields(self, workspace, admin):
+        """Two ticket fields (issue 13): a dropdown requesters see and a personal one for staff."""
+        if CustomField.objects.filter(workspace=workspace).exists():
+            return
+        custom_field_create(
+            workspace=workspace,
+            label="Product",
+            kind=FieldKind.DROPDOWN,
+            options=["Printer", "Laptop", "Email", "Other"],
+            visible_to_requesters=True,
+            actor=admin,
+        )
+        custom_field_create(
+            workspace=workspace, label="Call-back number", kind=FieldKind.TEXT, personal=True, actor=admin
+        )
 
     def _seed_tickets(self, workspace, queues, people):
         rng = random.Random(f"demo-{workspace.slug}")  # noqa: S311 - repeatable demo data  # nosec B311
