@@ -14,7 +14,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from tickets.business_hours import MINUTES_PER_DAY
-from tickets.models import Priority
+from tickets.models import Priority, SlaPolicy
 
 DAYS = [
     ("mon", _("Monday")),
@@ -132,8 +132,6 @@ class SlaPolicyForm(forms.Form):
     @staticmethod
     def initial_from(policy) -> dict:
         """The form's values for a saved policy (or the defaults for none)."""
-        from tickets.models import SlaPolicy
-
         policy = policy or SlaPolicy(is_active=True)
         initial = {
             "is_active": policy.is_active,
