@@ -112,6 +112,10 @@ class SlaPolicyForm(forms.Form):
                     required=False,
                     widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
                 )
+        # The page's order, which the error summary follows.
+        targets = [target_field(p, k) for p, _label in Priority.choices for k, _kind in TARGET_KINDS]
+        days = [f"{day}_{end}" for day, _label in DAYS for end in ("open", "close")]
+        self.order_fields(["is_active", *targets, "time_zone", *days, "holidays"])
 
     @property
     def target_rows(self):
