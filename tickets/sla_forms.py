@@ -90,6 +90,7 @@ class SlaPolicyForm(forms.Form):
     holidays = forms.CharField(
         label=_("Holidays"),
         required=False,
+        max_length=MAX_HOLIDAYS * 12,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Closed all day. One date a line, as 2026-12-25."),
     )
