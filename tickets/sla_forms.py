@@ -14,7 +14,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from tickets.business_hours import MINUTES_PER_DAY
-from tickets.models import Priority
+from tickets.models import Priority, SlaPolicy
 
 DAYS = [
     ("mon", _("Monday")),
@@ -90,6 +90,7 @@ class SlaPolicyForm(forms.Form):
     holidays = forms.CharField(
         label=_("Holidays"),
         required=False,
+        max_length=MAX_HOLIDAYS * 12,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Closed all day. One date a line, as 2026-12-25."),
     )
@@ -112,6 +113,10 @@ class SlaPolicyForm(forms.Form):
                     required=False,
                     widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
                 )
+        # The page's order, which the error summary follows.
+        targets = [target_field(p, k) for p, _label in Priority.choices for k, _kind in TARGET_KINDS]
+        days = [f"{day}_{end}" for day, _label in DAYS for end in ("open", "close")]
+        self.order_fields(["is_active", *targets, "time_zone", *days, "holidays"])
 
     @property
     def target_rows(self):
@@ -132,8 +137,6 @@ class SlaPolicyForm(forms.Form):
     @staticmethod
     def initial_from(policy) -> dict:
         """The form's values for a saved policy (or the defaults for none)."""
-        from tickets.models import SlaPolicy
-
         policy = policy or SlaPolicy(is_active=True)
         initial = {
             "is_active": policy.is_active,

@@ -26,7 +26,7 @@ MISSED = "missed"  # done, but after its due time
 @dataclass(frozen=True)
 class Target:
     kind: str
-    due_at: datetime
+    due_at: datetime | None
     state: str
     done_at: datetime | None = None
 
@@ -70,8 +70,12 @@ def targets(ticket, now=None) -> list[Target]:
 
 
 def next_due(ticket, now=None) -> Target | None:
-    """The running target (the list's "Due" column), or None when nothing is due."""
+    """The running target (the list's "Due" column), or None when nothing is due. A ticket
+    waiting in Pending with a target to come back to answers a PAUSED target with no due time."""
     if ticket.sla_due_at is None:
+        kind = running_kind(ticket)
+        if kind is not None and ticket.sla_paused_at is not None and ticket.status == "pending":
+            return Target(kind, None, PAUSED)
         return None
     now = now or timezone.now()
     kind = running_kind(ticket) or RESOLUTION

@@ -67,3 +67,25 @@ def test_admin_sets_a_target_and_the_agent_sees_due_times_and_the_breach(
     expect(requester_page.locator("dl.facts")).not_to_contain_text("First response")
     requester_page.goto(f"{base}/w/{workspace.slug}/tickets/")
     expect(requester_page.locator(".sla-due")).to_have_count(0)
+
+
+def test_mistakes_on_the_service_levels_page_are_explained_in_the_admins_language(
+    live_asgi, new_page, sign_in, workspace, admin
+):
+    admin.user.language = "de"
+    admin.user.save()
+    page = new_page()
+    sign_in(page, live_asgi, admin.user.email, PASSWORD)
+    page.goto(f"{live_asgi}/w/{workspace.slug}/admin/service-levels/")
+    expect(page.get_by_role("heading", name="Service-Levels", level=1)).to_be_visible()
+    page.get_by_label("Normal: Erste Antwort").fill("bald")
+    page.get_by_label("Montag: schließt").fill("08:00")
+    page.get_by_label("Feiertage").fill("2026-12-25\nWeihnachten")
+    page.get_by_role("button", name="Service-Levels speichern").click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_contain_text("Geben Sie eine Dauer wie 1h")
+    expect(summary).to_contain_text("Die Schließzeit muss nach der Öffnungszeit liegen")
+    expect(summary).to_contain_text("Zeile 2: „Weihnachten“ ist kein Datum")
+    # What was typed stays in the boxes.
+    expect(page.get_by_label("Normal: Erste Antwort")).to_have_value("bald")
+    screenshot(page, "sla-admin-errors-de")

@@ -346,3 +346,21 @@ def test_holidays_of_the_policy_stop_the_clock(workspace, requester, queue, cloc
     assert fresh(ticket).resolution_due_at == datetime(2030, 12, 27, 4, 0, tzinfo=UTC)
     services.ticket_set_priority(ticket=ticket, priority=Priority.LOW, actor=None)
     assert fresh(ticket).sla_due_at is None  # no target for low tickets: nothing due
+
+
+def test_the_breach_email_is_in_the_recipients_language_and_time_zone(
+    workspace, requester, agent, queue, clock, after_commit, mailoutbox
+):
+    agent.user.language, agent.user.time_zone = "de", "Asia/Tokyo"
+    agent.user.save()
+    clock.now = datetime(2030, 3, 4, 10, 0, tzinfo=UTC)
+    policy_for(workspace)
+    new_ticket(requester, queue, subject="Drucker kaputt")
+    mailoutbox.clear()
+    clock.advance(hours=2)
+    with after_commit():
+        sla.breaches_detect()
+    [email] = mailoutbox
+    assert email.subject.startswith("[#1] Service-Level verfehlt")
+    # Due at 11:00 UTC, which is 20:00 in Tokyo.
+    assert "Erste Antwort: fällig 4 Mär 2030 20:00 (Überfällig)" in email.body

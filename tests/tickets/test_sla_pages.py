@@ -11,8 +11,8 @@ from privacy.audit.models import AuditEvent
 from tests.tickets import sla_support
 from tests.tickets.sla_support import policy_for
 from tests.tickets.ticket_helpers import new_ticket
-from tickets import sla_forms
-from tickets.models import SlaPolicy
+from tickets import services, sla_forms
+from tickets.models import SlaPolicy, Status
 
 clock = sla_support.clock
 
@@ -122,6 +122,8 @@ def test_staff_see_due_times_and_text_markers_requesters_see_none(
     old = new_ticket(requester, queue, subject="Old one", created_at=clock.now - timedelta(hours=3))
     soon = new_ticket(requester, queue, subject="Almost", created_at=clock.now - timedelta(minutes=50))
     calm = new_ticket(requester, queue, subject="Calm")
+    waiting = new_ticket(requester, queue, subject="Waiting")
+    services.ticket_set_status(ticket=waiting, status=Status.PENDING, actor=agent.user)
     html = login(agent).get(list_url(workspace), {"view": "all"}).content.decode()
     assert '<th scope="col">Due</th>' in html
 
@@ -132,6 +134,7 @@ def test_staff_see_due_times_and_text_markers_requesters_see_none(
     assert "Breached" in cell(old) and 'data-sla-state="breached"' in cell(old)
     assert "Breaching soon" in cell(soon)
     assert "Breach" not in cell(calm) and "<time" in cell(calm)
+    assert "Paused" in cell(waiting) and "<time" not in cell(waiting)
     mine = login(requester).get(list_url(workspace)).content.decode()
     assert "sla-due" not in mine and ">Due<" not in mine and "Breached" not in mine
 
