@@ -280,3 +280,19 @@ class Attachment(models.Model):
 # The email channel's mailboxes live with the rest of the channel (tickets/mail/models.py); importing
 # them here is what makes Django register them with this app.
 from tickets.mail.models import FailingAddress, InboundEmail, Mailbox, OutboundEmail  # noqa: E402, F401
+
+# --- bulk actions and merging (issue 13) ---
+
+
+class TicketMerge(models.Model):
+    """``source`` was merged into ``target`` (tickets/merge.py): the source's page points to the
+    target, and a ticket merged once is never merged again. Who merged it is in the audit log
+    (``ticket.merged`` on both tickets); this row holds no person."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    source = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="merged_into")
+    target = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="merged_from")
+    merged_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"ticket {self.source_id} merged into {self.target_id}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets import download_views, redaction_views, views
+from tickets import bulk_views, download_views, redaction_views, views
 from tickets.mail import views as mail_views
 
 urlpatterns = [
@@ -39,4 +39,7 @@ urlpatterns = [
     ),
     path("admin/mailboxes/", mail_views.admin_mailboxes, name="admin_mailboxes"),
     path("admin/mailboxes/<int:mailbox_id>/", mail_views.admin_mailbox, name="admin_mailbox"),
+    # The agent workbench: bulk changes from the list, merging two tickets (issue 13).
+    path("tickets/bulk/", bulk_views.ticket_bulk, name="ticket_bulk"),
+    path("tickets/merge/", bulk_views.ticket_merge, name="ticket_merge"),
 ]

@@ -116,6 +116,9 @@ SUBJECT_REQUEST_ERASED = "subject_request.erased"
 WORKSPACE_DPA_ACCEPTED = "workspace.dpa_accepted"
 POLICY_CHANGE_ANNOUNCED = "policy.change_announced"
 
+# The agent workbench: merging tickets (workspace chain).
+TICKET_MERGED = "ticket.merged"
+
 ACTIONS: dict[str, str] = {
     MAIL_RECEIVED: (
         "An email reached a support mailbox (detail: mailbox id, outcome, reason code, ticket "
@@ -276,6 +279,10 @@ ACTIONS: dict[str, str] = {
     ),
     POLICY_CHANGE_ANNOUNCED: (
         "A material policy change was emailed to the people it affects (detail: kind, version, emails sent)."
+    ),
+    TICKET_MERGED: (
+        "A ticket was merged into another; written on both (detail: number, role source or "
+        "target, the other ticket's number)."
     ),
 }
 
