@@ -28,7 +28,7 @@
     form.hidden = n === 0;
     document.body.classList.toggle("bulk-selecting", n > 0);
     if (count) {
-      count.textContent = n === 0 ? form.dataset.none : n === 1 ? form.dataset.one : form.dataset.many.replace("%(count)s", n);
+      count.textContent = n === 0 ? form.dataset.none : n === 1 ? form.dataset.one : form.dataset.many.replace("{count}", n);
     }
     if (all) {
       all.checked = n > 0 && n === list.length;
