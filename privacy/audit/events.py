@@ -775,7 +775,7 @@ def ticket_merged(*, source, target, actor=None, request=None) -> list[AuditEven
 # ``(ticket, old, new)`` triples of one workspace.
 
 
-def _tickets_changed(action: str, *, changes, actor, request, reason: str = "") -> list[AuditEvent]:
+def _tickets_changed(*, action: str, changes, actor, request, reason: str = "") -> list[AuditEvent]:
     changes = list(changes)
     if not changes:
         return []
@@ -791,23 +791,29 @@ def _tickets_changed(action: str, *, changes, actor, request, reason: str = "") 
 
 @_writes(actions.TICKET_STATUS_CHANGED)
 def tickets_status_changed(*, changes, actor=None, request=None) -> list[AuditEvent]:
-    return _tickets_changed(actions.TICKET_STATUS_CHANGED, changes=changes, actor=actor, request=request)
+    return _tickets_changed(
+        action=actions.TICKET_STATUS_CHANGED, changes=changes, actor=actor, request=request
+    )
 
 
 @_writes(actions.TICKET_PRIORITY_CHANGED)
 def tickets_priority_changed(*, changes, actor=None, request=None) -> list[AuditEvent]:
-    return _tickets_changed(actions.TICKET_PRIORITY_CHANGED, changes=changes, actor=actor, request=request)
+    return _tickets_changed(
+        action=actions.TICKET_PRIORITY_CHANGED, changes=changes, actor=actor, request=request
+    )
 
 
 @_writes(actions.TICKET_QUEUE_CHANGED)
 def tickets_queue_changed(*, changes, actor=None, request=None) -> list[AuditEvent]:
-    return _tickets_changed(actions.TICKET_QUEUE_CHANGED, changes=changes, actor=actor, request=request)
+    return _tickets_changed(
+        action=actions.TICKET_QUEUE_CHANGED, changes=changes, actor=actor, request=request
+    )
 
 
 @_writes(actions.TICKET_ASSIGNED)
 def tickets_assigned(*, changes, actor=None, request=None, reason: str = "") -> list[AuditEvent]:
     return _tickets_changed(
-        actions.TICKET_ASSIGNED, changes=changes, actor=actor, request=request, reason=reason
+        action=actions.TICKET_ASSIGNED, changes=changes, actor=actor, request=request, reason=reason
     )
 
 
