@@ -10,7 +10,8 @@ ticket with the same action and detail, and the same announcements after commit 
 per ticket, the same emails). Only the writing is batched: one ``UPDATE`` for all the tickets
 instead of a savepoint, a re-lock and a save each; the audit events in one insert
 (``events.tickets_*``, one chain-head lock); the live updates through one
-``realtime.broadcast_tickets``. Measured on 500 tickets: see docs/bulk-actions.md.
+``realtime.broadcast_tickets``; the emails as one queued task (``notify_*_many``). Measured
+on 500 tickets: see docs/bulk-actions.md.
 
 Contract: the caller (``bulk_apply``) runs inside a transaction, has locked the rows
 (``select_for_update``, id order) and passes only tickets whose value differs from the one asked
@@ -52,8 +53,7 @@ def set_status_many(*, tickets: list[Ticket], value: str, actor, request=None) -
     events.tickets_status_changed(
         changes=[(t, old[t.pk], value) for t in tickets], actor=actor, request=request
     )
-    for ticket in tickets:
-        notifications.notify_status_changed(ticket=ticket, actor=actor)
+    notifications.notify_status_changed_many(tickets=tickets, actor=actor)
     services._after_commit(realtime.broadcast_tickets, tickets)
     return {}
 
@@ -102,8 +102,7 @@ def assign_many(*, tickets: list[Ticket], value, actor, request=None) -> dict[in
     new_id = value.pk if value is not None else None
     events.tickets_assigned(changes=[(t, old[t.pk], new_id) for t in todo], actor=actor, request=request)
     if value is not None:
-        for ticket in todo:
-            notifications.notify_assigned(ticket=ticket, actor=actor)
+        notifications.notify_assigned_many(tickets=todo, actor=actor)
     services._after_commit(realtime.broadcast_tickets, todo, public=False)
     return refused
 

@@ -158,3 +158,36 @@ def test_live_updates_go_to_the_same_groups_as_single_edits(workspace, queue, re
         realtime.broadcast_ticket(ticket)
     assert batched == sorted(sent)
     assert (realtime.user_list_group(workspace.pk, requester.user_id), tickets[0].pk) in batched
+
+
+def test_the_batched_emails_are_the_single_edits_emails(
+    workspace, queue, requester, mailoutbox, django_capture_on_commit_callbacks
+):
+    admin = member(workspace, Role.ADMIN)
+    agent = agent_of(workspace, queue)
+    tickets = [new_ticket(requester, queue) for _ in range(2)]
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        bulk.bulk_apply(
+            membership=admin,
+            numbers=[t.number for t in tickets],
+            action="status",
+            value="solved",
+            actor=admin.user,
+        )
+    assert sorted((m.to[0], m.subject) for m in mailoutbox) == sorted(
+        (requester.user.email, m.subject) for m in mailoutbox
+    )
+    assert len(mailoutbox) == 2 and all(
+        f"[#{t.number}]" in " ".join(m.subject for m in mailoutbox) for t in tickets
+    )
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        bulk.bulk_apply(
+            membership=admin,
+            numbers=[t.number for t in tickets],
+            action="assign",
+            value=str(agent.user.pk),
+            actor=admin.user,
+        )
+    assert [m.to for m in mailoutbox] == [[agent.user.email], [agent.user.email]]
