@@ -17,6 +17,8 @@ Groups:
   the ones they take part in).
 """
 
+import asyncio
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
@@ -110,6 +112,8 @@ def presence_event(ticket_id: int, ticket_number: int) -> dict:
 
 # --- bulk changes (tickets/bulk_services.py) ---
 
+BROADCAST_BATCH = 50
+
 
 def broadcast_tickets(tickets, *, previous_queue_ids: dict | None = None, public: bool = True) -> None:
     """``broadcast_ticket`` for many tickets at once: the same event to the same groups for each
@@ -143,7 +147,9 @@ def broadcast_tickets(tickets, *, previous_queue_ids: dict | None = None, public
         sends += [(group, event) for group in dict.fromkeys(groups)]
 
     async def send_all():
-        for group, event in sends:
-            await layer.group_send(group, event)
+        # A few dozen sends in flight at once instead of one round trip after another; each
+        # group still gets one event per ticket (their order across tickets does not matter).
+        for start in range(0, len(sends), BROADCAST_BATCH):
+            await asyncio.gather(*(layer.group_send(g, e) for g, e in sends[start : start + BROADCAST_BATCH]))
 
     async_to_sync(send_all)()
