@@ -162,3 +162,19 @@ def test_requesters_cannot_reach_the_merge_page(login, requester, queue, workspa
     a, b = new_ticket(requester, queue), new_ticket(requester, queue)
     response = login(requester).get(url(workspace, "merge/") + f"?tickets={a.number}&tickets={b.number}")
     assert response.status_code == 404
+
+
+def test_merge_into_from_a_ticket_page_preselects_that_ticket(login, agent, requester, queue, workspace):
+    here = new_ticket(requester, queue)
+    there = new_ticket(requester, queue)
+    client = login(agent)
+    page = client.get(url(workspace, number=here.number)).content.decode()
+    assert "Merge this ticket into ticket number" in page
+    # The ticket page's form is a GET to the merge page: this ticket, the number typed, this one merged.
+    response = client.get(
+        url(workspace, "merge/"), {"tickets": [here.number, there.number], "source": here.number}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'id="merge-{here.number}" value="{here.number}" checked' in html
+    assert Ticket.objects.get(pk=here.pk).status == Status.NEW  # nothing changes before "Merge"
