@@ -292,8 +292,9 @@ def bulk_apply(
     instead of being silently overwritten (issue 17's rule, in bulk).
 
     Raises ``ValidationError`` (nothing changed) for an unknown action or value, an empty
-    selection or more than ``BULK_MAX`` tickets. Audits through the services, one event per
-    changed ticket; a request naming tickets out of reach is recorded once as refused access.
+    selection or more than ``BULK_MAX`` tickets. Audits one event per changed ticket (through the
+    action's batched twin, or its single-edit service); a request naming tickets out of reach is
+    recorded once as refused access.
     """
     bulk = ACTIONS.get(action)
     if bulk is None:
