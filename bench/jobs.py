@@ -141,12 +141,71 @@ def job_retention_progress(fixture):
     return items, "items", {"by_kind": by_kind}
 
 
+BULK_SIZE = 500
+
+
+def job_bulk_update(fixture):
+    """``tickets.bulk.bulk_apply`` as the list's bulk bar calls it: agent0 sets 500 of the open
+    tickets they see to Pending in one request (one transaction; per ticket the single-edit
+    service, one audit event each; emails and live updates queued after commit)."""
+    bulk = _module("tickets.bulk")
+    from django.conf import settings
+
+    from tickets import access
+    from workspaces.models import Membership
+
+    membership = Membership.objects.select_related("workspace", "user").get(
+        workspace_id=fixture["workspace_id"], user_id=fixture["users"]["agent0"]
+    )
+    numbers = list(
+        access.visible_tickets(membership)
+        .filter(status__in=["new", "open"])
+        .order_by("-number")
+        .values_list("number", flat=True)[:BULK_SIZE]
+    )
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+    from django.db import transaction
+
+    from helpdesk.celery import app
+
+    # A web process is warm: its broker connection and channel layer exist before the request
+    # (their first use imports and connects, seconds on a loaded machine, not the bulk's cost).
+    with app.producer_or_acquire():
+        pass
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)("bench-warm-up", {"type": "bench.warm_up"})
+    # An outer transaction, as a request's would be, only to time the two halves apart: the
+    # transaction (locks, saves, audit events) and what runs after commit (live updates, and the
+    # status emails: queued with a Celery broker, sent in-process without one).
+    started, cpu_started = time.perf_counter(), time.process_time()
+    with transaction.atomic():
+        report = bulk.bulk_apply(
+            membership=membership, numbers=numbers, action="status", value="pending", actor=membership.user
+        )
+        in_transaction = time.perf_counter() - started
+        in_transaction_cpu = time.process_time() - cpu_started
+    after_commit = time.perf_counter() - started - in_transaction
+    if len(report.changed) != len(numbers):
+        raise RuntimeError(f"bulk changed {len(report.changed)} of {len(numbers)}: {report.summary()[:200]}")
+    detail = {
+        "in_transaction_s": round(in_transaction, 3),
+        # This process's CPU alone: on a shared machine the wall time says more about the others.
+        "in_transaction_cpu_s": round(in_transaction_cpu, 3),
+        "after_commit_s": round(after_commit, 3),
+        "emails": "sent in-process (no broker)" if settings.CELERY_TASK_ALWAYS_EAGER else "queued (broker)",
+    }
+    return len(report.changed), "tickets", detail
+
+
 JOBS = {
     "verify_audit_log": (job_verify, "verify_audit_log (all chains)"),
     "export": (job_export, "export of a large requester"),
     "erasure": (job_erase, "erasure of a requester"),
     "enforce_retention": (job_retention, "enforce_retention (default policies)"),
     "retention_progress": (job_retention_progress, "(progress of a stopped sweep)"),
+    "bulk_update": (job_bulk_update, "bulk update of 500 tickets (status, one request)"),
 }
 
 

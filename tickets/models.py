@@ -460,3 +460,18 @@ class SlaPolicy(models.Model):
         return getattr(self, f"{priority}_first_response", None), getattr(
             self, f"{priority}_resolution", None
         )
+# --- bulk actions and merging (issue 13) ---
+
+
+class TicketMerge(models.Model):
+    """``source`` was merged into ``target`` (tickets/merge.py): the source's page points to the
+    target, and a ticket merged once is never merged again. Who merged it is in the audit log
+    (``ticket.merged`` on both tickets); this row holds no person."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    source = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="merged_into")
+    target = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="merged_from")
+    merged_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"ticket {self.source_id} merged into {self.target_id}"

@@ -412,3 +412,31 @@ def send_ticket_assigned_task(ticket_id: int, actor_id: int | None = None) -> in
 @shared_task(name="tickets.send_sla_breached")
 def send_sla_breached_task(ticket_id: int) -> int:
     return send_sla_breached(ticket_id=ticket_id)
+# --- bulk changes (tickets/bulk_services.py): the same emails, one queued task per bulk ---
+
+
+@shared_task(name="tickets.send_status_changed_many")
+def send_status_changed_many_task(ticket_ids: list[int], actor_id: int | None = None) -> int:
+    return sum(send_status_changed(ticket_id=ticket_id, actor_id=actor_id) for ticket_id in ticket_ids)
+
+
+@shared_task(name="tickets.send_ticket_assigned_many")
+def send_ticket_assigned_many_task(ticket_ids: list[int], actor_id: int | None = None) -> int:
+    return sum(send_ticket_assigned(ticket_id=ticket_id, actor_id=actor_id) for ticket_id in ticket_ids)
+
+
+def notify_status_changed_many(*, tickets, actor) -> None:
+    """``notify_status_changed`` for each ticket, queued as one task (500 tickets changed in one
+    request were 500 messages to the broker before the response could go)."""
+    if tickets:
+        _schedule(
+            send_status_changed_many_task, [t.pk for t in tickets], actor.pk if actor is not None else None
+        )
+
+
+def notify_assigned_many(*, tickets, actor) -> None:
+    """``notify_assigned`` for each ticket, queued as one task."""
+    if tickets:
+        _schedule(
+            send_ticket_assigned_many_task, [t.pk for t in tickets], actor.pk if actor is not None else None
+        )

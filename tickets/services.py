@@ -130,6 +130,17 @@ def _set_status(ticket: Ticket, status: str, now) -> str:
     return old
 
 
+# What a property change (status, priority, assignee, queue) cannot break on a row it just locked:
+# the database enforces the foreign keys and the number never changes. full_clean would look
+# each of them up again (four queries a change, felt when a bulk change makes hundreds); the
+# services check the new assignee and queue themselves.
+_UNCHANGED_BY_PROPERTIES = ("workspace", "queue", "requester", "assignee", "properties_changed_by", "number")
+
+
+def _clean_properties(ticket: Ticket) -> None:
+    ticket.full_clean(exclude=_UNCHANGED_BY_PROPERTIES, validate_constraints=False)
+
+
 def _bump_version(ticket: Ticket, actor) -> list[str]:
     """Count a property change on the locked row; returns the fields to save with it."""
     ticket.version += 1
@@ -259,9 +270,10 @@ def _ticket_create(
 
 
 @transaction.atomic
-def ticket_set_status(*, ticket: Ticket, status: str, actor, request=None) -> Ticket:
+def ticket_set_status(*, ticket: Ticket, status: str, actor, request=None, notify: bool = True) -> Ticket:
     """Set the status; ``closed_at`` is set on closing and cleared on reopening.
-    Audits ``ticket.status_changed``; the requester is emailed when someone else changed it."""
+    Audits ``ticket.status_changed``; the requester is emailed when someone else changed it
+    (unless ``notify`` is false: a merge tells them in its own reply instead)."""
     if status not in Status.values:
         raise ValidationError({"status": UNKNOWN_STATUS})
     ticket = _lock(ticket)
@@ -270,7 +282,7 @@ def ticket_set_status(*, ticket: Ticket, status: str, actor, request=None) -> Ti
     now = timezone.now()
     old = _set_status(ticket, status, now)
     ticket.updated_at = ticket.public_updated_at = now
-    ticket.full_clean()
+    _clean_properties(ticket)
     ticket.save(
         update_fields=[
             "status",
@@ -283,7 +295,8 @@ def ticket_set_status(*, ticket: Ticket, status: str, actor, request=None) -> Ti
     )
     events.ticket_status_changed(ticket=ticket, old=old, new=status, actor=actor, request=request)
     _after_commit(realtime.broadcast_ticket, ticket)
-    notifications.notify_status_changed(ticket=ticket, actor=actor)
+    if notify:
+        notifications.notify_status_changed(ticket=ticket, actor=actor)
     return ticket
 
 
@@ -298,7 +311,7 @@ def ticket_set_priority(*, ticket: Ticket, priority: str, actor, request=None) -
     old = ticket.priority
     ticket.priority = priority
     ticket.updated_at = timezone.now()
-    ticket.full_clean()
+    _clean_properties(ticket)
     due_fields = sla.ticket_changed(ticket=ticket, now=ticket.updated_at, priority_changed=True)
     ticket.save(update_fields=["priority", "updated_at", *_bump_version(ticket, actor), *due_fields])
     events.ticket_priority_changed(ticket=ticket, old=old, new=priority, actor=actor, request=request)
@@ -333,7 +346,7 @@ def ticket_assign(*, ticket: Ticket, assignee, actor, request=None) -> Ticket:
     old = ticket.assignee_id
     ticket.assignee = assignee
     ticket.updated_at = timezone.now()
-    ticket.full_clean()
+    _clean_properties(ticket)
     ticket.save(update_fields=["assignee", "updated_at", *_bump_version(ticket, actor)])
     events.ticket_assigned(ticket=ticket, old=old, new=new_id, actor=actor, request=request)
     _after_commit(realtime.broadcast_ticket, ticket, public=False)
@@ -361,7 +374,7 @@ def ticket_move_queue(*, ticket: Ticket, queue: Queue, actor, request=None) -> T
     if ticket.assignee_id is not None and not _may_be_assigned(ticket.assignee, queue):
         dropped_assignee = ticket.assignee_id
         ticket.assignee = None
-    ticket.full_clean()
+    _clean_properties(ticket)
     ticket.save(update_fields=["queue", "assignee", "updated_at", *_bump_version(ticket, actor)])
     events.ticket_queue_changed(ticket=ticket, old=old_queue_id, new=queue.pk, actor=actor, request=request)
     if dropped_assignee is not None:

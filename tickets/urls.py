@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets import download_views, redaction_views, sla_views, tag_field_views, views
+from tickets import bulk_views, download_views, redaction_views, sla_views, tag_field_views, views
 from tickets.mail import views as mail_views
 
 urlpatterns = [
@@ -51,4 +51,7 @@ urlpatterns = [
         name="admin_field_archive",
     ),
     path("admin/service-levels/", sla_views.admin_sla, name="admin_sla"),
+    # The agent workbench: bulk changes from the list, merging two tickets (issue 13).
+    path("tickets/bulk/", bulk_views.ticket_bulk, name="ticket_bulk"),
+    path("tickets/merge/", bulk_views.ticket_merge, name="ticket_merge"),
 ]

@@ -126,6 +126,9 @@ CUSTOM_FIELD_CREATED = "custom_field.created"
 CUSTOM_FIELD_CHANGED = "custom_field.changed"
 CUSTOM_FIELD_ARCHIVED = "custom_field.archived"
 
+# The agent workbench: merging tickets (workspace chain).
+TICKET_MERGED = "ticket.merged"
+
 ACTIONS: dict[str, str] = {
     MAIL_RECEIVED: (
         "An email reached a support mailbox (detail: mailbox id, outcome, reason code, ticket "
@@ -310,6 +313,10 @@ ACTIONS: dict[str, str] = {
     SLA_BREACHED: (
         "A ticket missed a service-level target, found by the breach scan (detail: ticket "
         "number, first_response or resolution, due time)."
+    ),
+    TICKET_MERGED: (
+        "A ticket was merged into another; written on both (detail: number, role source or "
+        "target, the other ticket's number)."
     ),
 }
 

@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from privacy.audit import actions
-from privacy.audit.log import TARGET_MAX, audit_record, client_ip
+from privacy.audit.log import TARGET_MAX, audit_record, audit_record_many, client_ip
 from privacy.audit.models import AuditEvent
 
 USER_TARGET_TYPE = "workspaces.user"
@@ -750,6 +750,70 @@ def ticket_assigned(
     """``old`` and ``new``: assignee user ids, ``None`` for unassigned."""
     return _ticket_change(
         actions.TICKET_ASSIGNED, ticket=ticket, old=old, new=new, actor=actor, request=request, reason=reason
+    )
+
+
+@_writes(actions.TICKET_MERGED)
+def ticket_merged(*, source, target, actor=None, request=None) -> list[AuditEvent]:
+    """``source`` was merged into ``target``: one event on each ticket, so either's history
+    shows it (``role`` says which side the ticket was on)."""
+    return [
+        audit_record(
+            action=actions.TICKET_MERGED,
+            request=request,
+            actor=actor,
+            workspace=ticket.workspace,
+            target=ticket,
+            detail={"number": ticket.number, "role": role, "other": other.number},
+        )
+        for ticket, role, other in ((source, "source", target), (target, "target", source))
+    ]
+
+
+# Bulk changes (tickets/bulk_services.py): one event per ticket, exactly as the single-ticket
+# functions above write it, written together (``audit_record_many``). ``changes`` are
+# ``(ticket, old, new)`` triples of one workspace.
+
+
+def _tickets_changed(*, action: str, changes, actor, request, reason: str = "") -> list[AuditEvent]:
+    changes = list(changes)
+    if not changes:
+        return []
+    items = []
+    for ticket, old, new in changes:
+        detail = {"number": ticket.number, "from": old, "to": new}
+        if reason:
+            detail["reason"] = reason
+        items.append((ticket, detail))
+    workspace = changes[0][0].workspace
+    return audit_record_many(action=action, workspace=workspace, actor=actor, request=request, items=items)
+
+
+@_writes(actions.TICKET_STATUS_CHANGED)
+def tickets_status_changed(*, changes, actor=None, request=None) -> list[AuditEvent]:
+    return _tickets_changed(
+        action=actions.TICKET_STATUS_CHANGED, changes=changes, actor=actor, request=request
+    )
+
+
+@_writes(actions.TICKET_PRIORITY_CHANGED)
+def tickets_priority_changed(*, changes, actor=None, request=None) -> list[AuditEvent]:
+    return _tickets_changed(
+        action=actions.TICKET_PRIORITY_CHANGED, changes=changes, actor=actor, request=request
+    )
+
+
+@_writes(actions.TICKET_QUEUE_CHANGED)
+def tickets_queue_changed(*, changes, actor=None, request=None) -> list[AuditEvent]:
+    return _tickets_changed(
+        action=actions.TICKET_QUEUE_CHANGED, changes=changes, actor=actor, request=request
+    )
+
+
+@_writes(actions.TICKET_ASSIGNED)
+def tickets_assigned(*, changes, actor=None, request=None, reason: str = "") -> list[AuditEvent]:
+    return _tickets_changed(
+        action=actions.TICKET_ASSIGNED, changes=changes, actor=actor, request=request, reason=reason
     )
 
 

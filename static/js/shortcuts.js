@@ -121,6 +121,15 @@
       if (link) window.location.assign(link.href);
       return true;
     },
+    // x ticks the focused row for the bulk action bar (static/js/bulk.js listens to the box).
+    x: function () {
+      var list = rowList();
+      var index = currentIndex();
+      var box = index >= 0 && list[index] ? list[index].querySelector("input.bulk-select") : null;
+      if (!box) return false;
+      box.click();
+      return true;
+    },
     r: function () { return focusReply("reply"); },
     n: function () { return replyForm && replyForm.querySelector("button[value=note]") ? focusReply("note") : false; },
     a: assignToMe,

@@ -442,6 +442,60 @@ TAG_FIELD_MATRIX = {
 }
 
 MATRIX.update(TAG_FIELD_MATRIX)
+# --- bulk actions and merging (issue 13) ---
+
+
+def _bulk_post(world, kwargs):
+    """Both tickets of the workspace: each staff role sees one or both, requesters none."""
+    return {"tickets": [world.ticket.number, world.other_ticket.number], "change": "status:pending"}
+
+
+def _bulk_applied(world, kwargs) -> bool:
+    from tickets.models import Ticket
+
+    statuses = Ticket.objects.filter(pk__in=[world.ticket.pk, world.other_ticket.pk]).values_list(
+        "status", flat=True
+    )
+    return "pending" in statuses
+
+
+def _merge_data(world, kwargs):
+    """A second ticket of the same requester in the same queue, merged into ``world.ticket``."""
+    from tickets.services import ticket_create
+
+    duplicate = ticket_create(
+        workspace=world.workspace,
+        queue=world.queue,
+        requester=world.user(REQUESTER_OWNER),
+        subject="Printer on fire again",
+        description="Still smoking.",
+    )
+    return {"tickets": [world.ticket.number, duplicate.number], "source": duplicate.number}
+
+
+def _merged(world, kwargs) -> bool:
+    from tickets.models import TicketMerge
+
+    return TicketMerge.objects.filter(workspace=world.workspace).exists()
+
+
+MATRIX.update(
+    {
+        # Staff only; what each may change is re-checked per ticket (the agent without the
+        # ticket's queue changes only the other queue's ticket: still a 302 with a report).
+        "ticket_bulk": {
+            "kwargs_factory": lambda world: {},
+            "methods": {"POST": {"data": _bulk_post, "applied": _bulk_applied}},
+            "expected": {"POST": _seen_by(302, ADMIN, AGENT_WITH_QUEUE, AGENT_WITHOUT_QUEUE)},
+        },
+        # Both tickets must be visible: the agent without the queue gets the 404 of a ticket.
+        "ticket_merge": {
+            "kwargs_factory": lambda world: {},
+            "methods": {"GET": {"data": _merge_data}, "POST": {"data": _merge_data, "applied": _merged}},
+            "expected": {"GET": _seen_by(200, *TICKET_STAFF), "POST": _seen_by(302, *TICKET_STAFF)},
+        },
+    }
+)
 
 
 def _attachment_redacted(kwargs) -> bool:

@@ -1,0 +1,39 @@
+"""The list's bulk action bar (tickets/bulk_views.py): its choices, and what each row posts."""
+
+from django import template
+
+from tickets import bulk, merge, selectors
+from tickets.models import Priority, Status
+from workspaces.models import Queue
+
+register = template.Library()
+
+
+@register.inclusion_tag("tickets/_bulk_bar.html", takes_context=True)
+def bulk_bar(context):
+    """The bar above the list. Two queries: the workspace's agents and admins, its queues."""
+    membership = context["membership"]
+    request = context.get("request")
+    tickets = context.get("tickets") or []
+    return {
+        "csrf_token": context.get("csrf_token"),
+        "membership": membership,
+        "back": request.GET.urlencode() if request is not None else "",
+        "page_tickets": ",".join(str(t.number) for t in tickets),
+        "statuses": Status.choices,
+        "priorities": Priority.choices,
+        "agents": list(selectors.staff_members(membership.workspace_id).filter(is_active=True)),
+        "queues": list(Queue.objects.of_workspace(membership.workspace_id).order_by("name")),
+    }
+
+
+@register.filter
+def bulk_seen(ticket) -> str:
+    """What the row shows of the ticket's properties, posted with the bar (stale check)."""
+    return bulk.seen_token(ticket)
+
+
+@register.simple_tag
+def merged_target(ticket):
+    """The ticket ``ticket`` was merged into, or None (a query only for a closed ticket)."""
+    return merge.merged_into(ticket)
