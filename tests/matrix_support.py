@@ -305,6 +305,7 @@ def ready_export(user) -> DataExport:
 # account's exports). test_permission_matrix substitutes it, keeping this workspace's slug, and
 # expects 404 from every role. A new id-like argument must be added here or to NOT_OBJECT_IDS.
 
+
 def foreign_mailbox(world):
     """A support mailbox of the other workspace."""
     from tickets.mail.models import Mailbox
@@ -328,7 +329,17 @@ PROBES = {
     "passkey_id": lambda world: passkey_of(world.foreign["person"].user).pk,
     "session_id": lambda world: other_session_of(world.foreign["person"].user).pk,
     "request_id": lambda world: foreign_subject_request(world).pk,
+    "macro_id": lambda world: foreign_macro(world).pk,
 }
+
+
+def foreign_macro(world):
+    """A shared macro of the other workspace (tickets/macros)."""
+    from tickets.macros.models import Macro
+
+    return Macro.objects.create(
+        workspace=world.other_workspace, name="Foreign", shortcut="foreign", body="Hi"
+    )
 
 
 def foreign_subject_request(world):

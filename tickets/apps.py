@@ -10,6 +10,7 @@ class TicketsConfig(AppConfig):
         from helpdesk import digest
         from privacy.personal_data.retention_kinds import register_retention_kind
         from tickets import intake, personal_data, retention_kinds, weekly_summary, workspace_extensions
+        from tickets.macros import personal_data as macro_personal_data
         from tickets.mail import personal_data as mail_personal_data
         from tickets.mail import retention as mail_retention
         from workspaces.selectors import queue_figure_register
@@ -22,6 +23,7 @@ class TicketsConfig(AppConfig):
         queue_figure_register("open_tickets", workspace_extensions.open_tickets_of_queue)
         personal_data.register_personal_data()
         mail_personal_data.register_personal_data()
+        macro_personal_data.register_personal_data()
         retention_kinds.register_retention()
         register_retention_kind(mail_retention.RAW_EMAIL_KIND)
         digest.register_section(weekly_summary.summary_sections)

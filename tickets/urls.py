@@ -1,6 +1,7 @@
 from django.urls import path
 
 from tickets import download_views, redaction_views, views
+from tickets.macros import views as macro_views
 from tickets.mail import views as mail_views
 
 urlpatterns = [
@@ -39,4 +40,15 @@ urlpatterns = [
     ),
     path("admin/mailboxes/", mail_views.admin_mailboxes, name="admin_mailboxes"),
     path("admin/mailboxes/<int:mailbox_id>/", mail_views.admin_mailbox, name="admin_mailbox"),
+    # Macros (canned replies): the staff's management pages and the reply box's two doors.
+    path("macros/", macro_views.macro_list, name="macro_list"),
+    path("macros/new/", macro_views.macro_new, name="macro_new"),
+    path("macros/<int:macro_id>/", macro_views.macro_edit, name="macro_edit"),
+    path("macros/<int:macro_id>/delete/", macro_views.macro_delete, name="macro_delete"),
+    path(
+        "tickets/<int:number>/macros/<int:macro_id>/",
+        macro_views.ticket_macro_render,
+        name="ticket_macro_render",
+    ),
+    path("tickets/<int:number>/macros/insert/", macro_views.ticket_macro_insert, name="ticket_macro_insert"),
 ]

@@ -116,6 +116,12 @@ SUBJECT_REQUEST_ERASED = "subject_request.erased"
 WORKSPACE_DPA_ACCEPTED = "workspace.dpa_accepted"
 POLICY_CHANGE_ANNOUNCED = "policy.change_announced"
 
+# Macros, canned replies (workspace chain).
+MACRO_CREATED = "macro.created"
+MACRO_CHANGED = "macro.changed"
+MACRO_DELETED = "macro.deleted"
+MACRO_APPLIED = "macro.applied"
+
 ACTIONS: dict[str, str] = {
     MAIL_RECEIVED: (
         "An email reached a support mailbox (detail: mailbox id, outcome, reason code, ticket "
@@ -276,6 +282,13 @@ ACTIONS: dict[str, str] = {
     ),
     POLICY_CHANGE_ANNOUNCED: (
         "A material policy change was emailed to the people it affects (detail: kind, version, emails sent)."
+    ),
+    MACRO_CREATED: "An admin created a shared macro (detail: macro id and shortcut; never the name or text).",
+    MACRO_CHANGED: "An admin changed a shared macro (detail: macro id, the fields changed; never the text).",
+    MACRO_DELETED: "An admin deleted a shared macro (detail: macro id and shortcut).",
+    MACRO_APPLIED: (
+        "A message was sent with a macro (detail: ticket number, macro id, shared or personal, the "
+        "properties it changed; never the text)."
     ),
 }
 
