@@ -99,14 +99,12 @@
           // The draft (drafts.js) keeps the new text; presence (live.js) hears typing.
           box.dispatchEvent(new Event("input", { bubbles: true }));
           hidden.value = String(data.id);
-          chosenText.textContent = (
-            text(root, "chosen", "Macro “{name}” will be applied when you send.", { name: data.name }) +
-            " " +
-            (data.effects || "")
-          ).trim();
-          chosen.hidden = false;
+          var inserted = text(root, "inserted", "Macro “{name}” inserted.", { name: data.name });
+          chosenText.textContent = (inserted + " " + (data.effects || "")).trim();
+          // Shown only when sending changes something: then it can be turned off.
+          chosen.hidden = !data.effects;
           if (data.kind === "note") chooseNoteMode();
-          status.textContent = text(root, "inserted", "Macro “{name}” inserted.", { name: data.name });
+          status.textContent = chosenText.textContent;
         })
         .catch(function () {
           status.textContent = text(root, "failed", "The macro could not be inserted.");

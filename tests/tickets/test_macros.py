@@ -374,7 +374,7 @@ def test_inserting_without_javascript_keeps_the_typed_text(workspace, queue, age
     page = response.content.decode()
     assert "I looked into it.\n\nHi Dana, thanks!</textarea>" in page
     assert f'name="macro" id="id_macro" value="{macro.pk}"' in page
-    assert "Macro “Thanks” will be applied when you send." in page
+    assert "Macro “Thanks” inserted. When sent, sets status Pending." in page
 
 
 # Personal data ----------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from django import template
 
 from tickets.macros.access import visible_macros
-from tickets.macros.display import effects_text
+from tickets.macros.display import changes_text, effects_text
 
 register = template.Library()
 
@@ -25,3 +25,16 @@ def usable_macros(membership) -> list:
 @register.filter
 def macro_effects(macro) -> str:
     return effects_text(macro)
+
+
+@register.filter
+def macro_changes(macro) -> str:
+    return changes_text(macro)
+
+
+@register.simple_tag
+def chosen_macro(macros, macro_id):
+    """The macro of ``macros`` the reply box's hidden field names (after "Insert" without
+    JavaScript, or a refused send), or None."""
+    wanted = str(macro_id or "")
+    return next((macro for macro in macros if str(macro.pk) == wanted), None)
