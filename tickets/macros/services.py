@@ -130,7 +130,7 @@ def macro_update(*, macro: Macro, values: MacroValues, seen_version: int, actor,
     """Change a macro, if nobody saved it since the person opened it (``seen_version``);
     otherwise ``MACRO_CHANGED_SINCE`` (code ``changed_since``) and nothing is written. Shared:
     audited ``macro.changed`` with the names of the fields changed."""
-    locked = Macro.objects.select_for_update().select_related("updated_by").get(pk=macro.pk)
+    locked = Macro.objects.select_for_update(of=("self",)).select_related("updated_by").get(pk=macro.pk)
     if locked.version != seen_version:
         raise ValidationError(MACRO_CHANGED_SINCE, code="changed_since", params={"name": _changed_by(locked)})
     _check(values)
