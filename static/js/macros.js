@@ -63,6 +63,7 @@
     document.getElementById("macro-insert-plain").hidden = true;
     select.disabled = true; // not posted: the picker decides
     picker.hidden = false;
+    document.getElementById("macro-shortcut-help").hidden = false; // ;shortcut needs this script
 
     // Where the caret was in the box when the focus left it: the picker inserts there.
     var caret = null;

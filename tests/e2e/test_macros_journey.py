@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import off_loop, screenshot
 from tests.factories import PASSWORD
 from tests.tickets.ticket_helpers import new_ticket
+from tickets.macros.services import MacroValues, macro_create
 
 pytestmark = pytest.mark.e2e
 
@@ -88,3 +89,36 @@ def test_an_agent_answers_with_macros_and_the_ticket_becomes_pending(
     row.get_by_role("link", name=re.compile("Printer jams")).click()
     expect(customer.locator(".message-reply").last).to_contain_text(f"Hello {first_name},")
     expect(customer.locator("#macro-composer")).to_have_count(0)
+
+
+def test_without_the_script_a_macro_is_picked_from_a_select_and_inserted_by_a_round_trip(
+    live_asgi, new_page, sign_in, workspace, queue, agent, requester
+):
+    base = live_asgi
+    ticket = off_loop(new_ticket, requester, queue, subject="No scripts here")
+    off_loop(
+        macro_create,
+        workspace=workspace,
+        owner=agent.user,
+        values=MacroValues(
+            name="Solved", shortcut="solved", body="Fixed, {{ requester.first_name }}.", status="solved"
+        ),
+        actor=agent.user,
+    )
+    page = new_page()
+    # The page as a browser without JavaScript gets it (macros.js never runs; the axe check
+    # still does, which a context with JavaScript turned off would not allow).
+    page.route("**/static/js/macros.js", lambda route: route.abort())
+    sign_in(page, base, agent.user.email, PASSWORD)
+    page.goto(f"{base}/w/{workspace.slug}/tickets/{ticket.number}/")
+    expect(page.get_by_role("button", name="Insert macro")).to_be_hidden()
+    page.get_by_label("Your message").fill("Replaced the toner.")
+    page.get_by_label("Macro", exact=True).select_option(label="Solved (;solved)")
+    page.get_by_role("button", name="Insert", exact=True).click()
+    first_name = requester.user.display_name.split()[0]
+    expect(page.get_by_label("Your message")).to_have_value(f"Replaced the toner.\n\nFixed, {first_name}.")
+    expect(page.locator("#macro-chosen")).to_contain_text("When sent, sets status Solved.")
+    screenshot(page, "macros-no-javascript")
+    page.get_by_role("button", name="Send public reply").click()
+    expect(page.locator("ul.flashes")).to_contain_text("the ticket is now Solved")
+    expect(page.locator(".message-reply").last).to_contain_text(f"Fixed, {first_name}.")
