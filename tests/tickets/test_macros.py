@@ -11,7 +11,7 @@ from tests.concurrency import run_threads
 from tests.conftest import make_member
 from tests.tickets.ticket_helpers import agent_of, new_ticket, url
 from tickets.bodies import body_html_of
-from tickets.macros import placeholders
+from tickets.macros import placeholders, services
 from tickets.macros.models import Macro
 from tickets.macros.personal_data import export_macros
 from tickets.macros.send import MACRO_NOT_ALLOWED
@@ -402,3 +402,39 @@ def test_personal_macros_are_exported_and_erased_shared_ones_kept(workspace, que
     kept = Macro.objects.get(pk=team.pk)
     assert kept.created_by_id == agent.user_id and kept.body == f"Ask agent {label}"
     assert counts["personal_macros_deleted"] == 1
+
+
+# Tags (built elsewhere): stored by name, handed to the one hook ------------------------------------
+
+
+def test_tag_names_are_cleaned_and_limited(workspace, agent, login):
+    client = login(agent)
+    client.post(macros_url(workspace, "new/"), form_data(tags="billing,  Refund , BILLING,,vip"))
+    assert Macro.objects.get(shortcut="refund").tags == ["billing", "Refund", "vip"]
+    many = ", ".join(f"t{i}" for i in range(11))
+    response = client.post(macros_url(workspace, "new/"), form_data(shortcut="many", tags=many))
+    assert response.status_code == 400 and "A macro can add at most 10 tags." in response.content.decode()
+
+
+def test_a_macros_tags_go_through_the_tags_hook_when_sent(
+    workspace, queue, agent, requester, login, monkeypatch
+):
+    calls = []
+
+    def fake_apply_tags(*, ticket, names, actor, request=None):
+        calls.append((ticket.pk, list(names), actor.pk))
+        return list(names)
+
+    monkeypatch.setattr(services, "macro_apply_tags", fake_apply_tags)
+    ticket = new_ticket(requester, queue)
+    macro = personal(agent, tags=("billing", "vip"))
+    login(agent).post(url(workspace, "", ticket.number), reply_post(macro, "Tagged."))
+    assert calls == [(ticket.pk, ["billing", "vip"], agent.user_id)]
+    assert AuditEvent.objects.get(action="macro.applied").detail["changed"] == {"tags": ["billing", "vip"]}
+
+
+def test_the_picker_lists_personal_macros_before_shared_ones(workspace, queue, agent, admin, ticket, login):
+    shared(admin, shortcut="hello", name="A shared hello")
+    personal(agent, shortcut="hello", name="Z my hello")
+    page = login(agent).get(url(workspace, "", ticket.number)).content.decode()
+    assert page.index("Z my hello") < page.index("A shared hello")
