@@ -7,10 +7,12 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.conftest import make_member
 from tests.e2e.conftest import off_loop, screenshot
 from tests.factories import PASSWORD
 from tests.tickets.ticket_helpers import new_ticket
 from tickets.macros.services import MacroValues, macro_create
+from workspaces.models import Role
 
 pytestmark = pytest.mark.e2e
 
@@ -126,3 +128,38 @@ def test_without_the_script_a_macro_is_picked_from_a_select_and_inserted_by_a_ro
     page.get_by_role("button", name="Send public reply").click()
     expect(page.locator("ul.flashes")).to_contain_text("the ticket is now Solved")
     expect(page.locator(".message-reply").last).to_contain_text(f"Fixed, {first_name}.")
+
+
+def test_two_admins_edit_one_shared_macro_the_stale_save_is_refused_not_lost(
+    live_asgi, new_page, sign_in, workspace, admin
+):
+    base = live_asgi
+    other = off_loop(make_member, workspace, Role.ADMIN, display_name="Bo Admin")
+    macro = off_loop(
+        macro_create,
+        workspace=workspace,
+        owner=None,
+        values=MacroValues(name="Refund", shortcut="refund", body="Your refund is on its way."),
+        actor=admin.user,
+    )
+    edit_url = f"{base}/w/{workspace.slug}/macros/{macro.pk}/"
+    ann, bo = new_page(), new_page()
+    sign_in(ann, base, admin.user.email, PASSWORD)
+    sign_in(bo, base, other.user.email, PASSWORD)
+    ann.goto(edit_url)
+    bo.goto(edit_url)
+    bo.get_by_label("Text").fill("Your refund was sent today.")
+    bo.get_by_role("button", name="Save macro").click()
+    expect(bo.locator("ul.flashes")).to_contain_text("Macro “Refund” was saved.")
+    ann.get_by_label("Text").fill("Refunds take 5 days.")
+    ann.get_by_role("button", name="Save macro").click()
+    expect(ann.locator(".error-summary")).to_contain_text("Bo Admin changed this macro since you opened it")
+    expect(ann.get_by_label("Text")).to_have_value("Refunds take 5 days.")
+    expect(ann.locator(".macro-current")).to_contain_text("Your refund was sent today.")
+    screenshot(ann, "macros-stale-edit")
+    ann.get_by_role("button", name="Save macro").click()  # on purpose, having seen Bo's text
+    expect(ann.locator("ul.flashes")).to_contain_text("Macro “Refund” was saved.")
+    ann.get_by_role("link", name="Delete Refund").click()
+    screenshot(ann, "macros-delete")
+    ann.get_by_role("button", name="Delete macro").click()
+    expect(ann.locator("ul.flashes")).to_contain_text("Macro “Refund” was deleted.")

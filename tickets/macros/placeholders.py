@@ -33,7 +33,8 @@ PLACEHOLDERS = {
     "workspace.name": _("the workspace's name"),
 }
 
-# Markdown's inline punctuation: escaped in substituted values so they stay plain text.
+# The Markdown punctuation that could make a link, an image, a mention, code, emphasis or a heading
+# of a value: escaped, so substituted values stay plain text.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#~])")
 _LINE_BREAKS = re.compile(r"[\r\n\t\u2028\u2029]+")
 
