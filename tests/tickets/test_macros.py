@@ -438,3 +438,26 @@ def test_the_picker_lists_personal_macros_before_shared_ones(workspace, queue, a
     personal(agent, shortcut="hello", name="Z my hello")
     page = login(agent).get(url(workspace, "", ticket.number)).content.decode()
     assert page.index("Z my hello") < page.index("A shared hello")
+
+
+# Query counts -------------------------------------------------------------------------------------
+
+
+def test_the_macros_page_and_the_render_endpoint_cost_the_same_whatever_the_number_of_macros(
+    workspace, queue, agent, admin, ticket, login, django_assert_max_num_queries
+):
+    client = login(agent)
+    first = personal(agent, shortcut="first")
+    client.get(macros_url(workspace))  # warm up (session, audit chain head)
+    with django_assert_max_num_queries(5) as few:
+        assert client.get(macros_url(workspace)).status_code == 200
+    render_url = url(workspace, "", ticket.number, "macros", first.pk)
+    with django_assert_max_num_queries(5) as render_few:
+        assert client.get(render_url).status_code == 200
+    for index in range(15):
+        personal(agent, shortcut=f"mine-{index}")
+        shared(admin, shortcut=f"team-{index}")
+    with django_assert_max_num_queries(len(few)):
+        assert client.get(macros_url(workspace)).status_code == 200
+    with django_assert_max_num_queries(len(render_few)):
+        assert client.get(render_url).status_code == 200
