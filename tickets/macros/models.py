@@ -70,6 +70,7 @@ class Macro(models.Model):
         ]
         ordering = ["name", "id"]
         verbose_name = _("macro")
+        verbose_name_plural = _("macros")
 
     def __str__(self):
         return self.name
