@@ -337,7 +337,17 @@ PROBES = {
     "session_id": lambda world: other_session_of(world.foreign["person"].user).pk,
     "request_id": lambda world: foreign_subject_request(world).pk,
     "field_id": lambda world: foreign_custom_field(world).pk,  # a custom ticket field (issue 13)
+    "macro_id": lambda world: foreign_macro(world).pk,
 }
+
+
+def foreign_macro(world):
+    """A shared macro of the other workspace (tickets/macros)."""
+    from tickets.macros.models import Macro
+
+    return Macro.objects.create(
+        workspace=world.other_workspace, name="Foreign", shortcut="foreign", body="Hi"
+    )
 
 
 def foreign_subject_request(world):

@@ -17,6 +17,7 @@ class TicketsConfig(AppConfig):
             weekly_summary,
             workspace_extensions,
         )
+        from tickets.macros import personal_data as macro_personal_data
         from tickets.mail import personal_data as mail_personal_data
         from tickets.mail import retention as mail_retention
         from workspaces.selectors import queue_figure_register
@@ -30,6 +31,7 @@ class TicketsConfig(AppConfig):
         personal_data.register_personal_data()
         custom_field_data.register_personal_data()
         mail_personal_data.register_personal_data()
+        macro_personal_data.register_personal_data()
         retention_kinds.register_retention()
         register_retention_kind(mail_retention.RAW_EMAIL_KIND)
         digest.register_section(weekly_summary.summary_sections)

@@ -228,12 +228,15 @@ class ReplyForm(forms.Form):
     )
     # -- Attachments (tickets/attachments.py): files go onto the posted message. --
     attachments = AttachmentsField()
+    # -- Macros (tickets/macros): the macro inserted into the box, applied when sent (staff). --
+    macro = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args, membership, **kwargs):
         super().__init__(*args, **kwargs)
         self.membership = membership
         if not membership.is_staff:
             del self.fields["kind"]
+            del self.fields["macro"]
 
     def posted_kind(self) -> str:
         if "kind" in self.fields:

@@ -324,6 +324,8 @@ class Attachment(models.Model):
 
 # The email channel's mailboxes live with the rest of the channel (tickets/mail/models.py); importing
 # them here is what makes Django register them with this app.
+# --- macros (canned replies) --- tickets/macros/models.py, registered the same way.
+from tickets.macros.models import Macro  # noqa: E402, F401
 from tickets.mail.models import FailingAddress, InboundEmail, Mailbox, OutboundEmail  # noqa: E402, F401
 
 # --- tags and custom fields (issue 13) ---

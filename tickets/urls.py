@@ -1,6 +1,7 @@
 from django.urls import path
 
 from tickets import bulk_views, download_views, redaction_views, sla_views, tag_field_views, views
+from tickets.macros import views as macro_views
 from tickets.mail import views as mail_views
 
 urlpatterns = [
@@ -54,4 +55,15 @@ urlpatterns = [
     # The agent workbench: bulk changes from the list, merging two tickets (issue 13).
     path("tickets/bulk/", bulk_views.ticket_bulk, name="ticket_bulk"),
     path("tickets/merge/", bulk_views.ticket_merge, name="ticket_merge"),
+    # Macros (canned replies): the staff's management pages and the reply box's two doors.
+    path("macros/", macro_views.macro_list, name="macro_list"),
+    path("macros/new/", macro_views.macro_new, name="macro_new"),
+    path("macros/<int:macro_id>/", macro_views.macro_edit, name="macro_edit"),
+    path("macros/<int:macro_id>/delete/", macro_views.macro_delete, name="macro_delete"),
+    path(
+        "tickets/<int:number>/macros/<int:macro_id>/",
+        macro_views.ticket_macro_render,
+        name="ticket_macro_render",
+    ),
+    path("tickets/<int:number>/macros/insert/", macro_views.ticket_macro_insert, name="ticket_macro_insert"),
 ]

@@ -28,6 +28,8 @@ from tickets.forms import (
     TicketFilterForm,
     TicketPropertiesForm,
 )
+from tickets.macros import send as macro_send
+from tickets.macros import services as macro_services
 from tickets.mail import outgoing
 from tickets.mail import selectors as mail_selectors
 from tickets.models import MessageKind, Status
@@ -289,26 +291,42 @@ def ticket_detail(request, membership, number):
     if form.is_valid():
         kind = form.posted_kind()
         _forbid_unless(kind == MessageKind.REPLY or access.can_post_note(membership))
+        macro, macro_changed = None, {}
         try:
-            message = services.message_post(
-                ticket=ticket,
-                author=membership.user,
-                kind=kind,
-                body=form.cleaned_data["body"],
-                request=request,
-                attachments=form.cleaned_data.get("attachments") or (),
-                then_status=form.then_status(),
-            )
+            # -- Macros (tickets/macros): the inserted macro's changes are applied with the send. --
+            macro = macro_send.macro_of_send(form, membership=membership, ticket=ticket)
+            if macro is not None:
+                message, macro_changed = macro_services.message_post_with_macro(
+                    macro=macro,
+                    ticket=ticket,
+                    author=membership.user,
+                    kind=kind,
+                    body=form.cleaned_data["body"],
+                    request=request,
+                    attachments=form.cleaned_data.get("attachments") or (),
+                    then_status=form.then_status(),
+                )
+            else:
+                message = services.message_post(
+                    ticket=ticket,
+                    author=membership.user,
+                    kind=kind,
+                    body=form.cleaned_data["body"],
+                    request=request,
+                    attachments=form.cleaned_data.get("attachments") or (),
+                    then_status=form.then_status(),
+                )
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
             if message.is_note:
                 messages.success(request, NOTE_POSTED)
                 _warn_unreachable_mentions(request, ticket, message.body)
-            elif form.then_status():
+            elif form.then_status() or "status" in macro_changed:
                 messages.success(request, REPLY_POSTED_STATUS.format(status=ticket.get_status_display()))
             else:
                 messages.success(request, REPLY_POSTED)
+            macro_send.report_applied(request, macro, macro_changed)
             return redirect(f"{ticket_url(membership, ticket)}#message-{message.pk}")
     attachments_record_rejected(form, membership=membership, ticket=ticket, request=request)
     return _render_ticket(request, membership, ticket, reply_form=form, status=400)

@@ -129,6 +129,12 @@ CUSTOM_FIELD_ARCHIVED = "custom_field.archived"
 # The agent workbench: merging tickets (workspace chain).
 TICKET_MERGED = "ticket.merged"
 
+# Macros, canned replies (workspace chain).
+MACRO_CREATED = "macro.created"
+MACRO_CHANGED = "macro.changed"
+MACRO_DELETED = "macro.deleted"
+MACRO_APPLIED = "macro.applied"
+
 ACTIONS: dict[str, str] = {
     MAIL_RECEIVED: (
         "An email reached a support mailbox (detail: mailbox id, outcome, reason code, ticket "
@@ -317,6 +323,13 @@ ACTIONS: dict[str, str] = {
     TICKET_MERGED: (
         "A ticket was merged into another; written on both (detail: number, role source or "
         "target, the other ticket's number)."
+    ),
+    MACRO_CREATED: "An admin created a shared macro (detail: macro id and shortcut; never the name or text).",
+    MACRO_CHANGED: "An admin changed a shared macro (detail: macro id, the fields changed; never the text).",
+    MACRO_DELETED: "An admin deleted a shared macro (detail: macro id and shortcut).",
+    MACRO_APPLIED: (
+        "A message was sent with a macro (detail: ticket number, macro id, shared or personal, the "
+        "properties it changed; never the text)."
     ),
 }
 

@@ -1468,3 +1468,68 @@ def sla_breached(*, ticket, target: str, due_at) -> AuditEvent:
         target=ticket,
         detail={"number": ticket.number, "target": target, "due_at": due_at.isoformat()},
     )
+
+
+# Macros, canned replies (workspace chain) ---------------------------------------------------------
+
+
+def _macro_target(macro) -> dict:
+    return {"target_type": "tickets.macro", "target_id": macro.pk}
+
+
+@_writes(actions.MACRO_CREATED)
+def macro_created(*, macro, actor=None, request=None) -> AuditEvent:
+    """A shared macro (personal ones are a person's own drafts and are not audited)."""
+    return audit_record(
+        action=actions.MACRO_CREATED,
+        request=request,
+        actor=actor,
+        workspace=macro.workspace,
+        **_macro_target(macro),
+        detail={"macro_id": macro.pk, "shortcut": macro.shortcut},
+    )
+
+
+@_writes(actions.MACRO_CHANGED)
+def macro_changed(*, macro, fields: list[str], actor=None, request=None) -> AuditEvent:
+    """``fields``: names only (``body`` when the text changed, never the text)."""
+    return audit_record(
+        action=actions.MACRO_CHANGED,
+        request=request,
+        actor=actor,
+        workspace=macro.workspace,
+        **_macro_target(macro),
+        detail={"macro_id": macro.pk, "fields": sorted(fields)},
+    )
+
+
+@_writes(actions.MACRO_DELETED)
+def macro_deleted(*, macro, macro_id: int, actor=None, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.MACRO_DELETED,
+        request=request,
+        actor=actor,
+        workspace=macro.workspace,
+        target_type="tickets.macro",
+        target_id=macro_id,
+        detail={"macro_id": macro_id, "shortcut": macro.shortcut},
+    )
+
+
+@_writes(actions.MACRO_APPLIED)
+def macro_applied(*, macro, ticket, changed: dict, actor=None, request=None) -> AuditEvent:
+    """``changed``: ``{"status": [old, new], "priority": [...], "tags": [...]}`` for what the
+    macro changed on the ticket (empty when it changed nothing)."""
+    return audit_record(
+        action=actions.MACRO_APPLIED,
+        request=request,
+        actor=actor,
+        workspace=ticket.workspace,
+        target=ticket,
+        detail={
+            "number": ticket.number,
+            "macro_id": macro.pk,
+            "shared": macro.is_shared,
+            "changed": changed,
+        },
+    )

@@ -297,9 +297,114 @@ SLA_MATRIX = {
     },
 }
 
+# Macros (tickets/macros): staff pages; a shared macro is changed by admins only. ---------------
+
+
+def _staff(status):
+    """``status`` for the admin and both agents; 404 for requesters and strangers."""
+    return {
+        **only(ADMIN, status),
+        AGENT_WITH_QUEUE: status,
+        AGENT_WITHOUT_QUEUE: status,
+    }
+
+
+def _shared_macro_kwargs(world):
+    from tickets.macros.models import Macro
+
+    macro = Macro.objects.create(workspace=world.workspace, name="Matrix macro", shortcut="matrix", body="Hi")
+    return {"macro_id": macro.pk}
+
+
+def _macro_form(name):
+    def data(world, kwargs):
+        from tickets.macros.models import Macro
+
+        version = Macro.objects.filter(pk=kwargs.get("macro_id")).values_list("version", flat=True).first()
+        return {
+            "name": name,
+            "shortcut": "matrix-made",
+            "kind": "reply",
+            "body": "Hello",
+            "version": version or "",
+        }
+
+    return data
+
+
+def _macro_named(name):
+    def applied(world, kwargs):
+        from tickets.macros.models import Macro
+
+        return Macro.objects.filter(name=name).exists()
+
+    return applied
+
+
+def _macro_gone(world, kwargs):
+    from tickets.macros.models import Macro
+
+    return not Macro.objects.filter(pk=kwargs["macro_id"]).exists()
+
+
+def _ticket_and_macro_kwargs(world):
+    return {"number": world.ticket.number, **_shared_macro_kwargs(world)}
+
+
+def _insert_data(world, kwargs):
+    from tickets.macros.models import Macro
+
+    macro = Macro.objects.filter(workspace=world.workspace).first() or Macro.objects.create(
+        workspace=world.workspace, name="Insert me", shortcut="insert-me", body="Inserted"
+    )
+    return {"body": "Typed", "macro_pick": macro.pk}
+
+
+MACROS_MATRIX = {
+    "macro_list": {
+        "kwargs_factory": lambda world: {},
+        "methods": {"GET": {}},
+        "expected": {"GET": _staff(200)},
+    },
+    "macro_new": {
+        "kwargs_factory": lambda world: {},
+        "methods": {
+            "GET": {},
+            "POST": {"data": _macro_form("Made by matrix"), "applied": _macro_named("Made by matrix")},
+        },
+        "expected": {"GET": _staff(200), "POST": _staff(302)},
+    },
+    "macro_edit": {
+        "kwargs_factory": _shared_macro_kwargs,
+        "methods": {
+            "GET": {},
+            "POST": {"data": _macro_form("Renamed by matrix"), "applied": _macro_named("Renamed by matrix")},
+        },
+        "expected": {"GET": only(ADMIN, 200), "POST": only(ADMIN, 302)},
+    },
+    "macro_delete": {
+        "kwargs_factory": _shared_macro_kwargs,
+        "methods": {"GET": {}, "POST": {"applied": _macro_gone}},
+        "expected": {"GET": only(ADMIN, 200), "POST": only(ADMIN, 302)},
+    },
+    # The reply box: staff who see the ticket (and the macro); everyone else the 404 of a missing one.
+    "ticket_macro_render": {
+        "kwargs_factory": _ticket_and_macro_kwargs,
+        "methods": {"GET": {}},
+        "expected": {"GET": _seen_by(200, *TICKET_STAFF)},
+    },
+    "ticket_macro_insert": {
+        "kwargs_factory": _ticket_kwargs,
+        "methods": {"POST": {"data": _insert_data}},
+        "expected": {"POST": _seen_by(200, *TICKET_STAFF)},
+    },
+}
+
+
 MATRIX = {
     **TICKETS_MATRIX,
     **MAILBOX_MATRIX,
+    **MACROS_MATRIX,
     **SLA_MATRIX,
     "ticket_list": {
         "kwargs_factory": lambda world: {},

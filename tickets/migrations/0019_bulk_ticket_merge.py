@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0017_tags_custom_fields"),
+        ("tickets", "0018_macros"),
         ("workspaces", "0008_workspace_redaction_and_restriction"),
     ]
 
