@@ -34,7 +34,7 @@ from django.utils.translation import ngettext
 from helpdesk.forms import service_error_message
 from helpdesk.text import strip_bidi
 from privacy.audit import events
-from tickets import access, bulk_services, selectors, services
+from tickets import access, bulk_services, selectors, services, tags
 from tickets.models import Priority, Status, Ticket
 from workspaces.models import Membership, Queue
 
@@ -46,6 +46,7 @@ NOTHING_SELECTED = _("Select at least one ticket first.")
 TOO_MANY = _("Select at most {limit} tickets at a time.")
 UNKNOWN_AGENT = _("Choose one of the listed agents.")
 UNKNOWN_QUEUE = _("Choose one of the listed queues.")
+NO_TAGS = _("Type the tags to add or remove, separated by commas.")
 IS_CLOSED = _("#{number} is Closed: closed tickets are not changed in bulk. Open it to change it.")
 STALE = _("#{number} was changed by {name} since you loaded the list: check it and try again.")
 SOMEONE = _("someone")
@@ -239,6 +240,40 @@ class BulkReport:
                 )
             parts.append(" ".join(reasons))
         return " ".join(parts)
+
+
+def _parse_tags(membership: Membership, raw: str) -> tuple[str, list[str]]:
+    """``"add:urgent, vip"`` or ``"remove:vip"`` (the view joins the chosen change and the typed
+    names); names are normalised as on the ticket page."""
+    mode, _sep, names = raw.partition(":")
+    wanted = tags.split_tag_list(names)
+    if mode not in ("add", "remove") or not wanted:
+        raise ValidationError(NO_TAGS)
+    return mode, wanted
+
+
+def _apply_tags(*, ticket, value, actor, request) -> Ticket:
+    mode, names = value
+    return tags.ticket_set_tags(
+        ticket=ticket,
+        add=names if mode == "add" else [],
+        remove=names if mode == "remove" else [],
+        actor=actor,
+        request=request,
+    ).ticket
+
+
+# Tags run per ticket through the tags service (one audit event per ticket that changed; a ticket
+# that already had them is left as it is); no stale check: tags are added or removed, not set.
+register(
+    BulkAction(
+        name="tags",
+        parse=_parse_tags,
+        current=lambda ticket: None,
+        wanted=lambda value: value,
+        apply=_apply_tags,
+    )
+)
 
 
 def parse_change(raw: str) -> tuple[BulkAction, str]:

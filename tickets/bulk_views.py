@@ -47,6 +47,8 @@ def ticket_bulk(request, membership):
         numbers = sorted({*numbers, *_numbers(request.POST.get("page_tickets", "").split(","))})
     back = _list_url(membership, request.POST.get("back", ""))
     change = request.POST.get("change", "")
+    if change.startswith("tags:"):
+        change = f"{change}:{request.POST.get('tag_names', '')}"
     if change == "merge":
         if len(set(numbers)) != 2:
             messages.error(request, merge.MERGE_NEEDS_TWO)

@@ -227,10 +227,12 @@ def tickets_changed(*, tickets: list[Ticket], now, old_statuses: dict | None = N
     policy = active_policy(tickets[0].workspace_id)
     moved = []
     for ticket in tickets:
+        before = [getattr(ticket, name) for name in SLA_FIELDS]
         old = (old_statuses or {}).get(ticket.pk)
-        if ticket_changed(
+        ticket_changed(
             ticket=ticket, now=now, old_status=old, priority_changed=priority_changed, policy=policy
-        ):
+        )
+        if [getattr(ticket, name) for name in SLA_FIELDS] != before:
             moved.append(ticket)
     if moved:
         Ticket.objects.bulk_update(moved, list(SLA_FIELDS), batch_size=500)
