@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets import download_views, redaction_views, views
+from tickets import download_views, redaction_views, report_views, views
 from tickets.mail import views as mail_views
 
 urlpatterns = [
@@ -39,4 +39,6 @@ urlpatterns = [
     ),
     path("admin/mailboxes/", mail_views.admin_mailboxes, name="admin_mailboxes"),
     path("admin/mailboxes/<int:mailbox_id>/", mail_views.admin_mailbox, name="admin_mailbox"),
+    path("reports/", report_views.reports_dashboard, name="reports"),
+    path("reports/<slug:table>.csv", report_views.reports_csv, name="reports_csv"),
 ]

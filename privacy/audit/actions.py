@@ -116,6 +116,9 @@ SUBJECT_REQUEST_ERASED = "subject_request.erased"
 WORKSPACE_DPA_ACCEPTED = "workspace.dpa_accepted"
 POLICY_CHANGE_ANNOUNCED = "policy.change_announced"
 
+# Reports (tickets/reports.py): aggregate figures, but a download is a data export.
+REPORT_EXPORTED = "report.exported"
+
 ACTIONS: dict[str, str] = {
     MAIL_RECEIVED: (
         "An email reached a support mailbox (detail: mailbox id, outcome, reason code, ticket "
@@ -276,6 +279,10 @@ ACTIONS: dict[str, str] = {
     ),
     POLICY_CHANGE_ANNOUNCED: (
         "A material policy change was emailed to the people it affects (detail: kind, version, emails sent)."
+    ),
+    REPORT_EXPORTED: (
+        "A staff member downloaded a table of the reports dashboard as CSV (detail: table, period in "
+        "days, queue id or all)."
     ),
 }
 

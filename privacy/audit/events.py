@@ -1302,3 +1302,17 @@ def mailbox_changed(*, mailbox, change: str, fields: list[str], actor=None, requ
         target_id=mailbox.pk,
         detail={"change": change, "fields": sorted(fields)},
     )
+
+
+# Reports -----------------------------------------------------------------------------------------
+
+
+@_writes(actions.REPORT_EXPORTED)
+def report_exported(*, workspace, table: str, days: int, queue_id: int | None, request=None) -> AuditEvent:
+    """A CSV of the reports dashboard: aggregate figures, audited as the export it is."""
+    return audit_record(
+        action=actions.REPORT_EXPORTED,
+        request=request,
+        workspace=workspace,
+        detail={"table": table, "days": days, "queue": queue_id if queue_id is not None else "all"},
+    )

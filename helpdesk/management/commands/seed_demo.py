@@ -8,6 +8,7 @@ from django.utils import timezone
 from privacy.account.policies import policies_current, policy_accept
 from tickets.mail.models import Mailbox
 from tickets.models import MessageKind, Priority, Status, Ticket
+from tickets.reports import backfill
 from tickets.services import message_post, ticket_create
 from workspaces.models import Membership, Queue, Role, User, Workspace
 from workspaces.services import membership_create, queue_create, queue_grant, workspace_create
@@ -156,3 +157,5 @@ class Command(BaseCommand):
                 assignee=agent if status != Status.NEW else None,
                 closed_at=created + 3 * step if status == Status.CLOSED else None,
             )
+        # The statuses above were set directly, as history: recount the reports' figures from them.
+        backfill(workspace_id=workspace.pk)
