@@ -299,9 +299,8 @@ def export_ticket_reads(ctx: ExportContext):
     reads = TicketRead.objects.filter(user_id=ctx.user.pk)
     if ctx.workspace_id is not None:  # a workspace's own export (the data-request console)
         reads = reads.filter(workspace_id=ctx.workspace_id)
-    rows = (
-        reads.order_by("workspace_id", "ticket_id")
-        .values_list("workspace__slug", "ticket__number", "seen_at")
+    rows = reads.order_by("workspace_id", "ticket_id").values_list(
+        "workspace__slug", "ticket__number", "seen_at"
     )
     for slug, number, seen_at in rows.iterator(chunk_size=CHUNK_ROWS):
         yield {"workspace": slug, "ticket": number, "seen_at": iso(seen_at)}

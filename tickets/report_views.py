@@ -9,7 +9,7 @@ import io
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.utils import formats, timezone
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -46,8 +46,8 @@ def duration_text(seconds) -> str:
 def _filters(request, membership):
     queues = reports.report_queues(membership)
     form = ReportFilterForm(request.GET or None, queues=queues)
-    days, queue = form.chosen()
-    return form, days, queue
+    days, end, queue = form.chosen()
+    return form, days, end, queue
 
 
 def _agent_label(row) -> str:
@@ -58,8 +58,8 @@ def _agent_label(row) -> str:
 @require_GET
 @never_cache
 def reports_dashboard(request, membership):
-    form, days, queue = _filters(request, membership)
-    board = reports.dashboard(membership, days=days, queue=queue)
+    form, days, end, queue = _filters(request, membership)
+    board = reports.dashboard(membership, days=days, end=end, queue=queue)
     day_labels = [formats.date_format(d.day, "M j") for d in board.days]
     created_name, solved_name = _("created"), _("solved")
     daily_chart = report_charts.columns_chart(
@@ -131,8 +131,8 @@ def reports_csv(request, membership, table: str):
     """One table of the dashboard, for the same filters. Audited ``report.exported``."""
     if table not in CSV_TABLES:
         raise Http404(NOT_FOUND)
-    _form, days, queue = _filters(request, membership)
-    board = reports.dashboard(membership, days=days, queue=queue)
+    _form, days, end, queue = _filters(request, membership)
+    board = reports.dashboard(membership, days=days, end=end, queue=queue)
     out = io.StringIO()
     writer = csv.writer(out)
     for row in _csv_rows(table, board):
@@ -141,11 +141,12 @@ def reports_csv(request, membership, table: str):
         workspace=membership.workspace,
         table=table,
         days=days,
+        end=board.period.day_list[-1],
         queue_id=queue.pk if queue is not None else None,
         request=request,
     )
-    today = timezone.localdate().isoformat()
+    last_day = board.period.day_list[-1].isoformat()
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    name = f"{membership.workspace.slug}-{table}-{days}d-{today}.csv"
+    name = f"{membership.workspace.slug}-{table}-{days}d-{last_day}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

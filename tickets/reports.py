@@ -260,9 +260,10 @@ class Period:
     day_list: tuple[date, ...]
 
 
-def period_of(days: int, *, now: datetime | None = None, tz=None) -> Period:
+def period_of(days: int, *, now: datetime | None = None, end: date | None = None, tz=None) -> Period:
+    """``days`` days ending with ``end`` (default: today)."""
     tz = tz or timezone.get_current_timezone()
-    today = timezone.localtime(now or timezone.now(), tz).date()
+    today = end or timezone.localtime(now or timezone.now(), tz).date()
     first = today - timedelta(days=days - 1)
     since = datetime.combine(first, datetime.min.time(), tzinfo=tz)
     until = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=tz)
@@ -423,7 +424,9 @@ def sla_attainment_row(*, workspace, period: Period, queue_ids) -> dict | None:
     return None
 
 
-def dashboard(membership: Membership, *, days: int = DEFAULT_PERIOD, queue=None, now=None) -> Dashboard:
+def dashboard(
+    membership: Membership, *, days: int = DEFAULT_PERIOD, end: date | None = None, queue=None, now=None
+) -> Dashboard:
     """Every figure of the dashboard for this member: their queues only (all for admins), or the
     one ``queue`` chosen among them. A fixed number of queries, whatever the number of tickets."""
     queues = report_queues(membership)
@@ -433,7 +436,7 @@ def dashboard(membership: Membership, *, days: int = DEFAULT_PERIOD, queue=None,
         queue_ids = None  # every queue of the workspace: no IN list to pass
     else:
         queue_ids = [q.pk for q in queues]
-    period = period_of(days, now=now)
+    period = period_of(days, now=now, end=end)
     ws = membership.workspace_id
     by_queue, by_agent = backlog(ws, queues, queue_ids)
     return Dashboard(

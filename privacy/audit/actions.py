@@ -282,7 +282,7 @@ ACTIONS: dict[str, str] = {
     ),
     REPORT_EXPORTED: (
         "A staff member downloaded a table of the reports dashboard as CSV (detail: table, period in "
-        "days, queue id or all)."
+        "days, its last day, queue id or all)."
     ),
 }
 

@@ -1308,11 +1308,18 @@ def mailbox_changed(*, mailbox, change: str, fields: list[str], actor=None, requ
 
 
 @_writes(actions.REPORT_EXPORTED)
-def report_exported(*, workspace, table: str, days: int, queue_id: int | None, request=None) -> AuditEvent:
+def report_exported(
+    *, workspace, table: str, days: int, end, queue_id: int | None, request=None
+) -> AuditEvent:
     """A CSV of the reports dashboard: aggregate figures, audited as the export it is."""
     return audit_record(
         action=actions.REPORT_EXPORTED,
         request=request,
         workspace=workspace,
-        detail={"table": table, "days": days, "queue": queue_id if queue_id is not None else "all"},
+        detail={
+            "table": table,
+            "days": days,
+            "end": end.isoformat(),
+            "queue": queue_id if queue_id is not None else "all",
+        },
     )

@@ -195,6 +195,23 @@ def test_agent_sees_only_the_figures_of_their_queues(client, workspace, queue, o
     assert "Select a valid choice" in page.content.decode()
 
 
+def test_a_past_period_ends_on_the_chosen_day(client, workspace, queue, admin, requester):
+    new_ticket(requester, queue, created_at=timezone.now() - timedelta(days=40))
+    new_ticket(requester, queue)
+    client.force_login(admin.user)
+    end = (timezone.localdate() - timedelta(days=35)).isoformat()
+    page = client.get(url(), {"period": 7, "end": end})
+    board = page.context["board"]
+    assert board.days[-1].day.isoformat() == end and board.created_total == 1
+    csv_name = client.get(url("reports_csv", table="daily"), {"period": 7, "end": end})["Content-Disposition"]
+    assert csv_name.endswith(f'-daily-7d-{end}.csv"')
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    page = client.get(url(), {"end": tomorrow})
+    assert page.status_code == 400
+    assert "Choose a day between 1 January 2000 and today." in page.content.decode()
+    assert page.context["board"].created_total == 1  # the last 30 days up to today instead
+
+
 def test_requesters_do_not_reach_the_reports(client, workspace, requester):
     client.force_login(requester.user)
     assert client.get(url()).status_code == 404
@@ -244,7 +261,8 @@ def test_csv_download_is_safe_named_and_audited(client, workspace, queue, admin,
     assert rows == [["queue", "open_tickets"], ["'=HYPERLINK(1)", "1"]]
     event = AuditEvent.objects.filter(action="report.exported").get()
     assert event.workspace_id == workspace.pk and event.actor_id == admin.user_id
-    assert event.detail == {"table": "backlog-queues", "days": 7, "queue": "all"}
+    today = timezone.localdate().isoformat()
+    assert event.detail == {"table": "backlog-queues", "days": 7, "end": today, "queue": "all"}
 
     daily = list(csv.reader(io.StringIO(client.get(url("reports_csv", table="daily")).content.decode())))
     assert daily[0] == ["date", "created", "solved"] and len(daily) == 31
