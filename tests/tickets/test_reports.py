@@ -3,6 +3,7 @@ shown as charts with a table behind each, and downloaded as CSV."""
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,7 @@ from django.utils import timezone
 from privacy.audit.models import AuditEvent
 from tests.concurrency import run_threads
 from tests.tickets.ticket_helpers import agent_of, member, new_ticket, note, reply
-from tickets import reports
+from tickets import report_charts, reports
 from tickets.anonymize import tickets_delete
 from tickets.models import BACKLOG_STATUSES, BacklogCount, Status, Ticket, TicketMetrics
 from tickets.services import ticket_assign, ticket_move_queue, ticket_set_status
@@ -270,3 +271,34 @@ def test_csv_download_is_safe_named_and_audited(client, workspace, queue, admin,
     times = client.get(url("reports_csv", table="times")).content.decode()
     assert times.splitlines()[0] == "measure,tickets,median_seconds,p90_seconds"
     assert client.get(url("reports_csv", table="nothing")).status_code == 404
+
+
+# Charts -----------------------------------------------------------------------------------------
+
+
+def test_axis_tops_are_round_numbers_and_bars_fit_the_drawing():
+    assert [report_charts.nice_ceiling(v) for v in (0, 1, 3, 7, 12, 180, 999)] == [1, 1, 5, 10, 20, 200, 1000]
+    chart = report_charts.columns_chart(labels=["a", "b"], series=[[3, 0], [1, 7]], series_names=["c", "s"])
+    assert [t.value for t in chart["ticks"]] == [0, 2, 4, 6, 8, 10]
+    tallest = max(chart["columns"], key=lambda c: c.value)
+    assert tallest.value == 7 and tallest.y + tallest.height == chart["baseline"]
+    assert all(report_charts.LEFT <= c.x and c.x + c.width <= chart["right"] for c in chart["columns"])
+    bars = report_charts.bars_chart(
+        [("A queue with a name far too long to fit the label column", 4), ("B", 0)]
+    )
+    assert bars["bars"][0].label.endswith("…") and bars["bars"][0].full_label.startswith("A queue")
+    assert bars["bars"][1].width == 0
+
+
+def test_chart_coordinates_stay_numbers_in_languages_with_a_decimal_comma(
+    client, workspace, queue, admin, requester
+):
+    new_ticket(requester, queue)
+    admin.user.language = "de"
+    admin.user.save(update_fields=["language"])
+    client.force_login(admin.user)
+    body = client.get(url(), {"period": 7}).content.decode()
+    assert "Berichte" in body
+    svg = body[body.index("<svg") : body.index("</svg>")]
+    assert not re.search(r'(x|y|width|height)="\d+,\d', svg)
+    assert re.search(r'width="\d+\.\d+"', svg)
