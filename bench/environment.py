@@ -26,7 +26,8 @@ class Target:
     def __init__(self, base_url: str | None, label: str, *, suffix: str = ""):
         self.base_url = base_url
         self.label = label
-        self.name = f"hd_bench_{label}{suffix}"
+        # BENCH_DB_PREFIX keeps two people's runs on one server apart (default hd_bench).
+        self.name = f"{os.environ.get('BENCH_DB_PREFIX') or 'hd_bench'}_{label}{suffix}"
         self.is_postgres = bool(base_url) and urlsplit(base_url).scheme.startswith("postgres")
         if base_url and not self.is_postgres:
             raise SystemExit(

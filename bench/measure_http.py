@@ -334,6 +334,8 @@ def discover(client: Client, fixture: dict, *, deep_pages: int) -> list[Scenario
         )
     )
 
+    scenarios += report_scenarios(client, fixture)
+
     mine = client.get(base, cookie=requester)
     mine_numbers = ticket_numbers(mine.text) if mine.status == 200 else set()
     scenarios.append(
@@ -359,3 +361,34 @@ def run(base: str, fixture: dict, *, repeat: int, warmup: int, deep_pages: int, 
         return measure(client, scenarios, repeat=repeat, warmup=warmup)
     finally:
         client.close()
+
+
+# The seeded tickets end at bench.seed.ANCHOR: the dashboard is measured for the 90 days before it,
+# so the rows in the period are the same whatever day the bench runs.
+REPORT_QUERY = "period=90&end=2026-10-31"
+
+
+def report_scenarios(client: Client, fixture: dict) -> list[Scenario]:
+    """The reports dashboard (tickets/reports.py) of an admin (every queue) and of the measured
+    agent (their 4 queues), for 90 days; and one of its CSV downloads."""
+    path = f"/w/{fixture['slug']}/reports/?{REPORT_QUERY}"
+    csv_path = f"/w/{fixture['slug']}/reports/daily.csv?{REPORT_QUERY}"
+    rows = []
+    for name, label, url, who in (
+        ("reports_admin", "reports dashboard, 90 days, every queue (admin)", path, "admin0"),
+        ("reports_agent", "reports dashboard, 90 days, 4 queues (agent)", path, "agent0"),
+        ("reports_csv", "reports CSV download, per day, 90 days (admin)", csv_path, "admin0"),
+    ):
+        cookie = fixture["cookies"].get(who, "")
+        response = client.get(url, cookie=cookie)
+        ok = response.status == 200
+        rows.append(
+            Scenario(
+                name,
+                label,
+                url if ok else None,
+                cookie,
+                note="" if ok else f"{NOT_AVAILABLE} (HTTP {response.status})",
+            )
+        )
+    return rows

@@ -20,6 +20,9 @@ HTTP_ROWS = [
     "search_common",
     "ticket_page",
     "my_tickets",
+    "reports_admin",
+    "reports_agent",
+    "reports_csv",
 ]
 
 

@@ -365,6 +365,7 @@ NOT_OBJECT_IDS = {
     "token": "a secret link token (random, hashed): a wrong one is tested in its app's tests",
     "uidb64": "half of Django's signed password-reset link, checked with its token",
     "kind": "a published policy's kind: public text, no tenant",
+    "table": "which table of the reports dashboard to download (a fixed list of names), no tenant",
 }
 
 

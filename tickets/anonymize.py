@@ -15,6 +15,7 @@ from django.utils import timezone
 from privacy.audit.maintenance import audit_events_anonymize_targets
 from privacy.personal_data.models import Pseudonym
 from privacy.personal_data.pseudonyms import pseudonym_labels_ensure
+from tickets import reports
 from tickets.attachments import attachment_delete_file
 from tickets.bodies import body_html_of
 from tickets.models import Attachment, CustomFieldValue, Message, Ticket, TicketParticipant
@@ -176,6 +177,8 @@ def tickets_delete(*, workspace_id: int, ticket_ids) -> dict[str, int]:
         "participants_removed": TicketParticipant.objects.filter(ticket_id__in=ticket_ids).delete()[0],
         "messages_deleted": Message.objects.filter(ticket_id__in=ticket_ids).delete()[0],
     }
+    # Deleted open tickets leave the backlog figures; their metrics rows stay (aggregates).
+    reports.tickets_forgetting(ticket_ids)
     counts["tickets_deleted"] = Ticket.objects.filter(pk__in=ticket_ids).delete()[0]
     return counts
 

@@ -26,14 +26,16 @@ from django.db.models import F
 from django.utils import timezone
 
 from privacy.audit import events
-from tickets import notifications, realtime, services, sla
+from tickets import notifications, realtime, reports, services, sla
 from tickets.models import Status, Ticket
 from tickets.selectors import membership_of, queue_staff
 from workspaces.models import Queue
 
 
 def _update(tickets: list[Ticket], actor, **fields) -> None:
-    """One UPDATE for every ticket, the version counted as one save each (as ``_bump_version``)."""
+    """One UPDATE for every ticket, the version counted as one save each (as ``_bump_version``),
+    and the reports' figures moved as the single services move them."""
+    was = {ticket.pk: reports.snapshot(ticket) for ticket in tickets}
     Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(
         version=F("version") + 1, properties_changed_by=actor, **fields
     )
@@ -42,6 +44,7 @@ def _update(tickets: list[Ticket], actor, **fields) -> None:
         ticket.properties_changed_by = actor
         for name, value in fields.items():
             setattr(ticket, name, value)
+    reports.tickets_changed(tickets, was=was, now=fields.get("updated_at"))
 
 
 def set_status_many(*, tickets: list[Ticket], value: str, actor, request=None) -> dict[int, str]:

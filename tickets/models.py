@@ -422,6 +422,8 @@ class CustomFieldValue(models.Model):
 
     def __str__(self):
         return f"{self.field_id} on ticket {self.ticket_id}"
+
+
 # --- SLA policies (issue 13) ---
 
 
@@ -462,6 +464,8 @@ class SlaPolicy(models.Model):
         return getattr(self, f"{priority}_first_response", None), getattr(
             self, f"{priority}_resolution", None
         )
+
+
 # --- bulk actions and merging (issue 13) ---
 
 
@@ -477,3 +481,85 @@ class TicketMerge(models.Model):
 
     def __str__(self):
         return f"ticket {self.source_id} merged into {self.target_id}"
+
+
+# --- reports ---
+# Figures for the reports dashboard (tickets/reports.py), kept by the ticket services in the same
+# transaction as the change they follow, so a dashboard reads these small tables and never walks
+# the tickets.
+
+# The statuses that count as backlog (waiting for someone to act).
+BACKLOG_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING)
+
+
+class TicketMetrics(models.Model):
+    """One row per ticket: when it was created, first answered by staff and (last) solved.
+
+    Kept when its ticket is deleted by retention (``ticket`` becomes null): the workspace's
+    figures for past periods stay what they were, and the row names nobody."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    ticket = models.OneToOneField(
+        Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="metrics"
+    )
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField()
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    first_response_seconds = models.PositiveIntegerField(null=True, blank=True)
+    # The latest move to solved (or straight to closed); cleared when the ticket is reopened.
+    solved_at = models.DateTimeField(null=True, blank=True)
+    resolution_seconds = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        # Each figure reads one period of one workspace: a range scan on one of these, whose
+        # other columns are in the index so the rows themselves are not read.
+        indexes = [
+            models.Index(fields=["workspace", "created_at", "queue"], name="metrics_created_idx"),
+            models.Index(
+                fields=["workspace", "first_response_at", "queue", "first_response_seconds"],
+                name="metrics_first_response_idx",
+                condition=models.Q(first_response_at__isnull=False),
+            ),
+            models.Index(
+                fields=["workspace", "solved_at", "queue", "resolution_seconds"],
+                name="metrics_solved_idx",
+                condition=models.Q(solved_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return f"Metrics of ticket {self.ticket_id}"
+
+
+class BacklogCount(models.Model):
+    """How many tickets of a queue are in a backlog status, per assignee (none = unassigned).
+
+    Moved by the ticket services at every change of status, queue or assignee, so the backlog
+    figures read a few rows (queues x staff) whatever the number of tickets. Writes in a
+    workspace are already serialised by its audit chain head, so these rows add no contention;
+    ``python manage.py rebuild_report_figures`` recounts them from the tickets."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="+")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    open = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "queue", "assignee"],
+                name="backlog_count_unique",
+                condition=models.Q(assignee__isnull=False),
+            ),
+            # NULLs are distinct in a unique index: the unassigned row needs its own.
+            models.UniqueConstraint(
+                fields=["workspace", "queue"],
+                name="backlog_count_unassigned_unique",
+                condition=models.Q(assignee__isnull=True),
+            ),
+        ]
+
+    def __str__(self):
+        return f"Backlog of queue {self.queue_id}, assignee {self.assignee_id}: {self.open}"

@@ -21,13 +21,21 @@ from django.db.models import Q
 from privacy.personal_data import registry
 from privacy.personal_data.erasure_context import ErasureContext
 from privacy.personal_data.export_context import CHUNK_ROWS, ExportContext, ExportFile, iso
-from privacy.personal_data.registry import DELETE, PersonalData
+from privacy.personal_data.registry import DELETE, KEEP, PersonalData
 from tickets.access import visible_attachments, visible_messages, visible_tickets
 from tickets.anonymize import attachments_delete, messages_redact
 from tickets.attachments import sanitize_filename
 from tickets.bodies import messages_rerender
 from tickets.file_mentions import erase_file_mentions
-from tickets.models import Attachment, Message, MessageKind, Ticket, TicketParticipant, TicketRead
+from tickets.models import (
+    Attachment,
+    BacklogCount,
+    Message,
+    MessageKind,
+    Ticket,
+    TicketParticipant,
+    TicketRead,
+)
 from workspaces.models import Membership, Role, Workspace
 
 # What account erasure writes in place of a requester's subject (their bodies: REDACTED_MESSAGE,
@@ -291,9 +299,8 @@ def export_ticket_reads(ctx: ExportContext):
     reads = TicketRead.objects.filter(user_id=ctx.user.pk)
     if ctx.workspace_id is not None:  # a workspace's own export (the data-request console)
         reads = reads.filter(workspace_id=ctx.workspace_id)
-    rows = (
-        reads.order_by("workspace_id", "ticket_id")
-        .values_list("workspace__slug", "ticket__number", "seen_at")
+    rows = reads.order_by("workspace_id", "ticket_id").values_list(
+        "workspace__slug", "ticket__number", "seen_at"
     )
     for slug, number, seen_at in rows.iterator(chunk_size=CHUNK_ROWS):
         yield {"workspace": slug, "ticket": number, "seen_at": iso(seen_at)}
@@ -358,6 +365,19 @@ def register_personal_data() -> None:
             erase=DELETE,
             phase=30,
             description="When a staff member last opened a ticket (unread markers); deleted on erasure.",
+        ),
+    )
+    registry.register(
+        BacklogCount,
+        PersonalData(
+            fields=("queue", "open"),
+            subject=("assignee_id",),
+            not_exported=(
+                "A count of the open tickets assigned to the person, per queue (the reports' backlog); "
+                "the tickets themselves are exported."
+            ),
+            erase=KEEP,
+            description="Workload figures of the reports dashboard; kept, like the tickets' assignee.",
         ),
     )
     registry.register_workspace_ids(workspace_ids_of)

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy
 from helpdesk.markdown import mentioned_user_ids
 from helpdesk.text import strip_bidi
 from privacy.audit import events
-from tickets import notifications, realtime, sla
+from tickets import notifications, realtime, reports, sla
 from tickets.access import edit_window_open
 from tickets.attachments import attachment_attach, attachments_stored
 from tickets.bodies import body_html_of, stored_html_of
@@ -256,6 +256,7 @@ def _ticket_create(
     sla.on_created(ticket)
     ticket.number = _next_ticket_number(workspace)
     ticket.save()
+    reports.ticket_opened(ticket)
     message.ticket = ticket
     message.created_at = now
     message.save()
@@ -279,6 +280,7 @@ def ticket_set_status(*, ticket: Ticket, status: str, actor, request=None, notif
     ticket = _lock(ticket)
     if ticket.status == status:
         return ticket
+    was = reports.snapshot(ticket)
     now = timezone.now()
     old = _set_status(ticket, status, now)
     ticket.updated_at = ticket.public_updated_at = now
@@ -293,6 +295,7 @@ def ticket_set_status(*, ticket: Ticket, status: str, actor, request=None, notif
             *sla.ticket_changed(ticket=ticket, now=now, old_status=old),
         ]
     )
+    reports.ticket_changed(ticket, was=was, now=now)
     events.ticket_status_changed(ticket=ticket, old=old, new=status, actor=actor, request=request)
     _after_commit(realtime.broadcast_ticket, ticket)
     if notify:
@@ -343,11 +346,13 @@ def ticket_assign(*, ticket: Ticket, assignee, actor, request=None) -> Ticket:
         raise ValidationError(
             {"assignee": ASSIGNEE_CANNOT_SEE_QUEUE.format(name=_display(assignee), queue=ticket.queue.name)}
         )
+    was = reports.snapshot(ticket)
     old = ticket.assignee_id
     ticket.assignee = assignee
     ticket.updated_at = timezone.now()
     _clean_properties(ticket)
     ticket.save(update_fields=["assignee", "updated_at", *_bump_version(ticket, actor)])
+    reports.ticket_changed(ticket, was=was)
     events.ticket_assigned(ticket=ticket, old=old, new=new_id, actor=actor, request=request)
     _after_commit(realtime.broadcast_ticket, ticket, public=False)
     if assignee is not None:
@@ -367,6 +372,7 @@ def ticket_move_queue(*, ticket: Ticket, queue: Queue, actor, request=None) -> T
     ticket = _lock(ticket)
     if ticket.queue_id == queue.pk:
         return ticket
+    was = reports.snapshot(ticket)
     old_queue_id = ticket.queue_id
     ticket.queue = queue
     ticket.updated_at = timezone.now()
@@ -376,6 +382,7 @@ def ticket_move_queue(*, ticket: Ticket, queue: Queue, actor, request=None) -> T
         ticket.assignee = None
     _clean_properties(ticket)
     ticket.save(update_fields=["queue", "assignee", "updated_at", *_bump_version(ticket, actor)])
+    reports.ticket_changed(ticket, was=was)
     events.ticket_queue_changed(ticket=ticket, old=old_queue_id, new=queue.pk, actor=actor, request=request)
     if dropped_assignee is not None:
         events.ticket_assigned(
@@ -641,6 +648,7 @@ def _message_post(*, ticket, author, kind, body, request, created_at, stored, no
     if mentioned and kind == MessageKind.REPLY:
         raise ValidationError({"body": MENTION_IN_REPLY})
     locked = _lock(ticket)
+    was = reports.snapshot(locked)
     now = created_at or timezone.now()
     message = Message(
         workspace_id=locked.workspace_id,
@@ -675,6 +683,9 @@ def _message_post(*, ticket, author, kind, body, request, created_at, stored, no
         staff_replied=kind == MessageKind.REPLY and author_is_staff,
     )
     locked.save(update_fields=fields)
+    reports.ticket_changed(locked, was=was, now=now)
+    if kind == MessageKind.REPLY and author_is_staff:
+        reports.first_response(locked, at=now)
     # The caller's instance sees the new state too.
     ticket.updated_at, ticket.status, ticket.closed_at = locked.updated_at, locked.status, locked.closed_at
     ticket.public_updated_at = locked.public_updated_at

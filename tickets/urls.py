@@ -1,6 +1,14 @@
 from django.urls import path
 
-from tickets import bulk_views, download_views, redaction_views, sla_views, tag_field_views, views
+from tickets import (
+    bulk_views,
+    download_views,
+    redaction_views,
+    report_views,
+    sla_views,
+    tag_field_views,
+    views,
+)
 from tickets.macros import views as macro_views
 from tickets.mail import views as mail_views
 
@@ -66,4 +74,6 @@ urlpatterns = [
         name="ticket_macro_render",
     ),
     path("tickets/<int:number>/macros/insert/", macro_views.ticket_macro_insert, name="ticket_macro_insert"),
+    path("reports/", report_views.reports_dashboard, name="reports"),
+    path("reports/<slug:table>.csv", report_views.reports_csv, name="reports_csv"),
 ]

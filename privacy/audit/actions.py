@@ -135,6 +135,9 @@ MACRO_CHANGED = "macro.changed"
 MACRO_DELETED = "macro.deleted"
 MACRO_APPLIED = "macro.applied"
 
+# Reports (tickets/reports.py): aggregate figures, but a download is a data export.
+REPORT_EXPORTED = "report.exported"
+
 ACTIONS: dict[str, str] = {
     MAIL_RECEIVED: (
         "An email reached a support mailbox (detail: mailbox id, outcome, reason code, ticket "
@@ -330,6 +333,10 @@ ACTIONS: dict[str, str] = {
     MACRO_APPLIED: (
         "A message was sent with a macro (detail: ticket number, macro id, shared or personal, the "
         "properties it changed; never the text)."
+    ),
+    REPORT_EXPORTED: (
+        "A staff member downloaded a table of the reports dashboard as CSV (detail: table, period in "
+        "days, its last day, queue id or all)."
     ),
 }
 

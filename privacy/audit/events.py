@@ -1533,3 +1533,24 @@ def macro_applied(*, macro, ticket, changed: dict, actor=None, request=None) -> 
             "changed": changed,
         },
     )
+
+
+# Reports -----------------------------------------------------------------------------------------
+
+
+@_writes(actions.REPORT_EXPORTED)
+def report_exported(
+    *, workspace, table: str, days: int, end, queue_id: int | None, request=None
+) -> AuditEvent:
+    """A CSV of the reports dashboard: aggregate figures, audited as the export it is."""
+    return audit_record(
+        action=actions.REPORT_EXPORTED,
+        request=request,
+        workspace=workspace,
+        detail={
+            "table": table,
+            "days": days,
+            "end": end.isoformat(),
+            "queue": queue_id if queue_id is not None else "all",
+        },
+    )

@@ -444,6 +444,17 @@ MATRIX = {
         },
         "expected": {"GET": only(ADMIN, 200), "POST": only(ADMIN, 302)},
     },
+    # Reports: staff only (an agent without queues sees empty figures); requesters 404.
+    "reports": {
+        "kwargs_factory": lambda world: {},
+        "methods": {"GET": {}},
+        "expected": {**every_member(404), ADMIN: 200, AGENT_WITH_QUEUE: 200, AGENT_WITHOUT_QUEUE: 200},
+    },
+    "reports_csv": {
+        "kwargs_factory": lambda world: {"table": "daily"},
+        "methods": {"GET": {}},
+        "expected": {**every_member(404), ADMIN: 200, AGENT_WITH_QUEUE: 200, AGENT_WITHOUT_QUEUE: 200},
+    },
 }
 
 

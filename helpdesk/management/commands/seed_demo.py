@@ -9,6 +9,7 @@ from privacy.account.policies import policies_current, policy_accept
 from tickets.custom_fields import custom_field_create
 from tickets.mail.models import Mailbox
 from tickets.models import CustomField, FieldKind, MessageKind, Priority, Status, Ticket
+from tickets.reports import backfill
 from tickets.services import message_post, ticket_create
 from workspaces.models import Membership, Queue, Role, User, Workspace
 from workspaces.services import membership_create, queue_create, queue_grant, workspace_create
@@ -174,3 +175,5 @@ class Command(BaseCommand):
                 assignee=agent if status != Status.NEW else None,
                 closed_at=created + 3 * step if status == Status.CLOSED else None,
             )
+        # The statuses above were set directly, as history: recount the reports' figures from them.
+        backfill(workspace_id=workspace.pk)
