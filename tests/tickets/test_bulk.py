@@ -327,7 +327,9 @@ def test_tags_are_added_and_removed_in_bulk_with_an_event_per_ticket_that_change
     assert [len(_events(t, "ticket.tags_changed")) for t in tickets] == [2, 2, 1]
 
 
-def test_a_tags_change_without_names_is_refused_and_changes_nothing(login, agent, requester, queue, workspace):
+def test_a_tags_change_without_names_is_refused_and_changes_nothing(
+    login, agent, requester, queue, workspace
+):
     ticket = new_ticket(requester, queue)
     client = login(agent)
     response = _post(client, workspace, [ticket.number], "tags:add", tag_names=" , ")
