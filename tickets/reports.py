@@ -26,7 +26,17 @@ from django.db.models import Aggregate, Case, Count, F, FloatField, IntegerField
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from tickets.models import BACKLOG_STATUSES, BacklogCount, Message, MessageKind, Status, Ticket, TicketMetrics
+from tickets import sla
+from tickets.models import (
+    BACKLOG_STATUSES,
+    BacklogCount,
+    Message,
+    MessageKind,
+    SlaPolicy,
+    Status,
+    Ticket,
+    TicketMetrics,
+)
 from workspaces.access import queues_granted_to
 from workspaces.models import Membership, Role
 
@@ -456,12 +466,14 @@ def backlog(workspace_id: int, queues: list, queue_ids) -> tuple[list[BacklogRow
 
 
 def sla_attainment_row(*, workspace, period: Period, queue_ids) -> dict | None:
-    """SLA attainment for the period, once service-level policies exist (tickets/sla.py).
-
-    To wire in: return ``sla.attainment(workspace, period.since, period.until, queue_ids=queue_ids)``
-    (a dict with met/total for first response and resolution); templates/tickets/reports/_sla.html
-    shows it, and "No service-level policy" while this returns None."""
-    return None
+    """Service-level targets met out of those decided in the period (tickets/sla.py), or None
+    while the workspace has never had a service-level policy. Adds two queries."""
+    if not SlaPolicy.objects.filter(workspace_id=workspace.pk).exists():
+        return None
+    figures = sla.attainment(workspace, period.since, period.until, queue_ids=queue_ids)
+    for row in figures.values():
+        row["percent"] = round(100 * row["met"] / row["total"]) if row["total"] else None
+    return figures
 
 
 def dashboard(

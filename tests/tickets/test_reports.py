@@ -205,6 +205,27 @@ def test_admin_sees_every_queue_with_charts_and_tables(
     assert f'href="{url()}"' in body  # the staff navigation links here
 
 
+def test_service_level_attainment_shows_what_was_met_in_the_period(
+    client, workspace, queue, admin, requester
+):
+    from datetime import timedelta as delta
+
+    from tests.tickets.sla_support import policy_for
+
+    policy_for(workspace)
+    answered = new_ticket(requester, queue, created_at=timezone.now() - delta(hours=3))
+    new_ticket(requester, queue, created_at=timezone.now() - delta(hours=3))  # never answered
+    reply(answered, admin, "Here you go")  # 3 hours after opening: late for a 1-hour target
+    Ticket.objects.filter(pk=answered.pk).update(first_responded_at=answered.created_at + delta(minutes=20))
+    client.force_login(admin.user)
+    body = client.get(url()).content.decode()
+    assert "No service-level policy" not in body
+    section = body[body.index('id="report-sla"') :]
+    section = section[: section.index("</section>")]
+    cells = re.findall(r'<td class="num">([^<]*)</td>', section)
+    assert cells[:3] == ["1", "2", "50 %"]  # first response: one met of two decided
+
+
 def test_agent_sees_only_the_figures_of_their_queues(client, workspace, queue, other_queue, requester):
     agent = agent_of(workspace, queue, display_name="Ann Agent")
     for _ in range(2):
