@@ -21,12 +21,15 @@ REDIS_WARNING = "WARNING: REDIS_URL is not set: websockets use the in-memory cha
 
 
 class Target:
-    """The database of one size: a PostgreSQL database ``hd_bench_<label>`` or a SQLite file."""
+    """The database of one size: a PostgreSQL database ``hd_bench_<label>`` (the prefix is
+    ``BENCH_DB_PREFIX`` when set) or a SQLite file."""
 
     def __init__(self, base_url: str | None, label: str, *, suffix: str = ""):
         self.base_url = base_url
         self.label = label
-        self.name = f"hd_bench_{label}{suffix}"
+        # BENCH_DB_PREFIX: several people benchmarking on one PostgreSQL server keep apart.
+        prefix = os.environ.get("BENCH_DB_PREFIX") or "hd_bench"
+        self.name = f"{prefix}_{label}{suffix}"
         self.is_postgres = bool(base_url) and urlsplit(base_url).scheme.startswith("postgres")
         if base_url and not self.is_postgres:
             raise SystemExit(

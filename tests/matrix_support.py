@@ -305,6 +305,7 @@ def ready_export(user) -> DataExport:
 # account's exports). test_permission_matrix substitutes it, keeping this workspace's slug, and
 # expects 404 from every role. A new id-like argument must be added here or to NOT_OBJECT_IDS.
 
+
 def foreign_mailbox(world):
     """A support mailbox of the other workspace."""
     from tickets.mail.models import Mailbox
@@ -328,7 +329,17 @@ PROBES = {
     "passkey_id": lambda world: passkey_of(world.foreign["person"].user).pk,
     "session_id": lambda world: other_session_of(world.foreign["person"].user).pk,
     "request_id": lambda world: foreign_subject_request(world).pk,
+    "saved_view_id": lambda world: foreign_saved_view(world).pk,
 }
+
+
+def foreign_saved_view(world):
+    """A view of the ticket list shared in the other workspace."""
+    from tickets.models import SavedView
+
+    return SavedView.objects.create(
+        workspace=world.other_workspace, owner=world.foreign["person"].user, name="Foreign view", shared=True
+    )
 
 
 def foreign_subject_request(world):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets import download_views, redaction_views, views
+from tickets import download_views, redaction_views, saved_view_views, views
 from tickets.mail import views as mail_views
 
 urlpatterns = [
@@ -39,4 +39,12 @@ urlpatterns = [
     ),
     path("admin/mailboxes/", mail_views.admin_mailboxes, name="admin_mailboxes"),
     path("admin/mailboxes/<int:mailbox_id>/", mail_views.admin_mailbox, name="admin_mailbox"),
+    # Saved views of the ticket list (tickets/saved_views.py).
+    path("tickets/views/", saved_view_views.saved_views_page, name="saved_views"),
+    path("tickets/views/<int:saved_view_id>/", saved_view_views.saved_view_update, name="saved_view_update"),
+    path(
+        "tickets/views/<int:saved_view_id>/delete/",
+        saved_view_views.saved_view_delete,
+        name="saved_view_delete",
+    ),
 ]

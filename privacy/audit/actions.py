@@ -116,6 +116,11 @@ SUBJECT_REQUEST_ERASED = "subject_request.erased"
 WORKSPACE_DPA_ACCEPTED = "workspace.dpa_accepted"
 POLICY_CHANGE_ANNOUNCED = "policy.change_announced"
 
+# The agent workbench: views of the ticket list shared with the workspace (workspace chain).
+SAVED_VIEW_SHARED = "saved_view.shared"
+SAVED_VIEW_CHANGED = "saved_view.changed"
+SAVED_VIEW_DELETED = "saved_view.deleted"
+
 ACTIONS: dict[str, str] = {
     MAIL_RECEIVED: (
         "An email reached a support mailbox (detail: mailbox id, outcome, reason code, ticket "
@@ -277,6 +282,13 @@ ACTIONS: dict[str, str] = {
     POLICY_CHANGE_ANNOUNCED: (
         "A material policy change was emailed to the people it affects (detail: kind, version, emails sent)."
     ),
+    SAVED_VIEW_SHARED: (
+        "An admin shared a saved view of the ticket list with the workspace (detail: the filter names)."
+    ),
+    SAVED_VIEW_CHANGED: (
+        "An admin renamed a shared view or took it back as their own (detail: renamed or unshared)."
+    ),
+    SAVED_VIEW_DELETED: "An admin deleted a shared view of the ticket list.",
 }
 
 ACTION_CHOICES: list[tuple[str, str]] = sorted((name, name) for name in ACTIONS)

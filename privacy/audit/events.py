@@ -1302,3 +1302,44 @@ def mailbox_changed(*, mailbox, change: str, fields: list[str], actor=None, requ
         target_id=mailbox.pk,
         detail={"change": change, "fields": sorted(fields)},
     )
+
+
+# The agent workbench: shared views of the ticket list (workspace chain) ---------------------------
+# The view's name is free text: it stays out of the log (target id and what changed are enough).
+
+
+@_writes(actions.SAVED_VIEW_SHARED)
+def saved_view_shared(*, view, actor, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.SAVED_VIEW_SHARED,
+        request=request,
+        actor=actor,
+        workspace=view.workspace,
+        target=view,
+        detail={"filters": sorted(view.params)},
+    )
+
+
+@_writes(actions.SAVED_VIEW_CHANGED)
+def saved_view_changed(*, view, change: str, actor, request=None) -> AuditEvent:
+    """``change``: renamed or unshared."""
+    return audit_record(
+        action=actions.SAVED_VIEW_CHANGED,
+        request=request,
+        actor=actor,
+        workspace=view.workspace,
+        target=view,
+        detail={"change": change},
+    )
+
+
+@_writes(actions.SAVED_VIEW_DELETED)
+def saved_view_deleted(*, view, actor, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.SAVED_VIEW_DELETED,
+        request=request,
+        actor=actor,
+        workspace=view.workspace,
+        target=view,
+        detail={"filters": sorted(view.params)},
+    )
