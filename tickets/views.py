@@ -128,7 +128,8 @@ def ticket_list(request, membership):
         "tickets": page.tickets,
         "filters": filters,
         "hits": page.hits,
-        "filtered": any(k not in ("sort", "dir", "view") and v for k, v in request.GET.items()),
+        "filtered": saved_view is not None
+        or any(k not in ("sort", "dir", "view") and v for k, v in request.GET.items()),
         "view": view,
         # Live rows of new tickets belong on the first page of a view (live.js keeps to the
         # view's preset), never on a page narrowed by the person's own filters.

@@ -214,6 +214,7 @@ def test_a_view_of_a_queue_the_viewer_does_not_work_shows_none_of_it(
     assert numbers(page) == []
     assert page.context["saved_view_unseen_queue"]
     assert "This view names a queue you do not work" in page.content.decode()
+    assert "No tickets match these filters." in page.content.decode()
     assert login(agent).get(url(workspace) + "counts/").json()[view.key] == "0"
 
 
