@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, BooleanField, F, FloatField, Func, TextField, Value
+from django.db.models import BooleanField, F, FloatField, Func, TextField, Value
 from django.db.models.functions import Cast, Upper
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -210,10 +210,14 @@ class _PgWordSimilarity(Func):
     output_field = FloatField()
 
 
-class _PgIds(Func):
-    # ``id IN (SELECT unnest(%s::bigint[]))``: one parameter however many ids.
-    template = "SELECT unnest(%(expressions)s::bigint[])"
-    output_field = BigIntegerField()
+class _PgIdIn(Func):
+    # ``id = ANY(%s::bigint[])``: one parameter however many ids, and the planner knows how many
+    # there are, so it probes the primary key per id. ``id IN (SELECT unnest(...))`` was guessed
+    # at 200 rows and hash-joined against every ticket the agent may see instead (248 ms at 100k
+    # tickets, growing with the workspace).
+    arg_joiner = " = ANY("
+    template = "%(expressions)s::bigint[])"
+    output_field = BooleanField()
 
 
 class _SqliteFts(Func):
@@ -262,8 +266,10 @@ def _ranked(tickets, subject_matches, message_matches, *, staff: bool):
     if connection.vendor == "postgresql":
         # As an array, not a list of literals: the planner then probes the primary key per id
         # instead of reading every ticket of the agent's queues and filtering them.
-        candidate_ids = _PgIds(Value(candidate_ids))
-    kept = set(tickets.order_by().filter(id__in=candidate_ids).values_list("id", flat=True))
+        kept_tickets = tickets.order_by().filter(_PgIdIn(F("id"), Value(candidate_ids)))
+    else:
+        kept_tickets = tickets.order_by().filter(id__in=candidate_ids)
+    kept = set(kept_tickets.values_list("id", flat=True))
     by_message = [(ticket_id, rank) for ticket_id, rank in candidates if ticket_id in kept][:SEARCH_CAP]
     capped = capped or len(candidates) >= MESSAGE_CANDIDATES or len(by_message) >= SEARCH_CAP
     return [by_subject, by_message], capped
