@@ -256,7 +256,7 @@ def discover(client: Client, fixture: dict, *, deep_pages: int) -> list[Scenario
     scenarios.append(
         Scenario(
             "list_first",
-            "agent ticket list, first page",
+            'agent ticket list, landing page ("My open", with the 6 built-in views\' counts)',
             base if first_ok else None,
             agent,
             note="" if first_ok else f"{NOT_AVAILABLE} (HTTP {first.status})",
@@ -314,6 +314,20 @@ def discover(client: Client, fixture: dict, *, deep_pages: int) -> list[Scenario
                 detail={"depth_pages": depth, "rows": len(ticket_numbers(response.text))},
             )
         )
+
+    saved_cookie = fixture["cookies"].get(fixture.get("saved_views_agent", ""))
+    saved = client.get(base, cookie=saved_cookie) if saved_cookie else None
+    saved_ok = saved is not None and saved.status == 200 and "Bench view 0" in saved.text
+    scenarios.append(
+        Scenario(
+            "list_saved_views",
+            f"agent ticket list, landing page with {fixture.get('saved_views', 0)} saved views, counted",
+            base if saved_ok else None,
+            saved_cookie or "",
+            note="" if saved_ok else f"{NOT_AVAILABLE} (no saved views on the list)",
+            detail={"rows": len(ticket_numbers(saved.text)) if saved_ok else 0},
+        )
+    )
 
     variant("search", "agent ticket list, search for a rare word", f"{base}?q={fixture['search_term']}")
     variant(

@@ -36,6 +36,36 @@ def session_cookie(user) -> str:
     return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
 
 
+# The saved views of the "10 saved views" page (agent1; agent0's pages stay without any).
+SAVED_VIEWS_AGENT = "agent1"
+
+
+def ensure_saved_views(workspace, user, queue_ids: list[int], search_term: str) -> int:
+    """Ten saved views of ``user``'s (tickets/saved_views.py), as an agent would save them: the
+    same every run."""
+    from tickets.models import SavedView
+
+    first, second = queue_ids[:2]
+    params = [
+        {"status": ["open_any"], "queue": [str(first)]},
+        {"status": ["open_any"], "queue": [str(second)]},
+        {"status": ["open_any"], "priority": ["urgent"]},
+        {"status": ["pending"]},
+        {"status": ["open_any"], "assignee": ["none"]},
+        {"status": ["pending"], "assignee": ["me"]},
+        {"status": ["solved"], "priority": ["high"]},
+        {"q": [search_term]},
+        {"status": ["closed"]},
+        {"queue": [str(first)], "priority": ["high"]},
+    ]
+    SavedView.objects.filter(workspace=workspace, owner=user).delete()
+    SavedView.objects.bulk_create(
+        SavedView(workspace=workspace, owner=user, name=f"Bench view {n}", params=p, position=n)
+        for n, p in enumerate(params)
+    )
+    return len(params)
+
+
 def describe(size: int, *, ws_sessions: int = WS_SESSIONS) -> dict:
     from bench.seed import AGENT_QUEUES, COMMON_TERM, MAIN_SLUG, QUEUE_NAMES, SEARCH_TERM
     from privacy.audit.models import AuditEvent
@@ -47,8 +77,14 @@ def describe(size: int, *, ws_sessions: int = WS_SESSIONS) -> dict:
     queue_ids = [queues[name] for name in QUEUE_NAMES]
     users = {
         local: User.objects.get(email=f"{local}@{MAIN_SLUG}.bench.test")
-        for local in ("admin0", "agent0", "requester0", "requester1")
+        for local in ("admin0", "agent0", SAVED_VIEWS_AGENT, "requester0", "requester1")
     }
+    from workspaces.access import granted_queue_ids
+
+    saved_queue_ids = sorted(
+        row["content_object_id"] for row in granted_queue_ids(users[SAVED_VIEWS_AGENT].pk, workspace.pk)
+    )
+    saved_views = ensure_saved_views(workspace, users[SAVED_VIEWS_AGENT], saved_queue_ids, SEARCH_TERM)
     tickets = Ticket.objects.filter(workspace=workspace)
     agent_numbers = list(
         tickets.filter(queue_id__in=queue_ids[:AGENT_QUEUES])
@@ -70,6 +106,8 @@ def describe(size: int, *, ws_sessions: int = WS_SESSIONS) -> dict:
         "workspace_id": workspace.pk,
         "queue_ids": queue_ids,
         "agent_queue_ids": queue_ids[:AGENT_QUEUES],
+        "saved_views_agent": SAVED_VIEWS_AGENT,
+        "saved_views": saved_views,
         "search_term": SEARCH_TERM,
         "common_term": COMMON_TERM,
         "big_number": size,

@@ -14,6 +14,7 @@ NA = "not available yet"
 HTTP_ROWS = [
     "floor",
     "list_first",
+    "list_saved_views",
     "list_filtered",
     "list_deep",
     "search",

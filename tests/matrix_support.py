@@ -338,7 +338,17 @@ PROBES = {
     "request_id": lambda world: foreign_subject_request(world).pk,
     "field_id": lambda world: foreign_custom_field(world).pk,  # a custom ticket field (issue 13)
     "macro_id": lambda world: foreign_macro(world).pk,
+    "saved_view_id": lambda world: foreign_saved_view(world).pk,
 }
+
+
+def foreign_saved_view(world):
+    """A view of the ticket list shared in the other workspace."""
+    from tickets.models import SavedView
+
+    return SavedView.objects.create(
+        workspace=world.other_workspace, owner=world.foreign["person"].user, name="Foreign view", shared=True
+    )
 
 
 def foreign_macro(world):

@@ -32,6 +32,7 @@ from tickets.models import (
     BacklogCount,
     Message,
     MessageKind,
+    SavedView,
     Ticket,
     TicketParticipant,
     TicketRead,
@@ -306,6 +307,35 @@ def export_ticket_reads(ctx: ExportContext):
         yield {"workspace": slug, "ticket": number, "seen_at": iso(seen_at)}
 
 
+# Saved views --------------------------------------------------------------------------------------
+
+
+def erase_saved_views(ctx: ErasureContext, entry) -> dict[str, int]:
+    """The person's own views go; views they shared stay the workspace's, without their name."""
+    mine = SavedView.objects.filter(owner_id=ctx.user.pk)
+    deleted, _ = mine.filter(shared=False).delete()
+    kept = mine.filter(shared=True).update(owner=None)
+    return {"saved_views_deleted": deleted, "shared_views_kept_without_owner": kept}
+
+
+def export_saved_views(ctx: ExportContext):
+    """The views of the ticket list the person saved (and shared ones they created)."""
+    views = SavedView.objects.filter(owner_id=ctx.user.pk)
+    if ctx.workspace_id is not None:
+        views = views.filter(workspace_id=ctx.workspace_id)
+    rows = views.order_by("workspace_id", "position", "id").values_list(
+        "workspace__slug", "name", "shared", "params", "created_at"
+    )
+    for slug, name, shared, params, created_at in rows.iterator(chunk_size=CHUNK_ROWS):
+        yield {
+            "workspace": slug,
+            "name": name,
+            "shared": shared,
+            "filters": params,
+            "created_at": iso(created_at),
+        }
+
+
 def register_personal_data() -> None:
     registry.register(
         Ticket,
@@ -387,3 +417,16 @@ def register_personal_data() -> None:
         "attachments", export_attachments, order=60, files=export_attachment_files, workspace_scoped=True
     )
     registry.register_exporter("ticket_reads", export_ticket_reads, order=65, workspace_scoped=True)
+    registry.register(
+        SavedView,
+        PersonalData(
+            fields=("name", "params"),
+            subject=("owner_id",),
+            export="saved_views",
+            erase=erase_saved_views,
+            phase=30,
+            description="Views of the ticket list a person saved: their own are deleted on erasure; "
+            "those shared with the workspace stay, without their creator.",
+        ),
+    )
+    registry.register_exporter("saved_views", export_saved_views, order=66, workspace_scoped=True)

@@ -5,6 +5,7 @@ from tickets import (
     download_views,
     redaction_views,
     report_views,
+    saved_view_views,
     sla_views,
     tag_field_views,
     views,
@@ -76,4 +77,12 @@ urlpatterns = [
     path("tickets/<int:number>/macros/insert/", macro_views.ticket_macro_insert, name="ticket_macro_insert"),
     path("reports/", report_views.reports_dashboard, name="reports"),
     path("reports/<slug:table>.csv", report_views.reports_csv, name="reports_csv"),
+    # Saved views of the ticket list (tickets/saved_views.py).
+    path("tickets/views/", saved_view_views.saved_views_page, name="saved_views"),
+    path("tickets/views/<int:saved_view_id>/", saved_view_views.saved_view_update, name="saved_view_update"),
+    path(
+        "tickets/views/<int:saved_view_id>/delete/",
+        saved_view_views.saved_view_delete,
+        name="saved_view_delete",
+    ),
 ]

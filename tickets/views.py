@@ -18,7 +18,17 @@ from helpdesk.forms import apply_service_errors, service_error_message
 from helpdesk.markdown import mentions_in
 from helpdesk.text import strip_bidi
 from privacy.audit import events
-from tickets import access, custom_fields, list_views, reads, selectors, services, tag_field_pages, tags
+from tickets import (
+    access,
+    custom_fields,
+    list_views,
+    reads,
+    saved_views,
+    selectors,
+    services,
+    tag_field_pages,
+    tags,
+)
 from tickets.attachments import attachments_record_rejected
 from tickets.forms import (
     MessageEditForm,
@@ -98,10 +108,17 @@ def _page_link(request, view=None, **cursor) -> str:
 @require_GET
 def ticket_list(request, membership):
     params = request.GET.copy()
+    saved = saved_views.listed_views(membership)
+    saved_view = saved_views.chosen(saved, params.get("view"))
     view = list_views.chosen_view(membership, params)
+    if saved_view is not None:
+        params = saved_views.query_of(saved_view.params, params)
     params.pop("view", None)
     form = TicketFilterForm(params or None, membership=membership)
     values = form.values() if form.is_bound else TicketFilterForm(membership=membership).values()
+    unseen_queue = False
+    if saved_view is not None:
+        values, unseen_queue = saved_views.filter_values(form, saved_view.params)
     filters = selectors.TicketFilters(**list_views.with_view(view, values))
     page = selectors.ticket_list_page(
         membership=membership,
@@ -127,12 +144,19 @@ def ticket_list(request, membership):
         "tickets": page.tickets,
         "filters": filters,
         "hits": page.hits,
-        "filtered": any(k not in ("sort", "dir", "view") and v for k, v in request.GET.items()),
+        "filtered": saved_view is not None
+        or any(k not in ("sort", "dir", "view") and v for k, v in request.GET.items()),
         "view": view,
         # Live rows of new tickets belong on the first page of a view (live.js keeps to the
         # view's preset), never on a page narrowed by the person's own filters.
-        "takes_new_rows": not any(k not in ("sort", "dir", "view") and v for k, v in request.GET.items()),
+        "takes_new_rows": saved_view is None
+        and not any(k not in ("sort", "dir", "view") and v for k, v in request.GET.items()),
         "views": list_views.views_with_counts(membership),
+        # Saved views (tickets/saved_views.py): one query, and a capped count for the first few.
+        "saved_views": saved_views.views_with_counts(membership, saved),
+        "saved_view": saved_view,
+        "saved_view_unseen_queue": unseen_queue,
+        "filters_to_save": saved_views.query_to_save(view, params),
         "newer_url": _page_link(request, view, before=page.newer_cursor) if page.newer_cursor else None,
         "older_url": _page_link(request, view, after=page.older_cursor) if page.older_cursor else None,
         "newer_label": "Newer" if dated else "Previous",
@@ -146,7 +170,9 @@ def ticket_list(request, membership):
 @never_cache
 def ticket_view_counts(request, membership):
     """The list views' counts as JSON, for the list page to refresh them live."""
-    return JsonResponse({key: list_views.count_label(n) for key, n in list_views.counts(membership).items()})
+    counted = list_views.counts(membership)
+    counted.update(saved_views.counts(membership, saved_views.listed_views(membership)))
+    return JsonResponse({key: list_views.count_label(n) for key, n in counted.items()})
 
 
 # A new ticket -------------------------------------------------------------------------------

@@ -138,6 +138,11 @@ MACRO_APPLIED = "macro.applied"
 # Reports (tickets/reports.py): aggregate figures, but a download is a data export.
 REPORT_EXPORTED = "report.exported"
 
+# The agent workbench: views of the ticket list shared with the workspace (workspace chain).
+SAVED_VIEW_SHARED = "saved_view.shared"
+SAVED_VIEW_CHANGED = "saved_view.changed"
+SAVED_VIEW_DELETED = "saved_view.deleted"
+
 ACTIONS: dict[str, str] = {
     MAIL_RECEIVED: (
         "An email reached a support mailbox (detail: mailbox id, outcome, reason code, ticket "
@@ -338,6 +343,13 @@ ACTIONS: dict[str, str] = {
         "A staff member downloaded a table of the reports dashboard as CSV (detail: table, period in "
         "days, its last day, queue id or all)."
     ),
+    SAVED_VIEW_SHARED: (
+        "An admin shared a saved view of the ticket list with the workspace (detail: the filter names)."
+    ),
+    SAVED_VIEW_CHANGED: (
+        "An admin renamed a shared view or took it back as their own (detail: renamed or unshared)."
+    ),
+    SAVED_VIEW_DELETED: "An admin deleted a shared view of the ticket list.",
 }
 
 ACTION_CHOICES: list[tuple[str, str]] = sorted((name, name) for name in ACTIONS)

@@ -1554,3 +1554,44 @@ def report_exported(
             "queue": queue_id if queue_id is not None else "all",
         },
     )
+
+
+# The agent workbench: shared views of the ticket list (workspace chain) ---------------------------
+# The view's name is free text: it stays out of the log (target id and what changed are enough).
+
+
+@_writes(actions.SAVED_VIEW_SHARED)
+def saved_view_shared(*, view, actor, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.SAVED_VIEW_SHARED,
+        request=request,
+        actor=actor,
+        workspace=view.workspace,
+        target=view,
+        detail={"filters": sorted(view.params)},
+    )
+
+
+@_writes(actions.SAVED_VIEW_CHANGED)
+def saved_view_changed(*, view, change: str, actor, request=None) -> AuditEvent:
+    """``change``: renamed or unshared."""
+    return audit_record(
+        action=actions.SAVED_VIEW_CHANGED,
+        request=request,
+        actor=actor,
+        workspace=view.workspace,
+        target=view,
+        detail={"change": change},
+    )
+
+
+@_writes(actions.SAVED_VIEW_DELETED)
+def saved_view_deleted(*, view, actor, request=None) -> AuditEvent:
+    return audit_record(
+        action=actions.SAVED_VIEW_DELETED,
+        request=request,
+        actor=actor,
+        workspace=view.workspace,
+        target=view,
+        detail={"filters": sorted(view.params)},
+    )

@@ -614,6 +614,70 @@ MATRIX.update(
 )
 
 
+# Saved views of the ticket list: staff only; a shared view is changed by admins only. ------------
+
+
+def _shared_view(world):
+    from tickets.models import SavedView
+
+    view = SavedView.objects.create(
+        workspace=world.workspace,
+        owner=world.user(ADMIN),
+        name="Urgent",
+        shared=True,
+        params={"priority": ["urgent"]},
+    )
+    return {"saved_view_id": view.pk}
+
+
+def _saved_view_named(name) -> bool:
+    from tickets.models import SavedView
+
+    return SavedView.objects.filter(name=name).exists()
+
+
+_STAFF = (ADMIN, AGENT_WITH_QUEUE, AGENT_WITHOUT_QUEUE)
+
+MATRIX.update(
+    {
+        "saved_views": {
+            "kwargs_factory": lambda world: {},
+            "methods": {
+                "GET": {},
+                "POST": {
+                    "data": lambda world, kwargs: {"name": "Matrix view", "filters": "status=pending"},
+                    "applied": lambda world, kwargs: _saved_view_named("Matrix view"),
+                },
+            },
+            "expected": {
+                "GET": {**every_member(404), **dict.fromkeys(_STAFF, 200)},
+                "POST": {**every_member(404), **dict.fromkeys(_STAFF, 302)},
+            },
+        },
+        "saved_view_update": {
+            "kwargs_factory": _shared_view,
+            "methods": {
+                "POST": {
+                    "data": lambda world, kwargs: {"name": "Renamed by matrix"},
+                    "applied": lambda world, kwargs: _saved_view_named("Renamed by matrix"),
+                },
+            },
+            "expected": {"POST": only(ADMIN, 302)},
+        },
+        "saved_view_delete": {
+            "kwargs_factory": _shared_view,
+            "methods": {
+                "POST": {
+                    "data": lambda world, kwargs: {},
+                    "applied": lambda world, kwargs: not _saved_view_named("Urgent"),
+                },
+            },
+            "expected": {"POST": only(ADMIN, 302)},
+        },
+    }
+)
+
+
 def _attachment_redacted(kwargs) -> bool:
     from tickets.models import Attachment
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0020_bulk_ticket_merge"),
+        ("tickets", "0021_bulk_ticket_merge"),
         ("workspaces", "0008_workspace_redaction_and_restriction"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

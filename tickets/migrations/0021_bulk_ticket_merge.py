@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0019_macros"),
+        ("tickets", "0020_macros"),
         ("workspaces", "0008_workspace_redaction_and_restriction"),
     ]
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0018_reports"),
+        ("tickets", "0019_reports"),
         ("workspaces", "0008_workspace_redaction_and_restriction"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -20,7 +20,7 @@ def figures_from_tickets(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0017_tags_custom_fields"),
+        ("tickets", "0018_saved_views"),
         ("workspaces", "0008_workspace_redaction_and_restriction"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
