@@ -97,11 +97,13 @@ def users(count):
     ]
 
 
-def measure_record(total, threads, spaces, people, *, durable=True):
-    """audit_record throughput: ``threads`` threads, thread i writing to workspace i.
+def measure_record(total, threads, spaces, people, *, durable=True, same_workspace=True):
+    """audited actions per second: ``threads`` threads, each action its own transaction (as a
+    request is), all on ONE workspace by default (the busy-workspace case of issue 15), or
+    thread i on workspace i (``same_workspace=False``).
 
     ``durable=False`` turns off synchronous_commit for the writers (PostgreSQL), separating the
-    cost of the code and its locks from the disk's fsync per commit."""
+    cost of the code and its locks from the disk's fsync per commit. Returns (events, seconds)."""
     from django.db import connection, connections
     from django.test import RequestFactory
 
@@ -109,13 +111,15 @@ def measure_record(total, threads, spaces, people, *, durable=True):
 
     factory = RequestFactory()
     per_thread = total // threads
+    start = threading.Barrier(threads + 1)
 
     def work(index):
         rng = random.Random(index)
-        if not durable and connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET synchronous_commit = off")
         try:
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET synchronous_commit = {'on' if durable else 'off'}")
+            start.wait()
             for i in range(per_thread):
                 request = factory.get(
                     "/",
@@ -126,7 +130,7 @@ def measure_record(total, threads, spaces, people, *, durable=True):
                 audit_record(
                     action=ACTIONS[i % len(ACTIONS)],
                     request=request,
-                    workspace=spaces[index % len(spaces)],
+                    workspace=spaces[0 if same_workspace else index % len(spaces)],
                     target_type="tickets.ticket",
                     target_id=rng.randrange(1, 10_000),
                     detail={"number": i, "queue_id": 1 + i % 5},
@@ -134,10 +138,11 @@ def measure_record(total, threads, spaces, people, *, durable=True):
         finally:
             connections.close_all()
 
-    started = time.perf_counter()
     pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
     for thread in pool:
         thread.start()
+    start.wait()
+    started = time.perf_counter()
     for thread in pool:
         thread.join()
     seconds = time.perf_counter() - started
@@ -265,6 +270,9 @@ def main():
     parser.add_argument("--threads", type=int, default=4, help="Writer threads of the parallel run.")
     parser.add_argument("--chains", type=int, default=10, help="Workspaces (chains) of the bulk load.")
     parser.add_argument("--database", help="Database name (default: <DATABASE_URL's>_audit_bench).")
+    parser.add_argument(
+        "--writes-only", action="store_true", help="Only the audited-actions-per-second part."
+    )
     args = parser.parse_args()
 
     setup(args)
@@ -284,9 +292,11 @@ def main():
             count, seconds = measure_record(args.record // 4, threads, spaces, people, durable=durable)
             written += count
             print(
-                f"audit_record, {threads} thread(s), {mode}: {count:,} events in {seconds:.2f}s "
-                f"= {count / seconds:,.0f} events/s"
+                f"audited actions on one workspace, {threads} writer(s), {mode}: {count:,} in "
+                f"{seconds:.2f}s = {count / seconds:,.0f}/s (load average {os.getloadavg()[0]:.1f})"
             )
+    if args.writes_only:
+        return 0
 
     remaining = max(args.events - written, 0)
     loaded, seconds = bulk_load(remaining, spaces[: args.chains], people)
