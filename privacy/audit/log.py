@@ -272,37 +272,50 @@ def audit_record(
         return None
     chain = chain_for(workspace)
     inline = seal_inline()
+    fields = {
+        "chain": chain,
+        "workspace": workspace,
+        "actor": actor,
+        "actor_label": _actor_label(actor),
+        "ip_address": client_ip(request),
+        "user_agent": user_agent,
+        "action": action,
+        "target_type": target_type[:TARGET_MAX],
+        "target_id": str(target_id)[:TARGET_MAX] if target_id != "" else "",
+        "detail": detail,
+        "dedupe_key": dedupe_key,
+    }
+    if not inline and not deduplicated and not connection.in_atomic_block:
+        # Called on its own (no caller's transaction): one INSERT is atomic by itself, so no
+        # BEGIN/COMMIT round trips around it.
+        event = _unsealed(fields)
+        event.save(force_insert=True)
+        return event
     with transaction.atomic(savepoint=False):
         if deduplicated:
             _lock_dedupe_key(dedupe_key)
             if _recent(dedupe_key, dedupe_window):
                 return None
-        head = lock_head(chain) if inline else None
-        salt = secrets.token_hex(16)
-        event = AuditEvent(
-            chain=chain,
-            # Inline: taken under the head lock, so created_at grows with seq within a chain.
-            created_at=timezone.now(),
-            workspace=workspace,
-            actor=actor,
-            actor_label=_actor_label(actor),
-            ip_address=client_ip(request),
-            user_agent=user_agent,
-            action=action,
-            target_type=target_type[:TARGET_MAX],
-            target_id=str(target_id)[:TARGET_MAX] if target_id != "" else "",
-            detail=detail,
-            dedupe_key=dedupe_key,
-            personal_salt=salt,
-        )
-        event.personal_hash = personal_digest(salt, event.actor_label, event.ip_address, event.user_agent)
-        event.content_hash = event_content_digest(event)
-        if head is not None:
-            event.seq = head.last_seq + 1
-            event.prev_hash = head.last_hash
-            event.hash = event_digest(event)
-            event.sealed_at = event.created_at
+        if not inline:
+            event = _unsealed(fields)
+            event.save(force_insert=True)
+            return event
+        head = lock_head(chain)
+        # Taken under the head lock, so created_at grows with seq within the chain.
+        event = _unsealed(fields)
+        event.seq = head.last_seq + 1
+        event.prev_hash = head.last_hash
+        event.hash = event_digest(event)
+        event.sealed_at = event.created_at
         event.save(force_insert=True)
-        if head is not None:
-            AuditChainHead.objects.filter(pk=chain).update(last_seq=event.seq, last_hash=event.hash)
+        AuditChainHead.objects.filter(pk=chain).update(last_seq=event.seq, last_hash=event.hash)
+    return event
+
+
+def _unsealed(fields: dict) -> AuditEvent:
+    """The event with its salt, personal hash and content hash, not linked into the chain."""
+    salt = secrets.token_hex(16)
+    event = AuditEvent(created_at=timezone.now(), personal_salt=salt, **fields)
+    event.personal_hash = personal_digest(salt, event.actor_label, event.ip_address, event.user_agent)
+    event.content_hash = event_content_digest(event)
     return event

@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from privacy.audit import events
 from privacy.audit.events import USER_TARGET_TYPE
-from privacy.audit.log import ACCOUNT_CHAIN, chain_for
-from privacy.audit.models import AuditChainHead, AuditEvent
+from privacy.audit.log import ACCOUNT_CHAIN, chain_for, lock_head
+from privacy.audit.models import AuditEvent
 from privacy.audit.sealer import SEAL_BATCH, seal_locked
 
 MAINTENANCE_NEEDS_TRANSACTION = "Audit maintenance must run inside a transaction (transaction.atomic)."
@@ -73,9 +73,8 @@ def audit_events_purge(*, workspace=None, before: datetime, actor=None) -> Audit
     if timezone.is_naive(before):
         raise ValueError("before must be an aware datetime.")
     chain = chain_for(workspace)
-    head = AuditChainHead.objects.select_for_update().filter(pk=chain).first()
-    if head is None:
-        return None
+    # Created when missing: a chain whose events all still wait for the sealer has no head yet.
+    head = lock_head(chain)
     while seal_locked(head) == SEAL_BATCH:
         pass
     chain_events = AuditEvent.objects.filter(chain=chain)

@@ -57,6 +57,7 @@ def _apply(links: list[tuple[int, int, str, str]], sealed_at) -> int:
     """Write the (id, seq, prev_hash, hash) links in one statement (PostgreSQL) or one
     executemany (SQLite); returns the rows updated."""
     table = _table()
+    sealed_at = connection.ops.adapt_datetimefield_value(sealed_at)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             ids, seqs, prevs, hashes = (list(column) for column in zip(*links, strict=True))
@@ -68,6 +69,7 @@ def _apply(links: list[tuple[int, int, str, str]], sealed_at) -> int:
                 [sealed_at, ids, seqs, prevs, hashes],
             )
             return cursor.rowcount
+        # bandit B608: as above, the table name only.
         cursor.executemany(
             f"UPDATE {table} SET seq = %s, prev_hash = %s, hash = %s, sealed_at = %s "  # noqa: S608  # nosec B608
             "WHERE id = %s AND seq IS NULL",
