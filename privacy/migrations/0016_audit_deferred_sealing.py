@@ -8,7 +8,9 @@ besides the maintenance paths: sealing, which sets ``seq``, ``prev_hash``, ``has
 PostgreSQL compares the whole row as jsonb minus the four chain columns, so a column added
 later is covered without touching the trigger. SQLite names the columns (its triggers cannot
 compare rows); the table rebuild of the schema operations above drops SQLite's old trigger, so
-it is created again here, after them.
+it is created again here, after them (and, going back, 0005's trigger is created again after
+the reversed rebuild by the first operation). Going back drops ``content_hash``: rows written
+since then no longer verify, so reversing is for development only.
 """
 
 from django.conf import settings
@@ -118,6 +120,10 @@ def backward(apps, schema_editor):
     _install(schema_editor, allow_sealing=False)
 
 
+def noop(apps, schema_editor):
+    pass
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -127,6 +133,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # Going back, this runs last: after SQLite's reversed table rebuild dropped the trigger.
+        migrations.RunPython(noop, backward, elidable=False),
         migrations.AddField(
             model_name='auditevent',
             name='content_hash',
