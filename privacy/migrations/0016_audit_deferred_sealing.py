@@ -125,10 +125,9 @@ def noop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('privacy', '0015_retention_raw_email'),
-        ('workspaces', '0008_workspace_redaction_and_restriction'),
+        ("privacy", "0015_retention_raw_email"),
+        ("workspaces", "0008_workspace_redaction_and_restriction"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -136,37 +135,44 @@ class Migration(migrations.Migration):
         # Going back, this runs last: after SQLite's reversed table rebuild dropped the trigger.
         migrations.RunPython(noop, backward, elidable=False),
         migrations.AddField(
-            model_name='auditevent',
-            name='content_hash',
-            field=models.CharField(blank=True, default='', max_length=64),
+            model_name="auditevent",
+            name="content_hash",
+            field=models.CharField(blank=True, default="", max_length=64),
         ),
         migrations.AddField(
-            model_name='auditevent',
-            name='sealed_at',
+            model_name="auditevent",
+            name="sealed_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='hash',
-            field=models.CharField(blank=True, default='', max_length=64),
+            model_name="auditevent",
+            name="hash",
+            field=models.CharField(blank=True, default="", max_length=64),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='prev_hash',
-            field=models.CharField(blank=True, default='', max_length=64),
+            model_name="auditevent",
+            name="prev_hash",
+            field=models.CharField(blank=True, default="", max_length=64),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='seq',
+            model_name="auditevent",
+            name="seq",
             field=models.BigIntegerField(blank=True, null=True),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(condition=models.Q(('seq__isnull', True)), fields=['chain', 'id'], name='audit_unsealed_idx'),
+            model_name="auditevent",
+            index=models.Index(
+                condition=models.Q(("seq__isnull", True)), fields=["chain", "id"], name="audit_unsealed_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='auditevent',
-            constraint=models.CheckConstraint(condition=models.Q(('seq__isnull', False), models.Q(('content_hash', ''), _negated=True), _connector='OR'), name='audit_unsealed_has_content_hash'),
+            model_name="auditevent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("seq__isnull", False), models.Q(("content_hash", ""), _negated=True), _connector="OR"
+                ),
+                name="audit_unsealed_has_content_hash",
+            ),
         ),
         # After the schema operations: SQLite's table rebuild drops the old trigger.
         migrations.RunPython(forward, backward, elidable=False),
