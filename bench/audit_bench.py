@@ -255,6 +255,50 @@ def bulk_load(total, spaces, people):
     return per_chain * len(spaces), seconds
 
 
+FLOOR_CHAIN = "bench:floor"
+
+
+def measure_floor(total, threads):
+    """The database's own limit for the same work: ``threads`` connections each committing a
+    one-row INSERT into the audit table (same indexes, durable commit, no Python around it but
+    the driver). What audit_record's deferred write is compared with; the rows are removed."""
+    from django.db import connection, connections, transaction
+
+    from privacy.audit.maintenance import audit_maintenance
+
+    per_thread = total // threads
+    start = threading.Barrier(threads + 1)
+    sql = (
+        "INSERT INTO privacy_auditevent (chain, prev_hash, hash, created_at, workspace_id, actor_label, "  # noqa: S608
+        "user_agent, action, target_type, target_id, detail, dedupe_key, personal_salt, personal_hash, "
+        "content_hash) VALUES (%s, '', '', %s, NULL, 'a@example.test', 'ua', 'ticket.created', "
+        "'tickets.ticket', '1', '{}', '', 's', 'p', 'c')"
+    )
+
+    def work(index):
+        try:
+            with connection.cursor() as cursor:
+                if connection.vendor == "postgresql":
+                    cursor.execute("SET synchronous_commit = on")
+                start.wait()
+                for _ in range(per_thread):
+                    cursor.execute(sql, [FLOOR_CHAIN, datetime.now(UTC)])
+        finally:
+            connections.close_all()
+
+    pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    for thread in pool:
+        thread.start()
+    start.wait()
+    started = time.perf_counter()
+    for thread in pool:
+        thread.join()
+    seconds = time.perf_counter() - started
+    with transaction.atomic(), audit_maintenance(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM privacy_auditevent WHERE chain = %s", [FLOOR_CHAIN])
+    return per_thread * threads, seconds
+
+
 def load_unsealed(total, workspace, people):
     """``total`` unsealed rows of one workspace as writers leave them (real content hashes), in
     one transaction: the backlog the sealer is timed on."""
@@ -404,6 +448,12 @@ def main():
                 f"audited actions on one workspace, {threads} writer(s), durable commits, {how}: {count:,} "
                 f"in {seconds:.2f}s = {count / seconds:,.0f}/s (load average {load()[0]:.1f})"
             )
+            if not inline:
+                count, seconds = measure_floor(args.record, threads)
+                print(
+                    f"  floor: bare one-row INSERT + durable COMMIT, {threads} connection(s): "
+                    f"{count / seconds:,.0f}/s (load average {load()[0]:.1f})"
+                )
     seal_pending(
         max_batches=1_000_000
     )  # what the write runs left, so the sealer starts from a backlog of its own

@@ -19,8 +19,9 @@ from privacy.audit.sealer import seal_locked, seal_pending
 from privacy.audit.tasks import audit_seal_pending_task
 from privacy.audit.verify import REASON_CONTENT, verify_audit_chains
 from tests.concurrency import run_threads
-from tests.factories import WorkspaceFactory
-from tests.privacy.audit_support import raw_sql, run_verify
+from tests.factories import UserFactory, WorkspaceFactory
+from tests.privacy.audit_support import raw_sql, request_for, run_verify
+from workspaces.access import audit_refused_at
 
 POSTGRES_ONLY_WHY = "SQLite runs one writing transaction at a time: no two writers or sealers overlap there"
 
@@ -302,3 +303,21 @@ def test_beat_runs_the_sealer_every_few_seconds_and_the_command_seals_now(deferr
     call_command("seal_audit_log", stdout=out)
     assert "Sealed 2 audit events in 1 chains." in out.getvalue()
     assert _chain_seqs(workspace) == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rate_limited_events_are_still_written_once_by_concurrent_writers(deferred):
+    postgres = connection.vendor == "postgresql"
+    threads = 6 if postgres else 3
+    stranger = UserFactory()
+    spaces = [WorkspaceFactory(slug=f"probe{i}") for i in range(threads)]
+
+    def refuse(index):
+        slug = spaces[index].slug
+        audit_refused_at(request_for(f"/w/{slug}/tickets/", user=stranger), slug=slug, reason="not_member")
+
+    run_threads(threads, refuse)
+
+    assert AuditEvent.objects.filter(action=actions.ACCESS_REFUSED, actor_id=stranger.pk).count() == 1
+    seal_pending()
+    assert verify_audit_chains().ok
