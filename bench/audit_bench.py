@@ -2,8 +2,13 @@
 
 Measures, on the database of ``DATABASE_URL`` (PostgreSQL; SQLite works for a smoke run):
 
-1. events written per second through ``audit_record`` (each event its own transaction, as in a
-   request), by one thread and by several threads writing to different workspaces;
+1. audited actions per second on ONE workspace through ``audit_record`` (each its own
+   transaction with a durable commit, as in a request), by 1 and ``--threads`` writers, with
+   inline sealing (every writer takes the chain head lock: the code before issue 15) and with
+   deferred sealing (writers insert unsealed rows; the sealer links them);
+   then the sealer: rows sealed per second from a backlog, and the delay from writing to sealed
+   (p50/p95/max) while writers write and the sealer runs every ``AUDIT_SEAL_INTERVAL_SECONDS``
+   as the beat task does;
 2. a bulk load up to ``--events`` rows with a fast path that computes the real chained hashes
    (the same functions ``audit_record`` uses) and COPYs them in (PostgreSQL) or bulk-inserts;
 3. ``verify_audit_log`` rows per second over the whole table;
@@ -56,6 +61,8 @@ def setup(args):
         print("WARNING: DATABASE_URL is not set: running on SQLite (figures are not PostgreSQL's).")
         os.environ.setdefault("HELPDESK_VAR_DIR", str(ROOT / "var" / "audit_bench"))
     os.environ.setdefault("SECRET_KEY", "audit-bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
+    # One connection per writer thread for the whole run (a pool of 10 would cap the writers).
+    os.environ.setdefault("DB_POOL", "0")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
     import django
 
@@ -97,11 +104,13 @@ def users(count):
     ]
 
 
-def measure_record(total, threads, spaces, people, *, durable=True):
-    """audit_record throughput: ``threads`` threads, thread i writing to workspace i.
+def measure_record(total, threads, spaces, people, *, durable=True, same_workspace=True):
+    """audited actions per second: ``threads`` threads, each action its own transaction (as a
+    request is), all on ONE workspace by default (the busy-workspace case of issue 15), or
+    thread i on workspace i (``same_workspace=False``).
 
     ``durable=False`` turns off synchronous_commit for the writers (PostgreSQL), separating the
-    cost of the code and its locks from the disk's fsync per commit."""
+    cost of the code and its locks from the disk's fsync per commit. Returns (events, seconds)."""
     from django.db import connection, connections
     from django.test import RequestFactory
 
@@ -109,24 +118,30 @@ def measure_record(total, threads, spaces, people, *, durable=True):
 
     factory = RequestFactory()
     per_thread = total // threads
+    start = threading.Barrier(threads + 1)
 
     def work(index):
         rng = random.Random(index)
-        if not durable and connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET synchronous_commit = off")
         try:
-            for i in range(per_thread):
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET synchronous_commit = {'on' if durable else 'off'}")
+            # The requests exist before the clock starts: a real one is there already.
+            requests = []
+            for i in range(min(per_thread, 50)):
                 request = factory.get(
                     "/",
                     REMOTE_ADDR=f"10.{index}.{i % 250}.{rng.randrange(1, 250)}",
                     HTTP_USER_AGENT=AGENTS[i % 2],
                 )
                 request.user = people[i % len(people)]
+                requests.append(request)
+            start.wait()
+            for i in range(per_thread):
                 audit_record(
                     action=ACTIONS[i % len(ACTIONS)],
-                    request=request,
-                    workspace=spaces[index % len(spaces)],
+                    request=requests[i % len(requests)],
+                    workspace=spaces[0 if same_workspace else index % len(spaces)],
                     target_type="tickets.ticket",
                     target_id=rng.randrange(1, 10_000),
                     detail={"number": i, "queue_id": 1 + i % 5},
@@ -134,10 +149,11 @@ def measure_record(total, threads, spaces, people, *, durable=True):
         finally:
             connections.close_all()
 
-    started = time.perf_counter()
     pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
     for thread in pool:
         thread.start()
+    start.wait()
+    started = time.perf_counter()
     for thread in pool:
         thread.join()
     seconds = time.perf_counter() - started
@@ -174,7 +190,7 @@ def bulk_rows(chain, workspace_id, start_seq, prev_hash, count, start_at, people
 
 COLUMNS = (
     "chain, seq, prev_hash, hash, created_at, workspace_id, actor_id, actor_label, ip_address, user_agent, "
-    "action, target_type, target_id, detail, dedupe_key, personal_salt, personal_hash"
+    "action, target_type, target_id, detail, dedupe_key, personal_salt, personal_hash, content_hash"
 )
 
 
@@ -214,7 +230,8 @@ def bulk_load(total, spaces, people):
                 for rows in generators:
                     row = next(rows)
                     heads[row[0]] = (row[1], row[3])
-                    yield (*row[:13], json.dumps(row[13]), *row[14:])
+                    # content_hash empty: these are v2 rows (the whole content in the chain hash).
+                    yield (*row[:13], json.dumps(row[13]), *row[14:], "")
 
         if connection.vendor == "postgresql":
             sql = f"COPY privacy_auditevent ({COLUMNS}) FROM STDIN"
@@ -222,7 +239,7 @@ def bulk_load(total, spaces, people):
                 for row in interleaved():
                     copy.write_row(row)
         else:
-            marks = ", ".join(["%s"] * 17)
+            marks = ", ".join(["%s"] * 18)
             sql = f"INSERT INTO privacy_auditevent ({COLUMNS}) VALUES ({marks})"  # noqa: S608 - constant
             batch = []
             with connection.cursor() as cursor:
@@ -240,6 +257,135 @@ def bulk_load(total, spaces, people):
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE privacy_auditevent")
     return per_chain * len(spaces), seconds
+
+
+FLOOR_CHAIN = "bench:floor"
+
+
+def measure_floor(total, threads):
+    """The database's own limit for the same work: ``threads`` connections each committing a
+    one-row INSERT into the audit table (same indexes, durable commit, no Python around it but
+    the driver). What audit_record's deferred write is compared with; the rows are removed."""
+    from django.db import connection, connections, transaction
+
+    from privacy.audit.maintenance import audit_maintenance
+
+    per_thread = total // threads
+    start = threading.Barrier(threads + 1)
+    sql = (
+        "INSERT INTO privacy_auditevent (chain, prev_hash, hash, created_at, workspace_id, actor_label, "  # noqa: S608
+        "user_agent, action, target_type, target_id, detail, dedupe_key, personal_salt, personal_hash, "
+        "content_hash) VALUES (%s, '', '', %s, NULL, 'a@example.test', 'ua', 'ticket.created', "
+        "'tickets.ticket', '1', '{}', '', 's', 'p', 'c')"
+    )
+
+    def work(index):
+        try:
+            with connection.cursor() as cursor:
+                if connection.vendor == "postgresql":
+                    cursor.execute("SET synchronous_commit = on")
+                start.wait()
+                for _ in range(per_thread):
+                    cursor.execute(sql, [FLOOR_CHAIN, datetime.now(UTC)])
+        finally:
+            connections.close_all()
+
+    pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    for thread in pool:
+        thread.start()
+    start.wait()
+    started = time.perf_counter()
+    for thread in pool:
+        thread.join()
+    seconds = time.perf_counter() - started
+    with transaction.atomic(), audit_maintenance(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM privacy_auditevent WHERE chain = %s", [FLOOR_CHAIN])
+    return per_thread * threads, seconds
+
+
+def load_unsealed(total, workspace, people):
+    """``total`` unsealed rows of one workspace as writers leave them (real content hashes), in
+    one transaction: the backlog the sealer is timed on."""
+    import json
+
+    from django.db import connection, transaction
+
+    from privacy.audit.log import content_digest, personal_digest
+
+    rng = random.Random(11)
+    chain = f"ws:{workspace.pk}"
+    columns = (
+        "chain, prev_hash, hash, created_at, workspace_id, actor_id, actor_label, ip_address, user_agent, "
+        "action, target_type, target_id, detail, dedupe_key, personal_salt, personal_hash, content_hash"
+    )
+    rows = []
+    now = datetime.now(UTC)
+    for offset in range(total):
+        person = people[offset % len(people)]
+        ip, agent = f"10.1.{rng.randrange(256)}.{rng.randrange(1, 255)}", AGENTS[offset % 2]
+        action, target_id = ACTIONS[offset % len(ACTIONS)], str(rng.randrange(1, 100_000))
+        detail = {"number": int(target_id)}
+        salt = secrets.token_hex(16)
+        personal = personal_digest(salt, person.email, ip, agent)
+        content = content_digest(
+            chain, now, workspace.pk, person.pk, action, "tickets.ticket", target_id, detail, "", personal
+        )
+        rows.append(
+            (chain, "", "", now, workspace.pk, person.pk, person.email, ip, agent, action, "tickets.ticket",
+             target_id, json.dumps(detail), "", salt, personal, content)
+        )  # fmt: skip
+    marks = ", ".join(["%s"] * 17)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO privacy_auditevent ({columns}) VALUES ({marks})", rows)  # noqa: S608
+
+
+def measure_sealer(total, workspace, people):
+    """Rows per second the sealer links from a backlog of ``total`` unsealed rows."""
+    from privacy.audit.sealer import seal_pending
+
+    load_unsealed(total, workspace, people)
+    started = time.perf_counter()
+    result = seal_pending(chain=f"ws:{workspace.pk}", max_batches=1_000_000)
+    return result.sealed, time.perf_counter() - started
+
+
+def measure_seal_delay(total, threads, spaces, people):
+    """Writers write while one sealer runs every AUDIT_SEAL_INTERVAL_SECONDS (as beat does);
+    returns the (p50, p95, max) seconds from an event's created_at to its sealed_at."""
+    from django.conf import settings
+    from django.db import connections
+
+    from privacy.audit.models import AuditEvent
+    from privacy.audit.sealer import seal_pending
+
+    interval = settings.AUDIT_SEAL_INTERVAL_SECONDS
+    done = threading.Event()
+    first_id = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+    def sealer():
+        try:
+            while not done.wait(interval):
+                seal_pending()
+            seal_pending()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=sealer)
+    thread.start()
+    try:
+        measure_record(total, threads, spaces, people)
+    finally:
+        done.set()
+        thread.join()
+    delays = sorted(
+        (sealed - created).total_seconds()
+        for created, sealed in AuditEvent.objects.filter(id__gt=first_id, workspace=spaces[0]).values_list(
+            "created_at", "sealed_at"
+        )
+    )
+    if not delays:
+        return 0.0, 0.0, 0.0
+    return delays[len(delays) // 2], delays[int(len(delays) * 0.95)], delays[-1]
 
 
 def measure_pages(workspace):
@@ -261,10 +407,21 @@ def measure_pages(workspace):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000, help="Total events in the table at the end.")
-    parser.add_argument("--record", type=int, default=4000, help="Events written through audit_record.")
+    parser.add_argument("--record", type=int, default=2000, help="Audited actions per write measurement.")
+    parser.add_argument(
+        "--more-threads",
+        type=int,
+        nargs="*",
+        default=[8],
+        help="Further writer counts (deferred sealing only).",
+    )
+    parser.add_argument("--seal-rows", type=int, default=20_000, help="Backlog the sealer is timed on.")
     parser.add_argument("--threads", type=int, default=4, help="Writer threads of the parallel run.")
     parser.add_argument("--chains", type=int, default=10, help="Workspaces (chains) of the bulk load.")
     parser.add_argument("--database", help="Database name (default: <DATABASE_URL's>_audit_bench).")
+    parser.add_argument(
+        "--writes-only", action="store_true", help="Only the audited-actions-per-second part."
+    )
     args = parser.parse_args()
 
     setup(args)
@@ -277,16 +434,47 @@ def main():
     people = users(20)
     print(f"Database: {connection.vendor} {connection.settings_dict['NAME']}")
 
+    from django.conf import settings
+
+    from privacy.audit.sealer import seal_pending
+
+    load = os.getloadavg
     written = 0
-    for durable in (True, False):
-        mode = "durable commits" if durable else "synchronous_commit=off"
-        for threads in (1, args.threads):
-            count, seconds = measure_record(args.record // 4, threads, spaces, people, durable=durable)
+    for inline in (True, False):
+        settings.AUDIT_SEAL_INLINE = inline
+        how = "inline sealing (head lock per event: before)" if inline else "deferred sealing (after)"
+        for threads in sorted({1, args.threads, *args.more_threads}):
+            if inline and threads not in (1, args.threads):
+                continue
+            count, seconds = measure_record(args.record, threads, spaces, people)
             written += count
             print(
-                f"audit_record, {threads} thread(s), {mode}: {count:,} events in {seconds:.2f}s "
-                f"= {count / seconds:,.0f} events/s"
+                f"audited actions on one workspace, {threads} writer(s), durable commits, {how}: {count:,} "
+                f"in {seconds:.2f}s = {count / seconds:,.0f}/s (load average {load()[0]:.1f})"
             )
+            if not inline:
+                count, seconds = measure_floor(args.record, threads)
+                print(
+                    f"  floor: bare one-row INSERT + durable COMMIT, {threads} connection(s): "
+                    f"{count / seconds:,.0f}/s (load average {load()[0]:.1f})"
+                )
+    seal_pending(
+        max_batches=1_000_000
+    )  # what the write runs left, so the sealer starts from a backlog of its own
+    count, seconds = measure_sealer(args.seal_rows, spaces[1], people)
+    written += count
+    print(
+        f"sealer: {count:,} rows of one chain in {seconds:.2f}s = {count / seconds:,.0f} rows/s "
+        f"(load average {load()[0]:.1f})"
+    )
+    p50, p95, worst = measure_seal_delay(args.record, args.threads, spaces, people)
+    written += args.record
+    print(
+        f"seal delay, {args.threads} writers, sealer every {settings.AUDIT_SEAL_INTERVAL_SECONDS}s: "
+        f"p50 {p50:.2f}s, p95 {p95:.2f}s, max {worst:.2f}s (load average {load()[0]:.1f})"
+    )
+    if args.writes_only:
+        return 0
 
     remaining = max(args.events - written, 0)
     loaded, seconds = bulk_load(remaining, spaces[: args.chains], people)

@@ -283,6 +283,12 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not env_
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_IGNORE_RESULT = True
+# Audit events (docs/audit-log.md): with a broker, writers insert them unsealed and the beat
+# task "audit-seal" links them into their chain every AUDIT_SEAL_INTERVAL_SECONDS, so writers of
+# one workspace never queue behind its chain head. Without one (no beat runs; SQLite has one
+# writer at a time anyway) each writer links its own event in its transaction.
+AUDIT_SEAL_INLINE = env_bool("AUDIT_SEAL_INLINE", default=not env_str("CELERY_BROKER_URL"))
+AUDIT_SEAL_INTERVAL_SECONDS = env_int("AUDIT_SEAL_INTERVAL_SECONDS", 2)
 # Task modules not named tasks.py (autodiscovery finds only <app>.tasks).
 CELERY_IMPORTS = (
     "privacy.account.erasure",
@@ -292,6 +298,7 @@ CELERY_IMPORTS = (
     "privacy.retention.tasks",
     "tickets.mail.tasks",
     "privacy.account.notification_digest",
+    "privacy.audit.tasks",
 )
 CELERY_BEAT_SCHEDULE = {
     "privacy-erasures-due": {"task": "privacy.tasks.erasures_run_due", "schedule": 60 * 15},
@@ -313,6 +320,13 @@ CELERY_BEAT_SCHEDULE = {
     "notification-digests": {"task": "privacy.tasks.send_notification_digests", "schedule": 60 * 60},
     # Service levels (issue 13): record and email the targets that passed, each minute.
     "sla-breaches": {"task": "tickets.sla_detect_breaches", "schedule": 60},
+    # Audit events are linked into their chain within this interval of their commit (issue 15).
+    # A run left behind by a busy worker expires rather than queueing up behind the next ones.
+    "audit-seal": {
+        "task": "privacy.tasks.audit_seal_pending",
+        "schedule": AUDIT_SEAL_INTERVAL_SECONDS,
+        "options": {"expires": AUDIT_SEAL_INTERVAL_SECONDS * 5},
+    },
 }
 
 EMAIL_HOST = env_str("EMAIL_HOST")

@@ -1,8 +1,17 @@
 """Writing the audit log. ``audit_record`` is the one function every event goes through; product
 code calls it only through the typed functions of privacy/audit/events.py.
 
-Each event is hashed over its own content and the hash of the previous event in its chain, so
-an edited or removed row breaks the chain and ``manage.py verify_audit_log`` names it.
+Each event is hashed over its own content (``content_hash``, computed here, in the writer's
+transaction) and then linked into its workspace's chain: ``hash = link(chain, seq, prev_hash,
+content_hash)``. So an edited or removed row breaks the chain and ``manage.py verify_audit_log``
+names it.
+
+Linking needs the chain's head, which only one transaction may hold at a time, so where many
+requests write to one workspace the linking is deferred (``AUDIT_SEAL_INLINE`` off): the writer
+inserts the row unsealed (``seq`` NULL) without touching the head, and the sealer
+(privacy/audit/sealer.py, a beat task every ``AUDIT_SEAL_INTERVAL_SECONDS``) links committed rows
+in batches. With it on (the default without a Celery broker: SQLite has one writer at a time
+anyway, and no beat runs), the writer links its own row under the head lock, as before.
 
 The personal columns (``actor_label``, ``ip_address``, ``user_agent``) enter the chain hash only
 through ``personal_hash = sha256(personal_salt, values)``. Erasing a person blanks those columns
@@ -19,6 +28,7 @@ from datetime import UTC, timedelta
 from hashlib import sha256
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -32,6 +42,8 @@ LABEL_MAX = 254
 TARGET_MAX = 64
 DEDUPE_KEY_MAX = 128
 DIGEST_VERSION = "v2"
+# Rows with a content_hash: the content is hashed on its own, the chain links content hashes.
+CONTENT_DIGEST_VERSION = "v3"
 
 
 def chain_for(workspace) -> str:
@@ -84,8 +96,62 @@ def content_digest_fast(
     return sha256(blob.encode()).hexdigest()
 
 
+def content_digest(
+    chain, created_at, workspace_id, actor_id, action, target_type, target_id, detail, dedupe_key,
+    personal_hash,
+) -> str:  # fmt: skip
+    """The hash of one event's own content (v3), written with the row, before it is sealed.
+
+    Everything the v2 chain hash covered except the chain position (seq, prev_hash), which the
+    sealer adds with ``link_digest``. Same canonical forms as ``content_digest_fast``.
+    """
+    if not isinstance(created_at, str):
+        if created_at.tzinfo is not UTC:
+            created_at = created_at.astimezone(UTC)
+        created_at = created_at.isoformat(timespec="microseconds")
+    blob = _dumps(
+        [
+            CONTENT_DIGEST_VERSION,
+            chain,
+            created_at,
+            workspace_id,
+            actor_id,
+            action,
+            target_type,
+            target_id,
+            detail,
+            dedupe_key,
+            personal_hash,
+        ]
+    )
+    return sha256(blob.encode()).hexdigest()
+
+
+def link_digest(chain: str, seq: int, prev_hash: str, content_hash: str) -> str:
+    """The chain hash of a v3 row: its position and the previous hash over its content hash."""
+    return sha256(_dumps([CONTENT_DIGEST_VERSION, chain, seq, prev_hash, content_hash]).encode()).hexdigest()
+
+
+def event_content_digest(event: AuditEvent) -> str:
+    return content_digest(
+        event.chain,
+        event.created_at,
+        event.workspace_id,
+        event.actor_id,
+        event.action,
+        event.target_type,
+        event.target_id,
+        event.detail,
+        event.dedupe_key,
+        event.personal_hash,
+    )
+
+
 def event_digest(event: AuditEvent) -> str:
-    """The chain hash of ``event`` as it stands (its ``personal_hash`` must already be set)."""
+    """The chain hash of ``event`` as it stands (its ``personal_hash`` must already be set, and
+    for a v3 row its ``content_hash``); v2 for rows written before sealing was deferred."""
+    if event.content_hash:
+        return link_digest(event.chain, event.seq, event.prev_hash, event.content_hash)
     return content_digest_fast(
         event.chain,
         event.seq,
@@ -125,17 +191,25 @@ def _actor_label(actor) -> str:
     return (actor.email or "")[:LABEL_MAX]
 
 
-def _lock_head(chain: str) -> AuditChainHead:
-    """Lock (creating if needed) the head row of ``chain``; only writers of that chain wait."""
-    head = AuditChainHead.objects.select_for_update().filter(pk=chain).first()
+def lock_head(chain: str, *, skip_locked: bool = False) -> AuditChainHead | None:
+    """Lock (creating if needed) the head row of ``chain``; only writers of that chain wait.
+
+    With ``skip_locked`` (the sealer's sweep over all chains), ``None`` when another
+    transaction holds it: that one is sealing the chain already."""
+    head = AuditChainHead.objects.select_for_update(skip_locked=skip_locked).filter(pk=chain).first()
     if head is None:
         try:
             with transaction.atomic():
                 AuditChainHead.objects.create(chain=chain)
         except IntegrityError:
             pass  # created meanwhile by a concurrent writer of the same chain
-        head = AuditChainHead.objects.select_for_update().get(pk=chain)
+        head = AuditChainHead.objects.select_for_update(skip_locked=skip_locked).filter(pk=chain).first()
     return head
+
+
+def seal_inline() -> bool:
+    """Whether writers link their own events (see the module docstring)."""
+    return getattr(settings, "AUDIT_SEAL_INLINE", True)
 
 
 def _lock_dedupe_key(key: str) -> None:
@@ -169,7 +243,10 @@ def audit_record(
     """Append one event to the workspace's chain (or the account chain).
 
     Runs inside the caller's transaction (or opens one), so the event commits or rolls back with
-    the change it records. Locks only the chain head row of that chain.
+    the change it records. With ``AUDIT_SEAL_INLINE`` off it is one INSERT and takes no lock
+    (but the dedupe key's): the returned event has ``seq`` None and empty ``prev_hash``/``hash``
+    until the sealer links it. With it on, it locks the chain head row of that chain and returns
+    the event linked.
     Never pass message bodies, passwords, tokens or file contents in ``detail``.
 
     ``action`` must be in privacy.audit.actions.ACTIONS (``ValueError`` otherwise).
@@ -194,67 +271,53 @@ def audit_record(
     if deduplicated and _recent(dedupe_key, dedupe_window):
         return None
     chain = chain_for(workspace)
+    inline = seal_inline()
+    fields = {
+        "chain": chain,
+        "workspace": workspace,
+        "actor": actor,
+        "actor_label": _actor_label(actor),
+        "ip_address": client_ip(request),
+        "user_agent": user_agent,
+        "action": action,
+        "target_type": target_type[:TARGET_MAX],
+        "target_id": str(target_id)[:TARGET_MAX] if target_id != "" else "",
+        "detail": detail,
+        "dedupe_key": dedupe_key,
+    }
+    if not inline and not deduplicated and not connection.in_atomic_block:
+        # Called on its own (no caller's transaction): one INSERT is atomic by itself, so no
+        # BEGIN/COMMIT round trips around it.
+        event = _unsealed(fields)
+        event.save(force_insert=True)
+        return event
     with transaction.atomic(savepoint=False):
         if deduplicated:
             _lock_dedupe_key(dedupe_key)
-        head = _lock_head(chain)
-        if deduplicated and _recent(dedupe_key, dedupe_window):
-            return None
-        event = _chained_event(
-            head,
-            chain=chain,
-            workspace=workspace,
-            actor=actor,
-            ip_address=client_ip(request),
-            user_agent=user_agent,
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            detail=detail,
-            dedupe_key=dedupe_key,
-        )
+            if _recent(dedupe_key, dedupe_window):
+                return None
+        if not inline:
+            event = _unsealed(fields)
+            event.save(force_insert=True)
+            return event
+        head = lock_head(chain)
+        # Taken under the head lock, so created_at grows with seq within the chain.
+        event = _unsealed(fields)
+        event.seq = head.last_seq + 1
+        event.prev_hash = head.last_hash
+        event.hash = event_digest(event)
+        event.sealed_at = event.created_at
         event.save(force_insert=True)
         AuditChainHead.objects.filter(pk=chain).update(last_seq=event.seq, last_hash=event.hash)
     return event
 
 
-def _chained_event(
-    head,
-    *,
-    chain,
-    workspace,
-    actor,
-    ip_address,
-    user_agent,
-    action,
-    target_type,
-    target_id,
-    detail,
-    dedupe_key,
-) -> AuditEvent:
-    """The next event of ``head``'s chain, hashed, not saved; ``head`` moves to it in memory."""
+def _unsealed(fields: dict) -> AuditEvent:
+    """The event with its salt, personal hash and content hash, not linked into the chain."""
     salt = secrets.token_hex(16)
-    event = AuditEvent(
-        chain=chain,
-        seq=head.last_seq + 1,
-        prev_hash=head.last_hash,
-        # Taken under the head lock, so created_at grows with seq within a chain.
-        created_at=timezone.now(),
-        workspace=workspace,
-        actor=actor,
-        actor_label=_actor_label(actor),
-        ip_address=ip_address,
-        user_agent=user_agent,
-        action=action,
-        target_type=target_type[:TARGET_MAX],
-        target_id=str(target_id)[:TARGET_MAX] if target_id != "" else "",
-        detail=detail,
-        dedupe_key=dedupe_key,
-        personal_salt=salt,
-    )
+    event = AuditEvent(created_at=timezone.now(), personal_salt=salt, **fields)
     event.personal_hash = personal_digest(salt, event.actor_label, event.ip_address, event.user_agent)
-    event.hash = event_digest(event)
-    head.last_seq, head.last_hash = event.seq, event.hash
+    event.content_hash = event_content_digest(event)
     return event
 
 
@@ -263,10 +326,10 @@ def _chained_event(
 
 def audit_record_many(*, action: str, workspace, actor=None, request=None, items) -> list[AuditEvent]:
     """``audit_record`` for many events of one action in one workspace's chain, each exactly as
-    ``audit_record`` would write it (same fields, same hashes, consecutive seqs), but the chain
-    head is locked and moved once and the events are inserted in one statement: what a bulk
-    change of hundreds of tickets needs to stay fast. ``items`` are ``(target, detail)`` pairs.
-    No deduplication (these are changes, never rate-limited reads)."""
+    ``audit_record`` would write it, inserted in one statement: what a bulk change of hundreds
+    of tickets needs to stay fast. ``items`` are ``(target, detail)`` pairs. Unsealed like any
+    event (the sealer links them); with ``AUDIT_SEAL_INLINE`` the chain head is locked and moved
+    once for all of them. No deduplication (these are changes, never rate-limited reads)."""
     actions.validate_action(action)
     if actor is None and request is not None and getattr(request, "user", None) is not None:
         if request.user.is_authenticated:
@@ -274,27 +337,36 @@ def audit_record_many(*, action: str, workspace, actor=None, request=None, items
     items = list(items)
     if not items:
         return []
-    user_agent = request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX] if request is not None else ""
-    ip_address = client_ip(request)
     chain = chain_for(workspace)
+    common = {
+        "chain": chain,
+        "workspace": workspace,
+        "actor": actor,
+        "actor_label": _actor_label(actor),
+        "ip_address": client_ip(request),
+        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX] if request is not None else "",
+        "action": action,
+        "dedupe_key": "",
+    }
     with transaction.atomic(savepoint=False):
-        head = _lock_head(chain)
-        events = [
-            _chained_event(
-                head,
-                chain=chain,
-                workspace=workspace,
-                actor=actor,
-                ip_address=ip_address,
-                user_agent=user_agent,
-                action=action,
-                target_type=target._meta.label_lower,
-                target_id=target.pk,
-                detail=json.loads(_json_canonical(detail or {})),
-                dedupe_key="",
+        head = lock_head(chain) if seal_inline() else None
+        events = []
+        for target, detail in items:
+            event = _unsealed(
+                {
+                    **common,
+                    "target_type": target._meta.label_lower[:TARGET_MAX],
+                    "target_id": str(target.pk)[:TARGET_MAX],
+                    "detail": json.loads(_json_canonical(detail or {})),
+                }
             )
-            for target, detail in items
-        ]
+            if head is not None:
+                event.seq, event.prev_hash = head.last_seq + 1, head.last_hash
+                event.hash = event_digest(event)
+                event.sealed_at = event.created_at
+                head.last_seq, head.last_hash = event.seq, event.hash
+            events.append(event)
         AuditEvent.objects.bulk_create(events)
-        AuditChainHead.objects.filter(pk=chain).update(last_seq=head.last_seq, last_hash=head.last_hash)
+        if head is not None:
+            AuditChainHead.objects.filter(pk=chain).update(last_seq=head.last_seq, last_hash=head.last_hash)
     return events

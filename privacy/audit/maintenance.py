@@ -20,8 +20,9 @@ from django.utils import timezone
 
 from privacy.audit import events
 from privacy.audit.events import USER_TARGET_TYPE
-from privacy.audit.log import ACCOUNT_CHAIN, chain_for
-from privacy.audit.models import AuditChainHead, AuditEvent
+from privacy.audit.log import ACCOUNT_CHAIN, chain_for, lock_head
+from privacy.audit.models import AuditEvent
+from privacy.audit.sealer import SEAL_BATCH, seal_locked
 
 MAINTENANCE_NEEDS_TRANSACTION = "Audit maintenance must run inside a transaction (transaction.atomic)."
 SQLITE_FLAG_TABLE = "privacy_audit_maintenance"
@@ -62,17 +63,20 @@ def audit_events_purge(*, workspace=None, before: datetime, actor=None) -> Audit
     """Delete the events of one chain (the workspace's, or the account chain) created before
     ``before``; the retention sweep's documented path.
 
-    Locks the chain head for the whole purge. Deletes a prefix of the chain (everything below
-    the first seq created at or after ``before``), so what remains is gapless. Appends
-    ``audit.purged`` with the count and the new anchor, and returns it; returns ``None`` and
-    writes nothing when there was nothing to delete.
+    Locks the chain head for the whole purge and first seals the chain's committed unsealed
+    events (so old ones waiting for the sealer are purged like the rest). Deletes a prefix of
+    the chain (everything below the first seq created at or after ``before``), so what remains
+    is gapless; an unsealed row is never deleted. Appends ``audit.purged`` with the count and
+    the new anchor, sealed at once, and returns it; returns ``None`` and writes nothing when
+    there was nothing to delete.
     """
     if timezone.is_naive(before):
         raise ValueError("before must be an aware datetime.")
     chain = chain_for(workspace)
-    head = AuditChainHead.objects.select_for_update().filter(pk=chain).first()
-    if head is None:
-        return None
+    # Created when missing: a chain whose events all still wait for the sealer has no head yet.
+    head = lock_head(chain)
+    while seal_locked(head) == SEAL_BATCH:
+        pass
     chain_events = AuditEvent.objects.filter(chain=chain)
     first_kept = (
         chain_events.filter(created_at__gte=before).order_by("seq").values_list("seq", flat=True).first()
@@ -89,7 +93,7 @@ def audit_events_purge(*, workspace=None, before: datetime, actor=None) -> Audit
     else:
         # Nothing left: the purge event itself becomes the first link.
         anchor_seq, anchor_prev = head.last_seq + 1, head.last_hash
-    return events.audit_purged(
+    event = events.audit_purged(
         workspace=workspace,
         deleted=deleted,
         before=before,
@@ -97,6 +101,11 @@ def audit_events_purge(*, workspace=None, before: datetime, actor=None) -> Audit
         anchor_prev_hash=anchor_prev,
         actor=actor,
     )
+    if not event.sealed:
+        # Still under the head lock: the anchor named above is exactly this event's link.
+        seal_locked(head, ids=[event.pk])
+        event.refresh_from_db(fields=["seq", "prev_hash", "hash", "sealed_at"])
+    return event
 
 
 @transaction.atomic

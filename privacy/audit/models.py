@@ -37,9 +37,17 @@ class AuditEvent(models.Model):
     """One security- or privacy-relevant act. Append-only: rows are never updated or deleted."""
 
     chain = models.CharField(max_length=64)
-    seq = models.BigIntegerField()
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
+    # The chain position: NULL (and prev_hash, hash empty) until the sealer links the row into
+    # its chain (privacy/audit/sealer.py). Sealing sets the three once; the trigger of migration
+    # 0016 refuses every other UPDATE.
+    seq = models.BigIntegerField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True, default="")
+    hash = models.CharField(max_length=64, blank=True, default="")
+    # The hash of the row's own content, set when it is written (log.content_digest). The chain
+    # links these, so a row is tamper-evident before it is sealed, and sealing reads 64 characters
+    # a row. Empty only on rows written before sealing was deferred (hashed as DIGEST v2).
+    content_hash = models.CharField(max_length=64, blank=True, default="")
+    sealed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     workspace = models.ForeignKey(
         "workspaces.Workspace",
@@ -79,6 +87,11 @@ class AuditEvent(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["chain", "seq"], name="audit_chain_seq_unique"),
+            # A row waiting for the sealer carries its own content hash (verify checks it).
+            models.CheckConstraint(
+                condition=models.Q(seq__isnull=False) | ~models.Q(content_hash=""),
+                name="audit_unsealed_has_content_hash",
+            ),
         ]
         indexes = [
             models.Index(fields=["workspace", "-id"]),
@@ -90,6 +103,10 @@ class AuditEvent(models.Model):
                 fields=["dedupe_key", "created_at"],
                 name="audit_dedupe_idx",
                 condition=~models.Q(dedupe_key=""),
+            ),
+            # The sealer's work list: small, since rows leave it within seconds.
+            models.Index(
+                fields=["chain", "id"], name="audit_unsealed_idx", condition=models.Q(seq__isnull=True)
             ),
         ]
         ordering = ["-id"]
@@ -104,6 +121,11 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError(AUDIT_APPEND_ONLY)
+
+    @property
+    def sealed(self) -> bool:
+        """Linked into its chain (the audit log page marks the others "pending seal")."""
+        return self.seq is not None
 
 
 # Its personal-data declaration is in privacy/account/builtin.py: the eraser blanks events through

@@ -93,7 +93,11 @@ def _audit_cut(now, days):
     held = _held_people()
     if held:
         about = Q(actor_id__in=held) | Q(target_type=USER_TARGET_TYPE, target_id__in=[str(u) for u in held])
-        first = chain.filter(about, created_at__lt=limit).order_by("seq").values_list("created_at", flat=True)
+        first = (
+            chain.filter(about, created_at__lt=limit)
+            .order_by("created_at")
+            .values_list("created_at", flat=True)
+        )
         first = first.first()
         if first is not None:
             before = first

@@ -275,9 +275,11 @@ def audit_cut(workspace, policy: RetentionPolicy, holds: HoldSet, now) -> AuditC
             about |= Q(actor_id__in=users) | Q(
                 target_type="workspaces.user", target_id__in=[str(u) for u in users]
             )
+        # The oldest held event by time, not by seq: a late committer is sealed after younger
+        # rows, and the purge keeps everything created at or after ``before``.
         first = (
             chain.filter(about, created_at__lt=limit)
-            .order_by("seq")
+            .order_by("created_at")
             .values_list("created_at", flat=True)
             .first()
         )

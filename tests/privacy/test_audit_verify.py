@@ -7,7 +7,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from privacy.audit import actions
-from privacy.audit.log import audit_record, chain_for, event_digest
+from privacy.audit.log import audit_record, chain_for, event_content_digest, event_digest
 from privacy.audit.maintenance import (
     TRIGGER_REFUSAL,
     audit_events_anonymize_user,
@@ -75,10 +75,11 @@ def test_edited_and_rehashed_row_breaks_the_next_link(workspace):
     events = _write(workspace, 4)
     forged = AuditEvent.objects.get(pk=events[1].pk)
     forged.detail = {"i": 999}
+    forged.content_hash = event_content_digest(forged)
     new_hash = event_digest(forged)
     raw_sql(
-        "UPDATE privacy_auditevent SET detail = %s, hash = %s WHERE id = %s",
-        ['{"i": 999}', new_hash, forged.pk],
+        "UPDATE privacy_auditevent SET detail = %s, content_hash = %s, hash = %s WHERE id = %s",
+        ['{"i": 999}', forged.content_hash, new_hash, forged.pk],
     )
     ok, _out, err = run_verify()
     assert not ok

@@ -3,10 +3,13 @@
 """
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from privacy.audit.verify import verify_audit_chains
 
 BROKEN_SUMMARY = "{count} audit chain(s) broken."
+# Rows wait for the sealer a few seconds; far older ones mean it is not running (not a break).
+STALE_PENDING_SECONDS = 300
 
 
 class Command(BaseCommand):
@@ -24,6 +27,17 @@ class Command(BaseCommand):
             f"Verified {result.rows:,} events in {result.chains:,} chains in {result.seconds:.2f}s "
             f"({result.rate:,.0f} rows/s)."
         )
+        if result.pending:
+            age = (timezone.now() - result.oldest_pending).total_seconds()
+            self.stdout.write(
+                f"{result.pending:,} of them not yet sealed (checked against their own content hash; "
+                f"the oldest written {age:,.0f}s ago)."
+            )
+            if age > STALE_PENDING_SECONDS:
+                self.stderr.write(
+                    "WARNING: events wait for sealing for longer than a few seconds: is the beat task "
+                    '"audit-seal" running? `manage.py seal_audit_log` seals them now.'
+                )
         if not result.ok:
             raise CommandError(BROKEN_SUMMARY.format(count=len(result.breaks)))
         self.stdout.write(self.style.SUCCESS("All audit chains are intact."))
