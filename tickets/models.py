@@ -281,65 +281,6 @@ class Message(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} on ticket {self.ticket_id}"
 
-# --- saved views ---
-# A named set of the ticket list's filters (tickets/saved_views.py). The filters are kept as the
-# list's query-string parameters, unknown ones included, so filters added to the list later work
-# in views saved before; they are validated by the list's filter form whenever a view is applied.
-
-
-VIEW_PARAMS_MAX = 20
-VIEW_VALUES_MAX = 10
-VIEW_VALUE_MAX_LENGTH = 200
-VIEW_PARAMS_INVALID = _("A saved view holds list filters only (names and short texts).")
-
-
-def validate_view_params(value) -> None:
-    """``{name: [text, ...]}``: a query string's parameters, bounded in number and length."""
-    import re
-
-    from django.core.exceptions import ValidationError
-
-    name = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-    ok = isinstance(value, dict) and len(value) <= VIEW_PARAMS_MAX
-    for key, values in value.items() if ok else ():
-        ok = ok and isinstance(key, str) and bool(name.match(key)) and isinstance(values, list)
-        ok = ok and 0 < len(values) <= VIEW_VALUES_MAX
-        ok = ok and all(isinstance(v, str) and len(v) <= VIEW_VALUE_MAX_LENGTH for v in values)
-        if not ok:
-            break
-    if not ok:
-        raise ValidationError(VIEW_PARAMS_INVALID, code="invalid_params")
-
-
-class SavedView(models.Model):
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    # Empty only for a shared view whose creator deleted their account: the view stays the
-    # workspace's (its filters name no one), without its creator.
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    shared = models.BooleanField(default=False)
-    name = models.CharField(max_length=60)
-    params = models.JSONField(default=dict, validators=[validate_view_params])
-    position = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        indexes = [
-            models.Index(fields=["workspace", "owner", "position"]),
-            models.Index(fields=["workspace", "shared", "position"]),
-        ]
-        ordering = ["position", "id"]
-
-    def __str__(self):
-        return self.name
-
-    @property
-    def key(self) -> str:
-        """The view's name in the list's ``?view=`` (built-in views have words there)."""
-        return f"s{self.pk}"
-
     @property
     def is_note(self) -> bool:
         return self.kind == MessageKind.NOTE
@@ -622,3 +563,63 @@ class BacklogCount(models.Model):
 
     def __str__(self):
         return f"Backlog of queue {self.queue_id}, assignee {self.assignee_id}: {self.open}"
+
+
+# --- saved views ---
+# A named set of the ticket list's filters (tickets/saved_views.py). The filters are kept as the
+# list's query-string parameters, unknown ones included, so filters added to the list later work
+# in views saved before; they are validated by the list's filter form whenever a view is applied.
+
+
+VIEW_PARAMS_MAX = 20
+VIEW_VALUES_MAX = 10
+VIEW_VALUE_MAX_LENGTH = 200
+VIEW_PARAMS_INVALID = _("A saved view holds list filters only (names and short texts).")
+
+
+def validate_view_params(value) -> None:
+    """``{name: [text, ...]}``: a query string's parameters, bounded in number and length."""
+    import re
+
+    from django.core.exceptions import ValidationError
+
+    name = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+    ok = isinstance(value, dict) and len(value) <= VIEW_PARAMS_MAX
+    for key, values in value.items() if ok else ():
+        ok = ok and isinstance(key, str) and bool(name.match(key)) and isinstance(values, list)
+        ok = ok and 0 < len(values) <= VIEW_VALUES_MAX
+        ok = ok and all(isinstance(v, str) and len(v) <= VIEW_VALUE_MAX_LENGTH for v in values)
+        if not ok:
+            break
+    if not ok:
+        raise ValidationError(VIEW_PARAMS_INVALID, code="invalid_params")
+
+
+class SavedView(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    # Empty only for a shared view whose creator deleted their account: the view stays the
+    # workspace's (its filters name no one), without its creator.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    shared = models.BooleanField(default=False)
+    name = models.CharField(max_length=60)
+    params = models.JSONField(default=dict, validators=[validate_view_params])
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace", "owner", "position"]),
+            models.Index(fields=["workspace", "shared", "position"]),
+        ]
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def key(self) -> str:
+        """The view's name in the list's ``?view=`` (built-in views have words there)."""
+        return f"s{self.pk}"

@@ -15,7 +15,12 @@ PERIOD_LABELS = {7: _("Last 7 days"), 30: _("Last 30 days"), 90: _("Last 90 days
 
 class ReportFilterForm(forms.Form):
     period = forms.TypedChoiceField(
-        label=_("Period"), choices=[(p, PERIOD_LABELS[p]) for p in PERIODS], coerce=int, required=False
+        label=_("Period"),
+        choices=[(p, PERIOD_LABELS[p]) for p in PERIODS],
+        coerce=int,
+        required=False,
+        # Shown selected on a first visit, which shows the default period's figures.
+        initial=DEFAULT_PERIOD,
     )
     # A past period (a quarter that ended, say); empty: up to today.
     end = forms.DateField(

@@ -203,6 +203,8 @@ def test_admin_sees_every_queue_with_charts_and_tables(
     assert "Support" in body and "Billing" in body
     assert "No service-level policy" in body
     assert f'href="{url()}"' in body  # the staff navigation links here
+    # The period picker names the period the figures are for.
+    assert re.search(rf'<option value="{reports.DEFAULT_PERIOD}" selected>', body)
 
 
 def test_service_level_attainment_shows_what_was_met_in_the_period(
