@@ -18,8 +18,8 @@ that moved to a queue the person does not work since the list was shown is count
 visible" and nothing about it is said, exactly like a number that never existed.
 
 The actions are a registry (``ACTIONS``): a name, how to read the chosen value, which property
-it changes and the service that applies it. A new action (tags: ``tickets.tags.ticket_set_tags``
-when it lands) is one more ``BulkAction`` registered with ``register``; see ``docs/bulk-actions.md``.
+it changes and the service that applies it. A new action is one more ``BulkAction`` registered
+with ``register`` (tags is one: ``tickets.tags.ticket_set_tags``); see ``docs/bulk-actions.md``.
 """
 
 from collections.abc import Callable, Iterable
