@@ -41,7 +41,7 @@ SAVED_VIEWS_AGENT = "agent1"
 
 
 def ensure_saved_views(workspace, user, queue_ids: list[int], search_term: str) -> int:
-    """Ten saved views of ``user``'s (tickets/saved_views.py), as an agent would save them: the
+    """Ten saved views of ``user``'s (tickets/saved_view_services.py), as an agent would save them: the
     same every run."""
     from tickets.models import SavedView
 

@@ -566,7 +566,7 @@ class BacklogCount(models.Model):
 
 
 # --- saved views ---
-# A named set of the ticket list's filters (tickets/saved_views.py). The filters are kept as the
+# A named set of the ticket list's filters (tickets/saved_view_services.py). The filters are kept as the
 # list's query-string parameters, unknown ones included, so filters added to the list later work
 # in views saved before; they are validated by the list's filter form whenever a view is applied.
 

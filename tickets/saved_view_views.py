@@ -1,4 +1,4 @@
-"""Pages for saved views of the ticket list (tickets/saved_views.py): save the list's filters under
+"""Pages for saved views of the ticket list (tickets/saved_view_services.py): save the list's filters under
 a name, and manage one's views (rename, delete; admins also share and take back). Staff only:
 anyone else, and anyone asking for a view that is not theirs to see, gets the 404 of a missing
 page."""
@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from helpdesk.forms import service_error_message
-from tickets import saved_views
-from tickets.saved_views import SavedViewNameForm
+from tickets import saved_view_services
+from tickets.saved_view_services import SavedViewNameForm
 from workspaces.access import NOT_FOUND, workspace_view
 from workspaces.models import Role
 
@@ -47,10 +47,10 @@ def saved_views_page(request, membership):
         filters = QueryDict(request.POST.get("filters", "")[:4000])
         if form.is_valid():
             try:
-                view = saved_views.saved_view_create(
+                view = saved_view_services.saved_view_create(
                     membership=membership,
                     name=form.cleaned_data["name"],
-                    params=saved_views.params_of(filters),
+                    params=saved_view_services.params_of(filters),
                 )
             except ValidationError as error:
                 messages.error(request, VIEW_NOT_SAVED.format(problem=service_error_message(error)))
@@ -63,9 +63,10 @@ def saved_views_page(request, membership):
         query = filters.urlencode()
         return redirect(f"{back}?{query}" if query else back)
     views = [
-        (view, saved_views.can_manage(membership, view)) for view in saved_views.listed_views(membership)
+        (view, saved_view_services.can_manage(membership, view))
+        for view in saved_view_services.listed_views(membership)
     ]
-    context = {"membership": membership, "views": views, "counted": saved_views.COUNTED_VIEWS}
+    context = {"membership": membership, "views": views, "counted": saved_view_services.COUNTED_VIEWS}
     return render(request, "tickets/saved_views.html", context)
 
 
@@ -73,13 +74,13 @@ def saved_views_page(request, membership):
 @require_POST
 def saved_view_update(request, membership, saved_view_id):
     """Rename (``name``) or, for admins, share or take back (``shared`` = 1 or 0)."""
-    view = saved_views.get_saved_view_or_404(membership, saved_view_id, manage=True)
+    view = saved_view_services.get_saved_view_or_404(membership, saved_view_id, manage=True)
     try:
         if "shared" in request.POST:
             if not membership.is_admin:
                 raise Http404(NOT_FOUND)
             shared = request.POST["shared"] == "1"
-            view = saved_views.saved_view_set_shared(
+            view = saved_view_services.saved_view_set_shared(
                 membership=membership, view=view, shared=shared, request=request
             )
             messages.success(request, (VIEW_SHARED if shared else VIEW_UNSHARED).format(name=view.name))
@@ -87,7 +88,7 @@ def saved_view_update(request, membership, saved_view_id):
             form = SavedViewNameForm(request.POST)
             if not form.is_valid():
                 raise ValidationError(" ".join(form.errors.get("name", [])))
-            view = saved_views.saved_view_rename(
+            view = saved_view_services.saved_view_rename(
                 membership=membership, view=view, name=form.cleaned_data["name"], request=request
             )
             messages.success(request, VIEW_RENAMED.format(name=view.name))
@@ -99,7 +100,7 @@ def saved_view_update(request, membership, saved_view_id):
 @workspace_view(roles=STAFF_ROLES)
 @require_POST
 def saved_view_delete(request, membership, saved_view_id):
-    view = saved_views.get_saved_view_or_404(membership, saved_view_id, manage=True)
-    saved_views.saved_view_delete(membership=membership, view=view, request=request)
+    view = saved_view_services.get_saved_view_or_404(membership, saved_view_id, manage=True)
+    saved_view_services.saved_view_delete(membership=membership, view=view, request=request)
     messages.success(request, VIEW_DELETED.format(name=view.name))
     return redirect(_manage_url(membership))

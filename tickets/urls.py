@@ -77,7 +77,7 @@ urlpatterns = [
     path("tickets/<int:number>/macros/insert/", macro_views.ticket_macro_insert, name="ticket_macro_insert"),
     path("reports/", report_views.reports_dashboard, name="reports"),
     path("reports/<slug:table>.csv", report_views.reports_csv, name="reports_csv"),
-    # Saved views of the ticket list (tickets/saved_views.py).
+    # Saved views of the ticket list (tickets/saved_view_services.py).
     path("tickets/views/", saved_view_views.saved_views_page, name="saved_views"),
     path("tickets/views/<int:saved_view_id>/", saved_view_views.saved_view_update, name="saved_view_update"),
     path(

@@ -23,7 +23,7 @@ from tickets import (
     custom_fields,
     list_views,
     reads,
-    saved_views,
+    saved_view_services,
     selectors,
     services,
     tag_field_pages,
@@ -108,17 +108,17 @@ def _page_link(request, view=None, **cursor) -> str:
 @require_GET
 def ticket_list(request, membership):
     params = request.GET.copy()
-    saved = saved_views.listed_views(membership)
-    saved_view = saved_views.chosen(saved, params.get("view"))
+    saved = saved_view_services.listed_views(membership)
+    saved_view = saved_view_services.chosen(saved, params.get("view"))
     view = list_views.chosen_view(membership, params)
     if saved_view is not None:
-        params = saved_views.query_of(saved_view.params, params)
+        params = saved_view_services.query_of(saved_view.params, params)
     params.pop("view", None)
     form = TicketFilterForm(params or None, membership=membership)
     values = form.values() if form.is_bound else TicketFilterForm(membership=membership).values()
     unseen_queue = False
     if saved_view is not None:
-        values, unseen_queue = saved_views.filter_values(form, saved_view.params)
+        values, unseen_queue = saved_view_services.filter_values(form, saved_view.params)
     filters = selectors.TicketFilters(**list_views.with_view(view, values))
     page = selectors.ticket_list_page(
         membership=membership,
@@ -152,11 +152,11 @@ def ticket_list(request, membership):
         "takes_new_rows": saved_view is None
         and not any(k not in ("sort", "dir", "view") and v for k, v in request.GET.items()),
         "views": list_views.views_with_counts(membership),
-        # Saved views (tickets/saved_views.py): one query, and a capped count for the first few.
-        "saved_views": saved_views.views_with_counts(membership, saved),
+        # Saved views (tickets/saved_view_services.py): one query, and a capped count for the first few.
+        "saved_views": saved_view_services.views_with_counts(membership, saved),
         "saved_view": saved_view,
         "saved_view_unseen_queue": unseen_queue,
-        "filters_to_save": saved_views.query_to_save(view, params),
+        "filters_to_save": saved_view_services.query_to_save(view, params),
         "newer_url": _page_link(request, view, before=page.newer_cursor) if page.newer_cursor else None,
         "older_url": _page_link(request, view, after=page.older_cursor) if page.older_cursor else None,
         "newer_label": "Newer" if dated else "Previous",
@@ -171,7 +171,7 @@ def ticket_list(request, membership):
 def ticket_view_counts(request, membership):
     """The list views' counts as JSON, for the list page to refresh them live."""
     counted = list_views.counts(membership)
-    counted.update(saved_views.counts(membership, saved_views.listed_views(membership)))
+    counted.update(saved_view_services.counts(membership, saved_view_services.listed_views(membership)))
     return JsonResponse({key: list_views.count_label(n) for key, n in counted.items()})
 
 
