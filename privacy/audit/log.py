@@ -62,6 +62,15 @@ def personal_digest(salt: str, actor_label: str, ip_address: str | None, user_ag
     return sha256(_dumps([salt, actor_label, ip_address, user_agent]).encode()).hexdigest()
 
 
+def _utc_text(created_at) -> str:
+    """An aware datetime as its UTC ``isoformat(timespec="microseconds")`` text (text: as is)."""
+    if isinstance(created_at, str):
+        return created_at
+    if created_at.tzinfo is not UTC:
+        created_at = created_at.astimezone(UTC)
+    return created_at.isoformat(timespec="microseconds")
+
+
 def content_digest_fast(
     chain, seq, prev_hash, created_at, workspace_id, actor_id, action, target_type, target_id, detail,
     dedupe_key, personal_hash,
@@ -72,17 +81,13 @@ def content_digest_fast(
     field order is fixed without sorting; only ``detail`` is key-sorted. ``created_at`` is an
     aware datetime, or already its UTC ``isoformat(timespec="microseconds")`` text.
     """
-    if not isinstance(created_at, str):
-        if created_at.tzinfo is not UTC:
-            created_at = created_at.astimezone(UTC)
-        created_at = created_at.isoformat(timespec="microseconds")
     blob = _dumps(
         [
             DIGEST_VERSION,
             chain,
             seq,
             prev_hash,
-            created_at,
+            _utc_text(created_at),
             workspace_id,
             actor_id,
             action,
@@ -105,15 +110,11 @@ def content_digest(
     Everything the v2 chain hash covered except the chain position (seq, prev_hash), which the
     sealer adds with ``link_digest``. Same canonical forms as ``content_digest_fast``.
     """
-    if not isinstance(created_at, str):
-        if created_at.tzinfo is not UTC:
-            created_at = created_at.astimezone(UTC)
-        created_at = created_at.isoformat(timespec="microseconds")
     blob = _dumps(
         [
             CONTENT_DIGEST_VERSION,
             chain,
-            created_at,
+            _utc_text(created_at),
             workspace_id,
             actor_id,
             action,
