@@ -17,6 +17,7 @@ TABS = [
     ("Queues", "admin_queues"),
     ("Mailboxes", "admin_mailboxes"),
     ("Fields", "admin_fields"),
+    ("Service levels", "admin_sla"),
     ("Retention", "retention_settings"),
     ("Legal holds", "legal_holds"),
     ("Data requests", "subject_requests"),
