@@ -1,4 +1,5 @@
 import logging
+import uuid
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -39,7 +40,10 @@ def _channel_layer_ok() -> bool:
     if layer is None:
         return False
     try:
-        channel = async_to_sync(layer.new_channel)()
+        # A plain channel name, not a process-specific one ("...!..."): the Redis layer serves
+        # those through one receive loop per process, which a websocket consumer may own, so two
+        # checks at once (or a check beside a live socket) would fail with "two event loops".
+        channel = f"healthz.{uuid.uuid4().hex}"
         async_to_sync(layer.send)(channel, {"type": "healthz.ping"})
         message = async_to_sync(layer.receive)(channel)
         return message.get("type") == "healthz.ping"

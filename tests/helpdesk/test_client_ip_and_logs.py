@@ -63,6 +63,6 @@ def test_the_other_modes(settings):
     assert log_address("203.0.113.77:1", "full") == "203.0.113.77:1"
     assert log_address("203.0.113.77:1", "none") == "-"
     hashed = log_address("203.0.113.77:1", "hash")
-    assert hashed.startswith("ip-") and "203" not in hashed
+    assert hashed.startswith("ip-") and "203.0.113" not in hashed
     assert hashed == log_address("203.0.113.77:2", "hash")  # the same address, the same token
     assert hashed != log_address("203.0.113.78:1", "hash")

@@ -35,3 +35,18 @@ def test_booted_asgi_app_answers_healthz_and_serves_hashed_compressed_static(pro
     assert css.status_code == 200
     assert css.headers["content-encoding"] == "gzip"
     assert "immutable" in css.headers["cache-control"]
+
+
+def test_health_checks_at_once_all_pass_on_redis(settings):
+    """Eight probes at once, each from its own thread and event loop: the Redis layer serves a
+    process-specific channel through one receive loop, so a check that received on one failed
+    every probe but the first ("two event loops") under a load balancer's parallel probes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from helpdesk.views import _channel_layer_ok
+    from tests.tickets.test_live import own_channel_layers
+
+    with own_channel_layers(settings, forced_redis=True), ThreadPoolExecutor(8) as probes:
+        results = list(probes.map(lambda _: _channel_layer_ok(), range(40)))
+
+    assert results == [True] * 40
