@@ -248,7 +248,11 @@ def discover(client: Client, fixture: dict, *, deep_pages: int) -> list[Scenario
     slug = fixture["slug"]
     agent, requester = fixture["cookies"]["agent0"], fixture["cookies"]["requester0"]
     base = f"/w/{slug}/tickets/"
-    scenarios = [Scenario("floor", "reference: bare view returning a constant", "/bench/floor")]
+    # The floor carries the agent's cookie, as every page does: the same session and user reads
+    # by the same middleware, so a page's ratio to it is what the page itself adds.
+    scenarios = [
+        Scenario("floor", "reference: bare view returning a constant, signed in", "/bench/floor", agent)
+    ]
 
     first = client.get(base, cookie=agent)
     first_ok = first.status == 200
