@@ -16,6 +16,7 @@ import logging
 import secrets
 from importlib import import_module
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -184,6 +185,17 @@ class _MemberConsumer(AsyncJsonWebsocketConsumer):
                     raise
                 logger.info("channel layer %s failed (%r), retrying in %.1f s", name, error, delay)
                 await asyncio.sleep(delay)
+
+    async def dispatch(self, message):
+        """channels' dispatch without its ``aclose_old_connections``: that is a hop to a database
+        thread before every event of every socket (a reply to a ticket with 100 open pages made
+        100 of them, one after the other, before anything was sent). Every database read of
+        these consumers runs in ``database_sync_to_async``, which closes old connections around
+        each call itself, and most events need none (a message already rendered here)."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self):
         self.slug = self.scope["url_route"]["kwargs"]["slug"]
@@ -435,6 +447,15 @@ class TicketConsumer(_MemberConsumer):
             return message
         return live_render.frames.get((*frame_key, self.render_variant(message)))
 
+    def flight_key(self, event) -> tuple | None:
+        """The rendering this socket waits for when another socket of the process is already
+        doing it: the same message, audience, language, zone and redaction right (the variant
+        but for ``editable_by``, which only the author's sockets differ in)."""
+        keys = self.message_keys(event)
+        if keys is None:
+            return None
+        return (*keys[1], live_render.audience_of(self.membership), ticket_tags.may_redact(self.membership))
+
     def message_text(self, event):
         """The frame text of a message event, read and rendered (and cached) when no other socket
         of this process did it already; None when this member may not see the message."""
@@ -521,7 +542,14 @@ class TicketConsumer(_MemberConsumer):
             return
         text = self.cached_message_text(event)
         if text is live_render.MISSING:  # the first socket of its kind here: read and render
-            text = await database_sync_to_async(self.message_text)(event)
+            flight = self.flight_key(event)
+            if flight is not None:
+                render = database_sync_to_async(self.message_text)
+                text = await live_render.once(flight, lambda: render(event))
+                if text is live_render.MISSING:  # another socket rendered meanwhile
+                    text = self.cached_message_text(event)
+            if text is live_render.MISSING:
+                text = await database_sync_to_async(self.message_text)(event)
         if text is not None and not self.ended:
             await self.send(text_data=text)
 

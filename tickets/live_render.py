@@ -20,6 +20,7 @@ message is read and rendered again, never served from an older entry. Entries li
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import OrderedDict
@@ -85,7 +86,33 @@ messages = BoundedCache()
 frames = BoundedCache()
 
 
+# Renderings in progress on this process's event loop: key -> a future done when it ends.
+_flights: dict[tuple, asyncio.Future] = {}
+
+
+async def once(key: tuple, compute):
+    """``await compute()`` for the first socket that asks for ``key``; the sockets that ask while
+    it runs wait for it instead of each hopping to a database thread (which is where 100 open
+    pages of one ticket spent most of their time) and get ``MISSING``: they then read the cache
+    it filled, or, when it failed or rendered another variant, compute their own."""
+    loop = asyncio.get_running_loop()
+    flight = _flights.get(key)
+    if flight is not None and not flight.done() and flight.get_loop() is loop:
+        # ``wait`` never cancels the shared future when this waiter is cancelled.
+        await asyncio.wait({flight})
+        return MISSING
+    flight = loop.create_future()
+    _flights[key] = flight
+    try:
+        return await compute()
+    finally:
+        if _flights.get(key) is flight:
+            del _flights[key]
+        flight.set_result(None)
+
+
 def clear() -> None:
     """Forget everything (tests; nothing in the product needs it: entries expire)."""
     messages.clear()
     frames.clear()
+    _flights.clear()
