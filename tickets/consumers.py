@@ -25,13 +25,11 @@ from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils.crypto import constant_time_compare
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from helpdesk import languages
 from helpdesk.text import strip_bidi
 from helpdesk.timezones import override_for
-from tickets import live_render, reads
+from tickets import live_render, reads, realtime_fanout
 from tickets.access import find_visible_ticket, get_message_or_404, get_ticket_or_404, visible_tickets
 from tickets.live_contract import TICKET, TICKET_LIST, Close, Frame, Inbound, PresenceState, Route
 from tickets.presence import presence_clear, presence_of, presence_set, present_people
@@ -51,9 +49,8 @@ logger = logging.getLogger(__name__)
 
 # Frame types and close codes are the websocket contract of tickets.live_contract.
 
-# What a channel layer raises when Redis is slow or gone: a read that outlasts the socket timeout
-# (a blocking pop on a loaded machine), a dropped or refused connection.
-LAYER_ERRORS = (RedisTimeoutError, RedisConnectionError, TimeoutError, ConnectionError)
+# What a channel layer raises when Redis is slow or gone (tickets.realtime_fanout).
+LAYER_ERRORS = realtime_fanout.LAYER_ERRORS
 
 MESSAGE_TEMPLATE = "tickets/_message.html"
 ROW_TEMPLATE = "tickets/_ticket_row.html"
@@ -144,6 +141,57 @@ class _MemberConsumer(AsyncJsonWebsocketConsumer):
         super().__init__(*args, **kwargs)
         self.groups_joined: set[str] = set()
         self.ended = False
+        self.gone = False  # the consumer stopped: nothing handed to it runs any more
+        # Events reach a consumer from its own channel and from the process's shared
+        # subscriptions (tickets.realtime_fanout); they are handled one at a time, in turn.
+        self.dispatch_lock = asyncio.Lock()
+        self.handed: set[asyncio.Task] = set()
+        self.emptied: list = []  # shared subscriptions left empty, still to leave in the layer
+
+    def shared(self, group: str) -> bool:
+        """Whether ``group`` is joined through the process's shared subscription rather than
+        by this socket's own channel (TicketConsumer: the ticket's groups)."""
+        return False
+
+    def hand(self, event: dict) -> None:
+        """An event of a shared subscription, handled like one of this socket's own."""
+        if self.gone or self.ended:
+            return
+        task = asyncio.create_task(self.dispatch(event))
+        self.handed.add(task)
+        task.add_done_callback(self.handed_done)
+
+    def layer_lost(self) -> None:
+        """The shared subscription gave up reading: close with "try again", as when this
+        socket's own channel fails (``receive_from_layer``)."""
+        if self.gone or self.ended:
+            return
+        task = asyncio.create_task(self.end_in_turn(Close.UNAVAILABLE))
+        self.handed.add(task)
+        task.add_done_callback(self.handed_done)
+
+    async def end_in_turn(self, code: Close) -> None:
+        """``end`` after the events handed before it (the lock is first come, first served)."""
+        async with self.dispatch_lock:
+            await self.end(code)
+
+    def handed_done(self, task: asyncio.Task) -> None:
+        self.handed.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("live event not handled", exc_info=task.exception())
+
+    def leave_shared_now(self) -> None:
+        """Out of every shared subscription at once, before anything else is awaited: a socket
+        being closed or revoked is never handed another event (the layer memberships of empty
+        subscriptions are given up by ``leave_groups``)."""
+        if self.channel_layer is None:
+            return
+        fanout = realtime_fanout.fanout_for(self.channel_layer)
+        for group in self.groups_joined:
+            if self.shared(group):
+                sub = fanout.leave_now(group, self)
+                if sub is not None:
+                    self.emptied.append(sub)
 
     # channels' AsyncConsumer.__call__ stores the layer's receive for this socket's channel in
     # ``channel_receive`` and awaits it in a loop; an exception from it (a Redis read timeout)
@@ -195,7 +243,10 @@ class _MemberConsumer(AsyncJsonWebsocketConsumer):
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+        async with self.dispatch_lock:
+            if self.gone:
+                return
+            await handler(message)
 
     async def connect(self):
         self.slug = self.scope["url_route"]["kwargs"]["slug"]
@@ -218,17 +269,36 @@ class _MemberConsumer(AsyncJsonWebsocketConsumer):
             await self.accept()
 
     async def disconnect(self, code):
+        self.leave_shared_now()
         await self.leave_groups()
 
     async def set_groups(self, groups: set[str]) -> None:
         """Join ``groups`` and leave the others; ``groups_joined`` follows each call that
         succeeded, so a retry (or a later call) does only what is left."""
+        layer = self.channel_layer
+        fanout = realtime_fanout.fanout_for(layer)
         for group in sorted(self.groups_joined - groups):
-            await self.with_layer_retries(self.channel_layer.group_discard, group, self.channel_name)
+            if self.shared(group):
+                sub = fanout.leave_now(group, self)
+                if sub is not None:
+                    self.emptied.append(sub)
+            else:
+                await self.with_layer_retries(layer.group_discard, group, self.channel_name)
             self.groups_joined.discard(group)
+        await self.give_up_emptied()
         for group in sorted(groups - self.groups_joined):
-            await self.with_layer_retries(self.channel_layer.group_add, group, self.channel_name)
+            if self.shared(group):
+                await self.with_layer_retries(fanout.join, group, self)
+            else:
+                await self.with_layer_retries(layer.group_add, group, self.channel_name)
             self.groups_joined.add(group)
+
+    async def give_up_emptied(self) -> None:
+        """Leave the layer groups of the shared subscriptions this socket was the last of."""
+        while self.emptied:
+            sub = self.emptied[0]
+            await self.with_layer_retries(self.channel_layer.group_discard, sub.group, sub.channel)
+            self.emptied.pop(0)
 
     async def leave_groups(self) -> None:
         """Leave every group, as far as the layer lets us: a membership left behind expires
@@ -243,6 +313,7 @@ class _MemberConsumer(AsyncJsonWebsocketConsumer):
         if self.ended:
             return
         self.ended = True
+        self.leave_shared_now()
         await self.leave_groups()
         await self.close(code=code)
 
@@ -313,6 +384,14 @@ class _MemberConsumer(AsyncJsonWebsocketConsumer):
         try:
             await super().__call__(scope, receive, send)
         finally:
+            self.gone = True
+            for task in list(self.handed):
+                task.cancel()
+            try:
+                self.leave_shared_now()
+                await self.leave_groups()
+            except Exception:
+                logger.info("shared subscription left to expire", exc_info=True)
             self.stop_presence_sweep()
             self.stop_access_refresh()
             try:
@@ -376,6 +455,15 @@ class TicketConsumer(_MemberConsumer):
         self.presence_on = membership.is_staff
         self.keep_access(membership, ticket)
         return self.groups_for(membership)
+
+    def shared(self, group: str) -> bool:
+        return group in (ticket_public_group(self.ticket_id), ticket_staff_group(self.ticket_id))
+
+    def takes_messages(self, event) -> bool:
+        """Whether a message of a shared subscription may still be written to this socket."""
+        return not (self.ended or self.gone or self.membership is None) and (
+            event.get("ticket_id") == self.ticket_id
+        )
 
     def groups_for(self, membership) -> set[str]:
         groups = {ticket_public_group(self.ticket_id), member_group(self.workspace_id, self.user_id)}
