@@ -40,10 +40,11 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from tests.conftest import make_member
 from tests.factories import MessageFactory, ParticipantFactory, TicketFactory
+from tickets import realtime_fanout
 from tickets.consumers import TicketConsumer
 from tickets.live_contract import Close, Frame
 from tickets.models import MessageKind, Status, Ticket
-from tickets.realtime import MESSAGE_CREATED, broadcast_ticket, ticket_public_group
+from tickets.realtime import MESSAGE_CREATED, broadcast_ticket, ticket_public_group, ticket_staff_group
 from tickets.services import message_post
 from workspaces.models import Membership, Role
 from workspaces.realtime import announce_access_changed
@@ -571,6 +572,61 @@ async def test_list_rows_go_to_the_queue_agents_and_the_requester_only(
     assert frame == {"type": Frame.ROW_REMOVED, "id": mine.number}
     await agent_list.disconnect()
     await requester_list.disconnect()
+
+
+# One subscription per process (tickets.realtime_fanout) ---------------------------------------
+
+
+def subscribers(group: str) -> int:
+    """The local sockets of ``group`` in this loop's shared subscription (0: none held)."""
+    sub = realtime_fanout.fanout_for(get_channel_layer()).subscriptions.get(group)
+    return 0 if sub is None else len(sub.consumers)
+
+
+@in_own_loop
+async def test_the_sockets_of_a_ticket_share_one_subscription_per_group_and_keep_their_walls(
+    app, layer, workspace, admin, agent, requester, ticket
+):
+    public, staff = ticket_public_group(ticket.pk), ticket_staff_group(ticket.pk)
+    tab_one, _c, _code = await open_socket(app, ticket_path(ticket), agent.user)
+    tab_two, _c, _code = await open_socket(app, ticket_path(ticket), agent.user)
+    admin_page, _c, _code = await open_socket(app, ticket_path(ticket), admin.user)
+    requester_page, _c, _code = await open_socket(app, ticket_path(ticket), requester.user)
+    # One channel of the process in each group, whatever the number of sockets; the requester's
+    # socket is only in the public one.
+    assert (subscribers(public), subscribers(staff)) == (4, 3)
+    if isinstance(get_channel_layer(), InMemoryChannelLayer):
+        assert len(get_channel_layer().groups[public]) == len(get_channel_layer().groups[staff]) == 1
+
+    note = await post(ticket, agent.user, MessageKind.NOTE, "NOTE-FOR-STAFF")
+    for page in (tab_one, tab_two, admin_page):  # (after the agents' presence frames)
+        frames = await frames_until(page, lambda f: f.get("id") == note.pk)
+        assert frames[-1]["type"] == Frame.MESSAGE
+    assert await requester_page.receive_nothing(timeout=QUIET)
+
+    # A removed agent's sockets leave at once and are closed; the others go on.
+    def remove():
+        Membership.objects.filter(pk=agent.pk).delete()
+        announce_access_changed(workspace_id=workspace.pk, user_id=agent.user_id)
+
+    await database_sync_to_async(remove)()
+    await expect_close(tab_one, Close.FORBIDDEN)
+    await expect_close(tab_two, Close.FORBIDDEN)
+    assert (subscribers(public), subscribers(staff)) == (2, 1)
+    reply = await post(ticket, admin.user, MessageKind.REPLY, "Sorted.")
+    for page in (admin_page, requester_page):
+        frames = await frames_until(page, lambda f: f.get("id") == reply.pk)
+        assert frames[-1]["type"] == Frame.MESSAGE
+    assert await tab_one.receive_nothing(timeout=QUIET)
+    assert await tab_two.receive_nothing(timeout=QUIET)
+
+    # The last socket of a group gives the process's membership up.
+    await admin_page.disconnect()
+    assert (subscribers(public), subscribers(staff)) == (1, 0)
+    await requester_page.disconnect()
+    assert subscribers(public) == 0
+    if isinstance(get_channel_layer(), InMemoryChannelLayer):
+        assert not get_channel_layer().groups.get(public) and not get_channel_layer().groups.get(staff)
 
 
 # Losing access --------------------------------------------------------------------------------
