@@ -142,6 +142,7 @@ class _MemberConsumer(AsyncJsonWebsocketConsumer):
         self.groups_joined: set[str] = set()
         self.ended = False
         self.gone = False  # the consumer stopped: nothing handed to it runs any more
+        self.accepted = False  # no frame is written before the handshake is answered
         # Events reach a consumer from its own channel and from the process's shared
         # subscriptions (tickets.realtime_fanout); they are handled one at a time, in turn.
         self.dispatch_lock = asyncio.Lock()
@@ -267,6 +268,7 @@ class _MemberConsumer(AsyncJsonWebsocketConsumer):
             return
         if not self.ended:
             await self.accept()
+            self.accepted = True
 
     async def disconnect(self, code):
         self.leave_shared_now()
@@ -461,8 +463,10 @@ class TicketConsumer(_MemberConsumer):
 
     def takes_messages(self, event) -> bool:
         """Whether a message of a shared subscription may still be written to this socket."""
-        return not (self.ended or self.gone or self.membership is None) and (
-            event.get("ticket_id") == self.ticket_id
+        return (
+            self.accepted
+            and not (self.ended or self.gone or self.membership is None)
+            and event.get("ticket_id") == self.ticket_id
         )
 
     def groups_for(self, membership) -> set[str]:
