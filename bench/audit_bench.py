@@ -305,6 +305,12 @@ def bulk_load(total, spaces, people):
 
 
 FLOOR_CHAIN = "bench:floor"
+FLOOR_SQL = (
+    "INSERT INTO privacy_auditevent (chain, prev_hash, hash, created_at, workspace_id, actor_label, "  # noqa: S608
+    "user_agent, action, target_type, target_id, detail, dedupe_key, personal_salt, personal_hash, "
+    "content_hash) VALUES (%s, '', '', %s, NULL, 'a@example.test', 'ua', 'ticket.created', "
+    "'tickets.ticket', '1', '{}', '', 's', 'p', 'c')"
+)
 
 
 def _floor_writer(index, sql):
@@ -328,16 +334,64 @@ def measure_floor(writers, seconds):
 
     from privacy.audit.maintenance import audit_maintenance
 
-    sql = (
-        "INSERT INTO privacy_auditevent (chain, prev_hash, hash, created_at, workspace_id, actor_label, "  # noqa: S608
-        "user_agent, action, target_type, target_id, detail, dedupe_key, personal_salt, personal_hash, "
-        "content_hash) VALUES (%s, '', '', %s, NULL, 'a@example.test', 'ua', 'ticket.created', "
-        "'tickets.ticket', '1', '{}', '', 's', 'p', 'c')"
-    )
-    count, elapsed = _run_processes(writers, seconds, _floor_writer, sql)
+    count, elapsed = _run_processes(writers, seconds, _floor_writer, FLOOR_SQL)
     with transaction.atomic(), audit_maintenance(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM privacy_auditevent WHERE chain = %s", [FLOOR_CHAIN])
     return count, elapsed
+
+
+def measure_cost(count, workspace, people):
+    """CPU time of one audited action, which does not depend on how loaded the machine is: this
+    process's (Python, driver) and its database backend's (read from /proc, so only when the
+    server runs on this machine), per durable audit_record call and per bare INSERT (the floor).
+    Returns {"audit_record": (client_us, backend_us or None), "floor": (...)}."""
+    from django.db import connection, transaction
+
+    from privacy.audit.log import audit_record
+    from privacy.audit.maintenance import audit_maintenance
+
+    if connection.vendor != "postgresql":
+        return {}
+    cursor = connection.cursor()
+    cursor.execute("SET synchronous_commit = on")
+    cursor.execute("SELECT pg_backend_pid()")
+    stat = Path(f"/proc/{cursor.fetchone()[0]}/stat")
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def backend_seconds():
+        if not stat.exists():
+            return None
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+
+    requests = _requests(0, people)
+    rng = random.Random(5)
+
+    def audited(i):
+        audit_record(
+            action=ACTIONS[i % len(ACTIONS)],
+            request=requests[i % len(requests)],
+            workspace=workspace,
+            target_type="tickets.ticket",
+            target_id=rng.randrange(1, 10_000),
+            detail={"number": i, "queue_id": 1 + i % 5},
+        )
+
+    def floor(i):
+        cursor.execute(FLOOR_SQL, [FLOOR_CHAIN, datetime.now(UTC)])
+
+    costs = {}
+    for name, step in (("audit_record", audited), ("floor", floor)):
+        step(0)
+        backend, client = backend_seconds(), time.process_time()
+        for i in range(count):
+            step(i)
+        client = (time.process_time() - client) / count * 1e6
+        backend = None if backend is None else (backend_seconds() - backend) / count * 1e6
+        costs[name] = (client, backend)
+    with transaction.atomic(), audit_maintenance(), connection.cursor() as cleanup:
+        cleanup.execute("DELETE FROM privacy_auditevent WHERE chain = %s", [FLOOR_CHAIN])
+    return costs
 
 
 def load_unsealed(total, workspace, people):
@@ -504,6 +558,10 @@ def main():
     def load():
         return f"load average {os.getloadavg()[0]:.1f}"
 
+    settings.AUDIT_SEAL_INLINE = False
+    for name, (client, backend) in measure_cost(3000, spaces[0], people).items():
+        backend_text = "n/a (server not on this machine)" if backend is None else f"{backend:.0f} us"
+        print(f"CPU per {name}: this process {client:.0f} us, database backend {backend_text}")
     for inline, counts in ((True, args.inline_writers), (False, args.writers)):
         settings.AUDIT_SEAL_INLINE = inline
         how = "inline sealing (head lock per event: before)" if inline else "deferred sealing"
