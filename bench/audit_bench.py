@@ -394,6 +394,49 @@ def measure_cost(count, workspace, people):
     return costs
 
 
+def _row_writer(index, workspace, people):
+    from django.db import connection
+
+    from privacy.audit.log import _insert_statement, _unsealed, client_ip
+
+    request = _requests(index, people)[0]
+    event = _unsealed(
+        {
+            "chain": f"ws:{workspace.pk}",
+            "workspace": workspace,
+            "actor": request.user,
+            "actor_label": request.user.email,
+            "ip_address": client_ip(request),
+            "user_agent": request.META["HTTP_USER_AGENT"],
+            "action": ACTIONS[0],
+            "target_type": "tickets.ticket",
+            "target_id": "1234",
+            "detail": {"number": 1234, "queue_id": 1},
+            "dedupe_key": "",
+        }
+    )
+    sql, adapters = _insert_statement(connection.vendor, connection.features.can_return_columns_from_insert)
+    values = [
+        getattr(event, name) if adapt is None else adapt(getattr(event, name), connection)
+        for name, adapt in adapters
+    ]
+    cursor = connection.cursor()
+    if connection.vendor == "postgresql":
+        cursor.execute("SET synchronous_commit = on")
+
+    def step(count):
+        cursor.execute(sql, values)
+
+    return step
+
+
+def measure_row_floor(writers, seconds, workspace, people):
+    """The floor for the audit row itself: the statement audit_record runs, with a complete row
+    (same size, same index entries), prepared once per writer and inserted again and again.
+    The gap between this and audit_record is the per-action work in the writing process."""
+    return _run_processes(writers, seconds, _row_writer, workspace, people)
+
+
 def load_unsealed(total, workspace, people):
     """``total`` unsealed rows of one workspace as writers leave them (real content hashes), in
     one transaction: the backlog the sealer is timed on."""
@@ -477,9 +520,9 @@ def measure_seal_delay(writers, seconds, workspace, people):
     left = AuditEvent.objects.filter(id__gt=first_id, seq__isnull=True).count()
     delays = sorted(
         (sealed - created).total_seconds()
-        for created, sealed in AuditEvent.objects.filter(id__gt=first_id, workspace=workspace).values_list(
-            "created_at", "sealed_at"
-        )
+        for created, sealed in AuditEvent.objects.filter(
+            id__gt=first_id, workspace=workspace, sealed_at__isnull=False
+        ).values_list("created_at", "sealed_at")
     )
     sealed = sum(rows for rows, _ in runs)
     busy = sum(took for _, took in runs)
@@ -572,6 +615,11 @@ def main():
                 f"= {count / seconds:,.0f}/s ({load()})"
             )
             if not inline:
+                count, seconds = measure_row_floor(writers, args.seconds, spaces[0], people)
+                print(
+                    f"  same audit row, prepared once, inserted again by {writers} writer(s): "
+                    f"{count / seconds:,.0f}/s"
+                )
                 count, seconds = measure_floor(writers, args.seconds)
                 print(
                     f"  floor: bare one-row INSERT + durable COMMIT, {writers} writer(s): "
