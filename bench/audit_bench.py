@@ -2,13 +2,16 @@
 
 Measures, on the database of ``DATABASE_URL`` (PostgreSQL; SQLite works for a smoke run):
 
-1. audited actions per second on ONE workspace through ``audit_record`` (each its own
-   transaction with a durable commit, as in a request), by 1 and ``--threads`` writers, with
-   inline sealing (every writer takes the chain head lock: the code before issue 15) and with
-   deferred sealing (writers insert unsealed rows; the sealer links them);
-   then the sealer: rows sealed per second from a backlog, and the delay from writing to sealed
-   (p50/p95/max) while writers write and the sealer runs every ``AUDIT_SEAL_INTERVAL_SECONDS``
-   as the beat task does;
+1. the CPU time of one audited action (writing process and database backend) beside a bare
+   INSERT's; audited actions per second on ONE workspace through ``audit_record`` (each call on
+   its own: one transaction, one durable commit), by ``--writers`` writer PROCESSES (1 4 8 16
+   32), with inline sealing (every writer takes the chain head lock: the code before issue 15;
+   ``--inline-writers``) and deferred sealing (writers insert unsealed rows; the sealer links
+   them), each beside the floor for the same complete audit row and for a bare INSERT;
+   then the sealer: rows sealed per second from a backlog, and, while writers write and the
+   sealer runs every ``AUDIT_SEAL_INTERVAL_SECONDS`` as the beat task does, its rate, longest
+   run, what was left unsealed and the delay from writing to sealed (p50/p95/max); and
+   ``verify_audit_log`` over all of it (``--writes-only`` stops here);
 2. a bulk load up to ``--events`` rows with a fast path that computes the real chained hashes
    (the same functions ``audit_record`` uses) and COPYs them in (PostgreSQL) or bulk-inserts;
 3. ``verify_audit_log`` rows per second over the whole table;
