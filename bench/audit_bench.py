@@ -2,13 +2,16 @@
 
 Measures, on the database of ``DATABASE_URL`` (PostgreSQL; SQLite works for a smoke run):
 
-1. audited actions per second on ONE workspace through ``audit_record`` (each its own
-   transaction with a durable commit, as in a request), by 1 and ``--threads`` writers, with
-   inline sealing (every writer takes the chain head lock: the code before issue 15) and with
-   deferred sealing (writers insert unsealed rows; the sealer links them);
-   then the sealer: rows sealed per second from a backlog, and the delay from writing to sealed
-   (p50/p95/max) while writers write and the sealer runs every ``AUDIT_SEAL_INTERVAL_SECONDS``
-   as the beat task does;
+1. the CPU time of one audited action (writing process and database backend) beside a bare
+   INSERT's; audited actions per second on ONE workspace through ``audit_record`` (each call on
+   its own: one transaction, one durable commit), by ``--writers`` writer PROCESSES (1 4 8 16
+   32), with inline sealing (every writer takes the chain head lock: the code before issue 15;
+   ``--inline-writers``) and deferred sealing (writers insert unsealed rows; the sealer links
+   them), each beside the floor for the same complete audit row and for a bare INSERT;
+   then the sealer: rows sealed per second from a backlog, and, while writers write and the
+   sealer runs every ``AUDIT_SEAL_INTERVAL_SECONDS`` as the beat task does, its rate, longest
+   run, what was left unsealed and the delay from writing to sealed (p50/p95/max); and
+   ``verify_audit_log`` over all of it (``--writes-only`` stops here);
 2. a bulk load up to ``--events`` rows with a fast path that computes the real chained hashes
    (the same functions ``audit_record`` uses) and COPYs them in (PostgreSQL) or bulk-inserts;
 3. ``verify_audit_log`` rows per second over the whole table;
@@ -19,6 +22,7 @@ missing; ``--database`` to choose), and empties the two audit tables there first
 """
 
 import argparse
+import multiprocessing
 import os
 import random
 import secrets
@@ -104,60 +108,104 @@ def users(count):
     ]
 
 
-def measure_record(total, threads, spaces, people, *, durable=True, same_workspace=True):
-    """audited actions per second: ``threads`` threads, each action its own transaction (as a
-    request is), all on ONE workspace by default (the busy-workspace case of issue 15), or
-    thread i on workspace i (``same_workspace=False``).
+# Writers are processes, not threads: a web server runs several processes, and threads of one
+# process share one GIL, so the bench would measure the interpreter instead of the database.
+# Forked after the parent closed its connections, so each writer opens its own.
+_FORK = multiprocessing.get_context("fork")
 
-    ``durable=False`` turns off synchronous_commit for the writers (PostgreSQL), separating the
-    cost of the code and its locks from the disk's fsync per commit. Returns (events, seconds)."""
-    from django.db import connection, connections
-    from django.test import RequestFactory
 
-    from privacy.audit.log import audit_record
+def _run_processes(writers, seconds, prepare, *args, forked=None):
+    """Run ``writers`` processes: each calls ``prepare(index, *args)`` (connection, requests:
+    not timed), waits for the others, then calls the returned step until ``seconds`` have passed.
+    ``forked()`` runs in this process once they exist, before they start. Returns (steps done,
+    seconds from the first writer's start to the last writer's end)."""
+    from django.db import connections
 
-    factory = RequestFactory()
-    per_thread = total // threads
-    start = threading.Barrier(threads + 1)
+    connections.close_all()
+    start = _FORK.Barrier(writers + 1)
+    results = _FORK.SimpleQueue()
 
-    def work(index):
-        rng = random.Random(index)
+    def child(index):
         try:
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute(f"SET synchronous_commit = {'on' if durable else 'off'}")
-            # The requests exist before the clock starts: a real one is there already.
-            requests = []
-            for i in range(min(per_thread, 50)):
-                request = factory.get(
-                    "/",
-                    REMOTE_ADDR=f"10.{index}.{i % 250}.{rng.randrange(1, 250)}",
-                    HTTP_USER_AGENT=AGENTS[i % 2],
-                )
-                request.user = people[i % len(people)]
-                requests.append(request)
+            step = prepare(index, *args)
             start.wait()
-            for i in range(per_thread):
-                audit_record(
-                    action=ACTIONS[i % len(ACTIONS)],
-                    request=requests[i % len(requests)],
-                    workspace=spaces[0 if same_workspace else index % len(spaces)],
-                    target_type="tickets.ticket",
-                    target_id=rng.randrange(1, 10_000),
-                    detail={"number": i, "queue_id": 1 + i % 5},
-                )
+            begun = time.perf_counter()
+            deadline, count = begun + seconds, 0
+            while time.perf_counter() < deadline:
+                step(count)
+                count += 1
+            results.put((begun, time.perf_counter(), count))
+        except BaseException as error:  # reported to the parent, which fails the run
+            results.put((0.0, 0.0, repr(error)))
+            raise
         finally:
             connections.close_all()
 
-    pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
-    for thread in pool:
-        thread.start()
+    pool = [_FORK.Process(target=child, args=(i,), daemon=True) for i in range(writers)]
+    for process in pool:
+        process.start()
+    if forked is not None:
+        forked()
     start.wait()
-    started = time.perf_counter()
-    for thread in pool:
-        thread.join()
-    seconds = time.perf_counter() - started
-    return per_thread * threads, seconds
+    outcomes = [results.get() for _ in pool]
+    for process in pool:
+        process.join()
+    failures = [count for _, _, count in outcomes if isinstance(count, str)]
+    if failures:
+        raise RuntimeError(f"{len(failures)} writer(s) failed: {failures[0]}")
+    begun = min(first for first, _, _ in outcomes)
+    ended = max(last for _, last, _ in outcomes)
+    return sum(count for _, _, count in outcomes), ended - begun
+
+
+def _requests(index, people):
+    from django.test import RequestFactory
+
+    factory, rng = RequestFactory(), random.Random(index)
+    requests = []
+    for i in range(50):
+        request = factory.get(
+            "/",
+            REMOTE_ADDR=f"10.{index % 250}.{i % 250}.{rng.randrange(1, 250)}",
+            HTTP_USER_AGENT=AGENTS[i % 2],
+        )
+        request.user = people[i % len(people)]
+        requests.append(request)
+    return requests
+
+
+def _audit_writer(index, workspace, people, durable):
+    """One writer's audited action: ``audit_record`` called on its own, so each is one
+    transaction with its own commit (autocommit: the INSERT commits at once)."""
+    from django.db import connection
+
+    from privacy.audit.log import audit_record
+
+    rng = random.Random(index)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET synchronous_commit = {'on' if durable else 'off'}")
+    requests = _requests(index, people)  # a request exists before its audit event is written
+
+    def step(count):
+        audit_record(
+            action=ACTIONS[count % len(ACTIONS)],
+            request=requests[count % len(requests)],
+            workspace=workspace,
+            target_type="tickets.ticket",
+            target_id=rng.randrange(1, 10_000),
+            detail={"number": count, "queue_id": 1 + count % 5},
+        )
+
+    return step
+
+
+def measure_record(writers, seconds, workspace, people, *, durable=True, forked=None):
+    """Audited actions per second on ONE workspace (the busy-workspace case of issue 15):
+    ``writers`` processes writing for ``seconds``, each action its own transaction with a
+    durable commit (``synchronous_commit = on``) unless ``durable`` is False.
+    Returns (events, seconds)."""
+    return _run_processes(writers, seconds, _audit_writer, workspace, people, durable, forked=forked)
 
 
 def bulk_rows(chain, workspace_id, start_seq, prev_hash, count, start_at, people, rng):
@@ -260,47 +308,136 @@ def bulk_load(total, spaces, people):
 
 
 FLOOR_CHAIN = "bench:floor"
+FLOOR_SQL = (
+    "INSERT INTO privacy_auditevent (chain, prev_hash, hash, created_at, workspace_id, actor_label, "  # noqa: S608
+    "user_agent, action, target_type, target_id, detail, dedupe_key, personal_salt, personal_hash, "
+    "content_hash) VALUES (%s, '', '', %s, NULL, 'a@example.test', 'ua', 'ticket.created', "
+    "'tickets.ticket', '1', '{}', '', 's', 'p', 'c')"
+)
 
 
-def measure_floor(total, threads):
-    """The database's own limit for the same work: ``threads`` connections each committing a
+def _floor_writer(index, sql):
+    from django.db import connection
+
+    cursor = connection.cursor()
+    if connection.vendor == "postgresql":
+        cursor.execute("SET synchronous_commit = on")
+
+    def step(count):
+        cursor.execute(sql, [FLOOR_CHAIN, datetime.now(UTC)])
+
+    return step
+
+
+def measure_floor(writers, seconds):
+    """The database's own limit for the same work: ``writers`` processes each committing a
     one-row INSERT into the audit table (same indexes, durable commit, no Python around it but
     the driver). What audit_record's deferred write is compared with; the rows are removed."""
-    from django.db import connection, connections, transaction
+    from django.db import connection, transaction
 
     from privacy.audit.maintenance import audit_maintenance
 
-    per_thread = total // threads
-    start = threading.Barrier(threads + 1)
-    sql = (
-        "INSERT INTO privacy_auditevent (chain, prev_hash, hash, created_at, workspace_id, actor_label, "  # noqa: S608
-        "user_agent, action, target_type, target_id, detail, dedupe_key, personal_salt, personal_hash, "
-        "content_hash) VALUES (%s, '', '', %s, NULL, 'a@example.test', 'ua', 'ticket.created', "
-        "'tickets.ticket', '1', '{}', '', 's', 'p', 'c')"
-    )
-
-    def work(index):
-        try:
-            with connection.cursor() as cursor:
-                if connection.vendor == "postgresql":
-                    cursor.execute("SET synchronous_commit = on")
-                start.wait()
-                for _ in range(per_thread):
-                    cursor.execute(sql, [FLOOR_CHAIN, datetime.now(UTC)])
-        finally:
-            connections.close_all()
-
-    pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
-    for thread in pool:
-        thread.start()
-    start.wait()
-    started = time.perf_counter()
-    for thread in pool:
-        thread.join()
-    seconds = time.perf_counter() - started
+    count, elapsed = _run_processes(writers, seconds, _floor_writer, FLOOR_SQL)
     with transaction.atomic(), audit_maintenance(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM privacy_auditevent WHERE chain = %s", [FLOOR_CHAIN])
-    return per_thread * threads, seconds
+    return count, elapsed
+
+
+def measure_cost(count, workspace, people):
+    """CPU time of one audited action, which does not depend on how loaded the machine is: this
+    process's (Python, driver) and its database backend's (read from /proc, so only when the
+    server runs on this machine), per durable audit_record call and per bare INSERT (the floor).
+    Returns {"audit_record": (client_us, backend_us or None), "floor": (...)}."""
+    from django.db import connection, transaction
+
+    from privacy.audit.log import audit_record
+    from privacy.audit.maintenance import audit_maintenance
+
+    if connection.vendor != "postgresql":
+        return {}
+    cursor = connection.cursor()
+    cursor.execute("SET synchronous_commit = on")
+    cursor.execute("SELECT pg_backend_pid()")
+    stat = Path(f"/proc/{cursor.fetchone()[0]}/stat")
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def backend_seconds():
+        if not stat.exists():
+            return None
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+
+    requests = _requests(0, people)
+    rng = random.Random(5)
+
+    def audited(i):
+        audit_record(
+            action=ACTIONS[i % len(ACTIONS)],
+            request=requests[i % len(requests)],
+            workspace=workspace,
+            target_type="tickets.ticket",
+            target_id=rng.randrange(1, 10_000),
+            detail={"number": i, "queue_id": 1 + i % 5},
+        )
+
+    def floor(i):
+        cursor.execute(FLOOR_SQL, [FLOOR_CHAIN, datetime.now(UTC)])
+
+    costs = {}
+    for name, step in (("audit_record", audited), ("floor", floor)):
+        step(0)
+        backend, client = backend_seconds(), time.process_time()
+        for i in range(count):
+            step(i)
+        client = (time.process_time() - client) / count * 1e6
+        backend = None if backend is None else (backend_seconds() - backend) / count * 1e6
+        costs[name] = (client, backend)
+    with transaction.atomic(), audit_maintenance(), connection.cursor() as cleanup:
+        cleanup.execute("DELETE FROM privacy_auditevent WHERE chain = %s", [FLOOR_CHAIN])
+    return costs
+
+
+def _row_writer(index, workspace, people):
+    from django.db import connection
+
+    from privacy.audit.log import _insert_statement, _unsealed, client_ip
+
+    request = _requests(index, people)[0]
+    event = _unsealed(
+        {
+            "chain": f"ws:{workspace.pk}",
+            "workspace": workspace,
+            "actor": request.user,
+            "actor_label": request.user.email,
+            "ip_address": client_ip(request),
+            "user_agent": request.META["HTTP_USER_AGENT"],
+            "action": ACTIONS[0],
+            "target_type": "tickets.ticket",
+            "target_id": "1234",
+            "detail": {"number": 1234, "queue_id": 1},
+            "dedupe_key": "",
+        }
+    )
+    sql, adapters = _insert_statement(connection.vendor, connection.features.can_return_columns_from_insert)
+    values = [
+        getattr(event, name) if adapt is None else adapt(getattr(event, name), connection)
+        for name, adapt in adapters
+    ]
+    cursor = connection.cursor()
+    if connection.vendor == "postgresql":
+        cursor.execute("SET synchronous_commit = on")
+
+    def step(count):
+        cursor.execute(sql, values)
+
+    return step
+
+
+def measure_row_floor(writers, seconds, workspace, people):
+    """The floor for the audit row itself: the statement audit_record runs, with a complete row
+    (same size, same index entries), prepared once per writer and inserted again and again.
+    The gap between this and audit_record is the per-action work in the writing process."""
+    return _run_processes(writers, seconds, _row_writer, workspace, people)
 
 
 def load_unsealed(total, workspace, people):
@@ -349,9 +486,11 @@ def measure_sealer(total, workspace, people):
     return result.sealed, time.perf_counter() - started
 
 
-def measure_seal_delay(total, threads, spaces, people):
-    """Writers write while one sealer runs every AUDIT_SEAL_INTERVAL_SECONDS (as beat does);
-    returns the (p50, p95, max) seconds from an event's created_at to its sealed_at."""
+def measure_seal_delay(writers, seconds, workspace, people):
+    """Writer processes write for ``seconds`` while one sealer runs every
+    AUDIT_SEAL_INTERVAL_SECONDS (as beat does, in this process). Returns a dict: the write rate,
+    the sealer's rows and busy seconds (its rate while it keeps up), its longest run, the delay
+    from an event's created_at to its sealed_at (p50, p95, max), and what was left unsealed."""
     from django.conf import settings
     from django.db import connections
 
@@ -359,33 +498,49 @@ def measure_seal_delay(total, threads, spaces, people):
     from privacy.audit.sealer import seal_pending
 
     interval = settings.AUDIT_SEAL_INTERVAL_SECONDS
-    done = threading.Event()
     first_id = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    writers_done = threading.Event()
+    runs = []  # (rows, seconds) of each sealer run
 
     def sealer():
         try:
-            while not done.wait(interval):
-                seal_pending()
-            seal_pending()
+            while True:
+                time.sleep(interval)
+                last = writers_done.is_set()  # this run starts after the last write: then stop
+                started = time.perf_counter()
+                runs.append((seal_pending().sealed, time.perf_counter() - started))
+                if last:
+                    return
         finally:
             connections.close_all()
 
+    # Started once the writers are forked: a fork copies only the calling thread, and a thread
+    # holding a lock at that moment would leave it held in the child.
     thread = threading.Thread(target=sealer)
-    thread.start()
-    try:
-        measure_record(total, threads, spaces, people)
-    finally:
-        done.set()
-        thread.join()
+    written, elapsed = measure_record(writers, seconds, workspace, people, forked=thread.start)
+    writers_done.set()
+    thread.join()
+    left = AuditEvent.objects.filter(id__gt=first_id, seq__isnull=True).count()
     delays = sorted(
         (sealed - created).total_seconds()
-        for created, sealed in AuditEvent.objects.filter(id__gt=first_id, workspace=spaces[0]).values_list(
-            "created_at", "sealed_at"
-        )
+        for created, sealed in AuditEvent.objects.filter(
+            id__gt=first_id, workspace=workspace, sealed_at__isnull=False
+        ).values_list("created_at", "sealed_at")
     )
-    if not delays:
-        return 0.0, 0.0, 0.0
-    return delays[len(delays) // 2], delays[int(len(delays) * 0.95)], delays[-1]
+    sealed = sum(rows for rows, _ in runs)
+    busy = sum(took for _, took in runs)
+    return {
+        "written": written,
+        "write_rate": written / elapsed,
+        "sealed": sealed,
+        "seal_rate": sealed / busy if busy else 0.0,
+        "longest_run": max(took for _, took in runs),
+        "largest_run": max(rows for rows, _ in runs),
+        "left": left,
+        "p50": delays[len(delays) // 2] if delays else 0.0,
+        "p95": delays[int(len(delays) * 0.95)] if delays else 0.0,
+        "max": delays[-1] if delays else 0.0,
+    }
 
 
 def measure_pages(workspace):
@@ -407,16 +562,22 @@ def measure_pages(workspace):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000, help="Total events in the table at the end.")
-    parser.add_argument("--record", type=int, default=2000, help="Audited actions per write measurement.")
     parser.add_argument(
-        "--more-threads",
+        "--writers",
         type=int,
-        nargs="*",
-        default=[8],
-        help="Further writer counts (deferred sealing only).",
+        nargs="+",
+        default=[1, 4, 8, 16, 32],
+        help="Writer processes (deferred sealing).",
     )
+    parser.add_argument(
+        "--inline-writers", type=int, nargs="*", default=[1, 4], help="Writer processes with inline sealing."
+    )
+    parser.add_argument("--seconds", type=float, default=5.0, help="Length of each write measurement.")
     parser.add_argument("--seal-rows", type=int, default=20_000, help="Backlog the sealer is timed on.")
-    parser.add_argument("--threads", type=int, default=4, help="Writer threads of the parallel run.")
+    parser.add_argument(
+        "--delay-writers", type=int, default=16, help="Writer processes while the sealer's delay is measured."
+    )
+    parser.add_argument("--delay-seconds", type=float, default=20.0, help="Length of the delay measurement.")
     parser.add_argument("--chains", type=int, default=10, help="Workspaces (chains) of the bulk load.")
     parser.add_argument("--database", help="Database name (default: <DATABASE_URL's>_audit_bench).")
     parser.add_argument(
@@ -425,59 +586,70 @@ def main():
     args = parser.parse_args()
 
     setup(args)
+    from django.conf import settings
     from django.db import connection
 
-    from privacy.management.commands.verify_audit_log import verify_audit_chains
+    from privacy.audit.sealer import seal_pending
+    from privacy.audit.verify import verify_audit_chains
 
     reset()
-    spaces = workspaces(max(args.chains, args.threads))
+    spaces = workspaces(args.chains)
     people = users(20)
-    print(f"Database: {connection.vendor} {connection.settings_dict['NAME']}")
+    print(f"Database: {connection.vendor} {connection.settings_dict['NAME']}; {os.cpu_count()} CPUs")
+    print(
+        "An audited action is one audit_record call on its own: one transaction, one durable commit "
+        f"(synchronous_commit on); writers are processes; {args.seconds:g}s per figure."
+    )
 
-    from django.conf import settings
+    def load():
+        return f"load average {os.getloadavg()[0]:.1f}"
 
-    from privacy.audit.sealer import seal_pending
-
-    load = os.getloadavg
-    written = 0
-    for inline in (True, False):
+    settings.AUDIT_SEAL_INLINE = False
+    for name, (client, backend) in measure_cost(3000, spaces[0], people).items():
+        backend_text = "n/a (server not on this machine)" if backend is None else f"{backend:.0f} us"
+        print(f"CPU per {name}: this process {client:.0f} us, database backend {backend_text}")
+    for inline, counts in ((True, args.inline_writers), (False, args.writers)):
         settings.AUDIT_SEAL_INLINE = inline
-        how = "inline sealing (head lock per event: before)" if inline else "deferred sealing (after)"
-        for threads in sorted({1, args.threads, *args.more_threads}):
-            if inline and threads not in (1, args.threads):
-                continue
-            count, seconds = measure_record(args.record, threads, spaces, people)
-            written += count
+        how = "inline sealing (head lock per event: before)" if inline else "deferred sealing"
+        for writers in counts:
+            count, seconds = measure_record(writers, args.seconds, spaces[0], people)
             print(
-                f"audited actions on one workspace, {threads} writer(s), durable commits, {how}: {count:,} "
-                f"in {seconds:.2f}s = {count / seconds:,.0f}/s (load average {load()[0]:.1f})"
+                f"audited actions on one workspace, {writers} writer(s), {how}: {count:,} in {seconds:.2f}s "
+                f"= {count / seconds:,.0f}/s ({load()})"
             )
             if not inline:
-                count, seconds = measure_floor(args.record, threads)
+                count, seconds = measure_row_floor(writers, args.seconds, spaces[0], people)
                 print(
-                    f"  floor: bare one-row INSERT + durable COMMIT, {threads} connection(s): "
-                    f"{count / seconds:,.0f}/s (load average {load()[0]:.1f})"
+                    f"  same audit row, prepared once, inserted again by {writers} writer(s): "
+                    f"{count / seconds:,.0f}/s"
                 )
-    seal_pending(
-        max_batches=1_000_000
-    )  # what the write runs left, so the sealer starts from a backlog of its own
+                count, seconds = measure_floor(writers, args.seconds)
+                print(
+                    f"  floor: bare one-row INSERT + durable COMMIT, {writers} writer(s): "
+                    f"{count / seconds:,.0f}/s"
+                )
+    # What the write runs left, so the sealer starts from a backlog of its own.
+    seal_pending(max_batches=1_000_000)
     count, seconds = measure_sealer(args.seal_rows, spaces[1], people)
-    written += count
+    print(f"sealer: {count:,} rows of one chain in {seconds:.2f}s = {count / seconds:,.0f} rows/s ({load()})")
+    delay = measure_seal_delay(args.delay_writers, args.delay_seconds, spaces[0], people)
     print(
-        f"sealer: {count:,} rows of one chain in {seconds:.2f}s = {count / seconds:,.0f} rows/s "
-        f"(load average {load()[0]:.1f})"
+        f"sealer every {settings.AUDIT_SEAL_INTERVAL_SECONDS}s beside {args.delay_writers} writers for "
+        f"{args.delay_seconds:g}s: written {delay['write_rate']:,.0f}/s; sealed {delay['sealed']:,} rows at "
+        f"{delay['seal_rate']:,.0f} rows/s while busy, longest run {delay['longest_run']:.2f}s "
+        f"({delay['largest_run']:,} rows), unsealed when the writers stopped {delay['left']:,}; delay from "
+        f"write to sealed p50 {delay['p50']:.2f}s, p95 {delay['p95']:.2f}s, max {delay['max']:.2f}s "
+        f"({load()})"
     )
-    p50, p95, worst = measure_seal_delay(args.record, args.threads, spaces, people)
-    written += args.record
+    result = verify_audit_chains()
     print(
-        f"seal delay, {args.threads} writers, sealer every {settings.AUDIT_SEAL_INTERVAL_SECONDS}s: "
-        f"p50 {p50:.2f}s, p95 {p95:.2f}s, max {worst:.2f}s (load average {load()[0]:.1f})"
+        f"verify_audit_log after the writes: {result.rows:,} events, "
+        f"{'intact' if result.ok else 'BROKEN: ' + str(result.breaks[:3])}"
     )
-    if args.writes_only:
-        return 0
+    if args.writes_only or not result.ok:
+        return 0 if result.ok else 1
 
-    remaining = max(args.events - written, 0)
-    loaded, seconds = bulk_load(remaining, spaces[: args.chains], people)
+    loaded, seconds = bulk_load(max(args.events - result.rows, 0), spaces, people)
     print(f"bulk load (hash + COPY): {loaded:,} events in {seconds:.1f}s = {loaded / seconds:,.0f} events/s")
 
     result = verify_audit_chains()

@@ -49,10 +49,14 @@ class AuditEvent(models.Model):
     content_hash = models.CharField(max_length=64, blank=True, default="")
     sealed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # No single-column indexes on the two foreign keys: (workspace, -id) and (actor, -id) below
+    # serve every lookup by either, and each index is one more insertion per audited action and
+    # per seal (sealing changes ``seq``, so it is never a HOT update).
     workspace = models.ForeignKey(
         "workspaces.Workspace",
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,
         null=True,
         blank=True,
         related_name="+",
@@ -61,6 +65,7 @@ class AuditEvent(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,
         null=True,
         blank=True,
         related_name="+",

@@ -321,3 +321,76 @@ def test_rate_limited_events_are_still_written_once_by_concurrent_writers(deferr
     assert AuditEvent.objects.filter(action=actions.ACCESS_REFUSED, actor_id=stranger.pk).count() == 1
     seal_pending()
     assert verify_audit_chains().ok
+
+
+def _stored(event):
+    """Every column of ``event`` as the database gives it back, beside the returned instance's."""
+    fields = [field.attname for field in AuditEvent._meta.concrete_fields]
+    row = AuditEvent.objects.filter(pk=event.pk).values(*fields).get()
+    return row, {name: getattr(event, name) for name in fields}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("inline", [False, True], ids=["deferred", "inline"])
+def test_the_event_returned_is_the_row_stored(settings, workspace, inline):
+    # The writer inserts with its own statement, not Model.save(): what it returns (and hashed)
+    # must be exactly what the database holds, JSON, time and a compressible IPv6 address too.
+    settings.AUDIT_SEAL_INLINE = inline
+    actor = UserFactory()
+    request = request_for("/w/acme/", user=actor, ip="2001:0db8:0000:0000:0000:0000:0000:0001")
+    event = audit_record(
+        action=actions.SETTINGS_CHANGED,
+        request=request,
+        workspace=workspace,
+        target=workspace,
+        detail={"name": "Ärger ✓", "old": None, "n": 3},
+    )
+    assert event.pk is not None and not event._state.adding
+    row, returned = _stored(event)
+    assert row == returned
+    assert row["ip_address"] == "2001:db8::1"
+    assert row["detail"] == {"n": 3, "name": "Ärger ✓", "old": None}
+    assert (row["seq"] is None) is (not inline)
+    seal_pending()
+    result = verify_audit_chains()
+    assert result.ok, result.breaks
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_audited_action_on_its_own_is_one_statement_and_its_own_commit(
+    deferred, django_assert_num_queries
+):
+    # What the bench times as one audited action: no BEGIN/COMMIT around the one INSERT.
+    workspace = WorkspaceFactory(slug="solo")
+    assert not connection.in_atomic_block
+    with django_assert_num_queries(1) as captured:
+        event = audit_record(action=actions.SETTINGS_CHANGED, workspace=workspace, detail={"a": 1})
+    assert captured.captured_queries[0]["sql"].startswith('INSERT INTO "privacy_auditevent"')
+    assert "privacy_auditchainhead" not in captured.captured_queries[0]["sql"]
+    # Committed already: another connection sees it.
+    seen = {}
+
+    def look():
+        try:
+            seen["row"] = (
+                AuditEvent.objects.filter(pk=event.pk).values_list("content_hash", flat=True).first()
+            )
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=look)
+    thread.start()
+    thread.join(30)
+    assert seen["row"] == event.content_hash
+
+
+@pytest.mark.django_db
+def test_the_foreign_keys_have_no_index_of_their_own(deferred):
+    # (workspace, -id) and (actor, -id) serve lookups by either column; a single-column index
+    # would be one more insertion per write and per seal (migration 0017).
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, AuditEvent._meta.db_table)
+    indexed = [tuple(info["columns"]) for info in constraints.values() if info["index"]]
+    assert ("workspace_id",) not in indexed and ("actor_id",) not in indexed
+    assert any(columns[0] == "workspace_id" and "id" in columns for columns in indexed)
+    assert any(columns[0] == "actor_id" and "id" in columns for columns in indexed)
