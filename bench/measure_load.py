@@ -18,7 +18,7 @@ LUA = Path(__file__).resolve().parent / "load.lua"
 WRK_MISSING = "not available: wrk is not installed (make bench installs Debian's wrk)"
 
 
-def targets(fixture: dict, http_results: dict) -> list[tuple[str, str]]:
+def targets(fixture: dict, http_results: dict, *, mix: str = "mixed") -> list[tuple[str, str]]:
     agent, requester = fixture["cookies"]["agent0"], fixture["cookies"]["requester0"]
     base = f"/w/{fixture['slug']}/tickets/"
 
@@ -33,6 +33,8 @@ def targets(fixture: dict, http_results: dict) -> list[tuple[str, str]]:
     for k in range(40):
         if list_paths:
             lines.append((list_paths[k % len(list_paths)], agent))
+    if mix == "lists":
+        return lines
     if path_of("ticket_page"):
         numbers = fixture["agent_numbers"] or [fixture["big_number"]]
         for k in range(30):
@@ -70,10 +72,21 @@ def run_wrk(base: str, lines, *, work_dir: Path, connections: int, threads: int,
     raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr[-2000:]} {done.stdout[-2000:]}")
 
 
-def run(base, fixture, http_results, *, work_dir, connections=8, threads=2, seconds=15, warmup_seconds=3):
+def run(
+    base,
+    fixture,
+    http_results,
+    *,
+    work_dir,
+    connections=8,
+    threads=2,
+    seconds=15,
+    warmup_seconds=3,
+    mix="mixed",
+):
     if shutil.which("wrk") is None:
         return {"available": False, "note": WRK_MISSING}
-    lines = targets(fixture, http_results)
+    lines = targets(fixture, http_results, mix=mix)
     if not lines:
         return {"available": False, "note": "not available yet (no ticket page or list is served)"}
     parts = urlsplit(base)
@@ -86,6 +99,7 @@ def run(base, fixture, http_results, *, work_dir, connections=8, threads=2, seco
     return {
         "available": True,
         "tool": "wrk",
+        "mix": mix,
         "connections": connections,
         "threads": threads,
         "seconds": round(duration, 1),
