@@ -3,8 +3,9 @@
 Runs ``python -m bench --reuse --serve <layout>`` (pages over HTTP and the two wrk runs) for each
 layout, round after round (A, B, A, B ...: a shared machine's load drifts, so turns spread it),
 then prints per layout the medians over the rounds with the load averages they ran at, and writes
-them to ``var/bench/layouts.json``. How README "Production"'s layout was chosen
-(docs/benchmarks.md); seed the size once first (``python -m bench --sizes 10k --skip ...``).
+them to ``bench/layouts.json`` (committed; ``python -m bench.report --markdown`` renders it into
+docs/benchmarks.md). How README "Production"'s layout was chosen; seed the size once first
+(``python -m bench --sizes 10k --skip ...``).
 """
 
 from __future__ import annotations
@@ -55,16 +56,23 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.layouts", description=__doc__.split("\n\n")[0])
     parser.add_argument("--layouts", default=f"uvicorn-1,uvicorn-2,{DEFAULT_LAYOUT},granian-2x4")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--first-round", type=int, default=1, help="number of the first round (to add rounds)"
+    )
+    parser.add_argument(
+        "--no-run", action="store_true", help="only summarise the rounds already in var/bench/layouts/"
+    )
     parser.add_argument("--size", default="10k")
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--load-seconds", type=int, default=15)
-    parser.add_argument("--output", default=str(BENCH_VAR / "layouts.json"))
+    parser.add_argument("--output", default=str(Path(__file__).resolve().parent / "layouts.json"))
     args = parser.parse_args(argv)
     layouts = [parse_layout(text).name for text in args.layouts.split(",") if text.strip()]
     out_dir = BENCH_VAR / "layouts"
     out_dir.mkdir(parents=True, exist_ok=True)
     runs: dict[str, list[dict]] = {layout: [] for layout in layouts}
-    for round_number in range(1, args.rounds + 1):
+    numbers = range(args.first_round, args.first_round + args.rounds)
+    for round_number in [] if args.no_run else numbers:
         for layout in layouts:
             output = out_dir / f"{layout}-{round_number}.json"
             print(f"== round {round_number}: {layout}", flush=True)
@@ -87,10 +95,26 @@ def main(argv=None) -> int:
                 str(output),
             ]
             subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
-            result = json.loads(output.read_text())
+    for layout in layouts:
+        for round_number in numbers:
+            result = json.loads((out_dir / f"{layout}-{round_number}.json").read_text())
             runs[layout].append(result["runs"][args.size])
     summary = {layout: summarize(layout_runs) for layout, layout_runs in runs.items()}
-    Path(args.output).write_text(json.dumps(summary, indent=1))
+    first = json.loads((out_dir / f"{layouts[0]}-{args.first_round}.json").read_text())
+    document = {
+        "date": first["date"],
+        "commit": first["commit"],
+        "dirty": first["dirty"],
+        "machine": first["machine"],
+        "size": args.size,
+        "rounds": args.rounds,
+        "options": first["options"],
+        "layouts": {
+            layout: {"description": parse_layout(layout).describe(), **figures}
+            for layout, figures in summary.items()
+        },
+    }
+    Path(args.output).write_text(json.dumps(document, indent=1))
     for layout, figures in summary.items():
         print(f"\n{layout}: {parse_layout(layout).describe()}; load average {figures['loadavg']}")
         print(

@@ -306,6 +306,50 @@ def render_markdown(results: dict, *, source: str = "bench/results.json") -> str
     return "\n".join(out) + "\n"
 
 
+def render_layouts(document: dict, *, source: str = "bench/layouts.json") -> str:
+    """The serving layouts compared by ``python -m bench.layouts`` (README "Production")."""
+    layouts = document.get("layouts", document)
+    machine = document.get("machine", {})
+    out = [
+        "## Serving layouts compared",
+        "",
+        f"`python -m bench.layouts` on the {document.get('size', '?')} database,"
+        f" {document.get('rounds', '?')} rounds, each layout in turn (A, B, A, B),"
+        f" medians over the rounds (`{source}`; {document.get('date', '?')},"
+        f" commit `{str(document.get('commit', '?'))[:12]}`, {machine.get('cpus', '?')} CPUs)."
+        f" Throughput at {document.get('options', {}).get('connections', 8)} connections;"
+        " the load average at the start of each round says how busy the shared machine was.",
+        "",
+        "| layout | agent list views/s (each round) · p50 / p99 · errors"
+        " | mixed requests/s (each round) · p50 / p99 · errors"
+        " | server median: floor / list / ticket page | load average |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+
+    def rate(figures):
+        if not figures or figures.get("requests_per_s") is None:
+            return NA
+        each = ", ".join(
+            f"{value:g}" for value in figures.get("each_requests_per_s") or [] if value is not None
+        )
+        p50 = f"p50 {figures['p50_ms']:.0f} / " if figures.get("p50_ms") is not None else ""
+        return (
+            f"**{figures['requests_per_s']:g}** ({each}) · {p50}p99 {figures['p99_ms']:.0f} ms"
+            f" · {figures['errors']} errors"
+        )
+
+    for name, figures in layouts.items():
+        pages = figures.get("pages_median_ms", {})
+        times = " / ".join(f"{pages.get(page)} ms" for page in ("floor", "list_first", "ticket_page"))
+        loads = ", ".join(str(value) for value in figures.get("loadavg", []))
+        description = _cell(figures.get("description", ""))
+        out.append(
+            f"| `{name}`: {description} | {rate(figures.get('load_lists'))} | {rate(figures.get('load'))}"
+            f" | {times} | {loads} |"
+        )
+    return "\n".join(out) + "\n"
+
+
 def main(argv=None) -> int:
     import argparse
     import json
@@ -319,14 +363,27 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--markdown", metavar="PATH", help="write the Markdown page there (docs/benchmarks.md)"
     )
+    parser.add_argument(
+        "--layouts",
+        default=str(here / "layouts.json"),
+        help="python -m bench.layouts's comparison, when present",
+    )
     args = parser.parse_args(argv)
     results = json.loads(Path(args.input).read_text())
-    if args.markdown:
+
+    def shown(path):
         try:
-            source = Path(args.input).resolve().relative_to(here.parent)
+            return str(Path(path).resolve().relative_to(here.parent))
         except ValueError:
-            source = Path(args.input).name
-        Path(args.markdown).write_text(render_markdown(results, source=str(source)))
+            return Path(path).name
+
+    if args.markdown:
+        page = render_markdown(results, source=shown(args.input))
+        if Path(args.layouts).exists():
+            page += "\n" + render_layouts(
+                json.loads(Path(args.layouts).read_text()), source=shown(args.layouts)
+            )
+        Path(args.markdown).write_text(page)
         print(f"written to {args.markdown}")
     else:
         results.setdefault("table", growth_table(results))
