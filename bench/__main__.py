@@ -160,6 +160,7 @@ def bench_size(size: int, args, *, base_url, first: bool) -> dict:
                 work_dir=BENCH_VAR,
                 connections=args.connections,
                 seconds=args.load_seconds,
+                server_cpu=server.pages_cpu_seconds,
             )
             log(
                 f"  agent list pages only with wrk ({args.connections} connections, {args.load_seconds}s) ..."
@@ -171,6 +172,7 @@ def bench_size(size: int, args, *, base_url, first: bool) -> dict:
                 work_dir=BENCH_VAR,
                 connections=args.connections,
                 seconds=args.load_seconds,
+                server_cpu=server.pages_cpu_seconds,
                 mix="lists",
             )
         if "ws" not in skip:

@@ -45,7 +45,7 @@ def summarize(runs: list[dict]) -> dict:
     for key in ("load", "load_lists"):
         summary[key] = {
             field: median([load_figure(run, key, field) for run in runs])
-            for field in ("requests_per_s", "p50_ms", "p99_ms")
+            for field in ("requests_per_s", "p50_ms", "p99_ms", "server_cpu_ms_per_request")
         }
         summary[key]["errors"] = sum(load_figure(run, key, "errors") or 0 for run in runs)
         summary[key]["each_requests_per_s"] = [load_figure(run, key, "requests_per_s") for run in runs]

@@ -9,6 +9,7 @@ duration, after a short warm-up run.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -83,7 +84,10 @@ def run(
     seconds=15,
     warmup_seconds=3,
     mix="mixed",
+    server_cpu=None,
 ):
+    """``server_cpu``: a callable returning the server's CPU seconds so far; the result then has
+    the server's CPU time per request, which the load of a shared machine hardly moves."""
     if shutil.which("wrk") is None:
         return {"available": False, "note": WRK_MISSING}
     lines = targets(fixture, http_results, mix=mix)
@@ -92,7 +96,9 @@ def run(
     parts = urlsplit(base)
     assert parts.hostname == "127.0.0.1", "load runs on loopback only"
     run_wrk(base, lines, work_dir=work_dir, connections=connections, threads=threads, seconds=warmup_seconds)
+    cpu_before = server_cpu() if server_cpu else None
     raw = run_wrk(base, lines, work_dir=work_dir, connections=connections, threads=threads, seconds=seconds)
+    cpu_after = server_cpu() if server_cpu else None
     duration = raw["duration_us"] / 1e6
     errors = sum(raw["errors"].values())
     mix = sorted({path.split("?")[0].rstrip("/").rsplit("/", 1)[-1] for path, _ in lines})
@@ -111,6 +117,12 @@ def run(
         "max_ms": raw["latency_us"]["max"] / 1000,
         "errors": errors,
         "error_detail": raw["errors"],
+        "server_cpu_ms_per_request": (
+            round((cpu_after - cpu_before) * 1000 / raw["requests"], 1)
+            if cpu_before is not None and cpu_after is not None and raw["requests"]
+            else None
+        ),
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
         "mix_paths": len(lines),
         "mix_kinds": len(mix),
     }

@@ -92,7 +92,13 @@ def growth_table(results: dict) -> list[dict]:
                     load["requests_per_s"],
                     f"{load['requests_per_s']:.0f} req/s · p50 {load['p50_ms']:.0f}"
                     f" / p95 {load['p95_ms']:.0f} / p99 {load['p99_ms']:.0f} ms · {load['errors']} errors"
-                    f" · {load['connections']} connections",
+                    f" · {load['connections']} connections"
+                    + (
+                        f" · server CPU {load['server_cpu_ms_per_request']:.0f} ms/request"
+                        if load.get("server_cpu_ms_per_request")
+                        else ""
+                    )
+                    + (f" · load {load['loadavg'][0]:.1f}" if load.get("loadavg") else ""),
                 )
             )
         add(key, label, "rate", cells)
@@ -336,6 +342,11 @@ def render_layouts(document: dict, *, source: str = "bench/layouts.json") -> str
         return (
             f"**{figures['requests_per_s']:g}** ({each}) · {p50}p99 {figures['p99_ms']:.0f} ms"
             f" · {figures['errors']} errors"
+            + (
+                f" · server CPU {figures['server_cpu_ms_per_request']:g} ms/request"
+                if figures.get("server_cpu_ms_per_request")
+                else ""
+            )
         )
 
     for name, figures in layouts.items():

@@ -14,6 +14,7 @@ A layout is named ``<server>-<size>`` (``python -m bench --serve``):
 from __future__ import annotations
 
 import http.client
+import os
 import re
 import socket
 import subprocess
@@ -32,6 +33,38 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _stat(pid: str) -> tuple[int, float] | None:
+    """(parent pid, user + system CPU seconds) of a process, from Linux's /proc."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()  # noqa: PTH123, SIM115
+    except (OSError, IndexError):
+        return None
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(root: int) -> float | None:
+    """CPU time so far of a process and its live descendants (a server's workers). Unlike wall
+    time it hardly moves with the load of a shared machine; None off Linux."""
+    stats = (
+        {int(pid): _stat(pid) for pid in os.listdir("/proc") if pid.isdigit()}
+        if os.path.isdir("/proc")
+        else {}
+    )
+    stats = {pid: stat for pid, stat in stats.items() if stat is not None}
+    if root not in stats:
+        return None
+    tree, total, grew = {root}, 0.0, True
+    while grew:
+        grew = False
+        for pid, (parent, _) in stats.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    for pid in tree:
+        total += stats[pid][1]
+    return total
 
 
 @dataclass(frozen=True)
@@ -187,6 +220,10 @@ class Server:
     def process(self) -> subprocess.Popen | None:
         """The process holding the websockets (its CPU time is the fan-out's cost)."""
         return self.processes[-1].popen if self.processes else None
+
+    def pages_cpu_seconds(self) -> float | None:
+        """CPU time so far of the processes serving the pages (workers included)."""
+        return tree_cpu_seconds(self.processes[0].popen.pid) if self.processes else None
 
     def start(self) -> Server:
         self.processes.append(
