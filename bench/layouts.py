@@ -97,8 +97,9 @@ def main(argv=None) -> int:
             subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
     for layout in layouts:
         for round_number in numbers:
-            result = json.loads((out_dir / f"{layout}-{round_number}.json").read_text())
-            runs[layout].append(result["runs"][args.size])
+            path = out_dir / f"{layout}-{round_number}.json"
+            if path.exists():  # a round stopped early is left out, and the count says so
+                runs[layout].append(json.loads(path.read_text())["runs"][args.size])
     summary = {layout: summarize(layout_runs) for layout, layout_runs in runs.items()}
     first = json.loads((out_dir / f"{layouts[0]}-{args.first_round}.json").read_text())
     document = {
