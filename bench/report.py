@@ -90,7 +90,7 @@ def growth_table(results: dict) -> list[dict]:
             cells.append(
                 (
                     load["requests_per_s"],
-                    f"{load['requests_per_s']:.0f} req/s · p50 {load['p50_ms']:.0f}"
+                    f"{load['requests_per_s']:.3g} req/s · p50 {load['p50_ms']:.0f}"
                     f" / p95 {load['p95_ms']:.0f} / p99 {load['p99_ms']:.0f} ms · {load['errors']} errors"
                     f" · {load['connections']} connections"
                     + (
@@ -269,9 +269,10 @@ def render_markdown(results: dict, *, source: str = "bench/results.json") -> str
         run = results["runs"][label]
         counts = run.get("counts", {})
         start, end = run.get("loadavg_start") or ["?"], run.get("loadavg_end") or ["?"]
+        seeded = f"{run['seed_seconds']} s" if run.get("seed_seconds") else "(reused)"
         out.append(
             f"| {label} | {counts.get('tickets', 0):,} | {counts.get('messages', 0):,}"
-            f" | {counts.get('audit_events', 0):,} | {run.get('seed_seconds') or '(reused)'} s"
+            f" | {counts.get('audit_events', 0):,} | {seeded}"
             f" | {' / '.join(map(str, start))} → {' / '.join(map(str, end))} |"
         )
     titles = [title for _, title, _ in SECTIONS] + ["Audit", "Other"]
@@ -324,7 +325,8 @@ def render_layouts(document: dict, *, source: str = "bench/layouts.json") -> str
         f" medians over the rounds (`{source}`; {document.get('date', '?')},"
         f" commit `{str(document.get('commit', '?'))[:12]}`, {machine.get('cpus', '?')} CPUs)."
         f" Throughput at {document.get('options', {}).get('connections', 8)} connections;"
-        " the load average at the start of each round says how busy the shared machine was.",
+        " the load average at the start of each round says how busy the shared machine was;"
+        " server CPU per request is the median of the rounds that measured it.",
         "",
         "| layout | agent list views/s (each round) · p50 / p99 · errors"
         " | mixed requests/s (each round) · p50 / p99 · errors"
