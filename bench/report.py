@@ -173,6 +173,8 @@ def print_table(results: dict, *, log=print) -> None:
     labels = [label for label in results["sizes"] if label in results["runs"]]
     log("\n== Results (" + f"{results['database']}, {results['channel_layer']} channel layer" + ")")
     log(f"   commit {results['commit'][:12]}{' (dirty)' if results['dirty'] else ''}, {results['date']}")
+    if results.get("serve"):
+        log(f"   serving layout {results['serve']['layout']}: {results['serve']['description']}")
     for label in labels:
         run = results["runs"][label]
         log(
