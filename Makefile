@@ -65,6 +65,7 @@ clean:
 	rm -rf var staticfiles .pytest_cache
 
 # Benchmarks (README "Benchmarks"): make bench BENCH_SIZES=10k,100k BENCH_ARGS="--reuse"
+# writes bench/results.json and its readable rendering docs/benchmarks.md (both committed).
 BENCH_SIZES ?= 10k
 BENCH_ARGS ?=
 bench: $(VENV)/.test-installed
@@ -72,6 +73,7 @@ bench: $(VENV)/.test-installed
 		|| (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q wrk >/dev/null 2>&1) \
 		|| echo "wrk could not be installed (needs root and Debian): the throughput row will say so"
 	$(PY) -m bench --sizes $(BENCH_SIZES) $(BENCH_ARGS)
+	$(PY) -m bench.report --input bench/results.json --markdown docs/benchmarks.md
 
 # Translations (README "Languages"): collect the marked strings into locale/<lang>/LC_MESSAGES/django.po
 # (new ones arrive untranslated, which tests/helpdesk/test_translations.py refuses), then compile every

@@ -2,9 +2,10 @@
 
 For every size: a database of its own (PostgreSQL ``hd_bench_<size>``, created afresh unless
 ``--reuse``; else a SQLite file under var/bench/), migrated and seeded by bench/seed.py; the
-ASGI server (uvicorn, one worker, bench.settings) in a child process; page timings over HTTP,
-a wrk throughput run, the websocket fan-out; then, with the server stopped, the long jobs on a
-scratch copy. The same seed, warm-up and repetitions every time, medians reported.
+servers of the production layout (bench/server.py, ``--serve``; bench.settings) in child
+processes; page timings over HTTP, two wrk throughput runs, the websocket fan-out; then, with
+the server stopped, the long jobs on a scratch copy. The same seed, warm-up and repetitions
+every time, medians reported.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from bench.environment import (
 )
 from bench.report import growth_table, print_table
 from bench.seed import parse_size, size_label
-from bench.server import Server
+from bench.server import DEFAULT_LAYOUT, Server, parse_layout
 
 PARTS = ("http", "load", "ws", "jobs", "markdown", "mail")
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"
@@ -56,6 +57,12 @@ def parse_args(argv):
     parser.add_argument("--ws-rounds", type=int, default=10)
     parser.add_argument("--job-timeout", type=int, default=900, help="seconds before a long job is stopped")
     parser.add_argument("--skip", default="", help=f"comma list of parts to skip: {','.join(PARTS)}")
+    parser.add_argument(
+        "--serve",
+        default=DEFAULT_LAYOUT,
+        type=lambda text: parse_layout(text).name,
+        help=f"serving layout: uvicorn-W, gunicorn-WxT or granian-WxT (default {DEFAULT_LAYOUT})",
+    )
     parser.add_argument("--drop", action="store_true", help="drop each size's database when done")
     parser.add_argument("--output", default=str(DEFAULT_OUTPUT))
     parser.add_argument(
@@ -131,7 +138,7 @@ def bench_size(size: int, args, *, base_url, first: bool) -> dict:
         "loadavg_start": [round(x, 2) for x in os.getloadavg()],
     }
 
-    server = Server(env, log_path=BENCH_VAR / f"server-{label}.log")
+    server = Server(env, log_path=BENCH_VAR / f"server-{label}.log", layout=args.serve)
     server.start()
     try:
         if "http" not in skip:
@@ -153,11 +160,27 @@ def bench_size(size: int, args, *, base_url, first: bool) -> dict:
                 work_dir=BENCH_VAR,
                 connections=args.connections,
                 seconds=args.load_seconds,
+                server_cpu=server.pages_cpu_seconds,
+            )
+            log(
+                f"  agent list pages only with wrk ({args.connections} connections, {args.load_seconds}s) ..."
+            )
+            result["load_lists"] = measure_load.run(
+                server.base,
+                fixture,
+                result.get("http", {}),
+                work_dir=BENCH_VAR,
+                connections=args.connections,
+                seconds=args.load_seconds,
+                server_cpu=server.pages_cpu_seconds,
+                mix="lists",
             )
         if "ws" not in skip:
             log(f"  websocket fan-out to {args.ws_clients} clients ...")
+            # The websocket process (the same as the pages' unless the layout splits them) takes
+            # the reply POST too: the fan-out's cost is then all in the process it measures.
             result["ws"] = measure_ws.run_counts(
-                server.base,
+                server.ws_base,
                 fixture,
                 counts=ws_counts,
                 rounds=args.ws_rounds,
@@ -219,6 +242,7 @@ def main(argv=None) -> int:
         "machine": machine_info(base_url),
         "database": "postgresql" if base_url else "sqlite (embedded default)",
         "channel_layer": "redis" if os.environ.get("REDIS_URL") else "in-memory",
+        "serve": {"layout": args.serve, "description": parse_layout(args.serve).describe()},
         "sizes": [size_label(s) for s in sizes],
         "options": {
             key: getattr(args, key)

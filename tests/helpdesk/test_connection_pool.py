@@ -3,11 +3,17 @@
 With persistent per-thread connections (CONN_MAX_AGE>0) every request on a fresh ASGI thread
 opened a connection and left it open until PostgreSQL refused new clients. The settings now use
 Django's psycopg pool on PostgreSQL: 200 requests, 8 at a time, through uvicorn must open no more
-server connections than the pool holds, and leave no more than that open.
+server connections than the pool holds, and leave no more than that open. The same holds for
+the production layout's pages (README "Production": Django's WSGI application in threads, as
+gunicorn's gthread workers run it): each thread's connection goes back to the pool when its
+request finishes.
 """
 
+import socketserver
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import httpx
 import psycopg
@@ -16,6 +22,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from bench.prepare import session_cookie
+from bench.server import free_port
 from tests.asgi_server import serving
 from tests.factories import TicketFactory
 
@@ -28,14 +35,42 @@ REQUESTS = 200
 CONCURRENCY = 8
 
 
-@pytest.fixture
-def asgi_server(transactional_db, settings):
+class ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def serving_wsgi(app):
+    """Django's WSGI application, one thread per connection (gthread's model), on loopback."""
+    server = make_server("127.0.0.1", free_port(), app, ThreadingWSGIServer, QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(params=["asgi", "wsgi"])
+def asgi_server(request, transactional_db, settings):
     from django.core.asgi import get_asgi_application
+    from django.core.wsgi import get_wsgi_application
 
     from helpdesk.asgi import build_application
 
     settings.ALLOWED_HOSTS = ["127.0.0.1"]
     settings.DEBUG = False
+    if request.param == "wsgi":
+        with serving_wsgi(get_wsgi_application()) as base:
+            yield base
+        return
     with serving(build_application(get_asgi_application())) as base:
         yield base
 
@@ -71,7 +106,7 @@ def open_sessions_on_test_database() -> int:
         return cursor.fetchone()[0]
 
 
-def test_requests_through_the_asgi_server_reuse_a_bounded_pool(
+def test_requests_through_the_server_reuse_a_bounded_pool(
     asgi_server, server_connections_opened, agent, queue, requester
 ):
     pool = django_settings.DATABASES["default"]["OPTIONS"]["pool"]
