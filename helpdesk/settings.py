@@ -86,6 +86,8 @@ ROOT_URLCONF = "helpdesk.urls"
 WSGI_APPLICATION = "helpdesk.wsgi.application"
 ASGI_APPLICATION = "helpdesk.asgi.application"
 
+# Django's form renderer with its plainest widget templates in Python (helpdesk/form_rendering.py).
+FORM_RENDERER = "helpdesk.form_rendering.FastWidgetsRenderer"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
