@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.core.exceptions import DisallowedHost
+from django.utils.functional import LazyObject, empty
 
 # No inline script anywhere: every script is a file under /static/. Inline style attributes
 # are refused too, so markup injected into a message cannot restyle the page.
@@ -57,7 +59,19 @@ class SecurityHeadersMiddleware:
             response.headers["Content-Security-Policy"] = content_security_policy(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+        if _signed_in(request):
             # Pages of a signed-in person hold personal data: never keep them in shared caches.
             response.headers.setdefault("Cache-Control", "private, no-store")
         return response
+
+
+def _signed_in(request) -> bool:
+    """Whether the response may hold a signed-in person's data, without loading anyone: the
+    person is known when something on the way asked who they are (every page does); if nothing
+    did, a browser that sent a session cookie is answered as signed in (the safe side)."""
+    user = request.__dict__.get("user")
+    if user is None:
+        return False
+    if isinstance(user, LazyObject) and user._wrapped is empty:
+        return settings.SESSION_COOKIE_NAME in request.COOKIES
+    return user.is_authenticated

@@ -61,6 +61,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "helpdesk.middleware.SecurityHeadersMiddleware",
+    # Among the synchronous middleware: under ASGI, below the last of them it would run its
+    # response half in a thread hop of its own on every request.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -76,7 +79,6 @@ MIDDLEWARE = [
     "workspaces.two_factor.middleware.SecondFactorMiddleware",
     # An invited person accepts the terms and privacy policy before their first page.
     "privacy.account.policy_moments.PolicyGateMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -84,6 +86,8 @@ ROOT_URLCONF = "helpdesk.urls"
 WSGI_APPLICATION = "helpdesk.wsgi.application"
 ASGI_APPLICATION = "helpdesk.asgi.application"
 
+# Django's form renderer with its plainest widget templates in Python (helpdesk/form_rendering.py).
+FORM_RENDERER = "helpdesk.form_rendering.FastWidgetsRenderer"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -255,7 +259,8 @@ else:
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, with its connections kept per process (helpdesk/cache.py).
+            "BACKEND": "helpdesk.cache.SharedRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_PREFIX", "helpdesk-cache"),
         }

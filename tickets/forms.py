@@ -65,6 +65,23 @@ class PersonChoiceField(forms.ModelChoiceField):
         return f"{name} ({obj.email})" if name else obj.email
 
 
+class ReadOnceChoiceIterator(forms.models.ModelChoiceIterator):
+    """A model select's choices read with one plain query per form. Django's iterator opens a
+    server-side cursor on every pass, and rendering a ``<select>`` passes twice (the first
+    choice decides the ``required`` attribute): here the queryset keeps what it read."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset:
+            yield self.choice(obj)
+
+
+def choices_read_once(field, queryset) -> None:
+    field.iterator = ReadOnceChoiceIterator  # before the queryset: setting it hands the widget its choices
+    field.queryset = queryset
+
+
 # The list -----------------------------------------------------------------------------------
 
 
@@ -294,8 +311,9 @@ class TicketPropertiesForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.ticket = ticket
         # Any queue of the workspace: an agent may hand a ticket to a team they are not part of.
-        self.fields["queue"].queryset = Queue.objects.of_workspace(membership.workspace_id).order_by("name")
-        self.fields["assignee"].queryset = queue_staff(queue=ticket.queue)
+        queues = Queue.objects.of_workspace(membership.workspace_id).order_by("name")
+        choices_read_once(self.fields["queue"], queues)
+        choices_read_once(self.fields["assignee"], queue_staff(queue=ticket.queue))
         self.fields["assignee"].help_text = _("Agents who work this ticket's queue, and admins.")
 
     @staticmethod

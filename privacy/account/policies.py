@@ -24,6 +24,7 @@ from privacy.audit import events
 SESSION_KEY = "privacy_policy_notice"
 CACHE_KEY = "privacy:policy-marker"
 CACHE_SECONDS = 60
+REQUEST_MARKER_ATTR = "_policy_marker"
 
 VERSION_TAKEN = gettext_lazy(
     "There is already a {kind} version named “{version}”. Choose another version name."
@@ -44,12 +45,30 @@ def _published():
     return PolicyVersion.objects.filter(published_at__lte=timezone.now())
 
 
-def current_marker() -> int:
-    """The id of the newest published version (0 when none): it changes on every publication."""
-    marker = cache.get(CACHE_KEY)
+def current_marker(request=None) -> int:
+    """The id of the newest published version (0 when none): it changes on every publication.
+    With ``request``, asked of the cache once per request (the gate and the notice both need it)."""
+    remembered = getattr(request, REQUEST_MARKER_ATTR, None)
+    if remembered is not None:
+        return remembered
+    return _remember(request, cache.get(CACHE_KEY))
+
+
+def current_marker_with(request, keys: list[str]) -> tuple[int, dict]:
+    """``current_marker(request)`` and the cache's values of ``keys``, in one cache round trip."""
+    remembered = getattr(request, REQUEST_MARKER_ATTR, None)
+    found = cache.get_many(keys if remembered is not None else [CACHE_KEY, *keys])
+    marker = remembered if remembered is not None else _remember(request, found.pop(CACHE_KEY, None))
+    return marker, found
+
+
+def _remember(request, cached: int | None) -> int:
+    marker = cached
     if marker is None:
         marker = _published().order_by("-pk").values_list("pk", flat=True).first() or 0
         cache.set(CACHE_KEY, marker, CACHE_SECONDS)
+    if request is not None:
+        setattr(request, REQUEST_MARKER_ATTR, marker)
     return marker
 
 
@@ -82,7 +101,8 @@ def policy_notice_refresh(request, user=None) -> list[dict]:
     user = user or request.user
     cache.delete(CACHE_KEY)
     pending = [asdict(p) for p in policies_pending(user)]
-    request.session[SESSION_KEY] = {"marker": current_marker(), "user": user.pk, "pending": pending}
+    marker = _remember(request, None)
+    request.session[SESSION_KEY] = {"marker": marker, "user": user.pk, "pending": pending}
     return pending
 
 
@@ -92,7 +112,7 @@ def policy_notice_for(request) -> list[dict]:
     if user is None or not user.is_authenticated or not hasattr(request, "session"):
         return []
     state = request.session.get(SESSION_KEY)
-    if not state or state.get("marker") != current_marker() or state.get("user") != user.pk:
+    if not state or state.get("marker") != current_marker(request) or state.get("user") != user.pk:
         return policy_notice_refresh(request, user)
     # The label in the language of this page, not of the page that filled the session.
     return [{**p, "kind_label": PolicyKind(p["kind"]).label} for p in state["pending"]]

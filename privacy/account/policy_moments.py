@@ -28,8 +28,9 @@ from privacy.audit import events
 from workspaces.models import Invitation, Membership, Role, User
 
 # The sign-in time is part of the key: a new account (an invitation accepted) or a new sign-in
-# is never answered from what was cached for an earlier one.
-GATE_CACHE_KEY = "privacy:policy-gate:{user}:{signed_in}:{marker}"
+# is never answered from what was cached for an earlier one. The value is (marker, decision): a
+# decision made before the newest publication is not used. Read with the marker in one round trip.
+GATE_CACHE_KEY = "privacy:policy-gate:{user}:{signed_in}"
 GATE_CACHE_SECONDS = 3600
 ACCEPT_REQUIRED = _("Tick the box to accept the terms of service and the privacy policy.")
 # Pages the gate never stands in front of: the person's own account (they may still read, export
@@ -64,7 +65,7 @@ def gate_applies(user) -> bool:
 
 def _gate_key(user) -> str:
     signed_in = user.last_login.timestamp() if user.last_login else 0
-    return GATE_CACHE_KEY.format(user=user.pk, signed_in=signed_in, marker=policies.current_marker())
+    return GATE_CACHE_KEY.format(user=user.pk, signed_in=signed_in)
 
 
 def gate_needed(request) -> bool:
@@ -72,10 +73,12 @@ def gate_needed(request) -> bool:
     if user is None or not user.is_authenticated:
         return False
     key = _gate_key(user)
-    gate = cache.get(key)
-    if gate is None:
-        gate = gate_applies(user)
-        cache.set(key, gate, GATE_CACHE_SECONDS)
+    marker, found = policies.current_marker_with(request, [key])
+    cached = found.get(key)
+    if isinstance(cached, tuple) and cached[0] == marker:
+        return cached[1]
+    gate = gate_applies(user)
+    cache.set(key, (marker, gate), GATE_CACHE_SECONDS)
     return gate
 
 

@@ -7,6 +7,7 @@ from helpdesk.text import inline_text
 from tickets import reads
 from tickets.access import can_edit_message, can_redact
 from tickets.bodies import message_html
+from tickets.message_render import AttachmentsRenderer, MessagesRenderer
 
 register = template.Library()
 
@@ -40,3 +41,23 @@ def person(user, fallback=None):
 def read_marker(ticket, membership) -> str:
     """ "customer_replied", "unread" or "" for this staff member's row (tickets.reads)."""
     return reads.marker(ticket=ticket, membership=membership)
+
+
+@register.simple_tag(takes_context=True)
+def message_article(context, message):
+    """One message as ``tickets/_message.html`` shows it (tickets/message_render.py), for the
+    ``membership`` and ``ticket`` of the context."""
+    return MessagesRenderer(membership=context["membership"], ticket=context["ticket"]).render(message)
+
+
+@register.simple_tag
+def conversation_html(messages, membership, ticket):
+    """Every message of a page, with what is the same for all of them worked out once."""
+    return MessagesRenderer(membership=membership, ticket=ticket).render_all(messages)
+
+
+@register.simple_tag
+def attachment_list(attachments, ticket, workspace_slug, can_redact=False):
+    """The ``<ul>`` of ``tickets/_attachments.html`` (nothing when there are none)."""
+    renderer = AttachmentsRenderer(ticket=ticket, workspace_slug=workspace_slug, can_redact=bool(can_redact))
+    return renderer.render(attachments)

@@ -1,0 +1,159 @@
+"""The form renderer (``FORM_RENDERER``): Django's, with its plainest widget templates written in
+Python.
+
+Django renders every widget through templates: an ``<input>`` is two template renders, a
+``<select>`` two plus two per option (``select_option.html`` and ``attrs.html``). A ticket page's
+forms (status, priority, queue, assignee, custom fields) were hundreds of them on every view.
+The templates below are rendered here instead, to the same text; any other template, or one of
+these overridden by an app or the project, goes through Django's renderer as before
+(tests/helpdesk/test_form_rendering.py compares the two).
+"""
+
+from functools import cached_property
+from pathlib import Path
+
+import django
+from django.forms.models import ModelChoiceIteratorValue
+from django.forms.renderers import DjangoTemplates
+from django.utils.functional import Promise
+from django.utils.html import format_html, format_html_join
+
+WIDGETS = "django/forms/widgets/"
+INPUT_TEMPLATES = frozenset(
+    f"{WIDGETS}{name}.html"
+    for name in (
+        "checkbox",
+        "color",
+        "date",
+        "datetime",
+        "email",
+        "file",
+        "hidden",
+        "input",
+        "number",
+        "password",
+        "search",
+        "tel",
+        "text",
+        "time",
+        "url",
+    )
+)
+SELECT_TEMPLATE = f"{WIDGETS}select.html"
+OPTION_TEMPLATE = f"{WIDGETS}select_option.html"
+TEXTAREA_TEMPLATE = f"{WIDGETS}textarea.html"
+DJANGO_FORM_TEMPLATES = Path(django.__file__).resolve().parent / "forms" / "templates"
+
+
+def _text(value) -> bool:
+    return isinstance(value, str | Promise | int) and not isinstance(value, bool)
+
+
+def attrs_html(attrs: dict) -> str:
+    """``attrs.html``: `` name="value"`` each, a bare name for True, nothing for False."""
+    parts = []
+    for name, value in attrs.items():
+        if value is False:
+            continue
+        if value is True:
+            parts.append(format_html(" {}", name))
+        else:
+            parts.append(format_html(' {}="{}"', name, value))
+    return format_html_join("", "{}", ((part,) for part in parts))
+
+
+def input_html(widget: dict) -> str:
+    value = widget["value"]
+    return format_html(
+        '<input type="{}" name="{}"{}{}>',
+        widget["type"],
+        widget["name"],
+        format_html(' value="{}"', value) if value is not None else "",
+        attrs_html(widget["attrs"]),
+    )
+
+
+def textarea_html(widget: dict) -> str:
+    value = widget["value"]
+    return format_html(
+        '<textarea name="{}"{}>\n{}</textarea>', widget["name"], attrs_html(widget["attrs"]), value or ""
+    )
+
+
+def option_html(option: dict) -> str:
+    return format_html(
+        '<option value="{}"{}>{}</option>', option["value"], attrs_html(option["attrs"]), option["label"]
+    )
+
+
+def select_html(widget: dict) -> str:
+    parts = []
+    for group_name, group_choices, _index in widget["optgroups"]:
+        if group_name:
+            parts.append(format_html('\n  <optgroup label="{}">', group_name))
+        for option in group_choices:
+            parts.append(format_html("\n  {}\n", option_html(option)))
+        if group_name:
+            parts.append(format_html("\n  </{}>", "optgroup"))
+    return format_html(
+        '<select name="{}"{}>{}\n</select>',
+        widget["name"],
+        attrs_html(widget["attrs"]),
+        format_html_join("", "{}", ((part,) for part in parts)),
+    )
+
+
+def _plain(widget: dict) -> bool:
+    """Values the templates would print as ``str(value)``: text and numbers (a date or a float
+    goes through localization in a template: those are left to it)."""
+    values = [widget.get("name"), *widget.get("attrs", {}).values()]
+    return all(_text(v) or v is None or isinstance(v, bool) for v in values)
+
+
+class FastWidgetsRenderer(DjangoTemplates):
+    @cached_property
+    def _own_templates(self) -> frozenset[str]:
+        """Those of the templates written here that still resolve to Django's own file."""
+        names = {*INPUT_TEMPLATES, SELECT_TEMPLATE, OPTION_TEMPLATE, TEXTAREA_TEMPLATE}
+        own = set()
+        for name in names:
+            origin = Path(self.get_template(name).origin.name).resolve()
+            if origin.is_relative_to(DJANGO_FORM_TEMPLATES):
+                own.add(name)
+        return frozenset(own)
+
+    def render(self, template_name, context, request=None):
+        widget = context.get("widget") if isinstance(context, dict) else None
+        if widget is not None and template_name in self._own_templates and _plain(widget):
+            html = self._render_widget(template_name, widget)
+            if html is not None:
+                return html
+        return super().render(template_name, context, request=request)
+
+    def _render_widget(self, template_name: str, widget: dict) -> str | None:
+        if template_name in INPUT_TEMPLATES:
+            value = widget.get("value")
+            if value is not None and not _text(value):
+                return None
+            return input_html(widget)
+        if template_name == TEXTAREA_TEMPLATE:
+            value = widget.get("value")
+            return textarea_html(widget) if value is None or isinstance(value, str) else None
+        if template_name == SELECT_TEMPLATE:
+            if OPTION_TEMPLATE not in self._own_templates:
+                return None
+            for _name, options, _index in widget["optgroups"]:
+                for option in options:
+                    if option.get("template_name") != OPTION_TEMPLATE or not _plain(option):
+                        return None
+                    if not isinstance(option.get("label"), str | Promise) or not _option_value(
+                        option.get("value")
+                    ):
+                        return None
+            return select_html(widget)
+        return None
+
+
+def _option_value(value) -> bool:
+    # A model choice's value prints as its primary key (``ModelChoiceIteratorValue.__str__``).
+    return value is None or _text(value) or isinstance(value, ModelChoiceIteratorValue)
