@@ -118,7 +118,7 @@ def test_the_first_page_of_a_view_takes_live_rows_that_match_it(workspace, agent
 
 
 @pytest.mark.parametrize("extra", [2, 10])
-def test_view_counts_cost_one_query_each_whatever_the_number_of_tickets(
+def test_view_counts_cost_one_query_for_all_views_whatever_the_number_of_tickets(
     workspace, queue, requester, agent, login, extra
 ):
     for n in range(extra):
@@ -128,4 +128,5 @@ def test_view_counts_cost_one_query_each_whatever_the_number_of_tickets(
     with CaptureQueriesContext(connection) as queries:
         client.get(url(workspace) + "counts/")
     counting = [q for q in queries if "COUNT(" in q["sql"].upper()]
-    assert len(counting) == len(list_views.STAFF_VIEWS)
+    assert len(counting) == 1
+    assert counting[0]["sql"].upper().count("COUNT(") == len(list_views.STAFF_VIEWS)
