@@ -34,6 +34,7 @@ from tickets.selectors import (
     TicketFilters,
     capped_counts,
     filtered_tickets,
+    listed_tickets,
     searchable_messages,
 )
 from workspaces.access import NOT_FOUND
@@ -191,7 +192,7 @@ def count_of(membership, filters: TicketFilters) -> int:
     return tickets.order_by().values("id")[: list_views.COUNT_CAP].count()
 
 
-def count_parts(membership, views: list[SavedView], choices=None) -> tuple[dict, dict[str, int]]:
+def count_parts(membership, views: list[SavedView], choices=None, base=None) -> tuple[dict, dict[str, int]]:
     """For the first COUNTED_VIEWS of ``views``: ({key: tickets to count}, {key: count}). A view
     with a search is counted by the search itself; the others are left to one capped count
     query with the built-in views' (``list_views.counts``)."""
@@ -205,7 +206,7 @@ def count_parts(membership, views: list[SavedView], choices=None) -> tuple[dict,
         if filters.q.strip():
             known[view.key] = count_of(membership, filters)
         else:
-            querysets[view.key] = filtered_tickets(membership=membership, filters=filters)
+            querysets[view.key] = filtered_tickets(membership=membership, filters=filters, base=base)
     return querysets, known
 
 
@@ -219,8 +220,9 @@ def counts(membership, views: list[SavedView]) -> dict[str, int]:
 def list_counts(membership, views: list[SavedView], choices=None) -> dict[str, int]:
     """{key: count} of the built-in views and the counted saved views: one query for all of
     them but the saved searches. ``choices``: the page's ``selectors.list_choices``."""
-    querysets, known = count_parts(membership, views, choices)
-    return {**list_views.counts(membership, querysets), **known}
+    base = listed_tickets(membership)  # the visibility subqueries, put together once
+    querysets, known = count_parts(membership, views, choices, base)
+    return {**list_views.counts(membership, querysets, base), **known}
 
 
 def views_with_counts(
