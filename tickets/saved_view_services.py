@@ -220,7 +220,7 @@ def counts(membership, views: list[SavedView]) -> dict[str, int]:
 def list_counts(membership, views: list[SavedView], choices=None) -> dict[str, int]:
     """{key: count} of the built-in views and the counted saved views: one query for all of
     them but the saved searches. ``choices``: the page's ``selectors.list_choices``."""
-    base = listed_tickets(membership)  # the visibility subqueries, put together once
+    base = listed_tickets(membership, choices)  # the visibility part, put together once
     querysets, known = count_parts(membership, views, choices, base)
     return {**list_views.counts(membership, querysets, base), **known}
 

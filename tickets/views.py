@@ -128,6 +128,7 @@ def ticket_list(request, membership):
         after=request.GET.get("after"),
         before=request.GET.get("before"),
         page_size=PAGE_SIZE,
+        choices=choices,
     )
     if membership.is_staff:
         tags.attach_tag_names(page.tickets)  # the rows' tag chips: one query for the page

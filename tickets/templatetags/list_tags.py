@@ -22,15 +22,22 @@ def ticket_row(ticket, membership):
 
 @register.filter
 def list_field(bound_field):
-    """A filter field as ``{{ field }}`` renders it; a ``<select>`` without the widget
-    templates (one template per option was most of the filter form's time)."""
+    """A filter field as ``{{ field }}`` renders it: a ``<select>`` or a text input without the
+    widget templates (one template per option was most of the filter form's time)."""
     widget = bound_field.field.widget
-    if not isinstance(widget, forms.Select) or widget.allow_multiple_selected:
+    is_select = isinstance(widget, forms.Select) and not widget.allow_multiple_selected
+    if not is_select and type(widget) not in (forms.TextInput, forms.SearchInput):
         return str(bound_field)
     attrs = bound_field.build_widget_attrs({}, widget)
     if bound_field.auto_id and "id" not in widget.attrs:
         attrs.setdefault("id", bound_field.auto_id)
     context = widget.get_context(bound_field.html_name, bound_field.value(), attrs)["widget"]
+    if not is_select:
+        # django/forms/widgets/input.html
+        value = "" if context["value"] is None else f' value="{escape(context["value"])}"'
+        kind, name = escape(context["type"]), escape(context["name"])
+        html = f'<input type="{kind}" name="{name}"{value}{_attrs(context["attrs"])}>'
+        return mark_safe(html)  # noqa: S308  # nosec B308 B703 - every part escaped
     out = [f'<select name="{escape(context["name"])}"{_attrs(context["attrs"])}>']
     for group_name, options, _index in context["optgroups"]:
         if group_name:
