@@ -282,12 +282,13 @@ def ticket_list_page(
     sort = filters.sort if filters.sort in SORTS else DEFAULT_SORT
     if sort in STAFF_ONLY_SORTS and not membership.is_staff:
         sort = DEFAULT_SORT
-    tickets = reads.with_seen_at(
-        filtered_tickets(
-            membership=membership, filters=filters, base=listed_tickets(membership, choices)
-        ).select_related("queue", "requester", "assignee"),
-        membership,
+    tickets = filtered_tickets(
+        membership=membership, filters=filters, base=listed_tickets(membership, choices)
     )
+    if membership.is_staff:
+        # Requesters' rows show no queue, requester nor assignee (tickets.list_rows).
+        tickets = tickets.select_related("queue", "requester", "assignee")
+    tickets = reads.with_seen_at(tickets, membership)
     hits = None
     if query:
         hits = search.search(tickets, searchable_messages(membership), query, staff=membership.is_staff)
