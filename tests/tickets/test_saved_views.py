@@ -251,14 +251,14 @@ def test_the_list_with_twelve_saved_views_counts_ten_at_a_bounded_cost(workspace
     html = page.content.decode()
     assert 'data-view="s11"' not in html and "View 11" in html
 
-    # A view with a search text counts through the list's capped search instead of one count:
-    # subject and message matches, then their tickets (SQLite: +2); on PostgreSQL also the
-    # savepoint around the search's GIN sample setting, that setting and the word's share of
-    # the messages from the index statistics (+6).
+    # A view with a search text counts through the list's capped search, not in the one count
+    # query: subject and message matches, then their tickets (SQLite: up to +3); on PostgreSQL
+    # also the savepoint around the search's GIN sample setting, that setting and the word's
+    # share of the messages from the index statistics (+7).
     SavedView.objects.filter(name="View 0").update(params={"q": ["server"]})
     with CaptureQueriesContext(connection) as with_search:
         page = client.get(url(workspace))
-    assert len(with_search) <= len(twelve_saved) + (6 if connection.vendor == "postgresql" else 2)
+    assert len(with_search) <= len(twelve_saved) + (7 if connection.vendor == "postgresql" else 3)
     assert page.context["saved_views"][0][1] == "2"
 
 
