@@ -14,10 +14,9 @@ from tickets.selectors import (
     SORT_LABELS,
     STATUS_DONE,
     STATUS_OPEN,
+    list_choices,
     participant_candidates,
     queue_staff,
-    queues_for_filter,
-    staff_members,
     workspace_people,
 )
 from tickets.tag_field_forms import suggest_attrs
@@ -85,12 +84,33 @@ def choices_read_once(field, queryset) -> None:
 # The list -----------------------------------------------------------------------------------
 
 
+class KnownQueueField(forms.ModelChoiceField):
+    """A queue among queues already read: no query to list them nor to check the one chosen."""
+
+    def __init__(self, queues, **kwargs):
+        super().__init__(queryset=Queue.objects.none(), **kwargs)
+        self.set_queues(queues)
+
+    def set_queues(self, queues) -> None:
+        self.known = {str(queue.pk): queue for queue in queues}
+        self.choices = [("", self.empty_label), *((queue.pk, str(queue)) for queue in queues)]
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return self.known[str(value)]
+        except KeyError:
+            error = self.error_messages["invalid_choice"]
+            raise forms.ValidationError(error, code="invalid_choice") from None
+
+
 class TicketFilterForm(forms.Form):
     """The filters of the ticket list (GET). Unknown values are errors shown above the list."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=SEARCH_MAX_LENGTH)
     status = forms.ChoiceField(label=_("Status"), required=False)
-    queue = forms.ModelChoiceField(label=_("Queue"), queryset=Queue.objects.none(), required=False)
+    queue = KnownQueueField((), label=_("Queue"), required=False)
     assignee = forms.ChoiceField(label=_("Assignee"), required=False)
     priority = forms.ChoiceField(
         label=_("Priority"), required=False, choices=[("", _("Any priority")), *Priority.choices]
@@ -104,17 +124,18 @@ class TicketFilterForm(forms.Form):
         choices=[("desc", _("Descending")), ("asc", _("Ascending"))],
     )
 
-    def __init__(self, *args, membership, **kwargs):
+    def __init__(self, *args, membership, choices=None, **kwargs):
+        """``choices``: the page's ``selectors.list_choices`` when it has them (else read here)."""
         super().__init__(*args, **kwargs)
         self.membership = membership
         statuses = [("", _("Any status")), (STATUS_OPEN, _("Open (not solved or closed)"))]
         if membership.is_staff:
+            choices = choices or list_choices(membership)
             statuses += list(Status.choices)
-            self.fields["queue"].queryset = queues_for_filter(membership)
-            self.fields["queue"].empty_label = _("All my queues")
-            people = [
-                (str(user.pk), strip_bidi(str(user))) for user in staff_members(membership.workspace_id)
-            ]
+            self.fields["queue"] = KnownQueueField(
+                choices.queues, label=_("Queue"), required=False, empty_label=_("All my queues")
+            )
+            people = [(str(user.pk), strip_bidi(str(user))) for user in choices.staff]
             self.fields["assignee"].choices = [
                 ("", _("Anyone")),
                 ("me", _("Me")),

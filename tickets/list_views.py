@@ -7,14 +7,21 @@ submitted with the form, looks through every ticket the person may see unless th
 
 Counts stay cheap at any size: each is a ``COUNT`` over at most ``COUNT_CAP`` rows of an indexed
 range (``SELECT count(*) FROM (SELECT id ... LIMIT 1000)``), shown as "999+" beyond, never a
-count over the whole table.
+count over the whole table; all the page's counts (saved views' too) go in one query.
 """
 
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from tickets.selectors import STATUS_DONE, STATUS_OPEN, TicketFilters, filtered_tickets
+from tickets.selectors import (
+    STATUS_DONE,
+    STATUS_OPEN,
+    TicketFilters,
+    capped_counts,
+    filtered_tickets,
+    listed_tickets,
+)
 
 COUNT_CAP = 1000
 DEFAULT_STAFF_VIEW = "mine"
@@ -69,22 +76,31 @@ def with_view(view: ListView | None, values: dict) -> dict:
     return merged
 
 
-def counts(membership) -> dict[str, int]:
-    """{view key: number of tickets, at most COUNT_CAP} for the member's views. One query each."""
+def count_querysets(membership, base=None) -> dict:
+    """{view key: the view's tickets} for the member's views, to be counted (``counts``).
+    ``base``: ``selectors.listed_tickets(membership)``, if already built."""
+    base = listed_tickets(membership) if base is None else base
+    views = views_for(membership)
     return {
-        view.key: filtered_tickets(membership=membership, filters=view.filters())
-        .order_by()
-        .values("id")[:COUNT_CAP]
-        .count()
-        for view in views_for(membership)
+        view.key: filtered_tickets(membership=membership, filters=view.filters(), base=base) for view in views
     }
+
+
+def counts(membership, more: dict | None = None, base=None) -> dict[str, int]:
+    """{view key: number of tickets, at most COUNT_CAP} for the member's views, and for the
+    querysets of ``more`` (saved views), all in one query."""
+    return capped_counts(
+        workspace_id=membership.workspace_id,
+        tickets={**count_querysets(membership, base), **(more or {})},
+        cap=COUNT_CAP,
+    )
 
 
 def count_label(count: int) -> str:
     return f"{COUNT_CAP - 1}+" if count >= COUNT_CAP else str(count)
 
 
-def views_with_counts(membership) -> list[tuple[ListView, str]]:
+def views_with_counts(membership, counted: dict[str, int] | None = None) -> list[tuple[ListView, str]]:
     """The member's views, each with its count as shown ("999+" past the cap)."""
-    counted = counts(membership)
+    counted = counts(membership) if counted is None else counted
     return [(view, count_label(counted[view.key])) for view in views_for(membership)]

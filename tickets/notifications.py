@@ -412,6 +412,8 @@ def send_ticket_assigned_task(ticket_id: int, actor_id: int | None = None) -> in
 @shared_task(name="tickets.send_sla_breached")
 def send_sla_breached_task(ticket_id: int) -> int:
     return send_sla_breached(ticket_id=ticket_id)
+
+
 # --- bulk changes (tickets/bulk_services.py): the same emails, one queued task per bulk ---
 
 

@@ -30,9 +30,14 @@ from privacy.audit import events
 from tickets import list_views, search
 from tickets.forms import TicketFilterForm
 from tickets.models import SavedView
-from tickets.selectors import TicketFilters, filtered_tickets, queues_for_filter, searchable_messages
+from tickets.selectors import (
+    TicketFilters,
+    capped_counts,
+    filtered_tickets,
+    listed_tickets,
+    searchable_messages,
+)
 from workspaces.access import NOT_FOUND
-from workspaces.models import Queue
 
 # How many saved views one person's list shows (their own and the shared ones), and how many of
 # those get a count: the list page's queries stay bounded whatever people save.
@@ -151,28 +156,10 @@ def filter_values(form, params: dict) -> tuple[dict, bool]:
     return values, unseen
 
 
-class _KnownQueues(forms.ModelChoiceField):
-    """The queue filter, answered from queues read once (counting views: one query, not one per view)."""
-
-    def __init__(self, queues, **kwargs):
-        super().__init__(queryset=Queue.objects.none(), **kwargs)
-        self.known = {str(queue.pk): queue for queue in queues}
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        try:
-            return self.known[str(value)]
-        except KeyError:
-            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from None
-
-
-def _reader(membership):
-    """One filter form for every view to be counted (its choices are read once)."""
-    form = TicketFilterForm(membership=membership)
-    if "queue" in form.fields:
-        form.fields["queue"] = _KnownQueues(list(queues_for_filter(membership)), required=False)
-    return form
+def _reader(membership, choices=None):
+    """One filter form for every view to be counted (its choices are read once, or are the
+    list page's)."""
+    return TicketFilterForm(membership=membership, choices=choices)
 
 
 def _filters_with(form, params: dict) -> TicketFilters:
@@ -205,18 +192,44 @@ def count_of(membership, filters: TicketFilters) -> int:
     return tickets.order_by().values("id")[: list_views.COUNT_CAP].count()
 
 
-def counts(membership, views: list[SavedView]) -> dict[str, int]:
-    """{view key: count} for the first COUNTED_VIEWS of ``views``."""
+def count_parts(membership, views: list[SavedView], choices=None, base=None) -> tuple[dict, dict[str, int]]:
+    """For the first COUNTED_VIEWS of ``views``: ({key: tickets to count}, {key: count}). A view
+    with a search is counted by the search itself; the others are left to one capped count
+    query with the built-in views' (``list_views.counts``)."""
     counted = views[:COUNTED_VIEWS]
     if not counted:
-        return {}
-    form = _reader(membership)
-    return {view.key: count_of(membership, _filters_with(form, view.params)) for view in counted}
+        return {}, {}
+    form = _reader(membership, choices)
+    querysets, known = {}, {}
+    for view in counted:
+        filters = _filters_with(form, view.params)
+        if filters.q.strip():
+            known[view.key] = count_of(membership, filters)
+        else:
+            querysets[view.key] = filtered_tickets(membership=membership, filters=filters, base=base)
+    return querysets, known
 
 
-def views_with_counts(membership, views: list[SavedView]) -> list[tuple[SavedView, str | None]]:
+def counts(membership, views: list[SavedView]) -> dict[str, int]:
+    """{view key: count} for the first COUNTED_VIEWS of ``views``."""
+    querysets, known = count_parts(membership, views)
+    cap = list_views.COUNT_CAP
+    return {**capped_counts(workspace_id=membership.workspace_id, tickets=querysets, cap=cap), **known}
+
+
+def list_counts(membership, views: list[SavedView], choices=None) -> dict[str, int]:
+    """{key: count} of the built-in views and the counted saved views: one query for all of
+    them but the saved searches. ``choices``: the page's ``selectors.list_choices``."""
+    base = listed_tickets(membership, choices)  # the visibility part, put together once
+    querysets, known = count_parts(membership, views, choices, base)
+    return {**list_views.counts(membership, querysets, base), **known}
+
+
+def views_with_counts(
+    membership, views: list[SavedView], counted: dict[str, int] | None = None
+) -> list[tuple[SavedView, str | None]]:
     """The views, each with its count as shown ("999+" past the cap; None past COUNTED_VIEWS)."""
-    counted = counts(membership, views)
+    counted = counts(membership, views) if counted is None else counted
     return [
         (view, list_views.count_label(counted[view.key]) if view.key in counted else None) for view in views
     ]

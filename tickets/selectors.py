@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import Exists, IntegerField, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from tickets import reads, search
@@ -19,7 +19,7 @@ from tickets.access import visible_messages, visible_tickets
 from tickets.models import Message, Status, Ticket, TicketParticipant
 from tickets.tags import tickets_tagged
 from workspaces.access import queue_grants, queues_granted_to
-from workspaces.models import Membership, Queue, Role, User
+from workspaces.models import Membership, Queue, Role, User, Workspace
 
 PAGE_SIZE = 50
 SEARCH_MAX_LENGTH = 200
@@ -123,6 +123,34 @@ def queues_for_filter(membership: Membership):
     return queues_granted_to(membership).order_by("name")
 
 
+@dataclass
+class ListChoices:
+    """What the list's filter form and bulk bar offer, read once per page (two queries, staff)."""
+
+    queues: list = field(default_factory=list)  # the queues the member may filter on
+    all_queues: list = field(default_factory=list)  # every queue of the workspace (bulk "Move to")
+    staff: list = field(default_factory=list)  # agents and admins, active or not (assignee filter)
+
+    @property
+    def active_staff(self) -> list:
+        return [user for user in self.staff if user.is_active]
+
+
+def list_choices(membership: Membership) -> ListChoices:
+    """The filter form's and bulk bar's choices: the workspace's queues, each marked ``granted``
+    when the member may work it (``queues_for_filter``), and its staff. None for requesters."""
+    if not membership.is_staff:
+        return ListChoices()
+    queues = Queue.objects.of_workspace(membership.workspace_id).order_by("name")
+    if not membership.is_admin:
+        grants = queue_grants(workspace_id=membership.workspace_id, user_id=membership.user_id)
+        queues = queues.annotate(granted=Exists(grants.filter(content_object_id=OuterRef("pk"))))
+    all_queues = list(queues)
+    granted = [queue for queue in all_queues if getattr(queue, "granted", True)]
+    staff = list(staff_members(membership.workspace_id))
+    return ListChoices(queues=granted, all_queues=all_queues, staff=staff)
+
+
 def restricted_user_ids(workspace_id: int):
     """Ids of the people whose processing is restricted in the workspace, as a subquery."""
     return Membership.objects.filter(workspace_id=workspace_id, restricted_at__isnull=False).values("user_id")
@@ -150,19 +178,38 @@ def staff_members(workspace_id: int):
     )
 
 
-def filtered_tickets(*, membership: Membership, filters: TicketFilters):
-    """The member's visible tickets narrowed by ``filters`` (no ordering, no slicing)."""
-    tickets = visible_tickets(membership)
+def listed_tickets(membership: Membership, choices: ListChoices | None = None):
+    """The tickets the member's list may show, before any filter (``filtered_tickets``).
+
+    With the page's ``choices``, an agent's tickets are those of the queues just read as
+    granted (``list_choices``), named by id: the same rows as ``visible_tickets`` within the
+    request, without the grant tables joined again into the page's and each count's SQL.
+    """
+    if choices is not None and membership.is_agent:
+        granted = [queue.pk for queue in choices.queues]
+        tickets = Ticket.objects.filter(workspace_id=membership.workspace_id, queue_id__in=granted)
+    else:
+        tickets = visible_tickets(membership)
+    if membership.is_agent:
+        # A person whose processing is restricted is hidden from agents' lists and search;
+        # admins still find them (the restriction is marked on the ticket page).
+        tickets = tickets.exclude(requester_id__in=restricted_user_ids(membership.workspace_id))
+    return tickets
+
+
+def filtered_tickets(*, membership: Membership, filters: TicketFilters, base=None):
+    """The member's visible tickets narrowed by ``filters`` (no ordering, no slicing).
+
+    ``base``: ``listed_tickets(membership)`` already built, when narrowing it several ways (the
+    views' counts), so the visibility subqueries are put together once.
+    """
+    tickets = listed_tickets(membership) if base is None else base
     if filters.status == STATUS_OPEN:
         tickets = tickets.open()
     elif filters.status == STATUS_DONE:
         tickets = tickets.filter(status__in=[Status.SOLVED, Status.CLOSED])
     elif filters.status in Status.values:
         tickets = tickets.filter(status=filters.status)
-    if membership.is_agent:
-        # A person whose processing is restricted is hidden from agents' lists and search;
-        # admins still find them (the restriction is marked on the ticket page).
-        tickets = tickets.exclude(requester_id__in=restricted_user_ids(membership.workspace_id))
     if membership.is_staff:
         if filters.queue_id is not None:
             tickets = tickets.filter(queue_id=filters.queue_id)
@@ -179,6 +226,29 @@ def filtered_tickets(*, membership: Membership, filters: TicketFilters):
                 id__in=tickets_tagged(workspace_id=membership.workspace_id, name=filters.tag)
             )
     return tickets
+
+
+class _CappedCount(Subquery):
+    """``count(*)`` of a sliced query, as a scalar subquery (the slice is the cap)."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS capped_count)"
+    output_field = IntegerField()
+
+
+def capped_counts(*, workspace_id: int, tickets: dict, cap: int) -> dict[str, int]:
+    """{key: number of rows of ``tickets[key]``, at most ``cap``}, every count in one query.
+
+    Each count reads at most ``cap`` ids of an indexed range, as one ``.count()`` of a sliced
+    query would; one round trip for the page's views instead of one per view.
+    """
+    if not tickets:
+        return {}
+    keys = list(tickets)
+    counts = {
+        f"count_{i}": _CappedCount(tickets[key].order_by().values("id")[:cap]) for i, key in enumerate(keys)
+    }
+    row = Workspace.objects.filter(pk=workspace_id).values(**counts).first() or {}
+    return {key: row.get(f"count_{i}") or 0 for i, key in enumerate(keys)}
 
 
 def search_query(filters: TicketFilters) -> str:
@@ -199,9 +269,11 @@ def ticket_list_page(
     after: str | None = None,
     before: str | None = None,
     page_size: int = PAGE_SIZE,
+    choices: ListChoices | None = None,
 ) -> TicketPage:
     """One page of the member's tickets in the chosen order. One query.
 
+    ``choices``: the page's ``list_choices``, if read (``listed_tickets``).
     ``after`` (the "Older"/next link) continues past a row in display order, ``before`` (the
     "Newer"/previous link) goes back. Rows that change meanwhile simply move: a seek page never
     repeats or skips because of rows inserted before it.
@@ -210,12 +282,13 @@ def ticket_list_page(
     sort = filters.sort if filters.sort in SORTS else DEFAULT_SORT
     if sort in STAFF_ONLY_SORTS and not membership.is_staff:
         sort = DEFAULT_SORT
-    tickets = reads.with_seen_at(
-        filtered_tickets(membership=membership, filters=filters).select_related(
-            "queue", "requester", "assignee"
-        ),
-        membership,
+    tickets = filtered_tickets(
+        membership=membership, filters=filters, base=listed_tickets(membership, choices)
     )
+    if membership.is_staff:
+        # Requesters' rows show no queue, requester nor assignee (tickets.list_rows).
+        tickets = tickets.select_related("queue", "requester", "assignee")
+    tickets = reads.with_seen_at(tickets, membership)
     hits = None
     if query:
         hits = search.search(tickets, searchable_messages(membership), query, staff=membership.is_staff)

@@ -14,6 +14,7 @@ from tests.tickets.ticket_helpers import agent_of, new_ticket, note, reply, url
 from tickets import views
 from tickets.models import MessageKind, Priority, Status, Ticket
 from tickets.selectors import TicketFilters, decode_cursor, ticket_list_page
+from tickets.tags import ticket_set_tags
 from workspaces.models import Role
 
 
@@ -234,3 +235,30 @@ def test_list_query_count_is_the_same_for_5_and_50_tickets(
     with django_assert_max_num_queries(len(five)) as fifty:
         assert len(client.get(url(workspace), {"q": "subject"}).context["tickets"]) == 50
     assert len(fifty) == len(five)
+
+
+def test_rows_and_filters_escape_every_value_a_person_wrote(workspace, queue, admin, login):
+    # The rows and the filter selects are built in Python (tickets.list_rows, list_tags): markup
+    # typed into a subject, a queue's name or a person's name must reach the page as text.
+    hostile = '<img src=x onerror="alert(1)">&'
+    escaped = "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;"
+    queue.name = f"Q {hostile}"
+    queue.save()
+    requester = make_member(workspace, Role.REQUESTER)
+    requester.user.display_name = f"R {hostile}"
+    requester.user.save()
+    agent = agent_of(workspace, queue)
+    agent.user.display_name = f"A {hostile}"
+    agent.user.save()
+    ticket = new_ticket(requester, queue, subject=f"S {hostile}")
+    ticket.assignee = agent.user
+    ticket.save()
+    ticket_set_tags(ticket=ticket, add=["<b>bold</b>"], remove=[], actor=admin.user)
+    html = login(admin).get(url(workspace), {"view": "all"}).content.decode()
+    assert hostile not in html and "<img" not in html and "<b>" not in html
+    assert '<li class="tag-chip">&lt;b&gt;bold&lt;/b&gt;</li>' in html
+    row = re.search(rf'<tr id="ticket-row-{ticket.number}".*?</tr>', html, flags=re.S).group(0)
+    for shown in (f"S {escaped}", f"Q {escaped}", f"R {escaped}", f"A {escaped}"):
+        assert shown in row
+    # The assignee filter and the bulk bar offer the agent, the queue filter the queue: as text.
+    assert html.count(f"A {escaped}") >= 3 and html.count(f"Q {escaped}") >= 3

@@ -11,10 +11,17 @@ register = template.Library()
 
 @register.inclusion_tag("tickets/_bulk_bar.html", takes_context=True)
 def bulk_bar(context):
-    """The bar above the list. Two queries: the workspace's agents and admins, its queues."""
+    """The bar above the list: the workspace's agents and admins, its queues. Read from the
+    page's ``list_choices`` (selectors.list_choices) when it has them, else two queries."""
     membership = context["membership"]
     request = context.get("request")
     tickets = context.get("tickets") or []
+    choices = context.get("list_choices")
+    if choices is not None:
+        agents, queues = choices.active_staff, choices.all_queues
+    else:
+        agents = list(selectors.staff_members(membership.workspace_id).filter(is_active=True))
+        queues = list(Queue.objects.of_workspace(membership.workspace_id).order_by("name"))
     return {
         "csrf_token": context.get("csrf_token"),
         "membership": membership,
@@ -22,8 +29,8 @@ def bulk_bar(context):
         "page_tickets": ",".join(str(t.number) for t in tickets),
         "statuses": Status.choices,
         "priorities": Priority.choices,
-        "agents": list(selectors.staff_members(membership.workspace_id).filter(is_active=True)),
-        "queues": list(Queue.objects.of_workspace(membership.workspace_id).order_by("name")),
+        "agents": agents,
+        "queues": queues,
     }
 
 
