@@ -152,29 +152,19 @@ def bench_size(size: int, args, *, base_url, first: bool) -> dict:
                 log=log,
             )
         if "load" not in skip:
-            log(f"  mixed load with wrk ({args.connections} connections, {args.load_seconds}s) ...")
-            result["load"] = measure_load.run(
-                server.base,
-                fixture,
-                result.get("http", {}),
-                work_dir=BENCH_VAR,
-                connections=args.connections,
-                seconds=args.load_seconds,
-                server_cpu=server.pages_cpu_seconds,
-            )
-            log(
-                f"  agent list pages only with wrk ({args.connections} connections, {args.load_seconds}s) ..."
-            )
-            result["load_lists"] = measure_load.run(
-                server.base,
-                fixture,
-                result.get("http", {}),
-                work_dir=BENCH_VAR,
-                connections=args.connections,
-                seconds=args.load_seconds,
-                server_cpu=server.pages_cpu_seconds,
-                mix="lists",
-            )
+            wrk_runs = (("load", "mixed", "mixed load"), ("load_lists", "lists", "agent list pages only"))
+            for key, mix, what in wrk_runs:
+                log(f"  {what} with wrk ({args.connections} connections, {args.load_seconds}s) ...")
+                result[key] = measure_load.run(
+                    server.base,
+                    fixture,
+                    result.get("http", {}),
+                    work_dir=BENCH_VAR,
+                    connections=args.connections,
+                    seconds=args.load_seconds,
+                    server_cpu=server.pages_cpu_seconds,
+                    mix=mix,
+                )
         if "ws" not in skip:
             log(f"  websocket fan-out to {args.ws_clients} clients ...")
             # The websocket process (the same as the pages' unless the layout splits them) takes
