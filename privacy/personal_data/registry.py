@@ -114,7 +114,8 @@ class PersonalData:
         all of them when every ``subject`` lookup is a plain column holding the user's id (the
         counts are their own rows, read grouped first); otherwise one per person."""
         users = list(users)
-        plain = self.rows is None and self.subject and all("=" not in s and "__" not in s for s in self.subject)
+        plain = self.rows is None and all("=" not in s and "__" not in s for s in self.subject)
+        plain = plain and bool(self.subject)
         if not plain or len(users) < 2:
             return {user.pk: self.delete_rows_of(user) for user in users}
         from django.db.models import Q
