@@ -233,9 +233,9 @@ def attachments_for(scope: Scope, user):
     on_own_tickets = Attachment.objects.filter(ticket__in=own_tickets(scope).values("id")).values_list(
         "id", flat=True
     )
-    uploaded = Attachment.objects.filter(
-        workspace_id=scope.workspace.pk, uploaded_by_id=user.pk
-    ).values_list("id", flat=True)
+    uploaded = Attachment.objects.filter(workspace_id=scope.workspace.pk, uploaded_by_id=user.pk).values_list(
+        "id", flat=True
+    )
     candidates = sorted({*on_own_tickets.order_by(), *uploaded.order_by()})
     return (
         visible_attachments(scope.membership)
