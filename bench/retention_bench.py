@@ -107,10 +107,10 @@ def seed(tickets: int, media_root: Path) -> dict:
             "INSERT INTO tickets_ticket (workspace_id, number, subject, status, priority, queue_id, "
             "requester_id, "
             "assignee_id, created_at, updated_at, public_updated_at, closed_at, anonymized_at, "
-            "requester_pseudonym) "
+            "requester_pseudonym, version) "
             "SELECT %s, g, 'Printer ' || g || ' of Requester ' || (g %% %s), 'closed', 'normal', %s, "
             "%s + (g %% %s), "
-            "%s, %s, %s, %s, %s, NULL, '' FROM generate_series(1, %s) g",
+            "%s, %s, %s, %s, %s, NULL, '', 1 FROM generate_series(1, %s) g",
             [
                 workspace.pk,
                 requesters,
@@ -126,10 +126,11 @@ def seed(tickets: int, media_root: Path) -> dict:
             ],
         )
         cursor.execute(
-            "INSERT INTO tickets_message (workspace_id, ticket_id, author_id, kind, body, "
+            "INSERT INTO tickets_message (workspace_id, ticket_id, author_id, kind, body, body_html, "
             "created_at, edited_at) "
             "SELECT t.workspace_id, t.id, CASE WHEN k = 1 THEN t.requester_id ELSE %s END, "
             "CASE WHEN k = 3 THEN 'note' ELSE 'reply' END, 'Message ' || k || ' on ticket ' || t.number, "
+            "'<p>Message ' || k || ' on ticket ' || t.number || '</p>', "
             "t.created_at, NULL FROM tickets_ticket t CROSS JOIN generate_series(1, 3) k WHERE "
             "t.workspace_id = %s",
             [agent.pk, workspace.pk],

@@ -20,6 +20,7 @@ from privacy.personal_data.retention_kinds import (
     none_of,
     register_hold_lookups,
     register_requester_expiry,
+    register_requesters_expiry,
     register_retention_kind,
     split_held,
 )
@@ -124,32 +125,48 @@ def attachments_act(batch: Batch) -> int:
 def requester_expire(batch: Batch, user_id: int) -> dict[str, int]:
     """An inactive requester's tickets in the batch's workspace are anonymized, their words
     elsewhere in it redacted, their files deleted; what a legal hold covers stays."""
+    return requesters_expire(batch, [user_id])
+
+
+def _chunks(ids):
+    for start in range(0, len(ids), BATCH):
+        yield ids[start : start + BATCH]
+
+
+def requesters_expire(batch: Batch, user_ids) -> dict[str, int]:
+    """``requester_expire`` for several requesters at once: one statement per table per chunk
+    of ``BATCH`` rows, whatever the number of people."""
     workspace_id = batch.workspace_id
+    user_ids = sorted(set(user_ids))
     held = held_tickets(workspace_id, batch.holds)
     counts: dict[str, int] = {}
-    tickets = Ticket.objects.filter(
-        workspace_id=workspace_id, requester_id=user_id, anonymized_at__isnull=True
-    )
-    ticket_ids = list(tickets.exclude(pk__in=held).values_list("pk", flat=True))
-    for start in range(0, len(ticket_ids), BATCH):
-        chunk = ticket_ids[start : start + BATCH]
-        batch.queue_files(ticket_file_names(chunk))
-        done = tickets_anonymize(workspace_id=workspace_id, ticket_ids=chunk, now=batch.now)
+
+    def add(done):
         for key, value in done.items():
             counts[key] = counts.get(key, 0) + value
-    words = Message.objects.filter(workspace_id=workspace_id, author_id=user_id).exclude(ticket_id__in=held)
-    word_ids = list(words.values_list("pk", flat=True))
-    if word_ids:
-        batch.queue_files(note_file_names(word_ids))
-        messages_anonymize(workspace_id=workspace_id, message_ids=word_ids)
-        counts["messages_redacted"] = Message.objects.filter(pk__in=word_ids).update(author=None)
-    files = Attachment.objects.filter(workspace_id=workspace_id, uploaded_by_id=user_id).exclude(
+
+    tickets = Ticket.objects.filter(
+        workspace_id=workspace_id, requester_id__in=user_ids, anonymized_at__isnull=True
+    )
+    ticket_ids = list(tickets.exclude(pk__in=held).order_by("pk").values_list("pk", flat=True))
+    for chunk in _chunks(ticket_ids):
+        batch.queue_files(ticket_file_names(chunk))
+        add(tickets_anonymize(workspace_id=workspace_id, ticket_ids=chunk, now=batch.now))
+    words = Message.objects.filter(workspace_id=workspace_id, author_id__in=user_ids).exclude(
         ticket_id__in=held
     )
-    file_ids = list(files.values_list("pk", flat=True))
-    if file_ids:
-        batch.queue_files(attachment_file_names(file_ids))
-        attachments_expire(workspace_id=workspace_id, attachment_ids=file_ids)
+    word_ids = list(words.order_by("pk").values_list("pk", flat=True))
+    for chunk in _chunks(word_ids):
+        batch.queue_files(note_file_names(chunk))
+        messages_anonymize(workspace_id=workspace_id, message_ids=chunk)
+        add({"messages_redacted": Message.objects.filter(pk__in=chunk).update(author=None)})
+    files = Attachment.objects.filter(workspace_id=workspace_id, uploaded_by_id__in=user_ids).exclude(
+        ticket_id__in=held
+    )
+    file_ids = list(files.order_by("pk").values_list("pk", flat=True))
+    for chunk in _chunks(file_ids):
+        batch.queue_files(attachment_file_names(chunk))
+        attachments_expire(workspace_id=workspace_id, attachment_ids=chunk)
     return counts
 
 
@@ -200,4 +217,5 @@ def register_retention() -> None:
     for kind in KINDS:
         register_retention_kind(kind)
     register_requester_expiry(requester_expire)
+    register_requesters_expiry(requesters_expire)
     register_hold_lookups(LOOKUPS)

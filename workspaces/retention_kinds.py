@@ -16,6 +16,7 @@ from privacy.personal_data.retention_kinds import (
     none_of,
     register_retention_kind,
     requester_expiry_hooks,
+    requesters_expiry_hooks,
     split_held,
 )
 from workspaces.models import Membership, Role, User, Workspace
@@ -70,8 +71,28 @@ def requester_expire(batch: Batch, membership) -> dict[str, int]:
 
 
 def requesters_act(batch: Batch) -> int:
-    for membership in Membership.objects.filter(pk__in=batch.ids).select_related("user", "workspace"):
-        requester_expire(batch, membership)
+    """``requester_expire`` for the whole batch, set-based: the apps' expiry hooks take all the
+    batch's people at once, then each membership ends (``member.removed`` each), then the
+    people left in no workspace are erased together (``batch.erase_accounts``)."""
+    memberships = list(
+        Membership.objects.filter(pk__in=batch.ids).select_related("user", "workspace").order_by("pk")
+    )
+    user_ids = [membership.user_id for membership in memberships]
+    for expire in requesters_expiry_hooks():
+        expire(batch, user_ids)
+    for membership in memberships:
+        member_remove(membership=membership, actor=None)
+    still_members = set(Membership.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True))
+    users = list(
+        User.objects.select_for_update()
+        .filter(pk__in=[u for u in user_ids if u not in still_members], is_active=True, is_superuser=False)
+        .order_by("pk")
+    )
+    if users and batch.erase_accounts is not None:
+        batch.erase_accounts(users)
+    else:
+        for user in users:
+            batch.erase_account(user)
     return len(batch.ids)
 
 

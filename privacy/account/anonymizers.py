@@ -12,6 +12,7 @@ idempotent: run twice, the second run changes nothing. They run inside the erasu
 from __future__ import annotations
 
 import json
+import re
 
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
@@ -34,48 +35,79 @@ def _fit(model, field_name: str, value: str) -> str:
     return value[:max_length] if max_length else value
 
 
-def _contains_any(field_name: str, needles) -> Q:
-    condition = Q(pk__in=[])
-    for needle in needles:
-        condition |= Q(**{f"{field_name}__icontains": needle})
-    return condition
-
-
 def mentions_scrub(ctx: ErasureContext, entry) -> int:
     """Replace the person's addresses (everywhere) and names (in their workspaces), current and
     earlier ones, in the free-text fields the registry lists as ``mentions`` with the pseudonym.
     Rows under a legal hold too: a hold keeps the content, not who the erased person was (the
     privacy policy promises the pseudonym). Returns the rows changed."""
+    return mentions_scrub_many([ctx], entry)[ctx.user.pk]
+
+
+NEEDLES_PER_PATTERN = 100
+FEW_NEEDLES = 8
+
+
+def _any_of(field_name: str, needles) -> Q:
+    """Rows whose ``field_name`` contains any of ``needles`` (ignoring case): one ``icontains``
+    per needle for a few; for many (a batch of people), the same asked as one alternation per
+    hundred needles (the database tries one pattern per row rather than one per needle)."""
+    needles = sorted({n for n in needles if n})
+    condition = Q(pk__in=[])
+    if len(needles) <= FEW_NEEDLES:
+        # One person's few addresses and names: PostgreSQL's ILIKE beats a regular expression.
+        for needle in needles:
+            condition |= Q(**{f"{field_name}__icontains": needle})
+        return condition
+    for start in range(0, len(needles), NEEDLES_PER_PATTERN):
+        alternatives = "|".join(re.escape(n) for n in needles[start : start + NEEDLES_PER_PATTERN])
+        condition |= Q(**{f"{field_name}__iregex": alternatives})
+    return condition
+
+
+def _mentions_condition(patterns, field_name: str, has_workspace: bool) -> Q:
+    """A superset of the rows any of the people's scrubs may change (the scrub decides)."""
+    emails = [e for ctx, email_pattern, _ in patterns if email_pattern for e in ctx.all_emails]
+    condition = _any_of(field_name, emails)
+    named = [ctx for ctx, _, name_pattern in patterns if name_pattern is not None]
+    if named:
+        by_name = _any_of(field_name, [n for ctx in named for n in ctx.all_names])
+        if has_workspace:
+            by_name &= Q(workspace_id__in=sorted({w for ctx in named for w in ctx.workspace_ids}))
+        condition |= by_name
+    return condition
+
+
+def mentions_scrub_many(contexts, entry) -> dict[int, int]:
+    """``mentions_scrub`` for several people at once: one read per field finds the rows that
+    mention any of them, and each row gets each person's scrub in turn (as erasing them one
+    after the other would). Returns ``{user_id: rows changed by that person's scrub}``."""
     model = entry.model
     has_workspace = any(f.name == "workspace" for f in model._meta.concrete_fields)
-    email_pattern, name_pattern = ctx.email_pattern, ctx.name_pattern
-    changed = 0
+    changed = {ctx.user.pk: 0 for ctx in contexts}
+    patterns = [(ctx, ctx.email_pattern, ctx.name_pattern) for ctx in contexts]
     rewritten: list = []
     for field_name in entry.mentions:
-        condition = _contains_any(field_name, ctx.all_emails) if email_pattern else Q(pk__in=[])
-        if name_pattern is not None:
-            by_name = _contains_any(field_name, ctx.all_names)
-            if has_workspace:
-                by_name &= Q(workspace_id__in=ctx.workspace_ids)
-            condition |= by_name
-        rows = model._base_manager.filter(condition)
+        rows = model._base_manager.filter(_mentions_condition(patterns, field_name, has_workspace))
+        columns = ("pk", field_name, "workspace_id") if has_workspace else ("pk", field_name)
         batch = []
-        for obj in rows.only("pk", field_name).iterator(chunk_size=BATCH):
-            old = getattr(obj, field_name)
-            new = scrub(old, email_pattern, ctx.pseudonym)
-            if name_pattern is not None and (not has_workspace or obj.workspace_id in ctx.workspace_ids):
-                new = scrub(new, name_pattern, ctx.pseudonym)
-            if new != old:
-                setattr(obj, field_name, _fit(model, field_name, new))
+        for obj in rows.only(*columns).iterator(chunk_size=BATCH):
+            original = text = getattr(obj, field_name)
+            for ctx, email_pattern, name_pattern in patterns:
+                new = scrub(text, email_pattern, ctx.pseudonym)
+                if name_pattern is not None and (not has_workspace or obj.workspace_id in ctx.workspace_ids):
+                    new = scrub(new, name_pattern, ctx.pseudonym)
+                if new != text:
+                    changed[ctx.user.pk] += 1
+                    text = new
+            if text != original:
+                setattr(obj, field_name, _fit(model, field_name, text))
                 batch.append(obj)
             if len(batch) >= BATCH:
                 model._base_manager.bulk_update(batch, [field_name])
-                changed += len(batch)
                 rewritten += [obj.pk for obj in batch]
                 batch = []
         if batch:
             model._base_manager.bulk_update(batch, [field_name])
-            changed += len(batch)
             rewritten += [obj.pk for obj in batch]
     if rewritten and entry.derived is not None:
         # What the model stores rendered from the text (a message's HTML) must not keep the name.
@@ -103,6 +135,34 @@ def sessions_holding(*, user_id: int | None = None, emails=()) -> list[str]:
     return found
 
 
+class SessionIndex:
+    """Every session decoded once: who each is signed in as, and its data as lowered text.
+
+    ``sessions_holding`` decodes the whole table per call; erasing many people at once (the
+    retention sweep's inactive requesters) asks this instead, built once per batch inside the
+    batch's transaction, so the table is decoded once per batch rather than once per person."""
+
+    def __init__(self):
+        self.by_user: dict[str, list[str]] = {}
+        self.texts: list[tuple[str, str]] = []
+        for session in Session.objects.iterator(chunk_size=BATCH):
+            data = session.get_decoded()
+            user_id = str(data.get("_auth_user_id", ""))
+            if user_id:
+                self.by_user.setdefault(user_id, []).append(session.pk)
+            self.texts.append((session.pk, json.dumps(data, default=str).lower()))
+
+    def holding(self, *, user_id: int | None = None, emails=()) -> list[str]:
+        """What ``sessions_holding`` answers, from the decoded snapshot (same order)."""
+        needles = [e.lower() for e in emails if e]
+        mine = set(self.by_user.get(str(user_id), ())) if user_id is not None else set()
+        return [
+            key
+            for key, text in self.texts
+            if key in mine or (needles and any(needle in text for needle in needles))
+        ]
+
+
 def sessions_forget_addresses(emails) -> int:
     """Delete the sessions that remember one of ``emails`` (a rejected or expired sign-up's
     "check your inbox" page); returns how many."""
@@ -113,7 +173,11 @@ def sessions_forget_addresses(emails) -> int:
 def erase_sessions(ctx: ErasureContext, entry) -> dict[str, int]:
     """Delete every session of the person, and every session whose data holds one of their
     addresses (a sign-up page remembers the address it sent to)."""
-    mine = sessions_holding(user_id=ctx.user.pk, emails=ctx.all_emails)
+    index = ctx.session_index
+    if index is not None:
+        mine = index.holding(user_id=ctx.user.pk, emails=ctx.all_emails)
+    else:
+        mine = sessions_holding(user_id=ctx.user.pk, emails=ctx.all_emails)
     deleted = Session.objects.filter(pk__in=mine).delete()[0] if mine else 0
     return {"sessions_revoked": deleted}
 

@@ -400,6 +400,18 @@ def account_deleted_by_retention(*, user_id: int, counts: dict[str, int]) -> Aud
     )
 
 
+@_writes(actions.ACCOUNT_DELETED)
+def accounts_deleted_by_retention(*, erased) -> list[AuditEvent]:
+    """``account_deleted_by_retention`` for many people, written together: ``erased`` are
+    ``(user, counts)`` pairs (the user row is the target: its id only)."""
+    return audit_record_many(
+        action=actions.ACCOUNT_DELETED,
+        workspace=None,
+        actor=None,
+        items=[(user, {"reason": "retention", "counts": counts}) for user, counts in erased],
+    )
+
+
 @_writes(actions.ACCOUNT_FACTOR_ADDED)
 def account_factor_added(*, user, kind: str, request=None) -> AuditEvent:
     """``kind``: ``totp`` or ``passkey``."""

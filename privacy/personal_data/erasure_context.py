@@ -59,6 +59,9 @@ class ErasureContext:
     file_actions: dict = field(default_factory=dict)
     # What erasure could not remove, and why (ids and fixed reasons; never free text).
     unremoved: list = field(default_factory=list)
+    # Erasing many people at once: the sessions decoded once for all of them
+    # (privacy.account.anonymizers.SessionIndex); None decodes them for this person.
+    session_index: object | None = None
 
     @property
     def all_emails(self) -> tuple[str, ...]:

@@ -83,6 +83,9 @@ class Batch:
     # Account erasure's own path (legal holds respected, ``account.deleted`` audited), for a
     # person the batch leaves in no workspace.
     erase_account: Callable[[object], None]
+    # The same for several people at once (the same effects and events, one registry walk for
+    # all of them); None: ``erase_account`` one after the other.
+    erase_accounts: Callable[[list], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,21 @@ def register_requester_expiry(expire: Callable[[Batch, int], dict[str, int]]) ->
 
 def requester_expiry_hooks() -> tuple[Callable, ...]:
     return tuple(_REQUESTER_EXPIRY)
+
+
+_REQUESTERS_EXPIRY: list[Callable] = []
+
+
+def register_requesters_expiry(expire: Callable[[Batch, list[int]], dict[str, int]]) -> None:
+    """``expire(batch, user_ids) -> counts``: the ``register_requester_expiry`` hook of an app
+    for several requesters of the batch's workspace at once (set-based: the sweep's batches).
+    An app registering both must do the same thing in both."""
+    if expire not in _REQUESTERS_EXPIRY:
+        _REQUESTERS_EXPIRY.append(expire)
+
+
+def requesters_expiry_hooks() -> tuple[Callable, ...]:
+    return tuple(_REQUESTERS_EXPIRY)
 
 
 # Legal holds ---------------------------------------------------------------------------------------------

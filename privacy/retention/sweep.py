@@ -28,7 +28,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from helpdesk.storage import delete_stored_file
-from privacy.account.erasure import erase_account_data
+from privacy.account.erasure import erase_account_data, erase_accounts_data
 from privacy.audit import events
 from privacy.personal_data.retention_kinds import Batch, HoldSet, RetentionKind, retention_kinds
 from privacy.retention.account_kinds import account_days, account_kinds
@@ -149,6 +149,15 @@ def _erase_account(user) -> None:
     )
 
 
+def _erase_accounts(users) -> None:
+    """``_erase_account`` for the batch's people at once: one registry walk for all of them
+    (``erase_accounts_data``), one ``account.deleted`` each, written in one statement."""
+    erased = erase_accounts_data(users)
+    events.accounts_deleted_by_retention(
+        erased=[(user, {k: v for k, v in sorted(erased[user.pk][0].items()) if v}) for user in users]
+    )
+
+
 # Acting on one batch ------------------------------------------------------------------------------------
 
 
@@ -161,6 +170,7 @@ def _act(kind: RetentionKind, workspace, policy: RetentionPolicy, holds: HoldSet
         now=run.as_of,
         queue_files=_queue_file_deletions,
         erase_account=_erase_account,
+        erase_accounts=_erase_accounts,
     )
     return kind.act(batch)
 
