@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 
 from tickets.custom_fields import TRUE
 from tickets.models import FieldKind
-from tickets.tags import ticket_tag_names
 
 register = template.Library()
 
@@ -32,10 +31,3 @@ def field_value(shown) -> str:
         except InvalidOperation:
             return value
     return value
-
-
-@register.simple_tag
-def row_tag_names(ticket) -> list[str]:
-    """The tags of a list row: set for the whole page by the list view, else read (a live row)."""
-    names = getattr(ticket, "tag_names", None)
-    return names if names is not None else ticket_tag_names(ticket)

@@ -23,12 +23,6 @@ STATE_LABELS = {
 
 
 @register.simple_tag
-def sla_next(ticket):
-    """The running target of ``ticket`` (``Target``), or None."""
-    return sla_state.next_due(ticket)
-
-
-@register.simple_tag
 def sla_targets(ticket):
     return sla_state.targets(ticket)
 

@@ -4,7 +4,6 @@ from django import template
 from django.utils.translation import gettext
 
 from helpdesk.text import inline_text
-from tickets import reads
 from tickets.access import can_edit_message, can_redact
 from tickets.bodies import message_html
 from tickets.message_render import AttachmentsRenderer, MessagesRenderer
@@ -35,12 +34,6 @@ def person(user, fallback=None):
     """A person's display name; deleted people show as a neutral label, never as blank. Bidi
     controls are stripped and the name is isolated in ``<bdi>`` (helpdesk.text)."""
     return inline_text(user if user is not None else (fallback or gettext("Deleted user")))
-
-
-@register.simple_tag
-def read_marker(ticket, membership) -> str:
-    """ "customer_replied", "unread" or "" for this staff member's row (tickets.reads)."""
-    return reads.marker(ticket=ticket, membership=membership)
 
 
 @register.simple_tag(takes_context=True)
