@@ -108,6 +108,11 @@ def main(argv=None) -> int:
     parser.add_argument("--output", help="write the result as JSON to this file")
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+    # With DATABASE_URL set (a PostgreSQL bench) DEBUG is off and settings want a key; no
+    # database is used here, so the bench's own key is enough (as bench.mail_bench does).
+    from bench.environment import BENCH_SECRET_KEY
+
+    os.environ.setdefault("SECRET_KEY", BENCH_SECRET_KEY)
     import django
 
     django.setup()
