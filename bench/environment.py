@@ -74,6 +74,17 @@ class Target:
         with self._admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
+    def stop_sessions(self) -> None:
+        """End every server session on this database (PostgreSQL; SQLite has none)."""
+        if not self.is_postgres:
+            return
+        with self._admin() as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid <> pg_backend_pid()",
+                [self.name],
+            )
+
     def create(self, *, template: Target | None = None) -> None:
         if not self.is_postgres:
             BENCH_VAR.mkdir(parents=True, exist_ok=True)

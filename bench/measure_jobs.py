@@ -24,9 +24,11 @@ def _peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-def run_job(job: str, env: dict, fixture_path, *, timeout: int) -> dict:
+def run_job(job: str, env: dict, fixture_path, *, timeout: int, on_kill=None) -> dict:
     """Run one job; past ``timeout`` seconds stop it and, where the job commits as it goes
-    (the retention sweep), report what it finished in that time."""
+    (the retention sweep), report what it finished in that time. ``on_kill`` runs after a stop:
+    a killed client leaves its query running in the database, holding its locks, and the next
+    job would time that wait instead of its own work."""
     command = [python(), "-m", "bench.jobs", job, "--fixture", str(fixture_path)]
     with subprocess.Popen(  # noqa: S603 - our own interpreter and module
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -37,6 +39,8 @@ def run_job(job: str, env: dict, fixture_path, *, timeout: int) -> dict:
             peak = _peak_rss_mb(process.pid)
             process.kill()
             process.communicate()
+            if on_kill is not None:
+                on_kill()
             return _partial(job, env, fixture_path, timeout=timeout, peak=peak)
     for line in stdout.splitlines():
         if line.startswith("BENCH_JSON "):
@@ -84,7 +88,10 @@ def run(target, fixture_path, *, jobs=None, timeout: int = 900, log=print) -> di
     results = {}
     try:
         for job in jobs or [name for name in JOBS if name != "retention_progress"]:
-            results[job] = {"label": JOBS[job][1], **run_job(job, env, fixture_path, timeout=timeout)}
+            results[job] = {
+                "label": JOBS[job][1],
+                **run_job(job, env, fixture_path, timeout=timeout, on_kill=scratch.stop_sessions),
+            }
             row = results[job]
             if row.get("available"):
                 log(
