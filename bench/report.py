@@ -260,6 +260,9 @@ def render_markdown(results: dict, *, source: str = "bench/results.json") -> str
         out.append("| options | " + ", ".join(f"{key} {value}" for key, value in options.items()) + " |")
     if results.get("duration_s") is not None:
         out.append(f"| duration | {results['duration_s']} s |")
+    # Rows measured again after the run (why, and when) are said, not silently swapped in.
+    for amendment in results.get("amended") or ():
+        out.append(f"| amended | {_cell(amendment)} |")
     out += [
         "",
         "## Sizes",
