@@ -179,13 +179,17 @@ def _audit_writer(index, workspace, people, durable):
     transaction with its own commit (autocommit: the INSERT commits at once)."""
     from django.db import connection
 
-    from privacy.audit.log import audit_record
-
     rng = random.Random(index)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"SET synchronous_commit = {'on' if durable else 'off'}")
     requests = _requests(index, people)  # a request exists before its audit event is written
+    return _audited_action(requests, workspace, rng)
+
+
+def _audited_action(requests, workspace, rng):
+    """``step(n)``: the n-th audited action of a writer, as the product writes one."""
+    from privacy.audit.log import audit_record
 
     def step(count):
         audit_record(
@@ -350,7 +354,6 @@ def measure_cost(count, workspace, people):
     Returns {"audit_record": (client_us, backend_us or None), "floor": (...)}."""
     from django.db import connection, transaction
 
-    from privacy.audit.log import audit_record
     from privacy.audit.maintenance import audit_maintenance
 
     if connection.vendor != "postgresql":
@@ -367,18 +370,7 @@ def measure_cost(count, workspace, people):
         fields = stat.read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
 
-    requests = _requests(0, people)
-    rng = random.Random(5)
-
-    def audited(i):
-        audit_record(
-            action=ACTIONS[i % len(ACTIONS)],
-            request=requests[i % len(requests)],
-            workspace=workspace,
-            target_type="tickets.ticket",
-            target_id=rng.randrange(1, 10_000),
-            detail={"number": i, "queue_id": 1 + i % 5},
-        )
+    audited = _audited_action(_requests(0, people), workspace, random.Random(5))
 
     def floor(i):
         cursor.execute(FLOOR_SQL, [FLOOR_CHAIN, datetime.now(UTC)])
