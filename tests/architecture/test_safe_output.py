@@ -36,10 +36,6 @@ ALLOWED_MARK_SAFE = {
         "conditional_escape of tickets.search's escaped excerpts); hostile names, subjects, queues "
         "and tags are checked in tests/tickets/test_ticket_list.py"
     ),
-    ("tickets/templatetags/list_tags.py", "list_field"): (
-        "the select's name, attributes, option values and labels are each escaped "
-        "(tests/tickets/test_ticket_list.py puts markup in a person's name)"
-    ),
     ("privacy/templatetags/privacy_audit.py", "visible_controls"): (
         "the value is escaped with conditional_escape first, only escaped <span> markers are added "
         "(unescaped only under {% autoescape off %}, which test_no_template_turns_autoescape_off bans)"
