@@ -232,7 +232,16 @@ def main(argv=None) -> int:
         "machine": machine_info(base_url),
         "database": "postgresql" if base_url else "sqlite (embedded default)",
         "channel_layer": "redis" if os.environ.get("REDIS_URL") else "in-memory",
-        "serve": {"layout": args.serve, "description": parse_layout(args.serve).describe()},
+        "serve": {
+            "layout": args.serve,
+            "description": parse_layout(args.serve).describe(),
+            "background": (
+                "one Celery worker (solo pool) with its beat, broker on REDIS_URL: emails and audit sealing"
+                " leave the request as tasks, as in production"
+                if os.environ.get("REDIS_URL")
+                else "no broker: tasks run inside the request (the embedded default's eager mode)"
+            ),
+        },
         "sizes": [size_label(s) for s in sizes],
         "options": {
             key: getattr(args, key)

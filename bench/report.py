@@ -175,6 +175,8 @@ def print_table(results: dict, *, log=print) -> None:
     log(f"   commit {results['commit'][:12]}{' (dirty)' if results['dirty'] else ''}, {results['date']}")
     if results.get("serve"):
         log(f"   serving layout {results['serve']['layout']}: {results['serve']['description']}")
+        if results["serve"].get("background"):
+            log(f"   background work: {results['serve']['background']}")
     for label in labels:
         run = results["runs"][label]
         log(
@@ -255,6 +257,8 @@ def render_markdown(results: dict, *, source: str = "bench/results.json") -> str
     serve = results.get("serve")
     if serve:
         out.append(f"| serving layout | `{serve['layout']}`: {_cell(serve['description'])} |")
+        if serve.get("background"):
+            out.append(f"| background work | {_cell(serve['background'])} |")
     options = results.get("options") or {}
     if options:
         out.append("| options | " + ", ".join(f"{key} {value}" for key, value in options.items()) + " |")

@@ -9,6 +9,11 @@ A layout is named ``<server>-<size>`` (``python -m bench --serve``):
   same websocket process.
 
 ``DEFAULT_LAYOUT`` is what README "Production" runs, chosen by measurement (docs/benchmarks.md).
+
+With a Redis (``REDIS_URL``) the servers also get what production has beside them: a Celery
+broker on that Redis and one Celery worker with its beat (emails, audit sealing every 2 s). A
+reply's notification emails then leave the request as a queued task, as in production, instead
+of being rendered and sent inside the POST (the eager mode of the embedded default).
 """
 
 from __future__ import annotations
@@ -119,6 +124,37 @@ def uvicorn_command(port: int, workers: int) -> list[str]:
     ]
 
 
+def worker_command(schedule_path) -> list[str]:
+    """One Celery worker process (the solo pool: its CPU is one process's) with its beat; the
+    queue left by an earlier run (another size's database) is purged at start."""
+    return [
+        python(),
+        "-m",
+        "celery",
+        "-A",
+        "helpdesk",
+        "worker",
+        "--beat",
+        "--schedule",
+        str(schedule_path),
+        "--pool",
+        "solo",
+        "--purge",
+        "--without-gossip",
+        "--without-mingle",
+        "--loglevel",
+        "warning",
+    ]
+
+
+def with_broker(env: dict[str, str]) -> dict[str, str]:
+    """The servers' environment with the Celery broker production has, when a Redis is given."""
+    redis_url = env.get("REDIS_URL")
+    if not redis_url or env.get("CELERY_BROKER_URL"):
+        return env
+    return {**env, "CELERY_BROKER_URL": redis_url}
+
+
 def pages_command(layout: Layout, port: int) -> list[str]:
     if layout.server == "uvicorn":
         return uvicorn_command(port, layout.workers)
@@ -161,7 +197,7 @@ def pages_command(layout: Layout, port: int) -> list[str]:
 
 
 class _Process:
-    def __init__(self, command, *, env, log_path, port):
+    def __init__(self, command, *, env, log_path, port=None):
         self.port = port
         self.log_path = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -205,7 +241,7 @@ class Server:
     def __init__(
         self, env: dict[str, str], *, log_path, layout: str = DEFAULT_LAYOUT, startup_seconds: float = 60
     ):
-        self.env = env
+        self.env = with_broker(env)
         self.log_path = log_path
         self.layout = parse_layout(layout)
         self.host = "127.0.0.1"
@@ -215,11 +251,20 @@ class Server:
         self.ws_base = f"http://{self.host}:{self.ws_port}"
         self.startup_seconds = startup_seconds
         self.processes: list[_Process] = []
+        self.worker: _Process | None = None
+
+    @property
+    def has_worker(self) -> bool:
+        return bool(self.env.get("CELERY_BROKER_URL"))
 
     @property
     def process(self) -> subprocess.Popen | None:
         """The process holding the websockets (its CPU time is the fan-out's cost)."""
         return self.processes[-1].popen if self.processes else None
+
+    def worker_cpu_seconds(self) -> float | None:
+        """CPU time so far of the Celery worker (the emails a request queued), if there is one."""
+        return tree_cpu_seconds(self.worker.popen.pid) if self.worker is not None else None
 
     def pages_cpu_seconds(self) -> float | None:
         """CPU time so far of the processes serving the pages (workers included)."""
@@ -236,6 +281,10 @@ class Server:
             self.processes.append(
                 _Process(uvicorn_command(self.ws_port, 1), env=self.env, log_path=ws_log, port=self.ws_port)
             )
+        if self.has_worker:
+            worker_log = self.log_path.with_name(self.log_path.stem + "-worker" + self.log_path.suffix)
+            schedule = self.log_path.with_name(self.log_path.stem + "-beat-schedule")
+            self.worker = _Process(worker_command(schedule), env=self.env, log_path=worker_log)
         deadline = time.monotonic() + self.startup_seconds
         try:
             for process in self.processes:
@@ -248,6 +297,9 @@ class Server:
     def stop(self) -> str:
         """Stop the servers; returns the tail of their output (warnings, tracebacks)."""
         tails = [process.stop() for process in self.processes]
+        if self.worker is not None:
+            tails.append(self.worker.stop())
+            self.worker = None
         self.processes = []
         return "\n".join(tail for tail in tails if tail)
 

@@ -52,7 +52,7 @@ def main(argv=None) -> int:
     started = time.monotonic()
     try:
         results = measure_ws.run_counts(
-            server.base, fixture, counts=counts, rounds=args.rounds, log=log, server_pid=server.process.pid
+            server.ws_base, fixture, counts=counts, rounds=args.rounds, log=log, server_pid=server.process.pid
         )
     finally:
         tail = server.stop()

@@ -1,5 +1,7 @@
 """The bench's serving layouts (bench/server.py) and its Markdown page (bench/report.py)."""
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,7 @@ def test_layouts_parse_and_refuse_unknown_names():
 def test_each_layout_serves_pages_and_an_asgi_process_for_websockets(tmp_path, layout):
     env = child_env(f"sqlite:///{tmp_path / 'smoke.sqlite3'}")
     env["HELPDESK_VAR_DIR"] = str(tmp_path)
+    env.pop("REDIS_URL", None)  # no broker: no Celery worker beside the servers
     server = Server(env, log_path=Path(tmp_path) / "server.log", layout=layout, startup_seconds=30)
     with server:
         assert (server.ws_base != server.base) is parse_layout(layout).split
@@ -36,7 +39,28 @@ def test_each_layout_serves_pages_and_an_asgi_process_for_websockets(tmp_path, l
             assert response.status == 200 and response.text == FLOOR_BODY
         pids = [process.popen.pid for process in server.processes]
     assert len(pids) == (2 if parse_layout(layout).split else 1)
-    assert server.processes == []
+    assert server.processes == [] and server.worker is None
+
+
+def test_with_a_redis_the_servers_get_a_celery_worker_on_it_as_in_production(tmp_path):
+    """A reply's emails leave the request as a queued task in production; the bench serves the
+    same way when it has a Redis: a broker on it and one worker that answers on that broker."""
+    from celery import Celery
+
+    redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+    env = child_env(f"sqlite:///{tmp_path / 'smoke.sqlite3'}")
+    env.update({"HELPDESK_VAR_DIR": str(tmp_path), "REDIS_URL": redis_url})
+    env.pop("CELERY_BROKER_URL", None)
+    server = Server(env, log_path=Path(tmp_path) / "server.log", layout="gunicorn-1x2", startup_seconds=30)
+    probe = Celery("bench-probe", broker=redis_url)
+    with server:
+        assert server.env["CELERY_BROKER_URL"] == redis_url
+        worker = server.worker.popen
+        deadline, replies = time.monotonic() + 60, []
+        while not replies and time.monotonic() < deadline and worker.poll() is None:
+            replies = probe.control.ping(timeout=1.0)
+        assert replies, f"the worker never answered on the broker:\n{server.worker.log_path.read_text()[-2000:]}"
+    assert worker.poll() is not None  # stopped with the servers
 
 
 def results(**run):

@@ -160,6 +160,7 @@ def test_server_subprocess_serves_the_floor(tmp_path):
     target = Target(None, "smoke")
     env = child_env(f"sqlite:///{tmp_path / 'smoke.sqlite3'}")
     env["HELPDESK_VAR_DIR"] = str(tmp_path)
+    env.pop("REDIS_URL", None)  # the worker beside the servers has its own test
     server = Server(env, log_path=Path(tmp_path) / "server.log", startup_seconds=30)
     with server:
         client = measure_http.Client(server.base)
