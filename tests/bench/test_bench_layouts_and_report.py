@@ -59,7 +59,8 @@ def test_with_a_redis_the_servers_get_a_celery_worker_on_it_as_in_production(tmp
         deadline, replies = time.monotonic() + 60, []
         while not replies and time.monotonic() < deadline and worker.poll() is None:
             replies = probe.control.ping(timeout=1.0)
-        assert replies, f"the worker never answered on the broker:\n{server.worker.log_path.read_text()[-2000:]}"
+        log = server.worker.log_path.read_text()[-2000:]
+        assert replies, f"the worker never answered on the broker:\n{log}"
     assert worker.poll() is not None  # stopped with the servers
 
 
