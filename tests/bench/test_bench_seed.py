@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import Count, Sum
 
 from bench.deferred_indexes import deferred_indexes
-from bench.seed import SEARCH_TERM, _bulk_models, seed_bench
+from bench.seed import BACKLOG_COLUMNS, METRICS_COLUMNS, SEARCH_TERM, _bulk_models, seed_bench
 from privacy.audit.models import AuditChainHead, AuditEvent
 from tickets.models import (
     Attachment,
@@ -66,19 +66,9 @@ def counts() -> dict[str, int]:
 
 
 def report_figures() -> tuple[set, set]:
-    metrics = set(
-        TicketMetrics.objects.values_list(
-            "workspace_id",
-            "ticket_id",
-            "queue_id",
-            "created_at",
-            "first_response_at",
-            "first_response_seconds",
-            "solved_at",
-            "resolution_seconds",
-        )
-    )
-    backlog = set(BacklogCount.objects.values_list("workspace_id", "queue_id", "assignee_id", "open"))
+    # Without the ids, which the backfill allocates afresh.
+    metrics = set(TicketMetrics.objects.values_list(*METRICS_COLUMNS[1:]))
+    backlog = set(BacklogCount.objects.values_list(*BACKLOG_COLUMNS[1:]))
     return metrics, backlog
 
 
