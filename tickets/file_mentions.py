@@ -14,7 +14,6 @@ Images are not searched: erasure cannot read text in pictures (README, "Account 
 from __future__ import annotations
 
 from django.core.files.base import ContentFile
-from django.db.models import Exists, OuterRef, Q
 
 from privacy.audit import events
 from privacy.personal_data.erasure_context import ErasureContext
@@ -50,13 +49,17 @@ def _is_document(content_type: str) -> bool:
     return any(content_type.startswith(prefix) for prefix in DOCUMENT_TYPES)
 
 
-def _tickets_of(user_id: int):
-    return Ticket.objects.filter(
-        Q(requester_id=user_id)
-        | Q(assignee_id=user_id)
-        | Q(Exists(TicketParticipant.objects.filter(ticket_id=OuterRef("pk"), user_id=user_id)))
-        | Q(Exists(Message.objects.filter(ticket_id=OuterRef("pk"), author_id=user_id)))
-    ).values("pk")
+def _tickets_of(user_id: int) -> list[int]:
+    """Ids of the tickets the person requested, was assigned, takes part in or wrote on: four
+    lookups by the person's indexed columns, so the cost follows their tickets, not the table
+    (one OR of EXISTS per attachment read every attachment)."""
+    lookups = (
+        Ticket.objects.filter(requester_id=user_id).order_by().values_list("pk", flat=True),
+        Ticket.objects.filter(assignee_id=user_id).order_by().values_list("pk", flat=True),
+        TicketParticipant.objects.filter(user_id=user_id).order_by().values_list("ticket_id", flat=True),
+        Message.objects.filter(author_id=user_id).order_by().values_list("ticket_id", flat=True),
+    )
+    return sorted(set(lookups[0].union(*lookups[1:])))
 
 
 def _read(attachment) -> bytes | None:
