@@ -8,8 +8,10 @@ its own database ``<name>_bench`` (dropped and recreated, then migrated):
    real file in the media folder (N/10 requesters, all signed in recently, so only the ticket
    kind acts);
 2. times ``manage.py enforce_retention --dry-run`` (the preview);
-3. runs ``manage.py enforce_retention`` in a subprocess and reports tickets anonymized per second
-   and the subprocess's peak memory (``ru_maxrss`` from ``wait4``);
+3. runs ``manage.py enforce_retention`` in a subprocess and reports tickets anonymized per second,
+   the subprocess's peak memory (``ru_maxrss`` from ``wait4``) and its CPU seconds (user +
+   system: steadier than the wall clock on a shared machine), with the load average before and
+   after the sweep (the database server's work is in the wall clock only);
 4. checks the result: every ticket anonymized, no attachment row or file left.
 
 ``--tickets 1000000`` is opt-in (seeding alone takes minutes).
@@ -166,7 +168,7 @@ def main(argv=None) -> dict:
         raise SystemExit("The retention benchmark needs PostgreSQL (DATABASE_URL=postgres://...).")
     url = bench_url(options.database_url)
     name = urlsplit(url).path.lstrip("/")
-    psql(url, f'DROP DATABASE IF EXISTS "{name}"')
+    psql(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     psql(url, f'CREATE DATABASE "{name}"')
     var_dir = Path(tempfile.mkdtemp(prefix="retention-bench-"))
     env = env_for(url, str(var_dir))
@@ -182,7 +184,9 @@ def main(argv=None) -> dict:
 
     preview_seconds, _, preview_out = manage(["enforce_retention", "--dry-run", "--json"], env)
     due = json.loads(preview_out)["workspaces"][0]["kinds"]["tickets"]["due"]
+    load_before = os.getloadavg()[0]
     seconds, usage, out = manage(["enforce_retention", f"--batch-size={options.batch_size}", "--json"], env)
+    load_after = os.getloadavg()[0]
     peak_mib = usage.ru_maxrss / 1024  # kilobytes on Linux
     done = json.loads(out)["workspaces"][str(seeded["workspace"])]["tickets"]["due"]
 
@@ -204,6 +208,8 @@ def main(argv=None) -> dict:
         "tickets_anonymized": done,
         "tickets_per_second": round(done / seconds, 1),
         "peak_rss_mib": round(peak_mib, 1),
+        "sweep_cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
+        "load_average_1min": [round(load_before, 2), round(load_after, 2)],
         "left_unanonymized": left,
         "attachment_rows_left": attachments_left,
         "files_left": files_left,
@@ -212,7 +218,8 @@ def main(argv=None) -> dict:
     if not options.keep:
         connection.close()
         shutil.rmtree(var_dir, ignore_errors=True)
-        psql(url, f'DROP DATABASE IF EXISTS "{name}"')
+        # FORCE: the server may not have ended the closed session yet.
+        psql(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return result
 
 
