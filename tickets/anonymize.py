@@ -213,7 +213,7 @@ def tickets_anonymize(
         Attachment.objects.filter(IdsIn("ticket_id", ticket_ids))
     )
     words = Message.objects.filter(IdsIn("ticket_id", ticket_ids))
-    requester = Ticket.objects.filter(pk=OuterRef("ticket_id")).values("requester_id")[:1]
+    requester = Ticket.objects.filter(pk=OuterRef("ticket_id")).order_by().values("requester_id")[:1]
     participant = TicketParticipant.objects.filter(
         ticket_id=OuterRef("ticket_id"), user_id=OuterRef("author_id")
     )
