@@ -8,8 +8,10 @@ its own database ``<name>_bench`` (dropped and recreated, then migrated):
    real file in the media folder (N/10 requesters, all signed in recently, so only the ticket
    kind acts);
 2. times ``manage.py enforce_retention --dry-run`` (the preview);
-3. runs ``manage.py enforce_retention`` in a subprocess and reports tickets anonymized per second
-   and the subprocess's peak memory (``ru_maxrss`` from ``wait4``);
+3. runs ``manage.py enforce_retention`` in a subprocess and reports tickets anonymized per second,
+   the subprocess's peak memory (its own ``VmHWM``, see ``PEAK_WRAPPER``) and its CPU seconds (user +
+   system: steadier than the wall clock on a shared machine), with the load average before and
+   after the sweep (the database server's work is in the wall clock only);
 4. checks the result: every ticket anonymized, no attachment row or file left.
 
 ``--tickets 1000000`` is opt-in (seeding alone takes minutes).
@@ -44,6 +46,21 @@ def psql(url: str, sql: str) -> None:
     subprocess.run(["psql", admin, "-q", "-c", sql], check=True, capture_output=True)  # noqa: S603, S607
 
 
+# Runs manage.py in this same process and writes its peak resident memory (VmHWM) at exit. Not
+# ``ru_maxrss`` from ``wait4``: Linux carries the parent's high-water mark into a child across
+# exec, so it reported this bench's own size (which grows with the seeded file names: 193 -> 288
+# MiB from 100k to 1M) rather than the sweep's.
+PEAK_WRAPPER = """
+import atexit, os, runpy, sys
+def _write_peak():
+    with open("/proc/self/status") as status, open(os.environ["BENCH_PEAK_FILE"], "w") as out:
+        out.write(next(line.split()[1] for line in status if line.startswith("VmHWM:")))
+atexit.register(_write_peak)
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
 def env_for(url: str, var_dir: str) -> dict:
     return {
         **os.environ,
@@ -55,11 +72,19 @@ def env_for(url: str, var_dir: str) -> dict:
 
 
 def manage(args, env):
-    """Run manage.py; return (seconds, its resource usage from wait4, stdout)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    """Run manage.py; return (seconds, its resource usage from wait4, stdout, peak RSS in KiB)."""
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile() as peak,
+    ):
         started = time.perf_counter()
         process = subprocess.Popen(  # noqa: S603 - our own manage.py
-            [sys.executable, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT, stdout=out, stderr=err
+            [sys.executable, "-c", PEAK_WRAPPER, str(ROOT / "manage.py"), *args],
+            env={**env, "BENCH_PEAK_FILE": peak.name},
+            cwd=ROOT,
+            stdout=out,
+            stderr=err,
         )
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
@@ -68,7 +93,8 @@ def manage(args, env):
         err.seek(0)
         if process.returncode != 0:
             raise SystemExit(f"manage.py {' '.join(args)} failed:\n{err.read().decode()[-3000:]}")
-        return seconds, usage, out.read().decode()
+        peak_kib = int(Path(peak.name).read_text() or 0)
+        return seconds, usage, out.read().decode(), peak_kib
 
 
 def seed(tickets: int, media_root: Path) -> dict:
@@ -166,7 +192,7 @@ def main(argv=None) -> dict:
         raise SystemExit("The retention benchmark needs PostgreSQL (DATABASE_URL=postgres://...).")
     url = bench_url(options.database_url)
     name = urlsplit(url).path.lstrip("/")
-    psql(url, f'DROP DATABASE IF EXISTS "{name}"')
+    psql(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     psql(url, f'CREATE DATABASE "{name}"')
     var_dir = Path(tempfile.mkdtemp(prefix="retention-bench-"))
     env = env_for(url, str(var_dir))
@@ -180,10 +206,13 @@ def main(argv=None) -> dict:
     seeded = seed(options.tickets, var_dir / "media")
     seed_seconds = time.perf_counter() - started
 
-    preview_seconds, _, preview_out = manage(["enforce_retention", "--dry-run", "--json"], env)
+    preview_seconds, _, preview_out, _ = manage(["enforce_retention", "--dry-run", "--json"], env)
     due = json.loads(preview_out)["workspaces"][0]["kinds"]["tickets"]["due"]
-    seconds, usage, out = manage(["enforce_retention", f"--batch-size={options.batch_size}", "--json"], env)
-    peak_mib = usage.ru_maxrss / 1024  # kilobytes on Linux
+    load_before = os.getloadavg()[0]
+    sweep = ["enforce_retention", f"--batch-size={options.batch_size}", "--json"]
+    seconds, usage, out, peak_kib = manage(sweep, env)
+    load_after = os.getloadavg()[0]
+    peak_mib = peak_kib / 1024
     done = json.loads(out)["workspaces"][str(seeded["workspace"])]["tickets"]["due"]
 
     from django.db import connection
@@ -204,6 +233,8 @@ def main(argv=None) -> dict:
         "tickets_anonymized": done,
         "tickets_per_second": round(done / seconds, 1),
         "peak_rss_mib": round(peak_mib, 1),
+        "sweep_cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
+        "load_average_1min": [round(load_before, 2), round(load_after, 2)],
         "left_unanonymized": left,
         "attachment_rows_left": attachments_left,
         "files_left": files_left,
@@ -212,7 +243,8 @@ def main(argv=None) -> dict:
     if not options.keep:
         connection.close()
         shutil.rmtree(var_dir, ignore_errors=True)
-        psql(url, f'DROP DATABASE IF EXISTS "{name}"')
+        # FORCE: the server may not have ended the closed session yet.
+        psql(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return result
 
 

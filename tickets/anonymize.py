@@ -8,22 +8,67 @@ changes nothing.
 
 from __future__ import annotations
 
-from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce, Concat
+import logging
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
+from privacy.audit.log import chain_for
 from privacy.audit.maintenance import audit_events_anonymize_targets
+from privacy.audit.models import AuditEvent
 from privacy.personal_data.models import Pseudonym
 from privacy.personal_data.pseudonyms import pseudonym_labels_ensure
 from tickets import reports
-from tickets.attachments import attachment_delete_file
+from tickets.attachments import attachment_files_delete_on_commit
 from tickets.bodies import body_html_of
-from tickets.models import Attachment, CustomFieldValue, Message, Ticket, TicketParticipant
+from tickets.models import Attachment, CustomField, CustomFieldValue, Message, Ticket, TicketParticipant
+from workspaces.models import Workspace
+
+logger = logging.getLogger(__name__)
 
 REDACTED_MESSAGE = "[Removed: the author of this message deleted their account.]"
 RETENTION_MESSAGE = "[Removed by the workspace's retention policy.]"
 RETENTION_SUBJECT = "[Removed by retention policy]"
 BATCH = 500
+IDS_PER_STATEMENT = 10_000
+TICKET, MESSAGE, ATTACHMENT = "tickets.ticket", "tickets.message", "tickets.attachment"
+
+
+class IdsIn(Func):
+    """``column IN ids`` as a filter: on PostgreSQL ``column = ANY(%s::bigint[])``, one parameter
+    however many ids. A retention batch used to send IN lists of 500 to 2,500 placeholders per
+    statement; building and parsing them (psycopg splits the query text client-side) cost more
+    than the statements took to run."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str, ids):
+        self.ids = [int(i) for i in ids]
+        super().__init__(F(column))
+
+    def as_sql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        if not self.ids:
+            return "1 = 0", []
+        return f"{column} IN ({', '.join(['%s'] * len(self.ids))})", [*params, *self.ids]
+
+    def as_postgresql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        return f"{column} = ANY(%s::bigint[])", [*params, self.ids]
 
 
 def _fit(model, field_name: str, value: str) -> str:
@@ -32,16 +77,20 @@ def _fit(model, field_name: str, value: str) -> str:
 
 
 def attachments_delete(queryset) -> int:
-    """Delete attachments: their bytes from storage (after commit, every version) and their rows."""
-    ids = []
-    for attachment in queryset.only("pk", "file", "workspace_id").iterator(chunk_size=BATCH):
-        attachment_delete_file(attachment)
-        ids.append(attachment.pk)
-    model = queryset.model
+    """Delete attachments: their bytes from storage (after commit, every version) and their rows.
+
+    Two statements for a retention batch (their names, then the rows by id, so a row added
+    meanwhile is neither deleted nor forgotten) and one after-commit callback for the files."""
+    rows = list(queryset.order_by().values_list("pk", "file"))
+    if not rows:
+        return 0
+    attachment_files_delete_on_commit(name for _, name in rows)
+    manager, label = queryset.model._base_manager, queryset.model._meta.label
     deleted = 0
-    for start in range(0, len(ids), BATCH):
-        _, per_model = model._base_manager.filter(pk__in=ids[start : start + BATCH]).delete()
-        deleted += per_model.get(model._meta.label, 0)
+    # Chunks stay under SQLite's 32,766 bound parameters (an erased person's uploads).
+    for start in range(0, len(rows), IDS_PER_STATEMENT):
+        chunk = IdsIn("pk", (pk for pk, _ in rows[start : start + IDS_PER_STATEMENT]))
+        deleted += manager.filter(chunk).delete()[1].get(label, 0)
     return deleted
 
 
@@ -81,29 +130,60 @@ def ticket_anonymize(
 
 def personal_field_values_delete(ticket_ids) -> int:
     """Delete the values of custom fields marked "may hold personal data" on these tickets
-    (issue 13); values of other fields are the workspace's and stay."""
-    rows = CustomFieldValue.objects.filter(ticket_id__in=list(ticket_ids), field__personal=True)
-    return CustomFieldValue.objects.filter(pk__in=list(rows.values_list("pk", flat=True))).delete()[0]
+    (issue 13); values of other fields are the workspace's and stay. One DELETE: the personal
+    fields are a subquery, not a join, so the rows go without being listed first."""
+    personal = CustomField.objects.filter(personal=True).values("pk")
+    rows = CustomFieldValue.objects.filter(IdsIn("ticket_id", ticket_ids), field_id__in=Subquery(personal))
+    return rows.delete()[0]
 
 
-def _ticket_people(ticket_ids) -> tuple[dict[int, int | None], set[int]]:
-    requesters = dict(Ticket.objects.filter(pk__in=ticket_ids).values_list("pk", "requester_id"))
-    people = {r for r in requesters.values() if r is not None}
-    participants = TicketParticipant.objects.filter(ticket_id__in=ticket_ids)
-    people |= set(participants.values_list("user_id", flat=True))
-    return requesters, people
+def _ticket_people(ticket_ids) -> dict[int, bool]:
+    """The requesters and participants of these tickets, each with whether they already have a
+    pseudonym, in one statement."""
+
+    def with_pseudonym(rows, person: str):
+        has = Exists(Pseudonym.objects.filter(user_id=OuterRef(person)))
+        return rows.order_by().values_list(person, has)
+
+    requesters = Ticket.objects.filter(IdsIn("pk", ticket_ids), requester__isnull=False)
+    participants = TicketParticipant.objects.filter(IdsIn("ticket_id", ticket_ids))
+    rows = with_pseudonym(requesters, "requester_id").union(with_pseudonym(participants, "user_id"))
+    return dict(rows)
 
 
-def _forget_ticket_events(workspace_id: int, ticket_ids, message_ids, attachment_ids, people) -> int:
+def _forget_events(workspace_id: int, sources: dict, people) -> int:
+    """Drop the IPs and user agents (and the labels of ``people``) of the workspace's audit
+    events about the rows of ``sources`` (``{target_type: queryset of those rows}``).
+
+    First one statement finds which of the rows have events at all (a semi-join on the target
+    index, the ids never leave the database); only those are handed to the audit log's
+    maintenance path, so a batch whose rows have no events sends no id list at all."""
+    chain = chain_for(Workspace(pk=workspace_id))
+    found = [
+        AuditEvent.objects.order_by()
+        .filter(chain=chain, target_type=target_type)
+        .filter(target_id__in=rows.order_by().values(text_id=Cast("pk", CharField())))
+        .values_list("target_type", "target_id")
+        for target_type, rows in sorted(sources.items())
+    ]
+    targets: dict[str, list[str]] = {}
+    for target_type, target_id in found[0].union(*found[1:]):
+        targets.setdefault(target_type, []).append(target_id)
+    if not targets:
+        return 0
     return audit_events_anonymize_targets(
         workspace_id=workspace_id,
-        targets={
-            "tickets.ticket": sorted(ticket_ids),
-            "tickets.message": sorted(message_ids),
-            "tickets.attachment": sorted(attachment_ids),
-        },
+        targets={kind: sorted(ids) for kind, ids in targets.items()},
         actor_ids=sorted(people),
     )
+
+
+def _ticket_sources(ticket_ids) -> dict:
+    return {
+        TICKET: Ticket.objects.filter(IdsIn("pk", ticket_ids)),
+        MESSAGE: Message.objects.filter(IdsIn("ticket_id", ticket_ids)),
+        ATTACHMENT: Attachment.objects.filter(IdsIn("ticket_id", ticket_ids)),
+    }
 
 
 def tickets_anonymize(
@@ -119,49 +199,49 @@ def tickets_anonymize(
     pseudonym) and unlinks the messages the requester and participants wrote; drops the IPs,
     user agents and requester's labels of the audit events about the tickets, their messages and
     files. Sets ``anonymized_at`` so it is never redone. Run inside the caller's transaction.
+
+    A fixed number of statements per call, whatever the number of tickets: every one selects
+    its rows from the ticket ids (one array parameter on PostgreSQL), so no message or
+    attachment id is brought into Python.
     """
     ticket_ids = sorted(set(ticket_ids))
     if not ticket_ids:
         return {}
     now = now or timezone.now()
-    requesters, people = _ticket_people(ticket_ids)
-    pseudonym_labels_ensure(people)
-    message_ids = list(Message.objects.filter(ticket_id__in=ticket_ids).values_list("pk", flat=True))
-    attachments = Attachment.objects.filter(ticket_id__in=ticket_ids)
-    attachment_ids = list(attachments.values_list("pk", flat=True))
-    forgotten = _forget_ticket_events(workspace_id, ticket_ids, message_ids, attachment_ids, people)
-    counts = {"audit_events_anonymized": forgotten}
-    counts["attachments_deleted"] = attachments_delete(attachments)
-    words = Message.objects.filter(ticket_id__in=ticket_ids)
+    people = _ticket_people(ticket_ids)
+    # Only the missing ones: most people of a batch were already given one by an earlier batch.
+    pseudonym_labels_ensure([person for person, has in people.items() if not has])
+    counts = {"audit_events_anonymized": _forget_events(workspace_id, _ticket_sources(ticket_ids), people)}
+    counts["attachments_deleted"] = attachments_delete(
+        Attachment.objects.filter(IdsIn("ticket_id", ticket_ids))
+    )
+    words = Message.objects.filter(IdsIn("ticket_id", ticket_ids))
+    requester = Ticket.objects.filter(pk=OuterRef("ticket_id")).order_by().values("requester_id")[:1]
     participant = TicketParticipant.objects.filter(
         ticket_id=OuterRef("ticket_id"), user_id=OuterRef("author_id")
     )
-    by_people = list(
-        words.filter(Q(author_id=F("ticket__requester_id")) | Q(Exists(participant))).values_list(
-            "pk", flat=True
-        )
-    )
-    # One UPDATE per message for both changes: each rewrite of a row re-indexes its body in the
-    # full-text and trigram indexes, which costs most of the anonymization.
+    by_people = Q(author_id=Subquery(requester)) | Q(Exists(participant))
     marker_html = body_html_of(body_marker)
     changed = ~Q(body=body_marker, body_html=marker_html)
-    counts["messages_redacted"] = words.filter(changed).count()
-    if by_people:
-        author = Case(When(pk__in=by_people, then=Value(None)), default=F("author"))
-        counts["messages_unlinked"] = len(by_people)
-        words.filter(changed | Q(pk__in=by_people)).update(
-            author=author, body=body_marker, body_html=marker_html
-        )
-    else:
-        counts["messages_unlinked"] = 0
+    tally = words.aggregate(redacted=Count("pk", filter=changed), unlinked=Count("pk", filter=by_people))
+    counts["messages_redacted"] = tally["redacted"]
+    counts["messages_unlinked"] = tally["unlinked"]
+    # One UPDATE per message for both changes: each rewrite of a row re-indexes its body in the
+    # full-text and trigram indexes, which costs most of the anonymization.
+    if tally["unlinked"]:
+        author = Case(When(by_people, then=Value(None)), default=F("author"))
+        words.filter(changed | by_people).update(author=author, body=body_marker, body_html=marker_html)
+    elif tally["redacted"]:
         words.filter(changed).update(body=body_marker, body_html=marker_html)
-    counts["participants_removed"] = TicketParticipant.objects.filter(ticket_id__in=ticket_ids).delete()[0]
+    counts["participants_removed"] = TicketParticipant.objects.filter(
+        IdsIn("ticket_id", ticket_ids)
+    ).delete()[0]
     counts["field_values_erased"] = personal_field_values_delete(ticket_ids)
     # One UPDATE: every SET sees the row as it was, so the pseudonym is read from the requester
     # being detached in the same statement.
     prefix, _, suffix = Pseudonym.LABEL.partition("{code}")
     label = Subquery(Pseudonym.objects.filter(user_id=OuterRef("requester_id")).values("code")[:1])
-    anonymized = Ticket.objects.filter(pk__in=ticket_ids).update(
+    anonymized = Ticket.objects.filter(IdsIn("pk", ticket_ids)).update(
         subject=_fit(Ticket, "subject", subject_marker),
         requester_pseudonym=Coalesce(Concat(Value(prefix), label, Value(suffix)), Value("")),
         requester=None,
@@ -178,20 +258,16 @@ def tickets_delete(*, workspace_id: int, ticket_ids) -> dict[str, int]:
     ticket_ids = sorted(set(ticket_ids))
     if not ticket_ids:
         return {}
-    _, people = _ticket_people(ticket_ids)
-    message_ids = list(Message.objects.filter(ticket_id__in=ticket_ids).values_list("pk", flat=True))
-    attachments = Attachment.objects.filter(ticket_id__in=ticket_ids)
+    people = _ticket_people(ticket_ids)
     counts = {
-        "audit_events_anonymized": _forget_ticket_events(
-            workspace_id, ticket_ids, message_ids, list(attachments.values_list("pk", flat=True)), people
-        ),
-        "attachments_deleted": attachments_delete(attachments),
-        "participants_removed": TicketParticipant.objects.filter(ticket_id__in=ticket_ids).delete()[0],
-        "messages_deleted": Message.objects.filter(ticket_id__in=ticket_ids).delete()[0],
+        "audit_events_anonymized": _forget_events(workspace_id, _ticket_sources(ticket_ids), people),
+        "attachments_deleted": attachments_delete(Attachment.objects.filter(IdsIn("ticket_id", ticket_ids))),
+        "participants_removed": TicketParticipant.objects.filter(IdsIn("ticket_id", ticket_ids)).delete()[0],
+        "messages_deleted": Message.objects.filter(IdsIn("ticket_id", ticket_ids)).delete()[0],
     }
     # Deleted open tickets leave the backlog figures; their metrics rows stay (aggregates).
     reports.tickets_forgetting(ticket_ids)
-    counts["tickets_deleted"] = Ticket.objects.filter(pk__in=ticket_ids).delete()[0]
+    counts["tickets_deleted"] = Ticket.objects.filter(IdsIn("pk", ticket_ids)).delete()[0]
     return counts
 
 
@@ -199,21 +275,19 @@ def messages_anonymize(*, workspace_id: int, message_ids, marker: str = RETENTIO
     """Redact many messages (retention of internal notes): their files go (bytes after commit),
     the bodies become the marker, the audit events about them lose IPs and user agents."""
     message_ids = sorted(set(message_ids))
-    attachments = Attachment.objects.filter(message_id__in=message_ids)
-    attachment_ids = list(attachments.values_list("pk", flat=True))
-    forgotten = _forget_ticket_events(workspace_id, (), message_ids, attachment_ids, ())
+    attachments = Attachment.objects.filter(IdsIn("message_id", message_ids))
+    sources = {MESSAGE: Message.objects.filter(IdsIn("pk", message_ids)), ATTACHMENT: attachments}
     return {
-        "audit_events_anonymized": forgotten,
+        "audit_events_anonymized": _forget_events(workspace_id, sources, ()),
         "attachments_deleted": attachments_delete(attachments),
-        "messages_redacted": messages_redact(Message.objects.filter(pk__in=message_ids), marker=marker),
+        "messages_redacted": messages_redact(Message.objects.filter(IdsIn("pk", message_ids)), marker=marker),
     }
 
 
 def attachments_expire(*, workspace_id: int, attachment_ids) -> dict[str, int]:
     """Delete many attachments (bytes after commit, rows) and forget the IPs of their events."""
-    attachment_ids = sorted(set(attachment_ids))
-    forgotten = _forget_ticket_events(workspace_id, (), (), attachment_ids, ())
+    attachments = Attachment.objects.filter(IdsIn("pk", sorted(set(attachment_ids))))
     return {
-        "audit_events_anonymized": forgotten,
-        "attachments_deleted": attachments_delete(Attachment.objects.filter(pk__in=attachment_ids)),
+        "audit_events_anonymized": _forget_events(workspace_id, {ATTACHMENT: attachments}, ()),
+        "attachments_deleted": attachments_delete(attachments),
     }

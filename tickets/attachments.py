@@ -519,6 +519,25 @@ def attachment_delete_file(attachment: Attachment) -> None:
     delete_stored_file_on_commit(storage=storage, name=name)
 
 
+def attachment_files_delete_on_commit(names) -> None:
+    """``attachment_delete_file`` for many files at once (retention batches): one after-commit
+    callback for all of them instead of one each. A file that fails to go is logged and the
+    others still go, as with separate callbacks."""
+    names = [name for name in names if name]
+    if not names:
+        return
+    storage = Attachment._meta.get_field("file").storage
+
+    def delete_attachment_files_after_commit():
+        for name in names:
+            try:
+                delete_stored_file(storage=storage, name=name)
+            except Exception:
+                logger.exception("Could not delete a stored attachment file after commit.")
+
+    transaction.on_commit(delete_attachment_files_after_commit, robust=True)
+
+
 def attachment_record_download(*, attachment: Attachment, membership, request=None) -> None:
     events.attachment_downloaded(attachment=attachment, membership=membership, request=request)
 
