@@ -15,6 +15,7 @@ people's notes on tickets they merely work.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import islice
 
 from django.db.models import Q
 
@@ -136,10 +137,11 @@ def own_tickets(scope: Scope):
 
 
 def iter_tickets(scope: Scope, user):
-    """(ticket dict with its visible messages) in ticket-id order; one merge pass, flat memory.
+    """(ticket dict with its visible messages) in ticket-id order; flat memory.
 
     Rows are read as tuples (``values_list``), not model instances: at 100,000 messages building
-    models would cost most of the export's time.
+    models would cost most of the export's time. The tickets stream; their messages are read per
+    chunk of ``CHUNK_ROWS`` tickets by those tickets' ids (``_messages_of``).
     """
     tickets = (
         own_tickets(scope)
@@ -159,13 +161,31 @@ def iter_tickets(scope: Scope, user):
         )
         .iterator(chunk_size=CHUNK_ROWS)
     )
-    messages = (
-        visible_messages(scope.membership)
-        .filter(ticket__in=own_tickets(scope).values("id"))
+    while chunk := list(islice(tickets, CHUNK_ROWS)):
+        yield from _with_messages(scope, user, chunk)
+
+
+def _messages_of(scope: Scope, ticket_ids: list[int]):
+    """The messages the person may read on these tickets (read through ``own_tickets``, so
+    visible), in ticket-id order.
+
+    By the tickets' ids, not by a subquery of the visible tickets: with that subquery the
+    planner misjudged the rows and re-read the person's tickets once per message (54,828
+    buffers for a 200-ticket requester at 100,000 tickets, against 3,181 at 10,000).
+    """
+    return (
+        Message.objects.filter(workspace_id=scope.workspace.pk, ticket_id__in=ticket_ids)
+        .readable_by(scope.membership)
         .order_by("ticket_id", "created_at", "pk")
         .values_list("ticket_id", "pk", "kind", "author_id", "author__display_name", "created_at", "body")
         .iterator(chunk_size=CHUNK_ROWS)
     )
+
+
+def _with_messages(scope: Scope, user, tickets: list[tuple]):
+    """The ticket dicts of one chunk of ticket rows (ordered by id), merged with their messages
+    in one pass."""
+    messages = _messages_of(scope, [row[0] for row in tickets])
     slug = scope.workspace.slug
     pending = next(messages, None)
     # What the person could see on the page: staff every change, a requester the public ones.
