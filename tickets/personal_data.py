@@ -245,24 +245,30 @@ def iter_other_messages(scope: Scope, user):
         }
 
 
-def attachments_for(scope: Scope, user):
+def attachments_for(ctx: ExportContext, scope: Scope):
     """Files the person may see on their own tickets, and files they uploaded anywhere visible."""
-    # The person's candidates first, by two index lookups (never an OR, which PostgreSQL answers
-    # by reading every attachment of the workspace); the visibility rules then look at those
-    # rows only, by primary key, so the read grows with the person's files, not the table's.
-    on_own_tickets = Attachment.objects.filter(ticket__in=own_tickets(scope).values("id")).values_list(
-        "id", flat=True
-    )
-    uploaded = Attachment.objects.filter(workspace_id=scope.workspace.pk, uploaded_by_id=user.pk).values_list(
-        "id", flat=True
-    )
-    candidates = sorted({*on_own_tickets.order_by(), *uploaded.order_by()})
-    return (
-        visible_attachments(scope.membership)
-        .filter(id__in=candidates)
-        .select_related("ticket")
-        .order_by("pk")
-    )
+
+    def visible_ids():
+        # The person's candidates first, by two index lookups (never an OR, which PostgreSQL
+        # answers by reading every attachment of the workspace); the visibility rules then look
+        # at those rows only, by primary key, so the read grows with the person's files, not
+        # the table's. Asked once per export: the section and the files read the same rows.
+        on_own_tickets = Attachment.objects.filter(ticket__in=own_tickets(scope).values("id")).values_list(
+            "id", flat=True
+        )
+        uploaded = Attachment.objects.filter(
+            workspace_id=scope.workspace.pk, uploaded_by_id=ctx.user.pk
+        ).values_list("id", flat=True)
+        candidates = sorted({*on_own_tickets.order_by(), *uploaded.order_by()})
+        return list(
+            visible_attachments(scope.membership)
+            .filter(id__in=candidates)
+            .order_by("pk")
+            .values_list("id", flat=True)
+        )
+
+    ids = ctx.shared(f"tickets.attachment_ids.{scope.workspace.pk}", visible_ids)
+    return Attachment.objects.filter(id__in=ids).select_related("ticket").order_by("pk")
 
 
 def attachment_path(scope: Scope, attachment) -> str:
@@ -270,8 +276,9 @@ def attachment_path(scope: Scope, attachment) -> str:
     return f"files/{scope.workspace.slug}/{attachment.ticket.number}/{attachment.pk}-{name}"
 
 
-def iter_attachments(scope: Scope, user):
-    for attachment in attachments_for(scope, user).iterator(chunk_size=CHUNK_ROWS):
+def iter_attachments(ctx: ExportContext, scope: Scope):
+    user = ctx.user
+    for attachment in attachments_for(ctx, scope).iterator(chunk_size=CHUNK_ROWS):
         yield {
             "workspace": scope.workspace.slug,
             "ticket": attachment.ticket.number,
@@ -301,12 +308,12 @@ def export_messages(ctx: ExportContext):
 
 def export_attachments(ctx: ExportContext):
     for scope in _scopes(ctx):
-        yield from iter_attachments(scope, ctx.user)
+        yield from iter_attachments(ctx, scope)
 
 
 def export_attachment_files(ctx: ExportContext):
     for scope in _scopes(ctx):
-        for attachment in attachments_for(scope, ctx.user).iterator(chunk_size=CHUNK_ROWS):
+        for attachment in attachments_for(ctx, scope).iterator(chunk_size=CHUNK_ROWS):
             yield ExportFile(
                 attachment_path(scope, attachment), _opener(attachment), f"attachment {attachment.pk}"
             )
