@@ -8,6 +8,11 @@ in ten that must not be exported), then builds the export in a fresh child proce
 wall time, the archive size, the child's peak RSS (ru_maxrss) and the Python heap peak
 (tracemalloc). A small account (100 tickets, 1,000 messages) is measured the same way, so flat
 memory shows as two similar peaks. ``--tickets`` and ``--per-ticket`` change the sizes.
+
+``--workspace bench-main`` puts the same account into an existing workspace instead (a copy of
+a ``python -m bench`` database): run on the 10k and the 100k copy, the two figures show whether
+the export grows with other people's tickets. The child also reports its CPU seconds and its
+query count, which a busy machine does not blur as it blurs wall time.
 """
 
 import argparse
@@ -50,8 +55,9 @@ def setup_django():
     django.setup()
 
 
-def seed(tickets: int, per_ticket: int, tag: str) -> int:
-    """Bulk-create one requester's account; returns the requester's id."""
+def seed(tickets: int, per_ticket: int, tag: str, workspace_slug: str | None = None) -> int:
+    """Bulk-create one requester's account (in a new workspace, or after the tickets of
+    ``workspace_slug``); returns the requester's id."""
     from django.contrib.auth.hashers import make_password
     from django.db import transaction
     from django.utils import timezone
@@ -61,14 +67,20 @@ def seed(tickets: int, per_ticket: int, tag: str) -> int:
 
     now = timezone.now()
     with transaction.atomic():
-        workspace = Workspace.objects.create(name=f"Bench {tag}", slug=f"bench-{tag}-{int(time.time())}")
-        queue = Queue.objects.create(workspace=workspace, name="Support")
+        if workspace_slug:
+            workspace = Workspace.objects.select_for_update().get(slug=workspace_slug)
+            queue = Queue.objects.filter(workspace=workspace).order_by("pk").first()
+        else:
+            workspace = Workspace.objects.create(name=f"Bench {tag}", slug=f"bench-{tag}-{int(time.time())}")
+            queue = Queue.objects.create(workspace=workspace, name="Support")
+        first = workspace.last_ticket_number
+        stamp = f"{workspace.slug}-{tag}-{int(time.time())}"
         password = make_password(None)
         requester = User.objects.create(
-            email=f"requester-{workspace.slug}@bench.test", display_name="Bench Requester", password=password
+            email=f"requester-{stamp}@bench.test", display_name="Bench Requester", password=password
         )
         agent = User.objects.create(
-            email=f"agent-{workspace.slug}@bench.test", display_name="Bench Agent", password=password
+            email=f"agent-{stamp}@bench.test", display_name="Bench Agent", password=password
         )
         Membership.objects.create(workspace=workspace, user=requester, role=Role.REQUESTER)
         Membership.objects.create(workspace=workspace, user=agent, role=Role.ADMIN)
@@ -77,7 +89,7 @@ def seed(tickets: int, per_ticket: int, tag: str) -> int:
             rows = [
                 Ticket(
                     workspace=workspace,
-                    number=n + 1,
+                    number=first + n + 1,
                     subject=f"Ticket {n + 1}: the printer on floor {n % 7} is making noises again",
                     queue=queue,
                     requester=requester,
@@ -103,7 +115,7 @@ def seed(tickets: int, per_ticket: int, tag: str) -> int:
                         )
                     )
             Message.objects.bulk_create(messages, batch_size=5000)
-        Workspace.objects.filter(pk=workspace.pk).update(last_ticket_number=tickets)
+        Workspace.objects.filter(pk=workspace.pk).update(last_ticket_number=first + tickets)
     # Fresh planner statistics, as autovacuum would gather after a bulk load; without them the
     # planner still believes the tables are empty.
     from django.db import connection
@@ -120,23 +132,28 @@ def child(user_id: int, trace: bool) -> None:
     import tempfile
 
     setup_django()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     from privacy.account.export import write_archive
     from workspaces.models import User
 
     user = User.objects.get(pk=user_id)
     if trace:
         tracemalloc.start()
-    started = time.perf_counter()
-    with tempfile.TemporaryFile() as out:
+    started, cpu_started = time.perf_counter(), time.process_time()
+    with CaptureQueriesContext(connection) as queries, tempfile.TemporaryFile() as out:
         write_archive(user, out)
         size = out.tell()
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     heap_peak = tracemalloc.get_traced_memory()[1] if trace else 0
     tracemalloc.stop()
     print(
         json.dumps(
             {
                 "seconds": round(elapsed, 2),
+                "cpu_seconds": round(cpu, 2),
+                "queries": len(queries.captured_queries),
                 "archive_bytes": size,
                 "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
                 "heap_peak_mib": round(heap_peak / 1024 / 1024, 1),
@@ -168,6 +185,7 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=10_000)
     parser.add_argument("--per-ticket", type=int, default=10)
     parser.add_argument("--trace", action="store_true")
+    parser.add_argument("--workspace", help="slug of an existing workspace to add the account to")
     args = parser.parse_args()
     if args.child:
         child(args.child, args.trace)
@@ -180,7 +198,7 @@ def main() -> None:
     results = {}
     for label, tickets in (("small", max(1, args.tickets // 100)), ("large", args.tickets)):
         started = time.perf_counter()
-        user_id = seed(tickets, args.per_ticket, label)
+        user_id = seed(tickets, args.per_ticket, label, args.workspace)
         seeded = time.perf_counter() - started
         result = measure(user_id)
         result.update(tickets=tickets, messages=tickets * args.per_ticket, seed_seconds=round(seeded, 1))

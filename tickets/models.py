@@ -69,13 +69,17 @@ class TicketQuerySet(models.QuerySet):
 class MessageQuerySet(models.QuerySet):
     def visible_to(self, membership):
         """Messages of visible tickets; internal notes only for admins and agents."""
-        visible = self.filter(
+        return self.filter(
             workspace_id=membership.workspace_id,
             ticket__in=Ticket.objects.visible_to(membership).values("id"),
-        )
+        ).readable_by(membership)
+
+    def readable_by(self, membership):
+        """Of messages on tickets the member may see, those they may read: internal notes only
+        for admins and agents. For callers that already hold the visible tickets' ids."""
         if membership.is_staff:
-            return visible
-        return visible.filter(kind=MessageKind.REPLY)
+            return self
+        return self.filter(kind=MessageKind.REPLY)
 
 
 class Ticket(models.Model):

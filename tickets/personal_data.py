@@ -15,6 +15,7 @@ people's notes on tickets they merely work.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import islice
 
 from django.db.models import Q
 
@@ -136,10 +137,11 @@ def own_tickets(scope: Scope):
 
 
 def iter_tickets(scope: Scope, user):
-    """(ticket dict with its visible messages) in ticket-id order; one merge pass, flat memory.
+    """(ticket dict with its visible messages) in ticket-id order; flat memory.
 
     Rows are read as tuples (``values_list``), not model instances: at 100,000 messages building
-    models would cost most of the export's time.
+    models would cost most of the export's time. The tickets stream; their messages are read per
+    chunk of ``CHUNK_ROWS`` tickets by those tickets' ids (``_messages_of``).
     """
     tickets = (
         own_tickets(scope)
@@ -159,13 +161,31 @@ def iter_tickets(scope: Scope, user):
         )
         .iterator(chunk_size=CHUNK_ROWS)
     )
-    messages = (
-        visible_messages(scope.membership)
-        .filter(ticket__in=own_tickets(scope).values("id"))
+    while chunk := list(islice(tickets, CHUNK_ROWS)):
+        yield from _with_messages(scope, user, chunk)
+
+
+def _messages_of(scope: Scope, ticket_ids: list[int]):
+    """The messages the person may read on these tickets (read through ``own_tickets``, so
+    visible), in ticket-id order.
+
+    By the tickets' ids, not by a subquery of the visible tickets: with that subquery the
+    planner misjudged the rows and re-read the person's tickets once per message (54,828
+    buffers for a 200-ticket requester at 100,000 tickets, against 3,181 at 10,000).
+    """
+    return (
+        Message.objects.filter(workspace_id=scope.workspace.pk, ticket_id__in=ticket_ids)
+        .readable_by(scope.membership)
         .order_by("ticket_id", "created_at", "pk")
         .values_list("ticket_id", "pk", "kind", "author_id", "author__display_name", "created_at", "body")
         .iterator(chunk_size=CHUNK_ROWS)
     )
+
+
+def _with_messages(scope: Scope, user, tickets: list[tuple]):
+    """The ticket dicts of one chunk of ticket rows (ordered by id), merged with their messages
+    in one pass."""
+    messages = _messages_of(scope, [row[0] for row in tickets])
     slug = scope.workspace.slug
     pending = next(messages, None)
     # What the person could see on the page: staff every change, a requester the public ones.
@@ -225,24 +245,30 @@ def iter_other_messages(scope: Scope, user):
         }
 
 
-def attachments_for(scope: Scope, user):
+def attachments_for(ctx: ExportContext, scope: Scope):
     """Files the person may see on their own tickets, and files they uploaded anywhere visible."""
-    # The person's candidates first, by two index lookups (never an OR, which PostgreSQL answers
-    # by reading every attachment of the workspace); the visibility rules then look at those
-    # rows only, by primary key, so the read grows with the person's files, not the table's.
-    on_own_tickets = Attachment.objects.filter(ticket__in=own_tickets(scope).values("id")).values_list(
-        "id", flat=True
-    )
-    uploaded = Attachment.objects.filter(workspace_id=scope.workspace.pk, uploaded_by_id=user.pk).values_list(
-        "id", flat=True
-    )
-    candidates = sorted({*on_own_tickets.order_by(), *uploaded.order_by()})
-    return (
-        visible_attachments(scope.membership)
-        .filter(id__in=candidates)
-        .select_related("ticket")
-        .order_by("pk")
-    )
+
+    def visible_ids():
+        # The person's candidates first, by two index lookups (never an OR, which PostgreSQL
+        # answers by reading every attachment of the workspace); the visibility rules then look
+        # at those rows only, by primary key, so the read grows with the person's files, not
+        # the table's. Asked once per export: the section and the files read the same rows.
+        on_own_tickets = Attachment.objects.filter(ticket__in=own_tickets(scope).values("id")).values_list(
+            "id", flat=True
+        )
+        uploaded = Attachment.objects.filter(
+            workspace_id=scope.workspace.pk, uploaded_by_id=ctx.user.pk
+        ).values_list("id", flat=True)
+        candidates = sorted({*on_own_tickets.order_by(), *uploaded.order_by()})
+        return list(
+            visible_attachments(scope.membership)
+            .filter(id__in=candidates)
+            .order_by("pk")
+            .values_list("id", flat=True)
+        )
+
+    ids = ctx.shared(f"tickets.attachment_ids.{scope.workspace.pk}", visible_ids)
+    return Attachment.objects.filter(id__in=ids).select_related("ticket").order_by("pk")
 
 
 def attachment_path(scope: Scope, attachment) -> str:
@@ -250,8 +276,9 @@ def attachment_path(scope: Scope, attachment) -> str:
     return f"files/{scope.workspace.slug}/{attachment.ticket.number}/{attachment.pk}-{name}"
 
 
-def iter_attachments(scope: Scope, user):
-    for attachment in attachments_for(scope, user).iterator(chunk_size=CHUNK_ROWS):
+def iter_attachments(ctx: ExportContext, scope: Scope):
+    user = ctx.user
+    for attachment in attachments_for(ctx, scope).iterator(chunk_size=CHUNK_ROWS):
         yield {
             "workspace": scope.workspace.slug,
             "ticket": attachment.ticket.number,
@@ -281,12 +308,12 @@ def export_messages(ctx: ExportContext):
 
 def export_attachments(ctx: ExportContext):
     for scope in _scopes(ctx):
-        yield from iter_attachments(scope, ctx.user)
+        yield from iter_attachments(ctx, scope)
 
 
 def export_attachment_files(ctx: ExportContext):
     for scope in _scopes(ctx):
-        for attachment in attachments_for(scope, ctx.user).iterator(chunk_size=CHUNK_ROWS):
+        for attachment in attachments_for(ctx, scope).iterator(chunk_size=CHUNK_ROWS):
             yield ExportFile(
                 attachment_path(scope, attachment), _opener(attachment), f"attachment {attachment.pk}"
             )

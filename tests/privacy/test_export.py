@@ -289,3 +289,46 @@ def test_building_costs_the_same_queries_for_few_or_many_tickets(
         MessageFactory(ticket=ticket, author=person.user)
     with django_assert_max_num_queries(len(few.captured_queries)):
         build(person.user)
+
+
+def test_other_peoples_tickets_cost_the_export_no_query(workspace, queue, agent, django_assert_num_queries):
+    """The same account costs the same queries whether the workspace holds few or many tickets of
+    other people (with their messages, notes, files and the files' audit events)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    membership, _ = person_with_tickets(workspace, queue, agent_membership=agent)
+    with CaptureQueriesContext(connection) as few:
+        build(membership.user)
+    for _ in range(20):
+        other = make_member(workspace, Role.REQUESTER).user
+        ticket = TicketFactory(workspace=workspace, queue=queue, requester=other)
+        MessageFactory(ticket=ticket, author=other)
+        MessageFactory(ticket=ticket, author=agent.user, kind=MessageKind.NOTE)
+        attachment_add(
+            ticket=ticket,
+            message=ticket.messages.first(),
+            uploaded_by=other,
+            upload=SimpleUploadedFile("o.txt", b"theirs", content_type="text/plain"),
+        )
+    with django_assert_num_queries(len(few.captured_queries)):
+        build(membership.user)
+
+
+def test_tickets_read_in_chunks_keep_each_ticket_with_its_own_messages(workspace, queue, agent, monkeypatch):
+    """Messages are read per chunk of tickets: a chunk boundary moves no message to another
+    ticket and loses none (chunks of 2 over 5 tickets here)."""
+    import tickets.personal_data
+
+    membership, _ = person_with_tickets(workspace, queue, agent_membership=agent)
+    for n in range(4):
+        ticket = TicketFactory(workspace=workspace, queue=queue, requester=membership.user)
+        for i in range(n):
+            MessageFactory(ticket=ticket, author=agent.user, body=f"reply {i} on {ticket.number}")
+        MessageFactory(ticket=ticket, author=agent.user, kind=MessageKind.NOTE, body="SECRET-NOTE")
+    whole, _, _ = build(membership.user)
+    monkeypatch.setattr(tickets.personal_data, "CHUNK_ROWS", 2)
+    chunked, _, raw = build(membership.user)
+    assert chunked["tickets"] == whole["tickets"]
+    assert [len(t["messages"]) for t in chunked["tickets"]] == [2, 0, 1, 2, 3]
+    assert b"SECRET-NOTE" not in raw
