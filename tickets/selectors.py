@@ -49,6 +49,30 @@ SORT_LABELS = {
     "relevance": _("Best match"),
     "due": _("Due (most urgent first)"),
 }
+# Columns a list row never shows (tickets.list_rows): each row would otherwise read every
+# column of the ticket and of two users (password hashes included), and every timestamp costs
+# a parse in Python. A row rendered elsewhere (live rows) gets the whole ticket as before.
+_ROW_UNUSED = (
+    "properties_changed_by",
+    "closed_at",
+    "anonymized_at",
+    "sla_paused_seconds",
+    "sla_breach_check_at",
+    *(
+        f"{who}__{name}"
+        for who in ("requester", "assignee")
+        for name in (
+            "password",
+            "last_login",
+            "is_superuser",
+            "is_staff",
+            "date_joined",
+            "email_confirmed_at",
+            "language",
+            "time_zone",
+        )
+    ),
+)
 # With a search and no sort chosen, the best matches come first.
 RELEVANCE = "relevance"
 # Filter values of ``status`` besides the statuses themselves.
@@ -286,14 +310,16 @@ def ticket_list_page(
         membership=membership, filters=filters, base=listed_tickets(membership, choices)
     )
     if membership.is_staff:
-        # Requesters' rows show no queue, requester nor assignee (tickets.list_rows).
-        tickets = tickets.select_related("queue", "requester", "assignee")
+        # Requesters' rows show no queue, requester nor assignee (tickets.list_rows). The queue
+        # is taken from the page's choices when read (every queue of the workspace is there).
+        related = ("requester", "assignee") if choices is not None else ("queue", "requester", "assignee")
+        tickets = tickets.select_related(*related).defer(*_ROW_UNUSED)
     tickets = reads.with_seen_at(tickets, membership)
     hits = None
     if query:
         hits = search.search(tickets, searchable_messages(membership), query, staff=membership.is_staff)
         if filters.sort in ("", RELEVANCE):
-            return _relevance_page(membership, tickets, hits, after, before, page_size)
+            return _relevance_page(membership, tickets, hits, after, before, page_size, choices)
         tickets = tickets.filter(id__in=hits.ranked_ids)
     name = sort_field(sort, membership)
     descending = filters.descending
@@ -321,6 +347,7 @@ def ticket_list_page(
     rows = list(tickets.order_by(*order)[: page_size + 1])
     more = len(rows) > page_size
     rows = rows[:page_size]
+    _attach_queues(rows, membership, choices)
     if not forward:
         rows.reverse()
     page = TicketPage(tickets=rows, hits=hits)
@@ -337,16 +364,27 @@ def ticket_list_page(
     return page
 
 
+def _attach_queues(rows, membership, choices) -> None:
+    if choices is None or not membership.is_staff:
+        return
+    by_id = {queue.pk: queue for queue in choices.all_queues}
+    for ticket in rows:
+        queue = by_id.get(ticket.queue_id)
+        if queue is not None:
+            ticket.queue = queue
+
+
 _OFFSET_CURSOR = re.compile(r"^r(\d{1,6})$")
 
 
-def _relevance_page(membership, tickets, hits, after, before, page_size) -> TicketPage:
+def _relevance_page(membership, tickets, hits, after, before, page_size, choices=None) -> TicketPage:
     """A page of search results, best first. The ranked ids are capped, so an offset is cheap."""
     cursor = _OFFSET_CURSOR.match(after or before or "")
     offset = min(int(cursor.group(1)), len(hits.ranked_ids)) if cursor else 0
     page_ids = hits.ranked_ids[offset : offset + page_size]
     by_id = tickets.in_bulk(page_ids)
     page = TicketPage(tickets=[by_id[pk] for pk in page_ids if pk in by_id], hits=hits)
+    _attach_queues(page.tickets, membership, choices)
     if offset + page_size < len(hits.ranked_ids):
         page.older_cursor = f"r{offset + page_size}"
     if offset > 0:
