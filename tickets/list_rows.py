@@ -8,9 +8,9 @@ built from escaped pieces. ``tickets/_ticket_row.html`` renders through this cla
 page and the websocket's live rows (tickets.consumers) keep one markup.
 
 Escaping: every value that comes from a person (subject, names, queue, tags) goes through
-``_escape`` or ``_inline`` (bidi controls stripped, in ``<bdi>``); search excerpts are
-already-safe HTML (tickets.search) and go through ``conditional_escape``. ``_escape`` and
-``_inline`` write what Django's ``escape`` and ``helpdesk.text.inline_text`` write (the row's
+``escape_text`` or ``inline_html`` (bidi controls stripped, in ``<bdi>``); search excerpts are
+already-safe HTML (tickets.search) and go through ``conditional_escape``. ``escape_text`` and
+``inline_html`` write what Django's ``escape`` and ``helpdesk.text.inline_text`` write (the row's
 values are plain text, never lazy nor already-safe), without their wrappers' checks: ten of them
 a row were a tenth of the page's calls.
 """
@@ -31,11 +31,11 @@ from tickets.tags import ticket_tag_names
 from tickets.templatetags.sla_tags import KIND_LABELS, STATE_LABELS
 
 
-def _escape(value) -> str:
+def escape_text(value) -> str:
     return html.escape(str(value))
 
 
-def _inline(value) -> str:
+def inline_html(value) -> str:
     return f"<bdi>{html.escape(strip_bidi(str(value)))}</bdi>"
 
 
@@ -106,7 +106,7 @@ class RowRenderer:
         due = sla_state.next_due(ticket, self.now)
         if due is None:
             return f'<td class="sla-due" data-label="{self.label["due"]}">{self._nothing_due}</td>'
-        state = _escape(due.state)
+        state = escape_text(due.state)
         if due.state == sla_state.PAUSED:
             inner = f'<span class="sla-marker sla-paused">{self.sla_states.get(due.state, "")}</span>'
         else:
@@ -121,7 +121,7 @@ class RowRenderer:
             names = ticket_tag_names(ticket)
         if not names:
             return ""
-        chips = "".join(f'<li class="tag-chip">{_escape(name)}</li>' for name in names)
+        chips = "".join(f'<li class="tag-chip">{escape_text(name)}</li>' for name in names)
         return f'<ul class="tag-chips row-tags" aria-label="{self.label["tags"]}">{chips}</ul>'
 
     # A row ----------------------------------------------------------------------------------
@@ -132,7 +132,7 @@ class RowRenderer:
         label = self.label
         number = int(ticket.number)
         href = f"{self.href_prefix}{number}/"
-        status = _escape(ticket.status)
+        status = escape_text(ticket.status)
         marker = reads.marker(ticket=ticket, membership=self.membership) if self.staff else ""
         if not ticket.assignee_id:
             assigned = "none"
@@ -146,12 +146,12 @@ class RowRenderer:
             f"{f' data-marker={chr(34)}{marker}{chr(34)}' if marker else ''}>\n  "
         ]
         if self.staff:
-            select = _escape(self.select_label % {"number": number})
+            select = escape_text(self.select_label % {"number": number})
             out.append(
                 f'<td class="col-select" data-label="{label["select"]}"><input type="checkbox" '
                 f'class="bulk-select" form="bulk-form" name="tickets" value="{number}" aria-label="{select}">'
                 f'<input type="hidden" form="bulk-form" name="seen-{number}" '
-                f'value="{_escape(bulk.seen_token(ticket))}"></td>'
+                f'value="{escape_text(bulk.seen_token(ticket))}"></td>'
             )
         out.append(f'\n  <td class="col-number" data-label="#"><a href="{href}">#{number}</a></td>\n  ')
         if marker == reads.CUSTOMER_REPLIED:
@@ -164,7 +164,7 @@ class RowRenderer:
         else:
             flag = ""
         search_subject = getattr(ticket, "search_subject", None)
-        subject = conditional_escape(search_subject) if search_subject else _inline(ticket.subject)
+        subject = conditional_escape(search_subject) if search_subject else inline_html(ticket.subject)
         search_snippet = getattr(ticket, "search_snippet", None)
         snippet = ""
         if search_snippet:
@@ -177,16 +177,16 @@ class RowRenderer:
             f"{self.statuses.get(ticket.status, status)}</span></td>\n  "
         )
         if self.staff:
-            priority = _escape(ticket.priority)
+            priority = escape_text(ticket.priority)
             requester = ticket.requester
             if requester is None:
                 requester = ticket.requester_pseudonym or self.deleted_user
-            assignee = _inline(ticket.assignee) if ticket.assignee_id else self._unassigned
+            assignee = inline_html(ticket.assignee) if ticket.assignee_id else self._unassigned
             out.append(
                 f'\n  <td data-label="{label["priority"]}"><span class="priority priority-{priority}">'
                 f"{self.priorities.get(ticket.priority, priority)}</span></td>\n  "
-                f'<td data-label="{label["queue"]}">{_escape(ticket.queue.name)}</td>\n  '
-                f'<td data-label="{label["requester"]}">{_inline(requester)}</td>\n  '
+                f'<td data-label="{label["queue"]}">{escape_text(ticket.queue.name)}</td>\n  '
+                f'<td data-label="{label["requester"]}">{inline_html(requester)}</td>\n  '
                 f'<td data-label="{label["assignee"]}">{assignee}</td>\n  '
                 f"{self._due_cell(ticket)}\n  \n  "
             )
