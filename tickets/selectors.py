@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import Exists, IntegerField, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
@@ -259,20 +261,74 @@ class _CappedCount(Subquery):
     output_field = IntegerField()
 
 
-def capped_counts(*, workspace_id: int, tickets: dict, cap: int) -> dict[str, int]:
-    """{key: number of rows of ``tickets[key]``, at most ``cap``}, every count in one query.
+# (everything the counts' SQL is built from) -> (keys, sql, params); see capped_filter_counts.
+_COUNT_SQL: dict = {}
+_COUNT_SQL_KEPT = 2048
+
+
+def capped_filter_counts(
+    *, membership: Membership, filters: dict, cap: int, choices: ListChoices | None = None
+) -> dict[str, int]:
+    """{key: the member's tickets matching ``filters[key]`` (``TicketFilters``), at most
+    ``cap``}, every count in one query.
 
     Each count reads at most ``cap`` ids of an indexed range, as one ``.count()`` of a sliced
     query would; one round trip for the page's views instead of one per view.
+
+    The query's SQL depends only on the member (workspace, person, role), the queues just read
+    as granted (``choices``), the filters and the cap: it is put together once per process for
+    each of these and run again with the same parameters. Building and compiling a dozen
+    subqueries for every list page was a sixth of its Python calls. Whatever changes with the
+    data (tickets, restrictions, tags) is read by the SQL itself, never frozen into it.
     """
-    if not tickets:
-        return {}
+    granted = None
+    if choices is not None and membership.is_agent:
+        granted = tuple(queue.pk for queue in choices.queues)
+    shape = (
+        connection.vendor,
+        membership.workspace_id,
+        membership.user_id,
+        membership.role,
+        granted,
+        cap,
+        tuple(filters.items()),
+    )
+    compiled = _COUNT_SQL.get(shape)
+    if compiled is None:
+        base = listed_tickets(membership, choices)
+        tickets = {
+            key: filtered_tickets(membership=membership, filters=chosen, base=base)
+            for key, chosen in filters.items()
+        }
+        compiled = _capped_count_sql(membership.workspace_id, tickets, cap)
+        if len(_COUNT_SQL) >= _COUNT_SQL_KEPT:
+            _COUNT_SQL.clear()
+        _COUNT_SQL[shape] = compiled
+    return _run_counts(*compiled)
+
+
+def _capped_count_sql(workspace_id: int, tickets: dict, cap: int):
     keys = list(tickets)
+    if not keys:
+        return keys, None, None
     counts = {
         f"count_{i}": _CappedCount(tickets[key].order_by().values("id")[:cap]) for i, key in enumerate(keys)
     }
-    row = Workspace.objects.filter(pk=workspace_id).values(**counts).first() or {}
-    return {key: row.get(f"count_{i}") or 0 for i, key in enumerate(keys)}
+    query = Workspace.objects.filter(pk=workspace_id).order_by().values(**counts).query
+    try:
+        sql, params = query.sql_with_params()
+    except EmptyResultSet:  # e.g. an agent granted no queue: nothing to count
+        return keys, None, None
+    return keys, sql, params
+
+
+def _run_counts(keys: list, sql: str | None, params) -> dict[str, int]:
+    row = None
+    if sql is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    return {key: (row[i] if row else 0) or 0 for i, key in enumerate(keys)}
 
 
 def search_query(filters: TicketFilters) -> str:

@@ -37,7 +37,7 @@ def bulk_bar(context):
             "".join(f'<option value="assign:{agent.pk}">{inline_html(agent)}</option>' for agent in agents)
         ),
         "queue_options": mark_safe(  # noqa: S308  # nosec B308 B703
-            "".join(f'<option value="queue:{queue.pk}">{escape_text(queue.name)}</option>' for queue in queues)
+            "".join(f'<option value="queue:{q.pk}">{escape_text(q.name)}</option>' for q in queues)
         ),
     }
 
