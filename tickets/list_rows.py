@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from helpdesk.text import strip_bidi
 from tickets import bulk, reads, sla_state
@@ -39,18 +39,10 @@ def inline_html(value) -> str:
     return f"<bdi>{html.escape(strip_bidi(str(value)))}</bdi>"
 
 
-class RowRenderer:
-    """Renders rows for one viewer. Build it inside the viewer's language and time zone (the
-    request, or ``override_for`` on a websocket): labels, months and times are fixed then."""
+class _Texts:
+    """A row's labels, month names and choices in the active language, escaped."""
 
-    def __init__(self, membership):
-        self.membership = membership
-        self.staff = membership.is_staff
-        self.user_id = membership.user_id
-        detail = reverse("ticket_detail", kwargs={"slug": membership.workspace.slug, "number": 0})
-        # The ticket page's path ends in "/<number>/": the prefix is everything before the 0.
-        self.href_prefix = escape(detail[: -len("0/")])
-        self.zone = timezone.get_current_timezone()
+    def __init__(self):
         self.months = [""] + [escape(str(MONTHS_3[m]).title()) for m in range(1, 13)]
         label = {
             key: escape(gettext(msgid))
@@ -78,12 +70,39 @@ class RowRenderer:
         self.priorities = {value: escape(str(name)) for value, name in Priority.choices}
         self.sla_kinds = {key: escape(str(name)) for key, name in KIND_LABELS.items()}
         self.sla_states = {key: escape(str(name)) for key, name in STATE_LABELS.items()}
-        self.now = timezone.now()
-        self._unassigned = f'<span class="muted">{label["unassigned"]}</span>'
-        self._nothing_due = (
+        self.unassigned = f'<span class="muted">{label["unassigned"]}</span>'
+        self.nothing_due = (
             '<span class="muted" aria-hidden="true">–</span>'
             f'<span class="visually-hidden">{label["nothing_due"]}</span>'
         )
+
+
+# {language: _Texts}: translations do not change while the process runs.
+_TEXTS: dict = {}
+
+
+class RowRenderer:
+    """Renders rows for one viewer. Build it inside the viewer's language and time zone (the
+    request, or ``override_for`` on a websocket): labels, months and times are fixed then."""
+
+    def __init__(self, membership):
+        self.membership = membership
+        self.staff = membership.is_staff
+        self.user_id = membership.user_id
+        detail = reverse("ticket_detail", kwargs={"slug": membership.workspace.slug, "number": 0})
+        # The ticket page's path ends in "/<number>/": the prefix is everything before the 0.
+        self.href_prefix = escape(detail[: -len("0/")])
+        self.zone = timezone.get_current_timezone()
+        self.now = timezone.now()
+        # The words of a row, the same for every viewer in a language.
+        texts = _TEXTS.get(get_language())
+        if texts is None:
+            texts = _TEXTS[get_language()] = _Texts()
+        self.months, self.label = texts.months, texts.label
+        self.deleted_user, self.select_label = texts.deleted_user, texts.select_label
+        self.statuses, self.priorities = texts.statuses, texts.priorities
+        self.sla_kinds, self.sla_states = texts.sla_kinds, texts.sla_states
+        self._unassigned, self._nothing_due = texts.unassigned, texts.nothing_due
 
     # Pieces ---------------------------------------------------------------------------------
 
