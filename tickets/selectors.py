@@ -201,6 +201,8 @@ def staff_members(workspace_id: int):
         )
         .order_by("display_name", "email")
         .distinct()
+        # A choice shows the name and needs the id; nobody's password hash or dates.
+        .only("id", "email", "display_name", "is_active")
     )
 
 
