@@ -227,10 +227,8 @@ def test_the_bars_agent_and_queue_names_are_escaped(login, agent, requester, que
     queue.name = "<b>Billing & co</b>"
     queue.save()
     html = login(agent).get(url(workspace) + "?view=all").content.decode()
-    assert (
-        f'<option value="assign:{hostile.user.pk}"><bdi>&lt;img src=x onerror=&quot;alert(1)&quot;&gt;Eve</bdi>'
-        "</option>" in html
-    )
+    name = "<bdi>&lt;img src=x onerror=&quot;alert(1)&quot;&gt;Eve</bdi>"
+    assert f'<option value="assign:{hostile.user.pk}">{name}</option>' in html
     assert f'<option value="queue:{queue.pk}">&lt;b&gt;Billing &amp; co&lt;/b&gt;</option>' in html
     assert "<img src=x" not in html and "<b>Billing" not in html
 
