@@ -18,9 +18,7 @@ from tickets.selectors import (
     STATUS_DONE,
     STATUS_OPEN,
     TicketFilters,
-    capped_counts,
-    filtered_tickets,
-    listed_tickets,
+    capped_filter_counts,
 )
 
 COUNT_CAP = 1000
@@ -76,23 +74,13 @@ def with_view(view: ListView | None, values: dict) -> dict:
     return merged
 
 
-def count_querysets(membership, base=None) -> dict:
-    """{view key: the view's tickets} for the member's views, to be counted (``counts``).
-    ``base``: ``selectors.listed_tickets(membership)``, if already built."""
-    base = listed_tickets(membership) if base is None else base
-    views = views_for(membership)
-    return {
-        view.key: filtered_tickets(membership=membership, filters=view.filters(), base=base) for view in views
-    }
-
-
-def counts(membership, more: dict | None = None, base=None) -> dict[str, int]:
+def counts(membership, more: dict | None = None, choices=None) -> dict[str, int]:
     """{view key: number of tickets, at most COUNT_CAP} for the member's views, and for the
-    querysets of ``more`` (saved views), all in one query."""
-    return capped_counts(
-        workspace_id=membership.workspace_id,
-        tickets={**count_querysets(membership, base), **(more or {})},
-        cap=COUNT_CAP,
+    filters of ``more`` ({key: TicketFilters}: saved views), all in one query.
+    ``choices``: the page's ``selectors.list_choices``, if read."""
+    filters = {view.key: view.filters() for view in views_for(membership)}
+    return capped_filter_counts(
+        membership=membership, filters={**filters, **(more or {})}, cap=COUNT_CAP, choices=choices
     )
 
 

@@ -32,9 +32,8 @@ from tickets.forms import TicketFilterForm
 from tickets.models import SavedView
 from tickets.selectors import (
     TicketFilters,
-    capped_counts,
+    capped_filter_counts,
     filtered_tickets,
-    listed_tickets,
     searchable_messages,
 )
 from workspaces.access import NOT_FOUND
@@ -192,37 +191,36 @@ def count_of(membership, filters: TicketFilters) -> int:
     return tickets.order_by().values("id")[: list_views.COUNT_CAP].count()
 
 
-def count_parts(membership, views: list[SavedView], choices=None, base=None) -> tuple[dict, dict[str, int]]:
-    """For the first COUNTED_VIEWS of ``views``: ({key: tickets to count}, {key: count}). A view
+def count_parts(membership, views: list[SavedView], choices=None) -> tuple[dict, dict[str, int]]:
+    """For the first COUNTED_VIEWS of ``views``: ({key: filters to count}, {key: count}). A view
     with a search is counted by the search itself; the others are left to one capped count
     query with the built-in views' (``list_views.counts``)."""
     counted = views[:COUNTED_VIEWS]
     if not counted:
         return {}, {}
     form = _reader(membership, choices)
-    querysets, known = {}, {}
+    to_count, known = {}, {}
     for view in counted:
         filters = _filters_with(form, view.params)
         if filters.q.strip():
             known[view.key] = count_of(membership, filters)
         else:
-            querysets[view.key] = filtered_tickets(membership=membership, filters=filters, base=base)
-    return querysets, known
+            to_count[view.key] = filters
+    return to_count, known
 
 
 def counts(membership, views: list[SavedView]) -> dict[str, int]:
     """{view key: count} for the first COUNTED_VIEWS of ``views``."""
-    querysets, known = count_parts(membership, views)
+    to_count, known = count_parts(membership, views)
     cap = list_views.COUNT_CAP
-    return {**capped_counts(workspace_id=membership.workspace_id, tickets=querysets, cap=cap), **known}
+    return {**capped_filter_counts(membership=membership, filters=to_count, cap=cap), **known}
 
 
 def list_counts(membership, views: list[SavedView], choices=None) -> dict[str, int]:
     """{key: count} of the built-in views and the counted saved views: one query for all of
     them but the saved searches. ``choices``: the page's ``selectors.list_choices``."""
-    base = listed_tickets(membership, choices)  # the visibility part, put together once
-    querysets, known = count_parts(membership, views, choices, base)
-    return {**list_views.counts(membership, querysets, base), **known}
+    to_count, known = count_parts(membership, views, choices)
+    return {**list_views.counts(membership, to_count, choices), **known}
 
 
 def views_with_counts(

@@ -20,13 +20,14 @@ ranked, so a word that is in every ticket costs the same as a rare one: the page
 """
 
 import difflib
+import functools
+import html
 import re
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.db.models import BooleanField, F, FloatField, Func, TextField, Value
 from django.db.models.functions import Cast, Upper
-from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from helpdesk.text import strip_bidi
@@ -137,21 +138,34 @@ def highlight(text: str, words: list[str]) -> SafeString:
     """``text`` escaped, isolated in ``<bdi>`` like every name and subject (helpdesk.text), with
     the searched words (and words they start) in ``<mark>``."""
     text = strip_bidi(text)
-    return format_html("<bdi>{}</bdi>", _marked(text, _highlight_pattern(words)) if words else text)
+    return _safe(f"<bdi>{_marked(text, _highlight_pattern(words)) if words else html.escape(text)}</bdi>")
 
 
-def _highlight_pattern(words: list[str]) -> re.Pattern:
+@functools.lru_cache(maxsize=256)
+def _pattern_of(words: tuple[str, ...]) -> re.Pattern:
     alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
     return re.compile(rf"(?<!\w)(?:{alternatives})\w*", re.IGNORECASE)
 
 
-def _marked(text: str, pattern: re.Pattern) -> SafeString:
+def _highlight_pattern(words: list[str]) -> re.Pattern:
+    # Once per search, not once per row of its page.
+    return _pattern_of(tuple(words))
+
+
+def _marked(text: str, pattern: re.Pattern) -> str:
+    """``text`` escaped, its matches in ``<mark>``: every piece goes through ``html.escape`` (as
+    ``escape`` does), only the ``<mark>`` tags are markup."""
     pieces, last = [], 0
     for match in pattern.finditer(text):
-        pieces.append((text[last : match.start()], match.group(0)))
+        pieces.append(f"{html.escape(text[last : match.start()])}<mark>{html.escape(match.group(0))}</mark>")
         last = match.end()
-    # format_html_join escapes every piece; only the <mark> tags are markup.
-    return format_html_join("", "{}<mark>{}</mark>", pieces) + escape(text[last:])
+    pieces.append(html.escape(text[last:]))
+    return "".join(pieces)
+
+
+def _safe(marked: str) -> SafeString:
+    # Safe: built only from _marked's escaped pieces, html.escape'd text and literal markup.
+    return SafeString(marked)
 
 
 def _excerpt(body: str, pattern: re.Pattern) -> SafeString | None:
@@ -168,9 +182,7 @@ def _excerpt(body: str, pattern: re.Pattern) -> SafeString | None:
         space = body.rfind(" ", match.end(), end)
         end = space if space != -1 else end
     text = " ".join(strip_bidi(body[start:end]).split())
-    return format_html(
-        "{}{}{}", "… " if start > 0 else "", _marked(text, pattern), " …" if end < len(body) else ""
-    )
+    return _safe(f"{'… ' if start > 0 else ''}{_marked(text, pattern)}{' …' if end < len(body) else ''}")
 
 
 # Expressions ----------------------------------------------------------------------------------

@@ -222,6 +222,17 @@ def test_the_list_page_posts_the_bar_and_comes_back_to_the_same_view_with_a_repo
     assert all(_status(t) == Status.PENDING for t in tickets)
 
 
+def test_the_bars_agent_and_queue_names_are_escaped(login, agent, requester, queue, workspace):
+    hostile = agent_of(workspace, queue, display_name='<img src=x onerror="alert(1)">\u202eEve')
+    queue.name = "<b>Billing & co</b>"
+    queue.save()
+    html = login(agent).get(url(workspace) + "?view=all").content.decode()
+    name = "<bdi>&lt;img src=x onerror=&quot;alert(1)&quot;&gt;Eve</bdi>"
+    assert f'<option value="assign:{hostile.user.pk}">{name}</option>' in html
+    assert f'<option value="queue:{queue.pk}">&lt;b&gt;Billing &amp; co&lt;/b&gt;</option>' in html
+    assert "<img src=x" not in html and "<b>Billing" not in html
+
+
 def test_a_posted_back_address_never_leaves_the_list(login, agent, requester, queue, workspace):
     ticket = new_ticket(requester, queue)
     response = _post(login(agent), workspace, [ticket.number], "priority:high", back="//evil.test/x?view=all")

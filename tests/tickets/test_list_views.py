@@ -72,6 +72,19 @@ def test_counts_are_capped_not_counted_to_the_end(workspace, queue, requester, a
     assert response.json()["pending"] == "0"
 
 
+def test_counts_follow_the_tickets_when_their_query_is_reused(
+    workspace, queue, requester, agent, login, desk
+):
+    # The counts' SQL is put together once per process for the same member and filters
+    # (selectors.capped_filter_counts): the numbers are read again on every page.
+    client = login(agent)
+    assert client.get(url(workspace) + "counts/").json()["unassigned"] == "1"
+    new_ticket(requester, queue, subject="Another one")
+    Ticket.objects.filter(pk=desk["mine"].pk).update(assignee=None)
+    counts = client.get(url(workspace) + "counts/").json()
+    assert counts["unassigned"] == "3" and counts["mine"] == "1" and counts["all"] == "6"
+
+
 def test_the_counts_endpoint_answers_for_the_members_own_tickets(workspace, requester, login, desk):
     counts = login(requester).get(url(workspace) + "counts/").json()
     assert counts == {"all": "5", "open": "3", "done": "2"}

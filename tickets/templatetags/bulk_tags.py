@@ -1,8 +1,10 @@
 """The list's bulk action bar (tickets/bulk_views.py): its choices, and what each row posts."""
 
 from django import template
+from django.utils.safestring import mark_safe
 
 from tickets import bulk, merge, selectors
+from tickets.list_rows import escape_text, inline_html
 from tickets.models import Priority, Status
 from workspaces.models import Queue
 
@@ -29,8 +31,14 @@ def bulk_bar(context):
         "page_tickets": ",".join(str(t.number) for t in tickets),
         "statuses": Status.choices,
         "priorities": Priority.choices,
-        "agents": agents,
-        "queues": queues,
+        # Written here rather than looped over in the template: a workspace's every agent and
+        # queue, on every list page. Safe: each name is escaped where it is put in.
+        "agent_options": mark_safe(  # noqa: S308  # nosec B308 B703
+            "".join(f'<option value="assign:{agent.pk}">{inline_html(agent)}</option>' for agent in agents)
+        ),
+        "queue_options": mark_safe(  # noqa: S308  # nosec B308 B703
+            "".join(f'<option value="queue:{q.pk}">{escape_text(q.name)}</option>' for q in queues)
+        ),
     }
 
 
