@@ -241,7 +241,9 @@ class MessagesRenderer:
                 self.full_email_summary,
                 full_text,
             )
-        attachments = self.attachments.render(message.attachments.all())
+        # The page's messages carry their files (selectors.ticket_messages); a live one reads them.
+        shown = getattr(message, "shown_attachments", None)
+        attachments = self.attachments.render(message.attachments.all() if shown is None else shown)
         return format_html(
             '<article id="message-{}" class="message {}" data-kind="{}">\n'
             '  <header class="message-head">\n'

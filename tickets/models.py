@@ -73,9 +73,14 @@ class MessageQuerySet(models.QuerySet):
             workspace_id=membership.workspace_id,
             ticket__in=Ticket.objects.visible_to(membership).values("id"),
         )
+        return visible.readable_by(membership)
+
+    def readable_by(self, membership):
+        """Of messages on tickets the member may see, those they may read: internal notes only
+        for admins and agents."""
         if membership.is_staff:
-            return visible
-        return visible.filter(kind=MessageKind.REPLY)
+            return self
+        return self.filter(kind=MessageKind.REPLY)
 
 
 class Ticket(models.Model):

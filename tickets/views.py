@@ -278,7 +278,7 @@ def _render_ticket(
         "membership": membership,
         "ticket": ticket,
         "is_staff": staff,
-        "conversation": selectors.ticket_messages(membership=membership, ticket=ticket),
+        "conversation": selectors.ticket_messages(membership=membership, ticket=ticket, full_emails=staff),
         "participants": list(access.visible_participants(ticket)),
         "reply_form": reply_form or ReplyForm(membership=membership),
         "can_close": access.can_close(membership, ticket),
@@ -298,9 +298,6 @@ def _render_ticket(
         context["failing_addresses"] = mail_selectors.failing_addresses_of_ticket(
             ticket, context["participants"]
         )
-        full_texts = mail_selectors.email_full_texts(ticket, (m.pk for m in context["conversation"]))
-        for message in context["conversation"]:
-            message.email_full_text = full_texts.get(message.pk, "")
         context["email_failures"] = [
             (email, outgoing.failure_reason(email.error)) for email in outgoing.failed_emails(ticket)
         ]
