@@ -14,8 +14,9 @@ from datetime import UTC, datetime, timedelta
 from django.db.models import Exists, IntegerField, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
-from tickets import reads, search
+from tickets import reads, search, workspace_cache
 from tickets.access import messages_of_ticket, visible_messages, visible_tickets
+from tickets.macros.access import workspace_macros
 from tickets.mail.selectors import email_full_text_of_message
 from tickets.models import Attachment, Message, Status, Ticket, TicketParticipant
 from tickets.tags import tickets_tagged
@@ -150,6 +151,31 @@ def list_choices(membership: Membership) -> ListChoices:
     granted = [queue for queue in all_queues if getattr(queue, "granted", True)]
     staff = list(staff_members(membership.workspace_id))
     return ListChoices(queues=granted, all_queues=all_queues, staff=staff)
+
+
+def workspace_queues(workspace_id: int) -> list[Queue]:
+    """Every queue of the workspace, by name."""
+    return list(Queue.objects.of_workspace(workspace_id).order_by("name"))
+
+
+def cached_workspace_queues(workspace_id: int) -> list[Queue]:
+    """``workspace_queues`` through the cache (tickets.workspace_cache)."""
+    return workspace_cache.read(
+        workspace_id, {workspace_cache.QUEUES: lambda: workspace_queues(workspace_id)}
+    )[workspace_cache.QUEUES]
+
+
+def ticket_page_workspace(membership: Membership) -> dict:
+    """What a staff ticket page shows of its workspace, cached: its queues (the properties form)
+    and its macros (the reply box picks the viewer's). One cache round trip."""
+    workspace_id = membership.workspace_id
+    return workspace_cache.read(
+        workspace_id,
+        {
+            workspace_cache.QUEUES: lambda: workspace_queues(workspace_id),
+            workspace_cache.MACROS: lambda: workspace_macros(workspace_id),
+        },
+    )
 
 
 def restricted_user_ids(workspace_id: int):

@@ -28,6 +28,7 @@ from tickets import (
     services,
     tag_field_pages,
     tags,
+    workspace_cache,
 )
 from tickets.attachments import attachments_record_rejected
 from tickets.forms import (
@@ -290,8 +291,10 @@ def _render_ticket(
     # Tags and custom fields (issue 13): tickets/tag_field_pages.py.
     context.update(tag_field_pages.ticket_context(membership, ticket, **(tag_field_forms or {})))
     if staff:
+        shown = selectors.ticket_page_workspace(membership)
+        context["workspace_macros"] = shown[workspace_cache.MACROS]
         context["properties_form"] = properties_form or TicketPropertiesForm(
-            membership=membership, ticket=ticket
+            membership=membership, ticket=ticket, queues=shown[workspace_cache.QUEUES]
         )
         context["participant_form"] = ParticipantAddForm(ticket=ticket)
         # The email channel: addresses mail bounced from, and the whole of trimmed emails.
