@@ -42,7 +42,7 @@ ALLOWED_MARK_SAFE = {
         "inline_text, and every other value (dates, translated sentences, the whole email) through "
         "escape; hostile names, files and emails are checked in tests/tickets/test_message_render.py"
     ),
-    ("tickets/message_render.py", "render_all"): "a join of MessagesRenderer.render's safe strings",
+    ("tickets/message_render.py", "render_all"): "a join of what MessagesRenderer.render marks safe",
     ("privacy/templatetags/privacy_audit.py", "visible_controls"): (
         "the value is escaped with conditional_escape first, only escaped <span> markers are added "
         "(unescaped only under {% autoescape off %}, which test_no_template_turns_autoescape_off bans)"
