@@ -11,6 +11,9 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 
+from tickets.macros.models import Macro
+from workspaces.models import Queue
+
 TTL = 10 * 60
 QUEUES = "queues"
 MACROS = "macros"
@@ -57,9 +60,6 @@ _forget_macros = _forgetting(MACROS)
 
 def connect() -> None:
     """From ``TicketsConfig.ready``: any saved or deleted queue or macro forgets its workspace's."""
-    from tickets.macros.models import Macro
-    from workspaces.models import Queue
-
     for model, receiver in ((Queue, _forget_queues), (Macro, _forget_macros)):
         for when, signal in (("saved", post_save), ("deleted", post_delete)):
             signal.connect(receiver, sender=model, dispatch_uid=f"workspace_cache.{model.__name__}.{when}")
