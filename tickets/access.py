@@ -67,6 +67,15 @@ def visible_messages(membership: Membership):
     return Message.objects.visible_to(membership)
 
 
+def messages_of_ticket(membership: Membership, ticket: Ticket):
+    """The messages of ``ticket``, already reached through ``get_ticket_or_404``, that the member
+    may read (no notes for requesters). The ticket's visibility was checked when it was reached,
+    so unlike ``visible_messages`` the query does not join the visible tickets again."""
+    return Message.objects.filter(workspace_id=membership.workspace_id, ticket_id=ticket.pk).readable_by(
+        membership
+    )
+
+
 def get_message_or_404(membership: Membership, ticket: Ticket, message_id: int) -> Message:
     """A message of ``ticket`` the member may see (never a note for a requester), or 404."""
     message = (

@@ -15,6 +15,7 @@ class TicketsConfig(AppConfig):
             personal_data,
             retention_kinds,
             weekly_summary,
+            workspace_cache,
             workspace_extensions,
         )
         from tickets.macros import personal_data as macro_personal_data
@@ -35,3 +36,4 @@ class TicketsConfig(AppConfig):
         retention_kinds.register_retention()
         register_retention_kind(mail_retention.RAW_EMAIL_KIND)
         digest.register_section(weekly_summary.summary_sections)
+        workspace_cache.connect()

@@ -14,6 +14,7 @@ from tickets.selectors import (
     SORT_LABELS,
     STATUS_DONE,
     STATUS_OPEN,
+    cached_workspace_queues,
     list_choices,
     participant_candidates,
     queue_staff,
@@ -93,7 +94,8 @@ class KnownQueueField(forms.ModelChoiceField):
 
     def set_queues(self, queues) -> None:
         self.known = {str(queue.pk): queue for queue in queues}
-        self.choices = [("", self.empty_label), *((queue.pk, str(queue)) for queue in queues)]
+        empty = [] if self.empty_label is None else [("", self.empty_label)]
+        self.choices = [*empty, *((queue.pk, str(queue)) for queue in queues)]
 
     def to_python(self, value):
         if value in self.empty_values:
@@ -317,7 +319,7 @@ class TicketPropertiesForm(forms.Form):
 
     status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
-    queue = forms.ModelChoiceField(label=_("Queue"), queryset=Queue.objects.none(), empty_label=None)
+    queue = KnownQueueField((), label=_("Queue"), empty_label=None)
     assignee = PersonChoiceField(
         label=_("Assignee"), queryset=None, required=False, empty_label=_(_("Unassigned"))
     )
@@ -327,13 +329,15 @@ class TicketPropertiesForm(forms.Form):
     seen_queue = forms.IntegerField(widget=forms.HiddenInput, required=False)
     seen_assignee = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, membership, ticket, **kwargs):
+    def __init__(self, *args, membership, ticket, queues=None, **kwargs):
         kwargs.setdefault("initial", self.values_of(ticket))
         super().__init__(*args, **kwargs)
         self.ticket = ticket
         # Any queue of the workspace: an agent may hand a ticket to a team they are not part of.
-        queues = Queue.objects.of_workspace(membership.workspace_id).order_by("name")
-        choices_read_once(self.fields["queue"], queues)
+        # ``queues``: the workspace's, already read by the page (tickets.workspace_cache).
+        if queues is None:
+            queues = cached_workspace_queues(membership.workspace_id)
+        self.fields["queue"].set_queues(queues)
         choices_read_once(self.fields["assignee"], queue_staff(queue=ticket.queue))
         self.fields["assignee"].help_text = _("Agents who work this ticket's queue, and admins.")
 

@@ -14,8 +14,10 @@ consumer and any other template share one markup. The classes and ids are what t
 
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
-from django.utils import dateformat, timezone
-from django.utils.html import format_html, format_html_join
+from django.utils import timezone
+from django.utils.dates import MONTHS_3
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_noop as N_
 
@@ -29,7 +31,6 @@ LOCK_ICON = format_html(
     "M4 7V5a4 4 0 1 1 8 0v2h.5A1.5 1.5 0 0 1 14 8.5v6a1.5 1.5 0 0 1-1.5 1.5h-9A1.5 1.5 0 0 1 2 14.5v-6A1.5 "
     "1.5 0 0 1 3.5 7H4zm2 0h4V5a2 2 0 1 0-4 0v2z",
 )
-DATE_FORMAT = "j M Y H:i"
 # A number no route of this site ever gets as an id: reversed once, then replaced per row.
 _ID_SLOT = 987654321987654321
 
@@ -69,23 +70,32 @@ def _kind_of(content_type: str) -> tuple[str, str, str]:
     return _OTHER_TYPE
 
 
-def shown_date(value) -> str:
-    """A time as the pages show it, in the active zone and language (the ``date`` filter's
-    "j M Y H:i")."""
-    return dateformat.format(timezone.localtime(value), DATE_FORMAT)
+class Dates:
+    """Times as the pages show them, in the zone and language active when made: what is the same
+    for every date of a page (the zone, the month names) is looked up once."""
 
+    def __init__(self):
+        self.zone = timezone.get_current_timezone()
+        # The ``date`` filter's "M": the month's three letters, translated, capitalised.
+        self.months = {number: str(name).title() for number, name in MONTHS_3.items()}
 
-def machine_date(value) -> str:
-    """``<time datetime>``: the ``date`` filter's "c", in the active zone as the templates had it."""
-    return timezone.localtime(value).isoformat()
+    def shown(self, value) -> str:
+        """The ``date`` filter's "j M Y H:i"."""
+        local = value.astimezone(self.zone)
+        return f"{local.day} {self.months[local.month]} {local.year} {local.hour:02d}:{local.minute:02d}"
+
+    def machine(self, value) -> str:
+        """``<time datetime>``: the ``date`` filter's "c", in the active zone as the templates had it."""
+        return value.astimezone(self.zone).isoformat()
 
 
 class _Route:
     """A URL name reversed once for a workspace and ticket; the row's id is filled in per row."""
 
-    def __init__(self, name: str, slug: str, number: int):
+    def __init__(self, name: str, slug: str, number: int, *, html: bool = False):
         head, _slot, tail = reverse(name, args=[slug, number, _ID_SLOT]).rpartition(str(_ID_SLOT))
-        self.head, self.tail = head, tail
+        # ``html``: escaped once, for markup built without format_html.
+        self.head, self.tail = (escape(head), escape(tail)) if html else (head, tail)
 
     def __call__(self, pk: int) -> str:
         return f"{self.head}{pk}{self.tail}"
@@ -102,10 +112,11 @@ class AttachmentsRenderer:
         self.list_label = gettext("Attachments")
         self.view_label = gettext("View")
         self.redact_label = gettext("Redact file")
+        self.dates = Dates()
 
     def item(self, attachment) -> str:
         if attachment.redacted_at:
-            when = gettext("File redacted %(when)s") % {"when": shown_date(attachment.redacted_at)}
+            when = gettext("File redacted %(when)s") % {"when": self.dates.shown(attachment.redacted_at)}
             return format_html(
                 '<li class="attachment attachment-redacted">\n'
                 '    <span class="attachment-icon attachment-icon-file" aria-hidden="true">—</span>\n'
@@ -173,8 +184,8 @@ class MessagesRenderer:
         self.staff = membership.is_staff
         self.may_redact = self.staff and can_redact(membership)
         slug = membership.workspace.slug
-        self.edit = _Route("message_edit", slug, ticket.number)
-        self.redact = _Route("message_redact", slug, ticket.number) if self.may_redact else None
+        self.edit = _Route("message_edit", slug, ticket.number, html=True)
+        self.redact = _Route("message_redact", slug, ticket.number, html=True) if self.may_redact else None
         self.attachments = AttachmentsRenderer(ticket=ticket, workspace_slug=slug, can_redact=self.may_redact)
         self.note_label = format_html(
             '<span class="message-kind note-label">{} {} <span class="note-lock-text">{}</span></span>',
@@ -186,14 +197,33 @@ class MessagesRenderer:
             '<span class="message-kind reply-label">{}</span>', gettext("Public reply")
         )
         self.requester_badge = format_html('<span class="role-badge">{}</span>', gettext("Requester"))
-        self.edited_label = gettext("(edited)")
-        self.edit_label = gettext("Edit")
-        self.redact_labels = (gettext("Redact"), gettext("part of this message"))
-        self.full_email_summary = gettext("Show the whole email (quoted history and signature; staff only)")
+        self.edited_label = escape(gettext("(edited)"))
+        self.edit_label = escape(gettext("Edit"))
+        self.redact_labels = (escape(gettext("Redact")), escape(gettext("part of this message")))
+        self.full_email_summary = escape(
+            gettext("Show the whole email (quoted history and signature; staff only)")
+        )
         self.deleted_user = gettext("Deleted user")
         self.now = timezone.now()
+        self.dates = Dates()
+        self._authors = {}
 
-    def render(self, message) -> str:
+    def _author(self, message) -> str:
+        # Escaped and bidi-isolated once per person of the page, not once per message.
+        author = self._authors.get(message.author_id)
+        if author is None:
+            shown = message.author if message.author is not None else self.deleted_user
+            author = self._authors[message.author_id] = inline_text(shown)
+        return author
+
+    def render(self, message) -> SafeString:
+        # Safe: every value is escaped (or already-safe HTML) where _markup puts it in.
+        return mark_safe(self._markup(message))  # noqa: S308  # nosec B308 B703
+
+    def _markup(self, message) -> str:
+        # Built with f-strings: the fixed markup and the labels made in __init__ are already
+        # HTML; every other value (a date, a translated sentence, a person's text) goes through
+        # ``escape`` here. format_html escaped every argument of every part, a third of the page.
         is_note = message.is_note
         if is_note:
             kind_label = self.note_label
@@ -201,73 +231,53 @@ class MessagesRenderer:
             kind_label = self.reply_label
         else:
             kind_label = ""
-        author = inline_text(message.author if message.author is not None else self.deleted_user)
         requester = message.author_id and message.author_id == self.ticket.requester_id
-        meta = [
-            format_html(
-                '<time datetime="{}">{}</time>',
-                machine_date(message.created_at),
-                shown_date(message.created_at),
-            )
-        ]
+        dates = self.dates
+        created = message.created_at
+        meta = [f'<time datetime="{escape(dates.machine(created))}">{escape(dates.shown(created))}</time>']
         if message.edited_at:
-            title = gettext("Edited %(edited_at)s") % {"edited_at": shown_date(message.edited_at)}
-            meta.append(format_html('<span class="edited" title="{}">{}</span>', title, self.edited_label))
+            title = gettext("Edited %(edited_at)s") % {"edited_at": dates.shown(message.edited_at)}
+            meta.append(f'<span class="edited" title="{escape(title)}">{self.edited_label}</span>')
         if message.redacted_at:
-            when = gettext("Redacted %(when)s") % {"when": shown_date(message.redacted_at)}
-            meta.append(format_html('<span class="redacted-badge">{}</span>', when))
+            when = gettext("Redacted %(when)s") % {"when": dates.shown(message.redacted_at)}
+            meta.append(f'<span class="redacted-badge">{escape(when)}</span>')
         if can_edit_message(self.membership, message, now=self.now):
-            meta.append(
-                format_html(
-                    '<a class="message-edit" href="{}">{}</a>', self.edit(message.pk), self.edit_label
-                )
-            )
+            meta.append(f'<a class="message-edit" href="{self.edit(message.pk)}">{self.edit_label}</a>')
         if self.redact is not None:
             meta.append(
-                format_html(
-                    '<a class="message-redact" data-message-id="{}" href="{}">{}'
-                    '<span class="visually-hidden"> {}</span></a>',
-                    message.pk,
-                    self.redact(message.pk),
-                    *self.redact_labels,
-                )
+                f'<a class="message-redact" data-message-id="{message.pk}" href="{self.redact(message.pk)}">'
+                f'{self.redact_labels[0]}<span class="visually-hidden"> {self.redact_labels[1]}</span></a>'
             )
         full_email = ""
         full_text = getattr(message, "email_full_text", "")
         if self.staff and full_text:
-            full_email = format_html(
-                '\n  <details class="full-email">\n  <summary>{}</summary>\n'
-                '  <pre class="full-email-text">{}</pre>\n</details>',
-                self.full_email_summary,
-                full_text,
+            full_email = (
+                f'\n  <details class="full-email">\n  <summary>{self.full_email_summary}</summary>\n'
+                f'  <pre class="full-email-text">{escape(full_text)}</pre>\n</details>'
             )
-        attachments = self.attachments.render(message.attachments.all())
-        return format_html(
-            '<article id="message-{}" class="message {}" data-kind="{}">\n'
+        # The page's messages carry their files (selectors.ticket_messages); a live one reads them.
+        shown = getattr(message, "shown_attachments", None)
+        attachments = self.attachments.render(message.attachments.all() if shown is None else shown)
+        meta_html = "\n      ".join(meta)
+        kind_class = "message-note" if is_note else "message-reply"
+        return (
+            f'<article id="message-{message.pk}" class="message {kind_class}" '
+            f'data-kind="{escape(message.kind)}">\n'
             '  <header class="message-head">\n'
             '    <span class="message-from">\n'
-            "      {}\n"
-            '      <strong class="message-author">{}</strong>\n'
-            "      {}\n"
+            f"      {kind_label}\n"
+            f'      <strong class="message-author">{self._author(message)}</strong>\n'
+            f"      {self.requester_badge if requester else ''}\n"
             "    </span>\n"
             '    <span class="message-meta">\n'
-            "      {}\n"
+            f"      {meta_html}\n"
             "    </span>\n"
             "  </header>\n"
-            '  <div class="message-body">{}</div>{}\n'
-            "  {}\n"
-            "</article>",
-            message.pk,
-            "message-note" if is_note else "message-reply",
-            message.kind,
-            kind_label,
-            author,
-            self.requester_badge if requester else "",
-            format_html_join("\n      ", "{}", ((part,) for part in meta)),
-            message_html(message),
-            full_email,
-            attachments,
+            f'  <div class="message-body">{message_html(message)}</div>{full_email}\n'
+            f"  {attachments}\n"
+            "</article>"
         )
 
-    def render_all(self, messages) -> str:
-        return format_html_join("", "{}", ((self.render(message),) for message in messages))
+    def render_all(self, messages) -> SafeString:
+        # Safe: a join of what render marks safe.
+        return mark_safe("".join([self._markup(message) for message in messages]))  # noqa: S308  # nosec B308 B703

@@ -16,9 +16,11 @@ from django.db import connection
 from django.db.models import Exists, IntegerField, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
-from tickets import reads, search
-from tickets.access import visible_messages, visible_tickets
-from tickets.models import Message, Status, Ticket, TicketParticipant
+from tickets import reads, search, workspace_cache
+from tickets.access import messages_of_ticket, visible_messages, visible_tickets
+from tickets.macros.access import workspace_macros
+from tickets.mail.selectors import email_full_text_of_message
+from tickets.models import Attachment, Message, Status, Ticket, TicketParticipant
 from tickets.tags import tickets_tagged
 from workspaces.access import queue_grants, queues_granted_to
 from workspaces.models import Membership, Queue, Role, User, Workspace
@@ -177,6 +179,31 @@ def list_choices(membership: Membership) -> ListChoices:
     return ListChoices(queues=granted, all_queues=all_queues, staff=staff)
 
 
+def workspace_queues(workspace_id: int) -> list[Queue]:
+    """Every queue of the workspace, by name."""
+    return list(Queue.objects.of_workspace(workspace_id).order_by("name"))
+
+
+def cached_workspace_queues(workspace_id: int) -> list[Queue]:
+    """``workspace_queues`` through the cache (tickets.workspace_cache)."""
+    return workspace_cache.read(
+        workspace_id, {workspace_cache.QUEUES: lambda: workspace_queues(workspace_id)}
+    )[workspace_cache.QUEUES]
+
+
+def ticket_page_workspace(membership: Membership) -> dict:
+    """What a staff ticket page shows of its workspace, cached: its queues (the properties form)
+    and its macros (the reply box picks the viewer's). One cache round trip."""
+    workspace_id = membership.workspace_id
+    return workspace_cache.read(
+        workspace_id,
+        {
+            workspace_cache.QUEUES: lambda: workspace_queues(workspace_id),
+            workspace_cache.MACROS: lambda: workspace_macros(workspace_id),
+        },
+    )
+
+
 def restricted_user_ids(workspace_id: int):
     """Ids of the people whose processing is restricted in the workspace, as a subquery."""
     return Membership.objects.filter(workspace_id=workspace_id, restricted_at__isnull=False).values("user_id")
@@ -186,8 +213,10 @@ def restricted_since(workspace_id: int, user_id: int | None):
     """When processing of the person's data was restricted in the workspace, or None."""
     if user_id is None:
         return None
+    # One row at most: ordered by id, not by the model's workspace name (a join for nothing).
     return (
         Membership.objects.filter(workspace_id=workspace_id, user_id=user_id)
+        .order_by("pk")
         .values_list("restricted_at", flat=True)
         .first()
     )
@@ -475,15 +504,32 @@ def _mark_matches(page: TicketPage, membership, hits) -> None:
 # One ticket ---------------------------------------------------------------------------------
 
 
-def ticket_messages(*, membership: Membership, ticket: Ticket) -> list[Message]:
-    """The conversation as this member may read it (no notes for requesters). Two queries."""
-    return list(
-        visible_messages(membership)
-        .filter(ticket_id=ticket.pk)
-        .select_related("author")
-        .prefetch_related("attachments")
-        .order_by("created_at", "id")
-    )
+def ticket_messages(*, membership: Membership, ticket: Ticket, full_emails: bool = False) -> list[Message]:
+    """The conversation of ``ticket`` (reached through ``tickets.access``) as this member may read
+    it: no notes for requesters. Two queries: the messages with their authors, then the files of
+    those messages, set on each as ``shown_attachments`` (grouped here: a ``prefetch_related``
+    cost more than both queries together).
+
+    ``full_emails`` (staff): each message also carries ``email_full_text``, the whole email its
+    body was trimmed from ("" for none), read in the same query.
+    """
+    messages = messages_of_ticket(membership, ticket)
+    rows = messages.select_related("author").order_by("created_at", "id")
+    if full_emails:
+        rows = rows.annotate(email_full_text=email_full_text_of_message())
+    conversation = list(rows)
+    files = {}
+    if conversation:
+        attachments = Attachment.objects.filter(
+            workspace_id=ticket.workspace_id, ticket_id=ticket.pk, message__in=messages.values("id")
+        ).order_by("created_at", "id")
+        for attachment in attachments:
+            files.setdefault(attachment.message_id, []).append(attachment)
+    for message in conversation:
+        if full_emails and message.email_full_text is None:
+            message.email_full_text = ""
+        message.shown_attachments = files.get(message.pk, [])
+    return conversation
 
 
 def participant_candidates(*, ticket: Ticket):

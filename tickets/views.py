@@ -28,6 +28,7 @@ from tickets import (
     services,
     tag_field_pages,
     tags,
+    workspace_cache,
 )
 from tickets.attachments import attachments_record_rejected
 from tickets.forms import (
@@ -278,7 +279,7 @@ def _render_ticket(
         "membership": membership,
         "ticket": ticket,
         "is_staff": staff,
-        "conversation": selectors.ticket_messages(membership=membership, ticket=ticket),
+        "conversation": selectors.ticket_messages(membership=membership, ticket=ticket, full_emails=staff),
         "participants": list(access.visible_participants(ticket)),
         "reply_form": reply_form or ReplyForm(membership=membership),
         "can_close": access.can_close(membership, ticket),
@@ -290,17 +291,16 @@ def _render_ticket(
     # Tags and custom fields (issue 13): tickets/tag_field_pages.py.
     context.update(tag_field_pages.ticket_context(membership, ticket, **(tag_field_forms or {})))
     if staff:
+        shown = selectors.ticket_page_workspace(membership)
+        context["workspace_macros"] = shown[workspace_cache.MACROS]
         context["properties_form"] = properties_form or TicketPropertiesForm(
-            membership=membership, ticket=ticket
+            membership=membership, ticket=ticket, queues=shown[workspace_cache.QUEUES]
         )
         context["participant_form"] = ParticipantAddForm(ticket=ticket)
         # The email channel: addresses mail bounced from, and the whole of trimmed emails.
         context["failing_addresses"] = mail_selectors.failing_addresses_of_ticket(
             ticket, context["participants"]
         )
-        full_texts = mail_selectors.email_full_texts(ticket, (m.pk for m in context["conversation"]))
-        for message in context["conversation"]:
-            message.email_full_text = full_texts.get(message.pk, "")
         context["email_failures"] = [
             (email, outgoing.failure_reason(email.error)) for email in outgoing.failed_emails(ticket)
         ]

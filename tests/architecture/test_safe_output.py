@@ -45,6 +45,13 @@ ALLOWED_MARK_SAFE = {
         "with only <mark> tags added, html.escape'd text and literal markup; hostile subjects and "
         "bodies are checked in tests/tickets/test_search.py"
     ),
+    ("tickets/message_render.py", "render"): (
+        "MessagesRenderer.render: the fixed markup, labels escaped (or built with format_html) once "
+        "per page, the stored sanitized body (tickets.bodies.message_html), the author through "
+        "inline_text, and every other value (dates, translated sentences, the whole email) through "
+        "escape; hostile names, files and emails are checked in tests/tickets/test_message_render.py"
+    ),
+    ("tickets/message_render.py", "render_all"): "a join of what MessagesRenderer.render marks safe",
     ("privacy/templatetags/privacy_audit.py", "visible_controls"): (
         "the value is escaped with conditional_escape first, only escaped <span> markers are added "
         "(unescaped only under {% autoescape off %}, which test_no_template_turns_autoescape_off bans)"

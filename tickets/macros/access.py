@@ -15,6 +15,16 @@ def visible_macros(membership: Membership):
     return Macro.objects.usable_by(membership)
 
 
+# The fields the reply box's picker shows (tickets/templatetags/macro_tags.py).
+PICKER_FIELDS = ("id", "workspace", "owner", "name", "shortcut", "kind", "status", "priority", "tags")
+
+
+def workspace_macros(workspace_id: int) -> list[Macro]:
+    """Every macro of the workspace, shared and personal, with the picker's fields: what
+    ``tickets.workspace_cache`` keeps; each page keeps the viewer's (``Macro.is_usable_by``)."""
+    return list(Macro.objects.filter(workspace_id=workspace_id).only(*PICKER_FIELDS))
+
+
 def get_macro_or_404(membership: Membership, macro_id: int) -> Macro:
     macro = visible_macros(membership).filter(pk=macro_id).first()
     if macro is None:

@@ -78,3 +78,11 @@ class Macro(models.Model):
     @property
     def is_shared(self) -> bool:
         return self.owner_id is None
+
+    def is_usable_by(self, membership) -> bool:
+        """``MacroQuerySet.usable_by`` for a macro already read: staff, and shared or their own."""
+        return (
+            membership.is_staff
+            and membership.workspace_id == self.workspace_id
+            and (self.owner_id is None or self.owner_id == membership.user_id)
+        )

@@ -1,5 +1,7 @@
 """Reads of the email channel that ticket pages show to staff."""
 
+from django.db.models import OuterRef, Subquery
+
 from tickets.mail.failing import address_digest
 from tickets.mail.models import FailingAddress, InboundEmail, Mailbox
 from tickets.models import Ticket
@@ -14,12 +16,11 @@ def failing_addresses_of_ticket(ticket: Ticket, participants) -> list[tuple]:
     return sorted(((by_digest[row.digest], row) for row in rows), key=lambda pair: pair[0].email)
 
 
-def email_full_texts(ticket: Ticket, message_ids) -> dict[int, str]:
-    """{message id: the whole email} for messages whose body shows a trimmed email (staff only)."""
-    rows = InboundEmail.objects.filter(
-        workspace_id=ticket.workspace_id, ticket_id=ticket.pk, message_id__in=list(message_ids)
-    ).exclude(full_text="")
-    return dict(rows.values_list("message_id", "full_text"))
+def email_full_text_of_message():
+    """The whole email a message's body was trimmed from, as a subquery over the messages (null
+    for none): staff read it beside the trimmed body, in the messages' own query."""
+    emails = InboundEmail.objects.filter(message_id=OuterRef("pk")).exclude(full_text="")
+    return Subquery(emails.values("full_text")[:1])
 
 
 def mailboxes_of(workspace):
