@@ -129,6 +129,27 @@ def membership_for(*, user, slug: str) -> Membership | None:
     )
 
 
+def memberships_of(*, user) -> list[Membership]:
+    """The person's own memberships with their workspaces, by workspace name (home page, header
+    switcher, account page)."""
+    return list(Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name"))
+
+
+def memberships_with_current(*, user, slug: str) -> tuple[Membership | None, list[Membership]]:
+    """``membership_for`` and the person's memberships for the header's switcher
+    (``memberships_of``), in one query: every workspace page shows both."""
+    if not user.is_authenticated or not user.is_active:
+        return None, []
+    memberships = memberships_of(user=user)
+    current = None
+    for membership in memberships:
+        # The signed-in user, not a second copy of their row: the page reads one person.
+        membership.user = user
+        if membership.workspace.slug == slug:
+            current = membership
+    return current, memberships
+
+
 def audit_refused_at(request, *, slug: str, reason: str, kind: str = ""):
     """Record a refusal at ``/w/<slug>/``: in that workspace's chain when it exists (its admins
     see who probed), otherwise in the account chain with the slug asked for."""
@@ -163,7 +184,7 @@ def workspace_view(*, roles: tuple[str, ...] | None = None):
                 return lower_case_slug_redirect(request, slug)
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            membership = membership_for(user=request.user, slug=slug)
+            membership, request.nav_memberships = memberships_with_current(user=request.user, slug=slug)
             if membership is None:
                 audit_refused_at(request, slug=slug, reason=REFUSED_NOT_MEMBER)
                 raise Http404(NOT_FOUND)

@@ -1,4 +1,4 @@
-from workspaces.selectors import memberships_of
+from workspaces.access import memberships_of
 
 
 def workspace_nav(request):
@@ -8,7 +8,9 @@ def workspace_nav(request):
         return {}
 
     def memberships():
-        return memberships_of(user=user)
+        # Workspace pages read them with the current membership (workspaces.access).
+        read = getattr(request, "nav_memberships", None)
+        return read if read is not None else memberships_of(user=user)
 
     return {
         "nav_memberships": memberships,

@@ -10,7 +10,9 @@ from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from helpdesk.tokens import hash_token
-from workspaces.access import queue_grants
+
+# memberships_of lives with the access check, which reads it with the current membership.
+from workspaces.access import memberships_of, queue_grants  # noqa: F401
 from workspaces.models import Invitation, Membership, Queue, Role, User, Workspace
 
 
@@ -117,12 +119,6 @@ def invitation_by_token(token: str) -> Invitation | None:
         .prefetch_related("queues")
         .first()
     )
-
-
-def memberships_of(*, user) -> list[Membership]:
-    """The person's own memberships with their workspaces, by workspace name (home page, header
-    switcher, account page)."""
-    return list(Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name"))
 
 
 def email_has_account(email: str, *, include_pending: bool = True) -> bool:
