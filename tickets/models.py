@@ -173,13 +173,24 @@ class Ticket(models.Model):
         indexes = [
             models.Index(fields=["workspace", "queue", "-updated_at", "-id"]),
             models.Index(fields=["workspace", "requester", "-updated_at"]),
-            models.Index(fields=["workspace", "assignee", "status"]),
+            # The list's view counts ("mine", "unassigned": open ones of the agent's queues,
+            # none of a restricted requester) read from the index alone (index-only scans).
+            models.Index(
+                fields=["workspace", "assignee", "status", "queue"],
+                include=["requester"],
+                name="ticket_ws_assignee_counts",
+            ),
             models.Index(fields=["workspace", "-updated_at", "-id"], name="ticket_ws_updated_seek"),
             # The requesters' list, sorted by what they can see changed.
             models.Index(fields=["workspace", "-public_updated_at", "-id"], name="ticket_ws_public_seek"),
             models.Index(fields=["workspace", "-created_at", "-id"], name="ticket_ws_created_seek"),
             models.Index(fields=["workspace", "-priority_rank", "-id"], name="ticket_ws_priority_seek"),
-            models.Index(fields=["workspace", "status", "-updated_at", "-id"], name="ticket_ws_status_seek"),
+            # Queue and requester included: a status view's count reads the index alone.
+            models.Index(
+                fields=["workspace", "status", "-updated_at", "-id"],
+                include=["queue", "requester"],
+                name="ticket_ws_status_seek",
+            ),
             models.Index(
                 fields=["workspace", "assignee", "-updated_at", "-id"], name="ticket_ws_assignee_seek"
             ),
