@@ -302,11 +302,15 @@ def _ranked(tickets, subject_matches, message_matches, *, staff: bool, newest_fi
 # PostgreSQL -----------------------------------------------------------------------------------
 
 
-def _set_local(setting: str, value) -> None:
-    """Set a PostgreSQL setting for the current transaction only: a pooled connection must not
-    carry it into the next request."""
+def _set_local(**settings) -> None:
+    """Set PostgreSQL settings for the current transaction only (a pooled connection must not
+    carry them into the next request), in one statement."""
+    if not settings:
+        return
+    calls = ", ".join(["set_config(%s, %s, true)"] * len(settings))
+    params = [str(part) for name, value in settings.items() for part in (name, value)]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config(%s, %s, true)", [setting, str(value)])
+        cursor.execute(f"SELECT {calls}", params)
 
 
 def _message_share(words: list[str]) -> float:
@@ -336,20 +340,21 @@ class _Postgres:
         query = _PgQuery(Value(" & ".join(f"{word}:*" for word in words)))
         vector = _PgVector if self.staff else _PgVectorOfOwnRows
         subject, body = vector(F("subject")), vector(F("body"))
+        common = self.staff and _message_share(words) >= COMMON_SHARE
+        settings = {}
+        if self.staff:
+            # A word in half of a million messages would have the index hand over every one
+            # of them before the LIMIT applies; past GIN_SAMPLE entries it hands a sample.
+            settings["gin_fuzzy_search_limit"] = GIN_SAMPLE
+        if self.staff and not common:
+            # A rare word: only the full-text indexes find it quickly. With a million tickets
+            # the planner guessed a prefix matched 2% of the messages and, for the LIMIT, chose
+            # to read them all in turn (or all of the workspace's by its index) hoping to stop
+            # early: over a minute for a word no message held. Bitmap scans of the indexes are
+            # left, and GIN_SAMPLE bounds them.
+            settings.update(enable_seqscan="off", enable_indexscan="off")
         with transaction.atomic():
-            if self.staff:
-                # A word in half of a million messages would have the index hand over every one
-                # of them before the LIMIT applies; past GIN_SAMPLE entries it hands a sample.
-                _set_local("gin_fuzzy_search_limit", GIN_SAMPLE)
-            common = self.staff and _message_share(words) >= COMMON_SHARE
-            if self.staff and not common:
-                # A rare word: only the full-text indexes find it quickly. With a million
-                # tickets the planner guessed a prefix matched 2% of the messages and, for the
-                # LIMIT, chose to read them all in turn (or all of the workspace's by its index)
-                # hoping to stop early: over a minute for a word no message held. Bitmap scans
-                # of the indexes are left, and GIN_SAMPLE bounds them.
-                _set_local("enable_seqscan", "off")
-                _set_local("enable_indexscan", "off")
+            _set_local(**settings)
             return _ranked(
                 tickets,
                 tickets.filter(_PgMatches(subject, query)).annotate(rank=_PgRank(subject, query)),
@@ -377,7 +382,7 @@ class _Postgres:
             return queryset.annotate(rank=rank)
 
         with transaction.atomic():
-            _set_local("pg_trgm.word_similarity_threshold", FUZZY_THRESHOLD)
+            _set_local(**{"pg_trgm.word_similarity_threshold": FUZZY_THRESHOLD})
             parts = _ranked(tickets, similar(tickets, "subject"), similar(messages, "body"), staff=self.staff)
         # The matched spellings are not known here; highlight nothing rather than the wrong thing.
         return parts, []

@@ -161,3 +161,29 @@ def test_excerpts_never_show_a_requester_note_text(workspace, queue, requester, 
     assert "secret internal remark" not in requester_html
     agent_html = login(agent).get(url(workspace), {"q": "shipping"}).content.decode()
     assert "secret internal remark" in agent_html
+
+
+def _setting(name: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting(%s)", [name])
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="planner settings are PostgreSQL's (SQLite's search has none); CI runs this on PostgreSQL",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_rare_word_is_looked_up_in_the_full_text_indexes_for_that_search_only(
+    workspace, queue, requester, agent, agent_client
+):
+    ticket = new_ticket(requester, queue, subject="Cannot sign in")
+    reply(ticket, agent, body="The kerberos ticket expired overnight")
+    with CaptureQueriesContext(connection) as queries:
+        assert found(agent_client, workspace, "kerberos") == [ticket.number]
+    # The planner may not trade the index for a scan it hopes a LIMIT cuts short (over a minute
+    # at a million tickets)...
+    assert any("set_config" in q["sql"] and "enable_seqscan" in q["sql"] for q in queries)
+    # ...in that search's transaction only: the pooled connection serves the next request as usual.
+    assert _setting("enable_seqscan") == "on"
+    assert _setting("enable_indexscan") == "on"
