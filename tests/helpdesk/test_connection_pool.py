@@ -128,3 +128,21 @@ def test_requests_through_the_server_reuse_a_bounded_pool(
     opened = len(server_connections_opened) - before
     assert opened <= pool["max_size"], f"{opened} connections opened for {REQUESTS} requests"
     assert open_sessions_on_test_database() <= pool["max_size"]
+
+
+@pytest.mark.django_db
+def test_a_statement_run_again_and_again_on_a_pooled_connection_is_planned_once():
+    """Server-side binding (README "Database connections", DB_PREPARE): PostgreSQL keeps the
+    plan of a statement a page runs every time, instead of planning it on every request."""
+
+    def prepared(sql_part: str) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", [f"%{sql_part}%"]
+            )
+            return cursor.fetchone()[0]
+
+    ticket = TicketFactory()
+    for _ in range(6):
+        assert list(type(ticket).objects.filter(pk=ticket.pk, workspace_id=ticket.workspace_id)) == [ticket]
+    assert prepared('"tickets_ticket"."workspace_id" = $2') == 1
