@@ -10,7 +10,9 @@ app.
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.contrib.auth.hashers import make_password
+from django.db.models import Case, CharField, Q, Value, When
+from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -26,6 +28,7 @@ from workspaces.services import member_remove, member_remove_many
 from workspaces.two_factor.models import Passkey, RecoveryCode, SecondFactorLock
 
 ERASED_EMAIL = "erased-{pk}@erased.invalid"
+ERASED_EMAIL_PREFIX, ERASED_EMAIL_SUFFIX = ERASED_EMAIL.split("{pk}")
 SECOND_FACTOR_SECRETS = _(
     "Sign-in secrets of a second factor; adding, removing and using factors is exported as audit_events."
 )
@@ -81,38 +84,38 @@ def erase_invitations(ctx: ErasureContext, entry) -> dict[str, int]:
 
 
 def user_tombstones(users, *, labels: dict[int, str]) -> None:
-    """``user_tombstone`` for many people: one UPDATE per column set, their group and
-    permission links cleared in one statement each."""
+    """``user_tombstone`` for many people in three statements: one UPDATE (the same values,
+    the address built from each id, each label picked by id), their group and permission links
+    cleared in one statement each. The password is unusable (``!`` prefix) and differs per row."""
     users = list(users)
     if not users:
         return
-    for user in users:
-        user.email = ERASED_EMAIL.format(pk=user.pk)
-        user.display_name = labels[user.pk]
-        user.set_unusable_password()
-        user.is_active = False
-        user.is_staff = False
-        user.is_superuser = False
-        user.language = ""
-        user.time_zone = ""
-        user.last_login = None
-        user.email_confirmed_at = None
-    fields = [
-        "email",
-        "display_name",
-        "password",
-        "is_active",
-        "is_staff",
-        "is_superuser",
-        "language",
-        "time_zone",
-        "last_login",
-        "email_confirmed_at",
-    ]
-    User._base_manager.bulk_update(users, fields)
     ids = [user.pk for user in users]
+    unusable = make_password(None)
+    email = Concat(Value(ERASED_EMAIL_PREFIX), Cast("pk", CharField()), Value(ERASED_EMAIL_SUFFIX))
+    names = Case(*[When(pk=pk, then=Value(label)) for pk, label in labels.items() if pk in set(ids)])
+    User._base_manager.filter(pk__in=ids).update(
+        email=email,
+        display_name=names,
+        password=Concat(Value(unusable), Value("-"), Cast("pk", CharField())),
+        is_active=False,
+        is_staff=False,
+        is_superuser=False,
+        language="",
+        time_zone="",
+        last_login=None,
+        email_confirmed_at=None,
+    )
     User.groups.through.objects.filter(user_id__in=ids).delete()
     User.user_permissions.through.objects.filter(user_id__in=ids).delete()
+    fresh = {row.pk: row for row in User._base_manager.filter(pk__in=ids)}
+    for user in users:
+        # The callers' objects show the tombstone too, as ``user_tombstone`` leaves them.
+        row = fresh[user.pk]
+        for name in ("email", "display_name", "password", "is_active", "is_staff", "is_superuser"):
+            setattr(user, name, getattr(row, name))
+        user.language = user.time_zone = ""
+        user.last_login = user.email_confirmed_at = None
 
 
 def erase_user_profile_many(contexts, entry) -> dict[int, dict[str, int]]:

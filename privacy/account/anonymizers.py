@@ -78,16 +78,25 @@ def _mentions_condition(patterns, field_name: str, has_workspace: bool) -> Q:
     return condition
 
 
-def _like_escape(needle: str) -> str:
-    return needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+NEEDLES_PER_INDEX_SCAN = 25
+
+
+def _are_literal(needle: str) -> str:
+    """``needle`` as a PostgreSQL regular expression matching it literally: a backslash before
+    every character that is not a letter or digit is always that character itself."""
+    return "".join(c if c.isalnum() else "\\" + c for c in needle)
 
 
 def _indexed_candidates(model, field_name: str, needles) -> list[int] | None:
     """The primary keys of the rows whose ``field_name`` contains any of ``needles`` (ignoring
-    case), found through the field's trigram index on ``UPPER(field)`` (PostgreSQL): one query
-    that looks each needle up in the index in turn (a nested loop over the needles), so the
-    database reads only the rows holding all of a needle's trigrams and checks each against
-    that needle alone. ``None`` where there is no such index (the caller scans)."""
+    case), found through the field's trigram index on ``UPPER(field)`` (PostgreSQL; ``None``
+    elsewhere: the caller scans).
+
+    One query: a UNION of one index scan per ``NEEDLES_PER_INDEX_SCAN`` needles, each asking
+    for an alternation of them (pg_trgm turns it into the trigrams any of them needs), so the
+    database checks only the rows holding a needle's trigrams, never every row. Not one scan
+    per needle: each GIN scan also reads the index's pending list, which a batch of updates
+    just before (the sweep's) makes long."""
     if connection.vendor != "postgresql":
         return None
     needles = sorted({n for n in needles if n})
@@ -96,15 +105,25 @@ def _indexed_candidates(model, field_name: str, needles) -> list[int] | None:
     table = connection.ops.quote_name(model._meta.db_table)
     column = connection.ops.quote_name(model._meta.get_field(field_name).column)
     pk = connection.ops.quote_name(model._meta.pk.column)
-    # bandit B608: formatted in are quoted identifiers of the model's own table; the needles
-    # are one array parameter.
-    sql = (
-        f"SELECT DISTINCT m.{pk} FROM unnest(%s::text[]) AS n(p) CROSS JOIN LATERAL ("  # noqa: S608  # nosec B608
-        f"SELECT {pk} FROM {table} WHERE UPPER({column}::text) LIKE UPPER(n.p)) AS m"
-    )
+    patterns = [
+        "|".join(_are_literal(n) for n in needles[start : start + NEEDLES_PER_INDEX_SCAN])
+        for start in range(0, len(needles), NEEDLES_PER_INDEX_SCAN)
+    ]
+    # bandit B608: formatted in are quoted identifiers of the model's own table; the patterns
+    # are parameters.
+    arm = f"SELECT {pk} FROM {table} WHERE UPPER({column}::text) ~* %s"  # noqa: S608  # nosec B608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [[f"%{_like_escape(n)}%" for n in needles]])
-        return sorted(row[0] for row in cursor.fetchall())
+        # The planner prices a regular expression per row far below its cost and reads a small
+        # table whole (5 s for 10,000 subjects against 0.5 s through the index): the index is
+        # made the only way for this statement, then the setting is put back (both local to the
+        # caller's transaction).
+        cursor.execute("SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)")
+        previous = cursor.fetchone()[0]
+        # On an error the rollback (of the transaction or savepoint) puts the setting back.
+        cursor.execute(" UNION ".join([arm] * len(patterns)), patterns)
+        found = sorted(row[0] for row in cursor.fetchall())
+        cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [previous])
+    return found
 
 
 def _candidates(model, field_name: str, patterns, has_workspace: bool, indexed: bool):

@@ -178,6 +178,33 @@ def _sign_out(rows, *, user_id: int) -> int:
     return len(rows)
 
 
+def sessions_revoke_all_many(*, user_ids) -> dict[int, int]:
+    """``sessions_revoke_all(scope=None)`` for many people (account erasure's batches): one
+    read, each session deleted from the store, one DELETE of the rows, and each person's open
+    websockets told (their memberships read once). Returns ``{user_id: sessions}``."""
+    from workspaces.models import Membership
+    from workspaces.realtime import announce_access_changed
+
+    ids = list(user_ids)
+    counts = dict.fromkeys(ids, 0)
+    rows = list(UserSession.objects.filter(user_id__in=ids).only("pk", "user_id", "sealed_key"))
+    if not rows:
+        return counts
+    store = _store()
+    for row in rows:
+        key = unseal(row.sealed_key)
+        if key:
+            store(session_key=key).delete()
+        counts[row.user_id] += 1
+    UserSession.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    signed_in = sorted({row.user_id for row in rows})
+    for user_id, workspace_id in Membership.objects.filter(user_id__in=signed_in).values_list(
+        "user_id", "workspace_id"
+    ):
+        announce_access_changed(workspace_id=workspace_id, user_id=user_id)
+    return counts
+
+
 @transaction.atomic
 def session_revoke(*, user, session_id: int, current_key: str | None, request=None) -> bool:
     """Sign out one of ``user``'s sessions (404 for anyone else's or a missing one). Audits
