@@ -38,7 +38,7 @@ from workspaces.models import (
     User,
     Workspace,
 )
-from workspaces.realtime import announce_access_changed
+from workspaces.realtime import announce_access_changed, announce_access_changed_many
 from workspaces.selectors import workspace_slug_taken
 from workspaces.signals import member_leaving, members_leaving, pending_signup_claimed
 
@@ -280,8 +280,7 @@ def member_remove_many(*, memberships, actor=None, request=None) -> int:
             actor=actor,
             request=request,
         )
-        for m in members:
-            announce_access_changed(workspace_id=workspace_id, user_id=m.user_id)
+        announce_access_changed_many([(workspace_id, m.user_id) for m in members])
     return len(locked)
 
 

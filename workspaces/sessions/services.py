@@ -183,7 +183,7 @@ def sessions_revoke_all_many(*, user_ids) -> dict[int, int]:
     read, each session deleted from the store, one DELETE of the rows, and each person's open
     websockets told (their memberships read once). Returns ``{user_id: sessions}``."""
     from workspaces.models import Membership
-    from workspaces.realtime import announce_access_changed
+    from workspaces.realtime import announce_access_changed_many
 
     ids = list(user_ids)
     counts = dict.fromkeys(ids, 0)
@@ -198,10 +198,12 @@ def sessions_revoke_all_many(*, user_ids) -> dict[int, int]:
         counts[row.user_id] += 1
     UserSession.objects.filter(pk__in=[row.pk for row in rows]).delete()
     signed_in = sorted({row.user_id for row in rows})
-    for user_id, workspace_id in Membership.objects.filter(user_id__in=signed_in).values_list(
-        "user_id", "workspace_id"
-    ):
-        announce_access_changed(workspace_id=workspace_id, user_id=user_id)
+    announce_access_changed_many(
+        (workspace_id, user_id)
+        for user_id, workspace_id in Membership.objects.filter(user_id__in=signed_in).values_list(
+            "user_id", "workspace_id"
+        )
+    )
     return counts
 
 
