@@ -41,9 +41,9 @@ def erase_field_values_many(contexts, entry) -> dict[int, dict[str, int]]:
     """``erase_field_values`` for many people: one read, one DELETE."""
     by_id = {ctx.user.pk: ctx for ctx in contexts}
     counts = {user_id: {"field_values_erased": 0} for user_id in by_id}
-    rows = CustomFieldValue.objects.filter(ticket__requester_id__in=list(by_id), field__personal=True).values_list(
-        "pk", "ticket_id", "ticket__requester_id"
-    )
+    rows = CustomFieldValue.objects.filter(
+        ticket__requester_id__in=list(by_id), field__personal=True
+    ).values_list("pk", "ticket_id", "ticket__requester_id")
     doomed = []
     for pk, ticket_id, user_id in rows:
         if ticket_id not in by_id[user_id].held.ticket_ids:

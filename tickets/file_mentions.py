@@ -235,7 +235,9 @@ def erase_file_mentions_many(contexts) -> dict[int, dict[str, int]]:
             continue
         for ctx in people:
             needles = [*ctx.all_emails, *ctx.all_names]
-            suspect = data is None or _is_document(attachment.content_type) or _mentions_in_bytes(data, needles)
+            suspect = (
+                data is None or _is_document(attachment.content_type) or _mentions_in_bytes(data, needles)
+            )
             if not suspect:
                 continue
             if attachment.pk in ctx.held.attachment_ids:

@@ -437,7 +437,9 @@ def erase_saved_views_many(contexts, entry) -> dict[int, dict[str, int]]:
     ids = [ctx.user.pk for ctx in contexts]
     counts = {user_id: {"saved_views_deleted": 0, "shared_views_kept_without_owner": 0} for user_id in ids}
     private, shared = [], []
-    for pk, user_id, is_shared in SavedView.objects.filter(owner_id__in=ids).values_list("pk", "owner_id", "shared"):
+    for pk, user_id, is_shared in SavedView.objects.filter(owner_id__in=ids).values_list(
+        "pk", "owner_id", "shared"
+    ):
         (shared if is_shared else private).append(pk)
         counts[user_id]["shared_views_kept_without_owner" if is_shared else "saved_views_deleted"] += 1
     if private:

@@ -168,7 +168,9 @@ def staff_workspace_ids(user) -> set[int]:
 
 def _workspace_ids_many(users, **filters) -> dict[int, set[int]]:
     found: dict[int, set[int]] = {user.pk: set() for user in users}
-    rows = Membership.objects.filter(user_id__in=list(found), **filters).values_list("user_id", "workspace_id")
+    rows = Membership.objects.filter(user_id__in=list(found), **filters).values_list(
+        "user_id", "workspace_id"
+    )
     for user_id, workspace_id in rows:
         found[user_id].add(workspace_id)
     return found

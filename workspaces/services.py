@@ -235,7 +235,10 @@ def member_remove_many(*, memberships, actor=None, request=None) -> int:
     if not ids:
         return 0
     locked = list(
-        Membership.objects.select_for_update().select_related("workspace", "user").filter(pk__in=ids).order_by("pk")
+        Membership.objects.select_for_update()
+        .select_related("workspace", "user")
+        .filter(pk__in=ids)
+        .order_by("pk")
     )
     by_workspace: dict[int, list[Membership]] = {}
     for membership in locked:

@@ -16,7 +16,9 @@ def erase_subject_requests(ctx, entry) -> dict[str, int]:
 def erase_subject_requests_many(contexts, entry) -> dict[int, dict[str, int]]:
     ids = [ctx.user.pk for ctx in contexts]
     counts = {user_id: {"subject_request_details_blanked": 0} for user_id in ids}
-    rows = list(SubjectRequest.objects.filter(subject_id__in=ids).exclude(details="").values_list("pk", "subject_id"))
+    rows = list(
+        SubjectRequest.objects.filter(subject_id__in=ids).exclude(details="").values_list("pk", "subject_id")
+    )
     for _pk, user_id in rows:
         counts[user_id]["subject_request_details_blanked"] += 1
     if rows:

@@ -53,12 +53,6 @@ def _people(workspace, queue, agent, count, tag):
 def _erase_counting(users):
     with CaptureQueriesContext(connection) as captured:
         erased = erase_accounts_data(User.objects.filter(pk__in=[u.pk for u in users]).order_by("pk"))
-    import collections, re, os
-    if os.environ.get("RET_DBG"):
-        shapes = collections.Counter(re.sub(r"\d+", "N", q["sql"])[:160] for q in captured.captured_queries)
-        print("###", len(users))
-        for s, n in shapes.most_common(12):
-            print(n, s)
     return len(captured.captured_queries), erased
 
 
@@ -118,7 +112,9 @@ def test_the_narrowed_scrub_still_finds_a_mention_among_common_names(workspace, 
         MessageFactory(ticket=ticket, author=agent, body=f"Anna Leeds wrote about anna{n}@example.test")
         for n in range(20)
     ]
-    naming = MessageFactory(ticket=ticket, author=agent, body="Call ANNA LEE-SMITH back (Anna.Lee@Example.test).")
+    naming = MessageFactory(
+        ticket=ticket, author=agent, body="Call ANNA LEE-SMITH back (Anna.Lee@Example.test)."
+    )
     word_inside = MessageFactory(ticket=ticket, author=agent, body="xAnna Lee-Smithy is someone else")
     ctx = _contexts([user])[0]
     entry = registry.entry_for(Message)

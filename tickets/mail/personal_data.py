@@ -94,7 +94,9 @@ def erase_inbound_emails_many(contexts, entry) -> dict[int, dict[str, int]]:
     condition = Q(sender_id__in=list(by_id))
     for address in by_address:
         condition |= Q(sender_address__iexact=address)
-    rows = InboundEmail.objects.filter(condition).values_list("pk", "sender_id", "sender_address", "ticket_id", "raw")
+    rows = InboundEmail.objects.filter(condition).values_list(
+        "pk", "sender_id", "sender_address", "ticket_id", "raw"
+    )
     storage = InboundEmail._meta.get_field("raw").storage
     order = list(by_id)
     scrubbed = []
@@ -112,7 +114,9 @@ def erase_inbound_emails_many(contexts, entry) -> dict[int, dict[str, int]]:
         counts[owner]["inbound_emails_scrubbed"] += 1
         scrubbed.append(pk)
     if scrubbed:
-        InboundEmail.objects.filter(pk__in=scrubbed).update(raw="", sender_address="", full_text="", sender=None)
+        InboundEmail.objects.filter(pk__in=scrubbed).update(
+            raw="", sender_address="", full_text="", sender=None
+        )
     return counts
 
 
