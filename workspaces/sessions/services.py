@@ -24,7 +24,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from privacy.audit import events
-from workspaces.realtime import announce_access_changed_everywhere
+from workspaces.models import Membership
+from workspaces.realtime import announce_access_changed_everywhere, announce_access_changed_many
 from workspaces.sessions import selectors
 from workspaces.sessions.devices import device_of, network_of_request
 from workspaces.sessions.keys import hash_key, seal, unseal
@@ -182,9 +183,6 @@ def sessions_revoke_all_many(*, user_ids) -> dict[int, int]:
     """``sessions_revoke_all(scope=None)`` for many people (account erasure's batches): one
     read, each session deleted from the store, one DELETE of the rows, and each person's open
     websockets told (their memberships read once). Returns ``{user_id: sessions}``."""
-    from workspaces.models import Membership
-    from workspaces.realtime import announce_access_changed_many
-
     ids = list(user_ids)
     counts = dict.fromkeys(ids, 0)
     rows = list(UserSession.objects.filter(user_id__in=ids).only("pk", "user_id", "sealed_key"))
