@@ -22,10 +22,13 @@ class TicketsConfig(AppConfig):
         from tickets.mail import personal_data as mail_personal_data
         from tickets.mail import retention as mail_retention
         from workspaces.selectors import queue_figure_register
-        from workspaces.signals import member_leaving, signup_confirmed
+        from workspaces.signals import member_leaving, members_leaving, signup_confirmed
 
         member_leaving.connect(
             workspace_extensions.participations_remove, dispatch_uid="tickets.participations_remove"
+        )
+        members_leaving.connect(
+            workspace_extensions.participations_remove_many, dispatch_uid="tickets.participations_remove_many"
         )
         signup_confirmed.connect(intake.help_requests_open, dispatch_uid="tickets.intake.help_requests_open")
         queue_figure_register("open_tickets", workspace_extensions.open_tickets_of_queue)

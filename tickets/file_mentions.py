@@ -158,3 +158,98 @@ def erase_file_mentions(ctx: ErasureContext) -> dict[str, int]:
         "others_files_flagged": flagged,
         "others_files_deleted": deleted,
     }
+
+
+def _tickets_of_many(user_ids) -> dict[int, list[int]]:
+    """``_tickets_of`` for many people in one statement: ``{ticket_id: [user_id, ...]}``."""
+    ids = list(user_ids)
+    lookups = (
+        Ticket.objects.filter(requester_id__in=ids).order_by().values_list("pk", "requester_id"),
+        Ticket.objects.filter(assignee_id__in=ids).order_by().values_list("pk", "assignee_id"),
+        TicketParticipant.objects.filter(user_id__in=ids).order_by().values_list("ticket_id", "user_id"),
+        Message.objects.filter(author_id__in=ids).order_by().values_list("ticket_id", "author_id"),
+    )
+    found: dict[int, list[int]] = {}
+    for ticket_id, user_id in lookups[0].union(*lookups[1:]):
+        people = found.setdefault(ticket_id, [])
+        if user_id not in people:
+            people.append(user_id)
+    return found
+
+
+def erase_file_mentions_many(contexts) -> dict[int, dict[str, int]]:
+    """``erase_file_mentions`` for many people: the files on any of their tickets that none of
+    them uploaded are read once; each file is searched for each person whose ticket it is on,
+    in the batch's order (as erasing them one after the other would), and written at most once."""
+    order = {ctx.user.pk: n for n, ctx in enumerate(contexts)}
+    by_user = {ctx.user.pk: ctx for ctx in contexts}
+    counts = {
+        user_id: {"others_files_rewritten": 0, "others_files_flagged": 0, "others_files_deleted": 0}
+        for user_id in by_user
+    }
+    searching = [ctx for ctx in contexts if ctx.email_pattern is not None or ctx.name_pattern is not None]
+    if not searching:
+        return {user_id: {} for user_id in by_user}
+    tickets = _tickets_of_many([ctx.user.pk for ctx in searching])
+    if not tickets:
+        return counts
+    files = (
+        Attachment.objects.filter(ticket_id__in=sorted(tickets))
+        .exclude(uploaded_by_id__in=list(by_user))
+        .select_related("ticket", "workspace")
+        .order_by("pk")
+    )
+    for attachment in files:
+        if not attachment.file.name or attachment.content_type.startswith("image/"):
+            continue
+        people = sorted(
+            (by_user[u] for u in tickets.get(attachment.ticket_id, ()) if u in by_user),
+            key=lambda ctx: order[ctx.user.pk],
+        )
+        people = [ctx for ctx in people if ctx.email_pattern is not None or ctx.name_pattern is not None]
+        if not people:
+            continue
+        data = _read(attachment)
+        if data == b"":
+            continue
+        text = None
+        if data is not None and _is_text(attachment.content_type):
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                text = None
+        if text is not None:
+            original = text
+            for ctx in people:
+                new = scrub(scrub(text, ctx.email_pattern, ctx.pseudonym), ctx.name_pattern, ctx.pseudonym)
+                if new == text:
+                    continue
+                if attachment.pk in ctx.held.attachment_ids:
+                    _flag(ctx, attachment, reason=REASON_LEGAL_HOLD, outcome=REVIEW)
+                    counts[ctx.user.pk]["others_files_flagged"] += 1
+                    continue
+                text = new
+                counts[ctx.user.pk]["others_files_rewritten"] += 1
+            if text != original:
+                _rewrite(attachment, text)
+            continue
+        for ctx in people:
+            needles = [*ctx.all_emails, *ctx.all_names]
+            suspect = (
+                data is None or _is_document(attachment.content_type) or _mentions_in_bytes(data, needles)
+            )
+            if not suspect:
+                continue
+            if attachment.pk in ctx.held.attachment_ids:
+                _flag(ctx, attachment, reason=REASON_LEGAL_HOLD, outcome=REVIEW)
+                counts[ctx.user.pk]["others_files_flagged"] += 1
+            elif ctx.file_action(attachment.workspace_id) == DELETE:
+                _flag(ctx, attachment, reason=REASON_NOT_REWRITABLE, outcome="deleted")
+                counts[ctx.user.pk]["others_files_deleted"] += attachments_delete(
+                    Attachment.objects.filter(pk=attachment.pk)
+                )
+                break  # gone: the next person's search has nothing left to look at
+            else:
+                _flag(ctx, attachment, reason=REASON_NOT_REWRITABLE, outcome=REVIEW)
+                counts[ctx.user.pk]["others_files_flagged"] += 1
+    return counts

@@ -24,10 +24,10 @@ from privacy.personal_data.erasure_context import ErasureContext
 from privacy.personal_data.export_context import CHUNK_ROWS, ExportContext, ExportFile, iso
 from privacy.personal_data.registry import DELETE, KEEP, PersonalData
 from tickets.access import visible_attachments, visible_messages, visible_tickets
-from tickets.anonymize import attachments_delete, messages_redact
+from tickets.anonymize import REDACTED_MESSAGE, attachments_delete, messages_redact
 from tickets.attachments import sanitize_filename
-from tickets.bodies import messages_rerender
-from tickets.file_mentions import erase_file_mentions
+from tickets.bodies import body_html_of, messages_rerender
+from tickets.file_mentions import erase_file_mentions, erase_file_mentions_many
 from tickets.models import (
     Attachment,
     BacklogCount,
@@ -77,6 +77,75 @@ def erase_messages(ctx: ErasureContext, entry) -> dict[str, int]:
     return {"messages_redacted": redacted, "messages_kept_as_pseudonym": kept}
 
 
+def erase_attachments_many(contexts, entry) -> dict[int, dict[str, int]]:
+    """``erase_attachments`` for many people: their uploads read and deleted together, then
+    other people's files on their tickets searched once per file (``erase_file_mentions_many``).
+    A file one of them uploaded on another's ticket is deleted with its uploader's files rather
+    than searched first."""
+    by_user = {ctx.user.pk: ctx for ctx in contexts}
+    counts = {user_id: {"files_deleted": 0} for user_id in by_user}
+    doomed = []
+    rows = Attachment.objects.filter(uploaded_by_id__in=list(by_user)).values_list("pk", "uploaded_by_id")
+    for pk, user_id in rows:
+        if pk in by_user[user_id].held.attachment_ids:
+            continue
+        doomed.append(pk)
+        counts[user_id]["files_deleted"] += 1
+    if doomed:
+        attachments_delete(Attachment.objects.filter(pk__in=doomed))
+    for user_id, found in erase_file_mentions_many(contexts).items():
+        counts[user_id].update(found)
+    return counts
+
+
+def erase_tickets_many(contexts, entry) -> dict[int, dict[str, int]]:
+    """``erase_tickets`` for many people: one read, one UPDATE."""
+    by_user = {ctx.user.pk: ctx for ctx in contexts}
+    counts = {user_id: {"ticket_subjects_redacted": 0} for user_id in by_user}
+    rows = (
+        Ticket.objects.filter(requester_id__in=list(by_user))
+        .exclude(subject=REDACTED_SUBJECT)
+        .values_list("pk", "requester_id")
+    )
+    redact = []
+    for pk, user_id in rows:
+        if pk not in by_user[user_id].held.ticket_ids:
+            redact.append(pk)
+            counts[user_id]["ticket_subjects_redacted"] += 1
+    if redact:
+        Ticket.objects.filter(pk__in=redact).update(subject=REDACTED_SUBJECT)
+    return counts
+
+
+def erase_messages_many(contexts, entry) -> dict[int, dict[str, int]]:
+    """``erase_messages`` for many people: their messages read once (ids and kinds, never
+    bodies), the requester replies still to redact read once, redacted in one UPDATE."""
+    by_user = {ctx.user.pk: ctx for ctx in contexts}
+    counts = {user_id: {"messages_redacted": 0, "messages_kept_as_pseudonym": 0} for user_id in by_user}
+    as_requester = []
+    rows = Message.objects.filter(author_id__in=list(by_user)).values_list(
+        "pk", "author_id", "kind", "workspace_id"
+    )
+    for pk, user_id, kind, workspace_id in rows:
+        ctx = by_user[user_id]
+        if pk in ctx.held.message_ids:
+            continue
+        if kind == MessageKind.REPLY and workspace_id not in ctx.staff_workspace_ids:
+            as_requester.append(pk)
+        else:
+            counts[user_id]["messages_kept_as_pseudonym"] += 1
+    if as_requester:
+        pending = Message.objects.filter(pk__in=as_requester).exclude(
+            body=REDACTED_MESSAGE, body_html=body_html_of(REDACTED_MESSAGE)
+        )
+        todo = list(pending.values_list("pk", "author_id"))
+        for _pk, user_id in todo:
+            counts[user_id]["messages_redacted"] += 1
+        if todo:
+            messages_redact(Message.objects.filter(pk__in=[pk for pk, _ in todo]))
+    return counts
+
+
 def workspace_ids_of(user) -> set[int]:
     """Workspaces where the person requested, was assigned, takes part in or wrote on a ticket."""
     ids = set(
@@ -87,6 +156,24 @@ def workspace_ids_of(user) -> set[int]:
     ids |= set(TicketParticipant.objects.filter(user_id=user.pk).values_list("workspace_id", flat=True))
     ids |= set(Message.objects.filter(author_id=user.pk).values_list("workspace_id", flat=True).distinct())
     return ids
+
+
+def workspace_ids_of_many(users) -> dict[int, set[int]]:
+    """``workspace_ids_of`` for many people in three queries."""
+    ids = [user.pk for user in users]
+    found: dict[int, set[int]] = {user_id: set() for user_id in ids}
+    tickets = Ticket.objects.filter(Q(requester_id__in=ids) | Q(assignee_id__in=ids)).values_list(
+        "requester_id", "assignee_id", "workspace_id"
+    )
+    for requester_id, assignee_id, workspace_id in tickets.distinct():
+        for user_id in (requester_id, assignee_id):
+            if user_id in found:
+                found[user_id].add(workspace_id)
+    for model, column in ((TicketParticipant, "user_id"), (Message, "author_id")):
+        rows = model.objects.filter(**{f"{column}__in": ids}).values_list(column, "workspace_id").distinct()
+        for user_id, workspace_id in rows.order_by():
+            found[user_id].add(workspace_id)
+    return found
 
 
 # Export -----------------------------------------------------------------------------------------------
@@ -345,6 +432,23 @@ def erase_saved_views(ctx: ErasureContext, entry) -> dict[str, int]:
     return {"saved_views_deleted": deleted, "shared_views_kept_without_owner": kept}
 
 
+def erase_saved_views_many(contexts, entry) -> dict[int, dict[str, int]]:
+    """``erase_saved_views`` for many people: one read, one DELETE, one UPDATE."""
+    ids = [ctx.user.pk for ctx in contexts]
+    counts = {user_id: {"saved_views_deleted": 0, "shared_views_kept_without_owner": 0} for user_id in ids}
+    private, shared = [], []
+    for pk, user_id, is_shared in SavedView.objects.filter(owner_id__in=ids).values_list(
+        "pk", "owner_id", "shared"
+    ):
+        (shared if is_shared else private).append(pk)
+        counts[user_id]["shared_views_kept_without_owner" if is_shared else "saved_views_deleted"] += 1
+    if private:
+        SavedView.objects.filter(pk__in=private).delete()
+    if shared:
+        SavedView.objects.filter(pk__in=shared).update(owner=None)
+    return counts
+
+
 def export_saved_views(ctx: ExportContext):
     """The views of the ticket list the person saved (and shared ones they created)."""
     views = SavedView.objects.filter(owner_id=ctx.user.pk)
@@ -371,7 +475,10 @@ def register_personal_data() -> None:
             subject=("requester_id", "participants__user_id"),
             export="tickets",
             erase=erase_tickets,
+            erase_many=erase_tickets_many,
             mentions=("subject",),
+            # tickets/migrations/0005_search_trigram_indexes.py
+            mentions_indexed=("subject",),
             phase=40,
             description="Subjects of the person's own tickets are redacted; tickets stay for the workspace.",
         ),
@@ -395,7 +502,9 @@ def register_personal_data() -> None:
             subject=("author_id",),
             export="messages",
             erase=erase_messages,
+            erase_many=erase_messages_many,
             mentions=("body",),
+            mentions_indexed=("body",),
             derived=messages_rerender,
             phase=40,
             description="A requester's words are redacted; an agent's stay under their pseudonym.",
@@ -409,6 +518,7 @@ def register_personal_data() -> None:
             secret_fields=("file",),
             export="attachments",
             erase=erase_attachments,
+            erase_many=erase_attachments_many,
             mentions=("original_name",),
             phase=20,
         ),
@@ -438,6 +548,7 @@ def register_personal_data() -> None:
         ),
     )
     registry.register_workspace_ids(workspace_ids_of)
+    registry.register_workspace_ids_many(workspace_ids_of, workspace_ids_of_many)
     registry.register_exporter("tickets", export_tickets, order=40, workspace_scoped=True)
     registry.register_exporter("messages", export_messages, order=50, workspace_scoped=True)
     registry.register_exporter(
@@ -451,6 +562,7 @@ def register_personal_data() -> None:
             subject=("owner_id",),
             export="saved_views",
             erase=erase_saved_views,
+            erase_many=erase_saved_views_many,
             phase=30,
             description="Views of the ticket list a person saved: their own are deleted on erasure; "
             "those shared with the workspace stay, without their creator.",

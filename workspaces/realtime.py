@@ -28,6 +28,26 @@ def announce_access_changed(*, workspace_id: int, user_id: int) -> None:
     transaction.on_commit(send)
 
 
+def announce_access_changed_many(pairs) -> None:
+    """``announce_access_changed`` for many ``(workspace_id, user_id)`` pairs (a batch of members
+    leaving): one callback after commit that sends them all from one event loop, rather than one
+    thread hop per person."""
+    groups = sorted({member_group(workspace_id, user_id) for workspace_id, user_id in pairs})
+    if not groups:
+        return
+
+    async def send_all(layer):
+        for group in groups:
+            await layer.group_send(group, {"type": ACCESS_CHANGED})
+
+    def send():
+        layer = get_channel_layer()
+        if layer is not None:
+            async_to_sync(send_all)(layer)
+
+    transaction.on_commit(send)
+
+
 def announce_access_changed_everywhere(*, user_id: int) -> None:
     """``announce_access_changed`` in every workspace of the person: a signed-out session or a
     changed password ends the live updates of the sessions it ended (each socket re-checks its

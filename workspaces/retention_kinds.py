@@ -20,7 +20,7 @@ from privacy.personal_data.retention_kinds import (
     split_held,
 )
 from workspaces.models import Membership, Role, User, Workspace
-from workspaces.services import member_remove
+from workspaces.services import member_remove, member_remove_many
 
 REQUESTERS = "requesters"
 
@@ -80,8 +80,7 @@ def requesters_act(batch: Batch) -> int:
     user_ids = [membership.user_id for membership in memberships]
     for expire in requesters_expiry_hooks():
         expire(batch, user_ids)
-    for membership in memberships:
-        member_remove(membership=membership, actor=None)
+    member_remove_many(memberships=memberships, actor=None)
     still_members = set(Membership.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True))
     users = list(
         User.objects.select_for_update()

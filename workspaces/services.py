@@ -38,9 +38,9 @@ from workspaces.models import (
     User,
     Workspace,
 )
-from workspaces.realtime import announce_access_changed
+from workspaces.realtime import announce_access_changed, announce_access_changed_many
 from workspaces.selectors import workspace_slug_taken
-from workspaces.signals import member_leaving, pending_signup_claimed
+from workspaces.signals import member_leaving, members_leaving, pending_signup_claimed
 
 logger = logging.getLogger(__name__)
 
@@ -222,6 +222,69 @@ def member_remove(*, membership: Membership, actor=None, request=None) -> None:
         request=request,
     )
     announce_access_changed(workspace_id=workspace.pk, user_id=user.pk)
+
+
+def member_remove_many(*, memberships, actor=None, request=None) -> int:
+    """``member_remove`` for many memberships at once (retention's inactive requesters, account
+    erasure's batches), set-based: the rows locked together, the queue grants and what the
+    ``members_leaving`` receivers drop removed per workspace in one statement each, the
+    memberships deleted in one statement, each person's ``member.removed`` written together
+    per workspace. The last admin is refused as ``member_remove`` refuses them. Inside the
+    caller's transaction; returns how many memberships ended."""
+    ids = [membership.pk for membership in memberships]
+    if not ids:
+        return 0
+    locked = list(
+        Membership.objects.select_for_update()
+        .select_related("workspace", "user")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    by_workspace: dict[int, list[Membership]] = {}
+    for membership in locked:
+        by_workspace.setdefault(membership.workspace_id, []).append(membership)
+    for workspace_id, members in by_workspace.items():
+        leaving_admins = {m.pk for m in members if m.role == Role.ADMIN}
+        if leaving_admins:
+            admin_ids = list(
+                Membership.objects.select_for_update()
+                .filter(workspace_id=workspace_id, role=Role.ADMIN)
+                .values_list("pk", flat=True)
+            )
+            if not [pk for pk in admin_ids if pk not in leaving_admins]:
+                raise ValidationError(LAST_ADMIN, code="last_admin")
+    for workspace_id, members in by_workspace.items():
+        user_ids = [m.user_id for m in members]
+        grants = dict.fromkeys(user_ids, 0)
+        doomed = QueueUserObjectPermission.objects.filter(
+            user_id__in=user_ids, content_object__workspace_id=workspace_id
+        )
+        rows = list(doomed.values_list("pk", "user_id"))
+        for _pk, user_id in rows:
+            grants[user_id] += 1
+        if rows:
+            QueueUserObjectPermission.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
+        elsewhere: dict[int, dict[str, int]] = {user_id: {} for user_id in user_ids}
+        for _receiver, per_user in members_leaving.send(
+            sender=Membership, workspace_id=workspace_id, user_ids=user_ids
+        ):
+            for user_id, counts in (per_user or {}).items():
+                elsewhere[user_id].update(counts or {})
+        if not members_leaving.has_listeners(Membership):
+            for user_id in user_ids:
+                for _receiver, counts in member_leaving.send(
+                    sender=Membership, workspace_id=workspace_id, user_id=user_id
+                ):
+                    elsewhere[user_id].update(counts or {})
+        Membership.objects.filter(pk__in=[m.pk for m in members]).delete()
+        events.members_removed(
+            workspace=members[0].workspace,
+            removed=[(m.user, m.role, grants[m.user_id], elsewhere[m.user_id]) for m in members],
+            actor=actor,
+            request=request,
+        )
+        announce_access_changed_many([(workspace_id, m.user_id) for m in members])
+    return len(locked)
 
 
 # Queues -----------------------------------------------------------------------------------------

@@ -13,6 +13,10 @@ mailbox and chose the password, so the sign-up's owner (privacy's sign-up) confi
 from django.dispatch import Signal
 
 member_leaving = Signal()  # kwargs: workspace_id, user_id
+# ``member_leaving`` for many people of one workspace at once (``member_remove_many``): a
+# receiver returns ``{user_id: {name: count}}``. An app connecting ``member_leaving`` connects
+# this one too: once it has receivers, the batch path sends only this one.
+members_leaving = Signal()  # kwargs: workspace_id, user_ids
 pending_signup_claimed = Signal()  # kwargs: user, request
 
 # Sent inside the transaction that confirms a self-service sign-up's address (by its link or by a

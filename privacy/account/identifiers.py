@@ -61,3 +61,40 @@ def identifiers_of(user) -> Identifiers:
     )
     names = _unique([user.display_name, *(v for k, v in past if k == IdentifierKind.NAME)])
     return Identifiers(emails=emails, names=names)
+
+
+def identifiers_of_many(users) -> dict[int, Identifiers]:
+    """``identifiers_of`` for many people in three queries: ``{user_id: Identifiers}``."""
+    users = list(users)
+    ids = [user.pk for user in users]
+    past: dict[int, list] = {}
+    for user_id, kind, value in PastIdentifier.objects.filter(user_id__in=ids).values_list(
+        "user_id", "kind", "value"
+    ):
+        past.setdefault(user_id, []).append((kind, value))
+    typed: dict[int, list] = {}
+    for user_id, value in EmailChange.objects.filter(user_id__in=ids).values_list("user_id", "new_email"):
+        typed.setdefault(user_id, []).append(value)
+    labels: dict[int, list] = {}
+    rows = (
+        AuditEvent.objects.filter(actor_id__in=ids)
+        .exclude(actor_label="")
+        .values_list("actor_id", "actor_label")
+        .distinct()
+    )
+    for user_id, label in rows:
+        labels.setdefault(user_id, []).append(label)
+    found = {}
+    for user in users:
+        mine = past.get(user.pk, [])
+        emails = _unique(
+            [
+                user.email,
+                *(v for k, v in mine if k == IdentifierKind.EMAIL),
+                *typed.get(user.pk, []),
+                *(x for x in labels.get(user.pk, []) if "@" in x),
+            ]
+        )
+        names = _unique([user.display_name, *(v for k, v in mine if k == IdentifierKind.NAME)])
+        found[user.pk] = Identifiers(emails=emails, names=names)
+    return found

@@ -568,6 +568,22 @@ def member_removed(
     )
 
 
+@_writes(actions.MEMBER_REMOVED)
+def members_removed(*, workspace, removed, actor=None, request=None) -> list[AuditEvent]:
+    """``member_removed`` for many members of one workspace, written together: ``removed`` are
+    ``(user, role, grants_removed, removed_elsewhere)``."""
+    return audit_record_many(
+        action=actions.MEMBER_REMOVED,
+        workspace=workspace,
+        actor=actor,
+        request=request,
+        items=[
+            (user, {"role": role, "grants_removed": grants, **elsewhere})
+            for user, role, grants, elsewhere in removed
+        ],
+    )
+
+
 @_writes(actions.MEMBER_INVITED)
 def member_invited(
     *, invitation, workspace, queue_ids: Iterable[int], actor=None, request=None
@@ -1187,6 +1203,18 @@ def audit_anonymized(*, user_id: int, count: int, actor=None, request=None) -> A
         target_type=USER_TARGET_TYPE,
         target_id=user_id,
         detail={"events": count},
+    )
+
+
+@_writes(actions.AUDIT_ANONYMIZED)
+def audits_anonymized(*, users_counts) -> list[AuditEvent]:
+    """``audit_anonymized`` (no actor: retention's batches) for many people, written together:
+    ``users_counts`` are ``(user, count)`` pairs (the user row is the target: its id only)."""
+    return audit_record_many(
+        action=actions.AUDIT_ANONYMIZED,
+        workspace=None,
+        actor=None,
+        items=[(user, {"events": count}) for user, count in users_counts],
     )
 
 

@@ -139,6 +139,43 @@ def audit_events_anonymize_user(*, user_id: int, actor=None, request=None, keep_
 
 
 @transaction.atomic
+def audit_events_anonymize_users(*, users) -> dict[int, int]:
+    """``audit_events_anonymize_user`` (no actor, no chain kept) for many people at once: the
+    rows are counted per person in one read, blanked in one UPDATE, and each person gets their
+    ``audit.anonymized`` event (written together). Returns ``{user_id: rows changed}``."""
+    users = {user.pk: user for user in users}
+    ids = sorted(users)
+    if not ids:
+        return {}
+    marks = ", ".join(["%s"] * len(ids))
+    # bandit B608: formatted in are the quoted table name and placeholders (%s) only.
+    where = (
+        f"personal_salt <> '' AND (actor_id IN ({marks}) OR (actor_id IS NULL AND chain = %s "  # nosec B608
+        f"AND target_type = %s AND target_id IN ({marks})))"
+    )
+    params = [*ids, ACCOUNT_CHAIN, USER_TARGET_TYPE, *[str(i) for i in ids]]
+    counts = dict.fromkeys(ids, 0)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT actor_id, target_id FROM {_table()} WHERE {where}",  # noqa: S608  # nosec B608
+            params,
+        )
+        for actor_id, target_id in cursor.fetchall():
+            owner = actor_id if actor_id is not None else int(target_id)
+            if owner in counts:
+                counts[owner] += 1
+    if any(counts.values()):
+        with audit_maintenance(), connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {_table()} SET actor_label = '', ip_address = NULL, user_agent = '', "  # noqa: S608  # nosec B608
+                f"personal_salt = '' WHERE {where}",
+                params,
+            )
+    events.audits_anonymized(users_counts=[(users[i], counts[i]) for i in ids])
+    return counts
+
+
+@transaction.atomic
 def audit_events_forget_signups(*, user_ids) -> int:
     """Blank the IP address, user agent and label of the account-chain events about sign-ups
     that were rejected or expired (the account is gone: ``account.signup`` and its kin keep no

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from privacy.personal_data.pseudonyms import mention_pattern
 
@@ -71,11 +72,13 @@ class ErasureContext:
     def all_names(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(n for n in (self.name, *self.names) if n))
 
-    @property
+    # Compiled once per person: a batch asks them for every field of every registered model,
+    # and hundreds of people's patterns overflow the ``re`` module's cache.
+    @cached_property
     def email_pattern(self) -> re.Pattern | None:
         return mention_pattern(self.all_emails)
 
-    @property
+    @cached_property
     def name_pattern(self) -> re.Pattern | None:
         return mention_pattern(self.all_names)
 

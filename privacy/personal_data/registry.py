@@ -62,6 +62,9 @@ class PersonalData:
     not_exported: str = ""
     erase: str | Callable = KEEP
     mentions: tuple[str, ...] = ()
+    # Of ``mentions``, the fields with a trigram index on ``UPPER(field)`` (PostgreSQL): erasure's
+    # mentions pass finds the rows naming the people through it instead of reading the table.
+    mentions_indexed: tuple[str, ...] = ()
     # Personal but never exported (a password hash, a session's signed blob).
     secret_fields: tuple[str, ...] = ()
     phase: int = 50
@@ -71,6 +74,10 @@ class PersonalData:
     # (audit events: done by them, or about them as the target). Export and the completeness
     # test use it.
     rows: Callable | None = None
+    # ``f(contexts, entry) -> {user_id: counts}``: ``erase`` for many people at once, set-based
+    # (a bounded number of queries per batch, not per person). It must change the same rows and
+    # give each person the counts ``erase`` would, erasing them one after the other.
+    erase_many: Callable | None = None
     model: type | None = field(default=None, compare=False)
 
     def __post_init__(self):
@@ -266,6 +273,34 @@ def workspace_ids_of(user, *, staff: bool = False) -> frozenset[int]:
         if is_staff == staff:
             ids.update(fn(user))
     return frozenset(ids)
+
+
+_WORKSPACE_IDS_MANY: dict[Callable, Callable] = {}
+
+
+def register_workspace_ids_many(fn: Callable, many: Callable[[list], dict[int, Iterable[int]]]) -> None:
+    """``many(users) -> {user_id: workspace ids}``: what the registered ``fn`` answers, for many
+    people in a bounded number of queries (account erasure's batches)."""
+    _ensure_callable(many, "register_workspace_ids_many")
+    _WORKSPACE_IDS_MANY[fn] = many
+
+
+def workspace_ids_of_many(users, *, staff: bool = False) -> dict[int, frozenset[int]]:
+    """``workspace_ids_of`` for many people: ``{user_id: workspace ids}``."""
+    users = list(users)
+    ids: dict[int, set[int]] = {user.pk: set() for user in users}
+    for fn, is_staff in _WORKSPACE_IDS:
+        if is_staff != staff:
+            continue
+        many = _WORKSPACE_IDS_MANY.get(fn)
+        if many is None:
+            for user in users:
+                ids[user.pk].update(fn(user))
+            continue
+        for user_id, found in many(users).items():
+            if user_id in ids:
+                ids[user_id].update(found)
+    return {user_id: frozenset(found) for user_id, found in ids.items()}
 
 
 def register_erasure_blocker(fn: Callable[[object], list[str]]) -> None:

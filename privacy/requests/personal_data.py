@@ -13,6 +13,19 @@ def erase_subject_requests(ctx, entry) -> dict[str, int]:
     return {"subject_request_details_blanked": blanked}
 
 
+def erase_subject_requests_many(contexts, entry) -> dict[int, dict[str, int]]:
+    ids = [ctx.user.pk for ctx in contexts]
+    counts = {user_id: {"subject_request_details_blanked": 0} for user_id in ids}
+    rows = list(
+        SubjectRequest.objects.filter(subject_id__in=ids).exclude(details="").values_list("pk", "subject_id")
+    )
+    for _pk, user_id in rows:
+        counts[user_id]["subject_request_details_blanked"] += 1
+    if rows:
+        SubjectRequest.objects.filter(pk__in=[pk for pk, _ in rows]).update(details="")
+    return counts
+
+
 def export_subject_requests(ctx: ExportContext) -> list[dict]:
     rows = (
         SubjectRequest.objects.filter(subject_id=ctx.user.pk)
@@ -44,6 +57,7 @@ def register_personal_data() -> None:
             subject=("subject_id",),
             export="subject_requests",
             erase=erase_subject_requests,
+            erase_many=erase_subject_requests_many,
             phase=60,
             description="Requests to a workspace about one's data; the record stays, the person's words go.",
         ),

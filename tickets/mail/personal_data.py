@@ -68,6 +68,58 @@ def erase_inbound_emails(ctx: ErasureContext, entry) -> dict[str, int]:
     return {"raw_emails_deleted": files, "inbound_emails_scrubbed": updated}
 
 
+def erase_failing_address_many(contexts, entry) -> dict[int, dict[str, int]]:
+    """``erase_failing_address`` for many people: one read, one DELETE."""
+    owner: dict[str, int] = {}
+    for ctx in contexts:
+        owner.setdefault(address_digest(ctx.email), ctx.user.pk)
+    counts = {ctx.user.pk: {"failing_addresses_deleted": 0} for ctx in contexts}
+    rows = list(FailingAddress.objects.filter(digest__in=list(owner)).values_list("pk", "digest"))
+    for _pk, digest in rows:
+        counts[owner[digest]]["failing_addresses_deleted"] += 1
+    if rows:
+        FailingAddress.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
+    return counts
+
+
+def erase_inbound_emails_many(contexts, entry) -> dict[int, dict[str, int]]:
+    """``erase_inbound_emails`` for many people: one read, one UPDATE. A message matching two
+    of them (sent by one from the other's address) counts for the first."""
+    by_id = {ctx.user.pk: ctx for ctx in contexts}
+    by_address: dict[str, int] = {}
+    for ctx in contexts:
+        if ctx.user.email:
+            by_address.setdefault(ctx.user.email.lower(), ctx.user.pk)
+    counts = {user_id: {"raw_emails_deleted": 0, "inbound_emails_scrubbed": 0} for user_id in by_id}
+    condition = Q(sender_id__in=list(by_id))
+    for address in by_address:
+        condition |= Q(sender_address__iexact=address)
+    rows = InboundEmail.objects.filter(condition).values_list(
+        "pk", "sender_id", "sender_address", "ticket_id", "raw"
+    )
+    storage = InboundEmail._meta.get_field("raw").storage
+    order = list(by_id)
+    scrubbed = []
+    for pk, sender_id, address, ticket_id, raw in rows.iterator(chunk_size=CHUNK_ROWS):
+        owners = [u for u in (sender_id, by_address.get((address or "").lower())) if u in by_id]
+        # The first of them to be erased (the order of the batch) whose hold does not keep it.
+        owners = sorted(set(owners), key=order.index)
+        owners = [u for u in owners if ticket_id not in by_id[u].held.ticket_ids]
+        if not owners:
+            continue
+        owner = owners[0]
+        if raw:
+            delete_stored_file_on_commit(storage=storage, name=raw)
+            counts[owner]["raw_emails_deleted"] += 1
+        counts[owner]["inbound_emails_scrubbed"] += 1
+        scrubbed.append(pk)
+    if scrubbed:
+        InboundEmail.objects.filter(pk__in=scrubbed).update(
+            raw="", sender_address="", full_text="", sender=None
+        )
+    return counts
+
+
 def export_inbound_emails(ctx: ExportContext):
     rows = _of_person(ctx.user).select_related("workspace", "ticket", "mailbox").order_by("received_at", "pk")
     for row in rows.iterator(chunk_size=CHUNK_ROWS):
@@ -104,6 +156,7 @@ def register_personal_data() -> None:
             secret_fields=("digest",),
             export=EXPORT_SECTION,
             erase=erase_failing_address,
+            erase_many=erase_failing_address_many,
             phase=30,
             description="Mail to the person's address failed for good; nothing is sent to it.",
         ),
@@ -118,6 +171,7 @@ def register_personal_data() -> None:
             subject=("sender_id", "sender_address=email"),
             export="inbound_emails",
             erase=erase_inbound_emails,
+            erase_many=erase_inbound_emails_many,
             mentions=("reason",),
             phase=20,
             description="Raw messages deleted; address and full text blanked; what happened stays.",

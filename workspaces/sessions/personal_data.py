@@ -30,6 +30,11 @@ def erase_sessions(ctx: ErasureContext, entry) -> dict[str, int]:
     return {"session_rows_deleted": services.sessions_revoke_all(user=ctx.user, scope=None)}
 
 
+def erase_sessions_many(contexts, entry) -> dict[int, dict[str, int]]:
+    found = services.sessions_revoke_all_many(user_ids=[ctx.user.pk for ctx in contexts])
+    return {user_id: {"session_rows_deleted": n} for user_id, n in found.items()}
+
+
 def sign_out_everywhere(user) -> None:
     """Deactivation hook: an account asking to be deleted is signed out on every browser."""
     services.sessions_revoke_all(user=user, scope=None)
@@ -44,6 +49,7 @@ def register_personal_data() -> None:
             secret_fields=("key_hash", "sealed_key"),
             export=EXPORT_SECTION,
             erase=erase_sessions,
+            erase_many=erase_sessions_many,
             phase=5,
             description="The browsers the person is signed in on; erasure signs each out.",
         ),

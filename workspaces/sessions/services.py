@@ -24,7 +24,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from privacy.audit import events
-from workspaces.realtime import announce_access_changed_everywhere
+from workspaces.models import Membership
+from workspaces.realtime import announce_access_changed_everywhere, announce_access_changed_many
 from workspaces.sessions import selectors
 from workspaces.sessions.devices import device_of, network_of_request
 from workspaces.sessions.keys import hash_key, seal, unseal
@@ -176,6 +177,32 @@ def _sign_out(rows, *, user_id: int) -> int:
         # Their open websockets keep their access until told (tickets.consumers).
         announce_access_changed_everywhere(user_id=user_id)
     return len(rows)
+
+
+def sessions_revoke_all_many(*, user_ids) -> dict[int, int]:
+    """``sessions_revoke_all(scope=None)`` for many people (account erasure's batches): one
+    read, each session deleted from the store, one DELETE of the rows, and each person's open
+    websockets told (their memberships read once). Returns ``{user_id: sessions}``."""
+    ids = list(user_ids)
+    counts = dict.fromkeys(ids, 0)
+    rows = list(UserSession.objects.filter(user_id__in=ids).only("pk", "user_id", "sealed_key"))
+    if not rows:
+        return counts
+    store = _store()
+    for row in rows:
+        key = unseal(row.sealed_key)
+        if key:
+            store(session_key=key).delete()
+        counts[row.user_id] += 1
+    UserSession.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    signed_in = sorted({row.user_id for row in rows})
+    announce_access_changed_many(
+        (workspace_id, user_id)
+        for user_id, workspace_id in Membership.objects.filter(user_id__in=signed_in).values_list(
+            "user_id", "workspace_id"
+        )
+    )
+    return counts
 
 
 @transaction.atomic
