@@ -184,7 +184,9 @@ def seed(tickets: int, media_root: Path) -> dict:
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=100_000)
-    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="Rows per transaction (default: the command's own)."
+    )
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_URL)
     parser.add_argument("--keep", action="store_true", help="Keep the bench database and media folder.")
     options = parser.parse_args(argv)
@@ -209,7 +211,9 @@ def main(argv=None) -> dict:
     preview_seconds, _, preview_out, _ = manage(["enforce_retention", "--dry-run", "--json"], env)
     due = json.loads(preview_out)["workspaces"][0]["kinds"]["tickets"]["due"]
     load_before = os.getloadavg()[0]
-    sweep = ["enforce_retention", f"--batch-size={options.batch_size}", "--json"]
+    sweep = ["enforce_retention", "--json"]
+    if options.batch_size:
+        sweep.append(f"--batch-size={options.batch_size}")
     seconds, usage, out, peak_kib = manage(sweep, env)
     load_after = os.getloadavg()[0]
     peak_mib = peak_kib / 1024
@@ -225,7 +229,7 @@ def main(argv=None) -> dict:
     files_left = sum(1 for _ in (var_dir / "media" / "attachments").rglob("bench-*"))
     result = {
         "tickets": options.tickets,
-        "batch_size": options.batch_size,
+        "batch_size": options.batch_size or "default",
         "seed_seconds": round(seed_seconds, 1),
         "preview_seconds": round(preview_seconds, 2),
         "preview_due": due,
