@@ -27,6 +27,7 @@ from privacy.personal_data.retention_kinds import (
 from tickets.anonymize import (
     BATCH,
     RETENTION_MESSAGE,
+    IdsIn,
     attachments_expire,
     messages_anonymize,
     tickets_anonymize,
@@ -90,15 +91,15 @@ def due_attachments(workspace_id: int, policy, holds: HoldSet, now):
 
 
 def ticket_file_names(ids) -> list[str]:
-    return list(Attachment.objects.filter(ticket_id__in=ids).values_list("file", flat=True))
+    return list(Attachment.objects.filter(IdsIn("ticket_id", ids)).order_by().values_list("file", flat=True))
 
 
 def note_file_names(ids) -> list[str]:
-    return list(Attachment.objects.filter(message_id__in=ids).values_list("file", flat=True))
+    return list(Attachment.objects.filter(IdsIn("message_id", ids)).order_by().values_list("file", flat=True))
 
 
 def attachment_file_names(ids) -> list[str]:
-    return list(Attachment.objects.filter(pk__in=ids).values_list("file", flat=True))
+    return list(Attachment.objects.filter(IdsIn("pk", ids)).order_by().values_list("file", flat=True))
 
 
 # Acting on one batch ------------------------------------------------------------------------------------
