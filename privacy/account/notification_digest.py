@@ -27,6 +27,12 @@ logger = logging.getLogger(__name__)
 
 def _send_digest(user_id: int) -> bool:
     with transaction.atomic():
+        # The person first: row by row, two runs could each lock some of their queued rows (one
+        # skips what the other just took) and send them two digests. Whoever holds the person
+        # sends them one; the other run skips them.
+        person = QueuedNotification.user.field.related_model.objects.select_for_update(skip_locked=True)
+        if not list(person.filter(pk=user_id).values_list("pk", flat=True)):
+            return False
         entries = list(
             QueuedNotification.objects.select_for_update(skip_locked=True)
             .filter(user_id=user_id)
