@@ -39,6 +39,16 @@ REASON_LEGAL_HOLD = "legal_hold"
 REVIEW, DELETE = "review", "delete"
 
 
+def _text_of(attachment, data: bytes | None) -> str | None:
+    """The file's bytes as text, when it is a text file in UTF-8; None otherwise."""
+    if data is None or not _is_text(attachment.content_type):
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def _is_text(content_type: str) -> bool:
     content_type = (content_type or "").split(";")[0].strip().lower()
     return content_type.startswith("text/") or content_type in TEXT_TYPES
@@ -124,12 +134,7 @@ def erase_file_mentions(ctx: ErasureContext) -> dict[str, int]:
         data = _read(attachment)
         if data == b"":
             continue
-        text = None
-        if data is not None and _is_text(attachment.content_type):
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                text = None
+        text = _text_of(attachment, data)
         if text is not None:
             new = scrub(scrub(text, email_pattern, ctx.pseudonym), name_pattern, ctx.pseudonym)
             if new == text:
@@ -212,12 +217,7 @@ def erase_file_mentions_many(contexts) -> dict[int, dict[str, int]]:
         data = _read(attachment)
         if data == b"":
             continue
-        text = None
-        if data is not None and _is_text(attachment.content_type):
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                text = None
+        text = _text_of(attachment, data)
         if text is not None:
             original = text
             for ctx in people:
