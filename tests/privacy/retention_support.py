@@ -145,3 +145,23 @@ def set_policy(workspace, **values):
         setattr(policy, name, value)
     policy.save()
     return policy
+
+
+def closed_tickets_with_pseudonyms(workspace, queue, count: int, *, tag: str):
+    """``count`` closed tickets, each with its own requester and participant (pseudonyms already
+    made) and its creation event: a batch whose statements can be counted."""
+    from privacy.personal_data.pseudonyms import pseudonym_for
+    from tests.factories import UserFactory
+
+    agent = UserFactory()
+    tickets = []
+    for number in range(count):
+        requester = requester_in(workspace, display_name=f"Requester {tag}{number}").user
+        participant = UserFactory(display_name=f"Colleague {tag}{number}")
+        ticket = closed_ticket(workspace, queue, requester=requester, agent=agent, participant=participant)
+        ticket_event(ticket, requester)
+        # Existing pseudonyms: the statements to create missing ones depend on code collisions.
+        pseudonym_for(requester)
+        pseudonym_for(participant)
+        tickets.append(ticket)
+    return tickets

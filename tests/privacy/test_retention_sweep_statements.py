@@ -6,11 +6,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from privacy.personal_data.pseudonyms import pseudonym_for
 from privacy.retention.models import PendingFileDeletion
-from tests.factories import UserFactory
 from tests.privacy import retention_support
-from tests.privacy.retention_support import closed_ticket, file_exists, requester_in, set_policy, ticket_event
+from tests.privacy.retention_support import file_exists, set_policy
 from tickets.anonymize import RETENTION_MESSAGE, RETENTION_SUBJECT
 from tickets.models import Attachment, Message, Ticket
 
@@ -20,19 +18,7 @@ frozen = retention_support.frozen
 sweep = retention_support.sweep
 
 
-def _due(workspace, queue, count: int, *, tag: str):
-    agent = UserFactory()
-    tickets = []
-    for number in range(count):
-        requester = requester_in(workspace, display_name=f"Requester {tag}{number}").user
-        participant = UserFactory(display_name=f"Colleague {tag}{number}")
-        ticket = closed_ticket(workspace, queue, requester=requester, agent=agent, participant=participant)
-        ticket_event(ticket, requester)
-        # Existing pseudonyms: the statements to create missing ones depend on code collisions.
-        pseudonym_for(requester)
-        pseudonym_for(participant)
-        tickets.append(ticket)
-    return tickets
+_due = retention_support.closed_tickets_with_pseudonyms
 
 
 def _sweep_statements(sweep, batches: list) -> int:

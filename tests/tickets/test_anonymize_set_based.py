@@ -8,28 +8,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from privacy.audit.models import AuditEvent
-from privacy.personal_data.pseudonyms import pseudonym_for
-from tests.factories import UserFactory
-from tests.privacy.retention_support import closed_ticket, file_exists, requester_in, ticket_event
+from tests.privacy import retention_support
+from tests.privacy.retention_support import file_exists
 from tickets.anonymize import RETENTION_MESSAGE, RETENTION_SUBJECT, tickets_anonymize
 from tickets.models import Attachment, Message, Ticket, TicketParticipant
 
 pytestmark = pytest.mark.django_db
 
 
-def _tickets(workspace, queue, count: int, *, tag: str):
-    agent = UserFactory()
-    tickets = []
-    for number in range(count):
-        requester = requester_in(workspace, display_name=f"Requester {tag}{number}").user
-        participant = UserFactory(display_name=f"Colleague {tag}{number}")
-        ticket = closed_ticket(workspace, queue, requester=requester, agent=agent, participant=participant)
-        ticket_event(ticket, requester)
-        # Existing pseudonyms: the statements to create missing ones depend on code collisions.
-        pseudonym_for(requester)
-        pseudonym_for(participant)
-        tickets.append(ticket)
-    return tickets
+_tickets = retention_support.closed_tickets_with_pseudonyms
 
 
 def _anonymize(workspace, tickets, capture):
