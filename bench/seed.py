@@ -473,7 +473,10 @@ class _Loader:
                 next_ticket += 1
                 created = first + step * (number - 1) + timedelta(seconds=rng.randint(0, 59))
                 q = 0 if number == n else randrange(len(queue_ids))
-                if number % heavy_every == 0 or number == n:
+                # Off the multiples of BIG_EVERY, so the export subject holds the same threads at
+                # every size (one 50-message thread: the newest ticket), not one per 2,000 tickets.
+                heavy = number % heavy_every == heavy_every // 3 and number + heavy_every <= n
+                if heavy or number == n:
                     requester = heavy_id
                 elif number % erase_every == erase_every // 2:
                     requester = erase_id
