@@ -8,21 +8,21 @@ as the pages: a requester's search never matches the text of an internal note.
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Exists, IntegerField, OuterRef, Q, Subquery
+from django.db.models import IntegerField, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
-from tickets import reads, search, workspace_cache
+from tickets import compiled_queries, reads, search, workspace_cache
 from tickets.access import messages_of_ticket, visible_messages, visible_tickets
 from tickets.macros.access import workspace_macros
 from tickets.mail.selectors import email_full_text_of_message
 from tickets.models import Attachment, Message, Status, Ticket, TicketParticipant
 from tickets.tags import tickets_tagged
-from workspaces.access import queue_grants, queues_granted_to
+from workspaces.access import granted_queue_ids, queue_grants, queues_granted_to
 from workspaces.models import Membership, Queue, Role, User, Workspace
 
 PAGE_SIZE = 50
@@ -169,14 +169,23 @@ def list_choices(membership: Membership) -> ListChoices:
     when the member may work it (``queues_for_filter``), and its staff. None for requesters."""
     if not membership.is_staff:
         return ListChoices()
-    queues = Queue.objects.of_workspace(membership.workspace_id).order_by("name")
+    workspace_id = membership.workspace_id
+    shown = workspace_cache.read(
+        workspace_id,
+        {
+            workspace_cache.QUEUES: lambda: workspace_queues(workspace_id),
+            workspace_cache.STAFF: lambda: list(staff_members(workspace_id)),
+        },
+    )
+    all_queues = shown[workspace_cache.QUEUES]
+    granted = all_queues
     if not membership.is_admin:
-        grants = queue_grants(workspace_id=membership.workspace_id, user_id=membership.user_id)
-        queues = queues.annotate(granted=Exists(grants.filter(content_object_id=OuterRef("pk"))))
-    all_queues = list(queues)
-    granted = [queue for queue in all_queues if getattr(queue, "granted", True)]
-    staff = list(staff_members(membership.workspace_id))
-    return ListChoices(queues=granted, all_queues=all_queues, staff=staff)
+        # Read on every request: a revoked grant hides the queue's tickets at once.
+        ids = set(
+            granted_queue_ids(membership.user_id, workspace_id).values_list("content_object_id", flat=True)
+        )
+        granted = [queue for queue in all_queues if queue.pk in ids]
+    return ListChoices(queues=granted, all_queues=all_queues, staff=shown[workspace_cache.STAFF])
 
 
 def workspace_queues(workspace_id: int) -> list[Queue]:
@@ -393,27 +402,16 @@ def ticket_list_page(
     sort = filters.sort if filters.sort in SORTS else DEFAULT_SORT
     if sort in STAFF_ONLY_SORTS and not membership.is_staff:
         sort = DEFAULT_SORT
-    tickets = filtered_tickets(
-        membership=membership, filters=filters, base=listed_tickets(membership, choices)
-    )
-    if membership.is_staff:
-        # Requesters' rows show no queue, requester nor assignee (tickets.list_rows). The queue
-        # is taken from the page's choices when read (every queue of the workspace is there).
-        related = ("requester", "assignee") if choices is not None else ("queue", "requester", "assignee")
-        tickets = tickets.select_related(*related).defer(*_ROW_UNUSED)
-    tickets = reads.with_seen_at(tickets, membership)
-    hits = None
     if query:
+        tickets = _page_base(membership, filters, choices)
         hits = search.search(tickets, searchable_messages(membership), query, staff=membership.is_staff)
         if filters.sort in ("", RELEVANCE):
             return _relevance_page(membership, tickets, hits, after, before, page_size, choices)
-        tickets = tickets.filter(id__in=hits.ranked_ids)
+    else:
+        hits = None
     name = sort_field(sort, membership)
     descending = filters.descending
     if sort in URGENCY_SORTS:
-        # Only tickets with something due: paused, solved and SLA-less tickets have no place in
-        # an order of due times (and the partial index covers exactly these rows).
-        tickets = tickets.filter(**{f"{name}__isnull": False})
         descending = not descending
     forward = True
     cursor = decode_cursor(after, sort)
@@ -422,16 +420,45 @@ def ticket_list_page(
         forward = cursor is None
     # Walking down the index: a descending list read forwards, or an ascending one read back.
     down = descending == forward
-    if cursor is not None:
-        value, pk = cursor
-        if down:
-            tickets = tickets.filter(Q(**{f"{name}__lt": value}) | Q(**{name: value, "id__lt": pk}))
-            tickets = tickets.filter(**{f"{name}__lte": value})
-        else:
-            tickets = tickets.filter(Q(**{f"{name}__gt": value}) | Q(**{name: value, "id__gt": pk}))
-            tickets = tickets.filter(**{f"{name}__gte": value})
-    order = (f"-{name}", "-id") if down else (name, "id")
-    rows = list(tickets.order_by(*order)[: page_size + 1])
+
+    def build(value=None, pk=None):
+        tickets = _page_base(membership, filters, choices)
+        if hits is not None:
+            tickets = tickets.filter(id__in=hits.ranked_ids)
+        if sort in URGENCY_SORTS:
+            # Only tickets with something due: paused, solved and SLA-less tickets have no place
+            # in an order of due times (and the partial index covers exactly these rows).
+            tickets = tickets.filter(**{f"{name}__isnull": False})
+        if value is not None:
+            if down:
+                tickets = tickets.filter(Q(**{f"{name}__lt": value}) | Q(**{name: value, "id__lt": pk}))
+                tickets = tickets.filter(**{f"{name}__lte": value})
+            else:
+                tickets = tickets.filter(Q(**{f"{name}__gt": value}) | Q(**{name: value, "id__gt": pk}))
+                tickets = tickets.filter(**{f"{name}__gte": value})
+        order = (f"-{name}", "-id") if down else (name, "id")
+        return tickets.order_by(*order)[: page_size + 1]
+
+    values = {"value": cursor[0], "pk": cursor[1]} if cursor is not None else {}
+    if hits is not None:
+        rows = list(build(**values))
+    else:
+        # Everything the SQL is made of but the cursor (see compiled_queries).
+        granted = tuple(queue.pk for queue in choices.queues) if choices is not None else None
+        shape = (
+            "ticket_list_page",
+            connection.vendor,
+            membership.workspace_id,
+            membership.user_id,
+            membership.role,
+            choices is None,
+            granted,
+            astuple(filters),
+            sort,
+            down,
+            page_size,
+        )
+        rows = compiled_queries.rows_of(shape, build, values)
     more = len(rows) > page_size
     rows = rows[:page_size]
     _attach_queues(rows, membership, choices)
@@ -449,6 +476,20 @@ def ticket_list_page(
         page.newer_cursor = encode_cursor(rows[0], sort, name) if more else None
         page.older_cursor = encode_cursor(rows[-1], sort, name)
     return page
+
+
+def _page_base(membership: Membership, filters: TicketFilters, choices: ListChoices | None):
+    """The member's filtered tickets as a list page reads them: the row's related people, the
+    read markers."""
+    tickets = filtered_tickets(
+        membership=membership, filters=filters, base=listed_tickets(membership, choices)
+    )
+    if membership.is_staff:
+        # Requesters' rows show no queue, requester nor assignee (tickets.list_rows). The queue
+        # is taken from the page's choices when read (every queue of the workspace is there).
+        related = ("requester", "assignee") if choices is not None else ("queue", "requester", "assignee")
+        tickets = tickets.select_related(*related).defer(*_ROW_UNUSED)
+    return reads.with_seen_at(tickets, membership)
 
 
 def _attach_queues(rows, membership, choices) -> None:

@@ -1,6 +1,10 @@
-"""What every staff ticket page shows of its workspace and that changes rarely (its queues, its
-macros): kept in the cache, read in one round trip, and forgotten whenever one of them is saved
-or deleted.
+"""What every staff page shows of its workspace and that changes rarely (its queues, its macros,
+its staff as the filters' and bulk bar's choices): kept in the cache, read in one round trip, and
+forgotten whenever one of them is saved or deleted (staff: a membership saved or ending, a staff
+member's name, address or active flag changed).
+
+Only what pages offer is kept here, never what decides access: which queues an agent may work
+is read from the grants on every request (``tickets.selectors.list_choices``).
 
 A change forgets at once (the next page reads afresh) and again when its transaction commits (a
 page that read the old rows meanwhile and stored them is not kept). ``TTL`` bounds what a write
@@ -12,11 +16,16 @@ from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 
 from tickets.macros.models import Macro
-from workspaces.models import Queue
+from workspaces.models import Membership, Queue, Role, User
+from workspaces.signals import member_leaving, members_leaving
 
 TTL = 10 * 60
 QUEUES = "queues"
 MACROS = "macros"
+STAFF = "staff"
+# The user fields a staff choice shows (tickets.selectors.staff_members): saving others (a sign-in's
+# last_login, a password) leaves the cached choices as they are.
+STAFF_FIELDS = frozenset({"display_name", "email", "is_active"})
 
 
 def _key(workspace_id: int, name: str) -> str:
@@ -56,10 +65,39 @@ def _forgetting(name: str):
 
 _forget_queues = _forgetting(QUEUES)
 _forget_macros = _forgetting(MACROS)
+STAFF_ROLES = (Role.ADMIN, Role.AGENT)
+
+
+def _forget_staff_of_membership(sender, instance, created=False, **kwargs):
+    # A requester joining changes no staff; any other save may (a role changed either way).
+    if created and instance.role not in STAFF_ROLES:
+        return
+    forget(instance.workspace_id, STAFF)
+
+
+def _forget_staff_leaving(sender, workspace_id, **kwargs):
+    """``member_leaving`` / ``members_leaving``: whoever leaves, the workspace's staff is read
+    afresh (the memberships go in one statement that sends no ``post_delete``)."""
+    forget(workspace_id, STAFF)
+
+
+def _forget_staff_of_user(sender, instance, created=False, update_fields=None, **kwargs):
+    if created or (update_fields is not None and not STAFF_FIELDS.intersection(update_fields)):
+        return
+    staff_of = Membership.objects.filter(user_id=instance.pk, role__in=STAFF_ROLES)
+    for workspace_id in staff_of.values_list("workspace_id", flat=True):
+        forget(workspace_id, STAFF)
 
 
 def connect() -> None:
-    """From ``TicketsConfig.ready``: any saved or deleted queue or macro forgets its workspace's."""
+    """From ``TicketsConfig.ready``: any saved or deleted queue or macro forgets its workspace's;
+    a membership saved or ending, or a person's name, address or active flag saved, its staff."""
     for model, receiver in ((Queue, _forget_queues), (Macro, _forget_macros)):
         for when, signal in (("saved", post_save), ("deleted", post_delete)):
             signal.connect(receiver, sender=model, dispatch_uid=f"workspace_cache.{model.__name__}.{when}")
+    post_save.connect(
+        _forget_staff_of_membership, sender=Membership, dispatch_uid="workspace_cache.Membership.saved"
+    )
+    post_save.connect(_forget_staff_of_user, sender=User, dispatch_uid="workspace_cache.User.saved")
+    for name, signal in (("member_leaving", member_leaving), ("members_leaving", members_leaving)):
+        signal.connect(_forget_staff_leaving, sender=Membership, dispatch_uid=f"workspace_cache.{name}")

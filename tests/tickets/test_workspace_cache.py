@@ -1,14 +1,20 @@
-"""tickets/workspace_cache.py: a staff ticket page reads its workspace's queues and macros from
-the cache, and shows a queue or a macro saved, renamed or deleted since on its next view."""
+"""tickets/workspace_cache.py: staff pages read their workspace's queues, macros and staff from
+the cache, and show a queue, a macro or a staff member saved, renamed, removed or erased since on
+their next view."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from privacy.account.erasure import erase_accounts_data, erasure_request, erasure_run
+from privacy.account.profile import profile_update
 from tests.conftest import make_member
 from tests.tickets.test_macros import personal, shared
 from tests.tickets.ticket_helpers import url
 from tickets.macros.services import macro_delete
 from workspaces.models import Role
-from workspaces.services import queue_create, queue_rename
+from workspaces.services import member_remove, member_set_role, queue_create, queue_rename
 
 pytestmark = pytest.mark.django_db
 
@@ -44,3 +50,53 @@ def test_a_requester_gets_no_macro_even_from_a_warm_cache(workspace, ticket, age
     login(agent).get(url(workspace, "", ticket.number))  # fills the workspace's cache
     page = login(requester).get(url(workspace, "", ticket.number)).content.decode()
     assert "macro-composer" not in page and str(shared_macro.name) not in page
+
+
+def _offered_people(page: str) -> str:
+    """The list's assignee filter (its options), where the workspace's staff is offered."""
+    start = page.index('name="assignee"')
+    return page[start : page.index("</select>", start)]
+
+
+def test_the_list_offers_staff_as_they_are_now(workspace, queue, admin, agent, login):
+    other = make_member(workspace, Role.AGENT, display_name="Ada Lovelace")
+    client = login(admin)
+    assert "Ada Lovelace" in _offered_people(client.get(url(workspace)).content.decode())
+    profile_update(user=other.user, display_name="Ada King", language="", time_zone="")
+    offered = _offered_people(client.get(url(workspace)).content.decode())
+    assert "Ada King" in offered and "Ada Lovelace" not in offered
+    member_set_role(membership=other, role=Role.REQUESTER, actor=admin.user)
+    assert "Ada King" not in _offered_people(client.get(url(workspace)).content.decode())
+    member_set_role(membership=other, role=Role.AGENT, actor=admin.user)
+    assert "Ada King" in _offered_people(client.get(url(workspace)).content.decode())
+    member_remove(membership=other, actor=admin.user)
+    assert "Ada King" not in _offered_people(client.get(url(workspace)).content.decode())
+
+
+def test_an_erased_agent_is_no_longer_offered(workspace, admin, login):
+    leaving = make_member(workspace, Role.AGENT, display_name="Grace Hopper")
+    client = login(admin)
+    assert "Grace Hopper" in _offered_people(client.get(url(workspace)).content.decode())
+    erasure = erasure_request(user=leaving.user)
+    erasure_run(erasure_id=erasure.pk, force=True)
+    assert "Grace Hopper" not in client.get(url(workspace)).content.decode()
+
+
+def test_agents_erased_in_a_batch_are_no_longer_offered(workspace, admin, login):
+    leaving = [make_member(workspace, Role.AGENT, display_name=f"Batch Agent {n}") for n in range(2)]
+    client = login(admin)
+    assert "Batch Agent 1" in _offered_people(client.get(url(workspace)).content.decode())
+    erase_accounts_data([member.user for member in leaving])
+    assert "Batch Agent" not in client.get(url(workspace)).content.decode()
+
+
+def test_a_sign_in_keeps_the_cached_staff(workspace, admin, agent, login):
+    client = login(admin)
+    client.get(url(workspace))
+    with CaptureQueriesContext(connection) as warm:
+        client.get(url(workspace))
+    agent.user.last_login = timezone.now()
+    agent.user.save(update_fields=["last_login"])
+    with CaptureQueriesContext(connection) as after:
+        client.get(url(workspace))
+    assert len(after) == len(warm)

@@ -1,0 +1,118 @@
+"""tickets/compiled_queries.py: the list page's SQL is put together once per shape and then only
+run, yet every view still shows the data as it is now (restrictions, grants, new tickets) and
+the same rows the ORM would read."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tests.conftest import make_member
+from tests.factories import TicketFactory
+from tests.tickets.ticket_helpers import url
+from tickets import compiled_queries
+from tickets.models import Ticket
+from tickets.selectors import TicketFilters, list_choices, ticket_list_page
+from workspaces.models import Role
+from workspaces.restriction import member_restrict
+from workspaces.services import queue_revoke
+
+pytestmark = pytest.mark.django_db
+
+
+def numbers(response):
+    return [t.number for t in response.context["tickets"]]
+
+
+@pytest.fixture
+def listed(workspace, queue, other_queue, requester):
+    """Two tickets in the agent's queue, one in another queue, one by a second requester."""
+    other = make_member(workspace, Role.REQUESTER)
+    now = timezone.now()
+    made = {}
+    for number, (where, who) in enumerate(
+        [(queue, requester), (queue, requester), (other_queue, requester), (queue, other)], start=1
+    ):
+        made[number] = TicketFactory(
+            workspace=workspace,
+            queue=where,
+            requester=who.user,
+            number=number,
+            updated_at=now - timedelta(minutes=number),
+        )
+    return {"tickets": made, "other": other}
+
+
+def test_a_kept_list_query_still_reads_restrictions_made_since(workspace, agent, admin, listed, login):
+    client = login(agent)
+    view = url(workspace) + "?view=all"
+    assert numbers(client.get(view)) == [1, 2, 4]
+    assert numbers(client.get(view)) == [1, 2, 4]  # the second view runs the kept SQL
+    member_restrict(membership=listed["other"], reason="Asked to stop processing", actor=admin.user)
+    assert numbers(client.get(view)) == [1, 2]
+
+
+def test_a_revoked_queue_leaves_the_list_on_the_next_view(workspace, queue, agent, admin, listed, login):
+    client = login(agent)
+    view = url(workspace) + "?view=all"
+    assert numbers(client.get(view)) == [1, 2, 4]
+    queue_revoke(queue=queue, membership=agent, actor=admin.user)
+    assert numbers(client.get(view)) == []
+
+
+def test_a_new_ticket_shows_on_the_next_view(workspace, queue, agent, requester, listed, login):
+    client = login(agent)
+    view = url(workspace) + "?view=all"
+    client.get(view)
+    TicketFactory(
+        workspace=workspace, queue=queue, requester=requester.user, number=9, updated_at=timezone.now()
+    )
+    assert numbers(client.get(view)) == [9, 1, 2, 4]
+
+
+@pytest.mark.parametrize("sort", ["updated", "number", "priority"])
+def test_pages_read_through_kept_sql_are_the_orm_s_pages(
+    admin, workspace, queue, requester, sort, monkeypatch
+):
+    base = timezone.now() - timedelta(days=1)
+    for number in range(1, 12):
+        TicketFactory(
+            workspace=workspace,
+            queue=queue,
+            requester=requester.user,
+            number=number,
+            updated_at=base + timedelta(minutes=number // 2),
+        )
+    filters = TicketFilters(sort=sort)
+    choices = list_choices(admin)
+
+    def walk():
+        pages, cursor = [], None
+        while True:
+            page = ticket_list_page(
+                membership=admin, filters=filters, after=cursor, page_size=3, choices=choices
+            )
+            pages.append([(t.pk, t.number, t.requester.email, t.seen_at) for t in page.tickets])
+            if page.older_cursor is None:
+                return pages
+            cursor = page.older_cursor
+
+    kept = walk()
+    monkeypatch.setattr(
+        compiled_queries, "rows_of", lambda shape, build, values=None: list(build(**(values or {})))
+    )
+    assert kept == walk()
+    assert sorted(pk for page in kept for pk, *_ in page) == sorted(
+        Ticket.objects.values_list("pk", flat=True)
+    )
+
+
+def test_the_second_view_builds_no_queryset_for_the_page(workspace, agent, listed, login, monkeypatch):
+    client = login(agent)
+    view = url(workspace) + "?view=all"
+    client.get(view)
+    built = []
+    real = compiled_queries._compile
+    monkeypatch.setattr(compiled_queries, "_compile", lambda *args: built.append(args) or real(*args))
+    assert numbers(client.get(view)) == [1, 2, 4]
+    assert built == []

@@ -1,0 +1,126 @@
+"""Model queries whose SQL is put together once per process and then only run.
+
+The ticket list asks the same question of the database on every view of a member's list (the
+same visibility subqueries, filters, joins and order), and building and compiling that
+queryset cost more Python than the database took to answer it. ``rows_of`` keeps, per *shape*
+(everything the SQL text is made of), the compiled SQL with its parameters and the compiler's
+description of the columns, and turns the rows into model instances as Django's ``ModelIterable``
+does.
+
+What changes from one run of a shape to the next (a page's cursor) is passed as ``values``: the
+queryset is built once with stand-in values of the same type, and the parameters that hold
+them are replaced on every run. A stand-in the backend rewrote (SQLite sends datetimes as text)
+is not found, and such a shape is not kept: the query then runs through the ORM every time.
+Whatever changes with the data (tickets, restrictions, read markers) is read by the SQL itself,
+never frozen into it.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models.query import get_related_populators
+
+_KEPT = 512
+_COMPILED: dict = {}
+# Stand-ins no real value takes: a time before any ticket, ids below zero.
+_STAND_IN_TIME = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
+_STAND_IN_INT = -7_654_321
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    compiler: object
+    sql: str
+    params: tuple
+    slots: tuple  # (parameter index, name of the value it takes)
+    init_list: list
+    model_fields: slice
+    populators: list
+
+
+def _stand_ins(values: dict) -> dict:
+    stand_ins = {}
+    for n, (name, value) in enumerate(sorted(values.items())):
+        if isinstance(value, datetime):
+            stand_ins[name] = _STAND_IN_TIME + timedelta(microseconds=n)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            stand_ins[name] = _STAND_IN_INT - n
+        else:
+            raise TypeError(f"{name}: only datetimes and integers can vary between runs")
+    return stand_ins
+
+
+def _compile(queryset, stand_ins: dict) -> _Compiled | None:
+    compiler = queryset.query.get_compiler(using=queryset.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return None
+    slots = []
+    for index, param in enumerate(params):
+        for name, stand_in in stand_ins.items():
+            if type(param) is type(stand_in) and param == stand_in:
+                slots.append((index, name))
+    if {name for _, name in slots} != set(stand_ins) or queryset._known_related_objects:
+        return None
+    klass_info, select = compiler.klass_info, compiler.select
+    fields = klass_info["select_fields"]
+    model_fields = slice(fields[0], fields[-1] + 1)
+    return _Compiled(
+        compiler=compiler,
+        sql=sql,
+        params=tuple(params),
+        slots=tuple(slots),
+        init_list=[column[0].target.attname for column in select[model_fields]],
+        model_fields=model_fields,
+        populators=get_related_populators(klass_info, select, queryset.db),
+    )
+
+
+def rows_of(shape, build, values: dict | None = None) -> list:
+    """The model instances of ``build(**values)``, a model queryset (``select_related`` and
+    annotations welcome), its SQL compiled once per ``shape``.
+
+    ``shape`` must name everything ``build`` puts into the SQL except ``values`` (datetimes and
+    integers that change between runs, e.g. a page's cursor)."""
+    values = values or {}
+    key = (shape, tuple(sorted(values)))
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        stand_ins = _stand_ins(values)
+        compiled = _compile(build(**stand_ins), stand_ins)
+        if compiled is None:
+            return list(build(**values))
+        if len(_COMPILED) >= _KEPT:
+            _COMPILED.clear()
+        _COMPILED[key] = compiled
+    params = list(compiled.params)
+    for index, name in compiled.slots:
+        params[index] = values[name]
+    # A copy per run: the kept compiler came from another request, perhaps another thread's
+    # connection.
+    compiler = copy.copy(compiled.compiler)
+    compiler.connection = connections[compiler.using]
+    with compiler.connection.cursor() as cursor:
+        cursor.execute(compiled.sql, params)
+        fetched = cursor.fetchall()
+    return list(_instances(compiled, compiler, fetched))
+
+
+def _instances(compiled: _Compiled, compiler, fetched):
+    """What ``ModelIterable`` yields for these rows (no known related objects)."""
+    model = compiler.klass_info["model"]
+    db = compiler.using
+    annotations = compiler.annotation_col_map
+    for row in compiler.results_iter([fetched]):
+        obj = model.from_db(db, compiled.init_list, row[compiled.model_fields])
+        for populator in compiled.populators:
+            populator.populate(row, obj)
+        for name, position in (annotations or {}).items():
+            setattr(obj, name, row[position])
+        yield obj
