@@ -588,13 +588,16 @@ def queue_staff(*, queue: Queue):
     """Active admins of the queue's workspace and active agents granted the queue: the people
     who may be assigned its tickets and who hear about new ones."""
     granted = queue_grants().filter(content_object_id=queue.pk).values("user_id")
+    # One filter call: its conditions on ``memberships`` hold for the same membership. Split in
+    # two calls, the role was checked on any membership of the person, so an admin of another
+    # workspace who was a requester here counted as this queue's staff.
     return (
         User.objects.filter(
+            Q(memberships__role=Role.ADMIN) | Q(memberships__role=Role.AGENT, pk__in=granted),
             is_active=True,
             memberships__workspace_id=queue.workspace_id,
             memberships__restricted_at__isnull=True,
         )
-        .filter(Q(memberships__role=Role.ADMIN) | Q(memberships__role=Role.AGENT, pk__in=granted))
         .order_by("display_name", "email")
         .distinct()
     )
