@@ -16,7 +16,8 @@ from django.db import connection
 from django.db.models import IntegerField, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
-from tickets import compiled_queries, reads, search, workspace_cache
+from helpdesk import compiled_queries
+from tickets import reads, search, workspace_cache
 from tickets.access import messages_of_ticket, visible_messages, visible_tickets
 from tickets.macros.access import workspace_macros
 from tickets.mail.selectors import email_full_text_of_message
@@ -555,10 +556,15 @@ def ticket_messages(*, membership: Membership, ticket: Ticket, full_emails: bool
     body was trimmed from ("" for none), read in the same query.
     """
     messages = messages_of_ticket(membership, ticket)
-    rows = messages.select_related("author").order_by("created_at", "id")
-    if full_emails:
-        rows = rows.annotate(email_full_text=email_full_text_of_message())
-    conversation = list(rows)
+
+    def build(ticket_id):
+        rows = messages_of_ticket(membership, Ticket(pk=ticket_id)).select_related("author")
+        if full_emails:
+            rows = rows.annotate(email_full_text=email_full_text_of_message())
+        return rows.order_by("created_at", "id")
+
+    shape = ("ticket_messages", connection.vendor, membership.workspace_id, membership.role, full_emails)
+    conversation = compiled_queries.rows_of(shape, build, {"ticket_id": ticket.pk})
     files = {}
     if conversation:
         attachments = Attachment.objects.filter(

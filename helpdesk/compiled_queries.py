@@ -30,6 +30,7 @@ _COMPILED: dict = {}
 # Stand-ins no real value takes: a time before any ticket, ids below zero.
 _STAND_IN_TIME = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
 _STAND_IN_INT = -7_654_321
+_BIGINT = (-(2**63), 2**63 - 1)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,12 @@ class _Compiled:
     init_list: list
     model_fields: slice
     populators: list
+
+
+def _keepable(value) -> bool:
+    if isinstance(value, datetime):
+        return True
+    return isinstance(value, int) and not isinstance(value, bool) and _BIGINT[0] <= value <= _BIGINT[1]
 
 
 def _stand_ins(values: dict) -> dict:
@@ -89,6 +96,10 @@ def rows_of(shape, build, values: dict | None = None) -> list:
     ``shape`` must name everything ``build`` puts into the SQL except ``values`` (datetimes and
     integers that change between runs, e.g. a page's cursor)."""
     values = values or {}
+    if not all(_keepable(value) for value in values.values()):
+        # None, or out of any column's range: the ORM knows what such a lookup means ("IS NULL",
+        # often "no row"), which the kept SQL would not.
+        return list(build(**values))
     key = (shape, tuple(sorted(values)))
     compiled = _COMPILED.get(key)
     if compiled is None:

@@ -1,4 +1,4 @@
-"""tickets/compiled_queries.py: the list page's SQL is put together once per shape and then only
+"""helpdesk/compiled_queries.py: the list page's SQL is put together once per shape and then only
 run, yet every view still shows the data as it is now (restrictions, grants, new tickets) and
 the same rows the ORM would read."""
 
@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from helpdesk import compiled_queries
 from tests.conftest import make_member
 from tests.factories import TicketFactory
 from tests.tickets.ticket_helpers import url
-from tickets import compiled_queries
 from tickets.models import Ticket
 from tickets.selectors import TicketFilters, list_choices, ticket_list_page
 from workspaces.models import Role
@@ -116,3 +116,29 @@ def test_the_second_view_builds_no_queryset_for_the_page(workspace, agent, liste
     monkeypatch.setattr(compiled_queries, "_compile", lambda *args: built.append(args) or real(*args))
     assert numbers(client.get(view)) == [1, 2, 4]
     assert built == []
+
+
+@pytest.mark.parametrize("number", [2**31, 2**63, 10**30])
+def test_a_ticket_number_out_of_range_is_not_found(workspace, admin, listed, login, number):
+    client = login(admin)
+    client.get(url(workspace, "", 1))  # the member's ticket query is kept
+    assert client.get(f"/w/{workspace.slug}/tickets/{number}/").status_code == 404
+
+
+def test_a_cursor_out_of_range_shows_a_page_not_an_error(workspace, admin, listed, login):
+    client = login(admin)
+    view = url(workspace) + "?view=all&sort=number"
+    client.get(view)
+    response = client.get(view + f"&after={10**19}_{10**19}")
+    assert response.status_code == 200
+
+
+def test_a_value_the_kept_sql_cannot_take_goes_through_the_orm(workspace, admin, listed):
+    def build(user_id):
+        return Ticket.objects.filter(workspace_id=workspace.pk, assignee_id=user_id).order_by("pk")
+
+    shape = ("test_assignee", "any")
+    assert compiled_queries.rows_of(shape, build, {"user_id": admin.user_id}) == []
+    # None means "IS NULL" to the ORM; the kept SQL would compare with NULL and match nothing.
+    unassigned = compiled_queries.rows_of(shape, build, {"user_id": None})
+    assert [t.number for t in unassigned] == [1, 2, 3, 4]
