@@ -27,9 +27,12 @@ from django.db.models.query import get_related_populators
 
 _KEPT = 512
 _COMPILED: dict = {}
-# Stand-ins no real value takes: a time before any ticket, ids below zero.
+_MISSING = object()
+# Stand-ins no real value takes: a time before any ticket, and integers near the top of a
+# 32-bit column (below zero or above it, the ORM rules a lookup on a positive or 32-bit field
+# out before it writes any SQL).
 _STAND_IN_TIME = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
-_STAND_IN_INT = -7_654_321
+_STAND_IN_INT = 2_147_480_017
 _BIGINT = (-(2**63), 2**63 - 1)
 
 
@@ -56,7 +59,7 @@ def _stand_ins(values: dict) -> dict:
         if isinstance(value, datetime):
             stand_ins[name] = _STAND_IN_TIME + timedelta(microseconds=n)
         elif isinstance(value, int) and not isinstance(value, bool):
-            stand_ins[name] = _STAND_IN_INT - n
+            stand_ins[name] = _STAND_IN_INT + 7919 * n
         else:
             raise TypeError(f"{name}: only datetimes and integers can vary between runs")
     return stand_ins
@@ -101,15 +104,16 @@ def rows_of(shape, build, values: dict | None = None) -> list:
         # often "no row"), which the kept SQL would not.
         return list(build(**values))
     key = (shape, tuple(sorted(values)))
-    compiled = _COMPILED.get(key)
-    if compiled is None:
+    compiled = _COMPILED.get(key, _MISSING)
+    if compiled is _MISSING:
         stand_ins = _stand_ins(values)
         compiled = _compile(build(**stand_ins), stand_ins)
-        if compiled is None:
-            return list(build(**values))
         if len(_COMPILED) >= _KEPT:
             _COMPILED.clear()
+        # A shape that cannot be kept is remembered too, so it is not tried on every run.
         _COMPILED[key] = compiled
+    if compiled is None:
+        return list(build(**values))
     params = list(compiled.params)
     for index, name in compiled.slots:
         params[index] = values[name]
