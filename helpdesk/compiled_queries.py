@@ -41,7 +41,7 @@ class _Compiled:
     compiler: object
     sql: str
     params: tuple
-    slots: tuple  # (parameter index, name of the value it takes)
+    slots: tuple  # (parameter index, name of the value it takes, its type)
     init_list: list
     model_fields: slice
     populators: list
@@ -74,9 +74,11 @@ def _compile(queryset, stand_ins: dict) -> _Compiled | None:
     slots = []
     for index, param in enumerate(params):
         for name, stand_in in stand_ins.items():
-            if type(param) is type(stand_in) and param == stand_in:
-                slots.append((index, name))
-    if {name for _, name in slots} != set(stand_ins) or queryset._known_related_objects:
+            # The backend may have wrapped it (psycopg's Int4 for a 32-bit column): each run's
+            # value is wrapped the same way.
+            if isinstance(param, type(stand_in)) and param == stand_in:
+                slots.append((index, name, type(param)))
+    if {name for _, name, _ in slots} != set(stand_ins) or queryset._known_related_objects:
         return None
     klass_info, select = compiler.klass_info, compiler.select
     fields = klass_info["select_fields"]
@@ -115,8 +117,9 @@ def rows_of(shape, build, values: dict | None = None) -> list:
     if compiled is None:
         return list(build(**values))
     params = list(compiled.params)
-    for index, name in compiled.slots:
-        params[index] = values[name]
+    for index, name, kind in compiled.slots:
+        value = values[name]
+        params[index] = value if isinstance(value, kind) else kind(value)
     # A copy per run: the kept compiler came from another request, perhaps another thread's
     # connection.
     compiler = copy.copy(compiled.compiler)
