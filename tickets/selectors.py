@@ -336,16 +336,38 @@ def capped_filter_counts(
     )
     compiled = _COUNT_SQL.get(shape)
     if compiled is None:
-        base = listed_tickets(membership, choices)
+        bases = _count_bases(membership, choices)
         tickets = {
-            key: filtered_tickets(membership=membership, filters=chosen, base=base)
+            (key, part): filtered_tickets(membership=membership, filters=chosen, base=base)
             for key, chosen in filters.items()
+            for part, base in bases.items()
         }
         compiled = _capped_count_sql(membership.workspace_id, tickets, cap)
         if len(_COUNT_SQL) >= _COUNT_SQL_KEPT:
             _COUNT_SQL.clear()
         _COUNT_SQL[shape] = compiled
-    return _run_counts(*compiled)
+    counts = dict.fromkeys(filters, 0)
+    for (key, _part), counted in _run_counts(*compiled).items():
+        counts[key] = min(cap, counts[key] + counted)
+    return counts
+
+
+def _count_bases(membership: Membership, choices: ListChoices | None) -> dict:
+    """The member's tickets as the counts read them: staff's in one piece; a requester's as the
+    tickets they requested and, apart, those they take part in without having requested them
+    (together the requester's ``visible_tickets``). Counted apart and added up, the requested
+    ones are read from the requester index alone; as one "id in (either)" set, each count
+    looked up every one of the requester's tickets by id (1,000 row reads per count)."""
+    if membership.is_staff:
+        return {"all": listed_tickets(membership, choices)}
+    workspace_id, user_id = membership.workspace_id, membership.user_id
+    taking_part = TicketParticipant.objects.filter(workspace_id=workspace_id, user_id=user_id)
+    return {
+        "requested": Ticket.objects.filter(workspace_id=workspace_id, requester_id=user_id),
+        "taking_part": Ticket.objects.filter(
+            workspace_id=workspace_id, id__in=taking_part.values("ticket_id")
+        ).exclude(requester_id=user_id),
+    }
 
 
 def _capped_count_sql(workspace_id: int, tickets: dict, cap: int):

@@ -9,7 +9,7 @@ from guardian.shortcuts import assign_perm
 from tests.conftest import make_member
 from tests.tickets.ticket_helpers import new_ticket, url
 from tickets import list_views
-from tickets.models import Status, Ticket
+from tickets.models import Status, Ticket, TicketParticipant
 from workspaces.models import QUEUE_PERMISSION, Role
 
 
@@ -88,6 +88,34 @@ def test_counts_follow_the_tickets_when_their_query_is_reused(
 def test_the_counts_endpoint_answers_for_the_members_own_tickets(workspace, requester, login, desk):
     counts = login(requester).get(url(workspace) + "counts/").json()
     assert counts == {"all": "5", "open": "3", "done": "2"}
+
+
+def test_a_requester_s_counts_take_in_the_tickets_they_take_part_in_once(
+    workspace, queue, requester, agent, login, desk
+):
+    # Counted as requested + taking part (selectors._count_bases): a ticket they requested and
+    # also take part in counts once; one of another requester they were added to counts too;
+    # one they requested that was anonymized away from them does not.
+    other = make_member(workspace, Role.REQUESTER)
+    theirs = new_ticket(other, queue, subject="Someone else's, open")
+    Ticket.objects.filter(pk=theirs.pk).update(status=Status.OPEN)
+    TicketParticipant.objects.create(workspace=workspace, ticket=theirs, user=requester.user)
+    TicketParticipant.objects.create(workspace=workspace, ticket=desk["mine"], user=requester.user)
+    new_ticket(other, queue, subject="Not theirs at all")
+    client = login(requester)
+    assert client.get(url(workspace) + "counts/").json() == {"all": "6", "open": "4", "done": "2"}
+    Ticket.objects.filter(pk=desk["closed"].pk).update(requester=None)
+    assert client.get(url(workspace) + "counts/").json() == {"all": "5", "open": "4", "done": "1"}
+
+
+def test_a_requester_s_counts_are_capped_across_both_parts(workspace, queue, requester, login, monkeypatch):
+    monkeypatch.setattr(list_views, "COUNT_CAP", 3)
+    other = make_member(workspace, Role.REQUESTER)
+    for n in range(2):
+        new_ticket(requester, queue, subject=f"Mine {n}")
+        joined = new_ticket(other, queue, subject=f"Joined {n}")
+        TicketParticipant.objects.create(workspace=workspace, ticket=joined, user=requester.user)
+    assert login(requester).get(url(workspace) + "counts/").json()["all"] == "2+"
 
 
 def test_a_search_from_the_box_looks_beyond_the_view(workspace, agent, login, desk):
