@@ -197,10 +197,12 @@ def count_of(membership, filters: TicketFilters) -> int:
     return tickets.order_by().values("id")[: list_views.COUNT_CAP].count()
 
 
-def count_parts(membership, views: list[SavedView], choices=None) -> tuple[dict, dict[str, int]]:
+def count_parts(
+    membership, views: list[SavedView], choices=None, *, searches: bool = True
+) -> tuple[dict, dict[str, int]]:
     """For the first COUNTED_VIEWS of ``views``: ({key: filters to count}, {key: count}). A view
-    with a search is counted by the search itself; the others are left to one capped count
-    query with the built-in views' (``list_views.counts``)."""
+    with a search is counted by the search itself (not at all with ``searches=False``); the
+    others are left to one capped count query with the built-in views' (``list_views.counts``)."""
     counted = views[:COUNTED_VIEWS]
     if not counted:
         return {}, {}
@@ -209,10 +211,16 @@ def count_parts(membership, views: list[SavedView], choices=None) -> tuple[dict,
     for view in counted:
         filters = _filters_with(form, view.params)
         if filters.q.strip():
-            known[view.key] = count_of(membership, filters)
+            if searches:
+                known[view.key] = count_of(membership, filters)
         else:
             to_count[view.key] = filters
     return to_count, known
+
+
+def searched_views(views: list[SavedView]) -> set[str]:
+    """Keys of the counted views that hold a search text."""
+    return {view.key for view in views[:COUNTED_VIEWS] if any(v.strip() for v in view.params.get("q", []))}
 
 
 def counts(membership, views: list[SavedView]) -> dict[str, int]:
@@ -222,21 +230,29 @@ def counts(membership, views: list[SavedView]) -> dict[str, int]:
     return {**capped_filter_counts(membership=membership, filters=to_count, cap=cap), **known}
 
 
-def list_counts(membership, views: list[SavedView], choices=None) -> dict[str, int]:
+def list_counts(membership, views: list[SavedView], choices=None, *, searches: bool = True) -> dict[str, int]:
     """{key: count} of the built-in views and the counted saved views: one query for all of
-    them but the saved searches. ``choices``: the page's ``selectors.list_choices``."""
-    to_count, known = count_parts(membership, views, choices)
+    them but the saved searches, each its own search (left out with ``searches=False``: the list
+    page has them counted after it loads, static/js/view_counts.js). ``choices``: the page's
+    ``selectors.list_choices``."""
+    to_count, known = count_parts(membership, views, choices, searches=searches)
     return {**list_views.counts(membership, to_count, choices), **known}
 
 
 def views_with_counts(
     membership, views: list[SavedView], counted: dict[str, int] | None = None
 ) -> list[tuple[SavedView, str | None]]:
-    """The views, each with its count as shown ("999+" past the cap; None past COUNTED_VIEWS)."""
+    """The views, each with its count as shown ("999+" past the cap; None past COUNTED_VIEWS;
+    "" for a saved search not counted yet: the page fetches it once loaded)."""
     counted = counts(membership, views) if counted is None else counted
-    return [
-        (view, list_views.count_label(counted[view.key]) if view.key in counted else None) for view in views
-    ]
+    later = searched_views(views)
+
+    def shown(view):
+        if view.key in counted:
+            return list_views.count_label(counted[view.key])
+        return "" if view.key in later else None
+
+    return [(view, shown(view)) for view in views]
 
 
 # Writes -----------------------------------------------------------------------------------------------

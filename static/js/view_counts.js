@@ -1,5 +1,7 @@
 /* The list views' counts stay current: when the live list changes (static/js/live.js adds,
- * updates or removes rows), the counts are fetched again, at most once a second. */
+ * updates or removes rows), the counts are fetched again, at most once a second. Saved searches
+ * come without a count (data-later: a search is not run while the page is built) and are
+ * fetched once the page has loaded. */
 (function () {
   "use strict";
   var nav = document.querySelector("nav.list-views[data-counts-url]");
@@ -18,7 +20,12 @@
         if (!counts) return;
         nav.querySelectorAll(".view-count[data-view]").forEach(function (badge) {
           var value = counts[badge.dataset.view];
-          if (value !== undefined && badge.textContent !== String(value)) badge.textContent = value;
+          if (value === undefined) return;
+          if (badge.textContent !== String(value)) badge.textContent = value;
+          if (badge.hasAttribute("data-later")) {
+            badge.removeAttribute("data-later");
+            badge.hidden = false;
+          }
         });
       })
       .catch(function () { /* offline: the counts wait for the next change */ })
@@ -30,4 +37,5 @@
   }
 
   new MutationObserver(schedule).observe(rows, { childList: true, subtree: true, characterData: true });
+  if (nav.querySelector(".view-count[data-later]")) refresh();
 })();

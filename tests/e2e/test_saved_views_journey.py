@@ -79,3 +79,26 @@ def test_save_a_view_reload_use_it_and_an_admin_shares_one(
     other_page.get_by_role("link", name="Manage views").click()
     expect(other_page.get_by_text("Shared by an admin")).to_be_visible()
     expect(other_page.get_by_role("button", name="Delete Low priority")).to_have_count(0)
+
+
+def test_a_saved_search_shows_its_count_once_the_page_has_loaded(
+    live_asgi, new_page, sign_in, workspace, queue, requester
+):
+    # The list page is built without running saved searches; static/js/view_counts.js fetches
+    # their counts from the counts endpoint right after the page loads.
+    agent = agent_of(workspace, queue, display_name="Sam Searcher")
+    off_loop(new_ticket, requester, queue, subject="Printer jammed again")
+    off_loop(new_ticket, requester, queue, subject="Printer out of toner")
+    off_loop(new_ticket, requester, queue, subject="Password reset")
+    list_url = f"{live_asgi}/w/{workspace.slug}/tickets/"
+
+    page = new_page()
+    sign_in(page, live_asgi, agent.user.email, PASSWORD)
+    page.goto(f"{list_url}?q=printer")
+    expect(page.locator("tr.ticket-row")).to_have_count(2)
+    page.get_by_text("Save this view").click()
+    page.get_by_label("View name").fill("Printers")
+    page.get_by_role("button", name="Save view").click()
+    page.goto(list_url)
+    views = page.get_by_role("navigation", name="Views")
+    expect(views.get_by_role("link", name="Printers 2")).to_be_visible()
