@@ -25,23 +25,25 @@ from workspaces.models import Membership, QueueUserObjectPermission, User
 
 SIZE = 200
 # What the seed made at this size before it loaded through COPY with deferred indexes (and what
-# it still makes on SQLite): the loader may get faster, the data must stay the same.
+# it still makes on SQLite): the loader may get faster, the data must stay the same. (Changed
+# once on purpose, alike on every backend: the export subject's tickets moved off the 50-message
+# threads, so the exported requester holds the same data at every size.)
 COUNTS = {
     "tickets": 220,
-    "messages": 774,
-    "attachments": 83,
+    "messages": 780,
+    "attachments": 87,
     "participants": 11,
     "audit_events": 220,
     "users": 58,
     "memberships": 58,
     "queue_grants": 22,
     "ticket_metrics": 220,
-    "backlog_rows": 27,
+    "backlog_rows": 29,
     "tags": 0,
     "saved_views": 0,
 }
-STATUSES = {"closed": 108, "new": 23, "open": 28, "pending": 29, "solved": 32}
-KINDS = {"note": 183, "reply": 591}
+STATUSES = {"closed": 102, "new": 26, "open": 33, "pending": 20, "solved": 39}
+KINDS = {"note": 190, "reply": 590}
 
 
 def quiet(*args):
@@ -96,11 +98,11 @@ def test_the_seed_makes_the_same_rows_on_every_backend():
     assert {row["status"]: row["n"] for row in statuses} == STATUSES
     kinds = Message.objects.values("kind").annotate(n=Count("id")).order_by("kind")
     assert {row["kind"]: row["n"] for row in kinds} == KINDS
-    assert Ticket.objects.filter(subject__contains=SEARCH_TERM).count() == 2
-    assert Message.objects.filter(body__contains=SEARCH_TERM).count() == 17
-    assert TicketMetrics.objects.filter(first_response_at__isnull=False).count() == 148
-    assert TicketMetrics.objects.filter(solved_at__isnull=False).count() == 140
-    assert BacklogCount.objects.aggregate(open=Sum("open"))["open"] == 80
+    assert Ticket.objects.filter(subject__contains=SEARCH_TERM).count() == 1
+    assert Message.objects.filter(body__contains=SEARCH_TERM).count() == 16
+    assert TicketMetrics.objects.filter(first_response_at__isnull=False).count() == 142
+    assert TicketMetrics.objects.filter(solved_at__isnull=False).count() == 141
+    assert BacklogCount.objects.aggregate(open=Sum("open"))["open"] == 79
     # The audit chain the seed wrote directly verifies, and its heads point at its ends.
     assert {head.last_seq for head in AuditChainHead.objects.all()} == {SIZE, 20}
     call_command("verify_audit_log", stdout=open("/dev/null", "w"))  # noqa: SIM115
