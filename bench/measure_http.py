@@ -332,6 +332,18 @@ def discover(client: Client, fixture: dict, *, deep_pages: int) -> list[Scenario
             detail={"rows": len(ticket_numbers(saved.text)) if saved_ok else 0},
         )
     )
+    # What that page fetches once loaded: every view's count, the saved search's included.
+    counts = client.get(f"{base}counts/", cookie=saved_cookie) if saved_ok else None
+    counts_ok = counts is not None and counts.status == 200
+    scenarios.append(
+        Scenario(
+            "view_counts",
+            "view counts the list fetches once loaded (10 saved views, one a search)",
+            f"{base}counts/" if counts_ok else None,
+            saved_cookie or "",
+            note="" if counts_ok else f"{NOT_AVAILABLE} (no counts endpoint)",
+        )
+    )
 
     variant("search", "agent ticket list, search for a rare word", f"{base}?q={fixture['search_term']}")
     variant(

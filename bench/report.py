@@ -15,6 +15,7 @@ HTTP_ROWS = [
     "floor",
     "list_first",
     "list_saved_views",
+    "view_counts",
     "list_filtered",
     "list_deep",
     "search",
