@@ -35,14 +35,12 @@ from privacy.personal_data.pseudonyms import pseudonym_labels_ensure
 from tickets import reports
 from tickets.attachments import attachment_files_delete_on_commit
 from tickets.bodies import body_html_of
+from tickets.markers import REDACTED_MESSAGE, RETENTION_MESSAGE, RETENTION_SUBJECT
 from tickets.models import Attachment, CustomField, CustomFieldValue, Message, Ticket, TicketParticipant
 from workspaces.models import Workspace
 
 logger = logging.getLogger(__name__)
 
-REDACTED_MESSAGE = "[Removed: the author of this message deleted their account.]"
-RETENTION_MESSAGE = "[Removed by the workspace's retention policy.]"
-RETENTION_SUBJECT = "[Removed by retention policy]"
 # Tickets per statement when a requester's tickets are anonymized (the sweep's own batch size is
 # DEFAULT_BATCH in privacy/retention/sweep.py): the statements cost the same per call whatever
 # their size, and 2,000 ids stay well under SQLite's bound parameters.
