@@ -107,6 +107,23 @@ class InRows(Func):
         return f"{column} = ANY(ARRAY{rows})", params
 
 
+class PairsIn(Func):
+    """``(a, b) IN (subquery of pairs)`` as a filter (row values: PostgreSQL, SQLite 3.15+).
+
+    Evaluated once and hashed, where a correlated subquery per row ("the requester of this
+    row's ticket") runs an index probe per message, and made PostgreSQL estimate the batch's
+    message statements costly enough to JIT-compile them (70 ms a batch of compiling)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, first: str, second: str, rows):
+        super().__init__(F(first), F(second), Subquery(rows))
+
+    def as_sql(self, compiler, connection, **extra):
+        (first, p1), (second, p2), (rows, p3) = (compiler.compile(e) for e in self.source_expressions)
+        return f"({first}, {second}) IN {rows}", [*p1, *p2, *p3]
+
+
 def _fit(model, field_name: str, value: str) -> str:
     max_length = model._meta.get_field(field_name).max_length
     return value[:max_length] if max_length else value
@@ -254,11 +271,14 @@ def tickets_anonymize(
         Attachment.objects.filter(IdsIn("ticket_id", ticket_ids))
     )
     words = Message.objects.filter(IdsIn("ticket_id", ticket_ids))
-    requester = Ticket.objects.filter(pk=OuterRef("ticket_id")).order_by().values("requester_id")[:1]
-    participant = TicketParticipant.objects.filter(
-        ticket_id=OuterRef("ticket_id"), user_id=OuterRef("author_id")
+    # Written by the ticket's requester or one of its participants.
+    requesters = Ticket.objects.filter(IdsIn("pk", ticket_ids)).values("pk", "requester_id")
+    participants = TicketParticipant.objects.filter(IdsIn("ticket_id", ticket_ids)).values(
+        "ticket_id", "user_id"
     )
-    by_people = Q(author_id=Subquery(requester)) | Q(Exists(participant))
+    by_people = Q(PairsIn("ticket_id", "author_id", requesters.order_by())) | Q(
+        PairsIn("ticket_id", "author_id", participants.order_by())
+    )
     marker_html = body_html_of(body_marker)
     changed = ~Q(body=body_marker, body_html=marker_html)
     tally = words.aggregate(redacted=Count("pk", filter=changed), unlinked=Count("pk", filter=by_people))
