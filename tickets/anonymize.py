@@ -31,7 +31,7 @@ from privacy.audit.log import chain_for
 from privacy.audit.maintenance import audit_events_anonymize_targets
 from privacy.audit.models import AuditEvent
 from privacy.personal_data.models import Pseudonym
-from privacy.personal_data.pseudonyms import pseudonym_labels_ensure
+from privacy.personal_data.pseudonyms import pseudonyms_ensure
 from tickets import reports
 from tickets.attachments import attachment_files_delete_on_commit
 from tickets.bodies import body_html_of
@@ -265,7 +265,7 @@ def tickets_anonymize(
     now = now or timezone.now()
     people = _ticket_people(ticket_ids)
     # Only the missing ones: most people of a batch were already given one by an earlier batch.
-    pseudonym_labels_ensure([person for person, has in people.items() if not has])
+    pseudonyms_ensure([person for person, has in people.items() if not has])
     counts = {"audit_events_anonymized": _forget_events(workspace_id, _ticket_sources(ticket_ids), people)}
     counts["attachments_deleted"] = attachments_delete(
         Attachment.objects.filter(IdsIn("ticket_id", ticket_ids))
