@@ -523,6 +523,8 @@ def register_personal_data() -> None:
             erase=erase_attachments,
             erase_many=erase_attachments_many,
             mentions=("original_name",),
+            # tickets/migrations/0025_attachment_name_trigram_index.py
+            mentions_indexed=("original_name",),
             phase=20,
         ),
     )
