@@ -28,6 +28,7 @@ from tickets.anonymize import REDACTED_MESSAGE, attachments_delete, messages_red
 from tickets.attachments import sanitize_filename
 from tickets.bodies import body_html_of, messages_rerender
 from tickets.file_mentions import erase_file_mentions, erase_file_mentions_many
+from tickets.markers import RETENTION_MESSAGE, RETENTION_SUBJECT
 from tickets.models import (
     Attachment,
     BacklogCount,
@@ -477,8 +478,9 @@ def register_personal_data() -> None:
             erase=erase_tickets,
             erase_many=erase_tickets_many,
             mentions=("subject",),
-            # tickets/migrations/0005_search_trigram_indexes.py
+            # tickets/migrations/0005_search_trigram_indexes.py, 0024 (without the marker)
             mentions_indexed=("subject",),
+            mentions_index_skips=(("subject", RETENTION_SUBJECT),),
             phase=40,
             description="Subjects of the person's own tickets are redacted; tickets stay for the workspace.",
         ),
@@ -505,6 +507,7 @@ def register_personal_data() -> None:
             erase_many=erase_messages_many,
             mentions=("body",),
             mentions_indexed=("body",),
+            mentions_index_skips=(("body", RETENTION_MESSAGE),),
             derived=messages_rerender,
             phase=40,
             description="A requester's words are redacted; an agent's stay under their pseudonym.",
@@ -520,6 +523,8 @@ def register_personal_data() -> None:
             erase=erase_attachments,
             erase_many=erase_attachments_many,
             mentions=("original_name",),
+            # tickets/migrations/0025_attachment_name_trigram_index.py
+            mentions_indexed=("original_name",),
             phase=20,
         ),
     )

@@ -31,6 +31,7 @@ from django.db.models.functions import Cast, Upper
 from django.utils.safestring import SafeString, mark_safe
 
 from helpdesk.text import strip_bidi
+from tickets.markers import RETENTION_MESSAGE, RETENTION_SUBJECT
 
 SEARCH_CAP = 1000
 MAX_WORDS = 8
@@ -257,6 +258,13 @@ class _SqliteFts(Func):
         return f"{id_sql} IN (SELECT rowid FROM {t} WHERE {t} MATCH %s)", [*id_params, self.match]  # noqa: S608  # nosec B608
 
 
+def _searchable(tickets, messages):
+    """The tickets and messages whose text a search reads: not the retention markers. They name
+    nothing anyone looks for, and on PostgreSQL the search indexes leave them out (partial
+    indexes, migration 0024): a query without the same condition could not use them."""
+    return tickets.exclude(subject=RETENTION_SUBJECT), messages.exclude(body=RETENTION_MESSAGE)
+
+
 def _text(column: str):
     return Upper(Cast(F(column), TextField()))
 
@@ -353,14 +361,15 @@ class _Postgres:
             # early: over a minute for a word no message held. Bitmap scans of the indexes are
             # left, and GIN_SAMPLE bounds them.
             settings.update(enable_seqscan="off", enable_indexscan="off")
+        subjects, bodies = _searchable(tickets, messages)
         with transaction.atomic():
             _set_local(**settings)
             return _ranked(
                 tickets,
-                tickets.filter(_PgMatches(subject, query)).annotate(rank=_PgRank(subject, query)),
+                subjects.filter(_PgMatches(subject, query)).annotate(rank=_PgRank(subject, query)),
                 # Ranked by recency (newest ticket first) within the messages' tier: ts_rank would
                 # rebuild each candidate's vector from its body, the costliest part of a search.
-                messages.filter(_PgMatches(body, query)).annotate(rank=Value(0.0, output_field=FloatField())),
+                bodies.filter(_PgMatches(body, query)).annotate(rank=Value(0.0, output_field=FloatField())),
                 staff=self.staff,
                 newest_first=common,
             )
@@ -381,9 +390,10 @@ class _Postgres:
             )
             return queryset.annotate(rank=rank)
 
+        subjects, bodies = _searchable(tickets, messages)
         with transaction.atomic():
             _set_local(**{"pg_trgm.word_similarity_threshold": FUZZY_THRESHOLD})
-            parts = _ranked(tickets, similar(tickets, "subject"), similar(messages, "body"), staff=self.staff)
+            parts = _ranked(tickets, similar(subjects, "subject"), similar(bodies, "body"), staff=self.staff)
         # The matched spellings are not known here; highlight nothing rather than the wrong thing.
         return parts, []
 
@@ -402,12 +412,13 @@ class _Sqlite:
         return self._run(tickets, messages, " ".join(f'"{word}"*' for word in words))
 
     def _run(self, tickets, messages, match):
+        subjects, bodies = _searchable(tickets, messages)
         return _ranked(
             tickets,
-            tickets.filter(_SqliteFts(_TICKET_FTS, F("id"), match, rank=False)).annotate(
+            subjects.filter(_SqliteFts(_TICKET_FTS, F("id"), match, rank=False)).annotate(
                 rank=_SqliteFts(_TICKET_FTS, F("id"), match, rank=True)
             ),
-            messages.filter(_SqliteFts(_MESSAGE_FTS, F("id"), match, rank=False)).annotate(
+            bodies.filter(_SqliteFts(_MESSAGE_FTS, F("id"), match, rank=False)).annotate(
                 rank=_SqliteFts(_MESSAGE_FTS, F("id"), match, rank=True)
             ),
             staff=self.staff,

@@ -87,7 +87,7 @@ def _are_literal(needle: str) -> str:
     return "".join(c if c.isalnum() else "\\" + c for c in needle)
 
 
-def _indexed_candidates(model, field_name: str, needles) -> list[int] | None:
+def _indexed_candidates(model, field_name: str, needles, skip: str | None = None) -> list[int] | None:
     """The primary keys of the rows whose ``field_name`` contains any of ``needles`` (ignoring
     case), found through the field's trigram index on ``UPPER(field)`` (PostgreSQL; ``None``
     elsewhere: the caller scans).
@@ -98,7 +98,8 @@ def _indexed_candidates(model, field_name: str, needles) -> list[int] | None:
     per needle: each GIN scan also reads the index's pending list, which a batch of updates
     just before (the sweep's) makes long. Not more needles per scan: past pg_trgm's limit on
     trigrams per expression it keeps only some of them, and the scan returns most rows (25
-    needles: 12,592 of 101,000 subjects to recheck, 8 s a batch at 100,000 tickets; 10: 0.2 s)."""
+    needles: 12,592 of 101,000 subjects to recheck, 8 s a batch at 100,000 tickets; 10: 0.2 s).
+    ``skip``: the text the index leaves out (``mentions_index_skips``); each scan says so too."""
     if connection.vendor != "postgresql":
         return None
     needles = sorted({n for n in needles if n})
@@ -114,6 +115,10 @@ def _indexed_candidates(model, field_name: str, needles) -> list[int] | None:
     # bandit B608: formatted in are quoted identifiers of the model's own table; the patterns
     # are parameters.
     arm = f"SELECT {pk} FROM {table} WHERE UPPER({column}::text) ~* %s"  # noqa: S608  # nosec B608
+    params = patterns
+    if skip is not None:
+        arm += f" AND {column}::text <> %s::text"
+        params = [part for pattern in patterns for part in (pattern, skip)]
     with connection.cursor() as cursor:
         # The planner prices a regular expression per row far below its cost and reads a small
         # table whole (5 s for 10,000 subjects against 0.5 s through the index): the index is
@@ -122,22 +127,24 @@ def _indexed_candidates(model, field_name: str, needles) -> list[int] | None:
         cursor.execute("SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)")
         previous = cursor.fetchone()[0]
         # On an error the rollback (of the transaction or savepoint) puts the setting back.
-        cursor.execute(" UNION ".join([arm] * len(patterns)), patterns)
+        cursor.execute(" UNION ".join([arm] * len(patterns)), params)
         found = sorted(row[0] for row in cursor.fetchall())
         cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [previous])
     return found
 
 
-def _candidates(model, field_name: str, patterns, has_workspace: bool, indexed: bool):
-    """The rows any of the people's scrubs may change (a superset: the scrub decides)."""
+def _candidates(model, field_name: str, patterns, has_workspace: bool, indexed: bool, skip: str | None):
+    """The rows any of the people's scrubs may change (a superset: the scrub decides), not the
+    rows holding exactly ``skip`` (a marker naming nobody) on any database."""
     manager = model._base_manager
     if indexed:
         needles = [e for ctx, email_pattern, _ in patterns if email_pattern for e in ctx.all_emails]
         needles += [n for ctx, _, name_pattern in patterns if name_pattern is not None for n in ctx.all_names]
-        ids = _indexed_candidates(model, field_name, needles)
+        ids = _indexed_candidates(model, field_name, needles, skip)
         if ids is not None:
             return manager.filter(pk__in=ids)
-    return manager.filter(_mentions_condition(patterns, field_name, has_workspace))
+    rows = manager.filter(_mentions_condition(patterns, field_name, has_workspace))
+    return rows if skip is None else rows.exclude(**{field_name: skip})
 
 
 def mentions_scrub_many(contexts, entry) -> dict[int, int]:
@@ -150,8 +157,10 @@ def mentions_scrub_many(contexts, entry) -> dict[int, int]:
     changed = {ctx.user.pk: 0 for ctx in contexts}
     patterns = [(ctx, ctx.email_pattern, ctx.name_pattern) for ctx in contexts]
     rewritten: list = []
+    skips = dict(entry.mentions_index_skips)
     for field_name in entry.mentions:
-        rows = _candidates(model, field_name, patterns, has_workspace, field_name in entry.mentions_indexed)
+        indexed = field_name in entry.mentions_indexed
+        rows = _candidates(model, field_name, patterns, has_workspace, indexed, skips.get(field_name))
         columns = ("pk", field_name, "workspace_id") if has_workspace else ("pk", field_name)
         batch = []
         for obj in rows.only(*columns).iterator(chunk_size=BATCH):

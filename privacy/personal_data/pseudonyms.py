@@ -10,7 +10,8 @@ already holds it, so two erased people never share one ghost. Account erasure an
 import re
 from hashlib import sha256
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from privacy.personal_data.models import Pseudonym
 
@@ -73,6 +74,45 @@ def pseudonym_labels_ensure(user_ids) -> dict[int, str]:
     for uid in missing:  # pragma: no cover - only when every code length collided
         labels[uid] = pseudonym_for(Pseudonym(user_id=uid).user).label
     return labels
+
+
+def pseudonyms_ensure(user_ids) -> None:
+    """Create the missing pseudonyms of many people, reading no label back (retention's
+    batches read the codes in their own UPDATE). The same codes as ``pseudonym_labels_ensure``.
+
+    On PostgreSQL one statement per code length that still has people left: an INSERT that
+    skips a taken code or a person who has one (ON CONFLICT DO NOTHING) and returns who got
+    theirs, instead of reading the taken codes, creating the rows and reading the labels back
+    per length (about 200 ms of a 2,000-ticket batch). The rows go in in user order, so of two
+    people offered the same code the first gets it, as there."""
+    if connection.vendor != "postgresql":
+        pseudonym_labels_ensure(user_ids)
+        return
+    missing = sorted({int(uid) for uid in user_ids if uid is not None})
+    table = connection.ops.quote_name(Pseudonym._meta.db_table)
+    # bandit B608: the quoted table name only; the ids and codes are parameters.
+    sql = (
+        f"INSERT INTO {table} (user_id, code, created_at) SELECT u, c, %s"  # noqa: S608  # nosec B608
+        " FROM unnest(%s::bigint[], %s::varchar[]) WITH ORDINALITY AS offered(u, c, n) ORDER BY n"
+        " ON CONFLICT DO NOTHING RETURNING user_id"
+    )
+    now = timezone.now()
+    for length in CODE_LENGTHS:
+        if not missing:
+            return
+        # Array literals: digits and hex codes only, nothing to quote.
+        ids = "{" + ",".join(map(str, missing)) + "}"
+        codes = "{" + ",".join(preferred_code(uid, length) for uid in missing) + "}"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [now, ids, codes])
+            made = {row[0] for row in cursor.fetchall()}
+        left = [uid for uid in missing if uid not in made]
+        if left:  # a person another worker gave one meanwhile needs no longer code
+            have = set(Pseudonym.objects.filter(user_id__in=left).values_list("user_id", flat=True))
+            left = [uid for uid in left if uid not in have]
+        missing = left
+    for uid in missing:  # pragma: no cover - only when every code length collided
+        pseudonym_for(Pseudonym(user_id=uid).user)
 
 
 # Masked identifiers for the proof of erasure ---------------------------------------------------------

@@ -65,6 +65,10 @@ class PersonalData:
     # Of ``mentions``, the fields with a trigram index on ``UPPER(field)`` (PostgreSQL): erasure's
     # mentions pass finds the rows naming the people through it instead of reading the table.
     mentions_indexed: tuple[str, ...] = ()
+    # ``(field, text)``: of ``mentions_indexed``, a field whose index leaves out the rows holding
+    # exactly ``text`` (a partial index; a marker that names nobody). The mentions pass leaves
+    # them out too, or PostgreSQL could not use the index.
+    mentions_index_skips: tuple[tuple[str, str], ...] = ()
     # Personal but never exported (a password hash, a session's signed blob).
     secret_fields: tuple[str, ...] = ()
     phase: int = 50

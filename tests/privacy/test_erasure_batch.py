@@ -144,3 +144,24 @@ def test_indexed_candidates_are_a_superset_of_what_the_scrub_changes(workspace, 
     MessageFactory(ticket=ticket, author=agent, body="Zoe OBrien (50 off) zoex@example.test")
     names = ["Zoë O'Brien (50%_off)", "zoe+x@example.test"] + [f"Nobody {n}" for n in range(60)]
     assert _indexed_candidates(Message, "body", names) == sorted(m.pk for m in hits)
+
+
+def test_a_name_in_a_file_name_is_found_through_the_file_names_index(workspace, queue):
+    """Attachment names are searched like subjects and bodies (a trigram index on PostgreSQL,
+    migration 0025): the file naming the person is renamed, the others stay."""
+    agent = UserFactory(display_name="Agent Smith", email="agent@example.test")
+    user, ticket = _mentioned(workspace, queue, agent, "Quentin Blake-Ory", "quentin@example.test")
+    naming = attach(ticket, uploader=agent)
+    Attachment.objects.filter(pk=naming.pk).update(original_name="Invoice for Quentin Blake-Ory.pdf")
+    other = attach(ticket, uploader=agent)
+    entry = registry.entry_for(Attachment)
+    assert "original_name" in entry.mentions_indexed
+    ctx = _contexts([user])[0]
+    with CaptureQueriesContext(connection) as queries:
+        assert mentions_scrub_many([ctx], entry) == {user.pk: 1}
+    naming.refresh_from_db()
+    assert naming.original_name == f"Invoice for {ctx.pseudonym}.pdf"
+    assert Attachment.objects.get(pk=other.pk).original_name == "scan of Agent Smith.pdf"
+    if connection.vendor == "postgresql":
+        # The index's own expression, so the planner can use it.
+        assert any('UPPER("original_name"::text) ~*' in q["sql"] for q in queries.captured_queries)
