@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0023_ticket_count_indexes'),
+        ('tickets', '0025_attachment_name_trigram_index'),
         ('workspaces', '0009_membership_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
