@@ -30,6 +30,7 @@ from django.db.models import BooleanField, F, FloatField, Func, TextField, Value
 from django.db.models.functions import Cast, Upper
 from django.utils.safestring import SafeString, mark_safe
 
+from helpdesk.partial_index import DiffersFrom
 from helpdesk.text import strip_bidi
 from tickets.markers import RETENTION_MESSAGE, RETENTION_SUBJECT
 
@@ -262,7 +263,10 @@ def _searchable(tickets, messages):
     """The tickets and messages whose text a search reads: not the retention markers. They name
     nothing anyone looks for, and on PostgreSQL the search indexes leave them out (partial
     indexes, migration 0024): a query without the same condition could not use them."""
-    return tickets.exclude(subject=RETENTION_SUBJECT), messages.exclude(body=RETENTION_MESSAGE)
+    return (
+        tickets.filter(DiffersFrom("subject", RETENTION_SUBJECT)),
+        messages.filter(DiffersFrom("body", RETENTION_MESSAGE)),
+    )
 
 
 def _text(column: str):

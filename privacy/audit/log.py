@@ -31,10 +31,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from helpdesk.client_ip import client_ip_address
+from helpdesk.partial_index import DiffersFrom
 from privacy.audit import actions
 from privacy.audit.models import AuditChainHead, AuditEvent
 
@@ -225,16 +225,15 @@ def _lock_dedupe_key(key: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [number])
 
 
-_KEYED = RawSQL('"privacy_auditevent"."dedupe_key" <> \'\'', (), output_field=models.BooleanField())
-
-
 def recent_events(key: str, since):
     """The events recorded with ``key`` since ``since``.
 
     The index covers only keyed events (``audit_dedupe_idx``): its predicate is repeated, with
     its literal, so a prepared statement's generic plan (``DB_PREPARE``), which cannot know that
     ``key`` is not "", still uses it instead of reading the whole log on every ticket view."""
-    return AuditEvent.objects.filter(_KEYED).filter(dedupe_key=key, created_at__gte=since)
+    return AuditEvent.objects.filter(DiffersFrom("dedupe_key", "")).filter(
+        dedupe_key=key, created_at__gte=since
+    )
 
 
 def _recent(key: str, window: timedelta) -> bool:

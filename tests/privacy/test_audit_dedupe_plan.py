@@ -5,15 +5,14 @@ With ``DB_PREPARE`` psycopg prepares a statement on its fifth run, and PostgreSQ
 it once for any parameters: a plan that cannot know the key is not "" cannot use an index built
 ``WHERE dedupe_key <> ''``, and read every event of the log on every ticket view."""
 
-import re
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db import connection, transaction
 from django.utils import timezone
 
 from privacy.audit.log import recent_events
+from tests.plans import generic_plan_of
 
 pytestmark = [
     pytest.mark.django_db,
@@ -24,22 +23,9 @@ pytestmark = [
 ]
 
 
-def generic_plan(queryset) -> str:
-    sql, params = queryset.query.sql_with_params()
-    numbered = iter(range(1, len(params) + 1))
-    prepared = re.sub(r"%s", lambda _: f"${next(numbered)}", sql)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        cursor.execute(f"PREPARE generic_probe AS {prepared}")
-        try:
-            args = ", ".join(["%s"] * len(params))
-            cursor.execute(connection.ops.compose_sql(f"EXPLAIN EXECUTE generic_probe({args})", params))
-            return "\n".join(row[0] for row in cursor.fetchall())
-        finally:
-            cursor.execute("DEALLOCATE generic_probe")
-
-
 def test_the_viewed_check_reads_its_index_in_a_generic_plan():
-    plan = generic_plan(recent_events("viewed:u1:t1", timezone.now() - timedelta(hours=1)).values("pk")[:1])
+    plan = generic_plan_of(
+        recent_events("viewed:u1:t1", timezone.now() - timedelta(hours=1)).values("pk")[:1]
+    )
     assert "audit_dedupe_idx" in plan
     assert "Seq Scan" not in plan

@@ -11,6 +11,7 @@ from django.db.models.functions import Upper
 from django.test.utils import CaptureQueriesContext
 
 from privacy.account.anonymizers import _indexed_candidates
+from tests.plans import generic_plan
 from tests.tickets.ticket_helpers import new_ticket, reply, url
 from tickets import search
 from tickets.anonymize import tickets_anonymize
@@ -118,15 +119,29 @@ def test_the_search_conditions_let_postgresql_read_the_partial_indexes():
             sql, params = rows.values("pk").query.sql_with_params()
             cursor.execute("EXPLAIN " + sql, params)
             assert name in "\n".join(row[0] for row in cursor.fetchall()), name
+            # Also as a prepared statement planned for any parameters (DB_PREPARE): the
+            # condition is written into the SQL (helpdesk.partial_index), not a parameter.
+            assert name in generic_plan(sql, params), f"{name} (generic plan)"
 
 
 @postgresql_only
 def test_erasure_finds_mentions_through_the_partial_indexes(workspace, queue, requester, agent):
     ticket = new_ticket(requester, queue, subject="Ask Zebulon Quist about it")
     reply(ticket, agent, body="Zebulon Quist will call back")
-    with CaptureQueriesContext(connection) as queries:
+    statements = []
+
+    def keep(execute, sql, params, many, context):
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with CaptureQueriesContext(connection) as queries, connection.execute_wrapper(keep):
         assert _indexed_candidates(Ticket, "subject", ["Zebulon Quist"], RETENTION_SUBJECT) == [ticket.pk]
         message_ids = _indexed_candidates(Message, "body", ["Zebulon Quist"], RETENTION_MESSAGE)
     assert message_ids == list(Message.objects.filter(body__contains="Zebulon").values_list("pk", flat=True))
     plans = _plans(queries, "~*")
     assert "ticket_subject_trgm" in plans and "message_body_trgm" in plans
+    # Also planned for any parameters, as a prepared statement may be (DB_PREPARE).
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        generic = "\n".join(generic_plan(sql, params) for sql, params in statements if "~*" in sql)
+    assert "ticket_subject_trgm" in generic and "message_body_trgm" in generic
