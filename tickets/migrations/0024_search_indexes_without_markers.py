@@ -50,14 +50,20 @@ def _quoted(text: str) -> str:
 
 
 def _rebuild(schema_editor, *, partial: bool) -> None:
+    """Each index built anew beside the old one (CONCURRENTLY: tickets and messages can still
+    be written meanwhile; at a million tickets the builds take minutes), then swapped in. Run
+    again after an interruption, it starts each index over: a half-built one is dropped."""
     if schema_editor.connection.vendor != "postgresql":
         return
-    # Local to the migration's transaction: a GIN build is several times faster in memory.
-    schema_editor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    # A GIN build is several times faster in memory; the session's setting is put back below.
+    schema_editor.execute("SET maintenance_work_mem = '256MB'")
     for name, table, expression, column, marker in INDEXES:
         where = f" WHERE {column}::text <> {_quoted(marker)}::text" if partial else ""
-        schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
-        schema_editor.execute(f"CREATE INDEX {name} ON {table} USING gin ({expression}){where}")
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}_next")
+        schema_editor.execute(f"CREATE INDEX CONCURRENTLY {name}_next ON {table} USING gin ({expression}){where}")
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+        schema_editor.execute(f"ALTER INDEX {name}_next RENAME TO {name}")
+    schema_editor.execute("RESET maintenance_work_mem")
     # The search reads the full-text index's statistics (tickets/search.py, _message_share);
     # a rebuilt index has none until the next ANALYZE.
     schema_editor.execute("ANALYZE tickets_ticket, tickets_message")
@@ -72,6 +78,8 @@ def whole(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    # CREATE INDEX CONCURRENTLY cannot run inside a transaction.
+    atomic = False
     dependencies = [("tickets", "0023_ticket_count_indexes")]
 
     operations = [migrations.RunPython(partial, whole)]

@@ -13,8 +13,18 @@ from django.db import migrations
 def create(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
+    # CONCURRENTLY: attachments can still be added while it builds. An interrupted build
+    # leaves an invalid index behind; running the migration again drops it and builds anew.
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('attachment_name_trgm')"
+        )
+        row = cursor.fetchone()
+    if row is not None and row[0]:
+        return
+    schema_editor.execute("DROP INDEX CONCURRENTLY IF EXISTS attachment_name_trgm")
     schema_editor.execute(
-        "CREATE INDEX IF NOT EXISTS attachment_name_trgm ON tickets_attachment"
+        "CREATE INDEX CONCURRENTLY attachment_name_trgm ON tickets_attachment"
         " USING gin ((UPPER(original_name::text)) gin_trgm_ops)"
     )
 
@@ -22,10 +32,12 @@ def create(apps, schema_editor):
 def drop(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute("DROP INDEX IF EXISTS attachment_name_trgm")
+    schema_editor.execute("DROP INDEX CONCURRENTLY IF EXISTS attachment_name_trgm")
 
 
 class Migration(migrations.Migration):
+    # CREATE INDEX CONCURRENTLY cannot run inside a transaction.
+    atomic = False
     dependencies = [("tickets", "0024_search_indexes_without_markers")]
 
     operations = [migrations.RunPython(create, drop)]
