@@ -206,25 +206,42 @@ def audit_events_anonymize_targets(*, workspace_id: int, targets: dict[str, list
     chain = chain_for(_WorkspaceRef(workspace_id))
     about, params = [], [chain]
     for target_type, ids in sorted(targets.items()):
-        ids = [str(i) for i in ids]
+        ids = [str(int(i)) for i in ids]
         if ids:
-            about.append(f"(target_type = %s AND target_id IN ({', '.join(['%s'] * len(ids))}))")
-            params += [target_type, *ids]
+            about.append(f"(target_type = %s AND target_id {_among(ids, 'text')})")
+            params += [target_type, *_among_params(ids)]
     if not about:
         return 0
     where = f"chain = %s AND personal_salt <> '' AND ({' OR '.join(about)})"
-    actor_ids = [int(a) for a in actor_ids]
+    actor_ids = [str(int(a)) for a in actor_ids]
     label = "actor_label"
     if actor_ids:
-        label = f"CASE WHEN actor_id IN ({', '.join(['%s'] * len(actor_ids))}) THEN '' ELSE actor_label END"
+        label = f"CASE WHEN actor_id {_among(actor_ids, 'bigint')} THEN '' ELSE actor_label END"
     # bandit B608: formatted in are the quoted table name and placeholders (%s) only.
     sql = (
         f"UPDATE {_table()} SET actor_label = {label}, ip_address = NULL, user_agent = '', "  # noqa: S608  # nosec B608
         f"personal_salt = '' WHERE {where}"
     )
     with audit_maintenance(), connection.cursor() as cursor:
-        cursor.execute(sql, [*actor_ids, *params])
+        cursor.execute(sql, [*_among_params(actor_ids), *params])
         return max(cursor.rowcount, 0)
+
+
+def _among(ids: list[str], kind: str) -> str:
+    """``IN (...)`` of ``ids`` (digits), on PostgreSQL ``= ANY(%s::kind[])``: one parameter,
+    one array literal, where a retention batch sent IN lists of thousands of placeholders
+    that psycopg took apart and the server parsed, statement after statement."""
+    if connection.vendor == "postgresql":
+        return f"= ANY(%s::{kind}[])"
+    return f"IN ({', '.join(['%s'] * len(ids))})"
+
+
+def _among_params(ids: list[str]) -> list:
+    if not ids:
+        return []
+    if connection.vendor == "postgresql":
+        return ["{" + ",".join(ids) + "}"]
+    return ids
 
 
 class _WorkspaceRef:
