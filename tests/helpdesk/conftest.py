@@ -56,6 +56,9 @@ def manage(env, *args, check=True):
     )
 
 
+STARTUP_SECONDS = 90
+
+
 @pytest.fixture
 def asgi_server():
     """Start daphne on the real ASGI application in a child process; yields its base URL."""
@@ -72,7 +75,9 @@ def asgi_server():
         )
         processes.append(process)
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
+        # Generous: on a loaded 2-core machine importing Django and the apps can take long; the
+        # wait ends as soon as the server answers.
+        deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise RuntimeError(f"daphne exited: {process.stdout.read().decode()[-2000:]}")
@@ -81,7 +86,7 @@ def asgi_server():
                 return base
             except httpx.TransportError:
                 time.sleep(0.1)
-        raise RuntimeError("daphne did not answer within 30 seconds")
+        raise RuntimeError(f"daphne did not answer within {STARTUP_SECONDS} seconds")
 
     yield start
     for process in processes:
