@@ -6,6 +6,8 @@ person re-checks its access (and closes when the answer is no). The send runs af
 rolled-back change never disconnects anyone.
 """
 
+import asyncio
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
@@ -13,6 +15,7 @@ from django.db import transaction
 from workspaces.models import Membership
 
 ACCESS_CHANGED = "access.changed"
+SENDS_AT_ONCE = 50
 
 
 def member_group(workspace_id: int, user_id: int) -> str:
@@ -37,8 +40,11 @@ def announce_access_changed_many(pairs) -> None:
         return
 
     async def send_all(layer):
-        for group in groups:
-            await layer.group_send(group, {"type": ACCESS_CHANGED})
+        # Concurrently, a bounded number at a time: one after the other, each send waited for
+        # its own round trips to Redis (1.2 ms each, 4 s for a retention run's 3,000 people).
+        for start in range(0, len(groups), SENDS_AT_ONCE):
+            chunk = groups[start : start + SENDS_AT_ONCE]
+            await asyncio.gather(*(layer.group_send(group, {"type": ACCESS_CHANGED}) for group in chunk))
 
     def send():
         layer = get_channel_layer()

@@ -33,7 +33,7 @@ from channels.testing import WebsocketCommunicator
 from channels_redis.core import RedisChannelLayer
 from django.conf import ENVIRONMENT_VARIABLE
 from django.conf import settings as django_settings
-from django.db import connections
+from django.db import connections, transaction
 from django.test import Client
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -48,6 +48,7 @@ from tickets.realtime import MESSAGE_CREATED, broadcast_ticket, ticket_public_gr
 from tickets.services import message_post
 from workspaces.models import Membership, Role
 from workspaces.realtime import announce_access_changed
+from workspaces.services import member_remove_many
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -644,6 +645,22 @@ async def test_removed_member_is_disconnected(app, layer, workspace, agent, tick
     await database_sync_to_async(remove)()
     await expect_close(page, Close.FORBIDDEN)
     await expect_close(listing, Close.FORBIDDEN)
+
+
+@in_own_loop
+async def test_members_removed_together_all_lose_their_sockets(app, layer, workspace, queue, admin):
+    """``member_remove_many`` (retention's inactive requesters, erasure's batches) announces every
+    person after its commit, the sends running concurrently; each socket closes."""
+    agents = [await database_sync_to_async(make_member)(workspace, Role.AGENT) for _ in range(3)]
+    sockets = [(await open_socket(app, list_path(workspace), agent.user))[0] for agent in agents]
+
+    def remove():
+        with transaction.atomic():
+            member_remove_many(memberships=Membership.objects.filter(pk__in=[a.pk for a in agents]))
+
+    await database_sync_to_async(remove)()
+    for socket in sockets:
+        await expect_close(socket, Close.FORBIDDEN)
 
 
 def sign_out(session_key: str) -> None:
