@@ -99,7 +99,7 @@ def test_pages_read_through_kept_sql_are_the_orm_s_pages(
 
     kept = walk()
     monkeypatch.setattr(
-        compiled_queries, "rows_of", lambda shape, build, values=None: list(build(**(values or {})))
+        compiled_queries, "rows_of", lambda shape, build, values=None, **_: list(build(**(values or {})))
     )
     assert kept == walk()
     assert sorted(pk for page in kept for pk, *_ in page) == sorted(
