@@ -30,6 +30,7 @@ from django.db.models import BooleanField, F, FloatField, Func, TextField, Value
 from django.db.models.functions import Cast, Upper
 from django.utils.safestring import SafeString, mark_safe
 
+from helpdesk.compiled_queries import custom_plans
 from helpdesk.partial_index import DiffersFrom
 from helpdesk.text import strip_bidi
 from tickets.markers import RETENTION_MESSAGE, RETENTION_SUBJECT
@@ -366,7 +367,10 @@ class _Postgres:
             # left, and GIN_SAMPLE bounds them.
             settings.update(enable_seqscan="off", enable_indexscan="off")
         subjects, bodies = _searchable(tickets, messages)
-        with transaction.atomic():
+        # Planned for the query's own words every time (compiled_queries.custom_plans): the
+        # generic plan of a prepared statement cannot know how rare a word is, and for a rare
+        # one at 1M tickets it read 180 ms where the plan for the word reads 1.2 ms.
+        with transaction.atomic(), custom_plans():
             _set_local(**settings)
             return _ranked(
                 tickets,
@@ -395,7 +399,7 @@ class _Postgres:
             return queryset.annotate(rank=rank)
 
         subjects, bodies = _searchable(tickets, messages)
-        with transaction.atomic():
+        with transaction.atomic(), custom_plans():
             _set_local(**{"pg_trgm.word_similarity_threshold": FUZZY_THRESHOLD})
             parts = _ranked(tickets, similar(subjects, "subject"), similar(bodies, "body"), staff=self.staff)
         # The matched spellings are not known here; highlight nothing rather than the wrong thing.
