@@ -227,7 +227,8 @@ def counts(membership, views: list[SavedView]) -> dict[str, int]:
     """{view key: count} for the first COUNTED_VIEWS of ``views``."""
     to_count, known = count_parts(membership, views)
     cap = list_views.COUNT_CAP
-    return {**capped_filter_counts(membership=membership, filters=to_count, cap=cap), **known}
+    counted = capped_filter_counts(membership=membership, filters=to_count, cap=cap, custom_plan=True)
+    return {**counted, **known}
 
 
 def list_counts(membership, views: list[SavedView], choices=None, *, searches: bool = True) -> dict[str, int]:

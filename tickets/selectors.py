@@ -7,6 +7,7 @@ page and the ten-thousandth cost the same. Search runs through the same visibili
 as the pages: a requester's search never matches the text of an internal note.
 """
 
+import contextlib
 import re
 from dataclasses import astuple, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -308,7 +309,12 @@ _COUNT_SQL_KEPT = 2048
 
 
 def capped_filter_counts(
-    *, membership: Membership, filters: dict, cap: int, choices: ListChoices | None = None
+    *,
+    membership: Membership,
+    filters: dict,
+    cap: int,
+    choices: ListChoices | None = None,
+    custom_plan: bool = False,
 ) -> dict[str, int]:
     """{key: the member's tickets matching ``filters[key]`` (``TicketFilters``), at most
     ``cap``}, every count in one query.
@@ -321,6 +327,8 @@ def capped_filter_counts(
     each of these and run again with the same parameters. Building and compiling a dozen
     subqueries for every list page was a sixth of its Python calls. Whatever changes with the
     data (tickets, restrictions, tags) is read by the SQL itself, never frozen into it.
+
+    ``custom_plan``: planned for its values on every run (``compiled_queries.custom_plans``).
     """
     granted = None
     if choices is not None and membership.is_agent:
@@ -347,7 +355,9 @@ def capped_filter_counts(
             _COUNT_SQL.clear()
         _COUNT_SQL[shape] = compiled
     counts = dict.fromkeys(filters, 0)
-    for (key, _part), counted in _run_counts(*compiled).items():
+    with compiled_queries.custom_plans() if custom_plan else contextlib.nullcontext():
+        counted_parts = _run_counts(*compiled)
+    for (key, _part), counted in counted_parts.items():
         counts[key] = min(cap, counts[key] + counted)
     return counts
 
