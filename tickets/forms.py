@@ -18,6 +18,7 @@ from tickets.selectors import (
     list_choices,
     participant_candidates,
     queue_staff,
+    queue_staff_choices,
     workspace_people,
 )
 from tickets.tag_field_forms import suggest_attrs
@@ -73,12 +74,16 @@ class ReadOnceChoiceIterator(forms.models.ModelChoiceIterator):
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for obj in self.queryset:
+        rows = getattr(self.field, "rows", None)
+        for obj in self.queryset if rows is None else rows:
             yield self.choice(obj)
 
 
-def choices_read_once(field, queryset) -> None:
+def choices_read_once(field, queryset, rows=None) -> None:
+    """``rows``: the queryset's rows already read, shown as the choices (a submitted value is
+    still checked against ``queryset``)."""
     field.iterator = ReadOnceChoiceIterator  # before the queryset: setting it hands the widget its choices
+    field.rows = rows
     field.queryset = queryset
 
 
@@ -338,7 +343,9 @@ class TicketPropertiesForm(forms.Form):
         if queues is None:
             queues = cached_workspace_queues(membership.workspace_id)
         self.fields["queue"].set_queues(queues)
-        choices_read_once(self.fields["assignee"], queue_staff(queue=ticket.queue))
+        # Shown from rows read through kept SQL; a submitted form checks against the queryset.
+        rows = None if self.is_bound else queue_staff_choices(queue=ticket.queue)
+        choices_read_once(self.fields["assignee"], queue_staff(queue=ticket.queue), rows)
         self.fields["assignee"].help_text = _("Agents who work this ticket's queue, and admins.")
 
     @staticmethod

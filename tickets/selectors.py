@@ -629,7 +629,24 @@ def participant_candidates(*, ticket: Ticket):
 def queue_staff(*, queue: Queue):
     """Active admins of the queue's workspace and active agents granted the queue: the people
     who may be assigned its tickets and who hear about new ones."""
-    granted = queue_grants().filter(content_object_id=queue.pk).values("user_id")
+    return _queue_staff(workspace_id=queue.workspace_id, queue_id=queue.pk)
+
+
+def queue_staff_choices(*, queue: Queue) -> list:
+    """``queue_staff`` as a select shows them (id, name, address, active), read through SQL
+    kept per process (compiled_queries): the ticket page's assignee choices, whose queryset took
+    longer to build and compile (2 ms) than the database took to answer."""
+
+    def build(workspace_id, queue_id):
+        staff = _queue_staff(workspace_id=workspace_id, queue_id=queue_id)
+        return staff.only("id", "email", "display_name", "is_active")
+
+    shape = ("queue_staff_choices", connection.vendor)
+    return compiled_queries.rows_of(shape, build, {"workspace_id": queue.workspace_id, "queue_id": queue.pk})
+
+
+def _queue_staff(*, workspace_id: int, queue_id: int):
+    granted = queue_grants().filter(content_object_id=queue_id).values("user_id")
     # One filter call: its conditions on ``memberships`` hold for the same membership. Split in
     # two calls, the role was checked on any membership of the person, so an admin of another
     # workspace who was a requester here counted as this queue's staff.
@@ -637,7 +654,7 @@ def queue_staff(*, queue: Queue):
         User.objects.filter(
             Q(memberships__role=Role.ADMIN) | Q(memberships__role=Role.AGENT, pk__in=granted),
             is_active=True,
-            memberships__workspace_id=queue.workspace_id,
+            memberships__workspace_id=workspace_id,
             memberships__restricted_at__isnull=True,
         )
         .order_by("display_name", "email")
