@@ -102,6 +102,8 @@ TEMPLATES = [
                 "privacy.account.context_processors.policy_notice",
                 "helpdesk.languages.switcher",
             ],
+            # {% url %} with the URLs it reversed kept per process.
+            "builtins": ["helpdesk.templatetags.url_tags"],
         },
     },
 ]
@@ -242,7 +244,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "helpdesk.static_storage.StaticFiles"
         )
     },
 }
