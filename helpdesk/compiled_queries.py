@@ -96,10 +96,10 @@ def _compile(queryset, stand_ins: dict) -> _Compiled | None:
 
 
 @contextlib.contextmanager
-def custom_plans(using: str = "default"):
+def custom_plans(using: str = "default", *, enabled: bool = True):
     """Statements run inside are planned for their own parameter values on every run, never
-    from a prepared statement's generic plan (PostgreSQL with ``DB_PREPARE``; elsewhere nothing
-    changes).
+    from a prepared statement's generic plan (PostgreSQL with ``DB_PREPARE``; elsewhere, or
+    with ``enabled`` false, nothing changes).
 
     After five runs of a prepared statement PostgreSQL may switch to one plan for any values,
     chosen from average estimates. For the ticket list that plan read every open ticket of the
@@ -107,7 +107,7 @@ def custom_plans(using: str = "default"):
     the agent's own values walks the seek index and stops after one page (0.8 ms of planning
     and 0.6 ms of reading)."""
     connection = connections[using]
-    if connection.vendor != "postgresql":
+    if not enabled or connection.vendor != "postgresql":
         yield
         return
     connection.ensure_connection()
@@ -154,14 +154,10 @@ def rows_of(shape, build, values: dict | None = None, *, custom_plan: bool = Fal
     # connection.
     compiler = copy.copy(compiled.compiler)
     compiler.connection = connections[compiler.using]
-    with _plans(custom_plan, compiler.using), compiler.connection.cursor() as cursor:
+    with custom_plans(compiler.using, enabled=custom_plan), compiler.connection.cursor() as cursor:
         cursor.execute(compiled.sql, params)
         fetched = cursor.fetchall()
     return list(_instances(compiled, compiler, fetched))
-
-
-def _plans(custom: bool, using: str):
-    return custom_plans(using) if custom else contextlib.nullcontext()
 
 
 def _instances(compiled: _Compiled, compiler, fetched):

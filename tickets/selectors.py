@@ -7,7 +7,6 @@ page and the ten-thousandth cost the same. Search runs through the same visibili
 as the pages: a requester's search never matches the text of an internal note.
 """
 
-import contextlib
 import re
 from dataclasses import astuple, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -355,7 +354,7 @@ def capped_filter_counts(
             _COUNT_SQL.clear()
         _COUNT_SQL[shape] = compiled
     counts = dict.fromkeys(filters, 0)
-    with compiled_queries.custom_plans() if custom_plan else contextlib.nullcontext():
+    with compiled_queries.custom_plans(enabled=custom_plan):
         counted_parts = _run_counts(*compiled)
     for (key, _part), counted in counted_parts.items():
         counts[key] = min(cap, counts[key] + counted)
