@@ -6,6 +6,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.single_line import validate_single_line
@@ -72,16 +73,20 @@ class SignupForm(forms.Form):
     def __init__(self, *args, policies, **kwargs):
         super().__init__(*args, **kwargs)
         self.policies = policies
+        # The sentences are translated whole, links included, so each language can order them;
+        # format_html still escapes every value put into them.
         self.fields["accept_policies"].label = format_html(
-            'I accept the <a href="{}" target="_blank" rel="noopener">terms of service</a> '
-            'and the <a href="{}" target="_blank" rel="noopener">privacy policy</a>',
-            reverse("policy", args=["terms"]),
-            reverse("policy", args=["privacy"]),
+            gettext(
+                'I accept the <a href="{terms_url}" target="_blank" rel="noopener">terms of service</a> '
+                'and the <a href="{privacy_url}" target="_blank" rel="noopener">privacy policy</a>'
+            ),
+            terms_url=reverse("policy", args=["terms"]),
+            privacy_url=reverse("policy", args=["privacy"]),
         )
         self.fields["accept_policies"].help_text = format_html(
-            "Terms of service version {}, privacy policy version {}.",
-            policies.terms.version,
-            policies.privacy.version,
+            gettext("Terms of service version {terms_version}, privacy policy version {privacy_version}."),
+            terms_version=policies.terms.version,
+            privacy_version=policies.privacy.version,
         )
         self.initial["policies_shown"] = self._policy_key(policies.ids)
 
@@ -149,6 +154,6 @@ class HelpRequestForm(SignupForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["password1"].help_text = (
-            "For your new account, where you follow the answers. " + self.fields["password1"].help_text
-        )
+        self.fields["password1"].help_text = gettext(
+            "For your new account, where you follow the answers. {requirements}"
+        ).format(requirements=self.fields["password1"].help_text)

@@ -209,6 +209,15 @@ def test_the_empty_home_page_explains_the_get_help_link(client):
 # Public Get help form -----------------------------------------------------------------------------
 
 
+def test_public_form_explains_the_password_in_the_visitors_language(client, workspace, policies):
+    set_intake(workspace, Intake.PUBLIC)
+
+    html = client.get(HELP_URL, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+    assert "For your new account" not in html
+    assert "Für Ihr neues Konto, in dem Sie die Antworten verfolgen." in html
+
+
 def test_public_form_holds_the_request_until_the_address_is_confirmed(
     client, workspace, queue, ask, django_capture_on_commit_callbacks
 ):

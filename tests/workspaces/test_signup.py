@@ -97,6 +97,18 @@ def test_signup_page_links_the_current_policy_versions(client, policies, django_
     assert "Create account" in html
 
 
+def test_signup_page_speaks_the_visitors_language_in_its_policy_sentences(client, policies):
+    """The acceptance label and the versions line are whole translated sentences, links kept."""
+    html = client.get(SIGNUP_URL, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert "I accept the" not in html
+    assert "Terms of service version" not in html
+    terms_url = reverse("policy", args=["terms"])
+    link = f'<a href="{terms_url}" target="_blank" rel="noopener">conditions d’utilisation</a>'
+    assert f"J’accepte les {link}" in html
+    assert f"Conditions d’utilisation version {policies.terms.version}" in html
+
+
 @pytest.mark.parametrize("kind", ["terms", "privacy"])
 def test_policy_pages_show_the_current_text(client, policies, kind, django_assert_max_num_queries):
     PolicyVersion.objects.create(
