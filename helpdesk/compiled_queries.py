@@ -82,6 +82,8 @@ def _compile(queryset, stand_ins: dict) -> _Compiled | None:
     if {name for _, name, _ in slots} != set(stand_ins) or queryset._known_related_objects:
         return None
     klass_info, select = compiler.klass_info, compiler.select
+    if klass_info is None:  # a values_list() queryset: its rows are tuples
+        return _Compiled(compiler, sql, tuple(params), tuple(slots), [], slice(0), [])
     fields = klass_info["select_fields"]
     model_fields = slice(fields[0], fields[-1] + 1)
     return _Compiled(
@@ -131,10 +133,29 @@ def rows_of(shape, build, values: dict | None = None, *, custom_plan: bool = Fal
     integers that change between runs, e.g. a page's cursor). ``custom_plan``: planned for its
     values on every run (``custom_plans``), for a query whose best plan depends on them."""
     values = values or {}
+    compiled, compiler, fetched = _run(shape, build, values, custom_plan)
+    if compiled is None:
+        return list(build(**values))
+    return list(_instances(compiled, compiler, fetched))
+
+
+def tuples_of(shape, build, values: dict | None = None) -> list[tuple]:
+    """The rows of ``build(**values)``, a ``values_list()`` queryset (not ``flat``), as tuples;
+    its SQL compiled once per ``shape``, as ``rows_of``."""
+    values = values or {}
+    compiled, compiler, fetched = _run(shape, build, values, False)
+    if compiled is None:
+        return [tuple(row) for row in build(**values)]
+    return [tuple(row) for row in compiler.results_iter([fetched])]
+
+
+def _run(shape, build, values: dict, custom_plan: bool):
+    """(kept compilation, its compiler for this run, fetched rows), or (None, None, None) when
+    the shape cannot be kept and the ORM must run it."""
     if not all(_keepable(value) for value in values.values()):
         # None, or out of any column's range: the ORM knows what such a lookup means ("IS NULL",
         # often "no row"), which the kept SQL would not.
-        return list(build(**values))
+        return None, None, None
     key = (shape, tuple(sorted(values)))
     compiled = _COMPILED.get(key, _MISSING)
     if compiled is _MISSING:
@@ -145,7 +166,7 @@ def rows_of(shape, build, values: dict | None = None, *, custom_plan: bool = Fal
         # A shape that cannot be kept is remembered too, so it is not tried on every run.
         _COMPILED[key] = compiled
     if compiled is None:
-        return list(build(**values))
+        return None, None, None
     params = list(compiled.params)
     for index, name, kind in compiled.slots:
         value = values[name]
@@ -157,7 +178,7 @@ def rows_of(shape, build, values: dict | None = None, *, custom_plan: bool = Fal
     with custom_plans(compiler.using, enabled=custom_plan), compiler.connection.cursor() as cursor:
         cursor.execute(compiled.sql, params)
         fetched = cursor.fetchall()
-    return list(_instances(compiled, compiler, fetched))
+    return compiled, compiler, fetched
 
 
 def _instances(compiled: _Compiled, compiler, fetched):

@@ -16,6 +16,10 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+# Every status but solved and closed: what "open" lists and counts mean.
+OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING)
+
+
 class Priority(models.TextChoices):
     LOW = "low", _("Low")
     NORMAL = "normal", _("Normal")
@@ -63,7 +67,10 @@ class TicketQuerySet(models.QuerySet):
         return requested.union(taking_part, all=True)
 
     def open(self):
-        return self.exclude(status__in=[Status.SOLVED, Status.CLOSED])
+        # The open statuses named, not the done ones excluded: "status IN (...)" is a condition
+        # the (workspace, assignee, status, ...) index can seek on, where "NOT IN" made "My
+        # open"'s count at 1M tickets step over the agent's 16,000 closed tickets first.
+        return self.filter(status__in=OPEN_STATUSES)
 
 
 class MessageQuerySet(models.QuerySet):

@@ -22,7 +22,7 @@ from tickets.access import messages_of_ticket, visible_messages, visible_tickets
 from tickets.macros.access import workspace_macros
 from tickets.mail.selectors import email_full_text_of_message
 from tickets.models import Attachment, Message, Status, Ticket, TicketParticipant
-from tickets.tags import tickets_tagged
+from tickets.tags import tickets_tagged, with_tag_names
 from workspaces.access import granted_queue_ids, queue_grants, queues_granted_to
 from workspaces.models import Membership, Queue, Role, User, Workspace
 
@@ -181,10 +181,16 @@ def list_choices(membership: Membership) -> ListChoices:
     all_queues = shown[workspace_cache.QUEUES]
     granted = all_queues
     if not membership.is_admin:
-        # Read on every request: a revoked grant hides the queue's tickets at once.
-        ids = set(
-            granted_queue_ids(membership.user_id, workspace_id).values_list("content_object_id", flat=True)
+        # Read on every request: a revoked grant hides the queue's tickets at once. Through
+        # kept SQL: building guardian's query cost more than running it.
+        rows = compiled_queries.tuples_of(
+            ("granted_queue_ids", connection.vendor),
+            lambda user_id, workspace_id: granted_queue_ids(user_id, workspace_id).values_list(
+                "content_object_id"
+            ),
+            {"user_id": membership.user_id, "workspace_id": workspace_id},
         )
+        ids = {queue_id for (queue_id,) in rows}
         granted = [queue for queue in all_queues if queue.pk in ids]
     return ListChoices(queues=granted, all_queues=all_queues, staff=shown[workspace_cache.STAFF])
 
@@ -525,6 +531,7 @@ def _page_base(membership: Membership, filters: TicketFilters, choices: ListChoi
         # is taken from the page's choices when read (every queue of the workspace is there).
         related = ("requester", "assignee") if choices is not None else ("queue", "requester", "assignee")
         tickets = tickets.select_related(*related).defer(*_ROW_UNUSED)
+        tickets = with_tag_names(tickets)  # the rows' tag chips
     return reads.with_seen_at(tickets, membership)
 
 
@@ -590,7 +597,6 @@ def ticket_messages(*, membership: Membership, ticket: Ticket, full_emails: bool
     ``full_emails`` (staff): each message also carries ``email_full_text``, the whole email its
     body was trimmed from ("" for none), read in the same query.
     """
-    messages = messages_of_ticket(membership, ticket)
 
     def build(ticket_id):
         rows = messages_of_ticket(membership, Ticket(pk=ticket_id)).select_related("author")
@@ -602,10 +608,15 @@ def ticket_messages(*, membership: Membership, ticket: Ticket, full_emails: bool
     conversation = compiled_queries.rows_of(shape, build, {"ticket_id": ticket.pk})
     files = {}
     if conversation:
-        attachments = Attachment.objects.filter(
-            workspace_id=ticket.workspace_id, ticket_id=ticket.pk, message__in=messages.values("id")
-        ).order_by("created_at", "id")
-        for attachment in attachments:
+
+        def build_files(ticket_id):
+            shown = messages_of_ticket(membership, Ticket(pk=ticket_id)).values("id")
+            return Attachment.objects.filter(
+                workspace_id=membership.workspace_id, ticket_id=ticket_id, message__in=shown
+            ).order_by("created_at", "id")
+
+        shape = ("ticket_message_files", connection.vendor, membership.workspace_id, membership.role)
+        for attachment in compiled_queries.rows_of(shape, build_files, {"ticket_id": ticket.pk}):
             files.setdefault(attachment.message_id, []).append(attachment)
     for message in conversation:
         if full_emails and message.email_full_text is None:

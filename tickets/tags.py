@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -186,9 +187,30 @@ def tag_names_by_ticket(tickets) -> dict[int, list[str]]:
     return by_ticket
 
 
+def with_tag_names(tickets):
+    """``tickets`` (a queryset) with each row's tag names read in the same statement, as
+    ``tag_names``, on PostgreSQL (an array subquery per row of the page, through the
+    ``(ticket, tag)`` index); elsewhere unchanged, and ``attach_tag_names`` reads them.
+
+    The list page's separate tag query was a tenth of its CPU: built and compiled by the ORM on
+    every view. Inside the page's query, which is compiled once per process
+    (helpdesk.compiled_queries), it costs only its run."""
+    if connection.vendor != "postgresql":
+        return tickets
+    names = (
+        TicketTag.objects.filter(ticket_id=OuterRef("pk"), workspace_id=OuterRef("workspace_id"))
+        .order_by("tag__name")
+        .values("tag__name")
+    )
+    return tickets.annotate(tag_names=ArraySubquery(names))
+
+
 def attach_tag_names(tickets) -> None:
-    """Set ``tag_names`` on each ticket of a page (what the list rows show). One query."""
-    tickets = list(tickets)
+    """Set ``tag_names`` on each ticket of a page (what the list rows show) that was not read
+    with them (``with_tag_names``). One query, none when every ticket has them."""
+    tickets = [ticket for ticket in tickets if getattr(ticket, "tag_names", None) is None]
+    if not tickets:
+        return
     names = tag_names_by_ticket(tickets)
     for ticket in tickets:
         ticket.tag_names = names.get(ticket.pk, [])

@@ -132,7 +132,7 @@ def ticket_list(request, membership):
         choices=choices,
     )
     if membership.is_staff:
-        tags.attach_tag_names(page.tickets)  # the rows' tag chips: one query for the page
+        tags.attach_tag_names(page.tickets)  # the rows' tag chips, unless read with the page
     shown_sort = selectors.sort_in_effect(filters)
     if form.is_bound and form.data.get("sort") != shown_sort:
         # The "Sort by" box shows the order the list is in ("Best match" for a search).

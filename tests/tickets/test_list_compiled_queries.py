@@ -13,9 +13,10 @@ from tests.factories import TicketFactory
 from tests.tickets.ticket_helpers import url
 from tickets.models import Ticket
 from tickets.selectors import TicketFilters, list_choices, ticket_list_page
+from workspaces.access import granted_queue_ids
 from workspaces.models import Role
 from workspaces.restriction import member_restrict
-from workspaces.services import queue_revoke
+from workspaces.services import queue_grant, queue_revoke
 
 pytestmark = pytest.mark.django_db
 
@@ -158,3 +159,18 @@ def test_a_value_the_kept_sql_cannot_take_goes_through_the_orm(workspace, admin,
     # None means "IS NULL" to the ORM; the kept SQL would compare with NULL and match nothing.
     unassigned = compiled_queries.rows_of(shape, build, {"user_id": None})
     assert [t.number for t in unassigned] == [1, 2, 3, 4]
+
+
+def test_kept_tuples_are_the_orm_s_and_follow_the_data(workspace, queue, other_queue, agent, admin):
+    def build(user_id, workspace_id):
+        return granted_queue_ids(user_id, workspace_id).values_list("content_object_id")
+
+    shape = ("test_granted", "any")
+    values = {"user_id": agent.user_id, "workspace_id": workspace.pk}
+    orm = sorted(build(**values))
+    assert orm == [(queue.pk,)]
+    assert compiled_queries.tuples_of(shape, build, values) == orm
+    queue_grant(queue=other_queue, membership=agent, actor=admin.user)
+    # The second run is the kept SQL: it reads the grant made since.
+    assert sorted(compiled_queries.tuples_of(shape, build, values)) == [(queue.pk,), (other_queue.pk,)]
+    assert compiled_queries._COMPILED[(shape, ("user_id", "workspace_id"))] is not None

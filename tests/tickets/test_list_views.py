@@ -191,3 +191,33 @@ def test_an_agent_sees_and_counts_only_the_queues_granted_now(workspace, queue, 
     assert numbers(response) == sorted(t.number for t in desk.values())
     assert dict((v.key, c) for v, c in response.context["views"])["all"] == str(len(desk))
     assert [q.pk for q in response.context["form"].fields["queue"].known.values()] == [queue.pk]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="reads PostgreSQL's plan; CI runs it there")
+def test_my_open_seeks_the_open_statuses_instead_of_stepping_over_closed_tickets(
+    workspace, agent, requester, queue
+):
+    """At 1M tickets "My open"'s count stepped over an agent's 16,000 closed tickets in the
+    (workspace, assignee, status, queue) index: "status NOT IN (solved, closed)" is a filter on
+    every entry, "status IN (new, open, pending)" a range the index seeks to."""
+    closed = new_ticket(requester, queue, subject="closed")
+    Ticket.objects.filter(pk=closed.pk).update(assignee=agent.user, status=Status.CLOSED)
+    closed.refresh_from_db()
+    many = []
+    for n in range(2000):
+        copy = Ticket.objects.get(pk=closed.pk)
+        copy.pk, copy.number = None, 100_000 + n  # past any number the workspace will give
+        many.append(copy)
+    Ticket.objects.bulk_create(many)
+    still_open = new_ticket(requester, queue, subject="open")
+    Ticket.objects.filter(pk=still_open.pk).update(assignee=agent.user, status=Status.OPEN)
+    mine = Ticket.objects.filter(workspace_id=workspace.pk, assignee_id=agent.user_id).open().order_by()
+
+    assert list(mine.values_list("subject", flat=True)) == ["open"]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE tickets_ticket")
+        sql, params = mine.values("queue_id").query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    conditions = [line for line in plan.splitlines() if "Index Cond" in line]
+    assert any("status" in line and "new,open,pending" in line for line in conditions), plan

@@ -2,6 +2,7 @@
 ticket page's tags box, the list's chips and ?tag= filter, and requesters never seeing any."""
 
 import pytest
+from django.db import connection
 
 from privacy.audit.models import AuditEvent
 from tests.concurrency import run_threads
@@ -140,6 +141,21 @@ def test_list_query_count_stays_flat_with_tags(
     assert len(response.context["tickets"]) == 23
     tag_queries = [q for q in few.captured_queries if "tickets_tickettag" in q["sql"]]
     assert len(tag_queries) == 1
+    if connection.vendor == "postgresql":
+        # Read with the page's rows (tags.with_tag_names), not in a query of their own.
+        assert '"tickets_ticket"."number"' in tag_queries[0]["sql"]
+
+
+def test_list_chips_follow_tags_changed_between_two_views(login, agent, requester, queue, workspace):
+    """The page's query is compiled once per process; the tags it reads are each view's own."""
+    ticket = TicketFactory(workspace=workspace, queue=queue, requester=requester.user)
+    client = login(agent)
+    tags.ticket_set_tags(ticket=ticket, add=["vip", "billing"], remove=[], actor=agent.user)
+    first = client.get(url(workspace), {"view": "all"}).content.decode()
+    assert '<li class="tag-chip">billing</li><li class="tag-chip">vip</li>' in first
+    tags.ticket_set_tags(ticket=ticket, add=["angry"], remove=["vip"], actor=agent.user)
+    second = client.get(url(workspace), {"view": "all"}).content.decode()
+    assert '<li class="tag-chip">angry</li><li class="tag-chip">billing</li></ul>' in second
 
 
 def test_the_live_row_shows_tags_to_staff_only(agent, requester, ticket, workspace):

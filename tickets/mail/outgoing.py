@@ -24,10 +24,12 @@ from datetime import timedelta
 from email.utils import formataddr
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from helpdesk import compiled_queries
 from tickets.mail.addresses import new_message_id, reply_address
 from tickets.mail.models import Mailbox, OutboundEmail, OutboundKind, OutboundStatus
 
@@ -173,18 +175,24 @@ def classify_error(error: BaseException) -> tuple[str, str]:
 def failed_emails(ticket, *, limit: int = 5) -> list[OutboundEmail]:
     """The latest emails about ``ticket`` that did not arrive, for staff (who, when, why); a
     failure followed by a delivered email to the same person is over and not listed."""
-    delivered_later = OutboundEmail.objects.filter(
-        ticket_id=OuterRef("ticket_id"),
-        recipient_id=OuterRef("recipient_id"),
-        status=OutboundStatus.SENT,
-        pk__gt=OuterRef("pk"),
-    )
-    return list(
-        OutboundEmail.objects.filter(ticket_id=ticket.pk, status=OutboundStatus.FAILED)
-        .exclude(Exists(delivered_later))
-        .select_related("recipient")
-        .order_by("-pk")[:limit]
-    )
+
+    def build(ticket_id):
+        delivered_later = OutboundEmail.objects.filter(
+            ticket_id=OuterRef("ticket_id"),
+            recipient_id=OuterRef("recipient_id"),
+            status=OutboundStatus.SENT,
+            pk__gt=OuterRef("pk"),
+        )
+        return (
+            OutboundEmail.objects.filter(ticket_id=ticket_id, status=OutboundStatus.FAILED)
+            .exclude(Exists(delivered_later))
+            .select_related("recipient")
+            .order_by("-pk")[:limit]
+        )
+
+    # Asked on every staff view of a ticket: its SQL is kept per process (compiled_queries).
+    shape = ("failed_emails", connection.vendor, limit)
+    return compiled_queries.rows_of(shape, build, {"ticket_id": ticket.pk})
 
 
 def failure_reason(error: str) -> str:
