@@ -135,6 +135,18 @@ def visible_participants(ticket: Ticket):
     )
 
 
+def participants_of(ticket: Ticket) -> list[TicketParticipant]:
+    """``visible_participants`` read through SQL kept per process (the ticket page's)."""
+
+    def build(workspace_id, ticket_id):
+        return visible_participants(Ticket(pk=ticket_id, workspace_id=workspace_id))
+
+    shape = ("visible_participants", connection.vendor)
+    return compiled_queries.rows_of(
+        shape, build, {"workspace_id": ticket.workspace_id, "ticket_id": ticket.pk}
+    )
+
+
 def get_participant_or_404(ticket: Ticket, user_id: int) -> TicketParticipant:
     participant = visible_participants(ticket).filter(user_id=user_id).first()
     if participant is None:

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from helpdesk import compiled_queries
 from helpdesk.text import strip_bidi
 from privacy.audit import events
 from tickets import realtime
@@ -116,9 +117,18 @@ class ShownValue:
 
 def ticket_values(*, ticket: Ticket, for_requester: bool) -> list[ShownValue]:
     """The ticket's value of each field the viewer may see (empty ones included). One query."""
-    stored = CustomFieldValue.objects.filter(ticket_id=ticket.pk, field_id=OuterRef("pk")).values("value")[:1]
-    fields = fields_for(workspace_id=ticket.workspace_id, for_requester=for_requester).annotate(
-        stored_value=Subquery(stored)
+
+    def build(workspace_id, ticket_id):
+        stored = CustomFieldValue.objects.filter(ticket_id=ticket_id, field_id=OuterRef("pk")).values(
+            "value"
+        )[:1]
+        fields = fields_for(workspace_id=workspace_id, for_requester=for_requester)
+        return fields.annotate(stored_value=Subquery(stored))
+
+    # On every view of a ticket: its SQL is kept per process (helpdesk.compiled_queries).
+    shape = ("custom_field_values", connection.vendor, for_requester)
+    fields = compiled_queries.rows_of(
+        shape, build, {"workspace_id": ticket.workspace_id, "ticket_id": ticket.pk}
     )
     return [ShownValue(field=f, value=f.stored_value or "") for f in fields]
 

@@ -229,13 +229,15 @@ def restricted_since(workspace_id: int, user_id: int | None):
     """When processing of the person's data was restricted in the workspace, or None."""
     if user_id is None:
         return None
+
     # One row at most: ordered by id, not by the model's workspace name (a join for nothing).
-    return (
-        Membership.objects.filter(workspace_id=workspace_id, user_id=user_id)
-        .order_by("pk")
-        .values_list("restricted_at", flat=True)
-        .first()
-    )
+    def build(workspace_id, user_id):
+        rows = Membership.objects.filter(workspace_id=workspace_id, user_id=user_id)
+        return rows.order_by("pk").values_list("restricted_at")[:1]
+
+    shape = ("restricted_since", connection.vendor)
+    rows = compiled_queries.tuples_of(shape, build, {"workspace_id": workspace_id, "user_id": user_id})
+    return rows[0][0] if rows else None
 
 
 def staff_members(workspace_id: int):

@@ -282,7 +282,7 @@ def _render_ticket(
         "ticket": ticket,
         "is_staff": staff,
         "conversation": selectors.ticket_messages(membership=membership, ticket=ticket, full_emails=staff),
-        "participants": list(access.visible_participants(ticket)),
+        "participants": access.participants_of(ticket),
         "reply_form": reply_form or ReplyForm(membership=membership),
         "can_close": access.can_close(membership, ticket),
         "is_closed": ticket.status in (Status.SOLVED, Status.CLOSED),

@@ -11,8 +11,11 @@ from helpdesk import compiled_queries
 from tests.conftest import make_member
 from tests.factories import TicketFactory
 from tests.tickets.ticket_helpers import url
+from tickets import tags
+from tickets.custom_fields import custom_field_create, ticket_set_field_values
 from tickets.models import Ticket
 from tickets.selectors import TicketFilters, list_choices, ticket_list_page
+from tickets.services import participant_add
 from workspaces.access import granted_queue_ids
 from workspaces.models import Role
 from workspaces.restriction import member_restrict
@@ -174,3 +177,30 @@ def test_kept_tuples_are_the_orm_s_and_follow_the_data(workspace, queue, other_q
     # The second run is the kept SQL: it reads the grant made since.
     assert sorted(compiled_queries.tuples_of(shape, build, values)) == [(queue.pk,), (other_queue.pk,)]
     assert compiled_queries._COMPILED[(shape, ("user_id", "workspace_id"))] is not None
+
+
+def test_the_ticket_page_shows_what_changed_between_two_views(
+    workspace, queue, agent, admin, requester, login
+):
+    """The page's tags, custom field values, participants and the requester's restriction are
+    read through kept SQL from the second view on: each view still reads them as they are."""
+    ticket = TicketFactory(workspace=workspace, queue=queue, requester=requester.user, number=7)
+    field = custom_field_create(workspace=workspace, label="Order number", kind="text", actor=admin.user)
+    client = login(agent)
+    page = url(workspace, "", 7)
+    first = client.get(page).content.decode()
+    assert client.get(page).status_code == 200  # now through the kept SQL
+    assert 'value="vip"' not in first and "A-1234" not in first and "restriction-notice" not in first
+    assert "Cora Colleague" not in first
+
+    tags.ticket_set_tags(ticket=ticket, add=["vip"], remove=[], actor=agent.user)
+    ticket_set_field_values(ticket=ticket, values={field.pk: "A-1234"}, actor=agent.user)
+    colleague = make_member(workspace, Role.REQUESTER, display_name="Cora Colleague")
+    participant_add(ticket=ticket, user=colleague.user, actor=agent.user)
+    member_restrict(membership=requester, reason="Asked to stop processing", actor=admin.user)
+
+    html = client.get(page).content.decode()
+    assert 'value="vip"' in html
+    assert "A-1234" in html
+    assert "Cora Colleague" in html
+    assert "restriction-notice" in html
