@@ -1,6 +1,8 @@
 """Built-in views of the ticket list: agents land on "My open", every view has a count that stays
 cheap, a search from the box looks through everything, and paging stays in the view."""
 
+import copy
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -205,9 +207,9 @@ def test_my_open_seeks_the_open_statuses_instead_of_stepping_over_closed_tickets
     closed.refresh_from_db()
     many = []
     for n in range(2000):
-        copy = Ticket.objects.get(pk=closed.pk)
-        copy.pk, copy.number = None, 100_000 + n  # past any number the workspace will give
-        many.append(copy)
+        twin = copy.copy(closed)
+        twin.pk, twin.number = None, 100_000 + n  # past any number the workspace will give
+        many.append(twin)
     Ticket.objects.bulk_create(many)
     still_open = new_ticket(requester, queue, subject="open")
     Ticket.objects.filter(pk=still_open.pk).update(assignee=agent.user, status=Status.OPEN)
