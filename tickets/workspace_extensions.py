@@ -6,7 +6,7 @@ figures, and these functions answer for the tickets of that workspace.
 
 from django.db.models import Count
 
-from tickets.models import Status, Ticket, TicketParticipant
+from tickets.models import Ticket, TicketParticipant
 
 
 def participations_remove(sender, *, workspace_id: int, user_id: int, **kwargs) -> dict[str, int]:
@@ -34,7 +34,7 @@ def open_tickets_of_queue(queue_ref):
     """The number of open (not solved or closed) tickets of one queue, as a subquery."""
     return (
         Ticket.objects.filter(queue=queue_ref)
-        .exclude(status__in=[Status.SOLVED, Status.CLOSED])
+        .open()
         .order_by()
         .values("queue")
         .annotate(n=Count("pk"))
