@@ -187,12 +187,13 @@ class Ticket(models.Model):
                 include=["status", "priority", "assignee", "requester"],
                 name="ticket_ws_queue_seek",
             ),
-            # A requester's tickets; status and id included, so the counts of their views read
-            # the index alone (tickets.selectors.capped_filter_counts).
+            # A requester's tickets in their list's order (a seek, one page read); status
+            # included, so the counts of their views read the index alone
+            # (tickets.selectors.capped_filter_counts).
             models.Index(
-                fields=["workspace", "requester", "-updated_at"],
-                include=["status", "id"],
-                name="ticket_ws_requester_seek",
+                fields=["workspace", "requester", "-public_updated_at", "-id"],
+                include=["status"],
+                name="ticket_ws_requester_public",
             ),
             # The list's view counts ("mine", "unassigned": open ones of the agent's queues,
             # none of a restricted requester) read from the index alone (index-only scans).

@@ -377,14 +377,20 @@ def _count_bases(membership: Membership, choices: ListChoices | None) -> dict:
     looked up every one of the requester's tickets by id (1,000 row reads per count)."""
     if membership.is_staff:
         return {"all": listed_tickets(membership, choices)}
-    workspace_id, user_id = membership.workspace_id, membership.user_id
+    requested, taking_part = requester_parts(membership.workspace_id, membership.user_id)
+    return {"requested": requested, "taking_part": taking_part}
+
+
+def requester_parts(workspace_id: int, user_id: int):
+    """A requester's ``visible_tickets`` in two parts that do not overlap: the tickets they
+    requested, and those they take part in without having requested them."""
     taking_part = TicketParticipant.objects.filter(workspace_id=workspace_id, user_id=user_id)
-    return {
-        "requested": Ticket.objects.filter(workspace_id=workspace_id, requester_id=user_id),
-        "taking_part": Ticket.objects.filter(
-            workspace_id=workspace_id, id__in=taking_part.values("ticket_id")
-        ).exclude(requester_id=user_id),
-    }
+    return (
+        Ticket.objects.filter(workspace_id=workspace_id, requester_id=user_id),
+        Ticket.objects.filter(workspace_id=workspace_id, id__in=taking_part.values("ticket_id")).exclude(
+            requester_id=user_id
+        ),
+    )
 
 
 def _capped_count_sql(workspace_id: int, tickets: dict, cap: int):
@@ -460,11 +466,28 @@ def ticket_list_page(
         forward = cursor is None
     # Walking down the index: a descending list read forwards, or an ascending one read back.
     down = descending == forward
+    order = (f"-{name}", "-id") if down else (name, "id")
+    # SQLite cannot limit the parts of a UNION: a requester's list reads both parts whole there.
+    can_limit_parts = connection.features.supports_slicing_ordering_in_compound
+    in_parts = hits is None and not membership.is_staff and can_limit_parts
 
     def build(value=None, pk=None):
+        if in_parts:
+            # A requester's page is one page of each part of their tickets, merged: the
+            # requested part seeks (workspace, requester, public_updated_at, id) and stops after
+            # a page, where "id in (either part)" read every one of their tickets by id and
+            # sorted them (1,000 row reads for the bench's requester).
+            requested, taking_part = (
+                seek(filtered_tickets(membership=membership, filters=filters, base=part), value, pk)
+                for part in requester_parts(membership.workspace_id, membership.user_id)
+            )
+            return requested.union(taking_part, all=True).order_by(*order)[: page_size + 1]
         tickets = _page_base(membership, filters, choices)
         if hits is not None:
             tickets = tickets.filter(id__in=hits.ranked_ids)
+        return seek(tickets, value, pk)
+
+    def seek(tickets, value, pk):
         if sort in URGENCY_SORTS:
             # Only tickets with something due: paused, solved and SLA-less tickets have no place
             # in an order of due times (and the partial index covers exactly these rows).
@@ -476,7 +499,6 @@ def ticket_list_page(
             else:
                 tickets = tickets.filter(Q(**{f"{name}__gt": value}) | Q(**{name: value, "id__gt": pk}))
                 tickets = tickets.filter(**{f"{name}__gte": value})
-        order = (f"-{name}", "-id") if down else (name, "id")
         return tickets.order_by(*order)[: page_size + 1]
 
     values = {"value": cursor[0], "pk": cursor[1]} if cursor is not None else {}
