@@ -98,7 +98,10 @@ class Ticket(models.Model):
     subject = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
     priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.NORMAL)
-    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="tickets")
+    # No single-column index either: every lookup by queue is within a workspace, served by
+    # (workspace, queue, ...); alone, "queue in (the agent's queues)" made a search AND a bitmap
+    # of every ticket of those queues with the matching subjects (12 of 19 ms at 1M tickets).
+    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="tickets", db_index=False)
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
