@@ -1,6 +1,7 @@
-"""How PostgreSQL plans a query as a prepared statement's generic plan (``DB_PREPARE``): the
-plan it may keep for any parameters after a statement's fifth run."""
+"""How PostgreSQL plans a query: as a prepared statement's generic plan (``DB_PREPARE``), the
+plan it may keep for any parameters after a statement's fifth run, or as JSON nodes to walk."""
 
+import json
 import re
 
 from django.db import connection, transaction
@@ -25,3 +26,20 @@ def generic_plan(sql: str, params) -> str:
 
 def generic_plan_of(queryset) -> str:
     return generic_plan(*queryset.query.sql_with_params())
+
+
+def json_plan(sql: str, params=(), *, analyze: bool = False) -> dict:
+    """The top node of ``EXPLAIN (FORMAT JSON)`` of ``sql`` (run, with ``analyze``)."""
+    options = "ANALYZE, FORMAT JSON" if analyze else "FORMAT JSON"
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN ({options}) " + sql, params or None)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return plan[0]["Plan"]
+
+
+def plan_nodes(node: dict):
+    """``node`` and every node under it."""
+    yield node
+    for child in node.get("Plans", []):
+        yield from plan_nodes(child)

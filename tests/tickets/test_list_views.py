@@ -1,15 +1,13 @@
 """Built-in views of the ticket list: agents land on "My open", every view has a count that stays
 cheap, a search from the box looks through everything, and paging stays in the view."""
 
-import copy
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from guardian.shortcuts import assign_perm
 
 from tests.conftest import make_member
-from tests.tickets.ticket_helpers import new_ticket, url
+from tests.tickets.ticket_helpers import bulk_copies, new_ticket, url
 from tickets import list_views
 from tickets.models import Status, Ticket, TicketParticipant
 from workspaces.models import QUEUE_PERMISSION, Role
@@ -205,12 +203,7 @@ def test_my_open_seeks_the_open_statuses_instead_of_stepping_over_closed_tickets
     closed = new_ticket(requester, queue, subject="closed")
     Ticket.objects.filter(pk=closed.pk).update(assignee=agent.user, status=Status.CLOSED)
     closed.refresh_from_db()
-    many = []
-    for n in range(2000):
-        twin = copy.copy(closed)
-        twin.pk, twin.number = None, 100_000 + n  # past any number the workspace will give
-        many.append(twin)
-    Ticket.objects.bulk_create(many)
+    bulk_copies(closed, 2000)
     still_open = new_ticket(requester, queue, subject="open")
     Ticket.objects.filter(pk=still_open.pk).update(assignee=agent.user, status=Status.OPEN)
     mine = Ticket.objects.filter(workspace_id=workspace.pk, assignee_id=agent.user_id).open().order_by()

@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from tests.tickets.ticket_helpers import agent_of, new_ticket, note, reply, url
+from tests.tickets.ticket_helpers import agent_of, new_ticket, note, reply, url, walk_pages
 from tickets import realtime
 from tickets.models import Priority, Status, Ticket
 from tickets.personal_data import Scope, iso, iter_tickets
@@ -156,21 +156,12 @@ def test_the_requesters_seek_pages_follow_the_public_order(workspace, requester,
         note(ticket, staff)
     filters = TicketFilters()
 
-    seen, cursor = [], None
-    while True:
-        page = ticket_list_page(membership=requester, filters=filters, after=cursor, page_size=1)
-        seen += [t.number for t in page.tickets]
-        if page.older_cursor is None:
-            break
-        cursor = page.older_cursor
-    back, cursor = [], page.newer_cursor
-    while cursor is not None:
-        page = ticket_list_page(membership=requester, filters=filters, before=cursor, page_size=1)
-        back = [t.number for t in page.tickets] + back
-        cursor = page.newer_cursor
+    pages, back_pages = walk_pages(requester, filters, page_size=1)
+    seen = [pk for page in pages for pk in page]
+    back = [pk for page in reversed(back_pages) for pk in page]
 
-    assert seen == [third.number, newer.number, older.number]
-    assert back + [older.number] == seen
+    assert seen == [third.pk, newer.pk, older.pk]
+    assert back + [older.pk] == seen
     staff_page = ticket_list_page(membership=staff, filters=filters, page_size=3)
     assert [t.number for t in staff_page.tickets] == [newer.number, older.number, third.number]
 

@@ -1,7 +1,6 @@
 """A requester's list holds the tickets they requested and the ones they take part in, merged in
 the order of what they can see changed, each once, and read one page at a time."""
 
-import copy
 import json
 from datetime import timedelta
 
@@ -11,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.conftest import make_member
-from tests.tickets.ticket_helpers import new_ticket
+from tests.plans import json_plan, plan_nodes
+from tests.tickets.ticket_helpers import bulk_copies, new_ticket, walk_pages
 from tickets.models import Status, Ticket, TicketParticipant
 from tickets.selectors import STATUS_OPEN, TicketFilters, ticket_list_page
 from workspaces.models import Role
@@ -31,7 +31,7 @@ def _take_part(ticket, membership):
 
 @pytest.fixture
 def mixed(workspace, queue, requester):
-    """Numbers, newest first by public time, of the requester's tickets: requested ones and
+    """Primary keys, newest first by public time, of the requester's tickets: requested ones and
     others' tickets they take part in, interleaved, one requested and taken part in too."""
     someone = make_member(workspace, Role.REQUESTER)
     mine = [_dated(new_ticket(requester, queue, subject=f"mine {m}"), m) for m in (50, 30, 10)]
@@ -42,24 +42,13 @@ def mixed(workspace, queue, requester):
     _take_part(both, requester)
     _dated(new_ticket(someone, queue, subject="not theirs"), 1)  # newest, never listed
     by_time = sorted([*mine, *theirs, both], key=lambda t: Ticket.objects.get(pk=t.pk).public_updated_at)
-    return [t.number for t in reversed(by_time)]
+    return [t.pk for t in reversed(by_time)]
 
 
 def _walk(requester, filters, page_size):
-    """Every page forwards with the "older" cursor, then back with the "newer" one."""
-    forwards, cursor = [], None
-    while True:
-        page = ticket_list_page(membership=requester, filters=filters, after=cursor, page_size=page_size)
-        forwards += [t.number for t in page.tickets]
-        if page.older_cursor is None:
-            break
-        cursor = page.older_cursor
-    backwards, cursor = [], page.newer_cursor
-    while cursor is not None:
-        page = ticket_list_page(membership=requester, filters=filters, before=cursor, page_size=page_size)
-        backwards = [t.number for t in page.tickets] + backwards
-        cursor = page.newer_cursor
-    return forwards, backwards
+    """The rows going forwards, and coming back (in display order), over every page."""
+    pages, back = walk_pages(requester, filters, page_size)
+    return [pk for page in pages for pk in page], [pk for page in reversed(back) for pk in page]
 
 
 def test_pages_merge_requested_and_taken_part_in_tickets_in_public_order(requester, mixed):
@@ -77,7 +66,7 @@ def test_ascending_pages_merge_both_parts_too(requester, mixed):
 
 
 def test_a_filter_narrows_both_parts(requester, mixed):
-    solved = Ticket.objects.filter(number__in=mixed[1:3])
+    solved = Ticket.objects.filter(pk__in=mixed[1:3])
     solved.update(status=Status.SOLVED)
 
     forwards, _ = _walk(requester, TicketFilters(status=STATUS_OPEN), page_size=2)
@@ -92,31 +81,18 @@ def test_a_requesters_page_reads_one_page_of_their_tickets(workspace, queue, req
     for n in range(300):
         _dated(new_ticket(requester, queue, subject=f"ticket {n}"), n)
     others = _dated(new_ticket(make_member(workspace, Role.REQUESTER), queue, subject="others"), 0)
-    many = []
-    for n in range(3000):
-        twin = copy.copy(others)
-        twin.pk, twin.number = None, 100_000 + n  # past any number the workspace will give
-        many.append(twin)
-    Ticket.objects.bulk_create(many)
+    bulk_copies(others, 3000)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE tickets_ticket")
     with CaptureQueriesContext(connection) as captured:
         page = ticket_list_page(membership=requester, filters=TicketFilters(), page_size=10)
     assert [t.subject for t in page.tickets] == [f"ticket {n}" for n in range(10)]
     (sql,) = [q["sql"] for q in captured.captured_queries if "public_updated_at" in q["sql"]]
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
-        plan = cursor.fetchone()[0]
-        plan = json.loads(plan) if isinstance(plan, str) else plan
-
-    def nodes(node):
-        yield node
-        for child in node.get("Plans", []):
-            yield from nodes(child)
+    plan = json_plan(sql, analyze=True)
 
     read = sum(
         node["Actual Rows"] * node["Actual Loops"]
-        for node in nodes(plan[0]["Plan"])
+        for node in plan_nodes(plan)
         if node.get("Relation Name") == "tickets_ticket"
     )
     assert read <= 11, json.dumps(plan, indent=1)

@@ -2,7 +2,6 @@
 one, and an index that starts elsewhere is one more entry to write on every ticket change that
 the planner may also pick for the worse (migrations 0027 and 0029)."""
 
-import copy
 import json
 
 import pytest
@@ -10,7 +9,8 @@ from django.db import connection
 
 from tests.conftest import make_member
 from tests.factories import QueueFactory
-from tests.tickets.ticket_helpers import new_ticket
+from tests.plans import json_plan, plan_nodes
+from tests.tickets.ticket_helpers import bulk_copies, new_ticket
 from tickets.models import Status, Ticket
 from workspaces.models import Role
 from workspaces.selectors import queues_with_counts
@@ -56,28 +56,13 @@ def test_the_queues_page_counts_through_the_workspace_s_indexes(workspace, queue
     # Another workspace with many tickets over many queues, as a server holds.
     queues = [QueueFactory(workspace=other_workspace) for _ in range(30)]
     first = new_ticket(make_member(other_workspace, Role.REQUESTER), queues[0], subject="theirs")
-    many = []
-    for n in range(3000):
-        twin = copy.copy(first)
-        twin.pk, twin.number = None, 100_000 + n  # past any number the workspace will give
-        twin.queue = queues[n % len(queues)]
-        many.append(twin)
-    Ticket.objects.bulk_create(many)
+    bulk_copies(first, 3000, queue=lambda n: queues[n % len(queues)])
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE tickets_ticket")
-        sql, params = queues_with_counts(workspace=workspace).query.sql_with_params()
-        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
-        plan = cursor.fetchone()[0]
-        plan = json.loads(plan) if isinstance(plan, str) else plan
+    plan = json_plan(*queues_with_counts(workspace=workspace).query.sql_with_params())
 
-    def nodes(node):
-        yield node
-        for child in node.get("Plans", []):
-            yield from nodes(child)
-
-    reads = [n for n in nodes(plan[0]["Plan"]) if n.get("Relation Name") == "tickets_ticket"]
+    reads = [n for n in plan_nodes(plan) if n.get("Relation Name") == "tickets_ticket"]
     assert reads, plan
     for read in reads:  # an index scan, or the heap scan of a bitmap built from one
-        assert "workspace_id" in read.get("Index Cond", read.get("Recheck Cond", "")), json.dumps(
-            plan, indent=1
-        )
+        condition = read.get("Index Cond", read.get("Recheck Cond", ""))
+        assert "workspace_id" in condition, json.dumps(plan, indent=1)

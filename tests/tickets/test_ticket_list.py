@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from tests.conftest import make_member
 from tests.factories import MessageFactory, ParticipantFactory, TicketFactory
-from tests.tickets.ticket_helpers import agent_of, new_ticket, note, reply, url
+from tests.tickets.ticket_helpers import agent_of, new_ticket, note, reply, url, walk_pages
 from tickets import views
 from tickets.models import MessageKind, Priority, Status, Ticket
-from tickets.selectors import TicketFilters, decode_cursor, ticket_list_page
+from tickets.selectors import TicketFilters, decode_cursor
 from tickets.tags import ticket_set_tags
 from workspaces.models import Role
 
@@ -44,28 +44,11 @@ def many(workspace, queue, requester):
     return tickets
 
 
-def _walk(membership, filters, page_size):
-    """Follow the "Older" links to the end, then the "Newer" links back to the start."""
-    pages, cursor = [], None
-    while True:
-        page = ticket_list_page(membership=membership, filters=filters, after=cursor, page_size=page_size)
-        pages.append([t.pk for t in page.tickets])
-        if page.older_cursor is None:
-            break
-        cursor = page.older_cursor
-    back, cursor = [], page.newer_cursor
-    while cursor is not None:
-        page = ticket_list_page(membership=membership, filters=filters, before=cursor, page_size=page_size)
-        back.append([t.pk for t in page.tickets])
-        cursor = page.newer_cursor
-    return pages, back
-
-
 @pytest.mark.parametrize("sort", ["updated", "created", "priority", "number"])
 @pytest.mark.parametrize("descending", [True, False])
 def test_keyset_pages_cover_every_ticket_once_in_order(admin, many, sort, descending):
     filters = TicketFilters(sort=sort, descending=descending)
-    pages, back = _walk(admin, filters, page_size=5)
+    pages, back = walk_pages(admin, filters, page_size=5)
     field = {
         "updated": "updated_at",
         "created": "created_at",
