@@ -27,6 +27,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
+from helpdesk.id_arrays import IdsIn
 from privacy.audit.log import chain_for
 from privacy.audit.maintenance import audit_events_anonymize_targets
 from privacy.audit.models import AuditEvent
@@ -47,37 +48,6 @@ logger = logging.getLogger(__name__)
 BATCH = 2000
 IDS_PER_STATEMENT = 10_000
 TICKET, MESSAGE, ATTACHMENT = "tickets.ticket", "tickets.message", "tickets.attachment"
-
-
-class IdsIn(Func):
-    """``column IN ids`` as a filter: on PostgreSQL ``column = ANY(%s::bigint[])``, one parameter
-    however many ids. A retention batch used to send IN lists of 500 to 2,500 placeholders per
-    statement; building and parsing them (psycopg splits the query text client-side) cost more
-    than the statements took to run."""
-
-    output_field = BooleanField()
-
-    def __init__(self, column: str, ids):
-        self.ids = [int(i) for i in ids]
-        super().__init__(F(column))
-
-    def as_sql(self, compiler, connection, **extra):
-        column, params = compiler.compile(self.source_expressions[0])
-        if not self.ids:
-            return "1 = 0", []
-        return f"{column} IN ({', '.join(['%s'] * len(self.ids))})", [*params, *self.ids]
-
-    def as_postgresql(self, compiler, connection, **extra):
-        column, params = compiler.compile(self.source_expressions[0])
-        # The array as one text literal ('{1,2,3}'): psycopg's client-side binding dumps a list
-        # element by element in Python, which cost more CPU than the sweep's own work once a batch
-        # sends the same ids to a dozen statements.
-        return f"{column} = ANY(%s::bigint[])", [*params, self.literal()]
-
-    def literal(self) -> str:
-        if not hasattr(self, "_literal"):
-            self._literal = "{" + ",".join(map(str, self.ids)) + "}"
-        return self._literal
 
 
 class InRows(Func):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from django.core.files.base import ContentFile
 
+from helpdesk.id_arrays import IdsIn
 from privacy.audit import events
 from privacy.personal_data.erasure_context import ErasureContext
 from privacy.personal_data.pseudonyms import scrub
@@ -169,10 +170,12 @@ def _tickets_of_many(user_ids) -> dict[int, list[int]]:
     """``_tickets_of`` for many people in one statement: ``{ticket_id: [user_id, ...]}``."""
     ids = list(user_ids)
     lookups = (
-        Ticket.objects.filter(requester_id__in=ids).order_by().values_list("pk", "requester_id"),
-        Ticket.objects.filter(assignee_id__in=ids).order_by().values_list("pk", "assignee_id"),
-        TicketParticipant.objects.filter(user_id__in=ids).order_by().values_list("ticket_id", "user_id"),
-        Message.objects.filter(author_id__in=ids).order_by().values_list("ticket_id", "author_id"),
+        Ticket.objects.filter(IdsIn("requester_id", ids)).order_by().values_list("pk", "requester_id"),
+        Ticket.objects.filter(IdsIn("assignee_id", ids)).order_by().values_list("pk", "assignee_id"),
+        TicketParticipant.objects.filter(IdsIn("user_id", ids))
+        .order_by()
+        .values_list("ticket_id", "user_id"),
+        Message.objects.filter(IdsIn("author_id", ids)).order_by().values_list("ticket_id", "author_id"),
     )
     found: dict[int, list[int]] = {}
     for ticket_id, user_id in lookups[0].union(*lookups[1:]):

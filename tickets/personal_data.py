@@ -19,6 +19,7 @@ from itertools import islice
 
 from django.db.models import Q
 
+from helpdesk.id_arrays import IdsIn
 from privacy.personal_data import registry
 from privacy.personal_data.erasure_context import ErasureContext
 from privacy.personal_data.export_context import CHUNK_ROWS, ExportContext, ExportFile, iso
@@ -124,7 +125,7 @@ def erase_messages_many(contexts, entry) -> dict[int, dict[str, int]]:
     by_user = {ctx.user.pk: ctx for ctx in contexts}
     counts = {user_id: {"messages_redacted": 0, "messages_kept_as_pseudonym": 0} for user_id in by_user}
     as_requester = []
-    rows = Message.objects.filter(author_id__in=list(by_user)).values_list(
+    rows = Message.objects.filter(IdsIn("author_id", by_user)).values_list(
         "pk", "author_id", "kind", "workspace_id"
     )
     for pk, user_id, kind, workspace_id in rows:
@@ -163,7 +164,7 @@ def workspace_ids_of_many(users) -> dict[int, set[int]]:
     """``workspace_ids_of`` for many people in three queries."""
     ids = [user.pk for user in users]
     found: dict[int, set[int]] = {user_id: set() for user_id in ids}
-    tickets = Ticket.objects.filter(Q(requester_id__in=ids) | Q(assignee_id__in=ids)).values_list(
+    tickets = Ticket.objects.filter(Q(IdsIn("requester_id", ids)) | Q(IdsIn("assignee_id", ids))).values_list(
         "requester_id", "assignee_id", "workspace_id"
     )
     for requester_id, assignee_id, workspace_id in tickets.distinct():
@@ -171,7 +172,7 @@ def workspace_ids_of_many(users) -> dict[int, set[int]]:
             if user_id in found:
                 found[user_id].add(workspace_id)
     for model, column in ((TicketParticipant, "user_id"), (Message, "author_id")):
-        rows = model.objects.filter(**{f"{column}__in": ids}).values_list(column, "workspace_id").distinct()
+        rows = model.objects.filter(IdsIn(column, ids)).values_list(column, "workspace_id").distinct()
         for user_id, workspace_id in rows.order_by():
             found[user_id].add(workspace_id)
     return found

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy
 
+from helpdesk.id_arrays import IdsIn
 from privacy.personal_data.retention_kinds import (
     AttachmentBasis,
     Batch,
@@ -27,7 +28,6 @@ from privacy.personal_data.retention_kinds import (
 from tickets.anonymize import (
     BATCH,
     RETENTION_MESSAGE,
-    IdsIn,
     attachments_expire,
     messages_anonymize,
     tickets_anonymize,
@@ -146,14 +146,14 @@ def requesters_expire(batch: Batch, user_ids) -> dict[str, int]:
         for key, value in done.items():
             counts[key] = counts.get(key, 0) + value
 
-    tickets = Ticket.objects.filter(
-        workspace_id=workspace_id, requester_id__in=user_ids, anonymized_at__isnull=True
+    tickets = Ticket.objects.filter(IdsIn("requester_id", user_ids)).filter(
+        workspace_id=workspace_id, anonymized_at__isnull=True
     )
     ticket_ids = list(tickets.exclude(pk__in=held).order_by("pk").values_list("pk", flat=True))
     for chunk in _chunks(ticket_ids):
         batch.queue_files(ticket_file_names(chunk))
         add(tickets_anonymize(workspace_id=workspace_id, ticket_ids=chunk, now=batch.now))
-    words = Message.objects.filter(workspace_id=workspace_id, author_id__in=user_ids).exclude(
+    words = Message.objects.filter(IdsIn("author_id", user_ids), workspace_id=workspace_id).exclude(
         ticket_id__in=held
     )
     word_ids = list(words.order_by("pk").values_list("pk", flat=True))
@@ -161,7 +161,7 @@ def requesters_expire(batch: Batch, user_ids) -> dict[str, int]:
         batch.queue_files(note_file_names(chunk))
         messages_anonymize(workspace_id=workspace_id, message_ids=chunk)
         add({"messages_redacted": Message.objects.filter(pk__in=chunk).update(author=None)})
-    files = Attachment.objects.filter(workspace_id=workspace_id, uploaded_by_id__in=user_ids).exclude(
+    files = Attachment.objects.filter(IdsIn("uploaded_by_id", user_ids), workspace_id=workspace_id).exclude(
         ticket_id__in=held
     )
     file_ids = list(files.order_by("pk").values_list("pk", flat=True))

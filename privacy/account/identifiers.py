@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from helpdesk.id_arrays import IdsIn
 from privacy.account.models import EmailChange, IdentifierKind, PastIdentifier
 from privacy.audit.models import AuditEvent
 
@@ -77,7 +78,7 @@ def identifiers_of_many(users) -> dict[int, Identifiers]:
         typed.setdefault(user_id, []).append(value)
     labels: dict[int, list] = {}
     rows = (
-        AuditEvent.objects.filter(actor_id__in=ids)
+        AuditEvent.objects.filter(IdsIn("actor_id", ids))
         .exclude(actor_label="")
         .values_list("actor_id", "actor_label")
         .distinct()

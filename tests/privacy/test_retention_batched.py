@@ -235,6 +235,18 @@ def test_session_index_answers_what_decoding_each_time_does(workspace):
             user_id=user.pk, emails=[user.email]
         )
         assert len(index.holding(user_id=user.pk, emails=[user.email])) == 2
+    # Text without an "@" (the index reads only texts with one for addresses) is still found.
+    assert index.holding(emails=["nothing"]) == sessions_holding(emails=["nothing"])
+    assert len(index.holding(emails=["nothing"])) == 1
+
+
+def test_session_index_keeps_the_tables_order_across_signed_in_and_remembered(workspace):
+    user = _people(workspace, 1)[0]
+    keys = [_session(user), _session(None, signup_email=user.email), _session(user, note="x")]
+    index = SessionIndex()
+    expected = sessions_holding(user_id=user.pk, emails=[user.email])
+    assert sorted(expected) == sorted(keys)
+    assert index.holding(user_id=user.pk, emails=[user.email]) == expected
 
 
 def test_erasing_a_batch_decodes_the_sessions_once(workspace, monkeypatch):
