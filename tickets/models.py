@@ -295,7 +295,8 @@ class MessageKind(models.TextChoices):
 
 
 class Message(models.Model):
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    # No single-column index: (workspace, created_at) below serves every lookup by workspace.
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_index=False)
     # No single-column index: (ticket, created_at) below serves every lookup by ticket.
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages", db_index=False)
     author = models.ForeignKey(
@@ -316,7 +317,12 @@ class Message(models.Model):
     objects = MessageQuerySet.as_manager()
 
     class Meta:
-        indexes = [models.Index(fields=["ticket", "created_at"])]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"]),
+            # A search for a common word reads the workspace's newest messages, newest first
+            # (tickets/search.py): from this index, never another workspace's rows.
+            models.Index(fields=["workspace", "created_at"], name="message_ws_created"),
+        ]
         ordering = ["created_at", "id"]
 
     def __str__(self):

@@ -1,11 +1,21 @@
 """A word in most messages: on PostgreSQL the search reads the newest messages instead of the
 word's whole entry in the full-text index, and still finds only what the searcher may see."""
 
-import pytest
-from django.db import connection
+from datetime import timedelta
 
-from tests.tickets.ticket_helpers import agent_of, new_ticket, note, reply, url
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tests.factories import QueueFactory
+from tests.plans import json_plan, plan_nodes
+from tests.tickets.ticket_helpers import agent_of, member, new_ticket, note, reply, url
 from tickets import search
+from tickets.access import visible_tickets
+from tickets.models import Message, MessageKind
+from tickets.selectors import searchable_messages
+from workspaces.models import Role
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the planner statistics it reads are PostgreSQL's"
@@ -42,3 +52,71 @@ def test_a_common_word_finds_the_newest_matches_and_only_visible_ones(
     assert hidden.number not in found
     other = agent_of(workspace, other_queue)
     assert numbers(login(other).get(url(workspace), {"q": "refund"})) == [hidden.number]
+
+
+def _messages(ticket, count, *, newest, body=lambda n: "refund asked again"):
+    """``count`` messages on ``ticket``, one a minute, the last ``newest``."""
+    Message.objects.bulk_create(
+        Message(
+            workspace_id=ticket.workspace_id,
+            ticket=ticket,
+            kind=MessageKind.REPLY,
+            body=body(n),
+            created_at=newest - timedelta(minutes=n),
+        )
+        for n in range(count)
+    )
+
+
+def _message_rows_read(agent, candidates: int) -> int:
+    """Rows of the messages table the common-word search of "refund" reads, as EXPLAIN ANALYZE
+    counts them, planned under the settings the search itself set for its transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE tickets_message")
+    with CaptureQueriesContext(connection) as captured:
+        search.search(visible_tickets(agent), searchable_messages(agent), "refund", staff=True)
+    queries = [q["sql"] for q in captured.captured_queries]
+    (sql,) = [q for q in queries if '"tickets_message"' in q and q.endswith(f"LIMIT {candidates}")]
+    with transaction.atomic(), connection.cursor() as cursor:
+        for setting in (q for q in queries if "set_config" in q):
+            cursor.execute(setting)
+        plan = json_plan(sql, analyze=True)
+    return sum(
+        node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)
+        for node in plan_nodes(plan)
+        if node.get("Relation Name") == "tickets_message"
+    )
+
+
+def test_a_common_word_reads_only_the_workspaces_newest_messages(
+    workspace, queue, other_workspace, requester, agent, monkeypatch
+):
+    """Another workspace's newer messages (the newest of the whole table) are not read and
+    dropped: the search reads its own workspace's, newest first, and stops at
+    COMMON_CANDIDATES matches."""
+    monkeypatch.setattr(search, "_message_share", lambda words: 1.0)
+    monkeypatch.setattr(search, "COMMON_CANDIDATES", 5)
+    now = timezone.now()
+    mine = new_ticket(requester, queue, subject="Ours", description="first words")
+    _messages(mine, 300, newest=now - timedelta(days=1))
+    other_queue = QueueFactory(workspace=other_workspace, name="Theirs")
+    theirs = new_ticket(member(other_workspace, Role.REQUESTER), other_queue, subject="Theirs")
+    _messages(theirs, 3000, newest=now)
+    found = search.search(visible_tickets(agent), searchable_messages(agent), "refund", staff=True)
+    assert found.ranked_ids == [mine.pk]
+    # Five matches of its own and a few rows past them, not the other workspace's 3,000.
+    assert _message_rows_read(agent, 5) <= 10
+
+
+def test_a_common_word_is_not_read_whole_and_sorted_when_the_planner_thinks_it_rare(
+    workspace, queue, requester, agent, monkeypatch
+):
+    """PostgreSQL guesses a word prefix is in a few percent of the messages. Asked for the
+    newest 500 matches, it would then read all of the workspace's messages, computing each
+    one's words, and sort them; the search has it read them newest first instead."""
+    monkeypatch.setattr(search, "_message_share", lambda words: 1.0)
+    ticket = new_ticket(requester, queue, subject="Ours", description="first words")
+    _messages(ticket, 4000, newest=timezone.now(), body=lambda n: "refund asked" if n % 2 else "other words")
+    read = _message_rows_read(agent, search.COMMON_CANDIDATES)
+    # 500 matches among every second message, not all 4,000.
+    assert read <= 2 * search.COMMON_CANDIDATES + 10, read

@@ -11,16 +11,16 @@ from tests.conftest import make_member
 from tests.factories import QueueFactory
 from tests.plans import json_plan, plan_nodes
 from tests.tickets.ticket_helpers import bulk_copies, new_ticket
-from tickets.models import Status, Ticket
+from tickets.models import Message, Status, Ticket
 from workspaces.models import Role
 from workspaces.selectors import queues_with_counts
 
 pytestmark = pytest.mark.django_db
 
 
-def _ticket_indexes():
+def _ticket_indexes(model=Ticket):
     with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(cursor, Ticket._meta.db_table)
+        constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
     return {name: c["columns"] for name, c in constraints.items() if c["index"] and not c["primary_key"]}
 
 
@@ -33,6 +33,14 @@ def test_no_ticket_index_starts_with_the_workspace_or_the_queue_alone():
         if columns in (["queue_id"], ["workspace_id"])
     }
     assert alone == {}
+
+
+def test_messages_are_indexed_by_workspace_in_time_order_not_by_workspace_alone():
+    # A common word's search reads a workspace's newest messages from (workspace, created_at)
+    # (migration 0030); the index on the workspace alone it replaced served nothing else.
+    columns = list(_ticket_indexes(Message).values())
+    assert ["workspace_id", "created_at"] in columns
+    assert ["workspace_id"] not in columns
 
 
 def test_the_queues_page_counts_each_queue_s_open_tickets(workspace, queue, other_queue, requester):
