@@ -7,10 +7,11 @@ queryset cost more Python than the database took to answer it. ``rows_of`` keeps
 description of the columns, and turns the rows into model instances as Django's ``ModelIterable``
 does.
 
-What changes from one run of a shape to the next (a page's cursor) is passed as ``values``: the
-queryset is built once with stand-in values of the same type, and the parameters that hold
-them are replaced on every run. A stand-in the backend rewrote (SQLite sends datetimes as text)
-is not found, and such a shape is not kept: the query then runs through the ORM every time.
+What changes from one run of a shape to the next (a page's cursor, a search's words) is passed
+as ``values``: the queryset is built once with stand-in values of the same type, and the
+parameters that hold them are replaced on every run. A stand-in the backend rewrote (SQLite
+sends datetimes as text) is not found, and such a shape is not kept: the query then runs through
+the ORM every time.
 Whatever changes with the data (tickets, restrictions, read markers) is read by the SQL itself,
 never frozen into it.
 """
@@ -34,6 +35,7 @@ _MISSING = object()
 # out before it writes any SQL).
 _STAND_IN_TIME = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
 _STAND_IN_INT = 2_147_480_017
+_STAND_IN_TEXT = "\x1ekept-sql-stand-in-"
 _BIGINT = (-(2**63), 2**63 - 1)
 
 
@@ -49,7 +51,7 @@ class _Compiled:
 
 
 def _keepable(value) -> bool:
-    if isinstance(value, datetime):
+    if isinstance(value, datetime | str):
         return True
     return isinstance(value, int) and not isinstance(value, bool) and _BIGINT[0] <= value <= _BIGINT[1]
 
@@ -61,8 +63,11 @@ def _stand_ins(values: dict) -> dict:
             stand_ins[name] = _STAND_IN_TIME + timedelta(microseconds=n)
         elif isinstance(value, int) and not isinstance(value, bool):
             stand_ins[name] = _STAND_IN_INT + 7919 * n
+        elif isinstance(value, str):
+            # Text the backend sends as it is (a search's words, an id array's literal).
+            stand_ins[name] = f"{_STAND_IN_TEXT}{n}"
         else:
-            raise TypeError(f"{name}: only datetimes and integers can vary between runs")
+            raise TypeError(f"{name}: only datetimes, integers and text can vary between runs")
     return stand_ins
 
 
@@ -129,8 +134,8 @@ def rows_of(shape, build, values: dict | None = None, *, custom_plan: bool = Fal
     """The model instances of ``build(**values)``, a model queryset (``select_related`` and
     annotations welcome), its SQL compiled once per ``shape``.
 
-    ``shape`` must name everything ``build`` puts into the SQL except ``values`` (datetimes and
-    integers that change between runs, e.g. a page's cursor). ``custom_plan``: planned for its
+    ``shape`` must name everything ``build`` puts into the SQL except ``values`` (datetimes,
+    integers and text that change between runs, e.g. a page's cursor). ``custom_plan``: planned for its
     values on every run (``custom_plans``), for a query whose best plan depends on them."""
     values = values or {}
     compiled, compiler, fetched = _run(shape, build, values, custom_plan)

@@ -30,5 +30,29 @@ class IdsIn(Func):
 
     def literal(self) -> str:
         if not hasattr(self, "_literal"):
-            self._literal = "{" + ",".join(map(str, self.ids)) + "}"
+            self._literal = id_array_literal(self.ids)
         return self._literal
+
+
+def id_array_literal(ids) -> str:
+    """``ids`` as PostgreSQL's text form of an array ('{1,2,3}')."""
+    return "{" + ",".join(str(int(i)) for i in ids) + "}"
+
+
+class InIdArray(Func):
+    """``column = ANY(%s::bigint[])`` on PostgreSQL, the array given as its text literal
+    (``id_array_literal``): one text parameter, which a query kept compiled
+    (helpdesk.compiled_queries) takes anew on each run, whatever the number of ids."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str, literal: str):
+        self.array = literal
+        super().__init__(F(column))
+
+    def as_sql(self, compiler, connection, **extra):
+        raise NotImplementedError("InIdArray is PostgreSQL's: use IdsIn elsewhere")
+
+    def as_postgresql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        return f"{column} = ANY(%s::bigint[])", [*params, self.array]

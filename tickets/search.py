@@ -30,7 +30,9 @@ from django.db.models import BooleanField, F, FloatField, Func, TextField, Value
 from django.db.models.functions import Cast, Upper
 from django.utils.safestring import SafeString, mark_safe
 
+from helpdesk import compiled_queries
 from helpdesk.compiled_queries import custom_plans
+from helpdesk.id_arrays import InIdArray, id_array_literal
 from helpdesk.partial_index import DiffersFrom
 from helpdesk.text import strip_bidi
 from tickets.markers import RETENTION_MESSAGE, RETENTION_SUBJECT
@@ -62,8 +64,8 @@ COMMON_SHARE = 0.1
 COMMON_CANDIDATES = 500
 # For such a word: the planner does not know that it is in most messages (its estimate for a
 # prefix is a few percent), so it may choose to read all of a workspace's messages and sort
-# them by time, computing every body's words (0.8 s for a workspace of 30,000 messages), rather
-# than read them newest first and stop at COMMON_CANDIDATES matches (20 ms). Without a sort it
+# them by time (0.8 s for a workspace of 30,000 messages when each body's text vector was built),
+# rather than read them newest first and stop at COMMON_CANDIDATES matches. Without a sort it
 # must read them in order; one process, because starting workers cost more than the read.
 COMMON_WORD_SETTINGS = {"enable_sort": "off", "max_parallel_workers_per_gather": 0}
 
@@ -90,18 +92,22 @@ def words_of(query: str) -> list[str]:
     return words[:MAX_WORDS]
 
 
-def search(tickets, messages, query: str, *, staff: bool) -> SearchHits:
+def search(tickets, messages, query: str, *, staff: bool, shape=None) -> SearchHits:
     """Rank the ``tickets`` (a filtered, visible queryset) that match ``query``.
 
     ``messages`` are the messages the searcher may read (notes only for staff): for staff, all
     of the workspace's (each match is checked against ``tickets`` before it counts); for a
     requester, ``visible_messages``. ``staff`` says which.
+
+    ``shape``: everything ``tickets`` and ``messages`` are built from (as
+    ``compiled_queries.rows_of`` asks), when the caller can name it: the search's statements
+    are then compiled once per shape and run with each search's words.
     """
     words = words_of(query)
     hits = SearchHits(words=words)
     if not words:
         return hits
-    backend = (_Postgres if connection.vendor == "postgresql" else _Sqlite)(staff)
+    backend = (_Postgres if connection.vendor == "postgresql" else _Sqlite)(staff, shape)
     ranks: dict[int, float] = {}
     number = _NUMBER.match(query.strip())
     if number:
@@ -238,16 +244,6 @@ class _PgWordSimilarity(Func):
     output_field = FloatField()
 
 
-class _PgIdIn(Func):
-    # ``id = ANY(%s::bigint[])``: one parameter however many ids, and the planner knows how many
-    # there are, so it probes the primary key per id. ``id IN (SELECT unnest(...))`` was guessed
-    # at 200 rows and hash-joined against every ticket the agent may see instead (248 ms at 100k
-    # tickets, growing with the workspace).
-    arg_joiner = " = ANY("
-    template = "%(expressions)s::bigint[])"
-    output_field = BooleanField()
-
-
 class _SqliteFts(Func):
     """``id IN`` the FTS5 matches (as a filter), or their bm25 rank, best highest (as a value)."""
 
@@ -280,40 +276,82 @@ def _text(column: str):
     return Upper(Cast(F(column), TextField()))
 
 
-def _ranked(tickets, subject_matches, message_matches, *, staff: bool, newest_first: bool = False):
-    """The two parts' (ticket id, rank) pairs, at most SEARCH_CAP each, and whether there may be
-    more than were collected.
+def _rows(shape, name: str, build, **values) -> list[tuple]:
+    """The rows of ``build(**values)`` (a ``values_list`` queryset), its SQL compiled once per
+    ``shape`` and ``name`` (helpdesk.compiled_queries) when the caller named the shape. ``name``
+    says which statement, with whatever else goes into its SQL (its limit)."""
+    if shape is None:
+        return [tuple(row) for row in build(**values)]
+    return compiled_queries.tuples_of((*shape, name), build, values)
 
-    ``message_matches`` are matching messages of the whole workspace (staff) or of the searcher's
-    own tickets (requesters). For staff, the matching messages come first and only their tickets
-    are then checked against ``tickets`` (visibility and filters): a lookup of at most
-    MESSAGE_CANDIDATES ids instead of joining every ticket the agent may see (half a million in a
-    large workspace) to the messages. Nothing is shown of a ticket that check drops.
+
+def _ranked(
+    tickets,
+    subject_matches,
+    message_matches,
+    *,
+    words: dict,
+    staff: bool,
+    newest_first: bool = False,
+    shape=None,
+    message_words: dict | None = None,
+):
+    """The two parts' (ticket id, rank) pairs, at most SEARCH_CAP each, and whether there may be
+    more than were collected. ``subject_matches(**words)`` and ``message_matches(**words)``
+    (or ``**message_words``, when the messages are matched otherwise) make the matching rows'
+    querysets from the words as the backend matches them, so that with a ``shape`` each
+    statement is compiled once and then run with each search's words.
+
+    The matching messages are of the whole workspace (staff) or of the searcher's own tickets
+    (requesters). For staff, the matching messages come first and only their tickets are then
+    checked against ``tickets`` (visibility and filters): a lookup of at most MESSAGE_CANDIDATES
+    ids instead of joining every ticket the agent may see (half a million in a large workspace)
+    to the messages. Nothing is shown of a ticket that check drops.
     """
-    by_subject = list(subject_matches.order_by().values_list("id", "rank")[:SEARCH_CAP])
+    by_subject = _rows(
+        shape,
+        f"subjects {SEARCH_CAP}",
+        lambda **words: subject_matches(**words).order_by().values_list("id", "rank")[:SEARCH_CAP],
+        **words,
+    )
     capped = len(by_subject) >= SEARCH_CAP
-    collect = MESSAGE_CANDIDATES
-    if newest_first:
-        # In the (workspace, created_at) index's order: only the workspace's rows are read.
-        message_matches, collect = message_matches.order_by("-created_at"), COMMON_CANDIDATES
-    else:
-        message_matches = message_matches.order_by()
+    message_words = words if message_words is None else message_words
+    collect = COMMON_CANDIDATES if newest_first else MESSAGE_CANDIDATES
+    # Newest first in the (workspace, created_at) index's order: only the workspace's rows are read.
+    order = ("-created_at",) if newest_first else ()
     if not staff:
-        by_message = list(
-            message_matches.filter(ticket_id__in=tickets.order_by().values("id"))
-            .order_by()
-            .values_list("ticket_id", "rank")[:SEARCH_CAP]
+        by_message = _rows(
+            shape,
+            f"own messages {SEARCH_CAP}",
+            lambda **words: (
+                message_matches(**words)
+                .filter(ticket_id__in=tickets.order_by().values("id"))
+                .order_by()
+                .values_list("ticket_id", "rank")[:SEARCH_CAP]
+            ),
+            **message_words,
         )
         return [by_subject, by_message], capped or len(by_message) >= SEARCH_CAP
-    candidates = list(message_matches.values_list("ticket_id", "rank")[:collect])
+    candidates = _rows(
+        shape,
+        f"messages {newest_first} {collect}",
+        lambda **words: message_matches(**words).order_by(*order).values_list("ticket_id", "rank")[:collect],
+        **message_words,
+    )
     candidate_ids = sorted({ticket_id for ticket_id, _ in candidates})
     if connection.vendor == "postgresql":
         # As an array, not a list of literals: the planner then probes the primary key per id
-        # instead of reading every ticket of the agent's queues and filtering them.
-        kept_tickets = tickets.order_by().filter(_PgIdIn(F("id"), Value(candidate_ids)))
+        # instead of reading every ticket of the agent's queues and filtering them. The array
+        # travels as one text parameter, so the statement is the same for any number of ids.
+        kept = _rows(
+            shape,
+            "kept",
+            lambda ids: tickets.order_by().filter(InIdArray("id", ids)).values_list("id"),
+            ids=id_array_literal(candidate_ids),
+        )
     else:
-        kept_tickets = tickets.order_by().filter(id__in=candidate_ids)
-    kept = set(kept_tickets.values_list("id", flat=True))
+        kept = tickets.order_by().filter(id__in=candidate_ids).values_list("id")
+    kept = {row[0] for row in kept}
     by_message = [(ticket_id, rank) for ticket_id, rank in candidates if ticket_id in kept][:SEARCH_CAP]
     capped = capped or len(candidates) >= collect or len(by_message) >= SEARCH_CAP
     return [by_subject, by_message], capped
@@ -351,13 +389,44 @@ def _message_share(words: list[str]) -> float:
     return result
 
 
+def _matching(bodies, body):
+    def matches(text):
+        return bodies.filter(_PgMatches(body, _PgQuery(Value(text)))).annotate(
+            rank=Value(0.0, output_field=FloatField())
+        )
+
+    return matches
+
+
+def _word_start_patterns(words: list[str]) -> dict[str, str]:
+    # Words are \w+ only: nothing in them is special to a regular expression. "(^|\W)" rather
+    # than "\m": under a "C" ctype PostgreSQL's regular expressions take no letter beyond ASCII
+    # for a word character, and "\m" would never match before "été".
+    return {f"word{n}": rf"(^|\W){word}" for n, word in enumerate(words)}
+
+
+def _word_starts(bodies):
+    """A common word's messages: those with every word at the start of one of theirs
+    (case-insensitive), as the highlighting marks them. Checking a body this way costs about
+    1.5 us; building its text vector for ``@@``, about 25 us (bodies of 440 characters), the
+    whole of the statement's time when the newest messages are read one by one."""
+
+    def matches(**patterns):
+        rows = bodies
+        for _name, pattern in sorted(patterns.items()):
+            rows = rows.filter(body__iregex=pattern)
+        return rows.annotate(rank=Value(0.0, output_field=FloatField()))
+
+    return matches
+
+
 class _Postgres:
-    def __init__(self, staff: bool):
-        self.staff = staff
+    def __init__(self, staff: bool, shape=None):
+        self.staff, self.shape = staff, shape
 
     def matches(self, tickets, messages, words):
         # Words are \w+ only, so none of tsquery's operators can slip in.
-        query = _PgQuery(Value(" & ".join(f"{word}:*" for word in words)))
+        text = " & ".join(f"{word}:*" for word in words)
         vector = _PgVector if self.staff else _PgVectorOfOwnRows
         subject, body = vector(F("subject")), vector(F("body"))
         common = self.staff and _message_share(words) >= COMMON_SHARE
@@ -383,12 +452,17 @@ class _Postgres:
             _set_local(**settings)
             return _ranked(
                 tickets,
-                subjects.filter(_PgMatches(subject, query)).annotate(rank=_PgRank(subject, query)),
+                lambda text: subjects.filter(_PgMatches(subject, _PgQuery(Value(text)))).annotate(
+                    rank=_PgRank(subject, _PgQuery(Value(text)))
+                ),
                 # Ranked by recency (newest ticket first) within the messages' tier: ts_rank would
                 # rebuild each candidate's vector from its body, the costliest part of a search.
-                bodies.filter(_PgMatches(body, query)).annotate(rank=Value(0.0, output_field=FloatField())),
+                _word_starts(bodies) if common else _matching(bodies, body),
+                words={"text": text},
+                message_words=_word_start_patterns(words) if common else None,
                 staff=self.staff,
                 newest_first=common,
+                shape=None if self.shape is None else (*self.shape, "postgresql", self.staff),
             )
 
     def close_spellings(self, tickets, messages, words):
@@ -410,7 +484,14 @@ class _Postgres:
         subjects, bodies = _searchable(tickets, messages)
         with transaction.atomic(), custom_plans():
             _set_local(**{"pg_trgm.word_similarity_threshold": FUZZY_THRESHOLD})
-            parts = _ranked(tickets, similar(subjects, "subject"), similar(bodies, "body"), staff=self.staff)
+            # Not kept compiled: the words are in the statements' SQL.
+            parts = _ranked(
+                tickets,
+                lambda: similar(subjects, "subject"),
+                lambda: similar(bodies, "body"),
+                words={},
+                staff=self.staff,
+            )
         # The matched spellings are not known here; highlight nothing rather than the wrong thing.
         return parts, []
 
@@ -422,8 +503,8 @@ _MESSAGE_FTS = "tickets_message_fts"
 
 
 class _Sqlite:
-    def __init__(self, staff: bool):
-        self.staff = staff
+    def __init__(self, staff: bool, shape=None):
+        self.staff, self.shape = staff, shape
 
     def matches(self, tickets, messages, words):
         return self._run(tickets, messages, " ".join(f'"{word}"*' for word in words))
@@ -432,13 +513,15 @@ class _Sqlite:
         subjects, bodies = _searchable(tickets, messages)
         return _ranked(
             tickets,
-            subjects.filter(_SqliteFts(_TICKET_FTS, F("id"), match, rank=False)).annotate(
-                rank=_SqliteFts(_TICKET_FTS, F("id"), match, rank=True)
+            lambda text: subjects.filter(_SqliteFts(_TICKET_FTS, F("id"), text, rank=False)).annotate(
+                rank=_SqliteFts(_TICKET_FTS, F("id"), text, rank=True)
             ),
-            bodies.filter(_SqliteFts(_MESSAGE_FTS, F("id"), match, rank=False)).annotate(
-                rank=_SqliteFts(_MESSAGE_FTS, F("id"), match, rank=True)
+            lambda text: bodies.filter(_SqliteFts(_MESSAGE_FTS, F("id"), text, rank=False)).annotate(
+                rank=_SqliteFts(_MESSAGE_FTS, F("id"), text, rank=True)
             ),
+            words={"text": match},
             staff=self.staff,
+            shape=None if self.shape is None else (*self.shape, "sqlite", self.staff),
         )
 
     def close_spellings(self, tickets, messages, words):

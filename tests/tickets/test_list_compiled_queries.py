@@ -138,6 +138,28 @@ def test_a_second_view_compiles_no_query_again(
     assert None not in compiled_queries._COMPILED.values(), "every one of them could be kept"
 
 
+@pytest.mark.parametrize("who", ["agent", "requester"])
+def test_a_search_with_other_words_compiles_nothing_again_and_finds_its_own(
+    workspace, queue, agent, requester, login, monkeypatch, who
+):
+    mine = {"workspace": workspace, "queue": queue, "requester": requester.user}
+    printer = TicketFactory(**mine, subject="Printer jam")
+    invoice = TicketFactory(**mine, subject="Invoice copy")
+    client = login({"agent": agent, "requester": requester}[who])
+    monkeypatch.setattr(compiled_queries, "_COMPILED", {})
+    assert numbers(client.get(url(workspace), {"q": "printer"})) == [printer.number]
+    compiled = []
+    real = compiled_queries._compile
+    monkeypatch.setattr(compiled_queries, "_compile", lambda *args: compiled.append(args) or real(*args))
+    # Other words, other results, from the statements the first search compiled.
+    assert numbers(client.get(url(workspace), {"q": "invoice"})) == [invoice.number]
+    assert numbers(client.get(url(workspace), {"q": "nothing matches this"})) == []
+    assert compiled == []
+    searches = [shape for shape, _values in compiled_queries._COMPILED if shape[0] == "search"]
+    assert len(searches) >= 2, "the subjects' and the messages' statements are kept"
+    assert None not in compiled_queries._COMPILED.values(), "every statement could be kept"
+
+
 @pytest.mark.parametrize("number", [2**31, 2**63, 10**30])
 def test_a_ticket_number_out_of_range_is_not_found(workspace, admin, listed, login, number):
     client = login(admin)

@@ -54,6 +54,19 @@ def test_a_common_word_finds_the_newest_matches_and_only_visible_ones(
     assert numbers(login(other).get(url(workspace), {"q": "refund"})) == [hidden.number]
 
 
+def test_a_common_word_matches_word_starts_of_every_word_in_any_language(
+    workspace, queue, requester, agent, login, monkeypatch
+):
+    monkeypatch.setattr(search, "_message_share", lambda words: 1.0)
+    both = new_ticket(requester, queue, subject="One", description="Printer refunds: ÉTÉ prices")
+    one = new_ticket(requester, queue, subject="Two", description="printer only, été")
+    inside = new_ticket(requester, queue, subject="Three", description="misprinter and unrefunded")
+    client = login(agent)
+    assert numbers(client.get(url(workspace), {"q": "printer refund"})) == [both.number]
+    assert numbers(client.get(url(workspace), {"q": "été printer"})) == sorted([both.number, one.number])
+    assert inside.number not in numbers(client.get(url(workspace), {"q": "printer"}))
+
+
 def _messages(ticket, count, *, newest, body=lambda n: "refund asked again"):
     """``count`` messages on ``ticket``, one a minute, the last ``newest``."""
     Message.objects.bulk_create(
