@@ -638,7 +638,10 @@ def searchable_messages(membership: Membership):
 def _mark_matches(page: TicketPage, membership, hits) -> None:
     # Set on the rows, so the row template (shared with live updates, which have no search)
     # shows them when present.
-    page.snippets = search.snippets(searchable_messages(membership), [t.pk for t in page.tickets], hits)
+    shape = ("snippets", connection.vendor, membership.workspace_id, membership.user_id, membership.role)
+    page.snippets = search.snippets(
+        searchable_messages(membership), [t.pk for t in page.tickets], hits, shape=shape
+    )
     for ticket in page.tickets:
         ticket.search_subject = search.highlight(ticket.subject, hits.words)
         ticket.search_snippet = page.snippets.get(ticket.pk)

@@ -153,6 +153,20 @@ def test_search_query_count_does_not_grow_with_results(workspace, queue, request
     assert many == few
 
 
+def test_each_ticket_s_excerpt_is_from_its_first_message_holding_a_word(
+    workspace, queue, requester, agent, agent_client
+):
+    first = new_ticket(requester, queue, subject="Login trouble", description="It will not start.")
+    reply(first, agent, body="Is the kerberos realm right? It was changed.")
+    reply(first, agent, body="The kerberos keytab is renewed.")
+    second = new_ticket(requester, queue, subject="Access", description="My kerberosticket expired.")
+    reply(second, agent, body="Kerberos is down.")
+    page = agent_client.get(url(workspace), {"q": "kerberos"}).context["page"]
+    assert "the <mark>kerberos</mark> realm" in page.snippets[first.pk]
+    assert "keytab" not in page.snippets[first.pk]
+    assert "<mark>kerberosticket</mark> expired" in page.snippets[second.pk]
+
+
 def test_excerpts_never_show_a_requester_note_text(workspace, queue, requester, agent, login):
     ticket = new_ticket(requester, queue, subject="Shipping label")
     note(ticket, agent, body="shipping label secret internal remark")
