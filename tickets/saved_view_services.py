@@ -18,6 +18,8 @@ count queries more, however many views there are; a view with a search text coun
 same capped search as the list.
 """
 
+from dataclasses import astuple, replace
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -192,7 +194,17 @@ def count_of(membership, filters: TicketFilters) -> int:
     tickets = filtered_tickets(membership=membership, filters=filters)
     query = filters.q.strip()
     if query:
-        hits = search.search(tickets, searchable_messages(membership), query, staff=membership.is_staff)
+        # Everything the search's statements are built from but its words (compiled_queries).
+        shape = (
+            "saved search count",
+            connection.vendor,
+            membership.workspace_id,
+            membership.user_id,
+            membership.role,
+            astuple(replace(filters, q="")),
+        )
+        messages = searchable_messages(membership)
+        hits = search.search(tickets, messages, query, staff=membership.is_staff, shape=shape)
         return min(hits.count, list_views.COUNT_CAP)
     return tickets.order_by().values("id")[: list_views.COUNT_CAP].count()
 

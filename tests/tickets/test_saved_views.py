@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from helpdesk import compiled_queries
 from privacy.account.erasure import erasure_request, erasure_run
 from privacy.audit.models import AuditEvent
 from tests.conftest import make_member
@@ -14,6 +15,7 @@ from tests.tickets.ticket_helpers import agent_of, new_ticket, note, url
 from tickets import list_views, saved_view_services
 from tickets.models import SavedView, Status, Ticket
 from workspaces.models import Role
+from workspaces.services import queue_revoke
 
 
 def views_url(workspace, *parts):
@@ -197,6 +199,25 @@ def test_requesters_have_no_saved_views(workspace, requester, login):
     assert client.get(views_url(workspace)).status_code == 404
     assert save(client, workspace, "Mine", "status=open_any").status_code == 404
     assert not SavedView.objects.exists()
+
+
+def test_saved_searches_are_counted_by_kept_statements_that_read_the_grants_anew(
+    workspace, queue, agent, admin, login, desk, monkeypatch
+):
+    client = login(agent)
+    save(client, workspace, "Servers", "q=server")
+    save(client, workspace, "Printers", "q=printer")
+    servers, printers = SavedView.objects.order_by("id")
+    counts = client.get(url(workspace) + "counts/").json()
+    assert (counts[servers.key], counts[printers.key]) == ("2", "1")
+    assert any(shape[0] == "saved search count" for shape, _values in compiled_queries._COMPILED)
+    compiled = []
+    real = compiled_queries._compile
+    monkeypatch.setattr(compiled_queries, "_compile", lambda *args: compiled.append(args) or real(*args))
+    queue_revoke(queue=queue, membership=agent, actor=admin.user)
+    counts = client.get(url(workspace) + "counts/").json()
+    assert (counts[servers.key], counts[printers.key]) == ("0", "0")
+    assert compiled == [], "both searches ran the statements kept by the first counts"
 
 
 def test_a_view_of_a_queue_the_viewer_does_not_work_shows_none_of_it(
