@@ -172,6 +172,10 @@ def pages_command(layout: Layout, port: int) -> list[str]:
             str(layout.workers),
             "--threads",
             str(layout.threads),
+            # As many connections as threads (README "Production"): a worker whose threads are
+            # all busy leaves the next connection to another worker.
+            "--worker-connections",
+            str(layout.threads),
             "--log-level",
             "warning",
         ]

@@ -7,6 +7,7 @@ from helpdesk import urls as product_urls
 
 urlpatterns = [
     path("bench/floor", views.floor, name="bench_floor"),
+    path("bench/hold", views.hold, name="bench_hold"),
     path("", include(product_urls)),
 ]
 

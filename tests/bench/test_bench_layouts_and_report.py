@@ -1,6 +1,7 @@
 """The bench's serving layouts (bench/server.py) and its Markdown page (bench/report.py)."""
 
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from bench import measure_http
 from bench.environment import child_env
 from bench.report import growth_table, render_markdown
 from bench.server import DEFAULT_LAYOUT, Server, parse_layout
-from bench.views import FLOOR_BODY
+from bench.views import FLOOR_BODY, HOLD_RELEASE, HOLD_STARTED
 
 
 def test_layouts_parse_and_refuse_unknown_names():
@@ -40,6 +41,42 @@ def test_each_layout_serves_pages_and_an_asgi_process_for_websockets(tmp_path, l
         pids = [process.popen.pid for process in server.processes]
     assert len(pids) == (2 if parse_layout(layout).split else 1)
     assert server.processes == [] and server.worker is None
+
+
+def test_a_worker_whose_threads_are_all_busy_leaves_the_next_request_to_another(tmp_path):
+    """The production layout's gunicorn takes no more connections per worker than it has
+    threads (README "Production"): one worker could otherwise take every keep-alive connection
+    and run all requests on one core while the other worker idles."""
+    env = child_env(f"sqlite:///{tmp_path / 'smoke.sqlite3'}")
+    env["HELPDESK_VAR_DIR"] = str(tmp_path)
+    env.pop("REDIS_URL", None)
+    server = Server(env, log_path=Path(tmp_path) / "server.log", layout="gunicorn-2x1", startup_seconds=30)
+    held = {}
+
+    def hold():
+        client = measure_http.Client(server.base, timeout=90)
+        held["response"] = client.get("/bench/hold")
+        client.close()
+
+    with server:
+        holder = threading.Thread(target=hold)
+        holder.start()
+        started = tmp_path / HOLD_STARTED
+        deadline = time.monotonic() + 30
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the held request is in a worker
+        try:
+            assert started.exists(), "the held request never reached a worker"
+            busy = started.read_text()
+            client = measure_http.Client(server.base, timeout=30)
+            answered = client.get("/bench/floor")
+            client.close()
+        finally:
+            (tmp_path / HOLD_RELEASE).write_text("go")
+            holder.join(90)
+    # Answered while the first worker was still held, by the other one.
+    assert answered.status == 200 and answered.headers["x-bench-worker"] != busy
+    assert held["response"].headers["x-bench-worker"] == busy
 
 
 def test_with_a_redis_the_servers_get_a_celery_worker_on_it_as_in_production(tmp_path):
