@@ -3,37 +3,6 @@
 from django.db.models import BooleanField, F, Func
 
 
-class IdsIn(Func):
-    """``column IN ids`` as a filter: on PostgreSQL ``column = ANY(%s::bigint[])``, one parameter
-    however many ids. A retention batch used to send IN lists of 500 to 2,500 placeholders per
-    statement; building and parsing them (psycopg splits the query text client-side) cost more
-    than the statements took to run."""
-
-    output_field = BooleanField()
-
-    def __init__(self, column: str, ids):
-        self.ids = [int(i) for i in ids]
-        super().__init__(F(column))
-
-    def as_sql(self, compiler, connection, **extra):
-        column, params = compiler.compile(self.source_expressions[0])
-        if not self.ids:
-            return "1 = 0", []
-        return f"{column} IN ({', '.join(['%s'] * len(self.ids))})", [*params, *self.ids]
-
-    def as_postgresql(self, compiler, connection, **extra):
-        column, params = compiler.compile(self.source_expressions[0])
-        # The array as one text literal ('{1,2,3}'): psycopg's client-side binding dumps a list
-        # element by element in Python, which cost more CPU than the sweep's own work once a batch
-        # sends the same ids to a dozen statements.
-        return f"{column} = ANY(%s::bigint[])", [*params, self.literal()]
-
-    def literal(self) -> str:
-        if not hasattr(self, "_literal"):
-            self._literal = id_array_literal(self.ids)
-        return self._literal
-
-
 def id_array_literal(ids) -> str:
     """``ids`` as PostgreSQL's text form of an array ('{1,2,3}')."""
     return "{" + ",".join(str(int(i)) for i in ids) + "}"
@@ -56,3 +25,21 @@ class InIdArray(Func):
     def as_postgresql(self, compiler, connection, **extra):
         column, params = compiler.compile(self.source_expressions[0])
         return f"{column} = ANY(%s::bigint[])", [*params, self.array]
+
+
+class IdsIn(InIdArray):
+    """``column IN ids`` as a filter: on PostgreSQL ``InIdArray``, one parameter however many
+    ids. A retention batch used to send IN lists of 500 to 2,500 placeholders per statement;
+    building and parsing them (psycopg splits the query text client-side) cost more than the
+    statements took to run. The array goes as one text literal, not a list: psycopg's
+    client-side binding dumps a list element by element in Python. Elsewhere an IN list."""
+
+    def __init__(self, column: str, ids):
+        self.ids = [int(i) for i in ids]
+        super().__init__(column, id_array_literal(self.ids))
+
+    def as_sql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        if not self.ids:
+            return "1 = 0", []
+        return f"{column} IN ({', '.join(['%s'] * len(self.ids))})", [*params, *self.ids]

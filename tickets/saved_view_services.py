@@ -37,6 +37,7 @@ from tickets.selectors import (
     TicketFilters,
     capped_filter_counts,
     filtered_tickets,
+    member_shape,
     searchable_messages,
 )
 from workspaces.access import NOT_FOUND
@@ -195,14 +196,7 @@ def count_of(membership, filters: TicketFilters) -> int:
     query = filters.q.strip()
     if query:
         # Everything the search's statements are built from but its words (compiled_queries).
-        shape = (
-            "saved search count",
-            connection.vendor,
-            membership.workspace_id,
-            membership.user_id,
-            membership.role,
-            astuple(replace(filters, q="")),
-        )
+        shape = ("saved search count", *member_shape(membership), astuple(replace(filters, q="")))
         messages = searchable_messages(membership)
         hits = search.search(tickets, messages, query, staff=membership.is_staff, shape=shape)
         return min(hits.count, list_views.COUNT_CAP)

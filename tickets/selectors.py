@@ -510,15 +510,9 @@ def ticket_list_page(
         rows = list(build(**values))
     else:
         # Everything the SQL is made of but the cursor (see compiled_queries).
-        granted = tuple(queue.pk for queue in choices.queues) if choices is not None else None
         shape = (
             "ticket_list_page",
-            connection.vendor,
-            membership.workspace_id,
-            membership.user_id,
-            membership.role,
-            choices is None,
-            granted,
+            *member_shape(membership, choices),
             astuple(filters),
             sort,
             down,
@@ -548,20 +542,24 @@ def ticket_list_page(
     return page
 
 
-def _search_shape(membership: Membership, filters: TicketFilters, choices: ListChoices | None) -> tuple:
-    """Everything a search's statements are built from but its words (compiled_queries): the
-    member, the queues just read as granted and the filters besides the words."""
+def member_shape(membership: Membership, choices: ListChoices | None = None) -> tuple:
+    """What a member's kept statements (compiled_queries) are built from besides their filters:
+    the database, the member, and the queues just read as granted (``choices``), if read."""
     granted = tuple(queue.pk for queue in choices.queues) if choices is not None else None
     return (
-        "search",
         connection.vendor,
         membership.workspace_id,
         membership.user_id,
         membership.role,
         choices is None,
         granted,
-        astuple(replace(filters, q="")),
     )
+
+
+def _search_shape(membership: Membership, filters: TicketFilters, choices: ListChoices | None) -> tuple:
+    """Everything a search's statements are built from but its words: the member and the
+    filters besides the words."""
+    return ("search", *member_shape(membership, choices), astuple(replace(filters, q="")))
 
 
 def _page_base(membership: Membership, filters: TicketFilters, choices: ListChoices | None):
@@ -638,7 +636,7 @@ def searchable_messages(membership: Membership):
 def _mark_matches(page: TicketPage, membership, hits) -> None:
     # Set on the rows, so the row template (shared with live updates, which have no search)
     # shows them when present.
-    shape = ("snippets", connection.vendor, membership.workspace_id, membership.user_id, membership.role)
+    shape = ("snippets", *member_shape(membership))
     page.snippets = search.snippets(
         searchable_messages(membership), [t.pk for t in page.tickets], hits, shape=shape
     )
