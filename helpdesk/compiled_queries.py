@@ -25,7 +25,10 @@ from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
+from django.db.models import Model
+from django.db.models.base import ModelState
 from django.db.models.query import get_related_populators
+from django.db.models.signals import post_init, pre_init
 
 _KEPT = 512
 _COMPILED: dict = {}
@@ -191,10 +194,63 @@ def _instances(compiled: _Compiled, compiler, fetched):
     model = compiler.klass_info["model"]
     db = compiler.using
     annotations = compiler.annotation_col_map
+    # Read once per query: whether each model's instances need __init__ (see _maker).
+    makers = {}
+
+    def make(model, *args):
+        maker = makers.get(model)
+        if maker is None:
+            maker = makers[model] = _maker(model)
+        return maker(model, *args)
+
     for row in compiler.results_iter([fetched]):
-        obj = model.from_db(db, compiled.init_list, row[compiled.model_fields])
+        obj = make(model, db, compiled.init_list, row[compiled.model_fields])
         for populator in compiled.populators:
-            populator.populate(row, obj)
+            _populate(populator, row, obj, make)
         for name, position in (annotations or {}).items():
             setattr(obj, name, row[position])
         yield obj
+
+
+def _made_from_columns(model, db, field_names, values):
+    """What ``model.from_db`` returns, without ``Model.__init__``: its thirty keyword-free
+    assignments and two signals were most of the cost of a list page's 150 instances. A field
+    left out (``only()``) stays out of ``__dict__``: deferred, as ``from_db`` leaves it."""
+    obj = model.__new__(model)
+    state = obj._state = ModelState()
+    state.adding = False
+    state.db = db
+    obj.__dict__.update(zip(field_names, values))
+    return obj
+
+
+def _from_db(model, db, field_names, values):
+    return model.from_db(db, field_names, values)
+
+
+def _maker(model):
+    """How to make ``model``'s instances: from the columns, unless something must see them
+    made (an ``__init__`` of its own, ``pre_init``/``post_init`` receivers)."""
+    if model.__init__ is Model.__init__ and not (
+        pre_init.has_listeners(model) or post_init.has_listeners(model)
+    ):
+        return _made_from_columns
+    return _from_db
+
+
+def _populate(populator, row, from_obj, make):
+    """``RelatedPopulator.populate`` (a ``select_related`` object of the row), its instances
+    made as ``_instances`` makes them."""
+    if populator.reorder_for_init:
+        obj_data = populator.reorder_for_init(row)
+    else:
+        obj_data = row[populator.cols_start : populator.cols_end]
+    if obj_data[populator.pk_idx] is None:
+        obj = None
+    else:
+        obj = make(populator.model_cls, populator.db, populator.init_list, obj_data)
+        for related in populator.related_populators:
+            _populate(related, row, obj, make)
+    populator.local_setter(from_obj, obj)
+    if obj is not None:
+        populator.remote_setter(obj, from_obj)

@@ -226,3 +226,67 @@ def test_the_ticket_page_shows_what_changed_between_two_views(
     assert "A-1234" in html
     assert "Cora Colleague" in html
     assert "restriction-notice" in html
+
+
+def _state_and_fields(obj):
+    fields = {k: v for k, v in obj.__dict__.items() if k != "_state"}
+    return type(obj), obj._state.db, obj._state.adding, fields
+
+
+def test_kept_instances_are_the_orm_s_instances_with_their_related_objects(
+    workspace, queue, agent, requester
+):
+    """Instances of kept SQL are made from the columns, without ``Model.__init__``: the same
+    class, field values, saved state and ``select_related`` objects (an unassigned ticket's
+    assignee is None); a field left out by ``only()`` stays deferred and loads when read."""
+    TicketFactory(workspace=workspace, queue=queue, requester=requester.user, assignee=agent.user, number=1)
+    TicketFactory(workspace=workspace, queue=queue, requester=requester.user, number=2)
+
+    def build():
+        return (
+            Ticket.objects.filter(workspace=workspace)
+            .select_related("queue", "requester", "assignee")
+            .order_by("number")
+        )
+
+    kept = compiled_queries.rows_of(("test-instances",), build)
+    orm = list(build())
+    assert [_state_and_fields(t) for t in kept] == [_state_and_fields(t) for t in orm]
+    for mine, theirs in zip(kept, orm, strict=True):
+        for related in ("queue", "requester", "assignee"):
+            got, want = getattr(mine, related), getattr(theirs, related)
+            assert (got is None) == (want is None)
+            if want is not None:
+                assert _state_and_fields(got) == _state_and_fields(want)
+    assert kept[0].assignee.email == agent.user.email and kept[1].assignee is None
+    kept[1].subject = "Changed through a kept instance"
+    kept[1].save(update_fields=["subject"])  # a saved instance: an UPDATE, not an INSERT
+    assert Ticket.objects.get(pk=kept[1].pk).subject == "Changed through a kept instance"
+
+    deferred = compiled_queries.rows_of(
+        ("test-instances-only",),
+        lambda: Ticket.objects.filter(workspace=workspace).only("number").order_by("number"),
+    )
+    assert "subject" in deferred[0].get_deferred_fields()
+    assert deferred[1].subject == "Changed through a kept instance"
+
+
+def test_a_model_with_an_init_receiver_still_gets_its_init(workspace, queue, requester):
+    """``post_init`` receivers (and a model's own ``__init__``) see every instance made from
+    kept SQL, as from the ORM."""
+    from django.db.models.signals import post_init
+
+    TicketFactory(workspace=workspace, queue=queue, requester=requester.user, number=1)
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.number)
+
+    post_init.connect(receiver, sender=Ticket)
+    try:
+        kept = compiled_queries.rows_of(
+            ("test-init-receiver",), lambda: Ticket.objects.filter(workspace=workspace)
+        )
+    finally:
+        post_init.disconnect(receiver, sender=Ticket)
+    assert seen == [1] and [t.number for t in kept] == [1]
