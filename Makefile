@@ -80,6 +80,6 @@ bench: $(VENV)/.test-installed
 # catalog to the django.mo Django reads. Needs GNU gettext (msgfmt, xgettext: apt-get install gettext).
 MESSAGE_LANGUAGES ?= de es fr
 messages: $(VENV)/.runtime-installed
-	$(PY) manage.py makemessages --no-location --no-obsolete $(addprefix -l ,$(MESSAGE_LANGUAGES)) \
+	$(PY) manage.py makemessages --no-location --no-obsolete --extension html,txt,py,jinja $(addprefix -l ,$(MESSAGE_LANGUAGES)) \
 		--ignore=.venv --ignore=tests --ignore=bench --ignore=scripts --ignore=staticfiles --ignore=var
 	$(PY) manage.py compilemessages --ignore=.venv

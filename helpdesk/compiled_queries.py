@@ -220,7 +220,7 @@ def _made_from_columns(model, db, field_names, values):
     state = obj._state = ModelState()
     state.adding = False
     state.db = db
-    obj.__dict__.update(zip(field_names, values))
+    obj.__dict__.update(zip(field_names, values, strict=True))
     return obj
 
 

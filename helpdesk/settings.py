@@ -88,22 +88,34 @@ ASGI_APPLICATION = "helpdesk.asgi.application"
 
 # Django's form renderer with its plainest widget templates in Python (helpdesk/form_rendering.py).
 FORM_RENDERER = "helpdesk.form_rendering.FastWidgetsRenderer"
+CONTEXT_PROCESSORS = [
+    "django.template.context_processors.request",
+    "django.contrib.auth.context_processors.auth",
+    "django.contrib.messages.context_processors.messages",
+    "workspaces.context_processors.workspace_nav",
+    "privacy.account.context_processors.policy_notice",
+    "helpdesk.languages.switcher",
+]
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
-            "context_processors": [
-                "django.template.context_processors.request",
-                "django.contrib.auth.context_processors.auth",
-                "django.contrib.messages.context_processors.messages",
-                "workspaces.context_processors.workspace_nav",
-                "privacy.account.context_processors.policy_notice",
-                "helpdesk.languages.switcher",
-            ],
+            "context_processors": CONTEXT_PROCESSORS,
             # {% url %} with the URLs it reversed kept per process.
             "builtins": ["helpdesk.templatetags.url_tags"],
+        },
+    },
+    {
+        # The hottest pages' templates (templates/jinja2/*.jinja): helpdesk/jinja.py.
+        "BACKEND": "helpdesk.jinja.Jinja2",
+        "NAME": "jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "helpdesk.jinja.environment",
+            "context_processors": CONTEXT_PROCESSORS,
         },
     },
 ]

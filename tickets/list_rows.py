@@ -23,6 +23,7 @@ from django.utils.dates import MONTHS_3
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_noop as N_
 
 from helpdesk.text import strip_bidi
 from tickets import bulk, reads, sla_state
@@ -47,20 +48,20 @@ class _Texts:
         label = {
             key: escape(gettext(msgid))
             for key, msgid in {
-                "select": "Select",
-                "subject": "Subject",
-                "status": "Status",
-                "priority": "Priority",
-                "queue": "Queue",
-                "requester": "Requester",
-                "assignee": "Assignee",
-                "due": "Due",
-                "updated": "Updated",
-                "customer_replied": "Customer replied",
-                "unread": "Unread:",
-                "unassigned": "Unassigned",
-                "nothing_due": "Nothing due",
-                "tags": "Tags",
+                "select": N_("Select"),
+                "subject": N_("Subject"),
+                "status": N_("Status"),
+                "priority": N_("Priority"),
+                "queue": N_("Queue"),
+                "requester": N_("Requester"),
+                "assignee": N_("Assignee"),
+                "due": N_("Due"),
+                "updated": N_("Updated"),
+                "customer_replied": N_("Customer replied"),
+                "unread": N_("Unread:"),
+                "unassigned": N_("Unassigned"),
+                "nothing_due": N_("Nothing due"),
+                "tags": N_("Tags"),
             }.items()
         }
         self.label = label

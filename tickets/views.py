@@ -21,6 +21,7 @@ from privacy.audit import events
 from tickets import (
     access,
     custom_fields,
+    list_page,
     list_views,
     reads,
     saved_view_services,
@@ -170,8 +171,9 @@ def ticket_list(request, membership):
         "older_url": _page_link(request, view, after=page.older_cursor) if page.older_cursor else None,
         "newer_label": "Newer" if dated else "Previous",
         "older_label": "Older" if dated else "Next",
+        **list_page.parts(request=request, membership=membership, tickets=page.tickets, choices=choices),
     }
-    return render(request, "tickets/ticket_list.html", context)
+    return render(request, "tickets/ticket_list.jinja", context)
 
 
 @workspace_view()

@@ -26,9 +26,8 @@ def _reverse(view_name, args, kwargs, current_app, script_prefix, urlconf, langu
     return reverse(view_name, args=list(args), kwargs=dict(kwargs), current_app=current_app)
 
 
-def _current_app(context):
+def _current_app(request):
     """As Django's tag finds it: the request's ``current_app``, else its resolved namespace."""
-    request = getattr(context, "request", None)
     if hasattr(request, "current_app"):
         return request.current_app
     return getattr(getattr(request, "resolver_match", None), "namespace", None)
@@ -38,16 +37,26 @@ def _plain(value) -> bool:
     return isinstance(value, str | int) and not isinstance(value, bool)
 
 
+def kept_url(request, view_name, *args, **kwargs) -> str:
+    """``reverse(view_name, args, kwargs)`` as the page of ``request`` reverses it, kept per
+    process when every argument is text or an integer (Jinja2 templates' ``url()``)."""
+    current_app = _current_app(request)
+    if not all(_plain(value) for value in (view_name, *args, *kwargs.values())):
+        return reverse(view_name, args=args, kwargs=kwargs, current_app=current_app)
+    key = (current_app, get_script_prefix(), get_urlconf(), get_language())
+    return _reverse(view_name, args, tuple(sorted(kwargs.items())), *key)
+
+
 class KeptURLNode(URLNode):
     def render(self, context):
-        view_name = self.view_name.resolve(context)
-        args = tuple(arg.resolve(context) for arg in self.args)
-        kwargs = tuple(sorted((name, value.resolve(context)) for name, value in self.kwargs.items()))
-        plain = all(_plain(value) for value in (view_name, *args, *(value for _, value in kwargs)))
-        if self.asvar or not plain:
+        if self.asvar:
             return super().render(context)
-        key = (_current_app(context), get_script_prefix(), get_urlconf(), get_language())
-        url = _reverse(view_name, args, kwargs, *key)
+        view_name = self.view_name.resolve(context)
+        args = [arg.resolve(context) for arg in self.args]
+        kwargs = {name: value.resolve(context) for name, value in self.kwargs.items()}
+        if not all(_plain(value) for value in (view_name, *args, *kwargs.values())):
+            return super().render(context)
+        url = kept_url(getattr(context, "request", None), view_name, *args, **kwargs)
         return conditional_escape(url) if context.autoescape else url
 
 

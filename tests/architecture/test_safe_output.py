@@ -29,6 +29,10 @@ ALLOWED_MARK_SAFE = {
         "a join of the error summary (a template, autoescaped), Django's rendered widgets and "
         "_field_html's format_html output"
     ),
+    ("helpdesk/templatetags/chrome_tags.py", "chrome"): (
+        "the output of a Jinja2 template of templates/chrome, rendered with autoescaping on "
+        "(helpdesk/jinja.py)"
+    ),
     ("helpdesk/markdown.py", "render_markdown"): "the HTML is sanitized by nh3 (an allow-list) first",
     ("tickets/bodies.py", "message_html"): (
         "Message.body_html is written only by tickets.bodies.body_html, i.e. render_markdown's "
@@ -39,7 +43,7 @@ ALLOWED_MARK_SAFE = {
         "conditional_escape of tickets.search's escaped excerpts); hostile names, subjects, queues "
         "and tags are checked in tests/tickets/test_ticket_list.py"
     ),
-    ("tickets/templatetags/bulk_tags.py", "bulk_bar"): (
+    ("tickets/list_page.py", "bulk_bar"): (
         "the bulk bar's agent and queue options: each name goes through tickets.list_rows' "
         "inline_html or escape_text where it is put in (tests/tickets/test_bulk.py)"
     ),
@@ -62,12 +66,13 @@ ALLOWED_MARK_SAFE = {
 }
 
 SAFE_FILTER = re.compile(r"([\w.\"'|: ]*?)\|\s*(safe|safeseq)\b")
-AUTOESCAPE_OFF = re.compile(r"{%\s*autoescape\s+off\s*%}")
-MARKERS = frozenset({"mark_safe", "SafeString", "SafeText"})
+# Django's {% autoescape off %} and Jinja2's {% autoescape false %}.
+AUTOESCAPE_OFF = re.compile(r"{%-?\s*autoescape\s+(off|false)\s*-?%}")
+MARKERS = frozenset({"mark_safe", "SafeString", "SafeText", "Markup"})
 
 
 def template_files() -> list[Path]:
-    found = sorted((ROOT / "templates").rglob("*.html"))
+    found = sorted((ROOT / "templates").rglob("*.html")) + sorted((ROOT / "templates").rglob("*.jinja"))
     for package in PACKAGES:
         found += sorted((ROOT / package).rglob("templates/**/*.html"))
     return found

@@ -83,7 +83,7 @@ def untranslated(source: str) -> list[str]:
 def templates_with_untranslated_text(root: Path) -> dict[str, list[str]]:
     report = {}
     for path in sorted(root.rglob("*")):
-        if path.is_file() and path.suffix in {".html", ".txt"}:
+        if path.is_file() and path.suffix in {".html", ".txt", ".jinja"}:
             pieces = untranslated(path.read_text(encoding="utf-8"))
             if pieces:
                 report[str(path.relative_to(root))] = pieces

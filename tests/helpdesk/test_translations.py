@@ -83,6 +83,7 @@ def test_the_compiled_catalog_matches_its_source(code):
 
 
 def test_no_template_shows_words_outside_a_translation_tag():
+    # Django's and, in templates/jinja2, Jinja2's (helpdesk/jinja.py).
     assert templates_with_untranslated_text(Path(settings.BASE_DIR) / "templates") == {}
 
 
