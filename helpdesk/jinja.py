@@ -22,6 +22,7 @@ What holds on both sides:
 """
 
 import sys
+from importlib import import_module
 
 import jinja2
 from django.template.backends import jinja2 as django_jinja2
@@ -39,7 +40,9 @@ def _url(context, view_name, *args, **kwargs) -> str:
     return kept_url(context.get("request"), view_name, *args, **kwargs)
 
 
-def environment(**options) -> jinja2.Environment:
+def environment(*, helpers=(), **options) -> jinja2.Environment:
+    """``helpers``: modules whose ``GLOBALS`` and ``FILTERS`` the templates may call (settings
+    ``TEMPLATES``), e.g. an app's functions behind its Django template tags."""
     # A name a page does not have is empty, as in Django's engine, even followed by an attribute
     # ("user.is_authenticated" on a page rendered without a request).
     options["undefined"] = jinja2.ChainableUndefined
@@ -52,6 +55,10 @@ def environment(**options) -> jinja2.Environment:
         get_language=get_language,
         language_fragment=language_fragment,
     )
+    for path in helpers:
+        module = import_module(path)
+        env.globals.update(module.GLOBALS)
+        env.filters.update(module.FILTERS)
     return env
 
 

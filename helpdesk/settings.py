@@ -115,6 +115,7 @@ TEMPLATES = [
         "APP_DIRS": False,
         "OPTIONS": {
             "environment": "helpdesk.jinja.environment",
+            "helpers": ["helpdesk.jinja_helpers", "tickets.jinja_helpers"],
             "context_processors": CONTEXT_PROCESSORS,
         },
     },

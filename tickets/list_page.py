@@ -1,24 +1,10 @@
-"""What the ticket list's template (tickets/ticket_list.jinja) shows besides the page's data:
-the rows' markup, the live and presence attributes, the bulk bar's values. Plain functions, so
-the Jinja2 template needs no template tags (helpdesk/jinja.py)."""
+"""The ticket list's bulk action bar (tickets/_bulk_bar.jinja, tickets/bulk_views.py): its
+choices, from what the list page has read already."""
 
 from django.utils.safestring import mark_safe
 
-from tickets.list_rows import RowRenderer, escape_text, inline_html
+from tickets.list_rows import escape_text, inline_html
 from tickets.models import Priority, Status
-from tickets.templatetags.live_tags import live_attributes, presence_labels
-
-
-def parts(*, request, membership, tickets, choices) -> dict:
-    """The template's values for ``tickets`` (the page's rows), as ``membership`` sees them."""
-    shown = {
-        "rows": RowRenderer(membership).rows(tickets),
-        "live_attributes": live_attributes("ticket_list", slug=membership.workspace.slug),
-    }
-    if membership.is_staff:
-        shown["presence_labels"] = presence_labels("list")
-        shown["bulk_bar"] = bulk_bar(request=request, tickets=tickets, choices=choices)
-    return shown
 
 
 def bulk_bar(*, request, tickets, choices) -> dict:

@@ -171,8 +171,9 @@ def ticket_list(request, membership):
         "older_url": _page_link(request, view, after=page.older_cursor) if page.older_cursor else None,
         "newer_label": "Newer" if dated else "Previous",
         "older_label": "Older" if dated else "Next",
-        **list_page.parts(request=request, membership=membership, tickets=page.tickets, choices=choices),
     }
+    if membership.is_staff:
+        context["bulk_bar"] = list_page.bulk_bar(request=request, tickets=page.tickets, choices=choices)
     return render(request, "tickets/ticket_list.jinja", context)
 
 
@@ -308,7 +309,7 @@ def _render_ticket(
         context["email_failures"] = [
             (email, outgoing.failure_reason(email.error)) for email in outgoing.failed_emails(ticket)
         ]
-    return render(request, "tickets/ticket_detail.html", context, status=status)
+    return render(request, "tickets/ticket_detail.jinja", context, status=status)
 
 
 @workspace_view()
