@@ -9,6 +9,7 @@ existing workspace does not light up every old ticket the day this shipped.
 Only staff have markers; requesters' pages never record or show reads.
 """
 
+from django.db import connection
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -19,22 +20,24 @@ CUSTOMER_REPLIED = "customer_replied"
 
 
 def mark_seen(*, membership, ticket: Ticket, now=None) -> None:
-    """Record that ``membership``'s person (staff) has just seen ``ticket``. Safe from two tabs."""
+    """Record that ``membership``'s person (staff) has just seen ``ticket``. Safe from two tabs.
+
+    One upsert written out rather than ``bulk_create(update_conflicts=True)``: it runs on every
+    view of a ticket by staff, and the ORM took twice as long to build it as the database to run
+    it. The same statement on PostgreSQL and SQLite (both have ``ON CONFLICT ... DO UPDATE``)."""
     if not membership.is_staff:
         return
-    TicketRead.objects.bulk_create(
-        [
-            TicketRead(
-                workspace_id=ticket.workspace_id,
-                ticket_id=ticket.pk,
-                user_id=membership.user_id,
-                seen_at=now or timezone.now(),
-            )
-        ],
-        update_conflicts=True,
-        unique_fields=["ticket", "user"],
-        update_fields=["seen_at"],
-    )
+    seen_at = connection.ops.adapt_datetimefield_value(now or timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(_MARK_SEEN, [ticket.workspace_id, ticket.pk, membership.user_id, seen_at])
+
+
+# TicketRead's table: tests/tickets/test_read_markers.py views a ticket twice, from two sessions.
+_MARK_SEEN = (
+    'INSERT INTO "tickets_ticketread" ("workspace_id", "ticket_id", "user_id", "seen_at")'
+    " VALUES (%s, %s, %s, %s)"
+    ' ON CONFLICT ("ticket_id", "user_id") DO UPDATE SET "seen_at" = EXCLUDED."seen_at"'
+)
 
 
 def with_seen_at(tickets, membership):
