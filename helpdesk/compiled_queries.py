@@ -9,9 +9,9 @@ does.
 
 What changes from one run of a shape to the next (a page's cursor, a search's words) is passed
 as ``values``: the queryset is built once with stand-in values of the same type, and the
-parameters that hold them are replaced on every run. A stand-in the backend rewrote (SQLite
-sends datetimes as text) is not found, and such a shape is not kept: the query then runs through
-the ORM every time.
+parameters that hold them are replaced on every run (a datetime as the backend sends it: text on
+SQLite). A stand-in the backend rewrote otherwise is not found, and such a shape is not kept: the
+query then runs through the ORM every time.
 Whatever changes with the data (tickets, restrictions, read markers) is read by the SQL itself,
 never frozen into it.
 """
@@ -47,7 +47,7 @@ class _Compiled:
     compiler: object
     sql: str
     params: tuple
-    slots: tuple  # (parameter index, name of the value it takes, its type)
+    slots: tuple  # (parameter index, name of the value it takes, its type or what adapts it)
     init_list: list
     model_fields: slice
     populators: list
@@ -81,12 +81,16 @@ def _compile(queryset, stand_ins: dict) -> _Compiled | None:
     except EmptyResultSet:
         return None
     slots = []
+    ops = connections[queryset.db].ops
     for index, param in enumerate(params):
         for name, stand_in in stand_ins.items():
             # The backend may have wrapped it (psycopg's Int4 for a 32-bit column): each run's
             # value is wrapped the same way.
             if isinstance(param, type(stand_in)) and param == stand_in:
                 slots.append((index, name, type(param)))
+            elif isinstance(stand_in, datetime) and param == ops.adapt_datetimefield_value(stand_in):
+                # Sent as the backend writes a datetime (SQLite: text): each run's value too.
+                slots.append((index, name, ops.adapt_datetimefield_value))
     if {name for _, name, _ in slots} != set(stand_ins) or queryset._known_related_objects:
         return None
     klass_info, select = compiler.klass_info, compiler.select
@@ -178,7 +182,7 @@ def _run(shape, build, values: dict, custom_plan: bool):
     params = list(compiled.params)
     for index, name, kind in compiled.slots:
         value = values[name]
-        params[index] = value if isinstance(value, kind) else kind(value)
+        params[index] = value if isinstance(kind, type) and isinstance(value, kind) else kind(value)
     # A copy per run: the kept compiler came from another request, perhaps another thread's
     # connection.
     compiler = copy.copy(compiled.compiler)

@@ -407,7 +407,10 @@ class ParticipantAddForm(forms.Form):
 
     def __init__(self, *args, ticket, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = participant_candidates(ticket=ticket)
+        if self.is_bound:
+            # Only a submitted address is looked for among them; the shown form lists no one, and
+            # building the queryset was a tenth of a ticket page's time.
+            self.fields["user"].queryset = participant_candidates(ticket=ticket)
 
 
 # Redaction (tickets/redaction.py) -----------------------------------------------------------
