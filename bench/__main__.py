@@ -47,7 +47,11 @@ def parse_args(argv):
     parser.add_argument("--sizes", default=os.environ.get("BENCH_SIZES") or "10k", help="e.g. 10k,100k,1M")
     parser.add_argument("--reuse", action="store_true", help="reuse an already seeded database of the size")
     parser.add_argument("--repeat", type=int, default=30, help="measured requests per page")
-    parser.add_argument("--warmup", type=int, default=5, help="unmeasured requests per page first")
+    # Enough for the steady state users get: psycopg prepares a statement on its 5th run on a
+    # connection, and each of the pages' two workers hands a request to any of its pooled
+    # connections (and keeps its own kept SQL and compiled templates): 5 rounds left many of a
+    # page's statements still planned anew on every measured run.
+    parser.add_argument("--warmup", type=int, default=30, help="unmeasured requests per page first")
     parser.add_argument("--deep-pages", type=int, default=100, help="older-links to follow for the deep page")
     parser.add_argument("--load-seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (fixed concurrency)")
