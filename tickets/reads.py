@@ -32,7 +32,8 @@ def mark_seen(*, membership, ticket: Ticket, now=None) -> None:
         cursor.execute(_MARK_SEEN, [ticket.workspace_id, ticket.pk, membership.user_id, seen_at])
 
 
-# TicketRead's table: tests/tickets/test_read_markers.py views a ticket twice, from two sessions.
+# TicketRead's table and unique (ticket, user) key: tests/tickets/test_read_markers.py opens a
+# ticket twice (two tabs) and finds one row.
 _MARK_SEEN = (
     'INSERT INTO "tickets_ticketread" ("workspace_id", "ticket_id", "user_id", "seen_at")'
     " VALUES (%s, %s, %s, %s)"

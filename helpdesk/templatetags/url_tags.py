@@ -54,8 +54,7 @@ class KeptURLNode(URLNode):
         view_name = self.view_name.resolve(context)
         args = [arg.resolve(context) for arg in self.args]
         kwargs = {name: value.resolve(context) for name, value in self.kwargs.items()}
-        if not all(_plain(value) for value in (view_name, *args, *kwargs.values())):
-            return super().render(context)
+        # kept_url reverses an argument it cannot keep (a model instance) as Django's tag does.
         url = kept_url(getattr(context, "request", None), view_name, *args, **kwargs)
         return conditional_escape(url) if context.autoescape else url
 
