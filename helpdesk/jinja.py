@@ -27,11 +27,13 @@ import sys
 from importlib import import_module
 
 import jinja2
+from django.core.signals import setting_changed
 from django.template.backends import jinja2 as django_jinja2
 from django.template.backends.utils import csrf_input, csrf_token_lazy
 from django.templatetags.static import static
 from django.utils import translation
 from django.utils.translation import get_language
+from markupsafe import Markup
 
 from helpdesk.templatetags.fragment_tags import language_fragment
 from helpdesk.templatetags.url_tags import kept_url
@@ -40,6 +42,34 @@ from helpdesk.templatetags.url_tags import kept_url
 @jinja2.pass_context
 def _url(context, view_name, *args, **kwargs) -> str:
     return kept_url(context.get("request"), view_name, *args, **kwargs)
+
+
+# {language: {message: translation}}: a page asks for about 200 texts, each through three Jinja
+# calls and Django's catalog lookups; the text a language gives a message does not change while
+# the process runs (only a changed setting, in tests, reloads the catalogs).
+_translated: dict[str | None, dict[str, str]] = {}
+_TEXTS_KEPT = 5000  # per language: a template translating a value, not a literal, cannot grow it without end
+
+
+def _forget_translations(*, setting, **kwargs):
+    if setting in ("LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "INSTALLED_APPS"):
+        _translated.clear()
+
+
+setting_changed.connect(_forget_translations, dispatch_uid="helpdesk.jinja.translations")
+
+
+@jinja2.pass_context
+def _gettext(context, message, **variables):
+    """Jinja's "new style" gettext (catalog text trusted, values escaped, always %-formatted), in
+    one call and with each language's texts kept."""
+    texts = _translated.setdefault(get_language(), {})
+    text = texts.get(message)
+    if text is None:
+        text = translation.gettext(message)
+        if len(texts) < _TEXTS_KEPT:
+            texts[message] = text
+    return Markup(text) % variables
 
 
 def environment(*, helpers=(), **options) -> jinja2.Environment:
@@ -51,6 +81,7 @@ def environment(*, helpers=(), **options) -> jinja2.Environment:
     options.pop("autoescape", None)  # always on, whatever a setting says
     env = jinja2.Environment(autoescape=True, extensions=["jinja2.ext.i18n"], **options)
     env.install_gettext_callables(translation.gettext, translation.ngettext, newstyle=True)
+    env.globals.update(gettext=_gettext, _=_gettext)
     env.globals.update(
         url=_url,
         static=static,

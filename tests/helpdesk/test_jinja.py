@@ -65,6 +65,21 @@ def test_translated_texts_are_trusted_and_values_escaped_as_django_does():
     assert html != "No tickets in “&lt;b&gt;x&lt;/b&gt;” right now."  # in German
 
 
+def test_kept_translations_follow_the_language_of_each_render():
+    template = engines["jinja2"].from_string('{{ _("Send reply") }}|{{ gettext("Send reply") }}')
+    shown = {}
+    for code in ("en", "de", "en", "fr", "de"):
+        with translation.override(code):
+            shown.setdefault(code, set()).add(template.render({}))
+            assert template.render({}) == f"{translation.gettext('Send reply')}|{translation.gettext('Send reply')}"
+    assert all(len(texts) == 1 for texts in shown.values())
+    assert len({text for texts in shown.values() for text in texts}) == 3  # three languages, three texts
+
+
+def test_a_text_without_values_is_still_a_format_string_as_new_style_gettext_has_it():
+    assert engines["jinja2"].from_string('{{ _("Done: 100%%") }}').render({}) == "Done: 100%"
+
+
 def _chrome(html: str) -> str:
     """The top bar and footer of a page, with the per-page CSRF token and language path out."""
     top = re.search(r'<a class="skip-link".*?</header>', html, re.S)[0]
