@@ -41,6 +41,16 @@ def _plain_http_in_tests(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_search_statistics():
+    """The search's kept word statistics (tickets/search.py) are the database's of this test."""
+    from tickets import search
+
+    search.forget_word_shares()
+    yield
+    search.forget_word_shares()
+
+
+@pytest.fixture(autouse=True)
 def _isolated_cache(settings):
     """Each test gets an empty cache of its own (rate-limit counters, markers), also when the run
     shares a Redis database with another run: keys get a prefix of this test, deleted after it."""

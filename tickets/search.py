@@ -23,6 +23,7 @@ import difflib
 import functools
 import html
 import re
+import time
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -390,21 +391,44 @@ def _set_local(**settings) -> None:
         cursor.execute(f"SELECT {calls}", params)
 
 
-def _message_share(words: list[str]) -> float:
-    """The share of messages holding every word, as the planner's statistics of the messages'
-    full-text index estimate it (words missing from its most common ones count as rare)."""
+# The statistics change only when PostgreSQL analyzes the messages (autovacuum, after a share of
+# them changed): read once per process and database every WORD_SHARES_TTL seconds, not on every
+# search (a query of about half a millisecond, a tenth of a rare word's search).
+WORD_SHARES_TTL = 300.0
+_word_shares: dict[str, tuple[float, dict[str, float]]] = {}
+
+
+def forget_word_shares() -> None:
+    """Read the statistics afresh at the next search (tests: after an ``ANALYZE``)."""
+    _word_shares.clear()
+
+
+def _common_word_shares() -> dict[str, float]:
+    database = connection.settings_dict["NAME"]
+    kept = _word_shares.get(database)
+    now = time.monotonic()
+    if kept is not None and now - kept[0] < WORD_SHARES_TTL:
+        return kept[1]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats"
             " WHERE schemaname = current_schema() AND tablename = 'message_body_fts'"
         )
         row = cursor.fetchone()
-    if not row or not row[0]:
+    shares = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
+    _word_shares[database] = (now, shares)
+    return shares
+
+
+def _message_share(words: list[str]) -> float:
+    """The share of messages holding every word, as the planner's statistics of the messages'
+    full-text index estimate it (words missing from its most common ones count as rare)."""
+    shares = _common_word_shares()
+    if not shares:
         return 0.0
-    share = dict(zip(row[0], row[1], strict=False))
     result = 1.0
     for word in words:
-        result *= share.get(word, 0.0)
+        result *= shares.get(word, 0.0)
     return result
 
 

@@ -32,9 +32,21 @@ def test_the_share_of_a_word_comes_from_the_index_statistics(workspace, queue, r
         reply(ticket, agent, body="refund sent" if n % 2 else "kerberos once")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE tickets_message")
+    search.forget_word_shares()
     assert search._message_share(["refund"]) > 0.5
     assert search._message_share(["refund", "printer"]) > 0.3
     assert search._message_share(["zebracode"]) == 0.0
+
+
+def test_the_statistics_are_read_once_for_many_searches(workspace, queue, requester, agent):
+    new_ticket(requester, queue, subject="Printer", description="printer refund")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE tickets_message")
+    search.forget_word_shares()
+    with CaptureQueriesContext(connection) as captured:
+        for word in ("printer", "refund", "printer"):
+            search.search(visible_tickets(agent), searchable_messages(agent), word, staff=True)
+    assert sum("pg_stats" in q["sql"] for q in captured.captured_queries) == 1
 
 
 def test_a_common_word_finds_the_newest_matches_and_only_visible_ones(
@@ -86,6 +98,7 @@ def _message_rows_read(agent, candidates: int) -> int:
     counts them, planned under the settings the search itself set for its transaction."""
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE tickets_message")
+    search.forget_word_shares()
     with CaptureQueriesContext(connection) as captured:
         search.search(visible_tickets(agent), searchable_messages(agent), "refund", staff=True)
     queries = [q["sql"] for q in captured.captured_queries]
