@@ -334,12 +334,13 @@ class TicketPropertiesForm(forms.Form):
     seen_queue = forms.IntegerField(widget=forms.HiddenInput, required=False)
     seen_assignee = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, membership, ticket, queues=None, **kwargs):
+    def __init__(self, *args, membership, ticket, queues=None, staff=None, **kwargs):
         kwargs.setdefault("initial", self.values_of(ticket))
         super().__init__(*args, **kwargs)
         self.ticket = ticket
         # Any queue of the workspace: an agent may hand a ticket to a team they are not part of.
-        # ``queues``: the workspace's, already read by the page (tickets.workspace_cache).
+        # ``queues``: the workspace's, already read by the page (tickets.workspace_cache), and
+        # ``staff``: the ticket's queue's (``staff_by_queue``), shown as the assignee choices.
         if queues is None:
             queues = cached_workspace_queues(membership.workspace_id)
         self.fields["queue"].set_queues(queues)
@@ -348,7 +349,7 @@ class TicketPropertiesForm(forms.Form):
         else:
             # Only shown: its choices are rows read through kept SQL, and with no value to check
             # it needs no queryset (building the staff queryset was half the form's cost).
-            rows = queue_staff_choices(queue=ticket.queue)
+            rows = queue_staff_choices(queue=ticket.queue) if staff is None else staff
             choices_read_once(self.fields["assignee"], User.objects.none(), rows)
         self.fields["assignee"].help_text = _("Agents who work this ticket's queue, and admins.")
 

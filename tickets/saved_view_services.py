@@ -233,7 +233,7 @@ def counts(membership, views: list[SavedView]) -> dict[str, int]:
     """{view key: count} for the first COUNTED_VIEWS of ``views``."""
     to_count, known = count_parts(membership, views)
     cap = list_views.COUNT_CAP
-    counted = capped_filter_counts(membership=membership, filters=to_count, cap=cap, custom_plan=True)
+    counted = capped_filter_counts(membership=membership, filters=to_count, cap=cap)
     return {**counted, **known}
 
 

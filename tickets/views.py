@@ -299,7 +299,10 @@ def _render_ticket(
         shown = selectors.ticket_page_workspace(membership)
         context["workspace_macros"] = shown[workspace_cache.MACROS]
         context["properties_form"] = properties_form or TicketPropertiesForm(
-            membership=membership, ticket=ticket, queues=shown[workspace_cache.QUEUES]
+            membership=membership,
+            ticket=ticket,
+            queues=shown[workspace_cache.QUEUES],
+            staff=shown[workspace_cache.QUEUE_STAFF].get(ticket.queue_id),
         )
         context["participant_form"] = ParticipantAddForm(ticket=ticket)
         # The email channel: addresses mail bounced from, and the whole of trimmed emails.

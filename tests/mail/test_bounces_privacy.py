@@ -10,9 +10,10 @@ from privacy.account.erasure import erase_account_data
 from privacy.account.export import write_archive
 from privacy.retention.sweep import retention_sweep
 from tests.conftest import make_member
+from tests.factories import ParticipantFactory
 from tests.mail.support import corpus, email_bytes, make_mailbox
 from tests.privacy.selfservice_support import export_data
-from tickets.mail.failing import address_is_failing
+from tickets.mail.failing import address_is_failing, address_mark_failing
 from tickets.mail.ingest import ingest_email
 from tickets.mail.models import FailingAddress, InboundEmail, Outcome
 from tickets.models import Message
@@ -118,3 +119,24 @@ def test_staff_see_the_bounce_and_the_whole_email_on_the_ticket_requesters_do_no
     client.logout()
     own_page = login(ann).get(url).content.decode()
     assert "bounced" not in own_page and "Please restart the printer" not in own_page
+
+
+def test_staff_see_each_failing_address_of_the_ticket_and_only_theirs(mailbox, ann, workspace, agent, login):
+    """The requester's and a participant's failing addresses are both shown, from one query kept
+    per number of people (tickets/mail/selectors.py); a stranger's failing address is not."""
+    row = ingest_email(mailbox=mailbox, raw=corpus("outlook.eml"))
+    bob = make_member(workspace, Role.REQUESTER, email="bob@example.com", display_name="Bob")
+    ParticipantFactory(ticket=row.ticket, user=bob.user)
+    url = f"/w/acme/tickets/{row.ticket.number}/"
+    client = login(agent)
+    assert "bounced" not in client.get(url).content.decode()
+    address_mark_failing("ann@example.com", reason="bounce 5.1.1")
+    address_mark_failing("stranger@example.com", reason="bounce 5.1.1")
+    page = client.get(url).content.decode()
+    assert "Mail to ann@example.com bounced (1 time)" in page and "bob@example.com bounced" not in page
+    address_mark_failing("bob@example.com", reason="bounce 5.1.1")
+    address_mark_failing("bob@example.com", reason="bounce 5.1.1")
+    page = client.get(url).content.decode()
+    assert "Mail to ann@example.com bounced (1 time)" in page
+    assert "Mail to bob@example.com bounced (2 times)" in page
+    assert "stranger@example.com" not in page

@@ -5,6 +5,7 @@ the same rows the ORM would read."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from helpdesk import compiled_queries
@@ -290,3 +291,42 @@ def test_a_model_with_an_init_receiver_still_gets_its_init(workspace, queue, req
     finally:
         post_init.disconnect(receiver, sender=Ticket)
     assert seen == [1] and [t.number for t in kept] == [1]
+
+
+def _prepared_on_this_connection(fragment: str) -> list[tuple[str, int, int]]:
+    """(parameter types, generic plans, custom plans) of the statements PostgreSQL keeps
+    prepared for this connection whose text holds ``fragment``."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT parameter_types::text, generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE %s",
+            [f"%{fragment}%"],
+        )
+        return cursor.fetchall()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_the_landing_list_and_its_counts_are_prepared_with_their_values_and_follow_the_data(
+    workspace, queue, agent, requester, listed, login
+):
+    """Nothing in the landing list's statement nor its counts' changes between views: their
+    values are written in, so PostgreSQL keeps one plan made for them (no planning per view), and
+    a new ticket still shows in the list and in the count on the next view."""
+    if getattr(connection.connection, "prepare_threshold", None) is None:
+        pytest.skip("statements are not prepared (DB_PREPARE=0): nothing kept to check")
+    client = login(agent)
+    view = url(workspace) + "?view=all"
+    for _ in range(7):
+        response = client.get(view)
+    assert numbers(response) == [1, 2, 4]
+    for fragment in ('ORDER BY "tickets_ticket"."updated_at" DESC', "capped_count"):
+        prepared = _prepared_on_this_connection(fragment)
+        assert prepared, fragment
+        assert all(types == "{}" for types, _generic, _custom in prepared), "no parameter left"
+        assert any(generic >= 1 for _types, generic, _custom in prepared), "the kept plan is reused"
+    TicketFactory(
+        workspace=workspace, queue=queue, requester=requester.user, number=9, updated_at=timezone.now()
+    )
+    response = client.get(view)
+    assert numbers(response) == [9, 1, 2, 4]
+    assert {view.key: count for view, count in response.context["views"]}["all"] == "4"

@@ -1,7 +1,9 @@
 """Reads of the email channel that ticket pages show to staff."""
 
+from django.db import connection
 from django.db.models import OuterRef, Subquery
 
+from helpdesk import compiled_queries
 from tickets.mail.failing import address_digest
 from tickets.mail.models import FailingAddress, InboundEmail, Mailbox
 from tickets.models import Ticket
@@ -12,7 +14,14 @@ def failing_addresses_of_ticket(ticket: Ticket, participants) -> list[tuple]:
     already loaded TicketParticipant rows) whose address mail fails to. One query."""
     people = [ticket.requester, *(participant.user for participant in participants)]
     by_digest = {address_digest(person.email): person for person in people if person is not None}
-    rows = FailingAddress.objects.filter(digest__in=list(by_digest))
+    digests = {f"digest{n}": digest for n, digest in enumerate(by_digest)}
+
+    def build(**digests):
+        return FailingAddress.objects.filter(digest__in=list(digests.values()))
+
+    # Asked on every staff view of a ticket: its SQL is kept per process and number of people.
+    shape = ("failing_addresses_of_ticket", connection.vendor, len(digests))
+    rows = compiled_queries.rows_of(shape, build, digests) if digests else []
     return sorted(((by_digest[row.digest], row) for row in rows), key=lambda pair: pair[0].email)
 
 
