@@ -59,19 +59,29 @@ def _forget_translations(*, setting, **kwargs):
 setting_changed.connect(_forget_translations, dispatch_uid="helpdesk.jinja.translations")
 
 
+def _gettext_in(language: str | None):
+    """Jinja's "new style" gettext (catalog text trusted, values escaped, always %-formatted) in
+    ``language``, in one call and with the language's texts kept."""
+    texts = _translated.setdefault(language, {})
+
+    def gettext(message, **variables):
+        text = texts.get(message)
+        if text is None:
+            text = translation.gettext(message)
+            if len(texts) < _TEXTS_KEPT:
+                texts[message] = text
+        # The catalog's text is the page's markup, as Jinja's own gettext and Django's
+        # {% translate %} have it; ``%`` escapes every value put in.
+        return Markup(text) % variables  # noqa: S704  # nosec B704
+
+    return gettext
+
+
 @jinja2.pass_context
 def _gettext(context, message, **variables):
-    """Jinja's "new style" gettext (catalog text trusted, values escaped, always %-formatted), in
-    one call and with each language's texts kept."""
-    texts = _translated.setdefault(get_language(), {})
-    text = texts.get(message)
-    if text is None:
-        text = translation.gettext(message)
-        if len(texts) < _TEXTS_KEPT:
-            texts[message] = text
-    # The catalog's text is the page's markup, as Jinja's own gettext and Django's {% translate %}
-    # have it; ``%`` escapes every value put in.
-    return Markup(text) % variables  # noqa: S704  # nosec B704
+    """``_gettext_in`` of the active language: a template rendered without ``Template.render``
+    (a macro imported without context)."""
+    return _gettext_in(get_language())(message, **variables)
 
 
 def environment(*, helpers=(), **options) -> jinja2.Environment:
@@ -117,6 +127,8 @@ class Template(django_jinja2.Template):
     def render(self, context=None, request=None):
         """As Django's backend renders, with the CSRF input made once per page."""
         context = {} if context is None else context
+        # The page's language, looked up once rather than for each of its ~200 texts.
+        context["_"] = context["gettext"] = _gettext_in(get_language())
         if request is not None:
             context["request"] = request
             context["csrf_input"] = CsrfInput(request)

@@ -11,7 +11,7 @@ say no, so a requester cannot even learn that an agent-only action exists.
 from datetime import timedelta
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -38,6 +38,15 @@ def get_ticket_or_404(membership: Membership, number: int) -> Ticket:
 
     def build(number):
         tickets = visible_tickets(membership).select_related("workspace", "queue", "requester", "assignee")
+        if membership.is_staff:
+            # Staff's ticket page says since when the requester's processing is restricted
+            # (``selectors.requester_restricted_since``): read with the ticket, not on its own.
+            requester_membership = Membership.objects.filter(
+                workspace_id=OuterRef("workspace_id"), user_id=OuterRef("requester_id")
+            )
+            tickets = tickets.annotate(
+                requester_restricted_at=Subquery(requester_membership.order_by().values("restricted_at")[:1])
+            )
         return tickets.filter(number=number).order_by("pk")[:1]
 
     # Compiled once per member (helpdesk.compiled_queries): every ticket page asks this.

@@ -250,6 +250,14 @@ def restricted_user_ids(workspace_id: int):
     return Membership.objects.filter(workspace_id=workspace_id, restricted_at__isnull=False).values("user_id")
 
 
+def requester_restricted_since(ticket: Ticket):
+    """``restricted_since`` of the ticket's requester: read with the ticket when it came from
+    ``access.get_ticket_or_404`` for staff, else now."""
+    if hasattr(ticket, "requester_restricted_at"):
+        return ticket.requester_restricted_at
+    return restricted_since(ticket.workspace_id, ticket.requester_id)
+
+
 def restricted_since(workspace_id: int, user_id: int | None):
     """When processing of the person's data was restricted in the workspace, or None."""
     if user_id is None:

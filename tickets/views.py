@@ -289,9 +289,7 @@ def _render_ticket(
         "reply_form": reply_form or ReplyForm(membership=membership),
         "can_close": access.can_close(membership, ticket),
         "is_closed": ticket.status in (Status.SOLVED, Status.CLOSED),
-        "requester_restricted": selectors.restricted_since(ticket.workspace_id, ticket.requester_id)
-        if staff
-        else None,
+        "requester_restricted": selectors.requester_restricted_since(ticket) if staff else None,
     }
     # Tags and custom fields (issue 13): tickets/tag_field_pages.py.
     context.update(tag_field_pages.ticket_context(membership, ticket, **(tag_field_forms or {})))
