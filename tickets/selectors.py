@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import IntegerField, Q, Subquery
+from django.db.models import IntegerField, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk import compiled_queries
@@ -250,9 +250,24 @@ def restricted_user_ids(workspace_id: int):
     return Membership.objects.filter(workspace_id=workspace_id, restricted_at__isnull=False).values("user_id")
 
 
+def _with_ticket_page_reads(tickets, membership: Membership):
+    """What staff's ticket page reads along with the ticket (``access.get_ticket_or_404``'s
+    ``extras``): since when the requester's processing is restricted, and the tag names."""
+    if not membership.is_staff:
+        return tickets
+    requester = Membership.objects.filter(
+        workspace_id=OuterRef("workspace_id"), user_id=OuterRef("requester_id")
+    )
+    restricted_at = Subquery(requester.order_by().values("restricted_at")[:1])
+    return with_tag_names(tickets.annotate(requester_restricted_at=restricted_at))
+
+
+TICKET_PAGE_READS = ("ticket_page", _with_ticket_page_reads)
+
+
 def requester_restricted_since(ticket: Ticket):
-    """``restricted_since`` of the ticket's requester: read with the ticket when it came from
-    ``access.get_ticket_or_404`` for staff, else now."""
+    """``restricted_since`` of the ticket's requester: read with the ticket when it came with
+    ``TICKET_PAGE_READS``, else now."""
     if hasattr(ticket, "requester_restricted_at"):
         return ticket.requester_restricted_at
     return restricted_since(ticket.workspace_id, ticket.requester_id)

@@ -1,6 +1,6 @@
 """What the ticket page shows of tags and custom fields (issue 13), for ``views._render_ticket``:
 staff get the tags box and the fields form, requesters the values of the fields marked visible
-to them (and nothing else). Two queries for staff, one for requesters."""
+to them (and nothing else). One query (two without the tags read with the ticket)."""
 
 from django.urls import reverse
 
@@ -16,7 +16,9 @@ def ticket_context(membership, ticket, *, tags_form=None, fields_form=None) -> d
     if not membership.is_staff:
         shown = custom_fields.ticket_values(ticket=ticket, for_requester=True)
         return {"custom_values": [v for v in shown if v.value]}
-    names = tags.ticket_tag_names(ticket)
+    # Read with the ticket on PostgreSQL (selectors.TICKET_PAGE_READS), else here.
+    names = getattr(ticket, "tag_names", None)
+    names = tags.ticket_tag_names(ticket) if names is None else list(names)
     shown = custom_fields.ticket_values(ticket=ticket, for_requester=False)
     if tags_form is None:
         listed = ", ".join(names)

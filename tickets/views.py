@@ -250,7 +250,7 @@ def ticket_new(request, membership):
 def _reachable_ticket(membership, number):
     """The ticket, or None when the member may not see it (missing and forbidden alike)."""
     try:
-        return access.get_ticket_or_404(membership, number)
+        return access.get_ticket_or_404(membership, number, extras=selectors.TICKET_PAGE_READS)
     except Http404:
         return None
 
