@@ -224,8 +224,8 @@ def ticket_page_workspace(membership: Membership) -> dict:
 
 
 def staff_by_queue(workspace_id: int) -> dict[int, list[User]]:
-    """``queue_staff_choices`` of every queue of the workspace, ``{queue id: users}``, in two
-    queries: the active, unrestricted admins and agents, and the agents' grants."""
+    """``queue_staff_choices`` of every queue of the workspace, ``{queue id: users}``, in three
+    queries: the active, unrestricted admins and agents, the agents' grants, the queues."""
     members = (
         Membership.objects.filter(
             workspace_id=workspace_id,

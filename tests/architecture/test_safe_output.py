@@ -33,7 +33,7 @@ ALLOWED_MARK_SAFE = {
         "the output of a Jinja2 template of templates/chrome, rendered with autoescaping on "
         "(helpdesk/jinja.py)"
     ),
-    ("helpdesk/jinja.py", "_gettext"): (
+    ("helpdesk/jinja.py", "gettext"): (
         "the catalog's translated text of a message written in a template (trusted markup, as "
         "Jinja's and Django's gettext have it); every value put in goes through Markup's %, which "
         "escapes it (tests/helpdesk/test_jinja.py)"
