@@ -162,7 +162,8 @@ def rows_of(shape, build, values: dict | None = None, *, custom_plan: bool = Fal
 
     ``shape`` must name everything ``build`` puts into the SQL except ``values`` (datetimes,
     integers and text that change between runs, e.g. a page's cursor). ``custom_plan``: planned for its
-    values on every run (``custom_plans``), for a query whose best plan depends on them."""
+    values, for a query whose best plan depends on them: on every run (``custom_plans``), or once
+    with the values written in when no value changes between runs (``with_values_written_in``)."""
     values = values or {}
     compiled, compiler, fetched = _run(shape, build, values, custom_plan)
     if compiled is None:
