@@ -3,6 +3,7 @@ run, yet every view still shows the data as it is now (restrictions, grants, new
 the same rows the ORM would read."""
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
@@ -330,3 +331,20 @@ def test_the_landing_list_and_its_counts_are_prepared_with_their_values_and_foll
     response = client.get(view)
     assert numbers(response) == [9, 1, 2, 4]
     assert {view.key: count for view, count in response.context["views"]}["all"] == "4"
+
+
+def test_a_hostile_filter_value_written_into_the_statement_is_only_a_value(
+    workspace, queue, agent, listed, login
+):
+    """The first page's values are written into its SQL (compiled_queries.with_values_written_in,
+    psycopg's quoting): a tag with quotes, a backslash, percent signs and a statement's end in
+    its name filters by that name and nothing else, view after view."""
+    hostile = "it's 100%\\'; drop table tickets_ticket; --"
+    tags.ticket_set_tags(ticket=listed["tickets"][2], add=[hostile], remove=[], actor=agent.user)
+    tags.ticket_set_tags(ticket=listed["tickets"][1], add=["it"], remove=[], actor=agent.user)
+    client = login(agent)
+    view = url(workspace) + "?" + urlencode({"view": "all", "tag": hostile})
+    for _ in range(7):  # prepared from the fifth run on
+        assert numbers(client.get(view)) == [2]
+    assert Ticket.objects.filter(workspace=workspace).count() == 4
+    assert numbers(client.get(url(workspace) + "?" + urlencode({"view": "all", "tag": "it"}))) == [1]
