@@ -136,9 +136,7 @@ class RowRenderer:
         return f'<td class="sla-due" data-label="{self.label["due"]}" data-sla-state="{state}">{inner}</td>'
 
     def _tags(self, ticket) -> str:
-        names = getattr(ticket, "tag_names", None)
-        if names is None:
-            names = ticket_tag_names(ticket)
+        names = ticket_tag_names(ticket)
         if not names:
             return ""
         chips = "".join(f'<li class="tag-chip">{escape_text(name)}</li>' for name in names)

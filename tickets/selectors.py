@@ -224,25 +224,9 @@ def ticket_page_workspace(membership: Membership) -> dict:
 
 
 def staff_by_queue(workspace_id: int) -> dict[int, list[User]]:
-    """``queue_staff_choices`` of every queue of the workspace, ``{queue id: users}``, in three
-    queries: the active, unrestricted admins and agents, the agents' grants, the queues."""
-    members = (
-        Membership.objects.filter(
-            workspace_id=workspace_id,
-            role__in=[Role.ADMIN, Role.AGENT],
-            restricted_at__isnull=True,
-            user__is_active=True,
-        )
-        .select_related("user")
-        .only("role", "user__id", "user__email", "user__display_name", "user__is_active")
-        .order_by("user__display_name", "user__email")
-    )
-    granted = set(queue_grants(workspace_id=workspace_id).values_list("content_object_id", "user_id"))
-    people = [(member.role, member.user) for member in members]
-    return {
-        queue.pk: [user for role, user in people if role == Role.ADMIN or (queue.pk, user.pk) in granted]
-        for queue in workspace_queues(workspace_id)
-    }
+    """``queue_staff_choices`` of every queue of the workspace, ``{queue id: users}``: one kept
+    query per queue, read only when the cache has forgotten them."""
+    return {queue.pk: queue_staff_choices(queue=queue) for queue in workspace_queues(workspace_id)}
 
 
 def restricted_user_ids(workspace_id: int):

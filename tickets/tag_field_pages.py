@@ -16,9 +16,7 @@ def ticket_context(membership, ticket, *, tags_form=None, fields_form=None) -> d
     if not membership.is_staff:
         shown = custom_fields.ticket_values(ticket=ticket, for_requester=True)
         return {"custom_values": [v for v in shown if v.value]}
-    # Read with the ticket on PostgreSQL (selectors.TICKET_PAGE_READS), else here.
-    names = getattr(ticket, "tag_names", None)
-    names = tags.ticket_tag_names(ticket) if names is None else list(names)
+    names = tags.ticket_tag_names(ticket)  # read with the ticket on PostgreSQL (TICKET_PAGE_READS)
     shown = custom_fields.ticket_values(ticket=ticket, for_requester=False)
     if tags_form is None:
         listed = ", ".join(names)

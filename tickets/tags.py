@@ -164,7 +164,11 @@ def ticket_replace_tags(
 
 
 def ticket_tag_names(ticket: Ticket) -> list[str]:
-    """The ticket's tags, by name. One query, its SQL kept per process (the ticket page's)."""
+    """The ticket's tags, by name: those read with it (``with_tag_names``), else one query, its
+    SQL kept per process (the ticket page's)."""
+    read_with_it = getattr(ticket, "tag_names", None)
+    if read_with_it is not None:
+        return list(read_with_it)
 
     def build(ticket_id, workspace_id):
         rows = TicketTag.objects.filter(ticket_id=ticket_id, workspace_id=workspace_id)
