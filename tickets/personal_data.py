@@ -412,7 +412,8 @@ def export_attachment_files(ctx: ExportContext):
 
 
 def export_ticket_reads(ctx: ExportContext):
-    """When the person (staff) last opened each ticket: what the list's unread markers use."""
+    """When the person (staff) last opened each ticket after it changed: what the list's unread
+    markers use (an open of an unchanged ticket records nothing, tickets/reads.py)."""
     reads = TicketRead.objects.filter(user_id=ctx.user.pk)
     if ctx.workspace_id is not None:  # a workspace's own export (the data-request console)
         reads = reads.filter(workspace_id=ctx.workspace_id)

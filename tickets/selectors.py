@@ -236,14 +236,16 @@ def restricted_user_ids(workspace_id: int):
 
 def _with_ticket_page_reads(tickets, membership: Membership):
     """What staff's ticket page reads along with the ticket (``access.get_ticket_or_404``'s
-    ``extras``): since when the requester's processing is restricted, and the tag names."""
+    ``extras``): since when the requester's processing is restricted, the tag names, and when
+    the member last saw it (``reads.mark_seen`` then writes only when that changes a marker)."""
     if not membership.is_staff:
         return tickets
     requester = Membership.objects.filter(
         workspace_id=OuterRef("workspace_id"), user_id=OuterRef("requester_id")
     )
     restricted_at = Subquery(requester.order_by().values("restricted_at")[:1])
-    return with_tag_names(tickets.annotate(requester_restricted_at=restricted_at))
+    tickets = reads.with_seen_at(tickets.annotate(requester_restricted_at=restricted_at), membership)
+    return with_tag_names(tickets)
 
 
 TICKET_PAGE_READS = ("ticket_page", _with_ticket_page_reads)

@@ -109,3 +109,22 @@ def test_the_export_lists_when_the_agent_opened_tickets(workspace, queue, reques
     open_ticket(login(agent), workspace, ticket)
     data = build(agent.user)[0]
     assert [(r["workspace"], r["ticket"]) for r in data["ticket_reads"]] == [(workspace.slug, ticket.number)]
+
+
+def test_opening_an_unchanged_ticket_again_writes_nothing(workspace, queue, requester, agent, login):
+    ticket = new_ticket(requester, queue)
+    client = login(agent)
+    open_ticket(client, workspace, ticket)
+    first = TicketRead.objects.get(ticket=ticket, user=agent.user).seen_at
+    with CaptureQueriesContext(connection) as queries:
+        open_ticket(client, workspace, ticket)
+    assert not [q["sql"] for q in queries if "tickets_ticketread" in q["sql"] and "INSERT" in q["sql"]]
+    assert TicketRead.objects.get(ticket=ticket, user=agent.user).seen_at == first
+    assert marker(client, workspace, ticket) == ""
+
+    # A change since: the next open records it, and the marker it lit goes out.
+    reply(ticket, requester, body="One more thing")
+    assert marker(client, workspace, ticket) == "customer replied"
+    open_ticket(client, workspace, ticket)
+    assert TicketRead.objects.get(ticket=ticket, user=agent.user).seen_at > first
+    assert marker(client, workspace, ticket) == ""
