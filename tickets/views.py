@@ -300,7 +300,7 @@ def _render_ticket(
             membership=membership,
             ticket=ticket,
             queues=shown[workspace_cache.QUEUES],
-            staff=shown[workspace_cache.QUEUE_STAFF].get(ticket.queue_id),
+            staff=selectors.queue_staff_of(shown, ticket.queue_id),
         )
         context["participant_form"] = ParticipantAddForm(ticket=ticket)
         # The email channel: addresses mail bounced from, and the whole of trimmed emails.

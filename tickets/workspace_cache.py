@@ -25,7 +25,8 @@ TTL = 10 * 60
 QUEUES = "queues"
 MACROS = "macros"
 STAFF = "staff"
-QUEUE_STAFF = "queue_staff"
+# Renamed when what is kept changes shape: a cache still holding the old shape is not read.
+QUEUE_STAFF = "queue_staff_rows"
 # What is made from another entry is forgotten with it.
 MADE_FROM = {QUEUES: (QUEUE_STAFF,), STAFF: (QUEUE_STAFF,)}
 # The user fields a staff choice shows (tickets.selectors.staff_members): saving others (a sign-in's

@@ -100,3 +100,28 @@ def test_a_sign_in_keeps_the_cached_staff(workspace, admin, agent, login):
     with CaptureQueriesContext(connection) as after:
         client.get(url(workspace))
     assert len(after) == len(warm)
+
+
+def test_the_ticket_page_shows_its_queue_s_staff_from_plain_cached_values(
+    workspace, ticket, admin, agent, login
+):
+    """Each queue's assignee choices are kept as values, not pickled users (a page unpickles
+    every queue's to show one), and the page shows the choices, with the current assignee."""
+    from django.core.cache import cache
+
+    from tickets import workspace_cache
+
+    client = login(agent)
+    page = client.get(url(workspace, "", ticket.number)).content.decode()
+    kept = cache.get(workspace_cache._key(workspace.pk, workspace_cache.QUEUE_STAFF))
+    rows = [row for queue_rows in kept.values() for row in queue_rows]
+    assert rows and all(type(row) is tuple for row in rows)
+    assert {row[0] for row in kept[ticket.queue_id]} >= {admin.user_id, agent.user_id}
+    for member in (admin, agent):
+        assert f'<option value="{member.user_id}"' in page
+    # From the warm cache: the same choices, read without a query for them.
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(url(workspace, "", ticket.number)).content.decode()
+    assert not [q for q in queries if q["sql"].startswith('SELECT DISTINCT "workspaces_user"')]
+    for member in (admin, agent):
+        assert f'<option value="{member.user_id}"' in again
