@@ -21,6 +21,7 @@ from helpdesk.id_arrays import InIdArray, id_array_literal
 from tickets import reads, search, workspace_cache
 from tickets.access import messages_of_ticket, visible_messages, visible_tickets
 from tickets.macros.access import workspace_macros
+from tickets.mail.outgoing import with_any_failed_email
 from tickets.mail.selectors import email_full_text_of_message
 from tickets.models import Attachment, Message, Status, Ticket, TicketParticipant
 from tickets.tags import tickets_tagged, with_tag_names
@@ -253,8 +254,9 @@ def restricted_user_ids(workspace_id: int):
 
 def _with_ticket_page_reads(tickets, membership: Membership):
     """What staff's ticket page reads along with the ticket (``access.get_ticket_or_404``'s
-    ``extras``): since when the requester's processing is restricted, the tag names, and when
-    the member last saw it (``reads.mark_seen`` then writes only when that changes a marker)."""
+    ``extras``): since when the requester's processing is restricted, the tag names, when the
+    member last saw it (``reads.mark_seen`` then writes only when that changes a marker), and
+    whether any email about it failed (``outgoing.failed_emails`` then asks only if one did)."""
     if not membership.is_staff:
         return tickets
     requester = Membership.objects.filter(
@@ -262,7 +264,7 @@ def _with_ticket_page_reads(tickets, membership: Membership):
     )
     restricted_at = Subquery(requester.order_by().values("restricted_at")[:1])
     tickets = reads.with_seen_at(tickets.annotate(requester_restricted_at=restricted_at), membership)
-    return with_tag_names(tickets)
+    return with_any_failed_email(with_tag_names(tickets))
 
 
 TICKET_PAGE_READS = ("ticket_page", _with_ticket_page_reads)

@@ -4,6 +4,8 @@ staff, addresses that fail, and a ticket change that survives a mail server that
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from privacy.audit.models import AuditEvent
 from tests.concurrency import run_threads
@@ -85,6 +87,19 @@ def test_a_refused_address_is_failed_shown_to_staff_and_not_written_to_again(
     assert len(smtp_server.to(requester.user.email)) == 1
     client.force_login(agent.user)
     assert "not delivered" not in text_of(client.get(url(workspace, number=ticket.number)))
+
+
+def test_a_ticket_with_no_failed_email_asks_nothing_more_and_shows_no_panel(
+    client, workspace, queue, agent, requester
+):
+    """Whether any email about the ticket failed comes with the ticket's own statement: the
+    list of failures is read only when one did (the test above shows that case)."""
+    ticket = new_ticket(requester, queue)
+    client.force_login(agent.user)
+    with CaptureQueriesContext(connection) as queries:
+        page = text_of(client.get(url(workspace, number=ticket.number)))
+    assert not [q["sql"] for q in queries if q["sql"].startswith('SELECT "tickets_outboundemail"')]
+    assert "not delivered" not in page
 
 
 def test_a_mail_server_that_is_down_loses_no_reply(

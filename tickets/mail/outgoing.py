@@ -172,9 +172,18 @@ def classify_error(error: BaseException) -> tuple[str, str]:
     return TRANSIENT, type(error).__name__[:32]
 
 
+def with_any_failed_email(tickets):
+    """``tickets`` annotated with ``any_failed_email``: whether any email about each failed
+    (read with the ticket, so that ``failed_emails`` asks nothing more of a ticket with none)."""
+    failed = OutboundEmail.objects.filter(ticket_id=OuterRef("pk"), status=OutboundStatus.FAILED)
+    return tickets.annotate(any_failed_email=Exists(failed))
+
+
 def failed_emails(ticket, *, limit: int = 5) -> list[OutboundEmail]:
     """The latest emails about ``ticket`` that did not arrive, for staff (who, when, why); a
     failure followed by a delivered email to the same person is over and not listed."""
+    if getattr(ticket, "any_failed_email", True) is False:
+        return []
 
     def build(ticket_id):
         delivered_later = OutboundEmail.objects.filter(
