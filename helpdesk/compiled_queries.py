@@ -57,6 +57,22 @@ class _Compiled:
     written_in: tuple | None = None
 
 
+_QUERYSETS: dict = {}
+
+
+def queryset_of(shape, build):
+    """``build()``, a queryset, built once per ``shape`` (everything it is built from) in this
+    process, and handed out as a fresh copy each time: the kept one is never run, so no rows
+    are ever kept with it. For a queryset that callers only narrow or compile further (a
+    search's tickets), whose building cost more than the statements run from it."""
+    kept = _QUERYSETS.get(shape)
+    if kept is None:
+        if len(_QUERYSETS) >= _KEPT:
+            _QUERYSETS.clear()
+        kept = _QUERYSETS[shape] = build()
+    return kept.all()
+
+
 def _keepable(value) -> bool:
     if isinstance(value, datetime | str):
         return True

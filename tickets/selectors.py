@@ -511,8 +511,10 @@ def ticket_list_page(
     if sort in STAFF_ONLY_SORTS and not membership.is_staff:
         sort = DEFAULT_SORT
     if query:
-        tickets = _page_base(membership, filters, choices)
         shape = _search_shape(membership, filters, choices)
+        # Built once per shape: with every statement compiled once, building it was a tenth of
+        # a search's time.
+        tickets = compiled_queries.queryset_of(shape, lambda: _page_base(membership, filters, choices))
         hits = search.search(
             tickets, searchable_messages(membership), query, staff=membership.is_staff, shape=shape
         )
@@ -695,7 +697,8 @@ def searchable_messages(membership: Membership):
     """
     if membership.is_staff:
         return Message.objects.filter(workspace_id=membership.workspace_id)
-    return visible_messages(membership)
+    shape = ("searchable_messages", *member_shape(membership))
+    return compiled_queries.queryset_of(shape, lambda: visible_messages(membership))
 
 
 def _mark_matches(page: TicketPage, membership, hits) -> None:

@@ -66,6 +66,40 @@ def test_a_revoked_queue_leaves_the_list_on_the_next_view(workspace, queue, agen
     assert numbers(client.get(view)) == []
 
 
+def test_a_kept_search_follows_new_tickets_restrictions_and_grants(
+    workspace, queue, agent, admin, requester, listed, login
+):
+    """A search's tickets are built once per shape (compiled_queries.queryset_of); what changes
+    with the data is still read by its statements on every search."""
+    for ticket in listed["tickets"].values():
+        Ticket.objects.filter(pk=ticket.pk).update(subject=f"Parcel {ticket.number} late")
+    client = login(agent)
+    search = {"q": "parcel", "view": "all"}
+    assert sorted(numbers(client.get(url(workspace), search))) == [1, 2, 4]
+    TicketFactory(workspace=workspace, queue=queue, requester=requester.user, number=9, subject="Parcel lost")
+    assert sorted(numbers(client.get(url(workspace), search))) == [1, 2, 4, 9]
+    member_restrict(membership=listed["other"], reason="Asked to stop processing", actor=admin.user)
+    assert sorted(numbers(client.get(url(workspace), search))) == [1, 2, 9]
+    queue_revoke(queue=queue, membership=agent, actor=admin.user)
+    assert numbers(client.get(url(workspace), search)) == []
+
+
+def test_a_kept_queryset_is_built_once_and_handed_out_as_fresh_copies(workspace, queue, requester):
+    TicketFactory(workspace=workspace, queue=queue, requester=requester.user)
+    built = []
+
+    def build():
+        built.append(1)
+        return Ticket.objects.filter(workspace_id=workspace.pk)
+
+    first = compiled_queries.queryset_of(("test-kept-queryset", workspace.pk), build)
+    assert len(list(first)) == 1  # run: its rows stay with this copy only
+    TicketFactory(workspace=workspace, queue=queue, requester=requester.user)
+    second = compiled_queries.queryset_of(("test-kept-queryset", workspace.pk), build)
+    assert second is not first and second._result_cache is None
+    assert len(list(second)) == 2 and built == [1]
+
+
 def test_a_new_ticket_shows_on_the_next_view(workspace, queue, agent, requester, listed, login):
     client = login(agent)
     view = url(workspace) + "?view=all"
