@@ -36,19 +36,23 @@ def visible_tickets(membership: Membership):
 def get_ticket_or_404(membership: Membership, number: int, *, extras=None) -> Ticket:
     """The ticket ``number`` of the member's workspace, if they may see it; 404 otherwise.
 
-    ``extras``: ``(name, add)``, where ``add(tickets, membership)`` returns the queryset with what
-    a page reads along with the ticket (annotations): one statement instead of a query each."""
+    ``extras``: ``(name, add, values)``, where ``add(tickets, membership, **values(membership))``
+    returns the queryset with what a page reads along with the ticket (annotations): one
+    statement instead of a query each. ``values`` are what changes from view to view (a time)."""
+    values = {"number": int(number)}
+    if extras is not None:
+        values.update(extras[2](membership))
 
-    def build(number):
+    def build(number, **extra_values):
         tickets = visible_tickets(membership).select_related("workspace", "queue", "requester", "assignee")
         if extras is not None:
-            tickets = extras[1](tickets, membership)
+            tickets = extras[1](tickets, membership, **extra_values)
         return tickets.filter(number=number).order_by("pk")[:1]
 
     # Compiled once per member (helpdesk.compiled_queries): every ticket page asks this.
     shape = ("ticket_of_member", connection.vendor, membership.workspace_id, membership.user_id)
     shape += (membership.role, None if extras is None else extras[0])
-    found = compiled_queries.rows_of(shape, build, {"number": int(number)})
+    found = compiled_queries.rows_of(shape, build, values)
     if not found:
         raise Http404(NOT_FOUND)
     return found[0]

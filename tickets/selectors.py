@@ -14,10 +14,12 @@ from datetime import UTC, datetime, timedelta
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import IntegerField, OuterRef, Q, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk import compiled_queries
 from helpdesk.id_arrays import InIdArray, id_array_literal
+from privacy.audit.events import VIEWED_WINDOW, with_viewed_recently
 from tickets import reads, search, workspace_cache
 from tickets.access import messages_of_ticket, visible_messages, visible_tickets
 from tickets.macros.access import workspace_macros
@@ -252,11 +254,13 @@ def restricted_user_ids(workspace_id: int):
     return Membership.objects.filter(workspace_id=workspace_id, restricted_at__isnull=False).values("user_id")
 
 
-def _with_ticket_page_reads(tickets, membership: Membership):
+def _with_ticket_page_reads(tickets, membership: Membership, viewed_since=None):
     """What staff's ticket page reads along with the ticket (``access.get_ticket_or_404``'s
     ``extras``): since when the requester's processing is restricted, the tag names, when the
-    member last saw it (``reads.mark_seen`` then writes only when that changes a marker), and
-    whether any email about it failed (``outgoing.failed_emails`` then asks only if one did)."""
+    member last saw it (``reads.mark_seen`` then writes only when that changes a marker),
+    whether any email about it failed (``outgoing.failed_emails`` then asks only if one did),
+    and whether their view was recorded since ``viewed_since`` (``events.ticket_viewed`` then
+    asks nothing more)."""
     if not membership.is_staff:
         return tickets
     requester = Membership.objects.filter(
@@ -264,10 +268,17 @@ def _with_ticket_page_reads(tickets, membership: Membership):
     )
     restricted_at = Subquery(requester.order_by().values("restricted_at")[:1])
     tickets = reads.with_seen_at(tickets.annotate(requester_restricted_at=restricted_at), membership)
+    tickets = with_viewed_recently(tickets, user_id=membership.user_id, since=viewed_since)
     return with_any_failed_email(with_tag_names(tickets))
 
 
-TICKET_PAGE_READS = ("ticket_page", _with_ticket_page_reads)
+def _ticket_page_values(membership: Membership) -> dict:
+    if not membership.is_staff:
+        return {}
+    return {"viewed_since": timezone.now() - VIEWED_WINDOW}
+
+
+TICKET_PAGE_READS = ("ticket_page", _with_ticket_page_reads, _ticket_page_values)
 
 
 def requester_restricted_since(ticket: Ticket):

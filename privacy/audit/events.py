@@ -19,8 +19,11 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
+from django.db.models import CharField, Exists, OuterRef, Value
+from django.db.models.functions import Cast, Concat
+
 from privacy.audit import actions
-from privacy.audit.log import TARGET_MAX, audit_record, audit_record_many, client_ip
+from privacy.audit.log import TARGET_MAX, audit_record, audit_record_many, client_ip, recent_events
 from privacy.audit.models import AuditEvent
 
 USER_TARGET_TYPE = "workspaces.user"
@@ -845,16 +848,29 @@ def tickets_assigned(*, changes, actor=None, request=None, reason: str = "") -> 
     )
 
 
+def _viewed_key_start(user_id: int) -> str:
+    return f"viewed:u{user_id}:t"
+
+
+def with_viewed_recently(tickets, *, user_id: int, since):
+    """``tickets`` annotated with ``viewed_recently``: whether ``ticket_viewed`` recorded this
+    person's view of each since ``since`` (``now - VIEWED_WINDOW``), read with the tickets
+    themselves, so that a page can skip ``ticket_viewed`` when it would write nothing."""
+    key = Concat(Value(_viewed_key_start(user_id)), Cast(OuterRef("pk"), CharField()))
+    return tickets.annotate(viewed_recently=Exists(recent_events(key, since)))
+
+
 @_writes(actions.TICKET_VIEWED)
 def ticket_viewed(*, membership, ticket, request=None) -> AuditEvent | None:
     """An agent or admin opened ``ticket``: once per person, ticket and hour.
 
     Requesters' views are not recorded (they read their own tickets). Returns the event, or
-    ``None`` when nothing was written.
+    ``None`` when nothing was written. A ticket read ``with_viewed_recently`` and viewed this
+    hour writes nothing and asks nothing more.
     """
     if ticket.workspace_id != membership.workspace_id:
         raise ValueError("The ticket is not in the member's workspace.")
-    if not membership.is_staff:
+    if not membership.is_staff or getattr(ticket, "viewed_recently", False):
         return None
     return audit_record(
         action=actions.TICKET_VIEWED,
@@ -863,7 +879,7 @@ def ticket_viewed(*, membership, ticket, request=None) -> AuditEvent | None:
         workspace=membership.workspace,
         target=ticket,
         detail={"number": ticket.number},
-        dedupe_key=f"viewed:u{membership.user_id}:t{ticket.pk}",
+        dedupe_key=f"{_viewed_key_start(membership.user_id)}{ticket.pk}",
         dedupe_window=VIEWED_WINDOW,
     )
 

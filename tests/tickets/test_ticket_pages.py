@@ -4,13 +4,16 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from privacy.audit import events
 from privacy.audit.models import AuditEvent
 from tests.conftest import make_member
 from tests.factories import ParticipantFactory, QueueFactory
 from tests.tickets.ticket_helpers import agent_of, new_ticket, note, properties_data, reply, url
-from tickets import services, views
+from tickets import selectors, services, views
 from tickets.forms import NOT_A_CANDIDATE, NOT_A_MEMBER
 from tickets.models import Message, MessageKind, Status, Ticket, TicketParticipant
 from workspaces.models import Role
@@ -107,6 +110,23 @@ def test_staff_opening_a_ticket_is_audited_once_per_hour(workspace, ticket, agen
     assert AuditEvent.objects.filter(action="ticket.viewed", actor=agent.user).count() == 1
     login(requester).get(url(workspace, "", ticket.number))
     assert not AuditEvent.objects.filter(action="ticket.viewed", actor=requester.user).exists()
+
+
+def test_a_view_within_the_hour_asks_the_audit_log_nothing_more(workspace, ticket, agent, login, monkeypatch):
+    """Whether this hour's view is recorded comes with the ticket's own statement."""
+    client = login(agent)
+    page = url(workspace, "", ticket.number)
+    client.get(page)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(page).status_code == 200
+    assert not [q["sql"] for q in queries if q["sql"].startswith('SELECT "privacy_auditevent"')]
+    viewed = AuditEvent.objects.filter(action="ticket.viewed", actor=agent.user, target_id=str(ticket.pk))
+    assert viewed.count() == 1
+    # Once the hour is over (here: a window of nothing), the next view is recorded again.
+    for module in (events, selectors):
+        monkeypatch.setattr(module, "VIEWED_WINDOW", timedelta(0))
+    client.get(page)
+    assert viewed.count() == 2
 
 
 def test_agent_posts_a_reply_or_a_note_by_the_button_pressed(workspace, ticket, agent, login):
