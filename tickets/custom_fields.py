@@ -109,6 +109,11 @@ def fields_for(*, workspace_id: int, for_requester: bool, include_archived: bool
     return fields.order_by("position", "id")
 
 
+def has_active_fields(workspace_id: int) -> bool:
+    """Whether staff's ticket pages have any field to show (kept in tickets.workspace_cache)."""
+    return fields_for(workspace_id=workspace_id, for_requester=False).exists()
+
+
 @dataclass(frozen=True)
 class ShownValue:
     field: CustomField

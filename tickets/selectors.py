@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from helpdesk import compiled_queries
 from helpdesk.id_arrays import InIdArray, id_array_literal
 from privacy.audit.events import VIEWED_WINDOW, with_viewed_recently
-from tickets import reads, search, workspace_cache
+from tickets import custom_fields, reads, search, workspace_cache
 from tickets.access import messages_of_ticket, visible_messages, visible_tickets
 from tickets.macros.access import workspace_macros
 from tickets.mail.outgoing import with_any_failed_email
@@ -213,8 +213,9 @@ def cached_workspace_queues(workspace_id: int) -> list[Queue]:
 
 def ticket_page_workspace(membership: Membership) -> dict:
     """What a staff ticket page shows of its workspace, cached: its queues (the properties form),
-    each queue's staff (its assignee choices) and its macros (the reply box picks the viewer's).
-    One cache round trip."""
+    each queue's staff (its assignee choices), its macros (the reply box picks the viewer's) and
+    whether it has custom fields (without any, their values are not asked for). One cache round
+    trip."""
     workspace_id = membership.workspace_id
     return workspace_cache.read(
         workspace_id,
@@ -222,6 +223,7 @@ def ticket_page_workspace(membership: Membership) -> dict:
             workspace_cache.QUEUES: lambda: workspace_queues(workspace_id),
             workspace_cache.QUEUE_STAFF: lambda: staff_by_queue(workspace_id),
             workspace_cache.MACROS: lambda: workspace_macros(workspace_id),
+            workspace_cache.CUSTOM_FIELDS: lambda: custom_fields.has_active_fields(workspace_id),
         },
     )
 

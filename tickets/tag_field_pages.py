@@ -12,12 +12,14 @@ def suggest_url(membership) -> str:
     return reverse("tag_suggestions", kwargs={"slug": membership.workspace.slug})
 
 
-def ticket_context(membership, ticket, *, tags_form=None, fields_form=None) -> dict:
+def ticket_context(membership, ticket, *, tags_form=None, fields_form=None, has_fields=True) -> dict:
+    """``has_fields``: whether the workspace has any active field (staff pages read it from the
+    workspace cache, ``selectors.ticket_page_workspace``); without one, no values are asked for."""
     if not membership.is_staff:
         shown = custom_fields.ticket_values(ticket=ticket, for_requester=True)
         return {"custom_values": [v for v in shown if v.value]}
     names = tags.ticket_tag_names(ticket)  # read with the ticket on PostgreSQL (TICKET_PAGE_READS)
-    shown = custom_fields.ticket_values(ticket=ticket, for_requester=False)
+    shown = custom_fields.ticket_values(ticket=ticket, for_requester=False) if has_fields else []
     if tags_form is None:
         listed = ", ".join(names)
         tags_form = TicketTagsForm(

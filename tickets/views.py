@@ -291,10 +291,13 @@ def _render_ticket(
         "is_closed": ticket.status in (Status.SOLVED, Status.CLOSED),
         "requester_restricted": selectors.requester_restricted_since(ticket) if staff else None,
     }
+    shown = selectors.ticket_page_workspace(membership) if staff else None
     # Tags and custom fields (issue 13): tickets/tag_field_pages.py.
-    context.update(tag_field_pages.ticket_context(membership, ticket, **(tag_field_forms or {})))
+    has_fields = shown[workspace_cache.CUSTOM_FIELDS] if staff else True
+    context.update(
+        tag_field_pages.ticket_context(membership, ticket, has_fields=has_fields, **(tag_field_forms or {}))
+    )
     if staff:
-        shown = selectors.ticket_page_workspace(membership)
         context["workspace_macros"] = shown[workspace_cache.MACROS]
         context["properties_form"] = properties_form or TicketPropertiesForm(
             membership=membership,

@@ -1,8 +1,9 @@
 """What every staff page shows of its workspace and that changes rarely (its queues, its macros,
 its staff as the filters' and bulk bar's choices, each queue's staff as the ticket page's assignee
-choices): kept in the cache, read in one round trip, and forgotten whenever one of them is saved
-or deleted (staff: a membership saved or ending, a staff member's name, address or active flag
-changed; a queue's staff: that, a queue saved or deleted, or a queue granted or revoked).
+choices, whether it has custom fields at all): kept in the cache, read in one round trip, and
+forgotten whenever one of them is saved or deleted (staff: a membership saved or ending, a staff
+member's name, address or active flag changed; a queue's staff: that, a queue saved or deleted,
+or a queue granted or revoked).
 
 Only what pages offer is kept here, never what decides access: which queues an agent may work
 is read from the grants on every request (``tickets.selectors.list_choices``), and an assignee
@@ -18,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 
 from tickets.macros.models import Macro
+from tickets.models import CustomField
 from workspaces.models import Membership, Queue, QueueUserObjectPermission, Role, User
 from workspaces.signals import member_leaving, members_leaving
 
@@ -27,6 +29,7 @@ MACROS = "macros"
 STAFF = "staff"
 # Renamed when what is kept changes shape: a cache still holding the old shape is not read.
 QUEUE_STAFF = "queue_staff_rows"
+CUSTOM_FIELDS = "has_custom_fields"
 # What is made from another entry is forgotten with it.
 MADE_FROM = {QUEUES: (QUEUE_STAFF,), STAFF: (QUEUE_STAFF,)}
 # The user fields a staff choice shows (tickets.selectors.staff_members): saving others (a sign-in's
@@ -71,6 +74,7 @@ def _forgetting(name: str):
 
 _forget_queues = _forgetting(QUEUES)
 _forget_macros = _forgetting(MACROS)
+_forget_custom_fields = _forgetting(CUSTOM_FIELDS)
 STAFF_ROLES = (Role.ADMIN, Role.AGENT)
 
 
@@ -104,10 +108,15 @@ def _forget_queue_staff_of_grant(sender, instance, **kwargs):
 
 
 def connect() -> None:
-    """From ``TicketsConfig.ready``: any saved or deleted queue or macro forgets its workspace's;
+    """From ``TicketsConfig.ready``: any saved or deleted queue, macro or custom field forgets its
+    workspace's;
     a membership saved or ending, or a person's name, address or active flag saved, its staff;
     a queue granted or revoked, its queues' staff."""
-    for model, receiver in ((Queue, _forget_queues), (Macro, _forget_macros)):
+    for model, receiver in (
+        (Queue, _forget_queues),
+        (Macro, _forget_macros),
+        (CustomField, _forget_custom_fields),
+    ):
         for when, signal in (("saved", post_save), ("deleted", post_delete)):
             signal.connect(receiver, sender=model, dispatch_uid=f"workspace_cache.{model.__name__}.{when}")
     post_save.connect(

@@ -13,6 +13,7 @@ from tests.conftest import make_member
 from tests.tickets.test_macros import personal, shared
 from tests.tickets.ticket_helpers import url
 from tickets.macros.services import macro_delete
+from tickets.models import CustomField
 from workspaces.models import Role
 from workspaces.services import member_remove, member_set_role, queue_create, queue_rename
 
@@ -125,3 +126,20 @@ def test_the_ticket_page_shows_its_queue_s_staff_from_plain_cached_values(
     assert not [q for q in queries if q["sql"].startswith('SELECT DISTINCT "workspaces_user"')]
     for member in (admin, agent):
         assert f'<option value="{member.user_id}"' in again
+
+
+def test_a_field_added_or_archived_shows_on_the_next_view_and_none_is_asked_without_fields(
+    workspace, ticket, admin, agent, login
+):
+    client = login(agent)
+    page = url(workspace, "", ticket.number)
+    client.get(page)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(page)
+    assert not [q for q in queries if '"tickets_customfield"' in q["sql"]]
+
+    login(admin).post(f"/w/{workspace.slug}/admin/fields/", {"label": "Order number", "kind": "text"})
+    field = CustomField.objects.get(workspace=workspace, label="Order number")
+    assert f'name="cf_{field.pk}"' in client.get(page).content.decode()
+    login(admin).post(f"/w/{workspace.slug}/admin/fields/{field.pk}/archive/")
+    assert f'name="cf_{field.pk}"' not in client.get(page).content.decode()
