@@ -96,6 +96,11 @@ def test_backlog_counts_follow_assignment_and_queue_moves(workspace, queue, othe
     reply(second, agent, "Sent the fix", then_status=Status.PENDING)  # pending stays in the backlog
     ticket_set_status(ticket=second, status=Status.SOLVED, actor=agent.user)
     assert backlog_counts(workspace.pk) == backlog_truth(workspace.pk) == {(other_queue.pk, agent.user_id): 1}
+    # The dashboard's rows: per queue, and per agent by the name they show.
+    by_queue, by_agent = reports.backlog(workspace.pk, [queue, other_queue], None)
+    assert [(row.label, row.open) for row in by_queue] == [(queue.name, 0), (other_queue.name, 1)]
+    assert [(row.label, row.open) for row in by_agent] == [(str(agent.user), 1)]
+    assert str(agent.user) in (agent.user.display_name, agent.user.email)
 
 
 def test_counters_match_the_tickets_after_many_changes_and_a_rebuild(workspace, queue, other_queue, admin):
