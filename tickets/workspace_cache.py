@@ -108,10 +108,9 @@ def _forget_queue_staff_of_grant(sender, instance, **kwargs):
 
 
 def connect() -> None:
-    """From ``TicketsConfig.ready``: any saved or deleted queue, macro or custom field forgets its
-    workspace's;
-    a membership saved or ending, or a person's name, address or active flag saved, its staff;
-    a queue granted or revoked, its queues' staff."""
+    """From ``TicketsConfig.ready``: any saved or deleted queue, macro or custom field forgets
+    its workspace's; a membership saved or ending, or a person's name, address or active flag
+    saved, its staff; a queue granted or revoked, its queues' staff."""
     for model, receiver in (
         (Queue, _forget_queues),
         (Macro, _forget_macros),
