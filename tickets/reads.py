@@ -28,22 +28,18 @@ def mark_seen(*, membership, ticket: Ticket, now=None) -> None:
     of a ticket by staff that changed since they last saw it, and the ORM took twice as long to
     build it as the database to run it. The same statement on PostgreSQL and SQLite (both have
     ``ON CONFLICT ... DO UPDATE``)."""
-    if not membership.is_staff or _seen_as_it_is(ticket):
+    if not membership.is_staff or _seen_as_it_is(ticket, membership):
         return
     seen_at = connection.ops.adapt_datetimefield_value(now or timezone.now())
     with connection.cursor() as cursor:
         cursor.execute(_MARK_SEEN, [ticket.workspace_id, ticket.pk, membership.user_id, seen_at])
 
 
-def _seen_as_it_is(ticket: Ticket) -> bool:
-    """Whether the member's read (``ticket.seen_at``, read with the ticket by ``with_seen_at``)
-    is already later than every change ``marker`` compares it with: a new one would show the
+def _seen_as_it_is(ticket: Ticket, membership) -> bool:
+    """Whether the member has a read (``ticket.seen_at``, read with the ticket by
+    ``with_seen_at``) that ``marker`` finds later than every change: a new one would show the
     same markers, now and after any later change."""
-    seen_at = getattr(ticket, "seen_at", None)
-    if seen_at is None:
-        return False
-    replied_at = ticket.customer_replied_at
-    return seen_at >= ticket.updated_at and (replied_at is None or seen_at >= replied_at)
+    return getattr(ticket, "seen_at", None) is not None and marker(ticket=ticket, membership=membership) == ""
 
 
 # TicketRead's table and unique (ticket, user) key: tests/tickets/test_read_markers.py opens a

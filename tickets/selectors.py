@@ -14,12 +14,11 @@ from datetime import UTC, datetime, timedelta
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import IntegerField, OuterRef, Q, Subquery
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk import compiled_queries
 from helpdesk.id_arrays import InIdArray, id_array_literal
-from privacy.audit.events import VIEWED_WINDOW, with_viewed_recently
+from privacy.audit.events import viewed_window_start, with_viewed_recently
 from tickets import custom_fields, reads, search, workspace_cache
 from tickets.access import messages_of_ticket, visible_messages, visible_tickets
 from tickets.macros.access import workspace_macros
@@ -277,7 +276,7 @@ def _with_ticket_page_reads(tickets, membership: Membership, viewed_since=None):
 def _ticket_page_values(membership: Membership) -> dict:
     if not membership.is_staff:
         return {}
-    return {"viewed_since": timezone.now() - VIEWED_WINDOW}
+    return {"viewed_since": viewed_window_start()}
 
 
 TICKET_PAGE_READS = ("ticket_page", _with_ticket_page_reads, _ticket_page_values)

@@ -16,11 +16,12 @@ passwords, tokens, file contents or third parties' email addresses.
 """
 
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import CharField, Exists, OuterRef, Value
 from django.db.models.functions import Cast, Concat
+from django.utils import timezone
 
 from privacy.audit import actions
 from privacy.audit.log import TARGET_MAX, audit_record, audit_record_many, client_ip, recent_events
@@ -852,9 +853,14 @@ def _viewed_key_start(user_id: int) -> str:
     return f"viewed:u{user_id}:t"
 
 
+def viewed_window_start() -> datetime:
+    """Since when a view of a ticket counts as this hour's (``ticket_viewed`` records one)."""
+    return timezone.now() - VIEWED_WINDOW
+
+
 def with_viewed_recently(tickets, *, user_id: int, since):
     """``tickets`` annotated with ``viewed_recently``: whether ``ticket_viewed`` recorded this
-    person's view of each since ``since`` (``now - VIEWED_WINDOW``), read with the tickets
+    person's view of each since ``since`` (``viewed_window_start()``), read with the tickets
     themselves, so that a page can skip ``ticket_viewed`` when it would write nothing."""
     key = Concat(Value(_viewed_key_start(user_id)), Cast(OuterRef("pk"), CharField()))
     return tickets.annotate(viewed_recently=Exists(recent_events(key, since)))
