@@ -1,6 +1,7 @@
 """What the ticket page shows of tags and custom fields (issue 13), for ``views._render_ticket``:
 staff get the tags box and the fields form, requesters the values of the fields marked visible
-to them (and nothing else). One query (two without the tags read with the ticket)."""
+to them (and nothing else). At most one query for the field values (none for staff when the
+workspace has no field), and one for the tags when they were not read with the ticket."""
 
 from django.urls import reverse
 
