@@ -128,7 +128,10 @@ if DATABASE_URL:
     # takes them back at the end of each request instead; DB_POOL=0 turns it off (e.g. behind
     # PgBouncer in transaction mode), DB_POOL_MIN_SIZE/DB_POOL_MAX_SIZE size it per process.
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", True):
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend with faster timestamp reads (helpdesk/postgresql/base.py).
+        DATABASES["default"]["ENGINE"] = "helpdesk.postgresql"
+    if DATABASES["default"]["ENGINE"] == "helpdesk.postgresql" and env_bool("DB_POOL", True):
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": env_int("DB_POOL_MIN_SIZE", 2),
             "max_size": env_int("DB_POOL_MAX_SIZE", 10),
