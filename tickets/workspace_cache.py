@@ -26,8 +26,8 @@ from workspaces.signals import member_leaving, members_leaving
 TTL = 10 * 60
 QUEUES = "queues"
 MACROS = "macros"
-STAFF = "staff"
 # Renamed when what is kept changes shape: a cache still holding the old shape is not read.
+STAFF = "staff_rows"
 QUEUE_STAFF = "queue_staff_rows"
 CUSTOM_FIELDS = "has_custom_fields"
 # What is made from another entry is forgotten with it.

@@ -103,6 +103,32 @@ def test_a_sign_in_keeps_the_cached_staff(workspace, admin, agent, login):
     assert len(after) == len(warm)
 
 
+def test_the_list_offers_its_staff_from_plain_cached_values(workspace, queue, admin, login):
+    """The workspace's staff are kept as values, not pickled users; the list's filter offers
+    every one by name (or address), its bulk bar only the active ones."""
+    from django.core.cache import cache
+
+    from tickets import workspace_cache
+
+    former = make_member(workspace, Role.AGENT, display_name="Former Agent", is_active=False)
+    unnamed = make_member(workspace, Role.AGENT, display_name="", email="no-name@example.com")
+    client = login(admin)
+    client.get(url(workspace))
+    kept = cache.get(workspace_cache._key(workspace.pk, workspace_cache.STAFF))
+    assert {row[0] for row in kept} == {admin.user_id, former.user_id, unnamed.user_id}
+    assert all(type(row) is tuple for row in kept)
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url(workspace)).content.decode()
+    assert not [q for q in queries if q["sql"].startswith('SELECT DISTINCT "workspaces_user"')]
+    offered = _offered_people(page)
+    assert f'value="{former.user_id}">Former Agent<' in offered
+    assert f'value="{unnamed.user_id}">no-name@example.com<' in offered
+    assert f'value="assign:{unnamed.user_id}"><bdi>no-name@example.com</bdi>' in page
+    assert f'value="assign:{admin.user_id}"' in page
+    assert f'value="assign:{former.user_id}"' not in page
+
+
 def test_the_ticket_page_shows_its_queue_s_staff_from_plain_cached_values(
     workspace, ticket, admin, agent, login
 ):
