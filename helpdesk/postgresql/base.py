@@ -1,11 +1,10 @@
 """Django's PostgreSQL backend, with timestamps read by psycopg's compiled loader.
 
 Django registers its own loader for ``timestamptz`` (to attach the connection's time zone), built
-on psycopg's pure-Python loader: a regular expression and a ``datetime.replace`` per value, about
-1-1.8 ms of an agent's list page (150-160 timestamps) at a million tickets. Here the compiled
-loader (psycopg_binary's, when installed) reads the value and the time zone is attached only if
-it is not already the right one: the same aware datetimes as Django's, from a fraction of the
-work.
+on psycopg's pure-Python loader: a regular expression and a ``datetime.replace`` per value, 3.9 us
+each, and an agent's list page reads about 160. Here the compiled loader (psycopg_binary's, when
+installed) reads the value, 0.8 us with this wrapper, and the time zone is attached only if it is
+not already the right one: the same aware datetimes as Django's.
 
 Only when the connection's time zone is UTC (Django's default with ``USE_TZ``): the compiled
 loader returns values in the session's time zone, which Django sets to UTC too. Any other
