@@ -52,6 +52,15 @@ def test_words_of_a_reply_find_the_ticket_and_subject_matches_rank_first(
     assert found(agent_client, workspace, "invoice") == [in_subject.number, in_body.number]
 
 
+def test_subject_matches_come_newest_first(workspace, queue, requester, agent_client):
+    # A subject holding the word three times ranked first by word counts (ts_rank, bm25); the
+    # newest ticket is what a person looks for.
+    oldest = new_ticket(requester, queue, subject="Printer printer printer jammed")
+    newer = new_ticket(requester, queue, subject="Printer offline")
+    newest = new_ticket(requester, queue, subject="The printer in room 4 is out of paper again")
+    assert found(agent_client, workspace, "printer") == [newest.number, newer.number, oldest.number]
+
+
 def test_a_search_looks_through_every_status(workspace, queue, requester, agent_client):
     closed = new_ticket(requester, queue, subject="Broken keyboard")
     closed.status = Status.CLOSED
