@@ -288,6 +288,12 @@ def _searchable(tickets, messages):
     )
 
 
+def _unranked(rows):
+    """``rows`` with no rank of their own: ``search`` then puts the newest ticket first within
+    their tier (its sort key breaks ties by id)."""
+    return rows.annotate(rank=Value(0.0, output_field=FloatField()))
+
+
 def _text(column: str):
     return Upper(Cast(F(column), TextField()))
 
@@ -430,9 +436,7 @@ def _message_share(words: list[str]) -> float:
 
 def _matching(bodies, body):
     def matches(text):
-        return bodies.filter(_PgMatches(body, _PgQuery(Value(text)))).annotate(
-            rank=Value(0.0, output_field=FloatField())
-        )
+        return _unranked(bodies.filter(_PgMatches(body, _PgQuery(Value(text)))))
 
     return matches
 
@@ -459,7 +463,7 @@ def _word_starts(bodies):
         rows = bodies
         for _name, pattern in sorted(patterns.items()):
             rows = rows.filter(body__iregex=pattern)
-        return rows.annotate(rank=Value(0.0, output_field=FloatField()))
+        return _unranked(rows)
 
     return matches
 
@@ -559,9 +563,7 @@ class _Sqlite:
         return _ranked(
             tickets,
             # Subjects newest first, as on PostgreSQL; messages by bm25.
-            lambda text: subjects.filter(_SqliteFts(_TICKET_FTS, F("id"), text, rank=False)).annotate(
-                rank=Value(0.0, output_field=FloatField())
-            ),
+            lambda text: _unranked(subjects.filter(_SqliteFts(_TICKET_FTS, F("id"), text, rank=False))),
             lambda text: bodies.filter(_SqliteFts(_MESSAGE_FTS, F("id"), text, rank=False)).annotate(
                 rank=_SqliteFts(_MESSAGE_FTS, F("id"), text, rank=True)
             ),
