@@ -114,7 +114,7 @@ def _compile(queryset, stand_ins: dict) -> _Compiled | None:
     if {name for _, name, _ in slots} != set(stand_ins) or queryset._known_related_objects:
         return None
     klass_info, select = compiler.klass_info, compiler.select
-    if klass_info is None:  # a values_list() queryset: its rows are tuples
+    if klass_info is None or queryset._fields is not None:  # values_list(): its rows are tuples
         return _Compiled(compiler, sql, tuple(params), tuple(slots), [], slice(0), [])
     fields = klass_info["select_fields"]
     model_fields = slice(fields[0], fields[-1] + 1)

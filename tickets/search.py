@@ -78,6 +78,11 @@ class SearchHits:
     capped: bool = False  # some part stopped at SEARCH_CAP: there are more matches
     fuzzy: bool = False  # nothing matched as typed; these are close spellings
     words: list[str] = field(default_factory=list)  # what to highlight
+    # {ticket id: ids of its matching messages that were collected}: where snippets come from.
+    # ``complete``: every matching message of the listed tickets was collected (no part stopped
+    # at its cap), so a ticket missing here has none.
+    message_ids: dict[int, list[int]] = field(default_factory=dict)
+    messages_complete: bool = True
 
     @property
     def count(self) -> int:
@@ -116,17 +121,21 @@ def search(tickets, messages, query: str, *, staff: bool, shape=None) -> SearchH
         # "#123" (or "123") puts that ticket first, above every text match.
         for ticket_id in tickets.filter(number=int(number.group(1))).values_list("id", flat=True):
             ranks[ticket_id] = float("inf")
-    parts, hits.capped = backend.matches(tickets, messages, words)
-    if not any(parts) and not ranks:
+    found = backend.matches(tickets, messages, words)
+    if not any(found.parts) and not ranks:
         corrected = backend.close_spellings(tickets, messages, words)
         if corrected is not None:
-            (parts, hits.capped), hits.words = corrected
-            hits.fuzzy = any(parts)
-    for tier, part in zip(_TIERS, parts, strict=True):
+            found, hits.words = corrected
+            hits.fuzzy = any(found.parts)
+    hits.capped = found.capped
+    hits.messages_complete = found.messages_complete
+    for tier, part in zip(_TIERS, found.parts, strict=True):
         for ticket_id, rank in part:
             rank = tier + (rank or 0.0)
             if rank > ranks.get(ticket_id, float("-inf")):
                 ranks[ticket_id] = rank
+    for ticket_id, message_id in found.messages:
+        hits.message_ids.setdefault(ticket_id, []).append(message_id)
     hits.ranked_ids = sorted(ranks, key=lambda pk: (ranks[pk], pk), reverse=True)
     return hits
 
@@ -134,40 +143,71 @@ def search(tickets, messages, query: str, *, staff: bool, shape=None) -> SearchH
 def snippets(messages, ticket_ids, hits: SearchHits, *, shape=None) -> dict[int, SafeString]:
     """For each ticket of a page, a short highlighted excerpt of its first matching message.
 
-    On PostgreSQL the database finds each ticket's first message holding a word's start
-    (``DISTINCT ON`` the ticket), so only those bodies are sent and searched here, not every
-    body of the page's tickets; with a ``shape`` (everything ``messages`` is built from) the
-    statement is compiled once."""
+    When the search collected every matching message of its tickets (``hits.message_ids``),
+    their bodies are read by id: no body is searched in the database a second time. When it
+    stopped collecting before the end (a common word), the page's tickets may have matching
+    messages it did not collect; on PostgreSQL the database then finds each ticket's first
+    message holding a word's start (``DISTINCT ON`` the ticket). ``shape``: everything
+    ``messages`` is built from; the statements are then compiled once."""
     if not hits.words or not ticket_ids:
         return {}
+    if hits.messages_complete:
+        rows = _bodies_by_id(messages, [m for t in ticket_ids for m in hits.message_ids.get(t, ())], shape)
+    else:
+        rows = _first_word_starts(messages, ticket_ids, hits.words, shape)
     pattern = _highlight_pattern(hits.words)
     excerpts: dict[int, SafeString] = {}
-    if connection.vendor == "postgresql":
-        rows = _rows(
-            shape,
-            "snippets",
-            lambda ids, starts: (
-                messages.filter(InIdArray("ticket_id", ids), body__iregex=starts)
-                .order_by("ticket_id", "created_at", "id")
-                .distinct("ticket_id")
-                .values_list("ticket_id", "body")
-            ),
-            ids=id_array_literal(ticket_ids),
-            starts=_any_word_start(hits.words),
-        )
-    else:
-        rows = (
-            messages.filter(ticket_id__in=ticket_ids)
-            .order_by("ticket_id", "created_at", "id")
-            .values_list("ticket_id", "body")
-            .iterator(chunk_size=200)
-        )
     for ticket_id, body in rows:
         if ticket_id not in excerpts:
             excerpt = _excerpt(body, pattern)
             if excerpt is not None:
                 excerpts[ticket_id] = excerpt
     return excerpts
+
+
+def _bodies_by_id(messages, message_ids, shape) -> list[tuple[int, str]]:
+    """(ticket id, body) of these messages, earliest first within each ticket."""
+    if not message_ids:
+        return []
+    if connection.vendor != "postgresql":
+        return list(
+            messages.filter(id__in=message_ids)
+            .order_by("ticket_id", "created_at", "id")
+            .values_list("ticket_id", "body")
+        )
+    return _rows(
+        shape,
+        "snippets by id",
+        lambda ids: (
+            messages.filter(InIdArray("id", ids))
+            .order_by("ticket_id", "created_at", "id")
+            .values_list("ticket_id", "body")
+        ),
+        ids=id_array_literal(message_ids),
+    )
+
+
+def _first_word_starts(messages, ticket_ids, words, shape) -> list[tuple[int, str]]:
+    """(ticket id, body) of these tickets' messages that may hold a start of one of ``words``,
+    earliest first: on PostgreSQL each ticket's first one that does; elsewhere all of them."""
+    if connection.vendor != "postgresql":
+        return list(
+            messages.filter(ticket_id__in=ticket_ids)
+            .order_by("ticket_id", "created_at", "id")
+            .values_list("ticket_id", "body")
+        )
+    return _rows(
+        shape,
+        "snippets",
+        lambda ids, starts: (
+            messages.filter(InIdArray("ticket_id", ids), body__iregex=starts)
+            .order_by("ticket_id", "created_at", "id")
+            .distinct("ticket_id")
+            .values_list("ticket_id", "body")
+        ),
+        ids=id_array_literal(ticket_ids),
+        starts=_any_word_start(words),
+    )
 
 
 def highlight(text: str, words: list[str]) -> SafeString:
@@ -318,8 +358,9 @@ def _ranked(
     shape=None,
     message_words: dict | None = None,
 ):
-    """The two parts' (ticket id, rank) pairs, at most SEARCH_CAP each, and whether there may be
-    more than were collected. ``subject_matches(**words)`` and ``message_matches(**words)``
+    """The two parts' (ticket id, rank) pairs, at most SEARCH_CAP each, whether there may be
+    more than were collected, and the matching messages collected (``_Found``).
+    ``subject_matches(**words)`` and ``message_matches(**words)``
     (or ``**message_words``, when the messages are matched otherwise) make the matching rows'
     querysets from the words as the backend matches them, so that with a ``shape`` each
     statement is compiled once and then run with each search's words.
@@ -342,26 +383,31 @@ def _ranked(
     # Newest first in the (workspace, created_at) index's order: only the workspace's rows are read.
     order = ("-created_at",) if newest_first else ()
     if not staff:
-        by_message = _rows(
+        own = _rows(
             shape,
             f"own messages {SEARCH_CAP}",
             lambda **words: (
                 message_matches(**words)
                 .filter(ticket_id__in=tickets.order_by().values("id"))
                 .order_by()
-                .values_list("ticket_id", "rank")[:SEARCH_CAP]
+                .values_list("ticket_id", "rank", "id")[:SEARCH_CAP]
             ),
             **message_words,
         )
-        return [by_subject, by_message], capped or len(by_message) >= SEARCH_CAP
+        complete = len(own) < SEARCH_CAP
+        return _Found([by_subject, [row[:2] for row in own]], capped or not complete, _pairs(own), complete)
     candidates = _rows(
         shape,
         f"messages {newest_first} {collect}",
-        lambda **words: message_matches(**words).order_by(*order).values_list("ticket_id", "rank")[:collect],
+        lambda **words: (
+            message_matches(**words).order_by(*order).values_list("ticket_id", "rank", "id")[:collect]
+        ),
         **message_words,
     )
-    candidate_ids = sorted({ticket_id for ticket_id, _ in candidates})
-    if connection.vendor == "postgresql":
+    candidate_ids = sorted({row[0] for row in candidates})
+    if not candidate_ids:
+        kept = []
+    elif connection.vendor == "postgresql":
         # As an array, not a list of literals: the planner then probes the primary key per id
         # instead of reading every ticket of the agent's queues and filtering them. The array
         # travels as one text parameter, so the statement is the same for any number of ids.
@@ -374,9 +420,24 @@ def _ranked(
     else:
         kept = tickets.order_by().filter(id__in=candidate_ids).values_list("id")
     kept = {row[0] for row in kept}
-    by_message = [(ticket_id, rank) for ticket_id, rank in candidates if ticket_id in kept][:SEARCH_CAP]
-    capped = capped or len(candidates) >= collect or len(by_message) >= SEARCH_CAP
-    return [by_subject, by_message], capped
+    matching = [row for row in candidates if row[0] in kept]
+    complete = len(candidates) < collect
+    by_message = [row[:2] for row in matching][:SEARCH_CAP]
+    capped = capped or not complete or len(by_message) >= SEARCH_CAP
+    return _Found([by_subject, by_message], capped, _pairs(matching), complete)
+
+
+@dataclass
+class _Found:
+    parts: list  # [subject matches, message matches]: (ticket id, rank) pairs, at most SEARCH_CAP each
+    capped: bool  # there may be more matches than were collected
+    messages: list[tuple[int, int]]  # (ticket id, message id) of the matching messages collected
+    messages_complete: bool  # no matching message was left uncollected
+
+
+def _pairs(rows) -> list[tuple[int, int]]:
+    """(ticket id, message id) of message rows (ticket id, rank, message id)."""
+    return [(row[0], row[2]) for row in rows]
 
 
 # PostgreSQL -----------------------------------------------------------------------------------
@@ -534,7 +595,7 @@ class _Postgres:
         with transaction.atomic(), custom_plans():
             _set_local(**{"pg_trgm.word_similarity_threshold": FUZZY_THRESHOLD})
             # Not kept compiled: the words are in the statements' SQL.
-            parts = _ranked(
+            found = _ranked(
                 tickets,
                 lambda: similar(subjects, "subject"),
                 lambda: similar(bodies, "body"),
@@ -542,7 +603,7 @@ class _Postgres:
                 staff=self.staff,
             )
         # The matched spellings are not known here; highlight nothing rather than the wrong thing.
-        return parts, []
+        return found, []
 
 
 # SQLite ---------------------------------------------------------------------------------------

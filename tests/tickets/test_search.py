@@ -9,6 +9,7 @@ from tests.factories import MessageFactory, TicketFactory
 from tests.tickets.ticket_helpers import new_ticket, note, reply, url
 from tickets import search as search_module
 from tickets.models import Status
+from tickets.selectors import TicketFilters, ticket_list_page
 from tickets.services import message_edit
 
 
@@ -126,8 +127,6 @@ def test_an_edited_message_is_found_by_its_new_words_only(workspace, queue, requ
 
 
 def test_the_selector_pages_search_results_without_repeats(workspace, queue, requester, agent):
-    from tickets.selectors import TicketFilters, ticket_list_page
-
     tickets = [new_ticket(requester, queue, subject=f"Outage report {n}") for n in range(7)]
     filters = TicketFilters(q="outage")
     pages, cursor = [], None
@@ -174,6 +173,50 @@ def test_each_ticket_s_excerpt_is_from_its_first_message_holding_a_word(
     assert "the <mark>kerberos</mark> realm" in page.snippets[first.pk]
     assert "keytab" not in page.snippets[first.pk]
     assert "<mark>kerberosticket</mark> expired" in page.snippets[second.pk]
+
+
+def _body_reads(queries) -> list[str]:
+    return [q["sql"] for q in queries if '"tickets_message"."body" AS "body"' in q["sql"]]
+
+
+def test_excerpts_are_read_by_id_from_the_messages_the_search_found(
+    workspace, queue, requester, agent, agent_client
+):
+    by_subject = new_ticket(requester, queue, subject="Kerberos setup", description="Please help.")
+    by_message = new_ticket(requester, queue, subject="Login", description="It will not start.")
+    reply(by_message, agent, body="The kerberos realm was changed.")
+    agent_client.get(url(workspace), {"q": "kerberos"})  # first requests also do once-a-session work
+    with CaptureQueriesContext(connection) as queries:
+        page = agent_client.get(url(workspace), {"q": "kerberos"}).context["page"]
+    assert [t.pk for t in page.tickets] == [by_subject.pk, by_message.pk]
+    assert "The <mark>kerberos</mark> realm" in page.snippets[by_message.pk]
+    assert by_subject.pk not in page.snippets  # none of its messages holds the word
+    # One read of bodies, of the matching message the search collected: no body is searched again.
+    (read,) = _body_reads(queries)
+    assert "ORDER BY" in read and '"tickets_message"."ticket_id" IN' not in read
+
+    with CaptureQueriesContext(connection) as queries:
+        page = agent_client.get(url(workspace), {"q": "setup"}).context["page"]
+    assert [t.pk for t in page.tickets] == [by_subject.pk] and page.snippets == {}
+    assert _body_reads(queries) == []  # no message matched: no body is read at all
+
+
+def test_a_capped_search_still_shows_excerpts_of_messages_it_did_not_collect(
+    workspace, queue, requester, agent, monkeypatch
+):
+    # Two tickets found by their subjects, two matching messages, one collected: the other
+    # ticket still gets the excerpt of its own first message holding the word.
+    monkeypatch.setattr(search_module, "MESSAGE_CANDIDATES", 1)
+    monkeypatch.setattr(search_module, "COMMON_CANDIDATES", 1)
+    older = new_ticket(requester, queue, subject="Printer jam", description="Paper stuck.")
+    reply(older, agent, body="The printer tray was cleaned.")
+    newer = new_ticket(requester, queue, subject="Printer offline", description="Nothing prints.")
+    reply(newer, agent, body="The printer driver was updated.")
+    page = ticket_list_page(membership=agent, filters=TicketFilters(q="printer"))
+    assert page.hits.capped and not page.hits.messages_complete
+    assert [t.pk for t in page.tickets] == [newer.pk, older.pk]
+    assert "The <mark>printer</mark> tray" in page.snippets[older.pk]
+    assert "The <mark>printer</mark> driver" in page.snippets[newer.pk]
 
 
 def test_excerpts_never_show_a_requester_note_text(workspace, queue, requester, agent, login):
