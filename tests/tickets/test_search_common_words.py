@@ -146,3 +146,68 @@ def test_a_common_word_is_not_read_whole_and_sorted_when_the_planner_thinks_it_r
     read = _message_rows_read(agent, search.COMMON_CANDIDATES)
     # 500 matches among every second message, not all 4,000.
     assert read <= 2 * search.COMMON_CANDIDATES + 10, read
+
+
+def _analyze_subjects():
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE tickets_ticket")
+    search.forget_word_shares()
+
+
+def _subject_part(agent, query):
+    hits = search.search(visible_tickets(agent), searchable_messages(agent), query, staff=True)
+    return hits, set(hits.ranked_ids)
+
+
+def test_a_whole_word_in_many_subjects_is_matched_before_the_words_it_starts(
+    workspace, queue, requester, agent, monkeypatch
+):
+    # More subjects hold "printer" itself than the search collects: the subjects it shows are
+    # those, not "printers" ones (matching every word starting "printer" costs the index more),
+    # although the "printers" ones come first in the table.
+    monkeypatch.setattr(search, "SEARCH_CAP", 3)
+    starts = [
+        new_ticket(requester, queue, subject=f"Printers {n} offline", description="Help.") for n in range(2)
+    ]
+    whole = [
+        new_ticket(requester, queue, subject=f"Printer {n} jammed", description="Help.") for n in range(8)
+    ]
+    _analyze_subjects()
+    assert search._subjects_holding(["printer"]) >= search.EXACT_FIRST * search.SEARCH_CAP
+    hits, found = _subject_part(agent, "printer")
+    assert hits.capped and len(found) == 3
+    assert found <= {t.pk for t in whole} and not found & {t.pk for t in starts}
+
+
+def test_whole_words_that_find_fewer_than_the_cap_give_way_to_their_starts(
+    workspace, other_workspace, queue, requester, agent, monkeypatch
+):
+    # The statistics count every workspace's subjects: here most "printer" subjects are in
+    # another workspace, so the whole word finds one subject; its starts find the others.
+    monkeypatch.setattr(search, "SEARCH_CAP", 3)
+    elsewhere_queue = QueueFactory(workspace=other_workspace)
+    elsewhere = member(other_workspace, Role.REQUESTER)
+    for n in range(10):
+        new_ticket(elsewhere, elsewhere_queue, subject=f"Printer {n}", description="Help.")
+    one = new_ticket(requester, queue, subject="Printer jammed", description="Help.")
+    starts = [
+        new_ticket(requester, queue, subject=f"Printers {n} offline", description="Help.") for n in range(2)
+    ]
+    _analyze_subjects()
+    assert search._subjects_holding(["printer"]) >= search.EXACT_FIRST * search.SEARCH_CAP
+    hits, found = _subject_part(agent, "printer")
+    assert found == {one.pk, *(t.pk for t in starts)} and hits.capped
+
+
+def test_a_rarer_whole_word_is_matched_by_its_starts_at_once(workspace, queue, requester, agent, monkeypatch):
+    monkeypatch.setattr(search, "SEARCH_CAP", 3)
+    exact = new_ticket(requester, queue, subject="Printer jammed", description="Help.")
+    plural = new_ticket(requester, queue, subject="Printers offline", description="Help.")
+    _analyze_subjects()
+    with CaptureQueriesContext(connection) as captured:
+        hits, found = _subject_part(agent, "printer")
+    assert found == {exact.pk, plural.pk} and not hits.capped
+    # The subjects were matched once, on the word's starts: the statistics say the whole word
+    # is in too few subjects to fill the cap alone.
+    subject_statements = [q for q in captured if '"tickets_ticket"."subject") @@' in q["sql"]]
+    assert len(subject_statements) == 1
