@@ -12,6 +12,8 @@ consumer and any other template share one markup. The classes and ids are what t
 (live.js, redaction.js) and the tests select on; keep them.
 """
 
+import html
+
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
@@ -108,7 +110,7 @@ class AttachmentsRenderer:
         self.can_redact = can_redact
         self.download = _Route("attachment_download", workspace_slug, ticket.number)
         self.redact = _Route("attachment_redact", workspace_slug, ticket.number) if can_redact else None
-        self.labels = {text: gettext(text) for text in _TYPE_TEXTS}
+        self.labels: dict[str, str] = {}  # translated when a page first shows a type
         self.list_label = gettext("Attachments")
         self.view_label = gettext("View")
         self.redact_label = gettext("Redact file")
@@ -154,14 +156,20 @@ class AttachmentsRenderer:
             "    </span>{}{}\n"
             "  </li>",
             icon,
-            self.labels[icon_text],
+            self.label(icon_text),
             download,
             name,
             filesizeformat(attachment.size),
-            self.labels[type_label],
+            self.label(type_label),
             view,
             redact,
         )
+
+    def label(self, text: str) -> str:
+        translated = self.labels.get(text)
+        if translated is None:
+            translated = self.labels[text] = gettext(text)
+        return translated
 
     def render(self, attachments) -> str:
         """The ``<ul>`` of ``attachments``; nothing for none."""
@@ -223,7 +231,8 @@ class MessagesRenderer:
     def _markup(self, message) -> str:
         # Built with f-strings: the fixed markup and the labels made in __init__ are already
         # HTML; every other value (a date, a translated sentence, a person's text) goes through
-        # ``escape`` here. format_html escaped every argument of every part, a third of the page.
+        # ``html.escape`` here (what Django's ``escape`` does, without its check for lazy text
+        # on every call). format_html escaped every argument of every part, a third of the page.
         is_note = message.is_note
         if is_note:
             kind_label = self.note_label
@@ -234,13 +243,14 @@ class MessagesRenderer:
         requester = message.author_id and message.author_id == self.ticket.requester_id
         dates = self.dates
         created = message.created_at
-        meta = [f'<time datetime="{escape(dates.machine(created))}">{escape(dates.shown(created))}</time>']
+        iso, shown_at = html.escape(dates.machine(created)), html.escape(dates.shown(created))
+        meta = [f'<time datetime="{iso}">{shown_at}</time>']
         if message.edited_at:
             title = gettext("Edited %(edited_at)s") % {"edited_at": dates.shown(message.edited_at)}
-            meta.append(f'<span class="edited" title="{escape(title)}">{self.edited_label}</span>')
+            meta.append(f'<span class="edited" title="{html.escape(title)}">{self.edited_label}</span>')
         if message.redacted_at:
             when = gettext("Redacted %(when)s") % {"when": dates.shown(message.redacted_at)}
-            meta.append(f'<span class="redacted-badge">{escape(when)}</span>')
+            meta.append(f'<span class="redacted-badge">{html.escape(when)}</span>')
         if can_edit_message(self.membership, message, now=self.now):
             meta.append(f'<a class="message-edit" href="{self.edit(message.pk)}">{self.edit_label}</a>')
         if self.redact is not None:
@@ -253,7 +263,7 @@ class MessagesRenderer:
         if self.staff and full_text:
             full_email = (
                 f'\n  <details class="full-email">\n  <summary>{self.full_email_summary}</summary>\n'
-                f'  <pre class="full-email-text">{escape(full_text)}</pre>\n</details>'
+                f'  <pre class="full-email-text">{html.escape(full_text)}</pre>\n</details>'
             )
         # The page's messages carry their files (selectors.ticket_messages); a live one reads them.
         shown = getattr(message, "shown_attachments", None)
@@ -262,7 +272,7 @@ class MessagesRenderer:
         kind_class = "message-note" if is_note else "message-reply"
         return (
             f'<article id="message-{message.pk}" class="message {kind_class}" '
-            f'data-kind="{escape(message.kind)}">\n'
+            f'data-kind="{html.escape(message.kind)}">\n'
             '  <header class="message-head">\n'
             '    <span class="message-from">\n'
             f"      {kind_label}\n"
