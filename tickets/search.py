@@ -171,46 +171,36 @@ def snippets(messages, ticket_ids, hits: SearchHits, *, shape=None) -> dict[int,
     return excerpts
 
 
+def _bodies(messages):
+    """(ticket id, body) of ``messages``, earliest first within each ticket."""
+    return messages.order_by("ticket_id", "created_at", "id").values_list("ticket_id", "body")
+
+
 def _bodies_by_id(messages, message_ids, shape) -> list[tuple[int, str]]:
-    """(ticket id, body) of these messages, earliest first within each ticket."""
+    """``_bodies`` of these messages."""
     if not message_ids:
         return []
     if connection.vendor != "postgresql":
-        return list(
-            messages.filter(id__in=message_ids)
-            .order_by("ticket_id", "created_at", "id")
-            .values_list("ticket_id", "body")
-        )
+        return list(_bodies(messages.filter(id__in=message_ids)))
     return _rows(
         shape,
         "snippets by id",
-        lambda ids: (
-            messages.filter(InIdArray("id", ids))
-            .order_by("ticket_id", "created_at", "id")
-            .values_list("ticket_id", "body")
-        ),
+        lambda ids: _bodies(messages.filter(InIdArray("id", ids))),
         ids=id_array_literal(message_ids),
     )
 
 
 def _first_word_starts(messages, ticket_ids, words, shape) -> list[tuple[int, str]]:
-    """(ticket id, body) of these tickets' messages that may hold a start of one of ``words``,
-    earliest first: on PostgreSQL each ticket's first one that does; elsewhere all of them."""
+    """``_bodies`` of these tickets' messages that may hold a start of one of ``words``: on
+    PostgreSQL each ticket's first one that does; elsewhere all of them."""
     if connection.vendor != "postgresql":
-        return list(
-            messages.filter(ticket_id__in=ticket_ids)
-            .order_by("ticket_id", "created_at", "id")
-            .values_list("ticket_id", "body")
-        )
+        return list(_bodies(messages.filter(ticket_id__in=ticket_ids)))
     return _rows(
         shape,
         "snippets",
-        lambda ids, starts: (
+        lambda ids, starts: _bodies(
             messages.filter(InIdArray("ticket_id", ids), body__iregex=starts)
-            .order_by("ticket_id", "created_at", "id")
-            .distinct("ticket_id")
-            .values_list("ticket_id", "body")
-        ),
+        ).distinct("ticket_id"),
         ids=id_array_literal(ticket_ids),
         starts=_any_word_start(words),
     )
