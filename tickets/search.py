@@ -17,9 +17,9 @@ The index is the database's own full-text index:
 At most ``SEARCH_CAP`` tickets are collected per part (subject, messages) and only those are
 ranked, so a word that is in every ticket costs the same as a rare one: the page then says
 "more than 1,000 results" and the person narrows the search. For staff on PostgreSQL, words the
-planner's statistics put in many subjects (``EXACT_FIRST``) are matched as whole words before
-their starts, and words in a tenth of all messages are looked for in the newest messages first
-(``COMMON_SHARE``).
+planner's statistics put in many subjects or messages (``EXACT_FIRST``) are matched as whole
+words before their starts, and words in a tenth of all messages are looked for in the newest
+messages first (``COMMON_SHARE``).
 """
 
 import difflib
@@ -74,7 +74,8 @@ COMMON_CANDIDATES = 500
 # must read them in order; one process, because starting workers cost more than the read.
 COMMON_WORD_SETTINGS = {"enable_sort": "off", "max_parallel_workers_per_gather": 0}
 # Staff searches on PostgreSQL: when the statistics say the query's whole words are in this many
-# times SEARCH_CAP subjects, subjects are matched on the whole words before their starts.
+# times SEARCH_CAP subjects (MESSAGE_CANDIDATES messages), subjects (messages) are matched on the
+# whole words before their starts.
 EXACT_FIRST = 2
 
 
@@ -352,17 +353,17 @@ def _ranked(
     staff: bool,
     newest_first: bool = False,
     shape=None,
-    message_words: dict | None = None,
+    message_words: list[dict] | None = None,
     subject_words: list[dict] | None = None,
 ):
     """The two parts' (ticket id, rank) pairs, at most SEARCH_CAP each, whether there may be
     more than were collected, and the matching messages collected (``_Found``).
-    ``subject_matches(**words)`` and ``message_matches(**words)``
-    (or ``**message_words``, when the messages are matched otherwise) make the matching rows'
+    ``subject_matches(**words)`` and ``message_matches(**words)`` make the matching rows'
     querysets from the words as the backend matches them, so that with a ``shape`` each
-    statement is compiled once and then run with each search's words. ``subject_words``: the
-    words to match subjects with, tried in turn until one finds SEARCH_CAP subjects (the last
-    one's matches are kept).
+    statement is compiled once and then run with each search's words. ``subject_words`` and
+    ``message_words``, when a part is matched otherwise than with ``words``: the words to
+    match it with, tried in turn until one collects as many rows as the part collects (the
+    last one's rows are kept otherwise).
 
     The matching messages are of the whole workspace (staff) or of the searcher's own tickets
     (requesters). For staff, the matching messages come first and only their tickets are then
@@ -370,41 +371,50 @@ def _ranked(
     ids instead of joining every ticket the agent may see (half a million in a large workspace)
     to the messages. Nothing is shown of a ticket that check drops.
     """
-    for tried in subject_words or [words]:
-        by_subject = _rows(
+    by_subject = _first_filling(
+        subject_words or [words],
+        SEARCH_CAP,
+        lambda **tried: _rows(
             shape,
             f"subjects {SEARCH_CAP}",
             lambda **words: subject_matches(**words).order_by().values_list("id", "rank")[:SEARCH_CAP],
             **tried,
-        )
-        capped = len(by_subject) >= SEARCH_CAP
-        if capped:
-            break
-    message_words = words if message_words is None else message_words
+        ),
+    )
+    capped = len(by_subject) >= SEARCH_CAP
+    message_words = message_words or [words]
     collect = COMMON_CANDIDATES if newest_first else MESSAGE_CANDIDATES
     # Newest first in the (workspace, created_at) index's order: only the workspace's rows are read.
     order = ("-created_at",) if newest_first else ()
     if not staff:
-        own = _rows(
-            shape,
-            f"own messages {SEARCH_CAP}",
-            lambda **words: (
-                message_matches(**words)
-                .filter(ticket_id__in=tickets.order_by().values("id"))
-                .order_by()
-                .values_list("ticket_id", "rank", "id")[:SEARCH_CAP]
+        own = _first_filling(
+            message_words,
+            SEARCH_CAP,
+            lambda **tried: _rows(
+                shape,
+                f"own messages {SEARCH_CAP}",
+                lambda **words: (
+                    message_matches(**words)
+                    .filter(ticket_id__in=tickets.order_by().values("id"))
+                    .order_by()
+                    .values_list("ticket_id", "rank", "id")[:SEARCH_CAP]
+                ),
+                **tried,
             ),
-            **message_words,
         )
         complete = len(own) < SEARCH_CAP
         return _Found([by_subject, [row[:2] for row in own]], capped or not complete, _pairs(own), complete)
-    candidates = _rows(
-        shape,
-        f"messages {newest_first} {collect}",
-        lambda **words: (
-            message_matches(**words).order_by(*order).values_list("ticket_id", "rank", "id")[:collect]
+    candidates = _first_filling(
+        message_words,
+        collect,
+        lambda **tried: _rows(
+            shape,
+            f"messages {newest_first} {collect}",
+            lambda **words: (
+                message_matches(**words).order_by(*order).values_list("ticket_id", "rank", "id")[:collect]
+            ),
+            **tried,
         ),
-        **message_words,
     )
     candidate_ids = sorted({row[0] for row in candidates})
     if not candidate_ids:
@@ -427,6 +437,16 @@ def _ranked(
     by_message = [row[:2] for row in matching][:SEARCH_CAP]
     capped = capped or not complete or len(by_message) >= SEARCH_CAP
     return _Found([by_subject, by_message], capped, _pairs(matching), complete)
+
+
+def _first_filling(tries: list[dict], cap: int, run) -> list:
+    """``run(**words)`` for each of ``tries`` in turn, until one returns ``cap`` rows: its rows
+    (the last one's when none does)."""
+    for words in tries:
+        rows = run(**words)
+        if len(rows) >= cap:
+            break
+    return rows
 
 
 @dataclass
@@ -514,10 +534,18 @@ def _message_share(words: list[str]) -> float:
     return _share(words, _MESSAGES_INDEX)
 
 
+def _holding(words: list[str], index: str) -> float:
+    """How many rows of all workspaces hold every word, as whole words, as the statistics of
+    the index estimate it."""
+    return _share(words, index) * _word_statistics().get(index, ({}, 0.0))[1]
+
+
 def _subjects_holding(words: list[str]) -> float:
-    """How many subjects of all workspaces hold every word, as whole words, as the statistics
-    of the subjects' index estimate it."""
-    return _share(words, _SUBJECTS_INDEX) * _word_statistics().get(_SUBJECTS_INDEX, ({}, 0.0))[1]
+    return _holding(words, _SUBJECTS_INDEX)
+
+
+def _messages_holding(words: list[str]) -> float:
+    return _holding(words, _MESSAGES_INDEX)
 
 
 def _matching(bodies, body):
@@ -561,16 +589,22 @@ class _Postgres:
     def matches(self, tickets, messages, words):
         # Words are \w+ only, so none of tsquery's operators can slip in.
         text = " & ".join(f"{word}:*" for word in words)
-        subject_words = None
-        if self.staff and _subjects_holding(words) >= EXACT_FIRST * SEARCH_CAP:
-            # The whole words alone are in thousands of subjects: the search will stop at
-            # SEARCH_CAP whichever it takes, and finding the words' starts costs the index a
-            # pass over every word so starting (33,000 subjects: 15 ms, against 4.5 ms for
-            # the word itself). Starts only if the whole words find fewer than SEARCH_CAP.
-            subject_words = [{"text": " & ".join(words)}, {"text": text}]
         vector = _PgVector if self.staff else _PgVectorOfOwnRows
         subject, body = vector(F("subject")), vector(F("body"))
         common = self.staff and _message_share(words) >= COMMON_SHARE
+        # Where the statistics say the whole words alone are in twice as many rows as a part
+        # collects, that part is matched on them first: the search stops at its cap whichever
+        # it takes, and finding the words' starts costs the index a pass over every word so
+        # starting (33,000 subjects at 1M tickets: 15 ms, against 4.5 ms for the word
+        # itself). Starts only if the whole words collect fewer.
+        whole, starts = {"text": " & ".join(words)}, {"text": text}
+        subject_words = message_words = None
+        if self.staff and _subjects_holding(words) >= EXACT_FIRST * SEARCH_CAP:
+            subject_words = [whole, starts]
+        if common:
+            message_words = [_word_start_patterns(words)]
+        elif self.staff and _messages_holding(words) >= EXACT_FIRST * MESSAGE_CANDIDATES:
+            message_words = [whole, starts]
         settings = {}
         if self.staff:
             # A word in half of a million messages would have the index hand over every one
@@ -602,7 +636,7 @@ class _Postgres:
                 _word_starts(bodies) if common else _matching(bodies, body),
                 words={"text": text},
                 subject_words=subject_words,
-                message_words=_word_start_patterns(words) if common else None,
+                message_words=message_words,
                 staff=self.staff,
                 newest_first=common,
                 shape=None if self.shape is None else (*self.shape, "postgresql", self.staff),

@@ -154,7 +154,7 @@ def _analyze_subjects():
     search.forget_word_shares()
 
 
-def _subject_part(agent, query):
+def _found_by(agent, query):
     hits = search.search(visible_tickets(agent), searchable_messages(agent), query, staff=True)
     return hits, set(hits.ranked_ids)
 
@@ -174,7 +174,7 @@ def test_a_whole_word_in_many_subjects_is_matched_before_the_words_it_starts(
     ]
     _analyze_subjects()
     assert search._subjects_holding(["printer"]) >= search.EXACT_FIRST * search.SEARCH_CAP
-    hits, found = _subject_part(agent, "printer")
+    hits, found = _found_by(agent, "printer")
     assert hits.capped and len(found) == 3
     assert found <= {t.pk for t in whole} and not found & {t.pk for t in starts}
 
@@ -195,7 +195,7 @@ def test_whole_words_that_find_fewer_than_the_cap_give_way_to_their_starts(
     ]
     _analyze_subjects()
     assert search._subjects_holding(["printer"]) >= search.EXACT_FIRST * search.SEARCH_CAP
-    hits, found = _subject_part(agent, "printer")
+    hits, found = _found_by(agent, "printer")
     assert found == {one.pk, *(t.pk for t in starts)} and hits.capped
 
 
@@ -205,9 +205,31 @@ def test_a_rarer_whole_word_is_matched_by_its_starts_at_once(workspace, queue, r
     plural = new_ticket(requester, queue, subject="Printers offline", description="Help.")
     _analyze_subjects()
     with CaptureQueriesContext(connection) as captured:
-        hits, found = _subject_part(agent, "printer")
+        hits, found = _found_by(agent, "printer")
     assert found == {exact.pk, plural.pk} and not hits.capped
     # The subjects were matched once, on the word's starts: the statistics say the whole word
     # is in too few subjects to fill the cap alone.
     subject_statements = [q for q in captured if '"tickets_ticket"."subject") @@' in q["sql"]]
     assert len(subject_statements) == 1
+
+
+def test_a_whole_word_in_many_messages_is_matched_before_the_words_it_starts(
+    workspace, queue, requester, agent, monkeypatch
+):
+    # As for subjects: more messages hold "printer" itself than the search collects, so the
+    # messages it collects are those, although the "printers" ones come first in the table.
+    monkeypatch.setattr(search, "MESSAGE_CANDIDATES", 3)
+    monkeypatch.setattr(search, "COMMON_SHARE", 2.0)  # never read newest first here
+    starts = [
+        new_ticket(requester, queue, subject=f"Case {n}", description="Printers offline.") for n in range(2)
+    ]
+    whole = [
+        new_ticket(requester, queue, subject=f"Case {n}", description="Printer jammed.") for n in range(8)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE tickets_message")
+    search.forget_word_shares()
+    assert search._messages_holding(["printer"]) >= search.EXACT_FIRST * search.MESSAGE_CANDIDATES
+    hits, found = _found_by(agent, "printer")
+    assert hits.capped and len(found) == 3
+    assert found <= {t.pk for t in whole} and not found & {t.pk for t in starts}
