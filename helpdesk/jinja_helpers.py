@@ -3,6 +3,7 @@ functions as the Django template filters and tags of helpdesk/templatetags."""
 
 from django.template import defaultfilters
 from django.template.loader import render_to_string
+from django.utils import formats
 from django.utils.timezone import template_localtime
 
 from helpdesk.templatetags.form_tags import form_fields, form_problems
@@ -14,6 +15,11 @@ def date(value, format_string=None):
     return defaultfilters.date(template_localtime(value), format_string)
 
 
+def grouped(number) -> str:
+    """A count with the reader's language's thousands separator ("1,129"; "1 129" in French)."""
+    return formats.number_format(number, force_grouping=True)
+
+
 def django_template(template_name: str, **values):
     """A Django template (one the other pages include too) rendered with ``values``."""
     return render_to_string(template_name, values)
@@ -23,6 +29,7 @@ GLOBALS = {"form_fields": form_fields, "django_template": django_template}
 FILTERS = {
     "date": date,
     "form_problems": form_problems,
+    "grouped": grouped,
     "inline_text": inline_text_filter,
     "strip_bidi": strip_bidi_filter,
 }

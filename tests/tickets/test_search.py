@@ -112,6 +112,23 @@ def test_a_very_common_word_is_capped_and_says_so(workspace, queue, requester, a
     assert "At least 3 tickets match" in response.content.decode()
 
 
+def test_a_large_count_is_written_with_the_reader_s_thousands_separator(
+    workspace, queue, requester, agent, agent_client, monkeypatch
+):
+    # More than a thousand matches (none of them a real ticket: the page lists none of them).
+    many = search_module.SearchHits(
+        ranked_ids=list(range(10**6, 10**6 + 1234)), capped=True, words=["common"]
+    )
+    monkeypatch.setattr(search_module, "search", lambda *args, **kwargs: many)
+    html = agent_client.get(url(workspace), {"q": "common"}).content.decode()
+    assert "At least 1,234 tickets match “common”" in html
+    agent.user.language = "fr"
+    agent.user.save(update_fields=["language"])
+    html = agent_client.get(url(workspace), {"q": "common"}).content.decode()
+    summary = html.split('class="search-summary" role="status">')[1].split("</p>")[0]
+    assert "1\xa0234" in summary, summary  # French groups digits with a no-break space
+
+
 def test_a_ticket_number_comes_first(workspace, queue, requester, agent_client):
     tickets = [new_ticket(requester, queue, subject=f"About ticket {n}") for n in range(3)]
     target = tickets[0]
