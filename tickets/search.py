@@ -86,8 +86,8 @@ class SearchHits:
     fuzzy: bool = False  # nothing matched as typed; these are close spellings
     words: list[str] = field(default_factory=list)  # what to highlight
     # {ticket id: ids of its matching messages that were collected}: where snippets come from.
-    # ``complete``: every matching message of the listed tickets was collected (no part stopped
-    # at its cap), so a ticket missing here has none.
+    # ``messages_complete``: every matching message was collected (the message part did not
+    # stop at its cap), so a ticket missing from ``message_ids`` has none.
     message_ids: dict[int, list[int]] = field(default_factory=dict)
     messages_complete: bool = True
 
