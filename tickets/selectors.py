@@ -198,16 +198,20 @@ def list_choices(membership: Membership) -> ListChoices:
     all_queues = shown[workspace_cache.QUEUES]
     granted = all_queues
     if not membership.is_admin:
-        # Read on every request: a revoked grant hides the queue's tickets at once. Through
-        # kept SQL: building guardian's query cost more than running it.
-        rows = compiled_queries.tuples_of(
-            ("granted_queue_ids", connection.vendor),
-            lambda user_id, workspace_id: granted_queue_ids(user_id, workspace_id).values_list(
-                "content_object_id"
-            ),
-            {"user_id": membership.user_id, "workspace_id": workspace_id},
-        )
-        ids = {queue_id for (queue_id,) in rows}
+        # Read on every request: a revoked grant hides the queue's tickets at once. With the
+        # membership when it was read with it (workspaces.access.memberships_of, PostgreSQL),
+        # else through kept SQL: building guardian's query cost more than running it.
+        ids = getattr(membership, "granted_queue_ids", None)
+        if ids is None:
+            rows = compiled_queries.tuples_of(
+                ("granted_queue_ids", connection.vendor),
+                lambda user_id, workspace_id: granted_queue_ids(user_id, workspace_id).values_list(
+                    "content_object_id"
+                ),
+                {"user_id": membership.user_id, "workspace_id": workspace_id},
+            )
+            ids = [queue_id for (queue_id,) in rows]
+        ids = set(ids)
         granted = [queue for queue in all_queues if queue.pk in ids]
     # Kept as plain values: the page unpickled every agent of the workspace as a user (60 at the
     # bench's 1M tickets) to show their names.

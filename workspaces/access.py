@@ -15,7 +15,9 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
+from django.db.models import OuterRef
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -133,12 +135,21 @@ def membership_for(*, user, slug: str) -> Membership | None:
 
 def memberships_of(*, user) -> list[Membership]:
     """The person's own memberships with their workspaces, by workspace name (home page, header
-    switcher, account page)."""
+    switcher, account page).
+
+    On PostgreSQL each also carries ``granted_queue_ids``, the ids of the queues the person
+    holds a grant on in that workspace, read in the same statement: a staff list page asks for
+    them (``tickets.selectors.list_choices``), and a statement of its own was a round trip on
+    every one. Read afresh with the membership on every request, as the grants must be."""
 
     def build(user_id):
-        return (
-            Membership.objects.filter(user_id=user_id).select_related("workspace").order_by("workspace__name")
-        )
+        memberships = Membership.objects.filter(user_id=user_id)
+        if connection.vendor == "postgresql":
+            grants = queue_grants(workspace_id=OuterRef("workspace_id"), user_id=OuterRef("user_id"))
+            memberships = memberships.annotate(
+                granted_queue_ids=ArraySubquery(grants.order_by().values("content_object_id"))
+            )
+        return memberships.select_related("workspace").order_by("workspace__name")
 
     # Every page's header asks this: its SQL is compiled once (helpdesk.compiled_queries).
     return compiled_queries.rows_of(("memberships_of", connection.vendor), build, {"user_id": user.pk})

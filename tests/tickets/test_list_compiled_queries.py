@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from helpdesk import compiled_queries
@@ -382,3 +383,20 @@ def test_a_hostile_filter_value_written_into_the_statement_is_only_a_value(
         assert numbers(client.get(view)) == [2]
     assert Ticket.objects.filter(workspace=workspace).count() == 4
     assert numbers(client.get(url(workspace) + "?" + urlencode({"view": "all", "tag": "it"}))) == [1]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="grants ride on PostgreSQL's array subquery; CI runs it there"
+)
+def test_an_agent_s_grants_come_with_the_membership_and_a_new_grant_shows_at_once(
+    workspace, other_queue, agent, admin, listed, login
+):
+    client = login(agent)
+    view = url(workspace) + "?view=all"
+    with CaptureQueriesContext(connection) as ran:
+        assert numbers(client.get(view)) == [1, 2, 4]
+    grant_reads = [q["sql"] for q in ran.captured_queries if "queueuserobjectpermission" in q["sql"]]
+    # One statement reads the person's memberships and, with each, their grants in it.
+    assert len(grant_reads) == 1 and grant_reads[0].startswith('SELECT "workspaces_membership"')
+    queue_grant(queue=other_queue, membership=agent, actor=admin.user)
+    assert numbers(client.get(view)) == [1, 2, 3, 4]
