@@ -5,6 +5,7 @@ from django import forms
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.fixed_choices import FixedChoices
 from helpdesk.text import strip_bidi
 from tickets.attachments import AttachmentsField
 from tickets.models import MESSAGE_BODY_MAX_LENGTH, TAG_NAME_MAX_LENGTH, MessageKind, Priority, Status
@@ -100,7 +101,7 @@ class KnownQueueField(forms.ModelChoiceField):
     def set_queues(self, queues) -> None:
         self.known = {str(queue.pk): queue for queue in queues}
         empty = [] if self.empty_label is None else [("", self.empty_label)]
-        self.choices = [*empty, *((queue.pk, str(queue)) for queue in queues)]
+        self.choices = FixedChoices([*empty, *((queue.pk, str(queue)) for queue in queues)])
 
     def to_python(self, value):
         if value in self.empty_values:
@@ -120,15 +121,17 @@ class TicketFilterForm(forms.Form):
     queue = KnownQueueField((), label=_("Queue"), required=False)
     assignee = forms.ChoiceField(label=_("Assignee"), required=False)
     priority = forms.ChoiceField(
-        label=_("Priority"), required=False, choices=[("", _("Any priority")), *Priority.choices]
+        label=_("Priority"),
+        required=False,
+        choices=FixedChoices([("", _("Any priority")), *Priority.choices]),
     )
     # Staff only: one tag by name (tickets/tags.py); static/js/tags.js suggests the workspace's tags.
     tag = forms.CharField(label=_("Tag"), required=False, max_length=TAG_NAME_MAX_LENGTH)
-    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=list(SORT_LABELS.items()))
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=FixedChoices(SORT_LABELS.items()))
     dir = forms.ChoiceField(
         label=_("Order"),
         required=False,
-        choices=[("desc", _("Descending")), ("asc", _("Ascending"))],
+        choices=FixedChoices([("desc", _("Descending")), ("asc", _("Ascending"))]),
     )
 
     def __init__(self, *args, membership, choices=None, **kwargs):
@@ -143,18 +146,17 @@ class TicketFilterForm(forms.Form):
                 choices.queues, label=_("Queue"), required=False, empty_label=_("All my queues")
             )
             people = [(str(user.pk), strip_bidi(str(user))) for user in choices.staff]
-            self.fields["assignee"].choices = [
-                ("", _("Anyone")),
-                ("me", _("Me")),
-                ("none", _("Unassigned")),
-                *people,
-            ]
+            self.fields["assignee"].choices = FixedChoices(
+                [("", _("Anyone")), ("me", _("Me")), ("none", _("Unassigned")), *people]
+            )
         else:
             statuses += [(STATUS_DONE, _("Solved or closed"))]
             for name in ("queue", "assignee", "priority", "tag"):
                 del self.fields[name]
-            self.fields["sort"].choices = [c for c in SORT_LABELS.items() if c[0] not in ("priority", "due")]
-        self.fields["status"].choices = statuses
+            self.fields["sort"].choices = FixedChoices(
+                c for c in SORT_LABELS.items() if c[0] not in ("priority", "due")
+            )
+        self.fields["status"].choices = FixedChoices(statuses)
         if "tag" in self.fields:
             url = reverse("tag_suggestions", kwargs={"slug": membership.workspace.slug})
             self.fields["tag"].widget.attrs.update(suggest_attrs(url, multiple=False))

@@ -131,6 +131,28 @@ def test_staff_filters(workspace, queue, other_queue, admin, agent, requester, l
     assert billing.subject not in {t.subject for t in response.context["tickets"]}
 
 
+def test_the_filters_offer_their_choices_in_each_reader_s_language_with_the_agents_of_now(
+    workspace, queue, admin, login
+):
+    """The filters' choices are kept once per field and shared by every form built from it
+    (helpdesk.fixed_choices): still each reader's words, and the workspace's staff as they are."""
+    french = make_member(workspace, Role.AGENT, language="fr", display_name="Agnès")
+
+    def options(member, name):
+        html = login(member).get(url(workspace)).content.decode()
+        select = re.search(rf'<select name="{name}".*?</select>', html, re.S).group(0)
+        return re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select)
+
+    assert ("", "Any priority") in options(admin, "priority")
+    assert ("", "Toute priorité") in options(french, "priority")
+    assert ("desc", "Décroissant") in options(french, "dir")
+    assert ("desc", "Descending") in options(admin, "dir")
+    assert (str(french.user.pk), "Agnès") in options(admin, "assignee")
+    later = make_member(workspace, Role.AGENT, display_name="Bastien")
+    assert (str(later.user.pk), "Bastien") in options(admin, "assignee")
+    assert ("", "N’importe qui") in options(french, "assignee")
+
+
 def test_requesters_see_my_tickets_with_simple_filters(workspace, queue, requester, agent, login):
     own = new_ticket(requester, queue, subject="Mine")
     other = new_ticket(make_member(workspace, Role.REQUESTER), queue, subject="Someone else's")
