@@ -23,7 +23,7 @@ from tickets.selectors import (
     workspace_people,
 )
 from tickets.tag_field_forms import suggest_attrs
-from workspaces.models import Queue, User
+from workspaces.models import Queue
 
 BODY_MAX_LENGTH = MESSAGE_BODY_MAX_LENGTH
 MARKDOWN_HELP = _("Markdown works: **bold**, _italic_, `code`, lists and links.")
@@ -60,11 +60,16 @@ class MemberEmailField(forms.EmailField):
         return user
 
 
+def person_label(person) -> str:
+    """A person as a select's option shows them: "Name (address)", or the address alone. An
+    <option> cannot hold <bdi>: the name only loses its bidi controls (helpdesk.text)."""
+    name = strip_bidi(person.display_name)
+    return f"{name} ({person.email})" if name else person.email
+
+
 class PersonChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        # An <option> cannot hold <bdi>: the name only loses its bidi controls (helpdesk.text).
-        name = strip_bidi(obj.display_name)
-        return f"{name} ({obj.email})" if name else obj.email
+        return person_label(obj)
 
 
 class ReadOnceChoiceIterator(forms.models.ModelChoiceIterator):
@@ -75,16 +80,12 @@ class ReadOnceChoiceIterator(forms.models.ModelChoiceIterator):
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        rows = getattr(self.field, "rows", None)
-        for obj in self.queryset if rows is None else rows:
+        for obj in self.queryset:
             yield self.choice(obj)
 
 
-def choices_read_once(field, queryset, rows=None) -> None:
-    """``rows``: the queryset's rows already read, shown as the choices (a submitted value is
-    still checked against ``queryset``)."""
+def choices_read_once(field, queryset) -> None:
     field.iterator = ReadOnceChoiceIterator  # before the queryset: setting it hands the widget its choices
-    field.rows = rows
     field.queryset = queryset
 
 
@@ -346,13 +347,17 @@ class TicketPropertiesForm(forms.Form):
         if queues is None:
             queues = cached_workspace_queues(membership.workspace_id)
         self.fields["queue"].set_queues(queues)
+        assignee = self.fields["assignee"]
         if self.is_bound:
-            choices_read_once(self.fields["assignee"], queue_staff(queue=ticket.queue))
+            choices_read_once(assignee, queue_staff(queue=ticket.queue))
         else:
-            # Only shown: its choices are rows read through kept SQL, and with no value to check
-            # it needs no queryset (building the staff queryset was half the form's cost).
-            rows = queue_staff_choices(queue=ticket.queue) if staff is None else staff
-            choices_read_once(self.fields["assignee"], User.objects.none(), rows)
+            # Only shown: its choices are the people read through kept SQL (or the page's cache),
+            # written as they are shown, and with no value to check it needs no queryset
+            # (building the staff queryset was half the form's cost).
+            people = queue_staff_choices(queue=ticket.queue) if staff is None else staff
+            assignee.choices = FixedChoices(
+                [("", assignee.empty_label), *((person.pk, person_label(person)) for person in people)]
+            )
         self.fields["assignee"].help_text = _("Agents who work this ticket's queue, and admins.")
 
     @staticmethod

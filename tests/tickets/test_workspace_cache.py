@@ -2,6 +2,8 @@
 the cache, and show a queue, a macro or a staff member saved, renamed, removed or erased since on
 their next view."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -13,7 +15,7 @@ from tests.conftest import make_member
 from tests.tickets.test_macros import personal, shared
 from tests.tickets.ticket_helpers import url
 from tickets.macros.services import macro_delete
-from tickets.models import CustomField
+from tickets.models import CustomField, Ticket
 from workspaces.models import Role
 from workspaces.services import member_remove, member_set_role, queue_create, queue_rename
 
@@ -152,6 +154,31 @@ def test_the_ticket_page_shows_its_queue_s_staff_from_plain_cached_values(
     assert not [q for q in queries if q["sql"].startswith('SELECT DISTINCT "workspaces_user"')]
     for member in (admin, agent):
         assert f'<option value="{member.user_id}"' in again
+
+
+def test_the_assignee_choices_name_each_person_and_select_the_assignee_cold_or_warm(
+    workspace, ticket, admin, agent, login
+):
+    from django.core.cache import cache
+
+    from tickets import workspace_cache
+
+    Ticket.objects.filter(pk=ticket.pk).update(assignee=agent.user)
+    unnamed = make_member(workspace, Role.ADMIN, display_name="", email="no-name@example.com")
+    client = login(admin)
+
+    def choices():
+        page = client.get(url(workspace, "", ticket.number)).content.decode()
+        select = re.search(r'<select name="assignee".*?</select>', page, re.S).group(0)
+        return re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', select)
+
+    cache.delete(workspace_cache._key(workspace.pk, workspace_cache.QUEUE_STAFF))
+    for _read in ("read from the database", "from the warm cache"):
+        offered = choices()
+        assert offered[0] == ("", "", "Unassigned")
+        assert [value for value, selected, _ in offered if selected] == [str(agent.user_id)]
+        assert (str(agent.user_id), " selected", f"{agent.user.display_name} ({agent.user.email})") in offered
+        assert (str(unnamed.user_id), "", "no-name@example.com") in offered
 
 
 def test_a_field_added_or_archived_shows_on_the_next_view_and_none_is_asked_without_fields(
