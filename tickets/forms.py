@@ -325,8 +325,8 @@ class TicketPropertiesForm(forms.Form):
     (hidden), so the service applies only what they changed and refuses a change made against
     a value someone else has changed since (issue 17)."""
 
-    status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
-    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
+    status = forms.ChoiceField(label=_("Status"), choices=FixedChoices(Status.choices))
+    priority = forms.ChoiceField(label=_("Priority"), choices=FixedChoices(Priority.choices))
     queue = KnownQueueField((), label=_("Queue"), empty_label=None)
     assignee = PersonChoiceField(
         label=_("Assignee"), queryset=None, required=False, empty_label=_(_("Unassigned"))
