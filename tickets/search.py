@@ -326,8 +326,8 @@ def _searchable(tickets, messages):
 
 
 class _NoRank(Cast):
-    """A rank of 0.0, read as the float it is: Django's conversion of a float column runs on
-    every row, and a capped search reads up to 3,000 of them (1.3 ms at 1M tickets)."""
+    """A rank of 0.0, read as the float it is: Django's conversion of a float column is a call
+    per row, and a capped search reads up to 3,000 rows."""
 
     convert_value = staticmethod(Cast._convert_value_noop)
 
