@@ -5,7 +5,7 @@ from django.db.models import BooleanField, F, Func
 
 def id_array_literal(ids) -> str:
     """``ids`` as PostgreSQL's text form of an array ('{1,2,3}')."""
-    return "{" + ",".join(str(int(i)) for i in ids) + "}"
+    return "{" + ",".join(map(str, map(int, ids))) + "}"
 
 
 class InIdArray(Func):
