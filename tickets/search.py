@@ -382,14 +382,11 @@ def _ranked(
     to the messages. Nothing is shown of a ticket that check drops.
     """
     by_subject = _first_filling(
+        shape,
+        f"subjects {SEARCH_CAP}",
         subject_words or [words],
         SEARCH_CAP,
-        lambda **tried: _rows(
-            shape,
-            f"subjects {SEARCH_CAP}",
-            lambda **words: subject_matches(**words).order_by().values_list("id", "rank")[:SEARCH_CAP],
-            **tried,
-        ),
+        lambda **words: subject_matches(**words).order_by().values_list("id", "rank")[:SEARCH_CAP],
     )
     capped = len(by_subject) >= SEARCH_CAP
     message_words = message_words or [words]
@@ -398,32 +395,26 @@ def _ranked(
     order = ("-created_at",) if newest_first else ()
     if not staff:
         own = _first_filling(
+            shape,
+            f"own messages {SEARCH_CAP}",
             message_words,
             SEARCH_CAP,
-            lambda **tried: _rows(
-                shape,
-                f"own messages {SEARCH_CAP}",
-                lambda **words: (
-                    message_matches(**words)
-                    .filter(ticket_id__in=tickets.order_by().values("id"))
-                    .order_by()
-                    .values_list("ticket_id", "rank", "id")[:SEARCH_CAP]
-                ),
-                **tried,
+            lambda **words: (
+                message_matches(**words)
+                .filter(ticket_id__in=tickets.order_by().values("id"))
+                .order_by()
+                .values_list("ticket_id", "rank", "id")[:SEARCH_CAP]
             ),
         )
         complete = len(own) < SEARCH_CAP
         return _Found([by_subject, [row[:2] for row in own]], capped or not complete, _pairs(own), complete)
     candidates = _first_filling(
+        shape,
+        f"messages {newest_first} {collect}",
         message_words,
         collect,
-        lambda **tried: _rows(
-            shape,
-            f"messages {newest_first} {collect}",
-            lambda **words: (
-                message_matches(**words).order_by(*order).values_list("ticket_id", "rank", "id")[:collect]
-            ),
-            **tried,
+        lambda **words: (
+            message_matches(**words).order_by(*order).values_list("ticket_id", "rank", "id")[:collect]
         ),
     )
     candidate_ids = sorted({row[0] for row in candidates})
@@ -449,11 +440,11 @@ def _ranked(
     return _Found([by_subject, by_message], capped, _pairs(matching), complete)
 
 
-def _first_filling(tries: list[dict], cap: int, run) -> list:
-    """``run(**words)`` for each of ``tries`` in turn, until one returns ``cap`` rows: its rows
-    (the last one's when none does)."""
+def _first_filling(shape, name: str, tries: list[dict], cap: int, build) -> list:
+    """``_rows(shape, name, build, **words)`` for each of ``tries`` in turn, until one returns
+    ``cap`` rows: its rows (the last one's when none does)."""
     for words in tries:
-        rows = run(**words)
+        rows = _rows(shape, name, build, **words)
         if len(rows) >= cap:
             break
     return rows

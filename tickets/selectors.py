@@ -265,8 +265,8 @@ def staff_by_queue(workspace_id: int) -> dict[int, list[tuple]]:
 def queue_staff_of(shown: dict, queue_id: int) -> list[StaffChoice] | None:
     """One queue's staff from ``ticket_page_workspace``'s ``staff_by_queue`` (None for a queue
     it does not know): plain values with a user's ``pk``, ``email`` and ``display_name``, as the
-    assignee choices show them. Making users of them (140 at the bench's 1M tickets) cost more
-    than the rest of the form."""
+    assignee choices show them. Making a user of each (``User.from_db``, its signals and all)
+    cost more than the rest of the form."""
     rows = shown[workspace_cache.QUEUE_STAFF].get(queue_id)
     if rows is None:
         return None
