@@ -205,6 +205,13 @@ class Ticket(models.Model):
                 include=["requester"],
                 name="ticket_ws_assignee_counts",
             ),
+            # Status views' and saved views' counts (status, queue, priority): each reads the
+            # entries it counts and no others (migration 0031).
+            models.Index(
+                fields=["workspace", "status", "queue", "priority"],
+                include=["assignee", "requester"],
+                name="ticket_ws_status_counts",
+            ),
             models.Index(fields=["workspace", "-updated_at", "-id"], name="ticket_ws_updated_seek"),
             # The requesters' list, sorted by what they can see changed.
             models.Index(fields=["workspace", "-public_updated_at", "-id"], name="ticket_ws_public_seek"),

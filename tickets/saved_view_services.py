@@ -37,6 +37,7 @@ from tickets.selectors import (
     TicketFilters,
     capped_filter_counts,
     filtered_tickets,
+    listed_tickets,
     member_shape,
     searchable_messages,
 )
@@ -190,13 +191,19 @@ def validate_params(membership, params: dict) -> dict:
 # Counts -----------------------------------------------------------------------------------------------
 
 
-def count_of(membership, filters: TicketFilters) -> int:
-    """Tickets of the view, at most COUNT_CAP: one capped count, or the list's capped search."""
-    tickets = filtered_tickets(membership=membership, filters=filters)
+def count_of(membership, filters: TicketFilters, choices=None) -> int:
+    """Tickets of the view, at most COUNT_CAP: one capped count, or the list's capped search.
+    ``choices``: ``selectors.list_choices``, if read: the granted queues are then named by id,
+    as on the list page. Joined in as guardian's subquery, PostgreSQL ANDed a scan of every
+    granted queue's tickets (124,612 index entries at 1M) into a saved search's subject
+    lookup: 19.5 ms against 3.5 ms."""
+    queue_id = filters.queue_id if membership.is_staff else None
+    base = listed_tickets(membership, choices, queue_id=queue_id)
+    tickets = filtered_tickets(membership=membership, filters=filters, base=base)
     query = filters.q.strip()
     if query:
         # Everything the search's statements are built from but its words (compiled_queries).
-        shape = ("saved search count", *member_shape(membership), astuple(replace(filters, q="")))
+        shape = ("saved search count", *member_shape(membership, choices), astuple(replace(filters, q="")))
         messages = searchable_messages(membership)
         hits = search.search(tickets, messages, query, staff=membership.is_staff, shape=shape)
         return min(hits.count, list_views.COUNT_CAP)
@@ -218,7 +225,7 @@ def count_parts(
         filters = _filters_with(form, view.params)
         if filters.q.strip():
             if searches:
-                known[view.key] = count_of(membership, filters)
+                known[view.key] = count_of(membership, filters, choices)
         else:
             to_count[view.key] = filters
     return to_count, known

@@ -182,7 +182,8 @@ def ticket_list(request, membership):
 @never_cache
 def ticket_view_counts(request, membership):
     """The list views' counts as JSON, for the list page to refresh them live."""
-    counted = saved_view_services.list_counts(membership, saved_view_services.listed_views(membership))
+    choices = selectors.list_choices(membership)
+    counted = saved_view_services.list_counts(membership, saved_view_services.listed_views(membership), choices)
     return JsonResponse({key: list_views.count_label(n) for key, n in counted.items()})
 
 
