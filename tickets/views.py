@@ -182,8 +182,8 @@ def ticket_list(request, membership):
 @never_cache
 def ticket_view_counts(request, membership):
     """The list views' counts as JSON, for the list page to refresh them live."""
-    choices = selectors.list_choices(membership)
-    counted = saved_view_services.list_counts(membership, saved_view_services.listed_views(membership), choices)
+    saved = saved_view_services.listed_views(membership)
+    counted = saved_view_services.list_counts(membership, saved, selectors.list_choices(membership))
     return JsonResponse({key: list_views.count_label(n) for key, n in counted.items()})
 
 
