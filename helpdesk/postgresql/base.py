@@ -1,4 +1,5 @@
-"""Django's PostgreSQL backend, with timestamps read by psycopg's compiled loader.
+"""Django's PostgreSQL backend, with timestamps read by psycopg's compiled loader and a pool that
+hands out the connection returned last.
 
 Django registers its own loader for ``timestamptz`` (to attach the connection's time zone), built
 on psycopg's pure-Python loader: a regular expression and a ``datetime.replace`` per value, 3.9 us
@@ -9,6 +10,15 @@ not already the right one: the same aware datetimes as Django's.
 Only when the connection's time zone is UTC (Django's default with ``USE_TZ``): the compiled
 loader returns values in the session's time zone, which Django sets to UTC too. Any other
 configured zone keeps Django's loader.
+
+psycopg's pool is a queue: each request takes the connection idle the longest, so sequential
+requests go round every pooled connection. PostgreSQL keeps a statement's plan per connection,
+and a prepared statement is planned anew on its first five runs there (psycopg prepares it on its
+fifth): each connection plans a page's statements about ten times before it runs them from kept
+plans. Served round a pool of three, the ticket page took 33 views to get from 12.5 ms to 8.5 ms
+(planning the ticket's statement alone is 1.7 ms). Taken most recently used first, as a stack, the
+connections a quiet server uses stay the ones that keep its plans, and those left at the bottom
+are the ones the pool closes when it shrinks (``max_idle``).
 """
 
 import datetime
@@ -18,6 +28,7 @@ from django.db.backends.postgresql import base
 from psycopg import adapters
 from psycopg.adapt import AdaptersMap, Loader
 from psycopg.pq import Format
+from psycopg_pool import ConnectionPool
 
 UTC = datetime.UTC
 _COMPILED = adapters.get_loader(adapters.types["timestamptz"].oid, Format.TEXT)
@@ -46,8 +57,28 @@ def _with_utc_timestamps(template: AdaptersMap) -> AdaptersMap:
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    @property
+    def pool(self):
+        pool = super().pool
+        # Django makes a psycopg ConnectionPool (closed until its first connection); the same
+        # pool, served most recently used first.
+        if pool is not None and type(pool) is ConnectionPool:
+            pool.__class__ = RecentFirstPool
+        return pool
+
     def get_connection_params(self):
         params = super().get_connection_params()
         if params.get("context") is not None and self.timezone is UTC:
             params["context"] = _with_utc_timestamps(params["context"])
         return params
+
+
+class RecentFirstPool(ConnectionPool):
+    """psycopg's pool, handing out the connection returned most recently (see the module's text)."""
+
+    def _get_ready_connection(self, timeout):
+        # Called under the pool's lock; the pool takes from the left and puts back on the right.
+        # The connection put back last is moved to the left to be taken, the others keep their
+        # order: the one idle longest stays the first that shrinking closes.
+        self._pool.rotate(1)
+        return super()._get_ready_connection(timeout)

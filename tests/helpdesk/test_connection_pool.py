@@ -236,3 +236,29 @@ def test_view_counts_are_prepared_with_their_filters_written_in(client, agent, q
         response = client.get(url, secure=True)
     assert _prepared_parameters("capped_count") == ["{}"]
     assert "Waiting" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_pool_hands_out_the_connection_returned_last_so_its_kept_plans_serve_the_next_request():
+    """A queue would take the connection idle the longest: sequential requests went round every
+    pooled connection, and each planned the page's statements anew until it had kept their plans
+    (the ticket page: 33 views to get from 12.5 to 8.5 ms round three connections)."""
+    from helpdesk.postgresql.base import RecentFirstPool
+
+    assert isinstance(connection.pool, RecentFirstPool)
+    params = {**connection.get_connection_params(), "autocommit": True}
+    with RecentFirstPool(kwargs=params, min_size=3, max_size=3, open=True) as pool:
+        pool.wait()
+        first, second, third = (pool.getconn() for _ in range(3))
+        for conn in (first, second, third):
+            pool.putconn(conn)
+        taken = [pool.getconn() for _ in range(3)]
+        assert taken == [third, second, first]
+        for conn in (first, second, third):
+            pool.putconn(conn)
+        # One at a time, the one returned last every time (a queue would go round all three).
+        backends = set()
+        for _ in range(6):
+            with pool.connection() as conn:
+                backends.add(conn.info.backend_pid)
+        assert backends == {third.info.backend_pid}
