@@ -373,13 +373,17 @@ def listed_tickets(
     return tickets
 
 
-def filtered_tickets(*, membership: Membership, filters: TicketFilters, base=None):
+def filtered_tickets(*, membership: Membership, filters: TicketFilters, base=None, choices=None):
     """The member's visible tickets narrowed by ``filters`` (no ordering, no slicing).
 
     ``base``: ``listed_tickets(membership)`` already built, when narrowing it several ways (the
-    views' counts), so the visibility subqueries are put together once.
+    views' counts), so the visibility subqueries are put together once. Else it is built here,
+    with the page's ``choices`` if read (``listed_tickets``: the granted queues named by id).
     """
-    tickets = listed_tickets(membership) if base is None else base
+    if base is None:
+        queue_id = filters.queue_id if membership.is_staff else None
+        base = listed_tickets(membership, choices, queue_id=queue_id)
+    tickets = base
     if filters.status == STATUS_OPEN:
         tickets = tickets.open()
     elif filters.status == STATUS_DONE:
@@ -670,11 +674,7 @@ def _search_shape(membership: Membership, filters: TicketFilters, choices: ListC
 def _page_base(membership: Membership, filters: TicketFilters, choices: ListChoices | None):
     """The member's filtered tickets as a list page reads them: the row's related people, the
     read markers."""
-    tickets = filtered_tickets(
-        membership=membership,
-        filters=filters,
-        base=listed_tickets(membership, choices, queue_id=filters.queue_id if membership.is_staff else None),
-    )
+    tickets = filtered_tickets(membership=membership, filters=filters, choices=choices)
     if membership.is_staff:
         # Requesters' rows show no queue, requester nor assignee (tickets.list_rows). The queue
         # is taken from the page's choices when read (every queue of the workspace is there).
