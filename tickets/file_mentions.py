@@ -119,9 +119,9 @@ def _flag(ctx: ErasureContext, attachment, *, reason: str, outcome: str) -> None
 def erase_file_mentions(ctx: ErasureContext) -> dict[str, int]:
     """Other people's files on the person's tickets: rewrite, flag or delete (see module doc)."""
     needles = [*ctx.all_emails, *ctx.all_names]
-    email_pattern, name_pattern = ctx.email_pattern, ctx.name_pattern
-    if email_pattern is None and name_pattern is None:
+    if not ctx.mentions_anything:
         return {}
+    email_pattern, name_pattern = ctx.email_pattern, ctx.name_pattern
     rewritten = flagged = deleted = 0
     files = (
         Attachment.objects.filter(ticket_id__in=_tickets_of(ctx.user.pk))
@@ -195,7 +195,7 @@ def erase_file_mentions_many(contexts) -> dict[int, dict[str, int]]:
         user_id: {"others_files_rewritten": 0, "others_files_flagged": 0, "others_files_deleted": 0}
         for user_id in by_user
     }
-    searching = [ctx for ctx in contexts if ctx.email_pattern is not None or ctx.name_pattern is not None]
+    searching = [ctx for ctx in contexts if ctx.mentions_anything]
     if not searching:
         return {user_id: {} for user_id in by_user}
     tickets = _tickets_of_many([ctx.user.pk for ctx in searching])
@@ -214,7 +214,7 @@ def erase_file_mentions_many(contexts) -> dict[int, dict[str, int]]:
             (by_user[u] for u in tickets.get(attachment.ticket_id, ()) if u in by_user),
             key=lambda ctx: order[ctx.user.pk],
         )
-        people = [ctx for ctx in people if ctx.email_pattern is not None or ctx.name_pattern is not None]
+        people = [ctx for ctx in people if ctx.mentions_anything]
         if not people:
             continue
         data = _read(attachment)

@@ -66,11 +66,11 @@ def _any_of(field_name: str, needles) -> Q:
     return condition
 
 
-def _mentions_condition(patterns, field_name: str, has_workspace: bool) -> Q:
+def _mentions_condition(contexts, field_name: str, has_workspace: bool) -> Q:
     """A superset of the rows any of the people's scrubs may change (the scrub decides)."""
-    emails = [e for ctx, email_pattern, _ in patterns if email_pattern for e in ctx.all_emails]
+    emails = [e for ctx in contexts if ctx.mentions_email for e in ctx.all_emails]
     condition = _any_of(field_name, emails)
-    named = [ctx for ctx, _, name_pattern in patterns if name_pattern is not None]
+    named = [ctx for ctx in contexts if ctx.mentions_name]
     if named:
         by_name = _any_of(field_name, [n for ctx in named for n in ctx.all_names])
         if has_workspace:
@@ -134,17 +134,17 @@ def _indexed_candidates(model, field_name: str, needles, skip: str | None = None
     return found
 
 
-def _candidates(model, field_name: str, patterns, has_workspace: bool, indexed: bool, skip: str | None):
+def _candidates(model, field_name: str, contexts, has_workspace: bool, indexed: bool, skip: str | None):
     """The rows any of the people's scrubs may change (a superset: the scrub decides), not the
     rows holding exactly ``skip`` (a marker naming nobody) on any database."""
     manager = model._base_manager
     if indexed:
-        needles = [e for ctx, email_pattern, _ in patterns if email_pattern for e in ctx.all_emails]
-        needles += [n for ctx, _, name_pattern in patterns if name_pattern is not None for n in ctx.all_names]
+        needles = [e for ctx in contexts if ctx.mentions_email for e in ctx.all_emails]
+        needles += [n for ctx in contexts if ctx.mentions_name for n in ctx.all_names]
         ids = _indexed_candidates(model, field_name, needles, skip)
         if ids is not None:
             return manager.filter(pk__in=ids)
-    rows = manager.filter(_mentions_condition(patterns, field_name, has_workspace))
+    rows = manager.filter(_mentions_condition(contexts, field_name, has_workspace))
     return rows if skip is None else rows.exclude(**{field_name: skip})
 
 
@@ -156,20 +156,19 @@ def mentions_scrub_many(contexts, entry) -> dict[int, int]:
     model = entry.model
     has_workspace = any(f.name == "workspace" for f in model._meta.concrete_fields)
     changed = {ctx.user.pk: 0 for ctx in contexts}
-    patterns = [(ctx, ctx.email_pattern, ctx.name_pattern) for ctx in contexts]
     rewritten: list = []
     skips = dict(entry.mentions_index_skips)
     for field_name in entry.mentions:
         indexed = field_name in entry.mentions_indexed
-        rows = _candidates(model, field_name, patterns, has_workspace, indexed, skips.get(field_name))
+        rows = _candidates(model, field_name, contexts, has_workspace, indexed, skips.get(field_name))
         columns = ("pk", field_name, "workspace_id") if has_workspace else ("pk", field_name)
         batch = []
         for obj in rows.only(*columns).iterator(chunk_size=BATCH):
             original = text = getattr(obj, field_name)
-            for ctx, email_pattern, name_pattern in patterns:
-                new = scrub(text, email_pattern, ctx.pseudonym)
-                if name_pattern is not None and (not has_workspace or obj.workspace_id in ctx.workspace_ids):
-                    new = scrub(new, name_pattern, ctx.pseudonym)
+            for ctx in contexts:
+                new = scrub(text, ctx.email_pattern, ctx.pseudonym) if ctx.mentions_email else text
+                if ctx.mentions_name and (not has_workspace or obj.workspace_id in ctx.workspace_ids):
+                    new = scrub(new, ctx.name_pattern, ctx.pseudonym)
                 if new != text:
                     changed[ctx.user.pk] += 1
                     text = new

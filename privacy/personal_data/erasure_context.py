@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from privacy.personal_data.pseudonyms import mention_pattern
+from privacy.personal_data.pseudonyms import mention_needles, mention_pattern
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,24 @@ class ErasureContext:
     def all_names(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(n for n in (self.name, *self.names) if n))
 
-    # Compiled once per person: a batch asks them for every field of every registered model,
-    # and hundreds of people's patterns overflow the ``re`` module's cache.
+    @cached_property
+    def mentions_email(self) -> bool:
+        """Whether ``email_pattern`` looks for anything (known without compiling it)."""
+        return bool(mention_needles(self.all_emails))
+
+    @cached_property
+    def mentions_name(self) -> bool:
+        """Whether ``name_pattern`` looks for anything (known without compiling it)."""
+        return bool(mention_needles(self.all_names))
+
+    @property
+    def mentions_anything(self) -> bool:
+        return self.mentions_email or self.mentions_name
+
+    # Compiled once per person, and only for a text that may mention them: a batch asks for
+    # them in every field of every registered model, hundreds of people's patterns overflow the
+    # ``re`` module's cache, and compiling every person's (6,266 patterns, 0.45 s) was 3% of a
+    # retention sweep at 100,000 tickets in which no text mentioned any of them.
     @cached_property
     def email_pattern(self) -> re.Pattern | None:
         return mention_pattern(self.all_emails)

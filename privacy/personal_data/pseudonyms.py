@@ -140,12 +140,17 @@ def mask_email(email: str) -> str:
 # Mentions ----------------------------------------------------------------------------------------------
 
 
+def mention_needles(needles) -> list[str]:
+    """The needles a mention pattern looks for, longest first: none shorter than three
+    characters."""
+    cleaned = {n.strip() for n in needles if n and len(n.strip()) >= MIN_NAME_LENGTH}
+    return sorted(cleaned, key=len, reverse=True)
+
+
 def mention_pattern(needles) -> re.Pattern | None:
     """One case-insensitive pattern matching any needle as a whole word (so "Al" never turns
     "Also" into a pseudonym). Needles shorter than three characters are skipped."""
-    cleaned = sorted(
-        {n.strip() for n in needles if n and len(n.strip()) >= MIN_NAME_LENGTH}, key=len, reverse=True
-    )
+    cleaned = mention_needles(needles)
     if not cleaned:
         return None
     alternatives = "|".join(re.escape(n) for n in cleaned)

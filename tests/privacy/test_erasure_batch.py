@@ -15,7 +15,7 @@ from privacy.account.erasure import _contexts, erase_accounts_data
 from privacy.audit.log import audit_record
 from privacy.audit.models import AuditEvent
 from privacy.personal_data import registry
-from privacy.personal_data.pseudonyms import pseudonym_for
+from privacy.personal_data.pseudonyms import mention_pattern, pseudonym_for
 from tests.factories import MembershipFactory, MessageFactory, TicketFactory, UserFactory
 from tests.privacy.retention_support import attach, requester_in
 from tickets.anonymize import REDACTED_MESSAGE
@@ -129,6 +129,37 @@ def test_the_narrowed_scrub_still_finds_a_mention_among_common_names(workspace, 
         assert message.body == before
     subject = registry.entry_for(Ticket)
     assert "subject" in subject.mentions_indexed
+
+
+def test_no_pattern_is_compiled_for_a_batch_that_no_text_mentions(workspace, queue, monkeypatch):
+    """A sweep erases thousands of people, most mentioned nowhere: when no row may mention any
+    of a batch, none of their patterns is compiled; when one does, it is still scrubbed."""
+    from privacy.personal_data import erasure_context
+
+    compiled = []
+
+    def counting(needles):
+        compiled.append(tuple(needles))
+        return mention_pattern(needles)
+
+    monkeypatch.setattr(erasure_context, "mention_pattern", counting)
+    agent = UserFactory(display_name="Agent Smith", email="agent@example.test")
+    unnamed = [
+        _mentioned(workspace, queue, agent, f"Nobody Here{n}", f"nobody{n}@example.test")[0] for n in range(5)
+    ]
+    contexts = _contexts(unnamed)
+    assert all(ctx.mentions_email and ctx.mentions_name for ctx in contexts)
+    assert mentions_scrub_many(contexts, registry.entry_for(Message)) == {user.pk: 0 for user in unnamed}
+    assert compiled == []
+
+    named, ticket = _mentioned(workspace, queue, agent, "Quentin Marlowe", "quentin@example.test")
+    message = MessageFactory(ticket=ticket, author=agent, body="Ask Quentin Marlowe (quentin@example.test).")
+    contexts = _contexts([named, *unnamed])
+    changed = mentions_scrub_many(contexts, registry.entry_for(Message))
+    assert changed[named.pk] == 1 and all(changed[user.pk] == 0 for user in unnamed)
+    message.refresh_from_db()
+    assert message.body == f"Ask {contexts[0].pseudonym} ({contexts[0].pseudonym})."
+    assert ("Quentin Marlowe",) in compiled
 
 
 def test_indexed_candidates_are_a_superset_of_what_the_scrub_changes(workspace, queue):
