@@ -202,7 +202,11 @@ def count_of(membership, filters: TicketFilters, choices=None) -> int:
         # Everything the search's statements are built from but its words (compiled_queries).
         shape = ("saved search count", *member_shape(membership, choices), astuple(replace(filters, q="")))
         messages = searchable_messages(membership)
-        hits = search.search(tickets, messages, query, staff=membership.is_staff, shape=shape)
+        # Counted no further than the subjects' cap when they fill it: the count stops there.
+        best_first = search.SEARCH_CAP >= list_views.COUNT_CAP
+        hits = search.search(
+            tickets, messages, query, staff=membership.is_staff, shape=shape, best_first=best_first
+        )
         return min(hits.count, list_views.COUNT_CAP)
     return tickets.order_by().values("id")[: list_views.COUNT_CAP].count()
 

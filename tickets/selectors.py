@@ -559,10 +559,16 @@ def ticket_list_page(
         # Built once per shape: with every statement compiled once, building it was a tenth of
         # a search's time.
         tickets = compiled_queries.queryset_of(shape, lambda: _page_base(membership, filters, choices))
+        best_first = filters.sort in ("", RELEVANCE)
         hits = search.search(
-            tickets, searchable_messages(membership), query, staff=membership.is_staff, shape=shape
+            tickets,
+            searchable_messages(membership),
+            query,
+            staff=membership.is_staff,
+            shape=shape,
+            best_first=best_first,
         )
-        if filters.sort in ("", RELEVANCE):
+        if best_first:
             return _relevance_page(membership, tickets, hits, after, before, page_size, choices, shape)
     else:
         hits = None

@@ -112,6 +112,45 @@ def test_a_very_common_word_is_capped_and_says_so(workspace, queue, requester, a
     assert "At least 3 tickets match" in response.content.decode()
 
 
+def _searched_messages(queries) -> bool:
+    """Whether any statement looked for the words in message text through its search index."""
+    return any(
+        "tickets_message_fts" in sql or ("to_tsvector" in sql and '"tickets_message"' in sql)
+        for sql in (query["sql"] for query in queries)
+    )
+
+
+def test_when_the_subjects_fill_the_cap_the_messages_are_not_searched(
+    workspace, queue, requester, agent, agent_client, monkeypatch
+):
+    # Best match first, every subject match ranks above every message match: with the subjects
+    # at the cap, no message match could be on the page, so the messages are not searched; each
+    # row still shows its excerpt, found among its own messages.
+    monkeypatch.setattr(search_module, "SEARCH_CAP", 3)
+    subjects = [new_ticket(requester, queue, subject=f"Common word {n}") for n in range(5)]
+    for ticket in subjects:
+        reply(ticket, agent, body=f"The common answer for ticket {ticket.number}")
+    only_in_body = new_ticket(requester, queue, subject="Something else")
+    reply(only_in_body, agent, body="A common reply")
+    with CaptureQueriesContext(connection) as captured:
+        response = agent_client.get(url(workspace), {"q": "common"})
+    shown = numbers(response)
+    # Which three is the index's choice (README: a known limit); they come newest first.
+    assert len(shown) == 3 and set(shown) <= {t.number for t in subjects}
+    assert shown == sorted(shown, reverse=True)
+    html = response.content.decode()
+    assert "At least 3 tickets match" in html
+    for number in shown:
+        assert f"The <mark>common</mark> answer for ticket {number}" in html
+    assert not _searched_messages(captured.captured_queries)
+
+    # Sorted otherwise, every collected match may be on the page: the messages are searched.
+    with CaptureQueriesContext(connection) as captured:
+        response = agent_client.get(url(workspace), {"q": "common", "sort": "updated"})
+    assert _searched_messages(captured.captured_queries)
+    assert response.status_code == 200
+
+
 def test_a_large_count_is_written_with_the_reader_s_thousands_separator(
     workspace, queue, requester, agent, agent_client, monkeypatch
 ):
