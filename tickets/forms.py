@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.fixed_choices import FixedChoices
+from helpdesk.form_rendering import KeptSelect
 from helpdesk.text import strip_bidi
 from tickets.attachments import AttachmentsField
 from tickets.models import MESSAGE_BODY_MAX_LENGTH, TAG_NAME_MAX_LENGTH, MessageKind, Priority, Status
@@ -118,20 +119,24 @@ class TicketFilterForm(forms.Form):
     """The filters of the ticket list (GET). Unknown values are errors shown above the list."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=SEARCH_MAX_LENGTH)
-    status = forms.ChoiceField(label=_("Status"), required=False)
-    queue = KnownQueueField((), label=_("Queue"), required=False)
-    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False, widget=KeptSelect)
+    queue = KnownQueueField((), label=_("Queue"), required=False, widget=KeptSelect)
+    assignee = forms.ChoiceField(label=_("Assignee"), required=False, widget=KeptSelect)
     priority = forms.ChoiceField(
         label=_("Priority"),
         required=False,
+        widget=KeptSelect,
         choices=FixedChoices([("", _("Any priority")), *Priority.choices]),
     )
     # Staff only: one tag by name (tickets/tags.py); static/js/tags.js suggests the workspace's tags.
     tag = forms.CharField(label=_("Tag"), required=False, max_length=TAG_NAME_MAX_LENGTH)
-    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=FixedChoices(SORT_LABELS.items()))
+    sort = forms.ChoiceField(
+        label=_("Sort by"), required=False, choices=FixedChoices(SORT_LABELS.items()), widget=KeptSelect
+    )
     dir = forms.ChoiceField(
         label=_("Order"),
         required=False,
+        widget=KeptSelect,
         choices=FixedChoices([("desc", _("Descending")), ("asc", _("Ascending"))]),
     )
 
@@ -144,7 +149,11 @@ class TicketFilterForm(forms.Form):
             choices = choices or list_choices(membership)
             statuses += list(Status.choices)
             self.fields["queue"] = KnownQueueField(
-                choices.queues, label=_("Queue"), required=False, empty_label=_("All my queues")
+                choices.queues,
+                label=_("Queue"),
+                required=False,
+                empty_label=_("All my queues"),
+                widget=KeptSelect,
             )
             people = [(str(user.pk), strip_bidi(str(user))) for user in choices.staff]
             self.fields["assignee"].choices = FixedChoices(

@@ -3,9 +3,12 @@
 import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates
+from django.utils import translation
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy
 
-from helpdesk.form_rendering import FastWidgetsRenderer
+from helpdesk.fixed_choices import FixedChoices
+from helpdesk.form_rendering import FastWidgetsRenderer, KeptSelect
 from workspaces.models import User
 
 CHOICES = [("", "—"), ("a", "A & <b>"), ("b", 'Quote "b"'), (3, "Three")]
@@ -107,3 +110,77 @@ def test_the_plain_widgets_use_no_template(monkeypatch):
         "date",
     ):
         assert str(form[name])
+
+
+# KeptSelect: a select of fixed choices rendered once per everything it is made of ----------------
+
+
+class Filters(forms.Form):
+    status = forms.ChoiceField(
+        choices=FixedChoices([("", gettext_lazy("Any status")), ("open", "Open & <new>")]),
+        required=False,
+        widget=KeptSelect,
+    )
+
+
+def _plain_select_html(form_data, *, choices=None, auto_id="id_%s"):
+    class Plain(forms.Form):
+        status = forms.ChoiceField(
+            choices=choices or Filters.base_fields["status"].choices, required=False, widget=forms.Select
+        )
+
+    return str(Plain(form_data, auto_id=auto_id)["status"])
+
+
+@pytest.fixture
+def counted_renders(monkeypatch):
+    from helpdesk import form_rendering
+
+    monkeypatch.setattr(form_rendering, "_kept_selects", {})
+    calls = []
+    real = forms.Select.render
+
+    def counting(self, *args, **kwargs):
+        if isinstance(self, KeptSelect):
+            calls.append(args[0])
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(forms.Select, "render", counting)
+    return calls
+
+
+def test_a_kept_select_is_rendered_once_and_then_shown_as_it_was(counted_renders):
+    first = str(Filters({"status": "open"})["status"])
+    again = str(Filters({"status": "open"})["status"])
+    assert first == again == _plain_select_html({"status": "open"})
+    assert 'value="open" selected' in first
+    assert len(counted_renders) == 1
+    assert isinstance(Filters({"status": "open"})["status"].as_widget(), SafeString)
+
+
+def test_a_kept_select_follows_its_value_choices_language_and_id(counted_renders):
+    assert 'value="open" selected' in str(Filters({"status": "open"})["status"])
+    assert str(Filters({"status": ""})["status"]) == _plain_select_html({"status": ""})
+    assert 'value="open" selected' not in str(Filters({"status": ""})["status"])
+    assert str(Filters({"status": "open"}, auto_id="f_%s")["status"]) == _plain_select_html(
+        {"status": "open"}, auto_id="f_%s"
+    )
+    assert 'id="f_status"' in str(Filters({"status": "open"}, auto_id="f_%s")["status"])
+    with translation.override("de"):
+        german = str(Filters(None)["status"])
+    assert "Jeder Status" in german
+    assert "Any status" in str(Filters(None)["status"])
+    other = Filters({"status": "pending"})
+    other.fields["status"].choices = FixedChoices([("", "Any"), ("pending", "Pending")])
+    html = str(other["status"])
+    assert 'value="pending" selected' in html and "Open &amp;" not in html
+    # No status and an empty one are the same select; each other one was rendered once.
+    assert len(counted_renders) == 5
+
+
+def test_a_select_of_other_choices_is_not_kept(counted_renders):
+    class Listed(forms.Form):
+        status = forms.ChoiceField(choices=[("a", "A"), ("b", "B")], widget=KeptSelect)
+
+    assert str(Listed({"status": "a"})["status"]) == str(Listed({"status": "a"})["status"])
+    assert len(counted_renders) == 2

@@ -153,6 +153,24 @@ def test_the_filters_offer_their_choices_in_each_reader_s_language_with_the_agen
     assert ("", "N’importe qui") in options(french, "assignee")
 
 
+def test_the_filter_boxes_show_what_each_view_asked_for_one_after_another(workspace, queue, admin, login):
+    """The filters' selects are kept once rendered (helpdesk.form_rendering.KeptSelect): the next
+    view, asked for other values, still shows its own."""
+    client = login(admin)
+
+    def selected(params, name):
+        html = client.get(url(workspace), params).content.decode()
+        select = re.search(rf'<select name="{name}".*?</select>', html, re.S).group(0)
+        return re.findall(r'<option value="([^"]*)" selected>', select)
+
+    assert selected({"status": "pending"}, "status") == ["pending"]
+    assert selected({"status": "closed"}, "status") == ["closed"]
+    assert selected({"status": "pending", "priority": "urgent"}, "priority") == ["urgent"]
+    assert selected({"status": "pending"}, "priority") == [""]
+    assert selected({"queue": queue.pk}, "queue") == [str(queue.pk)]
+    assert selected({}, "queue") == [""]
+
+
 def test_requesters_see_my_tickets_with_simple_filters(workspace, queue, requester, agent, login):
     own = new_ticket(requester, queue, subject="Mine")
     other = new_ticket(make_member(workspace, Role.REQUESTER), queue, subject="Someone else's")
