@@ -334,11 +334,15 @@ class TicketPropertiesForm(forms.Form):
     (hidden), so the service applies only what they changed and refuses a change made against
     a value someone else has changed since (issue 17)."""
 
-    status = forms.ChoiceField(label=_("Status"), choices=FixedChoices(Status.choices))
-    priority = forms.ChoiceField(label=_("Priority"), choices=FixedChoices(Priority.choices))
-    queue = KnownQueueField((), label=_("Queue"), empty_label=None)
+    # Kept once rendered (KeptSelect): the same few selects, with the ticket's values, on every
+    # view of every ticket.
+    status = forms.ChoiceField(label=_("Status"), choices=FixedChoices(Status.choices), widget=KeptSelect)
+    priority = forms.ChoiceField(
+        label=_("Priority"), choices=FixedChoices(Priority.choices), widget=KeptSelect
+    )
+    queue = KnownQueueField((), label=_("Queue"), empty_label=None, widget=KeptSelect)
     assignee = PersonChoiceField(
-        label=_("Assignee"), queryset=None, required=False, empty_label=_(_("Unassigned"))
+        label=_("Assignee"), queryset=None, required=False, empty_label=_(_("Unassigned")), widget=KeptSelect
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
     seen_status = forms.CharField(widget=forms.HiddenInput, required=False)

@@ -103,6 +103,30 @@ def test_the_ticket_page_shows_header_conversation_and_live_hooks(workspace, tic
     assert "Internal note" in html and "Check the fuse" in html
 
 
+def test_each_ticket_page_shows_its_own_values_in_the_property_boxes(
+    workspace, queue, agent, requester, login
+):
+    """The property selects are kept once rendered (helpdesk.form_rendering.KeptSelect): one
+    ticket's page after another still shows each ticket's own status, priority and assignee."""
+    first = new_ticket(requester, queue, subject="First", priority="high")
+    second = new_ticket(requester, queue, subject="Second", priority="low")
+    Ticket.objects.filter(pk=second.pk).update(status=Status.PENDING, assignee=agent.user)
+    client = login(agent)
+
+    def selected(ticket, name):
+        html = client.get(url(workspace, "", ticket.number)).content.decode()
+        select = re.search(rf'<select name="{name}".*?</select>', html, re.S).group(0)
+        return re.findall(r'<option value="([^"]*)" selected>', select)
+
+    for _ in range(2):
+        assert selected(first, "priority") == ["high"]
+        assert selected(second, "priority") == ["low"]
+        assert selected(first, "status") == [first.status]
+        assert selected(second, "status") == ["pending"]
+        assert selected(first, "assignee") == [""]
+        assert selected(second, "assignee") == [str(agent.user.pk)]
+
+
 def test_staff_opening_a_ticket_is_audited_once_per_hour(workspace, ticket, agent, requester, login):
     client = login(agent)
     client.get(url(workspace, "", ticket.number))
