@@ -741,9 +741,11 @@ def searchable_messages(membership: Membership):
     is their visibility (visible_messages would join the visible tickets a second time, the
     costliest part of a search); requesters go through visible_messages, which drops notes.
     """
-    if membership.is_staff:
-        return Message.objects.filter(workspace_id=membership.workspace_id)
     shape = ("searchable_messages", *member_shape(membership))
+    if membership.is_staff:
+        return compiled_queries.queryset_of(
+            shape, lambda: Message.objects.filter(workspace_id=membership.workspace_id)
+        )
     return compiled_queries.queryset_of(shape, lambda: visible_messages(membership))
 
 

@@ -309,3 +309,15 @@ def test_a_rare_word_is_looked_up_in_the_full_text_indexes_for_that_search_only(
     # ...in that search's transaction only: the pooled connection serves the next request as usual.
     assert _setting("enable_seqscan") == "on"
     assert _setting("enable_indexscan") == "on"
+
+
+def test_hits_are_ordered_number_then_subjects_then_messages_each_best_then_newest_first():
+    """``_best_first`` (no database): the searched number's ticket first; every subject match
+    above every message match; unranked parts (PostgreSQL) newest first; ranked ones (SQLite's
+    bm25) by rank, then newest; each ticket once, where it ranks best."""
+    subjects = [(3, 0.0), (9, 0.0), (7, 0.0)]
+    messages = [(3, 0.0), (1, 0.0), (12, 0.0), (1, 0.0)]
+    assert search_module._best_first([7], [subjects, messages]) == [7, 9, 3, 12, 1]
+    ranked = [(1, 2.5), (12, 0.5), (1, 0.1), (9, 9.0), (4, 0.5), (5, None)]
+    assert search_module._best_first([], [[(3, 0.0), (9, 0.0)], ranked]) == [9, 3, 1, 12, 4, 5]
+    assert search_module._best_first([], [[], []]) == []
