@@ -35,6 +35,7 @@ from bench.seed import parse_size, size_label
 from bench.server import DEFAULT_LAYOUT, Server, parse_layout
 
 PARTS = ("http", "load", "ws", "jobs", "markdown", "mail")
+POSTGRESQL_SETTINGS = ("shared_buffers", "max_wal_size", "work_mem")
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"
 
 
@@ -98,6 +99,12 @@ def machine_info(database_url: str | None) -> dict:
 
             with psycopg.connect(Target(database_url, "x").url.rsplit("/", 1)[0] + "/postgres") as conn:
                 info["postgresql"] = conn.execute("SHOW server_version").fetchone()[0]
+                # The server's own sizing: the retention sweep's speed at 1M tickets depends on
+                # max_wal_size (README "PostgreSQL settings"), so a figure says what it ran on.
+                info["postgresql_settings"] = {
+                    name: conn.execute(f"SHOW {name}").fetchone()[0]  # names from POSTGRESQL_SETTINGS only
+                    for name in POSTGRESQL_SETTINGS
+                }
         except Exception as error:  # noqa: BLE001 - informative only
             info["postgresql"] = f"unknown ({type(error).__name__})"
     return info

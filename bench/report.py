@@ -254,6 +254,11 @@ def render_markdown(results: dict, *, source: str = "bench/results.json") -> str
         f" {machine.get('memory_gb', '?')} GB; {_cell(machine.get('platform', '?'))} |",
         f"| software | Python {machine.get('python', '?')}"
         + (f", PostgreSQL {machine['postgresql']}" if machine.get("postgresql") else "")
+        + (
+            " (" + ", ".join(f"{k} {v}" for k, v in machine["postgresql_settings"].items()) + ")"
+            if machine.get("postgresql_settings")
+            else ""
+        )
         + " |",
         f"| database, channel layer | {results.get('database', '?')}, {results.get('channel_layer', '?')} |",
     ]
