@@ -233,3 +233,31 @@ def test_a_whole_word_in_many_messages_is_matched_before_the_words_it_starts(
     hits, found = _found_by(agent, "printer")
     assert hits.capped and len(found) == 3
     assert found <= {t.pk for t in whole} and not found & {t.pk for t in starts}
+
+
+def test_a_count_from_a_sampled_index_is_shown_as_a_lower_bound(
+    workspace, queue, requester, agent, login, monkeypatch
+):
+    """Past GIN_SAMPLE entries the full-text index hands over a sample, so an agent may collect
+    fewer matches than they may see without reaching the cap: the page then says "at least"."""
+    tickets = [
+        new_ticket(requester, queue, subject=f"Refund {n}", description="the refund") for n in range(3)
+    ]
+    client = login(agent)
+
+    def summary():
+        html = client.get(url(workspace), {"q": "refund"}).content.decode()
+        return html.split('class="search-summary" role="status">', 1)[1].split("</p>", 1)[0]
+
+    assert summary().startswith("3 tickets match")
+    monkeypatch.setattr(search, "_subjects_holding", lambda words: search.GIN_SAMPLE + 1)
+    assert summary().startswith("At least 3 tickets match")
+    monkeypatch.setattr(search, "_subjects_holding", lambda words: 0.0)
+    monkeypatch.setattr(search, "_messages_holding", lambda words: search.GIN_SAMPLE + 1)
+    assert summary().startswith("At least 3 tickets match")
+    # Each row still shows its excerpt, looked for in the page's own tickets' messages.
+    page = client.get(url(workspace), {"q": "refund"})
+    assert {t.pk for t in page.context["tickets"]} == {t.pk for t in tickets}
+    assert all(
+        t.search_snippet and "<mark>refund</mark>" in t.search_snippet for t in page.context["tickets"]
+    )
