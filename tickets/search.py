@@ -47,9 +47,6 @@ SNIPPET_BEFORE = 60
 SNIPPET_AFTER = 120
 _WORD = re.compile(r"\w+")
 _NUMBER = re.compile(r"^#?(\d{1,9})$")
-# A match in the subject ranks above any match in the messages (``_best_first``). Within the
-# subjects the newest ticket comes first; within the messages too, except on SQLite, where bm25
-# ranks them.
 # Words this short match far too much as prefixes, and have no useful close spellings.
 MIN_FUZZY_LENGTH = 4
 # PostgreSQL's trigram word similarity a close spelling needs.
@@ -148,7 +145,9 @@ def search(tickets, messages, query: str, *, staff: bool, shape=None, best_first
 def _best_first(numbered: list[int], parts) -> list[int]:
     """The ids of the tickets found, best first: the ticket whose number was searched, then
     each part's tickets in turn (every subject match above every message match), within a part
-    by rank and then newest (highest id) first. A ticket is listed once, where it ranks best.
+    by rank and then newest (highest id) first; on PostgreSQL neither part is ranked, so each is
+    newest first, and on SQLite bm25 ranks the messages. A ticket is listed once, where it ranks
+    best.
 
     A part with no ranks (PostgreSQL's, both parts) is put in order by sorting its ids alone:
     ranking a thousand subject matches pair by pair was 0.6 ms of a search."""
@@ -580,8 +579,8 @@ def _messages_holding(words: list[str]) -> float:
 
 
 def _matching(rows, column):
-    """``rows()`` matching the words' ``text`` in ``column``'s text vector. ``rows`` and
-    ``column`` are made when a statement is first compiled, not on every search (below)."""
+    """The rows of ``rows()`` whose text vector (``column()``) matches the words' ``text``.
+    Both are functions, called when a statement is first compiled, not on every search."""
 
     def matches(text):
         return _unranked(rows().filter(_PgMatches(column(), _PgQuery(Value(text)))))
