@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import OperationalError, connection, connections
 
 from privacy.audit.models import AuditEvent
 from privacy.retention.models import RetentionRun, RetentionRunWorkspace, RunState
@@ -216,3 +216,50 @@ def test_two_concurrent_runs_give_what_one_gives():
     assert run_counts(run) == expected
     assert AuditEvent.objects.filter(action="retention.run").count() == 2  # one per workspace
     assert Ticket.objects.filter(anonymized_at__isnull=False).count() == 2 * TICKETS + 2
+
+
+class _DeadlockDetected(Exception):
+    sqlstate = "40P01"  # what psycopg's DeadlockDetected carries
+
+
+def _failing_once(monkeypatch, *, sqlstate: str):
+    """``_act`` does its batch's work, then fails as PostgreSQL fails a deadlock's victim (once)."""
+    from privacy.retention import sweep
+
+    real, failed = sweep._act, []
+
+    def act(*args, **kwargs):
+        done = real(*args, **kwargs)
+        if not failed:
+            failed.append(args[0].name)
+            cause = _DeadlockDetected("deadlock detected")
+            cause.sqlstate = sqlstate
+            raise OperationalError("deadlock detected") from cause
+        return done
+
+    monkeypatch.setattr(sweep, "_act", act)
+    return failed
+
+
+def test_a_batch_rolled_back_by_a_deadlock_is_taken_again_and_the_run_ends_as_a_clean_one(
+    monkeypatch, caplog
+):
+    build()
+    retention_sweep(now=NOW, batch_size=2)
+    clean = state()
+    call_command("flush", interactive=False, verbosity=0)
+    build()
+    failed = _failing_once(monkeypatch, sqlstate="40P01")
+    run = retention_sweep(now=NOW, batch_size=2)
+    assert failed  # a batch was rolled back
+    assert run.state == RunState.DONE
+    assert state() == clean  # its work was not counted or kept twice, nor lost
+    assert "rolled back by a deadlock" in caplog.text
+
+
+def test_any_other_database_error_still_ends_the_run(monkeypatch):
+    build()
+    _failing_once(monkeypatch, sqlstate="53100")  # disk full
+    with pytest.raises(OperationalError):
+        retention_sweep(now=NOW, batch_size=2)
+    assert RetentionRun.objects.get().state == RunState.RUNNING  # the next run continues it
