@@ -91,7 +91,12 @@ def count_label(count: int) -> str:
     return f"{COUNT_CAP - 1}+" if count >= COUNT_CAP else str(count)
 
 
-def views_with_counts(membership, counted: dict[str, int] | None = None) -> list[tuple[ListView, str]]:
-    """The member's views, each with its count as shown ("999+" past the cap)."""
+def views_with_counts(
+    membership, counted: dict[str, int] | None = None, *, later: bool = False
+) -> list[tuple[ListView, str]]:
+    """The member's views, each with its count as shown ("999+" past the cap); with ``later``,
+    "" for every view: the page fetches the counts once loaded (static/js/view_counts.js)."""
+    if later:
+        return [(view, "") for view in views_for(membership)]
     counted = counts(membership) if counted is None else counted
     return [(view, count_label(counted[view.key])) for view in views_for(membership)]

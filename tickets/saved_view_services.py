@@ -255,17 +255,21 @@ def list_counts(membership, views: list[SavedView], choices=None, *, searches: b
 
 
 def views_with_counts(
-    membership, views: list[SavedView], counted: dict[str, int] | None = None
+    membership, views: list[SavedView], counted: dict[str, int] | None = None, *, later: bool = False
 ) -> list[tuple[SavedView, str | None]]:
     """The views, each with its count as shown ("999+" past the cap; None past COUNTED_VIEWS;
-    "" for a saved search not counted yet: the page fetches it once loaded)."""
-    counted = counts(membership, views) if counted is None else counted
-    later = searched_views(views)
+    "" for a saved search not counted yet, or with ``later`` for every counted view: the page
+    fetches those once loaded)."""
+    if later:
+        counted, later_keys = {}, {view.key for view in views[:COUNTED_VIEWS]}
+    else:
+        counted = counts(membership, views) if counted is None else counted
+        later_keys = searched_views(views)
 
     def shown(view):
         if view.key in counted:
             return list_views.count_label(counted[view.key])
-        return "" if view.key in later else None
+        return "" if view.key in later_keys else None
 
     return [(view, shown(view)) for view in views]
 

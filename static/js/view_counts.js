@@ -1,7 +1,7 @@
 /* The list views' counts stay current: when the live list changes (static/js/live.js adds,
  * updates or removes rows), the counts are fetched again, at most once a second. Saved searches
- * come without a count (data-later: a search is not run while the page is built) and are
- * fetched once the page has loaded. */
+ * come without a count (data-later: a search is not run while the page is built), and so does
+ * every view on a search's own page; they are fetched once the page has loaded. */
 (function () {
   "use strict";
   var nav = document.querySelector("nav.list-views[data-counts-url]");

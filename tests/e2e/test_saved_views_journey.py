@@ -96,6 +96,11 @@ def test_a_saved_search_shows_its_count_once_the_page_has_loaded(
     sign_in(page, live_asgi, agent.user.email, PASSWORD)
     page.goto(f"{list_url}?q=printer")
     expect(page.locator("tr.ticket-row")).to_have_count(2)
+    # A search's page is built without any view's count; they arrive once it has loaded.
+    search_views = page.get_by_role("navigation", name="Views")
+    expect(search_views.get_by_role("link", name="All tickets 3")).to_be_visible()
+    expect(search_views.get_by_role("link", name="Unassigned 3")).to_be_visible()
+    screenshot(page, "search-view-counts-after-load")
     page.get_by_text("Save this view").click()
     page.get_by_label("View name").fill("Printers")
     page.get_by_role("button", name="Save view").click()

@@ -128,6 +128,30 @@ def test_a_search_from_the_box_looks_beyond_the_view(workspace, agent, login, de
     assert numbers(client.get(url(workspace), {"view": "mine", "q": "Long done"})) == []
 
 
+def test_a_search_page_leaves_every_count_to_be_fetched_once_loaded(workspace, agent, login, desk):
+    # The counts are not about the search: the page is built without their query, each badge
+    # comes empty and hidden, and static/js/view_counts.js fills them from the counts endpoint.
+    client = login(agent)
+    client.get(url(workspace), {"q": "Long done", "status": ""})
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url(workspace), {"q": "Long done", "status": ""})
+    assert numbers(response) == [desk["closed"].number]
+    assert not [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+    html = response.content.decode()
+    for view in list_views.STAFF_VIEWS:
+        assert f'<span class="view-count" data-view="{view.key}" data-later hidden></span>' in html
+    assert client.get(url(workspace) + "counts/").json() == {
+        "mine": "2",
+        "unassigned": "1",
+        "unsolved": "3",
+        "pending": "1",
+        "solved": "1",
+        "all": "5",
+    }
+    # Without a search the counts are on the page itself, as before.
+    assert '<span class="view-count" data-view="all">5</span>' in client.get(url(workspace)).content.decode()
+
+
 def test_requesters_keep_their_own_list_by_default(workspace, requester, login, desk):
     landing = login(requester).get(url(workspace))
     assert landing.context["view"] is None

@@ -298,6 +298,17 @@ def test_the_list_with_twelve_saved_views_counts_ten_at_a_bounded_cost(workspace
     )
     assert client.get(url(workspace) + "counts/").json()[searched.key] == "2"
 
+    # On a search's page no view is counted while it is built: the ten counted views' badges
+    # all wait for the counts endpoint, the two past COUNTED_VIEWS still have none.
+    with CaptureQueriesContext(connection) as searching:
+        page = client.get(url(workspace), {"q": "server"})
+    assert not [q["sql"] for q in searching if "COUNT(" in q["sql"].upper()]
+    assert [count for _view, count in page.context["saved_views"]] == [""] * 10 + [None, None]
+    html = page.content.decode()
+    second = SavedView.objects.get(workspace=workspace, name="View 1")
+    assert f'<span class="view-count" data-view="{second.key}" data-later hidden></span>' in html
+    assert client.get(url(workspace) + "counts/").json()[second.key] == "2"
+
 
 def test_erasure_deletes_personal_views_and_keeps_shared_ones_without_owner(workspace, admin, login):
     leaving = make_member(workspace, Role.ADMIN)
