@@ -143,8 +143,8 @@ def ticket_list(request, membership):
     # Every view's count, saved views' too, in one query (tickets.list_views.counts). Saved
     # searches are counted once the page has loaded (the counts endpoint): a search over a
     # million tickets must not hold the list up. On a search's own page every count waits for
-    # the page to load: none is about the search, and their query cost a search at 1M tickets
-    # 2-3 ms of its 15.
+    # the page to load: none is about the search, and their query was 2-3 ms of a search's
+    # SQL at 1M tickets.
     counted = {} if searching else saved_view_services.list_counts(membership, saved, choices, searches=False)
     dated = not searching and (filters.sort or selectors.DEFAULT_SORT) in ("updated", "created")
     dated = dated and filters.descending
