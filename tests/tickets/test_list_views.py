@@ -33,6 +33,10 @@ def desk(workspace, queue, requester, agent):
     }
 
 
+# What each staff view counts of the desk above, for its agent.
+DESK_COUNTS = {"mine": "2", "unassigned": "1", "unsolved": "3", "pending": "1", "solved": "1", "all": "5"}
+
+
 def test_agents_land_on_my_open_and_each_view_shows_its_tickets(workspace, agent, login, desk):
     client = login(agent)
     landing = client.get(url(workspace))
@@ -52,14 +56,7 @@ def test_agents_land_on_my_open_and_each_view_shows_its_tickets(workspace, agent
 def test_each_view_shows_its_count(workspace, agent, login, desk):
     html = login(agent).get(url(workspace)).content.decode()
     counts = login(agent).get(url(workspace)).context["views"]
-    assert {v.key: c for v, c in counts} == {
-        "mine": "2",
-        "unassigned": "1",
-        "unsolved": "3",
-        "pending": "1",
-        "solved": "1",
-        "all": "5",
-    }
+    assert {v.key: c for v, c in counts} == DESK_COUNTS
     assert 'aria-current="page">My open <span class="view-count" data-view="mine">2</span>' in html
 
 
@@ -140,14 +137,7 @@ def test_a_search_page_leaves_every_count_to_be_fetched_once_loaded(workspace, a
     html = response.content.decode()
     for view in list_views.STAFF_VIEWS:
         assert f'<span class="view-count" data-view="{view.key}" data-later hidden></span>' in html
-    assert client.get(url(workspace) + "counts/").json() == {
-        "mine": "2",
-        "unassigned": "1",
-        "unsolved": "3",
-        "pending": "1",
-        "solved": "1",
-        "all": "5",
-    }
+    assert client.get(url(workspace) + "counts/").json() == DESK_COUNTS
     # Without a search the counts are on the page itself, as before.
     assert '<span class="view-count" data-view="all">5</span>' in client.get(url(workspace)).content.decode()
 
