@@ -15,6 +15,7 @@ import threading
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.conf import settings
 from django.core.management import call_command
@@ -218,12 +219,9 @@ def test_two_concurrent_runs_give_what_one_gives():
     assert Ticket.objects.filter(anonymized_at__isnull=False).count() == 2 * TICKETS + 2
 
 
-class _DeadlockDetected(Exception):
-    sqlstate = "40P01"  # what psycopg's DeadlockDetected carries
-
-
-def _failing_once(monkeypatch, *, sqlstate: str):
-    """``_act`` does its batch's work, then fails as PostgreSQL fails a deadlock's victim (once)."""
+def _failing_once(monkeypatch, *, cause: type[psycopg.Error]):
+    """``_act`` does its batch's work, then fails once with ``cause`` as Django raises a
+    PostgreSQL error (an ``OperationalError`` from psycopg's)."""
     from privacy.retention import sweep
 
     real, failed = sweep._act, []
@@ -232,9 +230,7 @@ def _failing_once(monkeypatch, *, sqlstate: str):
         done = real(*args, **kwargs)
         if not failed:
             failed.append(args[0].name)
-            cause = _DeadlockDetected("deadlock detected")
-            cause.sqlstate = sqlstate
-            raise OperationalError("deadlock detected") from cause
+            raise OperationalError("batch failed") from cause("batch failed")
         return done
 
     monkeypatch.setattr(sweep, "_act", act)
@@ -249,7 +245,7 @@ def test_a_batch_rolled_back_by_a_deadlock_is_taken_again_and_the_run_ends_as_a_
     clean = state()
     call_command("flush", interactive=False, verbosity=0)
     build()
-    failed = _failing_once(monkeypatch, sqlstate="40P01")
+    failed = _failing_once(monkeypatch, cause=psycopg.errors.DeadlockDetected)
     run = retention_sweep(now=NOW, batch_size=2)
     assert failed  # a batch was rolled back
     assert run.state == RunState.DONE
@@ -259,7 +255,7 @@ def test_a_batch_rolled_back_by_a_deadlock_is_taken_again_and_the_run_ends_as_a_
 
 def test_any_other_database_error_still_ends_the_run(monkeypatch):
     build()
-    _failing_once(monkeypatch, sqlstate="53100")  # disk full
+    _failing_once(monkeypatch, cause=psycopg.errors.DiskFull)
     with pytest.raises(OperationalError):
         retention_sweep(now=NOW, batch_size=2)
     assert RetentionRun.objects.get().state == RunState.RUNNING  # the next run continues it
