@@ -15,11 +15,13 @@ from privacy.personal_data.retention_kinds import (
     AttachmentBasis,
     Batch,
     HoldSet,
+    LeadIn,
     RetentionKind,
     TicketAction,
     cutoff,
     none_of,
     register_hold_lookups,
+    register_lead_in,
     register_requester_expiry,
     register_requesters_expiry,
     register_retention_kind,
@@ -35,6 +37,7 @@ from tickets.anonymize import (
 )
 from tickets.holds import LOOKUPS, attachment_held_q, held_tickets, message_held_q, ticket_held_q
 from tickets.models import Attachment, Message, MessageKind, Status, Ticket
+from workspaces.retention_kinds import REQUESTERS, due_requesters
 
 TICKETS, NOTES, ATTACHMENTS = "tickets", "notes", "attachments"
 
@@ -171,6 +174,25 @@ def requesters_expire(batch: Batch, user_ids) -> dict[str, int]:
     return counts
 
 
+def due_requesters_tickets(workspace_id: int, policy, holds: HoldSet, now):
+    """The tickets ``requesters_expire`` would anonymize for every requester now due in the
+    workspace (not those a legal hold keeps): the requesters kind's lead-in."""
+    people, _ = due_requesters(workspace_id, policy, holds, now)
+    tickets = Ticket.objects.filter(
+        workspace_id=workspace_id, anonymized_at__isnull=True, requester_id__in=people.values("user_id")
+    )
+    return tickets.exclude(ticket_held_q(holds)) if holds else tickets
+
+
+def requesters_tickets_act(batch: Batch) -> None:
+    tickets_anonymize(workspace_id=batch.workspace_id, ticket_ids=batch.ids, now=batch.now)
+
+
+REQUESTERS_TICKETS = LeadIn(
+    kind=REQUESTERS, due=due_requesters_tickets, act=requesters_tickets_act, file_names=ticket_file_names
+)
+
+
 def _tickets_action(policy) -> str:
     return "deleted" if policy.tickets_action == TicketAction.DELETE else "anonymized"
 
@@ -219,4 +241,5 @@ def register_retention() -> None:
         register_retention_kind(kind)
     register_requester_expiry(requester_expire)
     register_requesters_expiry(requesters_expire)
+    register_lead_in(REQUESTERS_TICKETS)
     register_hold_lookups(LOOKUPS)

@@ -26,16 +26,25 @@ from __future__ import annotations
 
 import logging
 import time
+from array import array
 from collections.abc import Callable
 
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from helpdesk.id_arrays import IdsIn
 from helpdesk.storage import delete_stored_file
 from privacy.account.erasure import erase_account_data, erase_accounts_data
 from privacy.audit import events
-from privacy.personal_data.retention_kinds import Batch, HoldSet, RetentionKind, retention_kinds
+from privacy.personal_data.retention_kinds import (
+    Batch,
+    HoldSet,
+    LeadIn,
+    RetentionKind,
+    lead_ins,
+    retention_kinds,
+)
 from privacy.retention.account_kinds import account_days, account_kinds
 from privacy.retention.holds import holds_in
 from privacy.retention.models import (
@@ -196,8 +205,8 @@ def _erase_accounts(users) -> None:
 # Acting on one batch ------------------------------------------------------------------------------------
 
 
-def _act(kind: RetentionKind, workspace, policy: RetentionPolicy, holds: HoldSet, ids, run) -> int:
-    batch = Batch(
+def _batch_of(workspace, policy: RetentionPolicy, holds: HoldSet, ids, run) -> Batch:
+    return Batch(
         workspace_id=workspace.pk,
         ids=ids,
         policy=policy,
@@ -207,7 +216,10 @@ def _act(kind: RetentionKind, workspace, policy: RetentionPolicy, holds: HoldSet
         erase_account=_erase_account,
         erase_accounts=_erase_accounts,
     )
-    return kind.act(batch)
+
+
+def _act(kind: RetentionKind, workspace, policy: RetentionPolicy, holds: HoldSet, ids, run) -> int:
+    return kind.act(_batch_of(workspace, policy, holds, ids, run))
 
 
 def _take_batch(kind: RetentionKind, workspace, policy, holds: HoldSet, run, size: int) -> list[int]:
@@ -237,7 +249,65 @@ def _batch(kind: RetentionKind, workspace, policy, holds, progress_id, run, *, b
     return ids, outbox
 
 
+# Rows of a lead-in's list converted at a time; the list is kept as 8-byte integers, not Python
+# ints (a quarter of a million ids at 1M tickets: 2 MB rather than 9).
+LEAD_IN_READ = 10_000
+
+
+def _listed_ids(rows) -> array:
+    """The primary keys of ``rows`` in order, in one statement. Not ``QuerySet.iterator()``: on
+    PostgreSQL that is a server-side cursor, planned for its first rows (a probe per ticket,
+    4.2 s at 1M tickets, against 0.27 s for a hash join and a sort)."""
+    sql, params = rows.order_by("pk").values_list("pk").query.sql_with_params()
+    listed = array("q")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(LEAD_IN_READ):
+            listed.extend(row[0] for row in chunk)
+    return listed
+
+
+def _sweep_lead_in(lead_in: LeadIn, workspace, run, *, batch_size) -> None:
+    """The lead-in's batches, each in one transaction, in primary-key order.
+
+    Its rows are listed once, then taken ``batch_size`` at a time, each batch asking ``due``
+    again for just those rows (with the policy and holds as they are then: a hold placed or a
+    person signing in meanwhile counts): 16 ms a batch at 1M tickets, where asking ``due`` for
+    "the next rows past the last batch" took 160 ms. It stops at the first deadlock with
+    another worker: whatever it leaves, the kind's own batches do."""
+    policy = policy_for(workspace)
+    holds = holds_in(workspace.pk, now=run.as_of)
+    planned = _listed_ids(lead_in.due(workspace.pk, policy, holds, run.as_of))
+    for start in range(0, len(planned), batch_size):
+        policy = policy_for(workspace)
+        holds = holds_in(workspace.pk, now=run.as_of)
+        outbox: list[int] = []
+        try:
+            with transaction.atomic():
+                due = lead_in.due(workspace.pk, policy, holds, run.as_of)
+                due = due.filter(IdsIn("pk", planned[start : start + batch_size]))
+                if connection.features.has_select_for_update_skip_locked:
+                    due = due.select_for_update(skip_locked=True, of=("self",))
+                ids = list(due.order_by("pk").values_list("pk", flat=True))
+                if not ids:
+                    continue
+                if lead_in.file_names is not None:
+                    outbox = _queue_file_deletions(lead_in.file_names(ids))
+                lead_in.act(_batch_of(workspace, policy, holds, ids, run))
+        except OperationalError as error:
+            if not _is_deadlock(error):
+                raise
+            logger.warning(
+                "Retention lead-in (%s) met another worker; its kind's batches finish it", lead_in.kind
+            )
+            return
+        if outbox:
+            _unqueue_file_deletions(outbox)
+
+
 def _sweep_kind(kind: RetentionKind, workspace, progress_id, run, *, batch_size, pause, on_batch) -> None:
+    for lead_in in lead_ins(kind.name):
+        _sweep_lead_in(lead_in, workspace, run, batch_size=batch_size)
     deadlocks = 0
     while True:
         policy = policy_for(workspace)

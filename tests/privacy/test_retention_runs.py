@@ -7,6 +7,7 @@ result must equal a clean run on the same data. Two concurrent sweeps (threads, 
 own connection) must give what one gives.
 """
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -251,6 +252,58 @@ def test_a_batch_rolled_back_by_a_deadlock_is_taken_again_and_the_run_ends_as_a_
     assert run.state == RunState.DONE
     assert state() == clean  # its work was not counted or kept twice, nor lost
     assert "rolled back by a deadlock" in caplog.text
+
+
+def _lead_in_failing_once(monkeypatch, *, cause: type[psycopg.Error]):
+    """The inactive requesters' lead-in does its first batch's work, then fails once with
+    ``cause`` (as Django raises a PostgreSQL error)."""
+    from privacy.retention import sweep
+
+    real, failed = sweep.lead_ins, []
+
+    def failing_once(lead_in):
+        def act(batch):
+            lead_in.act(batch)
+            if not failed:
+                failed.append(batch.ids)
+                raise OperationalError("lead-in failed") from cause("lead-in failed")
+
+        return dataclasses.replace(lead_in, act=act)
+
+    monkeypatch.setattr(sweep, "lead_ins", lambda kind: tuple(failing_once(each) for each in real(kind)))
+    return failed
+
+
+def test_a_lead_in_that_meets_a_deadlock_leaves_its_work_to_the_kind_and_the_run_ends_as_a_clean_one(
+    monkeypatch, caplog
+):
+    build()
+    retention_sweep(now=NOW, batch_size=2)
+    clean = state()
+    call_command("flush", interactive=False, verbosity=0)
+    build()
+    failed = _lead_in_failing_once(monkeypatch, cause=psycopg.errors.DeadlockDetected)
+    run = retention_sweep(now=NOW, batch_size=2)
+    assert failed  # the lead-in's batch was rolled back, and the lead-in stopped
+    assert run.state == RunState.DONE
+    assert state() == clean
+    assert "its kind's batches finish it" in caplog.text
+
+
+def test_a_run_that_fails_in_the_lead_in_is_continued_to_the_same_end(monkeypatch):
+    build()
+    retention_sweep(now=NOW, batch_size=2)
+    clean = state()
+    call_command("flush", interactive=False, verbosity=0)
+    build()
+    with monkeypatch.context() as patched:
+        failed = _lead_in_failing_once(patched, cause=psycopg.errors.DiskFull)
+        with pytest.raises(OperationalError):
+            retention_sweep(now=NOW, batch_size=2)
+    assert failed
+    assert RetentionRun.objects.get().state == RunState.RUNNING
+    retention_sweep(now=NOW, batch_size=2)
+    assert state() == clean
 
 
 def test_any_other_database_error_still_ends_the_run(monkeypatch):
