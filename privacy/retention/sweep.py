@@ -29,6 +29,7 @@ import time
 from array import array
 from collections.abc import Callable
 
+from django.core.exceptions import EmptyResultSet
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
@@ -258,8 +259,11 @@ def _listed_ids(rows) -> array:
     """The primary keys of ``rows`` in order, in one statement. Not ``QuerySet.iterator()``: on
     PostgreSQL that is a server-side cursor, planned for its first rows (a probe per ticket,
     4.2 s at 1M tickets, against 0.27 s for a hash join and a sort)."""
-    sql, params = rows.order_by("pk").values_list("pk").query.sql_with_params()
     listed = array("q")
+    try:
+        sql, params = rows.order_by("pk").values_list("pk").query.sql_with_params()
+    except EmptyResultSet:  # a queryset that can match nothing (``none()``, an empty IN list)
+        return listed
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while chunk := cursor.fetchmany(LEAD_IN_READ):
