@@ -18,16 +18,22 @@
   the same moment. Files whose rows a committed batch removed are listed in
   ``PendingFileDeletion`` in that same transaction and deleted from storage after the commit;
   rows left there by a process that died in between are deleted by the next run.
+- **Lead-ins**: work an app does ahead of a kind's batches, in an order of its own
+  (``LeadIn``: the inactive requesters' tickets, in ticket order, before the requesters are
+  taken 2,000 at a time). Not counted, and never needed: the kind's batches do whatever a lead-in
+  left (killed, or stopped by a deadlock with another worker).
 - **Audited**: each workspace gets one ``retention.run`` event per run, with counts per kind
   (written exactly once, under the progress row's lock).
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from array import array
 from collections.abc import Callable
+from contextlib import contextmanager
 
 from django.core.exceptions import EmptyResultSet
 from django.core.files.storage import default_storage
@@ -385,6 +391,22 @@ def _sweep_account(run: RetentionRun) -> None:
             events.retention_run(run=locked, workspace=None, counts=counts, spared=spared)
 
 
+@contextmanager
+def _process_objects_set_aside():
+    """The objects the process holds before the sweep (Django's and the apps' own, about 120,000)
+    are left out of the garbage collector's full collections while it runs: a sweep makes
+    millions of short-lived objects, and each of its full collections walked all of them again
+    (122 collections, 8.7 s of a 1M-ticket sweep; 2.2 s set aside). Put back afterwards, so a
+    long-lived worker's garbage is still collected; the collection before setting them aside
+    leaves no garbage among them."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def retention_sweep(
     *,
     now=None,
@@ -402,23 +424,30 @@ def retention_sweep(
     flush_pending_file_deletions()
     run = current_run(now=now, batch_size=batch_size)
     batch_size = max(1, int(batch_size or run.batch_size))
-    # Before the workspaces: an account the inactive-requester kind erases takes its remaining
-    # account-level rows with it (counted there), so the preview of both holds.
-    _sweep_account(run)
-    for workspace in workspaces_in_order():
-        progress = _progress(run, workspace)
-        if progress.audited_at is not None:
-            continue
-        for kind in retention_kinds():
-            if kind.name in progress.finished_kinds:
+    with _process_objects_set_aside():
+        # Before the workspaces: an account the inactive-requester kind erases takes its
+        # remaining account-level rows with it (counted there), so the preview of both holds.
+        _sweep_account(run)
+        for workspace in workspaces_in_order():
+            progress = _progress(run, workspace)
+            if progress.audited_at is not None:
                 continue
-            if kind.cut is not None:
-                _sweep_cut(kind, workspace, progress.pk, run)
-            else:
-                _sweep_kind(
-                    kind, workspace, progress.pk, run, batch_size=batch_size, pause=pause, on_batch=on_batch
-                )
-        _audit_workspace(progress.pk, workspace, run)
+            for kind in retention_kinds():
+                if kind.name in progress.finished_kinds:
+                    continue
+                if kind.cut is not None:
+                    _sweep_cut(kind, workspace, progress.pk, run)
+                else:
+                    _sweep_kind(
+                        kind,
+                        workspace,
+                        progress.pk,
+                        run,
+                        batch_size=batch_size,
+                        pause=pause,
+                        on_batch=on_batch,
+                    )
+            _audit_workspace(progress.pk, workspace, run)
     _finish_run(run)
     logger.info("Retention run %s finished", run.pk)
     return run
