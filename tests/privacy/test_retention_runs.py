@@ -220,6 +220,16 @@ def test_two_concurrent_runs_give_what_one_gives():
     assert Ticket.objects.filter(anonymized_at__isnull=False).count() == 2 * TICKETS + 2
 
 
+def clean_run_then_the_same_data_again() -> dict:
+    """What a clean run on ``build()``'s data leaves; the data is then built again, unswept."""
+    build()
+    retention_sweep(now=NOW, batch_size=2)
+    clean = state()
+    call_command("flush", interactive=False, verbosity=0)
+    build()
+    return clean
+
+
 def _failing_once(monkeypatch, *, cause: type[psycopg.Error]):
     """``_act`` does its batch's work, then fails once with ``cause`` as Django raises a
     PostgreSQL error (an ``OperationalError`` from psycopg's)."""
@@ -236,22 +246,6 @@ def _failing_once(monkeypatch, *, cause: type[psycopg.Error]):
 
     monkeypatch.setattr(sweep, "_act", act)
     return failed
-
-
-def test_a_batch_rolled_back_by_a_deadlock_is_taken_again_and_the_run_ends_as_a_clean_one(
-    monkeypatch, caplog
-):
-    build()
-    retention_sweep(now=NOW, batch_size=2)
-    clean = state()
-    call_command("flush", interactive=False, verbosity=0)
-    build()
-    failed = _failing_once(monkeypatch, cause=psycopg.errors.DeadlockDetected)
-    run = retention_sweep(now=NOW, batch_size=2)
-    assert failed  # a batch was rolled back
-    assert run.state == RunState.DONE
-    assert state() == clean  # its work was not counted or kept twice, nor lost
-    assert "rolled back by a deadlock" in caplog.text
 
 
 def _lead_in_failing_once(monkeypatch, *, cause: type[psycopg.Error]):
@@ -274,28 +268,30 @@ def _lead_in_failing_once(monkeypatch, *, cause: type[psycopg.Error]):
     return failed
 
 
-def test_a_lead_in_that_meets_a_deadlock_leaves_its_work_to_the_kind_and_the_run_ends_as_a_clean_one(
-    monkeypatch, caplog
+@pytest.mark.parametrize(
+    "failing_once, logged",
+    [
+        # A kind's batch is taken again.
+        (_failing_once, "rolled back by a deadlock"),
+        # The lead-in stops and leaves the rest of its work to the kind's batches.
+        (_lead_in_failing_once, "its kind's batches finish it"),
+    ],
+    ids=["batch", "lead-in"],
+)
+def test_a_batch_rolled_back_by_a_deadlock_does_not_change_how_the_run_ends(
+    failing_once, logged, monkeypatch, caplog
 ):
-    build()
-    retention_sweep(now=NOW, batch_size=2)
-    clean = state()
-    call_command("flush", interactive=False, verbosity=0)
-    build()
-    failed = _lead_in_failing_once(monkeypatch, cause=psycopg.errors.DeadlockDetected)
+    clean = clean_run_then_the_same_data_again()
+    failed = failing_once(monkeypatch, cause=psycopg.errors.DeadlockDetected)
     run = retention_sweep(now=NOW, batch_size=2)
-    assert failed  # the lead-in's batch was rolled back, and the lead-in stopped
+    assert failed  # a batch was rolled back
     assert run.state == RunState.DONE
-    assert state() == clean
-    assert "its kind's batches finish it" in caplog.text
+    assert state() == clean  # its work was not counted or kept twice, nor lost
+    assert logged in caplog.text
 
 
 def test_a_run_that_fails_in_the_lead_in_is_continued_to_the_same_end(monkeypatch):
-    build()
-    retention_sweep(now=NOW, batch_size=2)
-    clean = state()
-    call_command("flush", interactive=False, verbosity=0)
-    build()
+    clean = clean_run_then_the_same_data_again()
     with monkeypatch.context() as patched:
         failed = _lead_in_failing_once(patched, cause=psycopg.errors.DiskFull)
         with pytest.raises(OperationalError):
