@@ -20,7 +20,7 @@
   rows left there by a process that died in between are deleted by the next run.
 - **Lead-ins**: work an app does ahead of a kind's batches, in an order of its own
   (``LeadIn``: the inactive requesters' tickets, in ticket order, before the requesters are
-  taken 2,000 at a time). Not counted, and never needed: the kind's batches do whatever a lead-in
+  taken 2,000 at a time). Not counted, and not relied on: the kind's batches do whatever a lead-in
   left (killed, or stopped by a deadlock with another worker).
 - **Audited**: each workspace gets one ``retention.run`` event per run, with counts per kind
   (written exactly once, under the progress row's lock).

@@ -7,14 +7,14 @@ import pytest
 from privacy.personal_data.retention_kinds import HoldSet
 from privacy.retention.models import HoldScope, LegalHold, RetentionRunWorkspace
 from privacy.retention.policies import policy_for, preview_workspace
-from tests.factories import MessageFactory, TicketFactory
+from tests.factories import MessageFactory, QueueFactory, TicketFactory
 from tests.privacy import retention_support
 from tests.privacy.retention_support import NOW, requester_in
 from tickets import retention_kinds as ticket_kinds
 from tickets.anonymize import RETENTION_MESSAGE, RETENTION_SUBJECT
 from tickets.models import Status, Ticket
 from workspaces import retention_kinds as workspace_kinds
-from workspaces.models import Membership
+from workspaces.models import Membership, User
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +99,7 @@ def test_someone_who_signs_in_during_the_lead_in_keeps_their_tickets(
     def anonymize_then_sign_in(**kwargs):
         done = real(**kwargs)
         # Another request, meanwhile: the second person signs in after the first lead-in batch.
-        type(back).objects.filter(pk=back.pk).update(last_login=NOW)
+        User.objects.filter(pk=back.pk).update(last_login=NOW)
         return done
 
     monkeypatch.setattr(ticket_kinds, "tickets_anonymize", anonymize_then_sign_in)
@@ -121,8 +121,6 @@ def test_the_lead_in_reads_the_same_tickets_the_requesters_kind_would(
     recent = requester_in(workspace, last_login_days=5).user
     TicketFactory(workspace=workspace, queue=queue, requester=recent, status=Status.OPEN)
     Membership.objects.create(workspace=other_workspace, user=mine, role="requester")
-    from tests.factories import QueueFactory
-
     elsewhere = TicketFactory(
         workspace=other_workspace,
         queue=QueueFactory(workspace=other_workspace),
