@@ -7,7 +7,7 @@ on a ticket that is itself due are counted (and removed) with the ticket.
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy
 
 from helpdesk.id_arrays import IdsIn
@@ -137,6 +137,15 @@ def _chunks(ids):
         yield ids[start : start + BATCH]
 
 
+def _requesters_tickets(workspace_id: int, requesters, held):
+    """The workspace's tickets not yet anonymized whose requester matches ``requesters`` (a
+    filter on ``requester_id``), less ``held`` (``held_tickets``): what an inactive requester's
+    expiry anonymizes, asked by ``requesters_expire`` and by its lead-in alike."""
+    return Ticket.objects.filter(requesters, workspace_id=workspace_id, anonymized_at__isnull=True).exclude(
+        pk__in=held
+    )
+
+
 def requesters_expire(batch: Batch, user_ids) -> dict[str, int]:
     """``requester_expire`` for several requesters at once: one statement per table per chunk
     of ``BATCH`` rows, whatever the number of people."""
@@ -149,10 +158,8 @@ def requesters_expire(batch: Batch, user_ids) -> dict[str, int]:
         for key, value in done.items():
             counts[key] = counts.get(key, 0) + value
 
-    tickets = Ticket.objects.filter(IdsIn("requester_id", user_ids)).filter(
-        workspace_id=workspace_id, anonymized_at__isnull=True
-    )
-    ticket_ids = list(tickets.exclude(pk__in=held).order_by("pk").values_list("pk", flat=True))
+    tickets = _requesters_tickets(workspace_id, IdsIn("requester_id", user_ids), held)
+    ticket_ids = list(tickets.order_by("pk").values_list("pk", flat=True))
     for chunk in _chunks(ticket_ids):
         batch.queue_files(ticket_file_names(chunk))
         add(tickets_anonymize(workspace_id=workspace_id, ticket_ids=chunk, now=batch.now))
@@ -178,10 +185,9 @@ def due_requesters_tickets(workspace_id: int, policy, holds: HoldSet, now):
     """The tickets ``requesters_expire`` would anonymize for every requester now due in the
     workspace (not those a legal hold keeps): the requesters kind's lead-in."""
     people, _ = due_requesters(workspace_id, policy, holds, now)
-    tickets = Ticket.objects.filter(
-        workspace_id=workspace_id, anonymized_at__isnull=True, requester_id__in=people.values("user_id")
+    return _requesters_tickets(
+        workspace_id, Q(requester_id__in=people.values("user_id")), held_tickets(workspace_id, holds)
     )
-    return tickets.exclude(ticket_held_q(holds)) if holds else tickets
 
 
 def requesters_tickets_act(batch: Batch) -> None:
