@@ -3,21 +3,16 @@ functions as the Django template filters and tags of helpdesk/templatetags."""
 
 from django.template import defaultfilters
 from django.template.loader import render_to_string
-from django.utils import formats
 from django.utils.timezone import template_localtime
 
 from helpdesk.templatetags.form_tags import form_fields, form_problems
+from helpdesk.templatetags.number_tags import grouped
 from helpdesk.templatetags.text_tags import inline_text_filter, strip_bidi_filter
 
 
 def date(value, format_string=None):
     """Django's ``date`` filter, in the reader's zone as Django's engine shows a datetime."""
     return defaultfilters.date(template_localtime(value), format_string)
-
-
-def grouped(number) -> str:
-    """A count with the reader's language's thousands separator ("1,129"; "1 129" in French)."""
-    return formats.number_format(number, force_grouping=True)
 
 
 def django_template(template_name: str, **values):

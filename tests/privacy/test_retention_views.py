@@ -46,6 +46,23 @@ def test_page_shows_the_policy_words_defaults_and_what_is_due(
     assert not RetentionPolicy.objects.exists()  # GET changes nothing
 
 
+def test_counts_in_the_thousands_are_written_with_separators(signed_in, workspace, monkeypatch):
+    # A large workspace's counts run to six figures: "249,626" is read at a glance, "249626" is not.
+    from privacy.retention import views
+
+    real_preview = views.preview_workspace
+
+    def large(workspace, **kwargs):
+        counts = real_preview(workspace, **kwargs)
+        counts["tickets"] = {"due": 249_626, "spared": 1_204}
+        return counts
+
+    monkeypatch.setattr(views, "preview_workspace", large)
+    page = signed_in.get(url(workspace)).content.decode()
+    assert ">249,626</span>" in page and ">1,204</a>" in page
+    assert "249626" not in page
+
+
 def test_lengthening_saves_at_once_and_audits_old_and_new(signed_in, workspace):
     response = signed_in.post(url(workspace), _retention_post(tickets_days=1000), follow=True)
     assert str(SAVED) in [str(m) for m in response.context["messages"]]
