@@ -1,6 +1,5 @@
 """helpdesk/storage.py: asking whether the storage is S3 does not load the S3 client when it is not."""
 
-import pytest
 from django.core.files.storage import FileSystemStorage
 
 from helpdesk.storage import is_s3
@@ -20,7 +19,6 @@ def test_a_local_storage_is_not_s3(tmp_path):
     assert is_s3(FileSystemStorage(location=tmp_path)) is False
 
 
-@pytest.mark.django_db
 def test_deleting_a_local_file_does_not_load_the_s3_client(production_env):
     # A process on local files (the embedded default) used to import boto3 on its first
     # deletion or download, only to answer "no": 0.2 s of a 2-second retention run.

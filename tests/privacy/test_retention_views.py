@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from privacy.audit.models import AuditEvent
+from privacy.retention import views as retention_views
 from privacy.retention.forms import DAYS_RANGE, DAYS_REQUIRED
 from privacy.retention.holds import PERSON_NOT_FOUND, TICKET_NOT_FOUND
 from privacy.retention.models import HoldScope, LegalHold, RetentionPolicy
@@ -48,16 +49,14 @@ def test_page_shows_the_policy_words_defaults_and_what_is_due(
 
 def test_counts_in_the_thousands_are_written_with_separators(signed_in, workspace, monkeypatch):
     # A large workspace's counts run to six figures: "249,626" is read at a glance, "249626" is not.
-    from privacy.retention import views
-
-    real_preview = views.preview_workspace
+    real_preview = retention_views.preview_workspace
 
     def large(workspace, **kwargs):
         counts = real_preview(workspace, **kwargs)
         counts["tickets"] = {"due": 249_626, "spared": 1_204}
         return counts
 
-    monkeypatch.setattr(views, "preview_workspace", large)
+    monkeypatch.setattr(retention_views, "preview_workspace", large)
     page = signed_in.get(url(workspace)).content.decode()
     assert ">249,626</span>" in page and ">1,204</a>" in page
     assert "249626" not in page
