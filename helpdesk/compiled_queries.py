@@ -19,13 +19,14 @@ never frozen into it.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import copy
 import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Model
 from django.db.models.base import ModelState
 from django.db.models.query import get_related_populators
@@ -157,6 +158,58 @@ def custom_plans(using: str = "default", *, enabled: bool = True):
         raw.prepare_threshold = before
 
 
+# The settings ``with_settings`` sends with each statement, as SQL, while it is in effect.
+_SENT_WITH: contextvars.ContextVar[str | None] = contextvars.ContextVar("sent_with", default=None)
+
+
+def _settings_statement(settings: dict) -> tuple[str, list[str]]:
+    calls = ", ".join(["set_config(%s, %s, true)"] * len(settings))
+    return f"SELECT {calls}", [str(part) for name, value in settings.items() for part in (name, value)]
+
+
+@contextlib.contextmanager
+def with_settings(settings: dict, using: str = "default", *, one_message: bool = True):
+    """Statements run inside are planned and run with these PostgreSQL settings (elsewhere
+    nothing changes), and no statement after the block sees them: a pooled connection goes on
+    to serve other requests.
+
+    Outside a transaction, with ``one_message``, each statement this module runs inside is
+    sent with the settings in one message, which PostgreSQL runs as one implicit transaction
+    that the settings end with: a search's BEGIN, set_config and COMMIT were three of its six
+    round trips. Its values are then written into its text (a message of two statements takes
+    no parameters) and it is planned for them, as ``custom_plans`` does. Any other statement
+    inside (the ORM's, for a shape that cannot be kept) runs in a savepoint that sets them.
+    Inside a transaction, or without ``one_message``, the block runs in a savepoint that sets
+    them once, and they last until that transaction ends."""
+    connection = connections[using]
+    if not settings or connection.vendor != "postgresql":
+        yield
+        return
+    if not one_message or connection.in_atomic_block:
+        with transaction.atomic(using), connection.cursor() as cursor:
+            cursor.execute(*_settings_statement(settings))
+            yield
+        return
+    token = _SENT_WITH.set(connection.ops.compose_sql(*_settings_statement(settings)))
+    try:
+        yield
+    finally:
+        _SENT_WITH.reset(token)
+
+
+@contextlib.contextmanager
+def _settings_for_the_orm(using: str):
+    """Inside ``with_settings``' one-message mode, a statement the ORM runs gets the settings
+    from a savepoint of its own."""
+    sent_with = _SENT_WITH.get()
+    if sent_with is None:
+        yield
+        return
+    with transaction.atomic(using), connections[using].cursor() as cursor:
+        cursor.execute(sent_with)
+        yield
+
+
 def with_values_written_in(sql: str, params, using: str = "default") -> tuple[str, tuple | None]:
     """``(sql, params)`` as one statement with its values written in, on PostgreSQL (elsewhere
     as it is): for a kept statement that takes no value from run to run.
@@ -183,7 +236,9 @@ def rows_of(shape, build, values: dict | None = None, *, custom_plan: bool = Fal
     values = values or {}
     compiled, compiler, fetched = _run(shape, build, values, custom_plan)
     if compiled is None:
-        return list(build(**values))
+        queryset = build(**values)
+        with _settings_for_the_orm(queryset.db):
+            return list(queryset)
     return list(_instances(compiled, compiler, fetched))
 
 
@@ -193,17 +248,33 @@ def tuples_of(shape, build, values: dict | None = None) -> list[tuple]:
     values = values or {}
     compiled, compiler, fetched = _run(shape, build, values, False)
     if compiled is None:
-        return [tuple(row) for row in build(**values)]
+        rows = build(**values)
+        with _settings_for_the_orm(rows.db):
+            return [tuple(row) for row in rows]
     return [tuple(row) for row in compiler.results_iter([fetched])]
 
 
 def _run(shape, build, values: dict, custom_plan: bool):
     """(kept compilation, its compiler for this run, fetched rows), or (None, None, None) when
     the shape cannot be kept and the ORM must run it."""
+    statement = _statement(shape, build, values, custom_plan)
+    if statement is None:
+        return None, None, None
+    compiled, sql, params, custom_plan = statement
+    # A copy per run: the kept compiler came from another request, perhaps another thread's
+    # connection.
+    compiler = copy.copy(compiled.compiler)
+    compiler.connection = connections[compiler.using]
+    return compiled, compiler, _fetched(compiler.connection, sql, params, custom_plan)
+
+
+def _statement(shape, build, values: dict, custom_plan: bool):
+    """(kept compilation, SQL, parameters, whether to plan it for its values) of this run, or
+    None when the shape cannot be kept."""
     if not all(_keepable(value) for value in values.values()):
         # None, or out of any column's range: the ORM knows what such a lookup means ("IS NULL",
         # often "no row"), which the kept SQL would not.
-        return None, None, None
+        return None
     key = (shape, tuple(sorted(values)))
     compiled = _COMPILED.get(key, _MISSING)
     if compiled is _MISSING:
@@ -214,7 +285,7 @@ def _run(shape, build, values: dict, custom_plan: bool):
         # A shape that cannot be kept is remembered too, so it is not tried on every run.
         _COMPILED[key] = compiled
     if compiled is None:
-        return None, None, None
+        return None
     sql, params = compiled.sql, list(compiled.params)
     for index, name, kind in compiled.slots:
         value = values[name]
@@ -224,14 +295,36 @@ def _run(shape, build, values: dict, custom_plan: bool):
             written_in = with_values_written_in(compiled.sql, compiled.params, compiled.compiler.using)
             compiled = _COMPILED[key] = dataclasses.replace(compiled, written_in=written_in)
         (sql, params), custom_plan = compiled.written_in, False
-    # A copy per run: the kept compiler came from another request, perhaps another thread's
-    # connection.
-    compiler = copy.copy(compiled.compiler)
-    compiler.connection = connections[compiler.using]
-    with custom_plans(compiler.using, enabled=custom_plan), compiler.connection.cursor() as cursor:
+    return compiled, sql, params, custom_plan
+
+
+def _fetched(connection, sql: str, params, custom_plan: bool) -> list[tuple]:
+    # with_settings' one-message mode (inside a transaction it set them for the transaction).
+    sent_with = None if connection.in_atomic_block else _SENT_WITH.get()
+    if sent_with is not None:
+        # The settings and the statement in one message: the simple query protocol, so no
+        # parameters, and never prepared (custom_plans).
+        written_in = connection.ops.compose_sql(sql, params) if params else sql
+        sql, params, custom_plan = f"{sent_with}; {written_in}", None, True
+    with custom_plans(connection.alias, enabled=custom_plan), connection.cursor() as cursor:
         cursor.execute(sql, params)
-        fetched = cursor.fetchall()
-    return compiled, compiler, fetched
+        if sent_with is not None and not cursor.nextset():
+            raise RuntimeError("a statement sent with its settings returned no result")
+        return cursor.fetchall()
+
+
+def statement_of(shape, build, values: dict | None = None) -> tuple[str, list] | None:
+    """The SQL and parameters of this run of ``build(**values)``, compiled once per ``shape``
+    (as ``tuples_of``), to be put together with others into one statement (``fetch``); None when
+    the shape cannot be kept."""
+    statement = _statement(shape, build, values or {}, False)
+    return None if statement is None else (statement[1], statement[2])
+
+
+def fetch(sql: str, params, using: str = "default") -> list[tuple]:
+    """The raw rows of a statement put together from ``statement_of`` parts, run as kept
+    statements are (``with_settings``)."""
+    return _fetched(connections[using], sql, params, False)
 
 
 def _instances(compiled: _Compiled, compiler, fetched):

@@ -29,7 +29,7 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import BooleanField, F, FloatField, Func, TextField, Value
 from django.db.models.functions import Cast, Upper
 from django.utils.safestring import SafeString, mark_safe
@@ -437,31 +437,15 @@ def _ranked(
         )
         complete = len(own) < SEARCH_CAP
         return _Found([by_subject, [row[:2] for row in own]], capped or not complete, _pairs(own), complete)
-    candidates = _first_filling(
-        shape,
-        f"messages {newest_first} {collect}",
-        message_words,
-        collect,
-        lambda **words: (
-            message_matches(**words).order_by(*order).values_list("ticket_id", "rank", "id")[:collect]
-        ),
-    )
-    candidate_ids = sorted({row[0] for row in candidates})
-    if not candidate_ids:
-        kept = []
-    elif connection.vendor == "postgresql":
-        # As an array, not a list of literals: the planner then probes the primary key per id
-        # instead of reading every ticket of the agent's queues and filtering them. The array
-        # travels as one text parameter, so the statement is the same for any number of ids.
-        kept = _rows(
-            shape,
-            "kept",
-            lambda ids: tickets.order_by().filter(InIdArray("id", ids)).values_list("id"),
-            ids=id_array_literal(candidate_ids),
-        )
+
+    def build(**words):
+        return message_matches(**words).order_by(*order).values_list("ticket_id", "rank", "id")[:collect]
+
+    name = f"messages {newest_first} {collect}"
+    if connection.vendor == "postgresql" and shape is not None:
+        candidates, kept = _visible_candidates(tickets, shape, name, message_words, collect, build)
     else:
-        kept = tickets.order_by().filter(id__in=candidate_ids).values_list("id")
-    kept = {row[0] for row in kept}
+        candidates, kept = _checked_candidates(tickets, shape, name, message_words, collect, build)
     matching = [row for row in candidates if row[0] in kept]
     complete = len(candidates) < collect
     by_message = [row[:2] for row in matching][:SEARCH_CAP]
@@ -479,6 +463,67 @@ def _first_filling(shape, name: str, tries: list[dict], cap: int, build) -> list
     return rows
 
 
+def _checked_candidates(tickets, shape, name, tries, collect, build):
+    """(matching messages' rows, the ids of their tickets that are among ``tickets``): the
+    messages first, then their tickets checked (a lookup of at most ``collect`` ids)."""
+    candidates = _first_filling(shape, name, tries, collect, build)
+    candidate_ids = sorted({row[0] for row in candidates})
+    if not candidate_ids:
+        return candidates, set()
+    if connection.vendor == "postgresql":
+        # As an array, not a list of literals: the planner then probes the primary key per id
+        # instead of reading every ticket of the agent's queues and filtering them. The array
+        # travels as one text parameter, so the statement is the same for any number of ids.
+        kept = _rows(
+            shape,
+            "kept",
+            lambda ids: tickets.order_by().filter(InIdArray("id", ids)).values_list("id"),
+            ids=id_array_literal(candidate_ids),
+        )
+    else:
+        kept = tickets.order_by().filter(id__in=candidate_ids).values_list("id")
+    return candidates, {row[0] for row in kept}
+
+
+_CANDIDATES = "search_candidates"
+
+
+class _AmongCandidates(Func):
+    """``column = ANY(ARRAY(the candidates' ticket ids))``: the tickets of the matching messages
+    ``_visible_candidates`` collects, looked up by primary key as ``InIdArray`` does."""
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        # _CANDIDATES is a constant: the name of the statement's own WITH query.
+        return f"{column} = ANY(ARRAY(SELECT ticket_id FROM {_CANDIDATES}))", params  # noqa: S608  # nosec B608
+
+
+def _visible_candidates(tickets, shape, name, tries, collect, build):
+    """``_checked_candidates`` in one statement per try (PostgreSQL, a kept shape): the matching
+    messages as a WITH query, each marked with whether its ticket is among ``tickets``. The
+    check was a statement of its own, and at 10k tickets the costliest of a rare word's search
+    (2.5 ms of 11)."""
+    kept = compiled_queries.statement_of(
+        (*shape, "kept among candidates"),
+        lambda: tickets.order_by().filter(_AmongCandidates("id")).values_list("id"),
+    )
+    for words in tries:
+        messages = compiled_queries.statement_of((*shape, name), build, words)
+        if messages is None or kept is None:
+            return _checked_candidates(tickets, shape, name, tries, collect, build)
+        rows = compiled_queries.fetch(
+            # Both parts are compiled querysets; the searched words are among their parameters.
+            f"WITH {_CANDIDATES} AS MATERIALIZED ({messages[0]})"  # noqa: S608  # nosec B608
+            f" SELECT c.ticket_id, c.rank, c.id, c.ticket_id IN ({kept[0]}) FROM {_CANDIDATES} c",
+            [*messages[1], *kept[1]],
+        )
+        if len(rows) >= collect:
+            break
+    return [row[:3] for row in rows], {row[0] for row in rows if row[3]}
+
+
 @dataclass
 class _Found:
     parts: list  # [subject matches, message matches]: (ticket id, rank) pairs, at most SEARCH_CAP each
@@ -493,17 +538,6 @@ def _pairs(rows) -> list[tuple[int, int]]:
 
 
 # PostgreSQL -----------------------------------------------------------------------------------
-
-
-def _set_local(**settings) -> None:
-    """Set PostgreSQL settings for the current transaction only (a pooled connection must not
-    carry them into the next request), in one statement."""
-    if not settings:
-        return
-    calls = ", ".join(["set_config(%s, %s, true)"] * len(settings))
-    params = [str(part) for name, value in settings.items() for part in (name, value)]
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {calls}", params)
 
 
 # The statistics change only when PostgreSQL analyzes the tables (autovacuum, after a share of
@@ -660,8 +694,8 @@ class _Postgres:
         # Planned for the query's own words every time (compiled_queries.custom_plans): the
         # generic plan of a prepared statement cannot know how rare a word is, and for a rare
         # one at 1M tickets it read 180 ms where the plan for the word reads 1.2 ms.
-        with transaction.atomic(), custom_plans():
-            _set_local(**settings)
+        # A shape's statements are each sent with the settings (compiled_queries.with_settings).
+        with compiled_queries.with_settings(settings, one_message=self.shape is not None), custom_plans():
             found = _ranked(
                 tickets,
                 # Both parts ranked by recency (newest ticket first) within their tier: ts_rank
@@ -711,8 +745,8 @@ class _Postgres:
             return queryset.annotate(rank=rank)
 
         subjects, bodies = _searchable(tickets, messages)
-        with transaction.atomic(), custom_plans():
-            _set_local(**{"pg_trgm.word_similarity_threshold": FUZZY_THRESHOLD})
+        threshold = {"pg_trgm.word_similarity_threshold": FUZZY_THRESHOLD}
+        with compiled_queries.with_settings(threshold, one_message=False), custom_plans():
             # Not kept compiled: the words are in the statements' SQL.
             found = _ranked(
                 tickets,
