@@ -304,7 +304,8 @@ def _fetched(connection, sql: str, params, custom_plan: bool) -> list[tuple]:
     if sent_with is not None:
         # The settings and the statement in one message: the simple query protocol, so no
         # parameters, and never prepared (custom_plans).
-        written_in = connection.ops.compose_sql(sql, params) if params else sql
+        # (With no parameters at all, the text is already written in: with_values_written_in.)
+        written_in = sql if params is None else connection.ops.compose_sql(sql, params)
         sql, params, custom_plan = f"{sent_with}; {written_in}", None, True
     with custom_plans(connection.alias, enabled=custom_plan), connection.cursor() as cursor:
         cursor.execute(sql, params)
