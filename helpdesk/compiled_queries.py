@@ -299,8 +299,12 @@ def _statement(shape, build, values: dict, custom_plan: bool):
 
 
 def _fetched(connection, sql: str, params, custom_plan: bool) -> list[tuple]:
-    # with_settings' one-message mode (inside a transaction it set them for the transaction).
-    sent_with = None if connection.in_atomic_block else _SENT_WITH.get()
+    sent_with = _SENT_WITH.get()  # with_settings' one-message mode
+    if sent_with is not None and connection.in_atomic_block:
+        # A transaction opened inside the block: the settings hold for it from here on.
+        with connection.cursor() as cursor:
+            cursor.execute(sent_with)
+        sent_with = None
     if sent_with is not None:
         # The settings and the statement in one message: the simple query protocol, so no
         # parameters, and never prepared (custom_plans).

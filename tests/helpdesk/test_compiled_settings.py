@@ -76,3 +76,11 @@ def test_inside_a_transaction_the_settings_hold_for_the_block(workspace):
     with transaction.atomic():
         with compiled_queries.with_settings(SETTINGS):
             assert _settings_seen(("settings test", "in a transaction"), workspace.slug) == [("off", "7MB")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_opened_inside_the_block_gets_the_settings_for_its_statements(workspace):
+    with compiled_queries.with_settings(SETTINGS), transaction.atomic():
+        seen = _settings_seen(("settings test", "opened inside"), workspace.slug)
+    assert seen == [("off", "7MB")]
+    assert _connection_settings()[0] == "on"
