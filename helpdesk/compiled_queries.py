@@ -185,12 +185,13 @@ def with_settings(settings: dict, using: str = "default", *, one_message: bool =
     if not settings or connection.vendor != "postgresql":
         yield
         return
+    statement = connection.ops.compose_sql(*_settings_statement(settings))
     if not one_message or connection.in_atomic_block:
         with transaction.atomic(using), connection.cursor() as cursor:
-            cursor.execute(*_settings_statement(settings))
+            cursor.execute(statement)
             yield
         return
-    token = _SENT_WITH.set(connection.ops.compose_sql(*_settings_statement(settings)))
+    token = _SENT_WITH.set(statement)
     try:
         yield
     finally:

@@ -456,8 +456,14 @@ def _ranked(
 def _first_filling(shape, name: str, tries: list[dict], cap: int, build) -> list:
     """``_rows(shape, name, build, **words)`` for each of ``tries`` in turn, until one returns
     ``cap`` rows: its rows (the last one's when none does)."""
+    return _until_filled(tries, cap, lambda words: _rows(shape, name, build, **words))
+
+
+def _until_filled(tries: list[dict], cap: int, run) -> list:
+    """``run(words)`` for each of ``tries`` in turn, until one returns ``cap`` rows: its rows
+    (the last one's when none does)."""
     for words in tries:
-        rows = _rows(shape, name, build, **words)
+        rows = run(words)
         if len(rows) >= cap:
             break
     return rows
@@ -509,18 +515,21 @@ def _visible_candidates(tickets, shape, name, tries, collect, build):
         (*shape, "kept among candidates"),
         lambda: tickets.order_by().filter(_AmongCandidates("id")).values_list("id"),
     )
-    for words in tries:
+    if kept is None:  # the tickets cannot be compiled into a statement (none can match)
+        return _checked_candidates(tickets, shape, name, tries, collect, build)
+
+    def marked(words):
         messages = compiled_queries.statement_of((*shape, name), build, words)
-        if messages is None or kept is None:
-            return _checked_candidates(tickets, shape, name, tries, collect, build)
-        rows = compiled_queries.fetch(
+        if messages is None:  # no message can match
+            return []
+        return compiled_queries.fetch(
             # Both parts are compiled querysets; the searched words are among their parameters.
             f"WITH {_CANDIDATES} AS MATERIALIZED ({messages[0]})"  # noqa: S608  # nosec B608
             f" SELECT c.ticket_id, c.rank, c.id, c.ticket_id IN ({kept[0]}) FROM {_CANDIDATES} c",
             [*messages[1], *kept[1]],
         )
-        if len(rows) >= collect:
-            break
+
+    rows = _until_filled(tries, collect, marked)
     return [row[:3] for row in rows], {row[0] for row in rows if row[3]}
 
 
