@@ -3,6 +3,7 @@ from django.contrib.auth import authenticate
 from django.db import IntegrityError
 
 from workspaces.models import User
+from workspaces.personal_data import user_tombstones
 
 
 @pytest.mark.django_db
@@ -29,3 +30,19 @@ def test_passwords_are_hashed_with_argon2(settings):
     user = User.objects.create_user(email="argon@example.com", password="argon-password-1")
 
     assert user.password.startswith("argon2$")
+
+
+@pytest.mark.django_db
+def test_tombstones_of_many_people_each_get_their_own_name_whatever_its_characters():
+    names = ['Deleted user "A1"', "Deleted user \\B2 ü", "Deleted user C3 '; --"]
+    users = [User.objects.create_user(email=f"t{n}@example.com", password="x-password-1") for n in range(3)]
+    bystander = User.objects.create_user(email="stays@example.com", password="x-password-1")
+
+    user_tombstones(users, labels={user.pk: name for user, name in zip(users, names, strict=True)})
+
+    for user, name in zip(users, names, strict=True):
+        row = User.objects.get(pk=user.pk)
+        assert (row.display_name, row.is_active) == (name, False)
+        assert row.email == f"erased-{user.pk}@erased.invalid"
+        assert user.display_name == name
+    assert User.objects.get(pk=bystander.pk).email == "stays@example.com"
