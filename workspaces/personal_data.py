@@ -18,6 +18,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from helpdesk.id_arrays import IdsIn
 from privacy.personal_data import registry
 from privacy.personal_data.erasure_context import ErasureContext
 from privacy.personal_data.export_context import ExportContext, iso
@@ -115,7 +116,7 @@ def user_tombstones(users, *, labels: dict[int, str]) -> None:
     ids = [user.pk for user in users]
     unusable = make_password(None)
     email = Concat(Value(ERASED_EMAIL_PREFIX), Cast("pk", CharField()), Value(ERASED_EMAIL_SUFFIX))
-    User._base_manager.filter(pk__in=ids).update(
+    User._base_manager.filter(IdsIn("pk", ids)).update(
         email=email,
         display_name=_TextById({pk: labels[pk] for pk in ids}),
         password=Concat(Value(unusable), Value("-"), Cast("pk", CharField())),
@@ -127,14 +128,15 @@ def user_tombstones(users, *, labels: dict[int, str]) -> None:
         last_login=None,
         email_confirmed_at=None,
     )
-    User.groups.through.objects.filter(user_id__in=ids).delete()
-    User.user_permissions.through.objects.filter(user_id__in=ids).delete()
-    fresh = {row.pk: row for row in User._base_manager.filter(pk__in=ids)}
+    User.groups.through.objects.filter(IdsIn("user_id", ids)).delete()
+    User.user_permissions.through.objects.filter(IdsIn("user_id", ids)).delete()
     for user in users:
-        # The callers' objects show the tombstone too, as ``user_tombstone`` leaves them.
-        row = fresh[user.pk]
-        for name in ("email", "display_name", "password", "is_active", "is_staff", "is_superuser"):
-            setattr(user, name, getattr(row, name))
+        # The callers' objects show the tombstone too, as ``user_tombstone`` leaves them: the
+        # same values the UPDATE wrote, built here rather than read back.
+        user.email = ERASED_EMAIL.format(pk=user.pk)
+        user.display_name = labels[user.pk]
+        user.password = f"{unusable}-{user.pk}"
+        user.is_active = user.is_staff = user.is_superuser = False
         user.language = user.time_zone = ""
         user.last_login = user.email_confirmed_at = None
 

@@ -46,3 +46,23 @@ def test_tombstones_of_many_people_each_get_their_own_name_whatever_its_characte
         assert row.email == f"erased-{user.pk}@erased.invalid"
         assert user.display_name == name
     assert User.objects.get(pk=bystander.pk).email == "stays@example.com"
+
+
+@pytest.mark.django_db
+def test_tombstoned_objects_in_hand_show_what_the_database_holds():
+    from django.contrib.auth.models import Group, Permission
+
+    users = [User.objects.create_user(email=f"h{n}@example.com", password="x-password-1") for n in range(2)]
+    users[0].groups.add(Group.objects.create(name="g"))
+    users[1].user_permissions.add(Permission.objects.first())
+    fields = ["email", "display_name", "password", "is_active", "is_staff", "is_superuser"]
+    fields += ["language", "time_zone", "last_login", "email_confirmed_at"]
+
+    user_tombstones(users, labels={user.pk: f"Deleted user {user.pk}" for user in users})
+
+    for user in users:
+        row = User.objects.get(pk=user.pk)
+        assert {f: getattr(user, f) for f in fields} == {f: getattr(row, f) for f in fields}
+        assert not row.has_usable_password()
+        assert not row.groups.exists() and not row.user_permissions.exists()
+    assert users[0].password != users[1].password
