@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth import authenticate
+from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError
 
 from workspaces.models import User
@@ -50,8 +51,6 @@ def test_tombstones_of_many_people_each_get_their_own_name_whatever_its_characte
 
 @pytest.mark.django_db
 def test_tombstoned_objects_in_hand_show_what_the_database_holds():
-    from django.contrib.auth.models import Group, Permission
-
     users = [User.objects.create_user(email=f"h{n}@example.com", password="x-password-1") for n in range(2)]
     users[0].groups.add(Group.objects.create(name="g"))
     users[1].user_permissions.add(Permission.objects.first())
