@@ -69,12 +69,13 @@ def identifiers_of_many(users) -> dict[int, Identifiers]:
     users = list(users)
     ids = [user.pk for user in users]
     past: dict[int, list] = {}
-    for user_id, kind, value in PastIdentifier.objects.filter(user_id__in=ids).values_list(
+    for user_id, kind, value in PastIdentifier.objects.filter(IdsIn("user_id", ids)).values_list(
         "user_id", "kind", "value"
     ):
         past.setdefault(user_id, []).append((kind, value))
     typed: dict[int, list] = {}
-    for user_id, value in EmailChange.objects.filter(user_id__in=ids).values_list("user_id", "new_email"):
+    changes = EmailChange.objects.filter(IdsIn("user_id", ids)).values_list("user_id", "new_email")
+    for user_id, value in changes:
         typed.setdefault(user_id, []).append(value)
     labels: dict[int, list] = {}
     rows = (

@@ -23,6 +23,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from helpdesk.id_arrays import IdsIn
 from privacy.audit import events
 from workspaces.models import Membership
 from workspaces.realtime import announce_access_changed_everywhere, announce_access_changed_many
@@ -185,7 +186,7 @@ def sessions_revoke_all_many(*, user_ids) -> dict[int, int]:
     websockets told (their memberships read once). Returns ``{user_id: sessions}``."""
     ids = list(user_ids)
     counts = dict.fromkeys(ids, 0)
-    rows = list(UserSession.objects.filter(user_id__in=ids).only("pk", "user_id", "sealed_key"))
+    rows = list(UserSession.objects.filter(IdsIn("user_id", ids)).only("pk", "user_id", "sealed_key"))
     if not rows:
         return counts
     store = _store()
@@ -194,7 +195,7 @@ def sessions_revoke_all_many(*, user_ids) -> dict[int, int]:
         if key:
             store(session_key=key).delete()
         counts[row.user_id] += 1
-    UserSession.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    UserSession.objects.filter(IdsIn("pk", [row.pk for row in rows])).delete()
     signed_in = sorted({row.user_id for row in rows})
     announce_access_changed_many(
         (workspace_id, user_id)
