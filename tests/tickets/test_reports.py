@@ -252,6 +252,19 @@ def test_agent_sees_only_the_figures_of_their_queues(client, workspace, queue, o
     assert "Select a valid choice" in page.content.decode()
 
 
+def test_large_figures_are_grouped_as_the_reader_writes_numbers(client, workspace, queue, admin, requester):
+    new_ticket(requester, queue)
+    # The counter a busy workspace would hold, without opening 12,345 tickets.
+    BacklogCount.objects.filter(workspace=workspace, queue=queue).update(open=12345)
+    client.force_login(admin.user)
+    figures = re.findall(r'class="report-figure">([^<]*)<', client.get(url()).content.decode())
+    assert "12,345" in figures
+    admin.user.language = "de"
+    admin.user.save(update_fields=["language"])
+    figures = re.findall(r'class="report-figure">([^<]*)<', client.get(url()).content.decode())
+    assert "12.345" in figures
+
+
 def test_a_past_period_ends_on_the_chosen_day(client, workspace, queue, admin, requester):
     new_ticket(requester, queue, created_at=timezone.now() - timedelta(days=40))
     new_ticket(requester, queue)
