@@ -36,6 +36,13 @@ def test_booted_asgi_app_answers_healthz_and_serves_hashed_compressed_static(pro
     assert css.headers["content-encoding"] == "gzip"
     assert "immutable" in css.headers["cache-control"]
 
+    # The tab's icon: linked from every page (a browser asks for /favicon.ico otherwise, a 404).
+    icons = [part for part in login.text.split('"') if part.startswith("/static/favicon.")]
+    assert icons, "the page must link its icon"
+    icon = httpx.get(f"{base}{icons[0]}")
+    assert icon.status_code == 200
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+
 
 def test_health_checks_at_once_all_pass_on_redis(settings):
     """Eight probes at once, each from its own thread and event loop: the Redis layer serves a
