@@ -677,3 +677,33 @@ class SavedView(models.Model):
     def key(self) -> str:
         """The view's name in the list's ``?view=`` (built-in views have words there)."""
         return f"s{self.pk}"
+
+
+class ByteOrderTextField(models.TextField):
+    """Text compared byte by byte on PostgreSQL (collation "C"), whatever the database's own
+    collation: a word's prefix is then one contiguous range of its index, which a language's
+    collation does not promise. SQLite compares text byte by byte already."""
+
+    def db_parameters(self, connection):
+        parameters = super().db_parameters(connection)
+        if connection.vendor == "postgresql":
+            parameters["collation"] = "C"
+        return parameters
+
+
+class SubjectWord(models.Model):
+    """One word of a ticket's subject, as PostgreSQL's full-text index reads it (``'simple'``
+    configuration): the subject search's ordered index (tickets/subject_words.py).
+
+    The full-text index finds the tickets holding a word but not the newest of them: a search
+    read every match (a thousand, at a million tickets) to show the newest fifty. Here a word's
+    tickets are in order, newest (highest id) first. PostgreSQL only: triggers keep it in step
+    with the subjects (migration 0032); the retention marker has no words. Nothing else writes
+    it, and on SQLite it stays empty (FTS5 serves the search there)."""
+
+    pk = models.CompositePrimaryKey("workspace_id", "word", "ticket_id")
+    # Plain columns, no foreign keys: only the database's triggers write them, and a ticket's
+    # words go when it goes. The primary key's index (workspace, word, ticket) is the search's.
+    workspace_id = models.BigIntegerField()
+    word = ByteOrderTextField()
+    ticket_id = models.BigIntegerField()

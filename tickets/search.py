@@ -39,6 +39,7 @@ from helpdesk.compiled_queries import custom_plans
 from helpdesk.id_arrays import InIdArray, id_array_literal
 from helpdesk.partial_index import DiffersFrom
 from helpdesk.text import strip_bidi
+from tickets import subject_words
 from tickets.markers import RETENTION_MESSAGE, RETENTION_SUBJECT
 
 SEARCH_CAP = 1000
@@ -86,6 +87,12 @@ class SearchHits:
     # stop at its cap), so a ticket missing from ``message_ids`` has none.
     message_ids: dict[int, list[int]] = field(default_factory=dict)
     messages_complete: bool = True
+    # False: these are only the newest subject matches a page needs (``search``'s
+    # ``newest_subjects``); how many there are in all is not known, and is counted apart.
+    counted: bool = True
+    # The subject matches are the newest there are (the ordered word index serves them): a
+    # capped search leaves out older ones, not newer.
+    in_order: bool = False
 
     @property
     def count(self) -> int:
@@ -102,7 +109,17 @@ def words_of(query: str) -> list[str]:
     return words[:MAX_WORDS]
 
 
-def search(tickets, messages, query: str, *, staff: bool, shape=None, best_first: bool = False) -> SearchHits:
+def search(
+    tickets,
+    messages,
+    query: str,
+    *,
+    staff: bool,
+    shape=None,
+    best_first: bool = False,
+    newest_subjects: int = 0,
+    workspace_id: int | None = None,
+) -> SearchHits:
     """Rank the ``tickets`` (a filtered, visible queryset) that match ``query``.
 
     ``messages`` are the messages the searcher may read (notes only for staff): for staff, all
@@ -117,6 +134,12 @@ def search(tickets, messages, query: str, *, staff: bool, shape=None, best_first
     otherwise. Every subject match ranks above every message match, so when the subjects alone
     fill SEARCH_CAP no message match could be among the hits shown first: messages are then
     not searched at all (``_ranked``).
+
+    ``newest_subjects``: the caller shows the hits best first and needs only the first this
+    many (a page, and one more to know there is a next), of the tickets of ``workspace_id``.
+    For staff on PostgreSQL the newest subject matches are then read in order
+    (tickets/subject_words.py); when there are that many, they are the hits, uncounted
+    (``SearchHits.counted``), and nothing else is searched.
     """
     words = words_of(query)
     hits = SearchHits(words=words)
@@ -128,7 +151,17 @@ def search(tickets, messages, query: str, *, staff: bool, shape=None, best_first
     if number:
         # "#123" (or "123") puts that ticket first, above every text match.
         numbered = list(tickets.filter(number=int(number.group(1))).values_list("id", flat=True))
-    found = backend.matches(tickets, messages, words)
+    subjects = None
+    in_order = best_first and not numbered and isinstance(backend, _Postgres)
+    hits.in_order = in_order and backend.reads_in_order(words)
+    if newest_subjects and workspace_id and hits.in_order:
+        subjects = backend.newest_subjects(tickets, words, workspace_id, newest_subjects)
+        if subjects is not None and len(subjects) >= newest_subjects:
+            capped = len(subjects) >= SEARCH_CAP
+            return SearchHits(
+                subjects, capped, words=words, messages_complete=False, counted=False, in_order=True
+            )
+    found = backend.matches(tickets, messages, words, subjects=subjects)
     if not any(found.parts) and not numbered:
         corrected = backend.close_spellings(tickets, messages, words)
         if corrected is not None:
@@ -388,6 +421,7 @@ def _ranked(
     message_words: list[dict] | None = None,
     subject_words: list[dict] | None = None,
     best_first: bool = False,
+    subjects: list[int] | None = None,
 ):
     """The two parts' (ticket id, rank) pairs, at most SEARCH_CAP each, whether there may be
     more than were collected, and the matching messages collected (``_Found``).
@@ -403,14 +437,20 @@ def _ranked(
     checked against ``tickets`` (visibility and filters): a lookup of at most MESSAGE_CANDIDATES
     ids instead of joining every ticket the agent may see (half a million in a large workspace)
     to the messages. Nothing is shown of a ticket that check drops.
+
+    ``subjects``: the ids of every subject match, when already known (``search``'s newest
+    subjects, fewer than it asked for): the subjects are then not searched again.
     """
-    by_subject = _first_filling(
-        shape,
-        f"subjects {SEARCH_CAP}",
-        subject_words or [words],
-        SEARCH_CAP,
-        lambda **words: subject_matches(**words).order_by().values_list("id", "rank")[:SEARCH_CAP],
-    )
+    if subjects is not None:
+        by_subject = [(ticket_id, 0.0) for ticket_id in subjects]
+    else:
+        by_subject = _first_filling(
+            shape,
+            f"subjects {SEARCH_CAP}",
+            subject_words or [words],
+            SEARCH_CAP,
+            lambda **words: subject_matches(**words).order_by().values_list("id", "rank")[:SEARCH_CAP],
+        )
     capped = len(by_subject) >= SEARCH_CAP
     if capped and best_first:
         # The subjects filled the cap and rank above any message: searching the messages (for
@@ -662,7 +702,33 @@ class _Postgres:
     def __init__(self, staff: bool, shape=None, best_first: bool = False):
         self.staff, self.shape, self.best_first = staff, shape, best_first
 
-    def matches(self, tickets, messages, words):
+    def reads_in_order(self, words) -> bool:
+        """Whether the ordered word index serves these words' subject matches."""
+        return self.staff and self.shape is not None and subject_words.driving_word(words) is not None
+
+    def newest_subjects(self, tickets, words, workspace_id: int, limit: int) -> list[int] | None:
+        """Ids of the newest ``limit`` of ``tickets`` whose subject holds every word (as the
+        start of one), newest first, from the ordered word index; None when it cannot say
+        (a requester, an unnamed shape, a word it does not read as the full-text index does)."""
+        word = subject_words.driving_word(words)
+        if not self.reads_in_order(words) or word is None:
+            return None
+        text = " & ".join(f"{word}:*" for word in words)
+        check = compiled_queries.statement_of(
+            (*self.shape, "subject words check"),
+            lambda text: (
+                tickets.order_by()
+                .filter(_PgMatches(_PgVector(F("subject")), _PgQuery(Value(text))))
+                .filter(id=subject_words.WordsTicket())
+                .values_list("id")
+            ),
+            {"text": text},
+        )
+        if check is None:  # the tickets cannot be compiled into a statement (none can match)
+            return None
+        return subject_words.newest(check, workspace_id=workspace_id, word=word, limit=limit)
+
+    def matches(self, tickets, messages, words, subjects=None):
         # Words are \w+ only, so none of tsquery's operators can slip in.
         text = " & ".join(f"{word}:*" for word in words)
         vector = _PgVector if self.staff else _PgVectorOfOwnRows
@@ -725,13 +791,14 @@ class _Postgres:
                 newest_first=common,
                 shape=None if self.shape is None else (*self.shape, "postgresql", self.staff),
                 best_first=self.best_first,
+                subjects=subjects,
             )
         # Past GIN_SAMPLE entries the index hands staff a sample: a searcher who sees few of the
         # workspace's queues may then collect fewer matches than they may see, without reaching
         # the cap. The count is then only a lower bound ("at least"), and a page's excerpts are
         # looked for in its own tickets' messages (``snippets``). The statistics know whole
         # words only: a prefix may be sampled unseen.
-        if in_subjects > GIN_SAMPLE:
+        if in_subjects > GIN_SAMPLE and subjects is None:
             found.capped = True
         if not common and in_messages > GIN_SAMPLE:
             found.capped, found.messages_complete = True, False
@@ -779,7 +846,7 @@ class _Sqlite:
     def __init__(self, staff: bool, shape=None, best_first: bool = False):
         self.staff, self.shape, self.best_first = staff, shape, best_first
 
-    def matches(self, tickets, messages, words):
+    def matches(self, tickets, messages, words, subjects=None):
         return self._run(tickets, messages, " ".join(f'"{word}"*' for word in words))
 
     def _run(self, tickets, messages, match):

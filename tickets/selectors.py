@@ -555,19 +555,10 @@ def ticket_list_page(
     if sort in STAFF_ONLY_SORTS and not membership.is_staff:
         sort = DEFAULT_SORT
     if query:
-        shape = _search_shape(membership, filters, choices)
-        # Built once per shape: with every statement compiled once, building it was a tenth of
-        # a search's time.
-        tickets = compiled_queries.queryset_of(shape, lambda: _page_base(membership, filters, choices))
         best_first = filters.sort in ("", RELEVANCE)
-        hits = search.search(
-            tickets,
-            searchable_messages(membership),
-            query,
-            staff=membership.is_staff,
-            shape=shape,
-            best_first=best_first,
-        )
+        # Best first, a page needs the hits up to its end and one more (is there a next?).
+        needed = min(_relevance_offset(after, before) + page_size + 1, search.SEARCH_CAP) if best_first else 0
+        tickets, hits, shape = _searched(membership, filters, choices, needed)
         if best_first:
             return _relevance_page(membership, tickets, hits, after, before, page_size, choices, shape)
     else:
@@ -657,6 +648,33 @@ def ticket_list_page(
     return page
 
 
+def _searched(
+    membership: Membership, filters: TicketFilters, choices: ListChoices | None, newest_subjects: int = 0
+):
+    """(the searched tickets, the hits, the search's shape) of the filters' search words."""
+    shape = _search_shape(membership, filters, choices)
+    # Built once per shape: with every statement compiled once, building it was a tenth of
+    # a search's time.
+    tickets = compiled_queries.queryset_of(shape, lambda: _page_base(membership, filters, choices))
+    hits = search.search(
+        tickets,
+        searchable_messages(membership),
+        search_query(filters),
+        staff=membership.is_staff,
+        shape=shape,
+        best_first=filters.sort in ("", RELEVANCE),
+        newest_subjects=newest_subjects,
+        workspace_id=membership.workspace_id,
+    )
+    return tickets, hits, shape
+
+
+def counted_search(*, membership: Membership, filters: TicketFilters, choices: ListChoices | None = None):
+    """Every hit of the filters' search (up to the cap), counted: what a page of the newest
+    subject matches leaves uncounted (``SearchHits.counted``)."""
+    return _searched(membership, filters, choices)[1]
+
+
 def member_shape(membership: Membership, choices: ListChoices | None = None) -> tuple:
     """What a member's kept statements (compiled_queries) are built from besides their filters:
     the database, the member, and the queues just read as granted (``choices``), if read."""
@@ -716,12 +734,17 @@ def _tickets_by_id(tickets, ids, shape) -> dict:
 _OFFSET_CURSOR = re.compile(r"^r(\d{1,6})$")
 
 
+def _relevance_offset(after: str | None, before: str | None) -> int:
+    """Where a page of search results starts among them (its cursor is an offset)."""
+    cursor = _OFFSET_CURSOR.match(after or before or "")
+    return int(cursor.group(1)) if cursor else 0
+
+
 def _relevance_page(
     membership, tickets, hits, after, before, page_size, choices=None, shape=None
 ) -> TicketPage:
     """A page of search results, best first. The ranked ids are capped, so an offset is cheap."""
-    cursor = _OFFSET_CURSOR.match(after or before or "")
-    offset = min(int(cursor.group(1)), len(hits.ranked_ids)) if cursor else 0
+    offset = min(_relevance_offset(after, before), len(hits.ranked_ids))
     page_ids = hits.ranked_ids[offset : offset + page_size]
     by_id = _tickets_by_id(tickets, page_ids, shape)
     page = TicketPage(tickets=[by_id[pk] for pk in page_ids if pk in by_id], hits=hits)

@@ -16,6 +16,7 @@ from tickets.mail import views as mail_views
 urlpatterns = [
     path("tickets/", views.ticket_list, name="ticket_list"),
     path("tickets/counts/", views.ticket_view_counts, name="ticket_view_counts"),
+    path("tickets/search-count/", views.ticket_search_count, name="ticket_search_count"),
     path("tickets/new/", views.ticket_new, name="ticket_new"),
     path("tickets/<int:number>/", views.ticket_detail, name="ticket_detail"),
     path("tickets/<int:number>/properties/", views.ticket_properties, name="ticket_properties"),

@@ -4,11 +4,14 @@ Tickets are only ever reached through ``tickets.access`` (never through a model 
 every refusal is the same 404 as a missing ticket.
 """
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, JsonResponse
+from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -106,9 +109,22 @@ def _page_link(request, view=None, **cursor) -> str:
     return "?" + params.urlencode()
 
 
-@workspace_view()
-@require_GET
-def ticket_list(request, membership):
+@dataclass
+class _ListRequest:
+    """What a list request asks for: its view or saved view, and the filters they and the
+    filter form make."""
+
+    params: QueryDict
+    saved: list
+    saved_view: object
+    view: object
+    choices: object
+    form: TicketFilterForm
+    filters: selectors.TicketFilters
+    unseen_queue: bool
+
+
+def _list_request(request, membership) -> _ListRequest:
     params = request.GET.copy()
     saved = saved_view_services.listed_views(membership)
     saved_view = saved_view_services.chosen(saved, params.get("view"))
@@ -124,6 +140,15 @@ def ticket_list(request, membership):
     if saved_view is not None:
         values, unseen_queue = saved_view_services.filter_values(form, saved_view.params)
     filters = selectors.TicketFilters(**list_views.with_view(view, values))
+    return _ListRequest(params, saved, saved_view, view, choices, form, filters, unseen_queue)
+
+
+@workspace_view()
+@require_GET
+def ticket_list(request, membership):
+    asked = _list_request(request, membership)
+    params, saved, saved_view, view = asked.params, asked.saved, asked.saved_view, asked.view
+    choices, form, filters, unseen_queue = asked.choices, asked.form, asked.filters, asked.unseen_queue
     page = selectors.ticket_list_page(
         membership=membership,
         filters=filters,
@@ -173,6 +198,10 @@ def ticket_list(request, membership):
         "older_url": _page_link(request, view, after=page.older_cursor) if page.older_cursor else None,
         "newer_label": "Newer" if dated else "Previous",
         "older_label": "Older" if dated else "Next",
+        # A page of a search's newest matches has its count fetched once loaded.
+        "search_count_url": (
+            _search_count_url(request, membership) if searching and not page.hits.counted else ""
+        ),
     }
     if membership.is_staff:
         context["bulk_bar"] = list_page.bulk_bar(request=request, tickets=page.tickets, choices=choices)
@@ -187,6 +216,27 @@ def ticket_view_counts(request, membership):
     saved = saved_view_services.listed_views(membership)
     counted = saved_view_services.list_counts(membership, saved, selectors.list_choices(membership))
     return JsonResponse({key: list_views.count_label(n) for key, n in counted.items()})
+
+
+def _search_count_url(request, membership) -> str:
+    address = reverse("ticket_search_count", kwargs={"slug": membership.workspace.slug})
+    return f"{address}?{request.GET.urlencode()}"
+
+
+@workspace_view()
+@require_GET
+@never_cache
+def ticket_search_count(request, membership):
+    """How many tickets a list page's search matches, as the page words it, as JSON: a page of
+    a search's newest subject matches is shown before they are counted (static/js/search_count.js)."""
+    asked = _list_request(request, membership)
+    if not selectors.search_query(asked.filters):
+        return JsonResponse({"text": ""})
+    hits = selectors.counted_search(membership=membership, filters=asked.filters, choices=asked.choices)
+    # Escaped as the page escapes it: the script puts it in as markup.
+    context = {"hits": hits, "filters": asked.filters}
+    summary = render_to_string("tickets/_search_summary.jinja", context, request=request)
+    return JsonResponse({"html": summary.strip()})
 
 
 # A new ticket -------------------------------------------------------------------------------

@@ -48,11 +48,12 @@ def test_a_search_sends_each_statement_with_its_settings_and_checks_tickets_in_t
 
     assert found == sorted([by_subject.number, by_reply.number, by_note.number])
     assert hidden.number not in found
-    # Two statements (subjects; messages with their tickets' check), each sent with the
+    # Two statements: the subjects, newest first from the ordered word index (no settings: it
+    # reads its own index in order), then the messages with their tickets' check, sent with the
     # settings, where there were BEGIN, set_config, three statements and COMMIT.
     assert len(statements) == 2, statements
-    assert all(sql.startswith("SELECT set_config(") for sql in statements)
-    assert "search_candidates" in statements[1]
+    assert "tickets_subjectword" in statements[0] and not statements[0].startswith("SELECT set_config(")
+    assert statements[1].startswith("SELECT set_config(") and "search_candidates" in statements[1]
     # Nothing of the search's settings is left on the connection for the next request.
     assert _setting("enable_indexscan") == "on"
     assert _setting("gin_fuzzy_search_limit") == "0"

@@ -1,0 +1,108 @@
+"""The subject search's ordered index: one row per distinct word of each ticket's subject
+(tickets.models.SubjectWord), kept in step by triggers on PostgreSQL.
+
+The words are the lexemes of ``to_tsvector('simple', subject)``, the text vector the subject's
+full-text index holds (0011, 0024), so a word found here is a word the full-text search finds.
+The retention marker has none (as the full-text index leaves it out, 0024).
+
+Statement-level triggers with transition tables: retention anonymizes thousands of subjects in
+one UPDATE, and a bulk insert is one INSERT; each trigger runs one DELETE and one INSERT for
+the whole statement. An UPDATE that leaves every subject as it was writes nothing. (A trigger
+with transition tables cannot be limited to one column, so it fires on every UPDATE of tickets
+and compares old and new subjects.)
+
+The rows of the tickets already there are filled in here (at a million tickets, 4.9 million rows
+in about 13 s).
+"""
+
+from django.db import migrations, models
+
+import tickets.models
+
+MARKER = "[Removed by retention policy]"  # tickets.markers.RETENTION_SUBJECT, as of this migration
+
+WORDS_OF = "unnest(tsvector_to_array(to_tsvector('simple'::regconfig, {row}.subject::text))) AS w(word)"
+
+FORWARDS = f"""
+CREATE FUNCTION tickets_subject_words_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO tickets_subjectword (workspace_id, word, ticket_id)
+    SELECT n.workspace_id, w.word, n.id FROM new_rows n CROSS JOIN LATERAL {WORDS_OF.format(row="n")}
+    WHERE n.subject <> '{MARKER}';
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION tickets_subject_words_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM tickets_subjectword s
+    USING old_rows o JOIN new_rows n ON n.id = o.id CROSS JOIN LATERAL {WORDS_OF.format(row="o")}
+    WHERE n.subject IS DISTINCT FROM o.subject
+      AND s.workspace_id = o.workspace_id AND s.word = w.word AND s.ticket_id = o.id;
+    INSERT INTO tickets_subjectword (workspace_id, word, ticket_id)
+    SELECT n.workspace_id, w.word, n.id
+    FROM new_rows n JOIN old_rows o ON o.id = n.id CROSS JOIN LATERAL {WORDS_OF.format(row="n")}
+    WHERE n.subject IS DISTINCT FROM o.subject AND n.subject <> '{MARKER}';
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION tickets_subject_words_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM tickets_subjectword s
+    USING old_rows o CROSS JOIN LATERAL {WORDS_OF.format(row="o")}
+    WHERE s.workspace_id = o.workspace_id AND s.word = w.word AND s.ticket_id = o.id;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER tickets_subject_words_ai AFTER INSERT ON tickets_ticket
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tickets_subject_words_inserted();
+CREATE TRIGGER tickets_subject_words_au AFTER UPDATE ON tickets_ticket
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION tickets_subject_words_updated();
+CREATE TRIGGER tickets_subject_words_ad AFTER DELETE ON tickets_ticket
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION tickets_subject_words_deleted();
+
+INSERT INTO tickets_subjectword (workspace_id, word, ticket_id)
+SELECT t.workspace_id, w.word, t.id FROM tickets_ticket t CROSS JOIN LATERAL {WORDS_OF.format(row="t")}
+WHERE t.subject <> '{MARKER}';
+"""
+
+BACKWARDS = """
+DROP TRIGGER IF EXISTS tickets_subject_words_ai ON tickets_ticket;
+DROP TRIGGER IF EXISTS tickets_subject_words_au ON tickets_ticket;
+DROP TRIGGER IF EXISTS tickets_subject_words_ad ON tickets_ticket;
+DROP FUNCTION IF EXISTS tickets_subject_words_inserted();
+DROP FUNCTION IF EXISTS tickets_subject_words_updated();
+DROP FUNCTION IF EXISTS tickets_subject_words_deleted();
+"""
+
+
+def forwards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(FORWARDS)
+
+
+def backwards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(BACKWARDS)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("tickets", "0031_ticket_status_counts_index")]
+
+    operations = [
+        migrations.CreateModel(
+            name="SubjectWord",
+            fields=[
+                (
+                    "pk",
+                    models.CompositePrimaryKey(
+                        "workspace_id", "word", "ticket_id", blank=True, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("workspace_id", models.BigIntegerField()),
+                ("word", tickets.models.ByteOrderTextField()),
+                ("ticket_id", models.BigIntegerField()),
+            ],
+        ),
+        migrations.RunPython(forwards, backwards),
+    ]
