@@ -231,7 +231,7 @@ def ticket_search_count(request, membership):
     a search's newest subject matches is shown before they are counted (static/js/search_count.js)."""
     asked = _list_request(request, membership)
     if not selectors.search_query(asked.filters):
-        return JsonResponse({"text": ""})
+        return JsonResponse({"html": ""})
     hits = selectors.counted_search(membership=membership, filters=asked.filters, choices=asked.choices)
     # Escaped as the page escapes it: the script puts it in as markup.
     context = {"hits": hits, "filters": asked.filters}

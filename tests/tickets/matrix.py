@@ -416,6 +416,12 @@ MATRIX = {
         "methods": {"GET": {}},
         "expected": every_member(200),
     },
+    # A search's count, fetched by its page once loaded (no words: an empty answer).
+    "ticket_search_count": {
+        "kwargs_factory": lambda world: {},
+        "methods": {"GET": {}},
+        "expected": every_member(200),
+    },
     "attachment_download": {
         "kwargs_factory": _reply_attachment,
         "methods": {"GET": {}},

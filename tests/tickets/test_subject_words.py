@@ -2,8 +2,11 @@
 database keeps it in step with every change of a subject, and a staff search's page lists the
 newest matches there are, page after page, before they are counted."""
 
+import threading
+import time
+
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from tests.tickets.test_search import count_line
@@ -110,3 +113,52 @@ def test_a_page_of_the_newest_matches_searches_nothing_else(workspace, queue, re
     searched = [q["sql"] for q in captured.captured_queries if "to_tsquery" in q["sql"]]
     # One statement: the word index with its ticket check; no full-text scan of subjects or bodies.
     assert len(searched) == 1 and "tickets_subjectword" in searched[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_renaming_one_ticket_at_once_leave_the_words_of_the_last(workspace, queue, requester):
+    ticket = new_ticket(requester, queue, subject="Printer on fire")
+    first_wrote, errors = threading.Event(), []
+
+    def waiting_for_a_lock() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock'"
+            )
+            return cursor.fetchone()[0] > 0
+
+    def first():
+        try:
+            with transaction.atomic():
+                Ticket.objects.filter(pk=ticket.pk).update(subject="Alpha outage")
+                first_wrote.set()
+                # Commit only once the second writer waits for this row.
+                deadline = time.monotonic() + 10
+                while not waiting_for_a_lock():
+                    assert time.monotonic() < deadline, "the second writer never waited"
+                    time.sleep(0.01)
+        except Exception as error:  # noqa: BLE001  (reported in the test's thread)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def second():
+        try:
+            assert first_wrote.wait(10)
+            with transaction.atomic():
+                Ticket.objects.filter(pk=ticket.pk).update(subject="Beta login issue")
+        except Exception as error:  # noqa: BLE001
+            errors.append(error)
+        finally:
+            connection.close()
+
+    writers = [threading.Thread(target=first), threading.Thread(target=second)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(20)
+    assert not errors
+    ticket.refresh_from_db()
+    assert ticket.subject == "Beta login issue"
+    assert words_of(ticket) == {"beta", "login", "issue"}
