@@ -90,8 +90,9 @@ class SearchHits:
     # False: these are only the newest subject matches a page needs (``search``'s
     # ``newest_subjects``); how many there are in all is not known, and is counted apart.
     counted: bool = True
-    # The subject matches are the newest there are (the ordered word index serves them): a
-    # capped search leaves out older ones, not newer.
+    # The pages of this search show the newest matches there are (the ordered word index
+    # serves their subjects, and no message was left at a cap in the full-text index's order):
+    # a capped search leaves out older matches, not newer.
     in_order: bool = False
 
     @property
@@ -167,6 +168,8 @@ def search(
         if corrected is not None:
             found, hits.words = corrected
             hits.fuzzy = any(found.parts)
+            hits.in_order = False  # close spellings: the trigram indexes' choice
+    hits.in_order = hits.in_order and found.messages_in_order
     hits.capped = found.capped
     hits.messages_complete = found.messages_complete
     for ticket_id, message_id in found.messages:
@@ -579,6 +582,9 @@ class _Found:
     capped: bool  # there may be more matches than were collected
     messages: list[tuple[int, int]]  # (ticket id, message id) of the matching messages collected
     messages_complete: bool  # no matching message was left uncollected
+    # The messages' tickets are the newest that match (all of them, or read newest first), or
+    # none could be among the hits: no newer one is left out.
+    messages_in_order: bool = True
 
 
 def _pairs(rows) -> list[tuple[int, int]]:
@@ -710,10 +716,9 @@ class _Postgres:
         """Ids of the newest ``limit`` of ``tickets`` whose subject holds every word (as the
         start of one), newest first, from the ordered word index; None when it cannot say
         (a requester, an unnamed shape, a word it does not read as the full-text index does)."""
-        word = subject_words.driving_word(words)
-        if not self.reads_in_order(words) or word is None:
+        if not self.reads_in_order(words):
             return None
-        text = " & ".join(f"{word}:*" for word in words)
+        text = " & ".join(f"{each}:*" for each in words)
         check = compiled_queries.statement_of(
             (*self.shape, "subject words check"),
             lambda text: (
@@ -726,6 +731,7 @@ class _Postgres:
         )
         if check is None:  # the tickets cannot be compiled into a statement (none can match)
             return None
+        word = subject_words.driving_word(words)
         return subject_words.newest(check, workspace_id=workspace_id, word=word, limit=limit)
 
     def matches(self, tickets, messages, words, subjects=None):
@@ -802,6 +808,8 @@ class _Postgres:
             found.capped = True
         if not common and in_messages > GIN_SAMPLE:
             found.capped, found.messages_complete = True, False
+        # Read by the index and stopped at a cap, the messages may leave newer ones out.
+        found.messages_in_order = common or found.messages_complete or not found.parts[1]
         return found
 
     def close_spellings(self, tickets, messages, words):

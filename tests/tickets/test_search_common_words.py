@@ -252,7 +252,7 @@ def test_a_count_from_a_sampled_index_is_shown_as_a_lower_bound(
     assert summary().startswith("3 tickets match")
     # The subjects are read from the ordered word index, never sampled: still an exact count.
     monkeypatch.setattr(search, "_subjects_holding", lambda words: search.GIN_SAMPLE + 1)
-    assert summary().startswith("3 tickets match")
+    assert summary() == "3 tickets match “refund”."
     # Where the word index does not serve (a word beyond plain ASCII, which it leaves to the
     # full-text index), the sampled subject index makes the count a lower bound.
     accented = [new_ticket(requester, queue, subject=f"Réglé {n}") for n in range(2)]
@@ -261,7 +261,9 @@ def test_a_count_from_a_sampled_index_is_shown_as_a_lower_bound(
     assert {t.pk for t in listed} == {t.pk for t in accented}
     monkeypatch.setattr(search, "_subjects_holding", lambda words: 0.0)
     monkeypatch.setattr(search, "_messages_holding", lambda words: search.GIN_SAMPLE + 1)
+    # The messages' matches are the sample's, not the newest: the line says newer may be missing.
     assert summary().startswith("At least 3 tickets match")
+    assert "newer tickets may be missing" in summary()
     # Each row still shows its excerpt, looked for in the page's own tickets' messages.
     page = client.get(url(workspace), {"q": "refund"})
     assert {t.pk for t in page.context["tickets"]} == {t.pk for t in tickets}
