@@ -36,6 +36,7 @@ from tickets.models import (
     Message,
     MessageKind,
     SavedView,
+    SubjectWord,
     Ticket,
     TicketParticipant,
     TicketRead,
@@ -470,6 +471,11 @@ def export_saved_views(ctx: ExportContext):
         }
 
 
+def _subject_words_of(user):
+    """The word index's rows of the subjects of the person's tickets (it has no link to them)."""
+    return SubjectWord.objects.filter(ticket_id__in=Ticket.objects.filter(requester_id=user.pk).values("id"))
+
+
 def register_personal_data() -> None:
     registry.register(
         Ticket,
@@ -552,6 +558,23 @@ def register_personal_data() -> None:
             ),
             erase=KEEP,
             description="Workload figures of the reports dashboard; kept, like the tickets' assignee.",
+        ),
+    )
+    registry.register(
+        SubjectWord,
+        PersonalData(
+            fields=("word",),
+            rows=_subject_words_of,
+            not_exported=(
+                "The words of the subjects of the person's tickets, an index the database keeps from "
+                "them; the subjects themselves are exported whole."
+            ),
+            erase=KEEP,
+            description=(
+                "The database replaces a ticket's words whenever its subject changes (migration "
+                "tickets.0032): erasure's redaction of a subject, or of a name mentioned in one, "
+                "replaces them; retention's marker has none."
+            ),
         ),
     )
     registry.register_workspace_ids(workspace_ids_of)

@@ -189,14 +189,16 @@ def test_a_search_statement_whose_best_plan_depends_on_its_words_is_never_prepar
 ):
     """A generic plan cannot know how rare a word is (at 1M tickets it read 180 ms for a word
     the plan for that word finds in 1.2 ms): planned for its words on every search, while the
-    page's other statements still are prepared."""
+    page's other statements still are prepared. The ordered word index's statement is prepared
+    on purpose: it reads the index in order whatever the words (one plan: 1.1 ms for a word in
+    5,000 subjects at 1M tickets, as planned for it, without the 0.5 ms of planning)."""
     TicketFactory.create_batch(
         3, queue=queue, requester=requester.user, assignee=agent.user, subject="Printer jam"
     )
     client.force_login(agent.user)
-    for _ in range(8):
-        assert client.get(f"/w/{queue.workspace.slug}/tickets/?q=printer", secure=True).status_code == 200
-    assert _prepared("to_tsquery") == 0
+    for query in ["printer"] * 4 + ["printer out"] * 4:
+        assert client.get(f"/w/{queue.workspace.slug}/tickets/?q={query}", secure=True).status_code == 200
+    assert _prepared("to_tsquery") == _prepared("tickets_subjectword") == 1
     assert _prepared('FROM "django_session"') == 1
 
 
