@@ -6,10 +6,14 @@ full-text index holds (0011, 0024), so a word found here is a word the full-text
 The retention marker has none (as the full-text index leaves it out, 0024).
 
 Statement-level triggers with transition tables: retention anonymizes thousands of subjects in
-one UPDATE, and a bulk insert is one INSERT; each trigger runs one DELETE and one INSERT for
-the whole statement. An UPDATE that leaves every subject as it was writes nothing. (A trigger
-with transition tables cannot be limited to one column, so it fires on every UPDATE of tickets
-and compares old and new subjects.)
+one UPDATE, and a bulk insert is one INSERT, which the insert trigger follows with one INSERT.
+An UPDATE that leaves every subject as it was writes nothing. (A trigger with transition tables
+cannot be limited to one column, so it fires on every UPDATE of tickets and compares old and new
+subjects.) The rows of a changed or deleted ticket are deleted ticket by ticket through the
+primary key: one DELETE joining the transition tables to the word table was planned as a hash
+join over the whole table (they have no statistics), 4.9 million rows read for every batch of
+retention at a million tickets. Ticket by ticket, a retention batch of 2,000 subjects took
+225 ms where the UPDATE alone took 147 (100k tickets).
 
 The rows of the tickets already there are filled in here, and the primary key's index built
 after them in one sorted pass (at a million tickets, 4.9 million rows in about 13 s; the index
@@ -22,7 +26,8 @@ import tickets.models
 
 MARKER = "[Removed by retention policy]"  # tickets.markers.RETENTION_SUBJECT, as of this migration
 
-WORDS_OF = "unnest(tsvector_to_array(to_tsvector('simple'::regconfig, {row}.subject::text))) AS w(word)"
+WORDS_ARRAY = "tsvector_to_array(to_tsvector('simple'::regconfig, {subject}::text))"
+WORDS_OF = "unnest(" + WORDS_ARRAY.format(subject="{row}.subject") + ") AS w(word)"
 
 FORWARDS = f"""
 CREATE FUNCTION tickets_subject_words_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -34,23 +39,35 @@ BEGIN
 END $$;
 
 CREATE FUNCTION tickets_subject_words_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    changed record;
 BEGIN
-    DELETE FROM tickets_subjectword s
-    USING old_rows o JOIN new_rows n ON n.id = o.id CROSS JOIN LATERAL {WORDS_OF.format(row="o")}
-    WHERE n.subject IS DISTINCT FROM o.subject
-      AND s.workspace_id = o.workspace_id AND s.word = w.word AND s.ticket_id = o.id;
-    INSERT INTO tickets_subjectword (workspace_id, word, ticket_id)
-    SELECT n.workspace_id, w.word, n.id
-    FROM new_rows n JOIN old_rows o ON o.id = n.id CROSS JOIN LATERAL {WORDS_OF.format(row="n")}
-    WHERE n.subject IS DISTINCT FROM o.subject AND n.subject <> '{MARKER}';
+    FOR changed IN
+        SELECT o.workspace_id, o.id, o.subject AS old_subject, n.subject AS new_subject
+        FROM old_rows o JOIN new_rows n ON n.id = o.id
+        WHERE n.subject IS DISTINCT FROM o.subject
+    LOOP
+        DELETE FROM tickets_subjectword
+        WHERE workspace_id = changed.workspace_id AND ticket_id = changed.id
+          AND word = ANY({WORDS_ARRAY.format(subject="changed.old_subject")});
+        IF changed.new_subject <> '{MARKER}' THEN
+            INSERT INTO tickets_subjectword (workspace_id, word, ticket_id)
+            SELECT changed.workspace_id, w.word, changed.id
+            FROM unnest({WORDS_ARRAY.format(subject="changed.new_subject")}) AS w(word);
+        END IF;
+    END LOOP;
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION tickets_subject_words_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    gone record;
 BEGIN
-    DELETE FROM tickets_subjectword s
-    USING old_rows o CROSS JOIN LATERAL {WORDS_OF.format(row="o")}
-    WHERE s.workspace_id = o.workspace_id AND s.word = w.word AND s.ticket_id = o.id;
+    FOR gone IN SELECT o.workspace_id, o.id, o.subject FROM old_rows o LOOP
+        DELETE FROM tickets_subjectword
+        WHERE workspace_id = gone.workspace_id AND ticket_id = gone.id
+          AND word = ANY({WORDS_ARRAY.format(subject="gone.subject")});
+    END LOOP;
     RETURN NULL;
 END $$;
 
