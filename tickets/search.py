@@ -704,6 +704,12 @@ def _word_starts(bodies):
     return matches
 
 
+def _word_starts_query(words: list[str]) -> str:
+    """The ``tsquery`` text of every word, each as the start of a word: "refund:* & dup:*"."""
+    # Words are \w+ only, so none of tsquery's operators can slip in.
+    return " & ".join(f"{word}:*" for word in words)
+
+
 class _Postgres:
     def __init__(self, staff: bool, shape=None, best_first: bool = False):
         self.staff, self.shape, self.best_first = staff, shape, best_first
@@ -714,11 +720,9 @@ class _Postgres:
 
     def newest_subjects(self, tickets, words, workspace_id: int, limit: int) -> list[int] | None:
         """Ids of the newest ``limit`` of ``tickets`` whose subject holds every word (as the
-        start of one), newest first, from the ordered word index; None when it cannot say
-        (a requester, an unnamed shape, a word it does not read as the full-text index does)."""
-        if not self.reads_in_order(words):
-            return None
-        text = " & ".join(f"{each}:*" for each in words)
+        start of one), newest first, from the ordered word index, for words it
+        ``reads_in_order``; None when it cannot say (a word that starts too many words)."""
+        text = _word_starts_query(words)
         check = compiled_queries.statement_of(
             (*self.shape, "subject words check"),
             lambda text: (
@@ -735,8 +739,7 @@ class _Postgres:
         return subject_words.newest(check, workspace_id=workspace_id, word=word, limit=limit)
 
     def matches(self, tickets, messages, words, subjects=None):
-        # Words are \w+ only, so none of tsquery's operators can slip in.
-        text = " & ".join(f"{word}:*" for word in words)
+        text = _word_starts_query(words)
         vector = _PgVector if self.staff else _PgVectorOfOwnRows
         common = self.staff and _message_share(words) >= COMMON_SHARE
         # Where the statistics say the whole words alone are in twice as many rows as a part
