@@ -87,6 +87,18 @@ def live_asgi(transactional_db, settings):
             connections["default"].close_pool()
 
 
+@pytest.fixture
+def fresh_channel_layer(settings):
+    """A channel layer of the test's own, built from its settings (on Redis when REDIS_URL is
+    set, its socket timeout included), flushed and dropped from channels' cache afterwards: a
+    journey whose pages go live asks for it with ``usefixtures``, so no layer (or its event
+    loop) cached by an earlier test is reused."""
+    from tests.tickets.test_live import own_channel_layers
+
+    with own_channel_layers(settings):
+        yield
+
+
 @pytest.fixture(scope="session")
 def chromium():
     if not os.path.exists(CHROMIUM):

@@ -13,19 +13,12 @@ from playwright.sync_api import expect
 from tests.conftest import make_member
 from tests.e2e.conftest import off_loop, screenshot
 from tests.factories import PASSWORD
-from tests.tickets.test_live import own_channel_layers
 from tickets.mail.ingest import ingest_email
 from tickets.mail.models import Mailbox
 from tickets.models import Ticket
 from workspaces.models import Role
 
-pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(autouse=True)
-def _fresh_channel_layer(settings):
-    with own_channel_layers(settings):
-        yield
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("fresh_channel_layer")]
 
 
 def _wait_for(condition, *, timeout=15.0):

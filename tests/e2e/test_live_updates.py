@@ -15,7 +15,6 @@ from tests.e2e.conftest import screenshot
 from tests.factories import PASSWORD
 from tests.tickets.test_live import (  # noqa: F401
     _close_server_connections,
-    own_channel_layers,
 )
 from tickets.live_contract import (
     ATTR_CLOSE,
@@ -28,15 +27,7 @@ from tickets.live_contract import (
     Frame,
 )
 
-pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(autouse=True)
-def _fresh_channel_layer(settings):
-    """A layer of this test's own, built from the product's settings (on Redis when REDIS_URL is
-    set: its socket timeout included), dropped from channels' cache before and after."""
-    with own_channel_layers(settings):
-        yield
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("fresh_channel_layer")]
 
 
 def test_requester_and_agent_see_each_other_live(

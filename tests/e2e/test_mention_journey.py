@@ -12,16 +12,9 @@ from playwright.sync_api import expect
 from privacy.account.models import NotificationPreferences
 from tests.e2e.conftest import ARTIFACTS, off_loop, screenshot
 from tests.factories import PASSWORD
-from tests.tickets.test_live import own_channel_layers
 from tests.tickets.ticket_helpers import agent_of, new_ticket
 
-pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(autouse=True)
-def _fresh_channel_layer(settings):
-    with own_channel_layers(settings):
-        yield
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("fresh_channel_layer")]
 
 
 def open_ticket(page, base, workspace, ticket):

@@ -19,18 +19,11 @@ from tests.tickets.ticket_helpers import new_ticket
 from tickets import live_contract
 from workspaces.models import QUEUE_PERMISSION, Role
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("fresh_channel_layer")]
 
 _close_server_connections = test_live._close_server_connections
 
 SECRET = "Refund code 4711, do not tell the customer"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_channel_layer(settings):
-    """A layer of this test's own (on Redis when REDIS_URL is set), dropped before and after."""
-    with test_live.own_channel_layers(settings):
-        yield
 
 
 @pytest.fixture

@@ -11,20 +11,13 @@ from tests.e2e.conftest import off_loop, screenshot
 from tests.factories import PASSWORD
 from tests.tickets.test_live import (  # noqa: F401
     _close_server_connections,
-    own_channel_layers,
 )
 from tests.tickets.ticket_helpers import new_ticket, reply
 from tickets.models import Message
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("fresh_channel_layer")]
 
 SECRET = "4111 1111 1111 1111"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_channel_layer(settings):
-    with own_channel_layers(settings):
-        yield
 
 
 def _select_in_message(page, message_id: int, text: str) -> None:

@@ -6,17 +6,10 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import off_loop, screenshot
 from tests.factories import PASSWORD
-from tests.tickets.test_live import own_channel_layers
 from tests.tickets.ticket_helpers import agent_of, member, new_ticket
 from workspaces.models import Role
 
-pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(autouse=True)
-def _fresh_channel_layer(settings):
-    with own_channel_layers(settings):
-        yield
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("fresh_channel_layer")]
 
 
 def test_save_a_view_reload_use_it_and_an_admin_shares_one(

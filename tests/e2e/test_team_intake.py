@@ -16,22 +16,15 @@ from playwright.sync_api import expect
 from tests.conftest import make_member
 from tests.e2e.conftest import screenshot
 from tests.factories import PASSWORD
-from tests.tickets.test_live import own_channel_layers
 from tickets.models import Ticket
 from workspaces.models import Intake, Role, Workspace
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("fresh_channel_layer")]
 
 CONFIRM_RE = re.compile(r"(http://\S+/accounts/signup/confirm/[^/\s]+/)")
 INVITATION_RE = re.compile(r"(http://\S+/invitations/[\w-]+/)")
 VISITOR_PASSWORD = "violet-harbour-lamp-58"
 CALLER_PASSWORD = "amber-kettle-window-31"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_channel_layer(settings):
-    with own_channel_layers(settings):
-        yield
 
 
 @pytest.fixture

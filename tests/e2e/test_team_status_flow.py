@@ -11,21 +11,14 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import off_loop, screenshot
 from tests.factories import PASSWORD
-from tests.tickets.test_live import own_channel_layers
 from tests.tickets.ticket_helpers import agent_of, new_ticket
 from tickets import services
 from tickets.models import Status, Ticket
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("fresh_channel_layer")]
 
 SUBJECT = "Invoices print with a blank first page"
 DRAFT = "One more thing: the printer driver update is on the intranet if you need it again."
-
-
-@pytest.fixture(autouse=True)
-def _fresh_channel_layer(settings):
-    with own_channel_layers(settings):
-        yield
 
 
 def _pending_ticket_of(requester, queue, ann):
