@@ -29,8 +29,9 @@ import re
 import time
 from dataclasses import dataclass, field
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
-from django.db.models import BooleanField, F, FloatField, Func, TextField, Value
+from django.db.models import BooleanField, F, FloatField, Func, OuterRef, TextField, Value
 from django.db.models.functions import Cast, Upper
 from django.utils.safestring import SafeString, mark_safe
 
@@ -213,21 +214,73 @@ def snippets(messages, ticket_ids, hits: SearchHits, *, shape=None) -> dict[int,
     stopped collecting before the end (a common word), the page's tickets may have matching
     messages it did not collect; on PostgreSQL the database then finds each ticket's first
     message holding a word's start (``DISTINCT ON`` the ticket). ``shape``: everything
-    ``messages`` is built from; the statements are then compiled once."""
+    ``messages`` is built from; the statements are then compiled once.
+
+    A page read in one statement with its bodies (``page_bodies``) takes ``excerpt`` instead."""
     if not hits.words or not ticket_ids:
         return {}
     if hits.messages_complete:
-        rows = _bodies_by_id(messages, [m for t in ticket_ids for m in hits.message_ids.get(t, ())], shape)
+        rows = _bodies_by_id(messages, _page_message_ids(hits, ticket_ids), shape)
     else:
         rows = _first_word_starts(messages, ticket_ids, hits.words, shape)
-    pattern = _highlight_pattern(hits.words)
-    excerpts: dict[int, SafeString] = {}
+    bodies: dict[int, list[str]] = {}
     for ticket_id, body in rows:
-        if ticket_id not in excerpts:
-            excerpt = _excerpt(body, pattern)
-            if excerpt is not None:
-                excerpts[ticket_id] = excerpt
-    return excerpts
+        bodies.setdefault(ticket_id, []).append(body)
+    excerpts = {ticket_id: excerpt(found, hits.words) for ticket_id, found in bodies.items()}
+    return {ticket_id: found for ticket_id, found in excerpts.items() if found is not None}
+
+
+def excerpt(bodies, words: list[str]) -> SafeString | None:
+    """The highlighted excerpt of the first of a ticket's ``bodies`` (earliest first) that
+    holds one of ``words``' starts as the highlighting marks them; None when none does."""
+    pattern = _highlight_pattern(words)
+    for body in bodies:
+        found = _excerpt(body, pattern)
+        if found is not None:
+            return found
+    return None
+
+
+PAGE_BODIES = "search_bodies"
+
+
+def page_bodies(messages, ticket_ids, hits: SearchHits):
+    """How a page of results is read in one statement with the message bodies ``snippets``
+    would read (PostgreSQL): ``(name, annotate, values)``, where ``annotate(tickets, **values)``
+    gives each ticket, as ``PAGE_BODIES``, those of its messages' bodies, earliest first, and
+    ``name`` tells the two statements apart; None when the page needs none. The bodies were a
+    statement of their own after the page's, 0.6-1.3 ms of a search page."""
+    if not hits.words or not ticket_ids:
+        return None
+    if hits.messages_complete:
+        message_ids = _page_message_ids(hits, ticket_ids)
+        if not message_ids:
+            return None
+
+        def collected(tickets, message_ids):
+            return tickets.annotate(
+                **{PAGE_BODIES: _ticket_bodies(messages.filter(InIdArray("id", message_ids)))}
+            )
+
+        return "bodies by id", collected, {"message_ids": id_array_literal(message_ids)}
+
+    def first_start(tickets, starts):
+        return tickets.annotate(
+            **{PAGE_BODIES: _ticket_bodies(messages.filter(body__iregex=starts), first=True)}
+        )
+
+    return "first word start", first_start, {"starts": _any_word_start(hits.words)}
+
+
+def _page_message_ids(hits: SearchHits, ticket_ids) -> list[int]:
+    return [m for t in ticket_ids for m in hits.message_ids.get(t, ())]
+
+
+def _ticket_bodies(messages, *, first: bool = False) -> ArraySubquery:
+    """The bodies of ``messages`` of the outer query's ticket, earliest first (only the first,
+    with ``first``), as an array."""
+    bodies = messages.filter(ticket_id=OuterRef("id")).order_by("created_at", "id").values("body")
+    return ArraySubquery(bodies[:1] if first else bodies)
 
 
 def _bodies(messages):

@@ -718,15 +718,20 @@ def _attach_queues(rows, membership, choices) -> None:
             ticket.queue = queue
 
 
-def _tickets_by_id(tickets, ids, shape) -> dict:
+def _tickets_by_id(tickets, ids, shape, bodies=None) -> dict:
     """``tickets.in_bulk(ids)``; on PostgreSQL with the ids as one array parameter, the SQL
-    compiled once per ``shape`` (compiled_queries) instead of built for every page of results."""
+    compiled once per ``shape`` (compiled_queries) instead of built for every page of results.
+    ``bodies``: what ``search.page_bodies`` says to read along, there."""
     if shape is None or connection.vendor != "postgresql" or not ids:
         return tickets.in_bulk(ids)
+    name, annotate, values = bodies or ("", None, {})
+
+    def build(ids, **values):
+        page = tickets.filter(InIdArray("id", ids))
+        return annotate(page, **values) if annotate else page
+
     rows = compiled_queries.rows_of(
-        (*shape, "page of results"),
-        lambda ids: tickets.filter(InIdArray("id", ids)),
-        {"ids": id_array_literal(ids)},
+        (*shape, "page of results", name), build, {"ids": id_array_literal(ids), **values}
     )
     return {ticket.pk: ticket for ticket in rows}
 
@@ -746,7 +751,9 @@ def _relevance_page(
     """A page of search results, best first. The ranked ids are capped, so an offset is cheap."""
     offset = min(_relevance_offset(after, before), len(hits.ranked_ids))
     page_ids = hits.ranked_ids[offset : offset + page_size]
-    by_id = _tickets_by_id(tickets, page_ids, shape)
+    by_id = _tickets_by_id(
+        tickets, page_ids, shape, search.page_bodies(searchable_messages(membership), page_ids, hits)
+    )
     page = TicketPage(tickets=[by_id[pk] for pk in page_ids if pk in by_id], hits=hits)
     _attach_queues(page.tickets, membership, choices)
     if offset + page_size < len(hits.ranked_ids):
@@ -775,10 +782,13 @@ def searchable_messages(membership: Membership):
 def _mark_matches(page: TicketPage, membership, hits) -> None:
     # Set on the rows, so the row template (shared with live updates, which have no search)
     # shows them when present.
-    shape = ("snippets", *member_shape(membership))
-    page.snippets = search.snippets(
-        searchable_messages(membership), [t.pk for t in page.tickets], hits, shape=shape
-    )
+    ticket_ids = [t.pk for t in page.tickets]
+    if any(hasattr(t, search.PAGE_BODIES) for t in page.tickets):  # read with the page
+        found = {t.pk: search.excerpt(getattr(t, search.PAGE_BODIES) or (), hits.words) for t in page.tickets}
+        page.snippets = {pk: excerpt for pk, excerpt in found.items() if excerpt is not None}
+    else:
+        shape = ("snippets", *member_shape(membership))
+        page.snippets = search.snippets(searchable_messages(membership), ticket_ids, hits, shape=shape)
     for ticket in page.tickets:
         ticket.search_subject = search.highlight(ticket.subject, hits.words)
         ticket.search_snippet = page.snippets.get(ticket.pk)

@@ -266,7 +266,9 @@ def test_each_ticket_s_excerpt_is_from_its_first_message_holding_a_word(
 
 
 def _body_reads(queries) -> list[str]:
-    return [q["sql"] for q in queries if '"tickets_message"."body" AS "body"' in q["sql"]]
+    """The statements that read message bodies (on PostgreSQL, the page's own, which reads them
+    along with its tickets)."""
+    return [q["sql"] for q in queries if '"body" AS "body"' in q["sql"]]
 
 
 def test_excerpts_are_read_by_id_from_the_messages_the_search_found(
@@ -284,6 +286,8 @@ def test_excerpts_are_read_by_id_from_the_messages_the_search_found(
     # One read of bodies, of the matching message the search collected: no body is searched again.
     (read,) = _body_reads(queries)
     assert "ORDER BY" in read and '"tickets_message"."ticket_id" IN' not in read
+    if connection.vendor == "postgresql":
+        assert '"tickets_ticket"."subject"' in read  # read with the page's tickets: no statement of its own
 
     with CaptureQueriesContext(connection) as queries:
         page = agent_client.get(url(workspace), {"q": "setup"}).context["page"]
