@@ -782,13 +782,14 @@ def searchable_messages(membership: Membership):
 def _mark_matches(page: TicketPage, membership, hits) -> None:
     # Set on the rows, so the row template (shared with live updates, which have no search)
     # shows them when present.
-    ticket_ids = [t.pk for t in page.tickets]
     if any(hasattr(t, search.PAGE_BODIES) for t in page.tickets):  # read with the page
-        found = {t.pk: search.excerpt(getattr(t, search.PAGE_BODIES) or (), hits.words) for t in page.tickets}
-        page.snippets = {pk: excerpt for pk, excerpt in found.items() if excerpt is not None}
+        bodies = {t.pk: getattr(t, search.PAGE_BODIES) or () for t in page.tickets}
+        page.snippets = search.excerpts(bodies, hits.words)
     else:
         shape = ("snippets", *member_shape(membership))
-        page.snippets = search.snippets(searchable_messages(membership), ticket_ids, hits, shape=shape)
+        page.snippets = search.snippets(
+            searchable_messages(membership), [t.pk for t in page.tickets], hits, shape=shape
+        )
     for ticket in page.tickets:
         ticket.search_subject = search.highlight(ticket.subject, hits.words)
         ticket.search_snippet = page.snippets.get(ticket.pk)
