@@ -323,6 +323,24 @@ def test_excerpts_never_show_a_requester_note_text(workspace, queue, requester, 
     assert "secret internal remark" in agent_html
 
 
+def test_a_requester_s_excerpt_looked_for_in_their_ticket_s_messages_skips_the_notes(
+    workspace, queue, requester, agent, login, monkeypatch
+):
+    # Both of the requester's matching messages are more than the cap collects, so the excerpt
+    # is looked for in the ticket's own messages: the earliest holding the word is a note.
+    monkeypatch.setattr(search_module, "SEARCH_CAP", 1)
+    ticket = new_ticket(requester, queue, subject="Label printer", description="It prints blank labels.")
+    note(ticket, agent, body="shipping account secret internal remark")
+    reply(ticket, agent, body="The shipping carrier picks up at noon.")
+    reply(ticket, agent, body="The shipping labels are reprinted.")
+    response = login(requester).get(url(workspace), {"q": "shipping"})
+    page = response.context["page"]
+    assert not page.hits.messages_complete
+    assert [t.pk for t in page.tickets] == [ticket.pk]
+    assert "The <mark>shipping</mark> carrier" in page.snippets[ticket.pk]
+    assert "secret internal remark" not in response.content.decode()
+
+
 def _setting(name: str) -> str:
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting(%s)", [name])
