@@ -206,23 +206,21 @@ def _best_first(numbered: list[int], parts) -> list[int]:
     return ordered
 
 
-def snippets(messages, ticket_ids, hits: SearchHits, *, shape=None) -> dict[int, SafeString]:
-    """For each ticket of a page, a short highlighted excerpt of its first matching message.
+def snippets(messages, ticket_ids, hits: SearchHits) -> dict[int, SafeString]:
+    """For each ticket of a page, a short highlighted excerpt of its first matching message,
+    where the page's own statement did not read the bodies (``page_bodies``: PostgreSQL's way).
 
     When the search collected every matching message of its tickets (``hits.message_ids``),
     their bodies are read by id: no body is searched in the database a second time. When it
     stopped collecting before the end (a common word), the page's tickets may have matching
-    messages it did not collect; on PostgreSQL the database then finds each ticket's first
-    message holding a word's start (``DISTINCT ON`` the ticket). ``shape``: everything
-    ``messages`` is built from; the statements are then compiled once.
-
-    A page read in one statement with its bodies (``page_bodies``) takes ``excerpts`` instead."""
+    messages it did not collect: all of their messages are read."""
     if not hits.words or not ticket_ids:
         return {}
     if hits.messages_complete:
-        rows = _bodies_by_id(messages, _page_message_ids(hits, ticket_ids), shape)
+        message_ids = _page_message_ids(hits, ticket_ids)
+        rows = _bodies(messages.filter(id__in=message_ids)) if message_ids else []
     else:
-        rows = _first_word_starts(messages, ticket_ids, hits.words, shape)
+        rows = _bodies(messages.filter(ticket_id__in=ticket_ids))
     bodies: dict[int, list[str]] = {}
     for ticket_id, body in rows:
         bodies.setdefault(ticket_id, []).append(body)
@@ -248,12 +246,15 @@ PAGE_BODIES = "search_bodies"
 
 
 def page_bodies(messages, ticket_ids, hits: SearchHits):
-    """How a page of results is read in one statement with the message bodies ``snippets``
-    would read (PostgreSQL): ``(name, annotate, values)``, where ``annotate(tickets, **values)``
-    gives each ticket, as ``PAGE_BODIES``, those of its messages' bodies, earliest first, and
-    ``name`` tells the two statements apart; None when the page needs none. The bodies were read
-    by a statement of their own after the page's: one round trip more for every search page."""
-    if not hits.words or not ticket_ids:
+    """How a page of results is read in one statement with the message bodies its excerpts
+    come from (PostgreSQL): ``(name, annotate, values)``, where ``annotate(tickets, **values)``
+    gives each of ``ticket_ids``, as ``PAGE_BODIES``, bodies of its messages, earliest first,
+    and ``name`` tells the two statements apart; None when the page needs none, or elsewhere
+    (``snippets``). The bodies are those of the matching messages the search collected; when
+    it stopped collecting before the end (a common word), each ticket's first message holding
+    the start of one of the words. They were read by a statement of their own after the page's:
+    one round trip more for every search page."""
+    if not hits.words or not ticket_ids or connection.vendor != "postgresql":
         return None
     if hits.messages_complete:
         message_ids = _page_message_ids(hits, ticket_ids)
@@ -289,36 +290,6 @@ def _ticket_bodies(messages, *, first: bool = False) -> ArraySubquery:
 def _bodies(messages):
     """(ticket id, body) of ``messages``, earliest first within each ticket."""
     return messages.order_by("ticket_id", "created_at", "id").values_list("ticket_id", "body")
-
-
-def _bodies_by_id(messages, message_ids, shape) -> list[tuple[int, str]]:
-    """``_bodies`` of these messages."""
-    if not message_ids:
-        return []
-    if connection.vendor != "postgresql":
-        return list(_bodies(messages.filter(id__in=message_ids)))
-    return _rows(
-        shape,
-        "snippets by id",
-        lambda ids: _bodies(messages.filter(InIdArray("id", ids))),
-        ids=id_array_literal(message_ids),
-    )
-
-
-def _first_word_starts(messages, ticket_ids, words, shape) -> list[tuple[int, str]]:
-    """``_bodies`` of these tickets' messages that may hold a start of one of ``words``: on
-    PostgreSQL each ticket's first one that does; elsewhere all of them."""
-    if connection.vendor != "postgresql":
-        return list(_bodies(messages.filter(ticket_id__in=ticket_ids)))
-    return _rows(
-        shape,
-        "snippets",
-        lambda ids, starts: _bodies(
-            messages.filter(InIdArray("ticket_id", ids), body__iregex=starts)
-        ).distinct("ticket_id"),
-        ids=id_array_literal(ticket_ids),
-        starts=_any_word_start(words),
-    )
 
 
 def highlight(text: str, words: list[str]) -> SafeString:
@@ -515,7 +486,7 @@ def _ranked(
         # The subjects filled the cap and rank above any message: searching the messages (for
         # a common word at 1M tickets, 3.9 ms of SQL; the page went from 27 to 21.6 ms) could
         # only add hits past the first SEARCH_CAP. A page's excerpts are then looked for in its
-        # own tickets' messages (``snippets``, as when the message part stops at its cap).
+        # own tickets' messages (``page_bodies``, as when the message part stops at its cap).
         return _Found([by_subject, []], True, [], False)
     message_words = message_words or [words]
     collect = COMMON_CANDIDATES if newest_first else MESSAGE_CANDIDATES
@@ -861,7 +832,7 @@ class _Postgres:
         # Past GIN_SAMPLE entries the index hands staff a sample: a searcher who sees few of the
         # workspace's queues may then collect fewer matches than they may see, without reaching
         # the cap. The count is then only a lower bound ("at least"), and a page's excerpts are
-        # looked for in its own tickets' messages (``snippets``). The statistics know whole
+        # looked for in its own tickets' messages (``page_bodies``). The statistics know whole
         # words only: a prefix may be sampled unseen.
         if in_subjects > GIN_SAMPLE and subjects is None:
             found.capped = True

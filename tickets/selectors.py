@@ -593,6 +593,10 @@ def ticket_list_page(
         tickets = _page_base(membership, filters, choices)
         if hits is not None:
             tickets = tickets.filter(id__in=hits.ranked_ids)
+            bodies = search.page_bodies(searchable_messages(membership), hits.ranked_ids, hits)
+            if bodies is not None:
+                _name, annotate, values = bodies
+                tickets = annotate(tickets, **values)
         return seek(tickets, value, pk)
 
     def seek(tickets, value, pk):
@@ -782,14 +786,11 @@ def searchable_messages(membership: Membership):
 def _mark_matches(page: TicketPage, membership, hits) -> None:
     # Set on the rows, so the row template (shared with live updates, which have no search)
     # shows them when present.
-    if any(hasattr(t, search.PAGE_BODIES) for t in page.tickets):  # read with the page
-        bodies = {t.pk: getattr(t, search.PAGE_BODIES) or () for t in page.tickets}
+    if connection.vendor == "postgresql":  # the bodies were read with the page (search.page_bodies)
+        bodies = {t.pk: getattr(t, search.PAGE_BODIES, None) or () for t in page.tickets}
         page.snippets = search.excerpts(bodies, hits.words)
     else:
-        shape = ("snippets", *member_shape(membership))
-        page.snippets = search.snippets(
-            searchable_messages(membership), [t.pk for t in page.tickets], hits, shape=shape
-        )
+        page.snippets = search.snippets(searchable_messages(membership), [t.pk for t in page.tickets], hits)
     for ticket in page.tickets:
         ticket.search_subject = search.highlight(ticket.subject, hits.words)
         ticket.search_snippet = page.snippets.get(ticket.pk)

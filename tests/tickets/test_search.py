@@ -313,6 +313,25 @@ def test_a_capped_search_still_shows_excerpts_of_messages_it_did_not_collect(
     assert "The <mark>printer</mark> driver" in page.snippets[newer.pk]
 
 
+@pytest.mark.parametrize("collected", ["every matching message", "one matching message"])
+def test_a_search_sorted_by_update_shows_the_same_excerpts(
+    workspace, queue, requester, agent, monkeypatch, collected
+):
+    if collected == "one matching message":
+        monkeypatch.setattr(search_module, "MESSAGE_CANDIDATES", 1)
+        monkeypatch.setattr(search_module, "COMMON_CANDIDATES", 1)
+    by_message = new_ticket(requester, queue, subject="Login trouble", description="It will not start.")
+    reply(by_message, agent, body="Is the kerberos realm right?")
+    reply(by_message, agent, body="The kerberos keytab is renewed.")
+    by_subject = new_ticket(requester, queue, subject="Kerberos access", description="Please help.")
+    page = ticket_list_page(membership=agent, filters=TicketFilters(q="kerberos", sort="updated"))
+    assert page.hits.messages_complete == (collected == "every matching message")
+    assert [t.pk for t in page.tickets] == [by_subject.pk, by_message.pk]
+    assert "the <mark>kerberos</mark> realm" in page.snippets[by_message.pk]
+    assert "keytab" not in page.snippets[by_message.pk]
+    assert by_subject.pk not in page.snippets
+
+
 def test_excerpts_never_show_a_requester_note_text(workspace, queue, requester, agent, login):
     ticket = new_ticket(requester, queue, subject="Shipping label")
     note(ticket, agent, body="shipping label secret internal remark")
