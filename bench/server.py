@@ -120,7 +120,7 @@ def uvicorn_command(port: int, workers: int) -> list[str]:
         "--log-level",
         "warning",
         "--lifespan",
-        "off",
+        "on",
     ]
 
 

@@ -1,0 +1,74 @@
+"""A server process freezes its loaded heap, so the collector's full passes skip it
+(helpdesk/heap.py); a process that only imports the application (a test) is left as it is.
+
+Each case runs in a child process: a frozen heap lasts as long as its process.
+"""
+
+import json
+import subprocess
+import sys
+
+from tests.helpdesk.conftest import ROOT
+
+# What a full collection walks, measured in the child: the objects the collector tracks outside
+# the frozen generation (gc.get_objects leaves that generation out).
+_REPORT = (
+    "import gc, json, sys; "
+    "print(json.dumps({'frozen': gc.get_freeze_count(), 'walked': len(gc.get_objects()),"
+    " 'views_loaded': 'tickets.views' in sys.modules}))"
+)
+
+
+def _run(env, code: str) -> dict:
+    result = subprocess.run(  # noqa: S603  # nosec B603: this interpreter, the test's own code
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_wsgi_server_s_heap_is_frozen_with_every_view_loaded(production_env):
+    # gunicorn, granian and runserver import this module in each worker process.
+    seen = _run(production_env, "import helpdesk.wsgi; " + _REPORT)
+
+    assert seen["views_loaded"], "the URL patterns (and their views) load before the freeze"
+    assert seen["frozen"] > 50_000
+    # A full pass now walks only what came after startup: a few hundred objects, not the
+    # process's hundred and fifty thousand.
+    assert seen["walked"] < seen["frozen"] / 20
+
+
+def test_the_asgi_server_freezes_its_heap_at_lifespan_startup(production_env):
+    # uvicorn (README "Production", --lifespan on) sends the lifespan events.
+    code = (
+        "import asyncio, gc, helpdesk.asgi as asgi\n"
+        "assert gc.get_freeze_count() == 0, 'importing the application freezes nothing'\n"
+        "async def main():\n"
+        "    inbox = asyncio.Queue()\n"
+        "    sent = []\n"
+        "    async def send(message):\n"
+        "        sent.append(message['type'])\n"
+        "    await inbox.put({'type': 'lifespan.startup'})\n"
+        "    await inbox.put({'type': 'lifespan.shutdown'})\n"
+        "    await asgi.application({'type': 'lifespan'}, inbox.get, send)\n"
+        "    assert sent == ['lifespan.startup.complete', 'lifespan.shutdown.complete'], sent\n"
+        "asyncio.run(main())\n" + _REPORT
+    )
+    seen = _run(production_env, code)
+
+    assert seen["views_loaded"]
+    assert seen["frozen"] > 50_000
+    assert seen["walked"] < seen["frozen"] / 20
+
+
+def test_a_process_that_only_imports_the_asgi_application_is_not_frozen(production_env):
+    # The websocket tests import helpdesk.asgi into the test process: nothing may stay frozen
+    # there (uncollectable for the rest of the run).
+    seen = _run(production_env, "import helpdesk.asgi; " + _REPORT)
+
+    assert seen["frozen"] == 0
