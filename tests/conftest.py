@@ -40,6 +40,20 @@ def _plain_http_in_tests(settings, tmp_path):
     ]
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's test database, with PostgreSQL's connection pool (Django's ``pool``
+    option) closed before the database is dropped: left open, its threads went on refilling it
+    after the run and logged a failed connection for each attempt."""
+    yield
+    from django.db import connections
+
+    for connection in connections.all():
+        # The pools are the backend class's, one per alias, whichever thread opened them.
+        if connection.alias in getattr(type(connection), "_connection_pools", {}):
+            connection.close_pool()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_search_statistics():
     """The search's kept word statistics (tickets/search.py) are the database's of this test."""

@@ -44,9 +44,10 @@ def production_env(tmp_path):
     return env
 
 
-def manage(env, *args, check=True):
+def run_python(env, *args, check=True):
+    """This interpreter in a child process, in the project's folder, its output captured."""
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
+        [sys.executable, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -54,6 +55,10 @@ def manage(env, *args, check=True):
         timeout=120,
         check=check,
     )
+
+
+def manage(env, *args, check=True):
+    return run_python(env, "manage.py", *args, check=check)
 
 
 STARTUP_SECONDS = 90

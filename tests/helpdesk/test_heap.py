@@ -5,10 +5,8 @@ Each case runs in a child process: a frozen heap lasts as long as its process.
 """
 
 import json
-import subprocess
-import sys
 
-from tests.helpdesk.conftest import ROOT
+from tests.helpdesk.conftest import run_python
 
 # What a full collection walks, measured in the child: the objects the collector tracks outside
 # the frozen generation (gc.get_objects leaves that generation out).
@@ -20,15 +18,7 @@ _REPORT = (
 
 
 def _run(env, code: str) -> dict:
-    result = subprocess.run(  # noqa: S603  # nosec B603: this interpreter, the test's own code
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    result = run_python(env, "-c", code)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
