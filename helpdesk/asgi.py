@@ -21,7 +21,11 @@ async def lifespan(scope, receive, send):
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
-            freeze_startup_heap()
+            try:
+                freeze_startup_heap()
+            except Exception as error:  # noqa: BLE001  # any failure: the server says why, and stops
+                await send({"type": "lifespan.startup.failed", "message": f"{type(error).__name__}: {error}"})
+                return
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})

@@ -5,7 +5,7 @@ functions, URL patterns, settings. Python's full (oldest-generation) collection 
 of them each time it runs, about 80 ms on the bench machine, once every few hundred requests,
 and it holds the interpreter lock while it walks: every request a worker's threads are serving
 stops with it. Under load that was the slowest percent of the page views (p99 232-255 ms at 8
-connections; frozen, 121-146 ms; docs/benchmarks.md).
+connections; frozen, 121-146 ms; README "Production").
 
 ``gc.freeze`` moves the objects alive at startup into a generation no collection looks at. Only
 what was alive then is frozen, after a full collection, so no garbage is kept; reference

@@ -62,3 +62,26 @@ def test_a_process_that_only_imports_the_asgi_application_is_not_frozen(producti
     seen = _run(production_env, "import helpdesk.asgi; " + _REPORT)
 
     assert seen["frozen"] == 0
+
+
+def test_a_failed_startup_is_reported_to_the_asgi_server(production_env):
+    # uvicorn then logs the message and exits instead of serving without what it loads.
+    code = (
+        "import asyncio, json, helpdesk.asgi as asgi\n"
+        "def broken():\n"
+        "    raise RuntimeError('the URL patterns did not load')\n"
+        "asgi.freeze_startup_heap = broken\n"
+        "async def main():\n"
+        "    inbox = asyncio.Queue()\n"
+        "    sent = []\n"
+        "    async def send(message):\n"
+        "        sent.append(message)\n"
+        "    await inbox.put({'type': 'lifespan.startup'})\n"
+        "    await asgi.application({'type': 'lifespan'}, inbox.get, send)\n"
+        "    return sent\n"
+        "print(json.dumps(asyncio.run(main())))\n"
+    )
+    sent = json.loads(run_python(production_env, "-c", code).stdout.strip().splitlines()[-1])
+
+    failed = {"type": "lifespan.startup.failed", "message": "RuntimeError: the URL patterns did not load"}
+    assert sent == [failed]
